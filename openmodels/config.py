@@ -1,0 +1,61 @@
+"""Configuration read once from the environment at start-up, into a frozen value.
+
+Nothing deeper in the code reads the environment: it is handed a `Config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB = "openmodels.db"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from the environment (and CLI flags layered over it by the CLI)."""
+
+    db_path: Path | None = None  # explicit --db or OPENMODELS_DB; None = default/sample
+    families_path: Path | None = None
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT
+    hf_token: str | None = None
+    hub_timeout: float = 30.0
+    hub_concurrency: int = 4
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        return cls(
+            db_path=Path(env["OPENMODELS_DB"]) if env.get("OPENMODELS_DB") else None,
+            families_path=(
+                Path(env["OPENMODELS_FAMILIES"]) if env.get("OPENMODELS_FAMILIES") else None
+            ),
+            hf_endpoint=(env.get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT).rstrip("/"),
+            hf_token=env.get("HF_TOKEN") or None,
+            hub_timeout=_positive_float(env, "OPENMODELS_HUB_TIMEOUT", 30.0),
+            hub_concurrency=int(_positive_float(env, "OPENMODELS_HUB_CONCURRENCY", 4)),
+        )
+
+    def __repr__(self) -> str:  # never print the token
+        return (
+            f"Config(db_path={self.db_path!r}, families_path={self.families_path!r}, "
+            f"hf_endpoint={self.hf_endpoint!r}, hf_token={'set' if self.hf_token else None})"
+        )
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    from openmodels.errors import ConfigError
+
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value

@@ -1,0 +1,30 @@
+"""The small exception hierarchy of openmodels.
+
+A subclass of `OpenModelsError` is an error a person can act on: the CLI prints its
+message as one line and exits non-zero, the Slack layer answers it ephemerally.
+Anything else is a bug and is logged with its traceback.
+"""
+
+
+class OpenModelsError(Exception):
+    """An error whose message is meant for the person running openmodels."""
+
+
+class ConfigError(OpenModelsError):
+    """The configuration (environment, families file, tokens) is unusable."""
+
+
+class FamiliesError(ConfigError):
+    """The families file is malformed."""
+
+
+class StoreError(OpenModelsError):
+    """The SQLite store cannot be opened or is not one of ours."""
+
+
+class HubError(OpenModelsError):
+    """The Hub did not answer for an organisation, even after retries."""
+
+    def __init__(self, org: str, message: str) -> None:
+        super().__init__(f"Hub listing for '{org}' failed: {message}")
+        self.org = org

@@ -1,0 +1,185 @@
+"""Families: named sets of Hub organisations, loaded from a TOML file.
+
+The file format is a public interface (see the README). Loading validates the whole
+file and refuses it with one message naming the file, the family and the problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from openmodels.errors import FamiliesError
+
+DEFAULT_FAMILIES_RESOURCE = "families.toml"
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ALLOWED_KEYS = {"label", "orgs", "match", "aliases"}
+
+
+@dataclass(frozen=True)
+class Family:
+    """One tracked family: its key (as typed in Slack), label and Hub organisations."""
+
+    key: str
+    label: str
+    orgs: tuple[str, ...]
+    match: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def owns(self, repo_id: str) -> bool:
+        """True if the model `org/name` belongs to this family."""
+        org, _, name = repo_id.partition("/")
+        if org.lower() not in {o.lower() for o in self.orgs}:
+            return False
+        if not self.match:
+            return True
+        return any(fnmatch.fnmatchcase(name.lower(), glob.lower()) for glob in self.match)
+
+    @property
+    def hub_url(self) -> str:
+        return f"https://huggingface.co/{self.orgs[0]}"
+
+
+@dataclass(frozen=True)
+class Families:
+    """The tracked families, in file order, with name resolution for users."""
+
+    items: tuple[Family, ...]
+    source: str
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def keys(self) -> list[str]:
+        return [f.key for f in self.items]
+
+    def get(self, key: str) -> Family | None:
+        for family in self.items:
+            if family.key == key:
+                return family
+        return None
+
+    def resolve(self, name: str) -> Family | None:
+        """The family a user meant by `name` (key, alias or label, any case), or None."""
+        wanted = name.strip().lower()
+        for family in self.items:
+            names = {family.key, family.label.lower(), *(a.lower() for a in family.aliases)}
+            if wanted in names:
+                return family
+        return None
+
+    def suggest(self, name: str) -> str | None:
+        """The closest family key to a mistyped `name`, if one is close enough."""
+        candidates: dict[str, str] = {}
+        for family in self.items:
+            for n in (family.key, family.label.lower(), *(a.lower() for a in family.aliases)):
+                candidates.setdefault(n, family.key)
+        close = difflib.get_close_matches(name.strip().lower(), list(candidates), n=1, cutoff=0.6)
+        return candidates[close[0]] if close else None
+
+    def family_of(self, repo_id: str) -> Family | None:
+        """The first family (in file order) that owns model `repo_id`."""
+        for family in self.items:
+            if family.owns(repo_id):
+                return family
+        return None
+
+    def orgs(self) -> list[str]:
+        """Every organisation to list, each once, in file order."""
+        seen: dict[str, None] = {}
+        for family in self.items:
+            for org in family.orgs:
+                seen.setdefault(org, None)
+        return list(seen)
+
+
+def parse_families(text: str, source: str) -> Families:
+    """Parse and validate the TOML text of a families file named `source`."""
+
+    def fail(problem: str, family: str | None = None) -> FamiliesError:
+        where = f"family '{family}': " if family else ""
+        return FamiliesError(f"{source}: {where}{problem}")
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise fail(f"not valid TOML ({exc})") from None
+    unknown_top = set(data) - {"families"}
+    if unknown_top:
+        raise fail(f"unknown top-level key(s) {', '.join(sorted(unknown_top))}; expected [families.NAME]")
+    table = data.get("families")
+    if not isinstance(table, Mapping) or not table:
+        raise fail("no families defined; expected at least one [families.NAME] table")
+
+    items: list[Family] = []
+    taken: dict[str, str] = {}  # every name a user may type -> family key
+
+    def claim(name: str, key: str, what: str) -> None:
+        lowered = name.lower()
+        if lowered in taken and taken[lowered] != key:
+            raise fail(f"{what} '{name}' is already used by family '{taken[lowered]}'", key)
+        taken[lowered] = key
+
+    for key, body in table.items():
+        if not _KEY_RE.match(key):
+            raise fail("name must be lowercase letters, digits, '-' or '_' (at most 40)", key)
+        if not isinstance(body, Mapping):
+            raise fail("must be a table with label, orgs, match and aliases", key)
+        unknown = set(body) - _ALLOWED_KEYS
+        if unknown:
+            raise fail(
+                f"unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+                f"{', '.join(sorted(_ALLOWED_KEYS))}",
+                key,
+            )
+        orgs = _string_list(body.get("orgs", []), "orgs", key, fail)
+        if not orgs:
+            raise fail("has no orgs; give at least one Hub organisation", key)
+        match = _string_list(body.get("match", []), "match", key, fail)
+        aliases = _string_list(body.get("aliases", []), "aliases", key, fail)
+        label = body.get("label", key)
+        if not isinstance(label, str) or not label.strip():
+            raise fail("label must be a non-empty string", key)
+        claim(key, key, "name")
+        for alias in aliases:
+            if alias.lower() == key:
+                continue
+            claim(alias, key, "alias")
+        items.append(Family(key, label.strip(), tuple(orgs), tuple(match), tuple(aliases)))
+    return Families(tuple(items), source)
+
+
+def _string_list(value: object, field: str, key: str, fail) -> list[str]:  # type: ignore[no-untyped-def]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail(f"{field} must be a list of non-empty strings", key)
+    return [v.strip() for v in value]
+
+
+def load_families(path: str | os.PathLike[str] | None = None) -> Families:
+    """Load the families file at `path`, or the defaults shipped with openmodels."""
+    if path is None:
+        text = resources.files("openmodels").joinpath(DEFAULT_FAMILIES_RESOURCE).read_text("utf-8")
+        return parse_families(text, "default families")
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        raise FamiliesError(f"{file}: cannot read families file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise FamiliesError(f"{file}: families file is not UTF-8 text") from None
+    return parse_families(text, str(file))
+
+
+def family_keys(families: Iterable[Family]) -> list[str]:
+    return [f.key for f in families]

@@ -1,0 +1,1 @@
+"""The synthetic sample store shipped with openmodels (see scripts/make_sample.py)."""

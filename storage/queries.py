@@ -1,0 +1,216 @@
+"""Read-only queries over the store, returning plain data.
+
+Rankings read the precomputed `family_totals` rows of two snapshots, never every
+model. Each function takes an open `Database` so a caller can run several inside
+one read transaction (see `Store.reading`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlite_utils import Database
+
+from storage.snapshots import FamilyTotal, parse_timestamp
+
+METRIC_COLUMNS = {"all_time": "downloads_all_time", "30d": "downloads_30d"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    taken_at: str
+    source: str
+    model_count: int
+
+    @property
+    def is_sample(self) -> bool:
+        return self.source == "sample"
+
+    @property
+    def date(self) -> str:
+        return self.taken_at[:10]
+
+
+@dataclass(frozen=True)
+class ModelPoint:
+    taken_at: str
+    downloads_30d: int
+    downloads_all_time: int
+    likes: int
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    repo_id: str
+    family: str
+    downloads_30d: int
+    downloads_all_time: int
+    likes: int
+    created_at: str | None
+    pipeline_tag: str | None
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    snapshot_count: int
+    first: Snapshot | None
+    latest: Snapshot | None
+    family_count: int
+    model_count: int
+
+
+def _snapshot(row: tuple) -> Snapshot:
+    return Snapshot(int(row[0]), row[1], row[2], int(row[3]))
+
+
+_SNAPSHOT_COLS = "id, taken_at, source, model_count"
+
+
+def latest_snapshot(db: Database) -> Snapshot | None:
+    row = db.execute(
+        f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return _snapshot(row) if row else None
+
+
+def previous_snapshot(db: Database, snapshot: Snapshot) -> Snapshot | None:
+    """The snapshot just before `snapshot`, if any."""
+    row = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
+            WHERE (taken_at, id) < (?, ?) ORDER BY taken_at DESC, id DESC LIMIT 1""",
+        [snapshot.taken_at, snapshot.id],
+    ).fetchone()
+    return _snapshot(row) if row else None
+
+
+def list_snapshots(db: Database) -> list[Snapshot]:
+    rows = db.execute(f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id")
+    return [_snapshot(r) for r in rows]
+
+
+def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | None:
+    """The earlier snapshot closest to `days` before `latest` (else the earliest one).
+
+    None when `latest` is the only snapshot.
+    """
+    target = parse_timestamp(latest.taken_at) - timedelta(days=days)
+    target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+    candidates = []
+    for sql in (
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ?
+            ORDER BY taken_at DESC LIMIT 1""",
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
+            AND id != ? ORDER BY taken_at ASC LIMIT 1""",
+    ):
+        params = [target_text, latest.id] if "<= ?" in sql else [target_text, latest.taken_at, latest.id]
+        row = db.execute(sql, params).fetchone()
+        if row:
+            candidates.append(_snapshot(row))
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda s: (abs((parse_timestamp(s.taken_at) - target).total_seconds()), s.taken_at),
+    )
+
+
+def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
+    rows = db.execute(
+        """SELECT family, downloads_30d, downloads_all_time, likes, model_count
+           FROM family_totals WHERE snapshot_id = ?""",
+        [snapshot_id],
+    )
+    return {r[0]: FamilyTotal(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+def family_series(
+    db: Database, families: list[str], metric: str = "all_time"
+) -> dict[str, list[tuple[str, int]]]:
+    """Per family, (taken_at, value) for every snapshot in which it had models."""
+    column = METRIC_COLUMNS[metric]
+    series: dict[str, list[tuple[str, int]]] = {f: [] for f in families}
+    if not families:
+        return series
+    marks = ",".join("?" * len(families))
+    rows = db.execute(
+        f"""SELECT t.family, s.taken_at, t.{column}
+            FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
+            WHERE t.family IN ({marks}) ORDER BY s.taken_at, s.id""",
+        families,
+    )
+    for family, taken_at, value in rows:
+        series[family].append((taken_at, int(value)))
+    return series
+
+
+def top_models(
+    db: Database, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
+) -> list[ModelRow]:
+    column = METRIC_COLUMNS[metric]
+    rows = db.execute(
+        f"""SELECT m.repo_id, m.family, c.downloads_30d, c.downloads_all_time, c.likes,
+                   m.created_at, m.pipeline_tag
+            FROM model_counts c JOIN models m ON m.id = c.model_id
+            WHERE c.snapshot_id = ? AND m.family = ?
+            ORDER BY c.{column} DESC, m.repo_id LIMIT ?""",
+        [snapshot_id, family, limit],
+    )
+    return [ModelRow(*r) for r in rows]
+
+
+def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
+    """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively."""
+    row = db.execute(
+        """SELECT repo_id, family, created_at, pipeline_tag FROM models
+           WHERE repo_id = ? COLLATE NOCASE ORDER BY repo_id = ? DESC LIMIT 1""",
+        [repo_id, repo_id],
+    ).fetchone()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def similar_models(db: Database, text: str, limit: int = 5) -> list[str]:
+    """Repo ids containing `text` (case-insensitive), most downloaded first."""
+    needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    latest = latest_snapshot(db)
+    if latest is None:
+        return []
+    rows = db.execute(
+        """SELECT m.repo_id FROM models m
+           LEFT JOIN model_counts c ON c.model_id = m.id AND c.snapshot_id = ?
+           WHERE m.repo_id LIKE ? ESCAPE '\\'
+           ORDER BY coalesce(c.downloads_all_time, 0) DESC LIMIT ?""",
+        [latest.id, f"%{needle}%", limit],
+    )
+    return [r[0] for r in rows]
+
+
+def model_history(db: Database, repo_id: str) -> list[ModelPoint]:
+    rows = db.execute(
+        """SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes
+           FROM model_counts c
+           JOIN models m ON m.id = c.model_id
+           JOIN snapshots s ON s.id = c.snapshot_id
+           WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
+        [repo_id],
+    )
+    return [ModelPoint(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def store_stats(db: Database) -> StoreStats:
+    count = int(db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+    first_row = db.execute(
+        f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id LIMIT 1"
+    ).fetchone()
+    latest = latest_snapshot(db)
+    families = 0
+    models = 0
+    if latest is not None:
+        families = int(
+            db.execute(
+                "SELECT count(*) FROM family_totals WHERE snapshot_id = ?", [latest.id]
+            ).fetchone()[0]
+        )
+        models = latest.model_count
+    return StoreStats(count, _snapshot(first_row) if first_row else None, latest, families, models)

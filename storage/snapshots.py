@@ -1,0 +1,131 @@
+"""Writing snapshots: one transaction holds every model count and the family totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model's figures as seen in one snapshot."""
+
+    repo_id: str
+    family: str
+    downloads_30d: int
+    downloads_all_time: int
+    likes: int = 0
+    created_at: str | None = None
+    pipeline_tag: str | None = None
+
+
+@dataclass(frozen=True)
+class FamilyTotal:
+    """A family's summed figures in one snapshot."""
+
+    family: str
+    downloads_30d: int
+    downloads_all_time: int
+    likes: int
+    model_count: int
+
+
+def family_totals(records: Iterable[ModelRecord]) -> list[FamilyTotal]:
+    """Sum records per family, in family-name order. Pure."""
+    sums: dict[str, list[int]] = {}
+    for r in records:
+        s = sums.setdefault(r.family, [0, 0, 0, 0])
+        s[0] += r.downloads_30d
+        s[1] += r.downloads_all_time
+        s[2] += r.likes
+        s[3] += 1
+    return [FamilyTotal(f, *sums[f]) for f in sorted(sums)]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC ISO 8601 with a Z, second precision: sorts as text and reads in Datasette."""
+    if moment.tzinfo is None:
+        raise ValueError("snapshot times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def write_snapshot(
+    store: Store, taken_at: datetime, source: str, records: Sequence[ModelRecord]
+) -> int:
+    """Commit one snapshot (all its model rows and family totals) atomically; return its id.
+
+    Duplicate repo ids keep their first record, so a model listed twice (two pages that
+    overlap while the Hub re-sorts) is not counted twice.
+    """
+    unique: dict[str, ModelRecord] = {}
+    for record in records:
+        unique.setdefault(record.repo_id, record)
+    rows = list(unique.values())
+    with store.writing() as db:
+        snapshot_id = insert_snapshot(db, taken_at, source, rows)
+    return snapshot_id
+
+
+def insert_snapshot(
+    db: Database, taken_at: datetime, source: str, rows: Sequence[ModelRecord]
+) -> int:
+    """Insert one snapshot inside the caller's open transaction."""
+    cursor = db.execute(
+        "INSERT INTO snapshots (taken_at, source, model_count) VALUES (?, ?, ?)",
+        [format_timestamp(taken_at), source, len(rows)],
+    )
+    snapshot_id = int(cursor.lastrowid or 0)
+    db.conn.executemany(
+        """
+        INSERT INTO models (repo_id, family, created_at, pipeline_tag) VALUES (?, ?, ?, ?)
+        ON CONFLICT (repo_id) DO UPDATE SET
+            family = excluded.family,
+            created_at = coalesce(excluded.created_at, models.created_at),
+            pipeline_tag = coalesce(excluded.pipeline_tag, models.pipeline_tag)
+        """,
+        [(r.repo_id, r.family, r.created_at, r.pipeline_tag) for r in rows],
+    )
+    ids = model_ids(db, [r.repo_id for r in rows])
+    db.conn.executemany(
+        """
+        INSERT INTO model_counts
+            (snapshot_id, model_id, downloads_30d, downloads_all_time, likes)
+        VALUES (?, ?, ?, ?, ?)
+        """,
+        [
+            (snapshot_id, ids[r.repo_id], r.downloads_30d, r.downloads_all_time, r.likes)
+            for r in rows
+        ],
+    )
+    db.conn.executemany(
+        """
+        INSERT INTO family_totals
+            (snapshot_id, family, downloads_30d, downloads_all_time, likes, model_count)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """,
+        [
+            (snapshot_id, t.family, t.downloads_30d, t.downloads_all_time, t.likes, t.model_count)
+            for t in family_totals(rows)
+        ],
+    )
+    return snapshot_id
+
+
+def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:
+    """Map repo ids to their integer ids, in chunks under SQLite's variable limit."""
+    found: dict[str, int] = {}
+    for start in range(0, len(repo_ids), 500):
+        chunk = repo_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT id, repo_id FROM models WHERE repo_id IN ({marks})", chunk):
+            found[row[1]] = row[0]
+    return found

@@ -1,0 +1,151 @@
+"""Opening the store: path, WAL mode, busy timeout, migrations, transactions.
+
+Every unit of work opens its own connection (cheap for SQLite) so that the Slack
+handler threads, the scheduler and a collection never share one. Reads run inside
+one deferred transaction so an answer sees a single consistent snapshot; writes
+start with BEGIN IMMEDIATE so they take the write lock up front instead of failing
+half-way with SQLITE_BUSY in WAL mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from openmodels.errors import StoreError
+from storage.schema import MIGRATION_SET, known_migration_names, migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Store:
+    """A SQLite store file. `sample` marks the read-only synthetic store we ship."""
+
+    path: Path
+    sample: bool = False
+
+    def connect(self) -> Database:
+        """A new connection in autocommit mode; callers open transactions explicitly."""
+        try:
+            if self.sample:
+                uri = f"file:{self.path}?mode=ro&immutable=1"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(
+                    str(self.path),
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        return Database(conn, execute_plugins=False)
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """A connection inside one read transaction: every query sees the same data."""
+        db = self.connect()
+        try:
+            db.execute("BEGIN")
+            yield db
+        finally:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            db.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Database]:
+        """A connection inside one write transaction, committed only if the block succeeds."""
+        if self.sample:
+            raise StoreError("the bundled sample store is read-only; collect into your own store")
+        db = self.connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    @property
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            candidate = Path(f"{self.path}{suffix}")
+            if candidate.exists():
+                total += candidate.stat().st_size
+        return total
+
+
+def open_store(path: str | Path, *, sample: bool = False) -> Store:
+    """Open (creating if needed) the store at `path` and bring its schema up to date.
+
+    Refuses, with a StoreError, a file that is not SQLite, a store written by a newer
+    openmodels, and a location that cannot be written.
+    """
+    store = Store(Path(path), sample=sample)
+    if sample:
+        _check_schema(store)
+        return store
+    if store.path.exists() and store.path.is_dir():
+        raise StoreError(f"store path {store.path} is a directory, not a file")
+    if not store.path.parent.exists():
+        raise StoreError(f"cannot create store {store.path}: folder {store.path.parent} does not exist")
+    try:
+        db = store.connect()
+        try:
+            _refuse_newer_schema(db, store.path)
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot switch store {store.path} to WAL mode (got {mode})")
+            if migrations.pending(db):
+                migrations.apply(db)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_describe(exc, store.path)) from None
+    return store
+
+
+def _check_schema(store: Store) -> None:
+    try:
+        db = store.connect()
+        try:
+            _refuse_newer_schema(db, store.path)
+            if migrations.pending(db):
+                raise StoreError(f"store {store.path} is from an older openmodels and is read-only")
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_describe(exc, store.path)) from None
+
+
+def _refuse_newer_schema(db: Database, path: Path) -> None:
+    applied = {m.name for m in Migrations(MIGRATION_SET).applied(db)}
+    unknown = applied - known_migration_names()
+    if unknown:
+        raise StoreError(
+            f"store {path} was written by a newer openmodels (schema {max(unknown)}); "
+            "upgrade openmodels or point --db at another store"
+        )
+
+
+def _describe(exc: sqlite3.DatabaseError, path: Path) -> str:
+    message = str(exc)
+    if "not a database" in message or "malformed" in message:
+        return f"store {path} is not a readable openmodels SQLite store ({message})"
+    if "readonly" in message or "unable to open" in message:
+        return f"cannot write store {path} ({message}); check the file's permissions"
+    return f"store {path}: {message}"
