@@ -30,16 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def with_store(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", type=Path, help="SQLite store (default: $OPENMODELS_DB or ./openmodels.db)")
         p.add_argument(
-            "--families", type=Path, help="families TOML file (default: $OPENMODELS_FAMILIES or built-in)"
+            "--db", type=Path, help="SQLite store (default: $OPENMODELS_DB or ./openmodels.db)"
+        )
+        p.add_argument(
+            "--families",
+            type=Path,
+            help="families TOML file (default: $OPENMODELS_FAMILIES or built-in)",
         )
         return p
 
     with_store(sub.add_parser("collect", help="take one snapshot of download counts from the Hub"))
-    ask = with_store(sub.add_parser("ask", help="answer a /openmodels command text, as Slack would"))
-    ask.add_argument("text", nargs="*", help="the command text, e.g. compare qwen llama")
+    ask = with_store(
+        sub.add_parser("ask", help="answer a /openmodels command text, as Slack would")
+    )
     ask.add_argument("--json", action="store_true", help="print the Block Kit payload")
+    # REMAINDER so options of the command text itself (--30d, --public) reach our parser.
+    ask.add_argument(
+        "text", nargs=argparse.REMAINDER, help="the command text, e.g. compare qwen llama --30d"
+    )
     with_store(sub.add_parser("status", help="what the store holds"))
     return parser
 
@@ -110,8 +119,10 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
     families = load_families(config.families_path)
     store = store_for_reading(config)
-    result = answer_text(" ".join(args.text), AnswerContext(store=store, families=families))
-    if args.json:
+    words = [w for w in args.text if w != "--json"]
+    as_json = args.json or len(words) != len(args.text)
+    result = answer_text(" ".join(words), AnswerContext(store=store, families=families))
+    if as_json:
         print(json.dumps(result.payload(), indent=2, ensure_ascii=False))
     else:
         print(render_text(result))

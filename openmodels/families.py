@@ -11,7 +11,7 @@ import fnmatch
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -54,7 +54,7 @@ class Families:
     items: tuple[Family, ...]
     source: str
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Family]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -117,7 +117,9 @@ def parse_families(text: str, source: str) -> Families:
         raise fail(f"not valid TOML ({exc})") from None
     unknown_top = set(data) - {"families"}
     if unknown_top:
-        raise fail(f"unknown top-level key(s) {', '.join(sorted(unknown_top))}; expected [families.NAME]")
+        raise fail(
+            f"unknown top-level key(s) {', '.join(sorted(unknown_top))}; expected [families.NAME]"
+        )
     table = data.get("families")
     if not isinstance(table, Mapping) or not table:
         raise fail("no families defined; expected at least one [families.NAME] table")
@@ -160,7 +162,9 @@ def parse_families(text: str, source: str) -> Families:
     return Families(tuple(items), source)
 
 
-def _string_list(value: object, field: str, key: str, fail) -> list[str]:  # type: ignore[no-untyped-def]
+def _string_list(
+    value: object, field: str, key: str, fail: Callable[[str, str], FamiliesError]
+) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise fail(f"{field} must be a list of non-empty strings", key)
     return [v.strip() for v in value]
@@ -179,7 +183,3 @@ def load_families(path: str | os.PathLike[str] | None = None) -> Families:
     except UnicodeDecodeError:
         raise FamiliesError(f"{file}: families file is not UTF-8 text") from None
     return parse_families(text, str(file))
-
-
-def family_keys(families: Iterable[Family]) -> list[str]:
-    return [f.key for f in families]

@@ -104,7 +104,9 @@ def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | N
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
             AND id != ? ORDER BY taken_at ASC LIMIT 1""",
     ):
-        params = [target_text, latest.id] if "<= ?" in sql else [target_text, latest.taken_at, latest.id]
+        params = (
+            [target_text, latest.id] if "<= ?" in sql else [target_text, latest.taken_at, latest.id]
+        )
         row = db.execute(sql, params).fetchone()
         if row:
             candidates.append(_snapshot(row))

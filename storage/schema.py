@@ -65,7 +65,6 @@ def m001_snapshots(db: Database) -> None:
     db.execute("CREATE INDEX family_totals_family ON family_totals (family, snapshot_id)")
 
 
-
 def known_migration_names() -> frozenset[str]:
     """Names of every migration this version of openmodels knows."""
     return frozenset(m.name for m in migrations.pending(Database(memory=True)))

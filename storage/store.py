@@ -102,7 +102,9 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
     if store.path.exists() and store.path.is_dir():
         raise StoreError(f"store path {store.path} is a directory, not a file")
     if not store.path.parent.exists():
-        raise StoreError(f"cannot create store {store.path}: folder {store.path.parent} does not exist")
+        raise StoreError(
+            f"cannot create store {store.path}: folder {store.path.parent} does not exist"
+        )
     try:
         db = store.connect()
         try:

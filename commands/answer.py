@@ -1,0 +1,41 @@
+"""The answer value every command produces, for Slack and for the terminal alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands.blocks import MAX_MESSAGE_TEXT, Block, cut
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What to draw: cumulative series per family label. Rendering happens at the edge."""
+
+    title: str
+    series: dict[str, list[tuple[str, int]]]
+    metric: str
+    snapshot_date: str
+    alt_text: str
+    filename: str
+    sample: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply: fallback text, Block Kit blocks, visibility and an optional chart."""
+
+    text: str
+    blocks: list[Block]
+    public: bool = False
+    chart: ChartSpec | None = None
+    error: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """The message body Slack receives (without the chart, which is uploaded apart)."""
+        return {
+            "response_type": "in_channel" if self.public else "ephemeral",
+            "text": cut(self.text, MAX_MESSAGE_TEXT),
+            "blocks": self.blocks,
+        }

@@ -1,0 +1,74 @@
+"""Formatting numbers, dates and user text for Slack mrkdwn. Pure functions."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = ((1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K"))
+
+
+def human(n: int | float) -> str:
+    """1234567 -> '1.2M', 385_400_000 -> '385.4M', 1_200_000_000 -> '1.2B', 950 -> '950'."""
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    bigger: tuple[int, str] | None = None
+    for size, unit in _UNITS:
+        if n >= size:
+            # 999.96M would print as "1000.0M"; say "1.0B" instead.
+            if round(n / size, 1) >= 1000 and bigger is not None:
+                size, unit = bigger
+            return f"{sign}{n / size:.1f}{unit}"
+        bigger = (size, unit)
+    if round(n) >= 1000:
+        return f"{sign}1.0K"
+    return f"{sign}{int(n)}"
+
+
+def signed(n: int) -> str:
+    """A change with its sign: '+1.2M', '-350K', '0'."""
+    if n == 0:
+        return "0"
+    return ("+" if n > 0 else "") + human(n)
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def arrow(rank_change: int | None) -> str:
+    """▲2 / ▼1 / = for a rank change; 'new' for a family absent from the baseline."""
+    if rank_change is None:
+        return "new"
+    if rank_change > 0:
+        return f"▲{rank_change}"
+    if rank_change < 0:
+        return f"▼{-rank_change}"
+    return "="
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup in mrkdwn and plain_text.
+
+    After this, `<!channel>` or `<@U123>` typed by a user is shown, never acted on.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def echo(text: str, limit: int = 60) -> str:
+    """User text made safe to quote back: control characters dropped, cut, escaped."""
+    clean = _CONTROL.sub("", text)
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return escape(clean)
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link; the label is escaped so it cannot close the link early."""
+    return f"<{url}|{escape(label).replace('|', '¦')}>"
+
+
+def hub_url(repo_or_org: str) -> str:
+    return f"https://huggingface.co/{repo_or_org}"

@@ -1,0 +1,1 @@
+"""The openmodels test suite: a specification of behaviour."""

@@ -1,0 +1,62 @@
+"""Small builders for stores with known, hand-checkable contents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from storage import Store, open_store
+from storage.snapshots import ModelRecord, write_snapshot
+
+DAY0 = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+
+
+def record(
+    repo_id: str, family: str, all_time: int, d30: int = 0, likes: int = 0, **extra: object
+) -> ModelRecord:
+    return ModelRecord(
+        repo_id=repo_id,
+        family=family,
+        downloads_30d=d30,
+        downloads_all_time=all_time,
+        likes=likes,
+        created_at=extra.get("created_at"),  # type: ignore[arg-type]
+        pipeline_tag=extra.get("pipeline_tag"),  # type: ignore[arg-type]
+    )
+
+
+def store_with(path: Path, days: Iterable[list[ModelRecord]], start: datetime = DAY0) -> Store:
+    """A store at `path` with one snapshot per item of `days`, one day apart."""
+    store = open_store(path)
+    for i, records in enumerate(days):
+        write_snapshot(store, start + timedelta(days=i), "hub", records)
+    return store
+
+
+def growing_store(path: Path, days: int = 10) -> Store:
+    """Qwen (two models) overtakes Llama on day 3; DeepSeek trails. Figures are linear in d.
+
+    Day d: Qwen/Qwen3-8B 100,000 + 5,000d; Qwen/Qwen2.5-7B 90,000 + 3,000d;
+    meta-llama/Llama-3.1-8B 200,000 + 1,000d; deepseek-ai/DeepSeek-R1 50,000 + 500d.
+    """
+    return store_with(
+        path,
+        (
+            [
+                record(
+                    "Qwen/Qwen3-8B",
+                    "qwen",
+                    100_000 + 5_000 * d,
+                    d30=1_000 * d,
+                    likes=5,
+                    pipeline_tag="text-generation",
+                    created_at="2025-04-29T00:00:00.000Z",
+                ),
+                record("Qwen/Qwen2.5-7B", "qwen", 90_000 + 3_000 * d, d30=700 * d, likes=4),
+                record("meta-llama/Llama-3.1-8B", "llama", 200_000 + 1_000 * d, d30=2_000, likes=9),
+                record("deepseek-ai/DeepSeek-R1", "deepseek", 50_000 + 500 * d, d30=500, likes=7),
+            ]
+            for d in range(days)
+        ),
+    )

@@ -1,0 +1,183 @@
+"""Answers to each command, read from a real SQLite store with hand-checkable figures.
+
+The store (tests.builders.growing_store) holds ten daily snapshots; on the last one
+Qwen has 262,000 all-time downloads (two models), Llama 209,000, DeepSeek 54,500.
+"""
+
+import json
+
+import pytest
+
+from commands import AnswerContext, answer_text
+from commands.blocks import check_limits
+from commands.render import render_text
+from openmodels.families import load_families
+from storage import open_store
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, growing_store, record
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    return AnswerContext(store=growing_store(tmp_path / "s.db"), families=load_families())
+
+
+def rendered(text, ctx):
+    return render_text(answer_text(text, ctx))
+
+
+def test_top_ranks_families_with_share_and_weekly_change(ctx):
+    out = rendered("top", ctx)
+    assert "1. Qwen  262.0K · 49.9% · +56.0K this week" in out
+    assert "2. Llama  209.0K · 39.8% · +7.0K this week" in out
+    assert "3. DeepSeek  54.5K · 10.4% · +3.5K this week" in out
+    assert "Snapshot 2026-01-10 · changes since 2026-01-03" in out
+
+
+def test_top_compares_the_leader_with_the_rest_combined(ctx):
+    assert "Qwen has 0.99× the all-time downloads of the 2 families after it combined" in rendered(
+        "top", ctx
+    )
+
+
+def test_top_n_says_how_many_were_left_out(ctx):
+    out = rendered("top 2", ctx)
+    assert "DeepSeek" not in out.split("Qwen has")[0]
+    assert "1 more tracked families not shown" in out
+
+
+def test_top_30d_ranks_by_the_rolling_window(ctx):
+    out = rendered("top --30d", ctx)
+    assert "by 30-day downloads" in out
+    assert "1. Qwen  15.3K" in out
+
+
+def test_rank_change_is_shown_with_an_arrow(tmp_path):
+    # Day 0: Llama ahead; day 7: Qwen ahead -> Qwen moved up one place.
+    store = open_store(tmp_path / "s.db")
+    write_snapshot(
+        store, DAY0, "hub", [record("Qwen/a", "qwen", 10), record("meta-llama/b", "llama", 20)]
+    )
+    later = DAY0.replace(day=8)
+    write_snapshot(
+        store, later, "hub", [record("Qwen/a", "qwen", 40), record("meta-llama/b", "llama", 25)]
+    )
+    out = rendered("top", AnswerContext(store=store, families=load_families()))
+    assert "1. Qwen  40 · 61.5% · +30 this week ▲1" in out
+    assert "2. Llama  25 · 38.5% · +5 this week ▼1" in out
+
+
+def test_compare_summarises_and_carries_a_chart(ctx):
+    result = answer_text("compare qwen llama", ctx)
+    assert result.text == "Qwen leads Llama by 53.0K all-time downloads (1.25×)."
+    assert result.chart is not None
+    assert list(result.chart.series) == ["Qwen", "Llama"]
+    assert len(result.chart.series["Qwen"]) == 10
+    assert result.chart.series["Qwen"][-1] == ("2026-01-10T06:00:00Z", 262_000)
+    assert "Qwen from 190.0K on 2026-01-01 to 262.0K on 2026-01-10" in result.chart.alt_text
+
+
+def test_compare_accepts_aliases_and_labels(ctx):
+    assert answer_text("compare Alibaba META", ctx).text.startswith("Qwen leads Llama")
+
+
+def test_unknown_family_suggests_the_closest_and_lists_all(ctx):
+    result = answer_text("compare qwn llama", ctx)
+    assert result.error
+    assert "Unknown family 'qwn' — did you mean qwen?" in result.text
+    assert "Families: qwen, llama, deepseek" in result.text
+
+
+def test_a_family_named_twice_is_refused(ctx):
+    assert "Qwen is named twice" in answer_text("compare qwen alibaba", ctx).text
+
+
+def test_a_family_without_models_in_the_snapshot_is_said_so(ctx):
+    assert "no models in this snapshot" in rendered("compare qwen kimi", ctx)
+
+
+def test_family_lists_its_top_models_with_hub_links(ctx):
+    result = answer_text("family qwen", ctx)
+    payload = json.dumps(result.payload())
+    assert "<https://huggingface.co/Qwen/Qwen3-8B|Qwen/Qwen3-8B>" in payload
+    out = render_text(result)
+    assert out.index("Qwen/Qwen3-8B") < out.index("Qwen/Qwen2.5-7B")
+    assert result.chart is not None and list(result.chart.series) == ["Qwen"]
+
+
+def test_model_detail_is_case_insensitive(ctx):
+    out = rendered("model qwen/qwen3-8b", ctx)
+    assert "Qwen/Qwen3-8B" in out
+    assert "145.0K" in out and "text-generation" in out
+    assert "+35.0K all-time" in out  # against the snapshot of 2026-01-03
+
+
+def test_unknown_model_suggests_similar_names(ctx):
+    result = answer_text("model Qwen/Qwen3", ctx)
+    assert result.error
+    assert "Did you mean: `Qwen/Qwen3-8B`" in result.text
+
+
+def test_an_empty_store_says_how_to_collect(tmp_path):
+    empty = AnswerContext(store=open_store(tmp_path / "e.db"), families=load_families())
+    for text in ("top", "compare qwen llama", "family qwen", "model a/b"):
+        result = answer_text(text, empty)
+        assert "No snapshots yet. Run `openmodels collect`" in result.text
+
+
+def test_status_counts_snapshots(ctx):
+    out = rendered("status", ctx)
+    assert "Snapshots: 10" in out
+    assert "First: 2026-01-01T06:00:00Z · Latest: 2026-01-10T06:00:00Z" in out
+
+
+def test_sample_data_is_labelled_in_every_answer(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    write_snapshot(
+        store, DAY0, "sample", [record("Qwen/a", "qwen", 10), record("meta-llama/b", "llama", 5)]
+    )
+    ctx = AnswerContext(store=store, families=load_families())
+    for text in ("top", "compare qwen llama", "family qwen", "model Qwen/a", "status"):
+        assert "sample data" in rendered(text, ctx), text
+
+
+def test_subscriptions_need_a_channel(ctx):
+    assert "Slack channel" in answer_text("subscribe digest", ctx).text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "compare <!channel> qwen",
+        "family <@U123>",
+        "family <!here|here>",
+        "model <!everyone>/x",
+        "<!channel>",
+        "top <@U1>",
+        "compare qwen <#C123|general>",
+    ],
+)
+def test_slack_markup_in_arguments_is_never_echoed_live(ctx, text):
+    payload = json.dumps(answer_text(text, ctx).payload())
+    assert "<!" not in payload and "<@" not in payload and "<#" not in payload
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "top",
+        "top 50 --30d",
+        "compare qwen llama deepseek gemma phi glm",
+        "family qwen",
+        "model Qwen/Qwen3-8B",
+        "status",
+        "help",
+        "nonsense",
+        "x" * 5000,
+    ],
+)
+def test_every_answer_is_within_block_kit_limits(ctx, text):
+    result = answer_text(text, ctx)
+    assert result.blocks
+    assert check_limits(result.blocks) == []
