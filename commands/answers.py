@@ -134,11 +134,6 @@ def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None) -> bk.Block
     return bk.context(*texts)
 
 
-def label_of(families: Families, key: str) -> str:
-    family = families.get(key)
-    return family.label if family else key
-
-
 def family_link(families: Families, key: str) -> str:
     family = families.get(key)
     if family is None:
@@ -211,14 +206,14 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             comparison = f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.0f}×"
             blocks.append(
                 bk.section(
-                    f"*{escape(label_of(ctx.families, the_lead.leader))}* has {comparison} the "
+                    f"*{escape(ctx.families.label(the_lead.leader))}* has {comparison} the "
                     f"{metric_name} of the {the_lead.rest_count} families after it combined "
                     f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
                 )
             )
     blocks.append(footer(latest, baseline))
     text = f"Top {len(shown)} model families by {metric_name} ({latest.date}): " + ", ".join(
-        f"{label_of(ctx.families, r.family)} {human(r.value)}" for r in shown
+        f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 

@@ -11,7 +11,7 @@ import fnmatch
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -69,6 +69,11 @@ class Families:
             if family.key == key:
                 return family
         return None
+
+    def label(self, key: str) -> str:
+        """The display label of family `key` (the key itself if it is not tracked)."""
+        family = self.get(key)
+        return family.label if family else key
 
     def resolve(self, name: str) -> Family | None:
         """The family a user meant by `name` (key, alias or label, any case), or None."""

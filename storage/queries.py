@@ -216,3 +216,33 @@ def store_stats(db: Database) -> StoreStats:
         )
         models = latest.model_count
     return StoreStats(count, _snapshot(first_row) if first_row else None, latest, families, models)
+
+
+def recent_snapshots(db: Database, n: int) -> list[Snapshot]:
+    """The newest `n` snapshots, oldest first."""
+    rows = db.execute(
+        f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT ?", [n]
+    ).fetchall()
+    return [_snapshot(r) for r in reversed(rows)]
+
+
+def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
+    """family -> value of `metric` in one snapshot."""
+    column = METRIC_COLUMNS[metric]
+    rows = db.execute(
+        f"SELECT family, {column} FROM family_totals WHERE snapshot_id = ?", [snapshot_id]
+    )
+    return {family: int(value) for family, value in rows}
+
+
+def recent_anomalies(
+    db: Database, limit: int = 20
+) -> list[tuple[str, str, str, int | None, int | None]]:
+    """(taken_at, family, metric, previous, current) of the latest flagged drops."""
+    rows = db.execute(
+        """SELECT s.taken_at, a.family, a.metric, a.previous, a.current
+           FROM anomalies a JOIN snapshots s ON s.id = a.snapshot_id
+           ORDER BY s.taken_at DESC, a.family LIMIT ?""",
+        [limit],
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]

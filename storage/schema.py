@@ -68,3 +68,84 @@ def m001_snapshots(db: Database) -> None:
 def known_migration_names() -> frozenset[str]:
     """Names of every migration this version of openmodels knows."""
     return frozenset(m.name for m in migrations.pending(Database(memory=True)))
+
+
+@migrations()
+def m002_delivery(db: Database) -> None:
+    # Subscriptions are per workspace and channel. `last_digest` keeps the rankings
+    # sent in the previous digest, so the next one is sent only if they changed.
+    db.execute(
+        """
+        CREATE TABLE subscriptions (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('digest', 'alerts')),
+            families TEXT NOT NULL DEFAULT '[]',   -- JSON list of family keys; [] = all
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            failing_since TEXT,                    -- set when Slack refuses the channel
+            failure TEXT,
+            last_digest TEXT,                      -- JSON rankings of the last digest
+            PRIMARY KEY (team_id, channel_id, kind)
+        )
+        """
+    )
+    # The outbox: every alert and digest is written here first, keyed so that the
+    # same event for the same channel can exist only once, then delivered from here.
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                    -- 'alert' | 'digest'
+            event TEXT NOT NULL,                   -- e.g. overtake:all_time:qwen>llama:s12
+            payload TEXT NOT NULL,                 -- JSON: text, blocks, chart
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT,
+            slack_ts TEXT,
+            UNIQUE (team_id, channel_id, kind, event)
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_status ON outbox (status, id)")
+    db.execute(
+        """
+        CREATE TABLE job_runs (
+            job TEXT PRIMARY KEY,
+            last_started TEXT,
+            last_finished TEXT,
+            last_ok TEXT,
+            last_error TEXT
+        )
+        """
+    )
+    # Snapshots already checked for overtakes: a rerun never alerts twice.
+    db.execute(
+        """
+        CREATE TABLE alert_checks (
+            snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id),
+            checked_at TEXT NOT NULL,
+            overtakes INTEGER NOT NULL
+        )
+        """
+    )
+    # Families whose figures went backwards between two snapshots: shown in status,
+    # and never the source of an alert.
+    db.execute(
+        """
+        CREATE TABLE anomalies (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            family TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            previous INTEGER,
+            current INTEGER,
+            PRIMARY KEY (snapshot_id, family, metric)
+        )
+        """
+    )

@@ -1,0 +1,207 @@
+"""The weekly digest: rankings, movers, the week's overtakes, shares, biggest gainer.
+
+`digest_content` is pure; `plan_digests` queues one digest per subscribed channel
+whose rankings changed since the digest it last got, keyed by ISO week so a second
+run in the same week queues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from commands import blocks as bk
+from commands.answer import ChartSpec
+from commands.format import arrow, escape, human, link, percent, signed
+from openmodels.families import Families
+from openmodels.overtakes import flips
+from openmodels.ranking import RankedFamily, rank_families
+from storage import Store
+from storage import outbox as ob
+from storage import queries as q
+from storage import subscriptions as subs
+from storage.snapshots import format_timestamp, parse_timestamp
+
+log = logging.getLogger(__name__)
+
+CHART_FAMILIES = 6
+CHART_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One week's digest, the same for every channel."""
+
+    week: str  # ISO week, e.g. 2026-W03
+    rankings: dict[str, list[str]]  # metric -> family keys in rank order
+    text: str
+    blocks: list[bk.Block]
+    chart: ChartSpec
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks, "chart": asdict(self.chart)}
+
+
+@dataclass
+class DigestPlan:
+    queued: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (channel, why)
+    digest: Digest | None = None
+
+
+def iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def digest_content(
+    families: Families,
+    all_time: list[RankedFamily],
+    thirty: list[RankedFamily],
+    baseline_orders: dict[str, list[str]] | None,
+    latest: q.Snapshot,
+    baseline: q.Snapshot | None,
+) -> tuple[str, list[bk.Block]]:
+    """The digest's summary text and blocks. Pure."""
+
+    def linked(key: str) -> str:
+        family = families.get(key)
+        return link(family.hub_url, family.label) if family else escape(key)
+
+    since = f" since {baseline.date}" if baseline else ""
+    lines = []
+    for r in all_time:
+        change = f" {signed(r.value_change)}" if r.value_change is not None else ""
+        lines.append(
+            f"{r.rank}. {arrow(r.rank_change)} *{linked(r.family)}*  {human(r.value)} "
+            f"({percent(r.share)}){change}"
+        )
+    ranking_text = "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
+
+    moves = []
+    if baseline_orders:
+        for metric, words in (("all_time", "all-time"), ("30d", "30-day")):
+            order = [r.family for r in (all_time if metric == "all_time" else thirty)]
+            for a, b in flips(baseline_orders.get(metric, []), order):
+                passer, passed = escape(families.label(a)), escape(families.label(b))
+                moves.append(f"• {passer} passed {passed} in {words} downloads")
+    overtakes_text = "*Overtakes this week*\n" + (
+        "\n".join(moves[:20]) if moves else "None: the order held."
+    )
+    if len(moves) > 20:
+        overtakes_text += f"\n_…and {len(moves) - 20} more not shown_"
+
+    gainers = [r for r in thirty if r.value_change is not None]
+    gainer_text = ""
+    if gainers:
+        best = max(gainers, key=lambda r: (r.value_change or 0, r.family))
+        gainer_text = (
+            f"*Biggest gainer:* {linked(best.family)}, 30-day downloads "
+            f"{signed(best.value_change or 0)}{since} (now {human(best.value)})."
+        )
+    leader = all_time[0] if all_time else None
+    headline = (
+        f"{families.label(leader.family)} leads with {human(leader.value)} all-time downloads "
+        f"({percent(leader.share)} of tracked families)."
+        if leader
+        else "No families in the latest snapshot."
+    )
+    blocks = [
+        bk.header(f"openmodels weekly digest — {latest.date}"),
+        bk.section(escape(headline)),
+        bk.section(ranking_text),
+        bk.section(overtakes_text),
+    ]
+    if gainer_text:
+        blocks.append(bk.section(gainer_text))
+    context = f"Snapshot {latest.date}{' · changes' + since if since else ''}"
+    blocks.append(bk.context(context))
+    text = f"openmodels weekly digest ({latest.date}): {headline}"
+    if moves:
+        text += " " + "; ".join(m.lstrip("• ") for m in moves[:3]) + "."
+    return text, bk.fit(blocks)
+
+
+def build_digest(db: Any, families: Families, now: datetime) -> Digest | None:
+    """The digest for the newest snapshot, or None when there is nothing to report on."""
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        return None
+    baseline = q.snapshot_near(db, latest, days=7)
+    rankings = {}
+    ranked = {}
+    for metric in ("all_time", "30d"):
+        current = q.values_at(db, latest.id, metric)
+        before = q.values_at(db, baseline.id, metric) if baseline else None
+        ranked[metric] = rank_families(current, before)
+        rankings[metric] = [r.family for r in ranked[metric]]
+    baseline_orders = (
+        {
+            m: [
+                f
+                for f, _ in sorted(
+                    q.values_at(db, baseline.id, m).items(), key=lambda i: (-i[1], i[0])
+                )
+            ]
+            for m in ("all_time", "30d")
+        }
+        if baseline
+        else None
+    )
+    text, blocks = digest_content(
+        families, ranked["all_time"], ranked["30d"], baseline_orders, latest, baseline
+    )
+    top = rankings["all_time"][:CHART_FAMILIES]
+    start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
+    series = {
+        families.label(f): [p for p in points if p[0] >= start]
+        for f, points in q.family_series(db, top, "all_time").items()
+    }
+    chart = ChartSpec(
+        title="Top families: cumulative downloads",
+        series=series,
+        metric="all_time",
+        snapshot_date=latest.date,
+        alt_text=(
+            f"Line chart of cumulative Hub downloads over {CHART_DAYS} days up to {latest.date} "
+            "for " + ", ".join(f"{k} ({human(v[-1][1])})" for k, v in series.items() if v) + "."
+        ),
+        filename=f"openmodels-digest-{iso_week(now)}.png",
+        sample=latest.is_sample,
+    )
+    return Digest(iso_week(now), rankings, text, blocks, chart)
+
+
+def plan_digests(store: Store, families: Families, now: datetime) -> DigestPlan:
+    """Queue this week's digest for each subscribed channel whose rankings changed."""
+    plan = DigestPlan()
+    stamp = format_timestamp(now)
+    with store.writing() as db:
+        digest = build_digest(db, families, now)
+        plan.digest = digest
+        for sub in subs.of_kind(db, "digest"):
+            if digest is None:
+                plan.skipped.append((sub.channel_id, "no snapshots yet"))
+                continue
+            if sub.last_digest == digest.rankings:
+                plan.skipped.append((sub.channel_id, "rankings unchanged since the last digest"))
+                continue
+            added = ob.enqueue(
+                db,
+                sub.team_id,
+                sub.channel_id,
+                "digest",
+                f"digest:{digest.week}",
+                digest.payload(),
+                stamp,
+            )
+            if not added:
+                plan.skipped.append((sub.channel_id, f"digest for {digest.week} already queued"))
+                continue
+            subs.set_last_digest(db, sub.team_id, sub.channel_id, digest.rankings)
+            plan.queued.append(sub.channel_id)
+    for channel, why in plan.skipped:
+        log.info("digest for %s not sent: %s", channel, why)
+    return plan

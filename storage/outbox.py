@@ -1,0 +1,145 @@
+"""The outbox: alerts and digests waiting for, or done with, delivery to Slack.
+
+An item is written once per (team, channel, kind, event) — the UNIQUE key makes a
+second write of the same event a no-op — and moves pending -> sending -> sent, or to
+failed when Slack refuses the channel for good. An item left in 'sending' was
+interrupted mid-post: it is the only state in which a duplicate is possible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    team_id: str
+    channel_id: str
+    kind: str
+    event: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    updated_at: str
+    sent_at: str | None
+    slack_ts: str | None
+
+
+_COLS = (
+    "id, team_id, channel_id, kind, event, payload, status, attempts, last_error, "
+    "created_at, updated_at, sent_at, slack_ts"
+)
+
+
+def _row(r: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(
+        id=r[0],
+        team_id=r[1],
+        channel_id=r[2],
+        kind=r[3],
+        event=r[4],
+        payload=json.loads(r[5]),
+        status=r[6],
+        attempts=r[7],
+        last_error=r[8],
+        created_at=r[9],
+        updated_at=r[10],
+        sent_at=r[11],
+        slack_ts=r[12],
+    )
+
+
+def enqueue(
+    db: Database,
+    team_id: str,
+    channel_id: str,
+    kind: str,
+    event: str,
+    payload: dict[str, Any],
+    now: str,
+) -> bool:
+    """Add an item unless the same event is already there for this channel. True if added."""
+    cursor = db.execute(
+        """INSERT INTO outbox (team_id, channel_id, kind, event, payload, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (team_id, channel_id, kind, event) DO NOTHING""",
+        [team_id, channel_id, kind, event, json.dumps(payload), now, now],
+    )
+    return cursor.rowcount > 0
+
+
+def deliverable(db: Database) -> list[OutboxItem]:
+    """Items to (re)try, oldest first: pending ones and those interrupted mid-post."""
+    rows = db.execute(
+        f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id"
+    )
+    return [_row(r) for r in rows]
+
+
+def get(db: Database, item_id: int) -> OutboxItem | None:
+    row = db.execute(f"SELECT {_COLS} FROM outbox WHERE id = ?", [item_id]).fetchone()
+    return _row(row) if row else None
+
+
+def all_items(db: Database) -> list[OutboxItem]:
+    return [_row(r) for r in db.execute(f"SELECT {_COLS} FROM outbox ORDER BY id")]
+
+
+def mark_sending(db: Database, item_id: int, now: str) -> None:
+    db.execute(
+        """UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
+           WHERE id = ?""",
+        [now, item_id],
+    )
+
+
+def mark_sent(db: Database, item_id: int, now: str, slack_ts: str | None) -> None:
+    db.execute(
+        """UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, slack_ts = ?,
+           last_error = NULL WHERE id = ?""",
+        [now, now, slack_ts, item_id],
+    )
+
+
+def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
+    """Back to pending for the next run, or failed once it has used its attempts."""
+    db.execute(
+        """UPDATE outbox SET
+               status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
+               last_error = ?, updated_at = ?
+           WHERE id = ?""",
+        [MAX_ATTEMPTS, error, now, item_id],
+    )
+
+
+def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
+        [error, now, item_id],
+    )
+
+
+def fail_channel(db: Database, team_id: str, channel_id: str, now: str, error: str) -> int:
+    """Stop retrying every undelivered item of a channel Slack refused. Returns how many."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?
+           WHERE team_id = ? AND channel_id = ? AND status IN ('pending', 'sending')""",
+        [error, now, team_id, channel_id],
+    )
+    return cursor.rowcount
+
+
+def counts(db: Database) -> dict[str, int]:
+    return {
+        status: int(n)
+        for status, n in db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
+    }

@@ -1,0 +1,122 @@
+"""Channel subscriptions to the weekly digest and to overtake alerts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Subscription:
+    team_id: str
+    channel_id: str
+    kind: str  # "digest" | "alerts"
+    families: tuple[str, ...]  # alerts only; () = every family
+    created_at: str
+    failing_since: str | None = None
+    failure: str | None = None
+    last_digest: dict[str, list[str]] | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
+_COLS = "team_id, channel_id, kind, families, created_at, failing_since, failure, last_digest"
+
+
+def _row(row: tuple[Any, ...]) -> Subscription:
+    return Subscription(
+        team_id=row[0],
+        channel_id=row[1],
+        kind=row[2],
+        families=tuple(json.loads(row[3] or "[]")),
+        created_at=row[4],
+        failing_since=row[5],
+        failure=row[6],
+        last_digest=json.loads(row[7]) if row[7] else None,
+    )
+
+
+def subscribe(
+    db: Database,
+    team_id: str,
+    channel_id: str,
+    kind: str,
+    families: tuple[str, ...],
+    now: str,
+    user_id: str | None = None,
+) -> bool:
+    """Add or update a subscription; clears a failing mark. True if it was new."""
+    existed = get(db, team_id, channel_id, kind) is not None
+    db.execute(
+        """
+        INSERT INTO subscriptions (team_id, channel_id, kind, families, created_at, created_by)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (team_id, channel_id, kind) DO UPDATE SET
+            families = excluded.families, failing_since = NULL, failure = NULL
+        """,
+        [team_id, channel_id, kind, json.dumps(list(families)), now, user_id],
+    )
+    return not existed
+
+
+def unsubscribe(db: Database, team_id: str, channel_id: str, kind: str) -> bool:
+    """Remove a subscription and its undelivered items. True if there was one."""
+    cursor = db.execute(
+        "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
+        [team_id, channel_id, kind],
+    )
+    outbox_kind = "alert" if kind == "alerts" else "digest"
+    db.execute(
+        """UPDATE outbox SET status = 'failed', last_error = 'unsubscribed'
+           WHERE team_id = ? AND channel_id = ? AND kind = ? AND status = 'pending'""",
+        [team_id, channel_id, outbox_kind],
+    )
+    return cursor.rowcount > 0
+
+
+def get(db: Database, team_id: str, channel_id: str, kind: str) -> Subscription | None:
+    row = db.execute(
+        f"SELECT {_COLS} FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
+        [team_id, channel_id, kind],
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def for_channel(db: Database, team_id: str, channel_id: str) -> list[Subscription]:
+    rows = db.execute(
+        f"SELECT {_COLS} FROM subscriptions WHERE team_id = ? AND channel_id = ? ORDER BY kind",
+        [team_id, channel_id],
+    )
+    return [_row(r) for r in rows]
+
+
+def of_kind(db: Database, kind: str, *, include_failing: bool = False) -> list[Subscription]:
+    sql = f"SELECT {_COLS} FROM subscriptions WHERE kind = ?"
+    if not include_failing:
+        sql += " AND failing_since IS NULL"
+    rows = db.execute(sql + " ORDER BY team_id, channel_id", [kind])
+    return [_row(r) for r in rows]
+
+
+def mark_failing(db: Database, team_id: str, channel_id: str, error: str, now: str) -> None:
+    """Mark every subscription of a channel Slack refused, keeping the first failure time."""
+    db.execute(
+        """UPDATE subscriptions SET failing_since = coalesce(failing_since, ?), failure = ?
+           WHERE team_id = ? AND channel_id = ?""",
+        [now, error, team_id, channel_id],
+    )
+
+
+def set_last_digest(
+    db: Database, team_id: str, channel_id: str, rankings: dict[str, list[str]]
+) -> None:
+    db.execute(
+        """UPDATE subscriptions SET last_digest = ?
+           WHERE team_id = ? AND channel_id = ? AND kind = 'digest'""",
+        [json.dumps(rankings), team_id, channel_id],
+    )
