@@ -6,7 +6,9 @@ even while a collection commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
@@ -29,6 +31,7 @@ from commands.parser import (
     parse,
     usage_line,
 )
+from commands.subscriptions import Channel, Schedules, answer_subscription
 from openmodels.families import Families, Family
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store
@@ -46,10 +49,16 @@ NO_SNAPSHOTS = (
 
 @dataclass(frozen=True)
 class AnswerContext:
-    """What answering needs: the store to read and the families to name."""
+    """What answering needs: the store to read and the families to name.
+
+    `channel` is set when the command came from Slack: subscriptions need it.
+    """
 
     store: Store
     families: Families
+    channel: Channel | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    schedules: Schedules = field(default_factory=Schedules)
 
 
 class _NoData(Exception):
@@ -71,9 +80,18 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
         if isinstance(command, Help):
             return help_answer(command.unknown)
         if isinstance(command, Subscribe | Unsubscribe | Subscriptions):
-            return error_answer(
-                "Subscriptions belong to a Slack channel: type this command in the channel "
-                "that should receive them."
+            if ctx.channel is None:
+                return error_answer(
+                    "Subscriptions belong to a Slack channel: type this command in the "
+                    "channel that should receive them."
+                )
+            if ctx.store.sample:
+                return error_answer(
+                    "openmodels is showing the bundled sample data; run `openmodels collect` "
+                    "(or set OPENMODELS_DB) before subscribing a channel."
+                )
+            return answer_subscription(
+                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules
             )
         with ctx.store.reading() as db:
             if isinstance(command, Status):

@@ -1,0 +1,222 @@
+"""Delivering the outbox to Slack: each alert and digest once, a failing channel apart.
+
+The order of writes bounds what a crash can do:
+1. the item is marked 'sending' (committed) before anything is posted;
+2. Slack is asked to post, with message metadata carrying the item's key;
+3. the item is marked 'sent' (committed) with Slack's timestamp.
+A crash before 2 leaves 'sending' with nothing posted; a crash between 2 and 3 leaves
+'sending' with the message in Slack. On the next run a 'sending' item is looked up in
+the channel's recent history by its metadata key, and posted again only if absent, so
+a duplicate needs both a crash in that window and a history look-up that fails.
+For a digest the chart upload follows the message; its own window is recorded the
+same way through `slack_ts` (message done, chart not yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from commands.answer import ChartSpec
+from storage import Store
+from storage import outbox as ob
+from storage import subscriptions as subs
+from storage.outbox import OutboxItem
+from storage.snapshots import format_timestamp, parse_timestamp
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "openmodels_delivery"
+# Slack refuses these for the channel itself: retrying cannot help until a person acts.
+CHANNEL_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "ekm_access_denied"}
+)
+# These concern the whole app: stop this run, keep everything pending.
+APP_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
+HISTORY_LOOKBACK_SECONDS = 3600
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)  # found already in Slack
+    retry: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    failing_channels: list[str] = field(default_factory=list)
+
+
+class _AppError(Exception):
+    pass
+
+
+def item_key(item: OutboxItem) -> str:
+    return f"{item.id}:{item.kind}:{item.event}"
+
+
+def deliver(
+    store: Store,
+    client: WebClient,
+    *,
+    render: Callable[[ChartSpec], bytes],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    pause: Callable[[float], None] = time.sleep,
+    per_channel_interval: float = 1.0,
+) -> DeliveryReport:
+    """Post every pending item; one channel's failure never holds up the others."""
+    report = DeliveryReport()
+    with store.reading() as db:
+        items = ob.deliverable(db)
+    by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
+    for item in items:
+        by_channel.setdefault((item.team_id, item.channel_id), []).append(item)
+    try:
+        for queue in by_channel.values():
+            for n, item in enumerate(queue):
+                if n:
+                    pause(per_channel_interval)  # Slack allows about one message a second
+                if not _deliver_one(store, client, item, render, clock, report):
+                    break  # the channel is refused: its other items were failed with it
+    except _AppError as exc:
+        log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
+    if items:
+        log.info(
+            "delivery: %d sent, %d found already posted, %d to retry, %d failed",
+            len(report.sent),
+            len(report.recovered),
+            len(report.retry),
+            len(report.failed),
+        )
+    return report
+
+
+def _deliver_one(
+    store: Store,
+    client: WebClient,
+    item: OutboxItem,
+    render: Callable[[ChartSpec], bytes],
+    clock: Callable[[], datetime],
+    report: DeliveryReport,
+) -> bool:
+    """Deliver one item. False when the channel is refused for good."""
+    now = lambda: format_timestamp(clock())  # noqa: E731
+    message_ts = item.slack_ts
+    if item.status == "sending" and message_ts is None:
+        message_ts = _find_posted(client, item)
+        if message_ts is not None and item.kind != "digest":
+            with store.writing() as db:
+                ob.mark_sent(db, item.id, now(), message_ts)
+            report.recovered.append(item.id)
+            return True
+    with store.writing() as db:
+        ob.mark_sending(db, item.id, now())
+    try:
+        if message_ts is None:
+            response = client.chat_postMessage(
+                channel=item.channel_id,
+                text=item.payload["text"],
+                blocks=item.payload.get("blocks"),
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item_key(item)}},
+            )
+            message_ts = str(response.get("ts") or "")
+            with store.writing() as db:
+                db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
+        chart = item.payload.get("chart")
+        if chart:
+            _upload_chart(client, item, chart, render, message_ts)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or exc)
+        if error in APP_ERRORS:
+            with store.writing() as db:
+                ob.mark_retry(db, item.id, now(), error)
+            raise _AppError(error) from None
+        if error in CHANNEL_ERRORS:
+            with store.writing() as db:
+                ob.mark_failed(db, item.id, now(), error)
+                ob.fail_channel(db, item.team_id, item.channel_id, now(), error)
+                subs.mark_failing(db, item.team_id, item.channel_id, error, now())
+            log.warning(
+                "channel %s refused delivery (%s): its subscriptions are marked failing and "
+                "no longer retried; /invite @openmodels there and subscribe again",
+                item.channel_id,
+                error,
+            )
+            report.failed.append(item.id)
+            report.failing_channels.append(item.channel_id)
+            return False
+        _retry(store, item, now(), error, report)
+        return True
+    except Exception as exc:  # network trouble: keep it for the next run
+        _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
+        return True
+    with store.writing() as db:
+        ob.mark_sent(db, item.id, now(), message_ts)
+    report.sent.append(item.id)
+    return True
+
+
+def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:
+    with store.writing() as db:
+        ob.mark_retry(db, item.id, now, error)
+    log.warning("item %s to %s not delivered (%s); will retry", item.id, item.channel_id, error)
+    report.retry.append(item.id)
+
+
+def _upload_chart(
+    client: WebClient,
+    item: OutboxItem,
+    chart: dict[str, Any],
+    render: Callable[[ChartSpec], bytes],
+    thread_ts: str | None,
+) -> None:
+    spec = ChartSpec(
+        **{**chart, "series": {k: [tuple(p) for p in v] for k, v in chart["series"].items()}}
+    )
+    try:
+        png = render(spec)
+    except Exception:
+        # The digest text is already in the channel; a chart that cannot be drawn is
+        # logged, not retried forever.
+        log.exception("digest chart for %s could not be drawn; text only", item.channel_id)
+        return
+    client.files_upload_v2(
+        channel=item.channel_id,
+        file=png,
+        filename=spec.filename,
+        title=spec.title,
+        alt_txt=spec.alt_text[:1000],
+    )
+
+
+def _find_posted(client: WebClient, item: OutboxItem) -> str | None:
+    """The ts of this item's message if an interrupted run already posted it."""
+    oldest = parse_timestamp(item.updated_at).timestamp() - HISTORY_LOOKBACK_SECONDS
+    try:
+        response = client.conversations_history(
+            channel=item.channel_id, oldest=str(oldest), include_all_metadata=True, limit=100
+        )
+    except Exception as exc:
+        log.warning(
+            "cannot check %s for an interrupted post of item %s (%s); posting again may "
+            "duplicate it",
+            item.channel_id,
+            item.id,
+            exc,
+        )
+        return None
+    messages: list[dict[str, Any]] = response.get("messages") or []
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == METADATA_EVENT and (
+            metadata.get("event_payload") or {}
+        ).get("key") == item_key(item):
+            return str(message.get("ts"))
+    return None

@@ -1,0 +1,139 @@
+"""Answering subscribe, unsubscribe and subscriptions for the channel a command came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from commands import blocks as bk
+from commands.answer import Answer
+from commands.format import escape
+from commands.parser import Subscribe, Subscriptions, Unsubscribe, UsageError, usage_line
+from openmodels.families import Families
+from storage import Store
+from storage import subscriptions as subs
+from storage.snapshots import format_timestamp
+
+INVITE_HINT = "Invite me with `/invite @openmodels` in this channel, then subscribe again."
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a command was typed, and by whom."""
+
+    team_id: str
+    channel_id: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """Human descriptions of when jobs run, for confirmations ('every Monday at 09:00 UTC')."""
+
+    collect: str = "daily at 06:00 UTC"
+    digest: str = "every Monday at 09:00 UTC"
+
+
+def answer_subscription(
+    command: Subscribe | Unsubscribe | Subscriptions,
+    store: Store,
+    families: Families,
+    channel: Channel,
+    now: datetime,
+    schedules: Schedules = Schedules(),
+) -> Answer:
+    """Change or list this channel's subscriptions.
+
+    A change carries `extra["confirmation"]`: the line the bot posts in the channel so
+    everyone there sees who subscribed it to what.
+    """
+    stamp = format_timestamp(now)
+    # The user id comes from Slack's signed payload; check its shape anyway, since it is
+    # the one piece of markup we emit on purpose.
+    valid_user = channel.user_id and re.fullmatch(r"[UW][A-Z0-9]{2,20}", channel.user_id)
+    who = f"<@{channel.user_id}>" if valid_user else "Someone"
+    if isinstance(command, Subscriptions):
+        with store.reading() as db:
+            found = subs.for_channel(db, channel.team_id, channel.channel_id)
+        return _listing(found, families, schedules)
+    if isinstance(command, Subscribe):
+        chosen: list[str] = []
+        for name in command.families:
+            family = families.resolve(name)
+            if family is None:
+                hint = families.suggest(name)
+                message = f"Unknown family '{escape(name[:60])}'"
+                message += f" — did you mean {hint}?" if hint else "."
+                raise UsageError(
+                    message + " Families: " + ", ".join(families.keys) + ".",
+                    usage_line("subscribe"),
+                )
+            if family.key not in chosen:
+                chosen.append(family.key)
+        with store.writing() as db:
+            subs.subscribe(
+                db,
+                channel.team_id,
+                channel.channel_id,
+                command.kind,
+                tuple(chosen),
+                stamp,
+                channel.user_id,
+            )
+        if command.kind == "digest":
+            what = (
+                f"the weekly openmodels digest ({schedules.digest}, only in weeks when "
+                "the rankings change)"
+            )
+        else:
+            scope = (
+                ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
+            )
+            what = (
+                f"overtake alerts for {scope} (checked after each collection, {schedules.collect})"
+            )
+        confirmation = f"{who} subscribed this channel to {what}."
+        text = f"Subscribed this channel to {what}."
+        return Answer(text=text, blocks=[bk.section(text)], extra={"confirmation": confirmation})
+    with store.writing() as db:
+        removed = subs.unsubscribe(db, channel.team_id, channel.channel_id, command.kind)
+    noun = "the weekly digest" if command.kind == "digest" else "overtake alerts"
+    if not removed:
+        text = f"This channel was not subscribed to {noun}."
+        return Answer(text=text, blocks=[bk.section(text)])
+    text = f"Unsubscribed this channel from {noun}."
+    return Answer(
+        text=text,
+        blocks=[bk.section(text)],
+        extra={"confirmation": f"{who} unsubscribed this channel from {noun}."},
+    )
+
+
+def _listing(found: list[subs.Subscription], families: Families, schedules: Schedules) -> Answer:
+    if not found:
+        text = (
+            "This channel has no subscriptions. Try `/openmodels subscribe digest` or "
+            "`/openmodels subscribe alerts`."
+        )
+        return Answer(text=text, blocks=[bk.section(text)])
+    lines = []
+    for sub in found:
+        if sub.kind == "digest":
+            line = f"• *Weekly digest*, {schedules.digest}"
+        else:
+            scope = (
+                ", ".join(escape(families.label(k)) for k in sub.families)
+                if sub.families
+                else "every tracked family"
+            )
+            line = f"• *Overtake alerts* for {scope}"
+        line += f" (since {sub.created_at[:10]})"
+        if sub.failing:
+            line += (
+                f"\n   :warning: delivery failing since {sub.failing_since} "
+                f"(`{escape(sub.failure or 'error')}`). {INVITE_HINT}"
+            )
+        lines.append(line)
+    text = "*This channel gets:*\n" + "\n".join(lines)
+    return Answer(text=text, blocks=[bk.section(text)])
