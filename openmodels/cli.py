@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -40,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    with_store(sub.add_parser("collect", help="take one snapshot of download counts from the Hub"))
+    collect = with_store(
+        sub.add_parser("collect", help="take one snapshot of download counts from the Hub")
+    )
+    collect.set_defaults(handler=cmd_collect)
     ask = with_store(
         sub.add_parser("ask", help="answer a /openmodels command text, as Slack would")
     )
@@ -49,7 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "text", nargs=argparse.REMAINDER, help="the command text, e.g. compare qwen llama --30d"
     )
-    with_store(sub.add_parser("status", help="what the store holds"))
+    ask.set_defaults(handler=cmd_ask)
+    status = with_store(sub.add_parser("status", help="what the store holds"))
+    status.set_defaults(handler=cmd_status)
+    digest = with_store(
+        sub.add_parser("digest", help="send the weekly digest now to subscribed channels")
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="post nothing: print the text, write the chart"
+    )
+    digest.add_argument("--out", type=Path, default=Path("digest.png"), help="chart file (dry run)")
+    digest.set_defaults(handler=cmd_digest)
+    backup = with_store(
+        sub.add_parser(
+            "backup", help="write a consistent copy of the store, even while it is in use"
+        )
+    )
+    backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
+    backup.set_defaults(handler=cmd_backup)
     return parser
 
 
@@ -66,8 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config = _config(args)
-        handler = {"collect": cmd_collect, "ask": cmd_ask, "status": cmd_status}[args.command]
-        return handler(args, config)
+        return int(args.handler(args, config))
     except OpenModelsError as exc:
         print(f"openmodels: error: {exc}", file=sys.stderr)
         return 1
@@ -86,28 +106,39 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_collect(args: argparse.Namespace, config: Config) -> int:
+    from bot.jobs import alerts_job, services_from_config
     from openmodels.collector import collect_snapshot
     from openmodels.families import load_families
-    from openmodels.hub import HubClient
-    from openmodels.locate import store_for_writing
     from openmodels.progress import TerminalProgress
 
     families = load_families(config.families_path)
-    store = store_for_writing(config)
-    hub = HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout)
+    services = services_from_config(
+        config,
+        families,
+        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
+        slack_api_url=os.environ.get("SLACK_API_URL"),
+    )
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     result = collect_snapshot(
         families,
-        hub,
-        store,
+        services.hub,
+        services.store,
         now=datetime.now(UTC),
         concurrency=config.hub_concurrency,
         progress=progress,
     )
     print(
         f"snapshot {result.snapshot_id} taken at {result.taken_at}: "
-        f"{result.model_count} models in {len(result.totals)} families -> {store.path}"
+        f"{result.model_count} models in {len(result.totals)} families -> {services.store.path}"
     )
+    # Alerts follow every committed snapshot, however it was taken (cron or scheduler).
+    check = alerts_job(services, datetime.now(UTC))
+    for o in check.overtakes:
+        print(
+            f"overtake: {families.label(o.passer)} passed {families.label(o.passed)} ({o.metric})"
+        )
+    if check.queued and services.slack is None:
+        print(f"{check.queued} alerts queued; they are posted when the bot runs")
     return 0
 
 
@@ -138,6 +169,58 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     families = load_families(config.families_path)
     store = store_for_reading(config)
     print(render_text(answer_text("status", AnswerContext(store=store, families=families))))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from commands.render import plain
+    from openmodels.charts import render_chart
+    from openmodels.digest import build_digest
+    from openmodels.families import load_families
+    from openmodels.locate import store_for_reading
+
+    families = load_families(config.families_path)
+    if args.dry_run:
+        store = store_for_reading(config)
+        with store.reading() as db:
+            digest = build_digest(db, families, datetime.now(UTC))
+        if digest is None:
+            print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
+            return 1
+        args.out.write_bytes(render_chart(digest.chart))
+        for block in digest.blocks:
+            if "text" in block:
+                print(plain(block["text"]["text"]))
+            for element in block.get("elements", []):
+                print(plain(element.get("text", "")))
+        print(f"\nchart written to {args.out} (dry run: nothing posted)")
+        return 0
+    from bot.jobs import digest_job, services_from_config
+
+    services = services_from_config(
+        config,
+        families,
+        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
+        slack_api_url=os.environ.get("SLACK_API_URL"),
+        require_slack=True,
+    )
+    plan = digest_job(services, datetime.now(UTC))
+    for channel in plan.queued:
+        print(f"digest queued for {channel}")
+    for channel, why in plan.skipped:
+        print(f"no digest for {channel}: {why}")
+    if not plan.queued and not plan.skipped:
+        print("no channel is subscribed to the digest (/openmodels subscribe digest)")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from openmodels.locate import store_for_reading
+    from storage.backup import backup
+
+    store = store_for_reading(config)
+    size = backup(store, args.path)
+    print(f"backed up {store.path} to {args.path} ({size:,} bytes)")
     return 0
 
 

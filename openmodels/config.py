@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmodels.errors import ConfigError
+
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
@@ -24,6 +26,9 @@ class Config:
     hf_token: str | None = None
     hub_timeout: float = 30.0
     hub_concurrency: int = 4
+    collect_at: str = "06:00"  # UTC
+    digest_at: str = "Monday 09:00"  # weekday and UTC time
+    alert_confirm: int = 1  # snapshots the new order must hold before an alert
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -37,6 +42,9 @@ class Config:
             hf_token=env.get("HF_TOKEN") or None,
             hub_timeout=_positive_float(env, "OPENMODELS_HUB_TIMEOUT", 30.0),
             hub_concurrency=int(_positive_float(env, "OPENMODELS_HUB_CONCURRENCY", 4)),
+            collect_at=env.get("OPENMODELS_COLLECT_AT") or "06:00",
+            digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
+            alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
         )
 
     def __repr__(self) -> str:  # never print the token
@@ -46,9 +54,16 @@ class Config:
         )
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    from openmodels.errors import ConfigError
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdecimal() or not 1 <= int(raw) <= 100:
+        raise ConfigError(f"{name} must be a whole number from 1 to 100, got {raw!r}")
+    return int(raw)
 
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if not raw:
         return default

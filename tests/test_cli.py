@@ -1,0 +1,117 @@
+"""The command line: ask, status, digest --dry-run, backup; errors are one line, no traceback."""
+
+import json
+import sqlite3
+
+import pytest
+
+from openmodels.cli import main
+from tests.builders import growing_store
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    path = tmp_path / "s.db"
+    growing_store(path)
+    return path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_prints_a_readable_answer(db, capsys):
+    code, out, _ = run(capsys, "ask", "--db", str(db), "compare", "qwen", "llama")
+    assert code == 0
+    assert "Qwen leads Llama by 53.0K all-time downloads" in out
+
+
+def test_ask_passes_command_options_through(db, capsys):
+    code, out, _ = run(capsys, "ask", "--db", str(db), "top", "2", "--30d")
+    assert code == 0 and "by 30-day downloads" in out
+
+
+def test_ask_json_prints_the_block_kit_payload(db, capsys):
+    code, out, _ = run(capsys, "ask", "--db", str(db), "top", "--json")
+    payload = json.loads(out)
+    assert payload["response_type"] == "ephemeral"
+    assert payload["blocks"][0]["type"] == "header"
+
+
+def test_ask_reads_the_bundled_sample_when_there_is_no_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "ask", "compare", "qwen", "llama")
+    assert code == 0
+    assert "sample data" in out
+    assert not (tmp_path / "openmodels.db").exists()
+
+
+def test_status(db, capsys):
+    code, out, _ = run(capsys, "status", "--db", str(db))
+    assert code == 0 and "Snapshots: 10" in out
+
+
+def test_digest_dry_run_writes_the_chart_and_posts_nothing(db, tmp_path, capsys):
+    out_png = tmp_path / "digest.png"
+    code, out, _ = run(capsys, "digest", "--db", str(db), "--dry-run", "--out", str(out_png))
+    assert code == 0
+    assert out_png.read_bytes().startswith(b"\x89PNG")
+    assert "openmodels weekly digest" in out and "dry run: nothing posted" in out
+
+
+def test_digest_without_a_token_says_what_is_missing(db, capsys):
+    code, _, err = run(capsys, "digest", "--db", str(db))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
+        "(use --dry-run to preview)"
+    ]
+
+
+def test_backup_writes_a_consistent_copy(db, tmp_path, capsys):
+    copy = tmp_path / "copy.db"
+    code, out, _ = run(capsys, "backup", "--db", str(db), str(copy))
+    assert code == 0 and "backed up" in out
+    with sqlite3.connect(db) as a, sqlite3.connect(copy) as b:
+        for table in ("snapshots", "model_counts", "family_totals"):
+            query = f"SELECT * FROM {table} ORDER BY 1, 2"
+            assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def test_backup_never_overwrites(db, tmp_path, capsys):
+    existing = tmp_path / "keep.db"
+    existing.write_bytes(b"precious")
+    code, _, err = run(capsys, "backup", "--db", str(db), str(existing))
+    assert code == 1 and "already exists" in err
+    assert existing.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"this is not a database, just text" * 100, "is not a readable openmodels SQLite store"),
+    ],
+)
+def test_a_corrupt_store_is_one_clear_line(tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(content)
+    code, _, err = run(capsys, "status", "--db", str(bad))
+    assert code == 1
+    assert message in err and "Traceback" not in err
+    assert bad.read_bytes() == content
+
+
+def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
+    broken = tmp_path / "families.toml"
+    broken.write_text("[families.qwen]\nlabel = 'Qwen'\n")
+    code, _, err = run(capsys, "ask", "--db", str(db), "--families", str(broken), "top")
+    assert code == 1
+    assert (
+        err.strip()
+        == f"openmodels: error: {broken}: family 'qwen': has no orgs; give at least one Hub organisation"
+    )
