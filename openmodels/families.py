@@ -159,6 +159,7 @@ def parse_families(text: str, source: str) -> Families:
         if not isinstance(label, str) or not label.strip():
             raise fail("label must be a non-empty string", key)
         claim(key, key, "name")
+        claim(label.strip(), key, "label")
         for alias in aliases:
             if alias.lower() == key:
                 continue

@@ -131,3 +131,34 @@ def test_stop_ends_the_loop_between_jobs(store):
     runner.stop()
     runner.run_forever(tick_seconds=1)  # returns at once: stop was already requested
     assert calls == []
+
+
+def test_jobs_never_overlap(store):
+    import threading
+
+    clock = Clock(at("2026-01-07 12:00"))
+    inside = threading.Event()
+    release = threading.Event()
+    events = []
+
+    def slow(now):
+        events.append("slow start")
+        inside.set()
+        release.wait(timeout=10)
+        events.append("slow end")
+
+    def quick(now):
+        events.append("quick")
+
+    runner = JobRunner(store, [Job("slow", DAILY, slow), Job("quick", DAILY, quick)], clock=clock)
+    first = threading.Thread(target=runner.run_now, args=(runner.jobs[0],))
+    first.start()
+    inside.wait(timeout=10)
+    second = threading.Thread(target=runner.run_now, args=(runner.jobs[1],))
+    second.start()
+    second.join(timeout=0.2)
+    assert second.is_alive()  # waiting for the slow job to finish
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert events == ["slow start", "slow end", "quick"]

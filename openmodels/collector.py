@@ -1,0 +1,188 @@
+"""Taking a snapshot: list every organisation, classify models into families, store.
+
+Data flows one way: Hub client -> collector -> storage. A snapshot is all or
+nothing: it is written only if every organisation answered, so a failed collection
+leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from openmodels.errors import OpenModelsError
+from openmodels.families import Families
+from openmodels.hub import HubModel
+from openmodels.progress import Progress
+from storage import Store
+from storage.snapshots import (
+    FamilyTotal,
+    ModelRecord,
+    family_totals,
+    format_timestamp,
+    write_snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+
+class HubSource(Protocol):
+    """Where model listings come from (`openmodels.hub.HubClient`, or a test double)."""
+
+    def list_org(
+        self, org: str, on_page: Callable[[int], None] | None = None
+    ) -> list[HubModel]: ...
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    """A committed snapshot."""
+
+    snapshot_id: int
+    taken_at: str
+    model_count: int
+    totals: list[FamilyTotal]
+
+
+class _Cancelled(Exception):
+    """Raised inside a worker to stop a listing once another organisation has failed."""
+
+
+def collect_snapshot(
+    families: Families,
+    hub: HubSource,
+    store: Store,
+    *,
+    now: datetime,
+    concurrency: int = 4,
+    progress: Progress | None = None,
+) -> CollectResult:
+    """List every organisation of `families` and commit one snapshot taken at `now`.
+
+    Raises the first `HubError` if any organisation fails; then nothing is written,
+    queued organisations are never asked, and listings already running stop at their
+    next page.
+    """
+    listings = fetch_listings(families.orgs(), hub, concurrency=concurrency, progress=progress)
+    for org, models in listings:
+        log_listing(org, models)
+    records = classify(listings, families)
+    if not records:
+        # An empty snapshot would read as every family collapsing to zero.
+        raise OpenModelsError(
+            "the Hub listed no models of any tracked family; nothing was written "
+            f"(check HF_ENDPOINT and the families file: {families.source})"
+        )
+    snapshot_id = write_snapshot(store, now, "hub", records)
+    totals = family_totals(records)
+    log.info("snapshot %s: %s models in %s families", snapshot_id, len(records), len(totals))
+    return CollectResult(snapshot_id, format_timestamp(now), len(records), totals)
+
+
+def fetch_listings(
+    orgs: Sequence[str],
+    hub: HubSource,
+    *,
+    concurrency: int = 4,
+    progress: Progress | None = None,
+) -> list[tuple[str, list[HubModel]]]:
+    """Every organisation's listing, in the order of `orgs`; all of them or an exception."""
+    stop = threading.Event()
+    errors: list[Exception] = []  # real failures, first first
+    seen: dict[str, int] = {}
+    seen_lock = threading.Lock()
+
+    def fetch(org: str) -> list[HubModel]:
+        def on_page(models_so_far: int) -> None:
+            if stop.is_set():
+                raise _Cancelled(org)
+            with seen_lock:
+                seen[org] = models_so_far
+                total = sum(seen.values())
+            if progress is not None:
+                progress.page(org, total)
+
+        if stop.is_set():
+            raise _Cancelled(org)
+        try:
+            models = hub.list_org(org, on_page=on_page)
+        except _Cancelled:
+            raise
+        except Exception as exc:
+            with seen_lock:
+                errors.append(exc)
+            # Set here, in the worker, so no queued organisation starts after a failure.
+            stop.set()
+            raise
+        if progress is not None:
+            progress.org_done(org)
+        return models
+
+    if progress is not None:
+        progress.start(len(orgs))
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hub")
+    try:
+        futures: dict[str, Future[list[HubModel]]] = {org: pool.submit(fetch, org) for org in orgs}
+        done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            # A worker records its error before it sets `stop`, so a listing cancelled
+            # because of it always finds it here.
+            with seen_lock:
+                raise errors[0]
+        return [(org, futures[org].result()) for org in orgs]
+    finally:
+        stop.set()
+        # Queued listings are dropped; running ones stop at their next page. Waiting for
+        # them means no thread is still talking to the Hub once we return or raise.
+        pool.shutdown(wait=True, cancel_futures=True)
+        if progress is not None:
+            progress.finish()
+
+
+def classify(
+    listings: Iterable[tuple[str, Sequence[HubModel]]], families: Families
+) -> list[ModelRecord]:
+    """Records for the models some family owns; others are skipped. Pure.
+
+    A model listed twice (pages that overlap while the Hub re-sorts, or an organisation
+    named twice) gives one record, the first.
+    """
+    records: list[ModelRecord] = []
+    seen: set[str] = set()
+    for _org, models in listings:
+        for model in models:
+            family = families.family_of(model.repo_id)
+            if family is None or model.repo_id in seen:
+                continue
+            seen.add(model.repo_id)
+            records.append(
+                ModelRecord(
+                    repo_id=model.repo_id,
+                    family=family.key,
+                    downloads_30d=model.downloads_30d,
+                    downloads_all_time=model.downloads_all_time,
+                    likes=model.likes,
+                    created_at=model.created_at,
+                    pipeline_tag=model.pipeline_tag,
+                )
+            )
+    return records
+
+
+def log_listing(org: str, models: Sequence[HubModel]) -> None:
+    """One summary line per organisation; a warning if it listed nothing."""
+    if not models:
+        log.warning("org %s listed no models (renamed or removed?)", org)
+        return
+    log.info(
+        "org %s: %s models, %s downloads (30d), %s all time",
+        org,
+        f"{len(models):,}",
+        f"{sum(m.downloads_30d for m in models):,}",
+        f"{sum(m.downloads_all_time for m in models):,}",
+    )

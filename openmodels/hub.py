@@ -1,0 +1,193 @@
+"""The Hugging Face Hub client: one paged model listing per organisation.
+
+This is the only module that imports `huggingface_hub`. It turns the Hub's answers
+into plain `HubModel` values and every failure into one readable `HubError`.
+Retries of 429, 5xx and timeouts are huggingface_hub's own (exponential back-off,
+Retry-After honoured); this module only bounds how long one request may stall.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC
+
+import httpx2
+from huggingface_hub import HfApi, ModelInfo, set_client_factory
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._http import hf_request_event_hook
+
+from openmodels.errors import HubError
+
+log = logging.getLogger(__name__)
+
+# `expand` replaces the Hub's default fields, so every field we read is named here.
+EXPAND_FIELDS = ["downloads", "downloadsAllTime", "likes", "createdAt", "pipeline_tag", "tags"]
+_MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """One model as the Hub lists it."""
+
+    repo_id: str
+    downloads_30d: int
+    downloads_all_time: int
+    likes: int
+    created_at: str | None
+    pipeline_tag: str | None
+    tags: tuple[str, ...]
+
+
+class HubClient:
+    """Lists the models of Hub organisations, one paged request sequence per organisation."""
+
+    def __init__(self, endpoint: str, token: str | None = None, timeout: float = 30.0) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+        # token=False stops huggingface_hub from picking up a token saved on this machine:
+        # the token comes from our Config or not at all.
+        self._api = HfApi(endpoint=self.endpoint, token=token or False)
+        self._token = token
+        _bound_request_timeouts(timeout)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HubClient(endpoint={self.endpoint!r}, timeout={self.timeout!r})"
+
+    def list_org(self, org: str, on_page: Callable[[int], None] | None = None) -> list[HubModel]:
+        """Every model of `org`, from one paged listing (no per-model calls).
+
+        `on_page` is called after each page with the number of models of `org` seen so
+        far. An organisation the Hub does not know (404, or an empty listing, as for a
+        renamed organisation) lists no models. Anything else that goes wrong, after
+        huggingface_hub's own retries, raises `HubError(org, one-line reason)`.
+        """
+        models: list[HubModel] = []
+        requests_made = [0]
+        marker = _requests_made.set(requests_made)
+        listing: Iterator[ModelInfo] = iter(
+            self._api.list_models(author=org, expand=EXPAND_FIELDS)  # type: ignore[arg-type]
+        )
+        try:
+            requests_seen = 0
+            while True:
+                try:
+                    info = next(listing)
+                    model = _hub_model(info)
+                except StopIteration:
+                    break
+                except HfHubHTTPError as exc:
+                    if exc.response.status_code == 404 and not models:
+                        log.warning("Hub has no organisation '%s' (404): no models listed", org)
+                        return []
+                    raise HubError(org, self._describe(exc)) from exc
+                except Exception as exc:
+                    raise HubError(org, self._describe(exc)) from exc
+                # A new request since the last model means the previous page is complete.
+                if on_page is not None and models and requests_made[0] != requests_seen:
+                    on_page(len(models))
+                requests_seen = requests_made[0]
+                models.append(model)
+        finally:
+            _requests_made.reset(marker)
+            close = getattr(listing, "close", None)
+            if close is not None:
+                close()
+        if on_page is not None:
+            on_page(len(models))
+        return models
+
+    def _describe(self, exc: BaseException) -> str:
+        """A one-line reason for a failed listing, never containing the token."""
+        if isinstance(exc, HfHubHTTPError):
+            response = exc.response
+            # The expand list is ours and the same on every request: leave it out.
+            url = response.request.url.copy_remove_param("expand")
+            message = f"HTTP {response.status_code} from {url}"
+        elif isinstance(exc, httpx2.TimeoutException):
+            message = f"timed out after {self.timeout:g}s"
+        elif isinstance(exc, json.JSONDecodeError):
+            message = "malformed JSON"
+        elif isinstance(exc, httpx2.TransportError):
+            message = f"cannot reach {self.endpoint} ({type(exc).__name__}: {exc})"
+        elif isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)):
+            message = f"unexpected listing format ({type(exc).__name__}: {exc})"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        message = " ".join(message.split())
+        if self._token:
+            message = message.replace(self._token, "***")
+        return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def _hub_model(info: ModelInfo) -> HubModel:
+    created = info.created_at
+    return HubModel(
+        repo_id=info.id,
+        downloads_30d=int(info.downloads or 0),
+        downloads_all_time=int(info.downloads_all_time or 0),
+        likes=int(info.likes or 0),
+        created_at=(
+            created.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            if created
+            else None
+        ),
+        pipeline_tag=info.pipeline_tag,
+        tags=tuple(info.tags or ()),
+    )
+
+
+# The requests made by the listing running in this thread; lets `list_org` tell pages
+# apart although huggingface_hub yields models, not pages.
+_requests_made: ContextVar[list[int] | None] = ContextVar("_requests_made", default=None)
+
+
+def _count_request(request: httpx2.Request) -> None:
+    counter = _requests_made.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+_factory_lock = threading.Lock()
+_installed_timeout: float | None = None
+
+
+def _bound_request_timeouts(timeout: float) -> None:
+    """Make every request huggingface_hub sends give up after `timeout` seconds of silence.
+
+    huggingface_hub's default httpx2 client has timeout=None, so a stalled socket hangs a
+    collection forever. Its pager also passes `timeout=None` explicitly on each request,
+    which overrides a client-level timeout; so besides building the client with a timeout
+    we fill in any unset per-request timeout in a request hook. The client is shared by
+    the whole process, so the last timeout installed wins. Installing again with the
+    same timeout does nothing (set_client_factory closes the shared client, which would
+    break requests in flight).
+    """
+    global _installed_timeout
+    with _factory_lock:
+        if _installed_timeout == timeout:
+            return
+        bound = httpx2.Timeout(timeout)
+
+        def fill_timeouts(request: httpx2.Request) -> None:
+            current = request.extensions.get("timeout") or {}
+            filled = {
+                phase: current.get(phase) if current.get(phase) is not None else limit
+                for phase, limit in bound.as_dict().items()
+            }
+            request.extensions = {**request.extensions, "timeout": filled}
+
+        def client_factory() -> httpx2.Client:
+            # As huggingface_hub's default_client_factory, plus the timeout and our hooks.
+            return httpx2.Client(
+                event_hooks={"request": [hf_request_event_hook, fill_timeouts, _count_request]},
+                follow_redirects=True,
+                timeout=bound,
+            )
+
+        set_client_factory(client_factory)
+        _installed_timeout = timeout

@@ -1,0 +1,43 @@
+"""Fixtures shared by the suite: a real store on disk, a fake Hub, instant Hub retries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from storage import Store, open_store
+from tests.fakes import FakeHub
+
+
+@pytest.fixture
+def tmp_store(tmp_path: Path) -> Store:
+    """A fresh store, migrated, in a real SQLite file."""
+    return open_store(tmp_path / "t.db")
+
+
+@pytest.fixture
+def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Make huggingface_hub's retry back-off instant; returns the delays it asked for.
+
+    Only the name `time` inside huggingface_hub's HTTP module is replaced (by a copy of
+    the time module whose `sleep` records instead of sleeping), so nothing else in the
+    process, the fake Hub's stalls included, is affected.
+    """
+    from huggingface_hub.utils import _http
+
+    slept: list[float] = []
+    fake_time = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
+    fake_time.sleep = slept.append
+    monkeypatch.setattr(_http, "time", fake_time)
+    return slept
+
+
+@pytest.fixture
+def fake_hub(instant_sleep: list[float]) -> Iterator[FakeHub]:
+    """A running fake Hub (page size 3). Retries against it never really sleep."""
+    with FakeHub(page_size=3) as hub:
+        yield hub

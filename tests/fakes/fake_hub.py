@@ -1,0 +1,289 @@
+"""A fake Hugging Face Hub model listing on 127.0.0.1, with faults injected per organisation.
+
+It answers `GET /api/models?author=ORG&expand=...` as the real Hub does: a JSON array of
+model records; with `expand`, only `_id`, `id` and the expanded fields (expand replaces
+the default fields); pages linked by a GitHub-style `Link: <absolute url>; rel="next"`
+header whose URL carries the original query and an opaque `cursor`. An organisation
+the fake does not know lists no models (200 and `[]`), as on the real Hub.
+
+Every request is recorded (path, query, headers) so tests can assert what was asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+Record = dict[str, object]
+
+# What /api/models returns per model when no `expand` is given.
+DEFAULT_FIELDS = (
+    "modelId",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+)
+
+
+def hub_model(
+    repo_id: str,
+    downloads: int = 0,
+    all_time: int = 0,
+    likes: int = 0,
+    *,
+    created_at: str | None = "2024-09-16T12:00:00.000Z",
+    pipeline_tag: str | None = "text-generation",
+    tags: Sequence[str] = ("transformers", "safetensors"),
+) -> Record:
+    """One model record as the Hub stores it (every field the fake can return)."""
+    return {
+        "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
+        "id": repo_id,
+        "modelId": repo_id,
+        "author": repo_id.partition("/")[0],
+        "downloads": downloads,
+        "downloadsAllTime": all_time,
+        "likes": likes,
+        "trendingScore": 0,
+        "private": False,
+        "library_name": "transformers",
+        "createdAt": created_at,
+        "pipeline_tag": pipeline_tag,
+        "tags": list(tags),
+    }
+
+
+def without(record: Record, *fields: str) -> Record:
+    """`record` missing some fields, as the Hub leaves out what it does not know."""
+    return {k: v for k, v in record.items() if k not in fields}
+
+
+@dataclass
+class OrgFaults:
+    """How the fake misbehaves for one organisation. Faults apply in this order."""
+
+    not_found: bool = False  # every request: 404
+    rate_limited: int = 0  # the first N requests: 429 with Retry-After
+    retry_after: int = 1
+    server_errors: int = 0  # the next N requests: 500
+    stall: float = 0.0  # seconds to wait before answering (released when the fake stops)
+    stalled_requests: int | None = None  # how many requests stall; None = every one
+    fail_page: int | None = None  # this page (1-based) always answers 500
+    malformed: bool = False  # 200 with a body that is not JSON
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received."""
+
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str]  # names in lower case
+
+    def values(self, name: str) -> list[str]:
+        """Every value of query parameter `name` (and of `name[]`)."""
+        return [v for k, v in self.query if k in (name, f"{name}[]")]
+
+    def value(self, name: str) -> str | None:
+        found = self.values(name)
+        return found[0] if found else None
+
+    @property
+    def org(self) -> str | None:
+        return self.value("author")
+
+
+@dataclass
+class _OrgState:
+    models: list[Record] = field(default_factory=list)
+    faults: OrgFaults = field(default_factory=OrgFaults)
+    requests: int = 0
+
+
+class FakeHub:
+    """The fake Hub server. Use as a context manager, or `start()` and `stop()`."""
+
+    def __init__(self, page_size: int = 3) -> None:
+        self.page_size = page_size
+        self.requests: list[RecordedRequest] = []
+        self._orgs: dict[str, _OrgState] = {}
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- arranging ---------------------------------------------------------------
+
+    def add(self, org: str, *models: Record) -> FakeHub:
+        """List `models` (in this order) under `org`; an org added with none lists `[]`."""
+        with self._lock:
+            self._orgs.setdefault(org.lower(), _OrgState()).models.extend(models)
+        return self
+
+    def inject(self, org: str, **faults: object) -> FakeHub:
+        """Make `org` misbehave, e.g. `inject("Qwen", rate_limited=2, retry_after=3)`."""
+        with self._lock:
+            self._orgs.setdefault(org.lower(), _OrgState()).faults = OrgFaults(**faults)  # type: ignore[arg-type]
+        return self
+
+    # -- asserting ---------------------------------------------------------------
+
+    def requests_for(self, org: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if (r.org or "").lower() == org.lower()]
+
+    # -- running -----------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake Hub is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeHub:
+        handler = type("Handler", (_Handler,), {"hub": self})
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fake-hub", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._released.set()  # let stalled handlers finish at once
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeHub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- answering (called from handler threads) ---------------------------------
+
+    def _answer(self, path: str, query: list[tuple[str, str]]) -> _Answer:
+        if path != "/api/models":
+            return _Answer.error(HTTPStatus.NOT_FOUND, f"no route {path} on the fake Hub")
+        params = RecordedRequest(path, tuple(query), {})
+        org = params.org or ""
+        with self._lock:
+            state = self._orgs.get(org.lower(), _OrgState())
+            state.requests += 1
+            nth = state.requests
+            models = list(state.models)
+        faults = state.faults
+
+        if faults.not_found:
+            return _Answer.error(HTTPStatus.NOT_FOUND, f"Organization {org} not found")
+        if nth <= faults.rate_limited:
+            return _Answer.error(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "rate limited",
+                headers={"Retry-After": str(faults.retry_after)},
+            )
+        if nth <= faults.rate_limited + faults.server_errors:
+            return _Answer.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        if faults.stall and (faults.stalled_requests is None or nth <= faults.stalled_requests):
+            self._released.wait(faults.stall)
+
+        offset = _decode_cursor(params.value("cursor"))
+        size = self.page_size
+        if (limit := params.value("limit")) is not None:
+            size = min(size, int(limit))
+        page_number = offset // size + 1
+        if faults.fail_page is not None and page_number == faults.fail_page:
+            return _Answer.error(HTTPStatus.INTERNAL_SERVER_ERROR, f"page {page_number} failed")
+        if faults.malformed:
+            return _Answer(HTTPStatus.OK, b'[{"id": "truncated', {})
+
+        expand = params.values("expand")
+        fields = ("_id", "id", *expand) if expand else ("_id", "id", *DEFAULT_FIELDS)
+        page = [{k: m[k] for k in fields if k in m} for m in models[offset : offset + size]]
+        headers = {}
+        if offset + size < len(models):
+            rest = [(k, v) for k, v in query if k != "cursor"]
+            next_query = urlencode([*rest, ("cursor", _encode_cursor(offset + size))])
+            headers["Link"] = f'<{self.url}/api/models?{next_query}>; rel="next"'
+        return _Answer(HTTPStatus.OK, json.dumps(page).encode(), headers)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: HTTPStatus
+    body: bytes
+    headers: Mapping[str, str]
+
+    @classmethod
+    def error(
+        cls, status: HTTPStatus, message: str, headers: Mapping[str, str] | None = None
+    ) -> _Answer:
+        return cls(status, json.dumps({"error": message}).encode(), headers or {})
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up on a stalled answer closes its socket: expected, not news.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hub: FakeHub
+
+    def do_GET(self) -> None:
+        split = urlsplit(self.path)
+        query = parse_qsl(split.query, keep_blank_values=True)
+        with self.hub._lock:
+            self.hub.requests.append(
+                RecordedRequest(
+                    split.path, tuple(query), {k.lower(): v for k, v in self.headers.items()}
+                )
+            )
+        answer = self.hub._answer(split.path, query)
+        try:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer.body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(answer.body)
+        except OSError:
+            pass  # the client timed out and hung up while we stalled
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
