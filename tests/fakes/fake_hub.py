@@ -133,6 +133,12 @@ class FakeHub:
             self._orgs.setdefault(org.lower(), _OrgState()).models.extend(models)
         return self
 
+    def replace(self, org: str, *models: Record) -> FakeHub:
+        """List exactly `models` under `org` from now on: the Hub on a later day."""
+        with self._lock:
+            self._orgs.setdefault(org.lower(), _OrgState()).models[:] = list(models)
+        return self
+
     def inject(self, org: str, **faults: object) -> FakeHub:
         """Make `org` misbehave, e.g. `inject("Qwen", rate_limited=2, retry_after=3)`."""
         with self._lock:

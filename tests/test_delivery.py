@@ -1,0 +1,183 @@
+"""Delivering the outbox to a local Slack: once each, a failing channel apart."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from bot.local_slack import LocalSlack
+from bot.outbox_sender import deliver, item_key
+from bot.slack_client import make_web_client
+from openmodels.charts import render_chart
+from storage import open_store
+from storage import outbox as ob
+from storage import subscriptions as subs
+
+NOW = "2026-01-05T06:00:00Z"
+
+
+@pytest.fixture
+def slack():
+    with LocalSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def no_retry_wait(monkeypatch):
+    """slack_sdk's 429 handler sleeps Retry-After (+ up to 1 s); record instead."""
+    import time
+
+    from slack_sdk.http_retry import builtin_handlers
+
+    slept: list[float] = []
+    fake_time = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
+    fake_time.sleep = slept.append
+    monkeypatch.setattr(builtin_handlers, "time", fake_time)
+    return slept
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    with store.writing() as db:
+        for channel in ("C1", "C2"):
+            subs.subscribe(db, "T1", channel, "alerts", (), NOW)
+    return store
+
+
+def alert(store, channel: str, event: str, text: str = "Qwen passed Llama") -> None:
+    with store.writing() as db:
+        ob.enqueue(db, "T1", channel, "alert", event, {"text": text, "blocks": []}, NOW)
+
+
+def run(store, slack, pauses=None):
+    return deliver(
+        store,
+        make_web_client("xoxb-test", slack.api_url),
+        render=render_chart,
+        clock=lambda: datetime(2026, 1, 5, 6, 1, tzinfo=UTC),
+        pause=(pauses.append if pauses is not None else lambda _s: None),
+    )
+
+
+def posted(slack, channel):
+    return [m["text"] for m in slack.channel_messages.get(channel, []) if "text" in m]
+
+
+def statuses(store):
+    with store.reading() as db:
+        return {(i.channel_id, i.event): i.status for i in ob.all_items(db)}
+
+
+def test_each_item_is_posted_once_and_recorded(store, slack):
+    alert(store, "C1", "e1")
+    alert(store, "C2", "e1")
+    report = run(store, slack)
+    assert len(report.sent) == 2
+    assert posted(slack, "C1") == posted(slack, "C2") == ["Qwen passed Llama"]
+    assert set(statuses(store).values()) == {"sent"}
+    run(store, slack)
+    assert posted(slack, "C1") == ["Qwen passed Llama"]  # nothing twice
+
+
+def test_posts_to_one_channel_are_spaced_a_second_apart(store, slack):
+    for event in ("e1", "e2", "e3"):
+        alert(store, "C1", event)
+    pauses: list[float] = []
+    run(store, slack, pauses)
+    assert pauses == [1.0, 1.0]
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after_and_posted_once(
+    store, slack, no_retry_wait
+):
+    slack.fail("chat.postMessage", "ratelimited", retry_after=2)
+    alert(store, "C1", "e1")
+    report = run(store, slack)
+    assert report.sent and posted(slack, "C1") == ["Qwen passed Llama"]
+    assert [round(s) for s in no_retry_wait] in ([2], [3])  # Retry-After plus jitter
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+@pytest.mark.parametrize("error", ["is_archived", "channel_not_found", "not_in_channel"])
+def test_a_refused_channel_is_marked_failing_and_not_retried(store, slack, error):
+    slack.fail("chat.postMessage", error)
+    alert(store, "C1", "e1")
+    alert(store, "C1", "e2")
+    alert(store, "C2", "e1")
+    report = run(store, slack)
+    assert report.failing_channels == ["C1"]
+    assert posted(slack, "C2") == ["Qwen passed Llama"]  # the other channel is not held up
+    assert statuses(store)[("C1", "e1")] == statuses(store)[("C1", "e2")] == "failed"
+    with store.reading() as db:
+        assert subs.get(db, "T1", "C1", "alerts").failure == error
+        assert subs.of_kind(db, "alerts") == [subs.get(db, "T1", "C2", "alerts")]
+    calls = len(slack.calls_to("chat.postMessage"))
+    run(store, slack)
+    assert len(slack.calls_to("chat.postMessage")) == calls
+
+
+def test_a_transient_error_leaves_the_item_pending_for_the_next_run(store, slack):
+    slack.fail("chat.postMessage", "internal_error", status=500)
+    alert(store, "C1", "e1")
+    assert run(store, slack).retry
+    assert statuses(store)[("C1", "e1")] == "pending"
+    assert run(store, slack).sent
+    assert posted(slack, "C1") == ["Qwen passed Llama"]
+
+
+def test_an_item_interrupted_before_its_post_is_posted_once(store, slack):
+    alert(store, "C1", "e1")
+    with store.writing() as db:
+        ob.mark_sending(db, 1, NOW)  # the crash came right after this commit
+    run(store, slack)
+    assert posted(slack, "C1") == ["Qwen passed Llama"]
+
+
+def test_an_item_interrupted_after_slack_accepted_it_is_not_posted_again(store, slack):
+    alert(store, "C1", "e1")
+    with store.writing() as db:
+        ob.mark_sending(db, 1, NOW)
+        item = ob.get(db, 1)
+    # The post reached Slack, then the process died before recording it.
+    make_web_client("xoxb-test", slack.api_url).chat_postMessage(
+        channel="C1",
+        text="Qwen passed Llama",
+        metadata={"event_type": "openmodels_delivery", "event_payload": {"key": item_key(item)}},
+    )
+    report = run(store, slack)
+    assert report.recovered == [1]
+    assert posted(slack, "C1") == ["Qwen passed Llama"]
+    assert statuses(store)[("C1", "e1")] == "sent"
+
+
+def test_a_digest_is_a_message_then_one_chart_upload(store, slack):
+    chart = {
+        "title": "Top families",
+        "series": {"Qwen": [["2026-01-01T06:00:00Z", 1], ["2026-01-05T06:00:00Z", 5]]},
+        "metric": "all_time",
+        "snapshot_date": "2026-01-05",
+        "alt_text": "Line chart",
+        "filename": "digest.png",
+        "sample": False,
+    }
+    with store.writing() as db:
+        ob.enqueue(
+            db,
+            "T1",
+            "C1",
+            "digest",
+            "digest:2026-W02",
+            {"text": "digest", "blocks": [], "chart": chart},
+            NOW,
+        )
+    run(store, slack)
+    assert posted(slack, "C1") == ["digest"]
+    [complete] = slack.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "C1"
+    assert json.loads(complete.params["files"])[0]["title"] == "Top families"
+    [upload] = slack.calls_to("upload")
+    assert upload.size > 1000
