@@ -410,6 +410,35 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     return Answer(text=text, blocks=blocks, public=command.public)
 
 
+def _health_lines(db: Database) -> list[str]:
+    """Scheduler runs, delivery backlog and flagged drops: what an operator checks first."""
+    lines = []
+    runs = q.job_runs(db)
+    if runs:
+        parts = []
+        for job, started, error in runs:
+            part = f"{job} {started or 'never'}"
+            if error:
+                part += f" (failed: {escape(error[:200])})"
+            parts.append(part)
+        lines.append("*Last runs:* " + " · ".join(parts))
+    backlog = q.outbox_counts(db)
+    if backlog:
+        lines.append(
+            "*Deliveries:* "
+            + ", ".join(f"{n} {status}" for status, n in sorted(backlog.items()))
+        )
+    drops = q.recent_anomalies(db, limit=5)
+    if drops:
+        lines.append("*Flagged (figures went backwards, no alerts drawn):*")
+        for taken_at, family, _metric, previous, current in drops:
+            now_text = "missing" if current is None else human(current)
+            lines.append(
+                f"• {escape(family)} at {taken_at[:10]}: {human(previous or 0)} → {now_text}"
+            )
+    return lines
+
+
 def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Answer:
     stats = q.store_stats(db)
     store = ctx.store
@@ -426,6 +455,7 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
         )
     else:
         lines.append(NO_SNAPSHOTS)
+    lines += _health_lines(db)
     text = "\n".join(lines)
     blocks = [bk.header("openmodels status"), bk.section(text)]
     if stats.latest and stats.latest.is_sample:

@@ -137,9 +137,3 @@ def fail_channel(db: Database, team_id: str, channel_id: str, now: str, error: s
     )
     return cursor.rowcount
 
-
-def counts(db: Database) -> dict[str, int]:
-    return {
-        status: int(n)
-        for status, n in db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
-    }

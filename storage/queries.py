@@ -246,3 +246,15 @@ def recent_anomalies(
         [limit],
     )
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def job_runs(db: Database) -> list[tuple[str, str | None, str | None]]:
+    """(job, last started, last error) for every job that has run."""
+    rows = db.execute("SELECT job, last_started, last_error FROM job_runs ORDER BY job")
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    """How many outbox items are in each state."""
+    rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {status: int(n) for status, n in rows}

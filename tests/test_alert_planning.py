@@ -111,3 +111,14 @@ def test_failing_channels_get_no_new_alerts(store):
     day(store, 1, qwen=110, llama=100)
     check(store)
     assert {c for c, _, _ in queued(store)} == {"C_ALL"}
+
+
+def test_status_shows_flagged_drops(store):
+    from commands import AnswerContext, answer_text
+
+    day(store, 0, qwen=90, llama=100)
+    day(store, 1, qwen=95, llama=40)
+    check(store)
+    text = answer_text("status", AnswerContext(store=store, families=FAMILIES)).text
+    assert "Flagged (figures went backwards, no alerts drawn)" in text
+    assert "• llama at 2026-01-02: 100 → 40" in text
