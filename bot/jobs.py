@@ -7,6 +7,7 @@ The same functions serve the scheduler, `openmodels collect` run from cron and
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ class Services:
     hub: HubSource
     slack: WebClient | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
+    failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
 
 
 def services_from_config(
@@ -46,6 +48,7 @@ def services_from_config(
     slack_token: str | None,
     slack_api_url: str | None = None,
     require_slack: bool = False,
+    failpoint: str | None = None,
 ) -> Services:
     """Build the services from configuration; Slack only when a bot token is given."""
     from bot.slack_client import make_web_client
@@ -66,7 +69,23 @@ def services_from_config(
         hub=HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout),
         slack=make_web_client(slack_token, slack_api_url) if slack_token else None,
         render=render_chart,
+        failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
+
+
+def crash_at(name: str) -> Callable[[str], None]:
+    """A failpoint that kills the process, as kill -9 would, when delivery reaches `name`.
+
+    Set through OPENMODELS_FAILPOINT by the reliability suite; never in production.
+    """
+
+    def maybe_crash(where: str) -> None:
+        if where == name:
+            log.warning("failpoint %s reached: exiting without cleanup", where)
+            logging.shutdown()
+            os._exit(137)
+
+    return maybe_crash
 
 
 def collect_job(services: Services, now: datetime) -> tuple[CollectResult, AlertCheck]:
@@ -100,7 +119,9 @@ def deliver_job(services: Services) -> DeliveryReport | None:
     if services.slack is None:
         log.info("SLACK_BOT_TOKEN is not set: queued messages wait for the bot")
         return None
-    return deliver(services.store, services.slack, render=services.render)
+    return deliver(
+        services.store, services.slack, render=services.render, failpoint=services.failpoint
+    )
 
 
 def scheduled_jobs(services: Services) -> list[Job]:

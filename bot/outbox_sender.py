@@ -68,8 +68,13 @@ def deliver(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     pause: Callable[[float], None] = time.sleep,
     per_channel_interval: float = 1.0,
+    failpoint: Callable[[str], None] = lambda _where: None,
 ) -> DeliveryReport:
-    """Post every pending item; one channel's failure never holds up the others."""
+    """Post every pending item; one channel's failure never holds up the others.
+
+    `failpoint` is called at 'before_post', 'after_post' and 'after_record': the
+    reliability suite kills the process there to prove what a crash can and cannot do.
+    """
     report = DeliveryReport()
     with store.reading() as db:
         items = ob.deliverable(db)
@@ -81,7 +86,7 @@ def deliver(
             for n, item in enumerate(queue):
                 if n:
                     pause(per_channel_interval)  # Slack allows about one message a second
-                if not _deliver_one(store, client, item, render, clock, report):
+                if not _deliver_one(store, client, item, render, clock, report, failpoint):
                     break  # the channel is refused: its other items were failed with it
     except _AppError as exc:
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
@@ -103,6 +108,7 @@ def _deliver_one(
     render: Callable[[ChartSpec], bytes],
     clock: Callable[[], datetime],
     report: DeliveryReport,
+    failpoint: Callable[[str], None],
 ) -> bool:
     """Deliver one item. False when the channel is refused for good."""
     now = lambda: format_timestamp(clock())  # noqa: E731
@@ -116,6 +122,7 @@ def _deliver_one(
             return True
     with store.writing() as db:
         ob.mark_sending(db, item.id, now())
+    failpoint("before_post")
     try:
         if message_ts is None:
             response = client.chat_postMessage(
@@ -127,6 +134,7 @@ def _deliver_one(
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item_key(item)}},
             )
             message_ts = str(response.get("ts") or "")
+            failpoint("after_post")
             with store.writing() as db:
                 db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
         chart = item.payload.get("chart")
@@ -159,6 +167,7 @@ def _deliver_one(
         return True
     with store.writing() as db:
         ob.mark_sent(db, item.id, now(), message_ts)
+    failpoint("after_record")
     report.sent.append(item.id)
     return True
 

@@ -15,9 +15,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openmodels.config import Config
 from openmodels.errors import OpenModelsError
+
+if TYPE_CHECKING:
+    from bot.handlers import BotServices
 
 log = logging.getLogger("openmodels")
 
@@ -64,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--out", type=Path, default=Path("digest.png"), help="chart file (dry run)")
     digest.set_defaults(handler=cmd_digest)
+    deliver = with_store(
+        sub.add_parser("deliver", help="post queued alerts and digests to Slack now")
+    )
+    deliver.set_defaults(handler=cmd_deliver)
     backup = with_store(
         sub.add_parser(
             "backup", help="write a consistent copy of the store, even while it is in use"
@@ -71,7 +79,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
     backup.set_defaults(handler=cmd_backup)
+    serve = with_store(
+        sub.add_parser("serve", help="run the Slack app (Socket Mode, or --http for HTTP)")
+    )
+    serve.add_argument(
+        "--http", action="store_true", help="serve POST /slack/events over HTTP (waitress)"
+    )
+    serve.add_argument("--port", type=_port, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default 0.0.0.0)")
+    serve.set_defaults(handler=cmd_serve)
+    console = with_store(
+        sub.add_parser(
+            "console", help="type /openmodels commands at the real app, on a local stand-in Slack"
+        )
+    )
+    console.add_argument(
+        "--out", type=Path, default=Path("openmodels-charts"), help="folder for the chart PNGs"
+    )
+    console.set_defaults(handler=cmd_console)
+    demo = with_store(
+        sub.add_parser("demo", help="a scripted tour of the real app, no Slack workspace needed")
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("openmodels-charts"), help="folder for the chart PNGs"
+    )
+    demo.set_defaults(handler=cmd_demo)
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdecimal() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -214,6 +253,27 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
+    from bot.jobs import deliver_job, services_from_config
+    from openmodels.families import load_families
+
+    services = services_from_config(
+        config,
+        load_families(config.families_path),
+        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
+        slack_api_url=os.environ.get("SLACK_API_URL"),
+        require_slack=True,
+        failpoint=os.environ.get("OPENMODELS_FAILPOINT"),
+    )
+    report = deliver_job(services)
+    assert report is not None
+    print(
+        f"{len(report.sent)} sent, {len(report.recovered)} found already posted, "
+        f"{len(report.retry)} to retry, {len(report.failed)} failed"
+    )
+    return 0 if not report.retry else 1
+
+
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     from openmodels.locate import store_for_reading
     from storage.backup import backup
@@ -222,6 +282,71 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     size = backup(store, args.path)
     print(f"backed up {store.path} to {args.path} ({size:,} bytes)")
     return 0
+
+
+def _bot_services(config: Config) -> BotServices:
+    from bot.handlers import BotServices
+    from commands import AnswerContext
+    from openmodels.charts import render_chart
+    from openmodels.families import load_families
+    from openmodels.locate import store_for_reading
+
+    families = load_families(config.families_path)
+    store = store_for_reading(config)
+    return BotServices(context=AnswerContext(store=store, families=families), render=render_chart)
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from bot.settings import SlackSettings
+
+    # Checked first, so a missing or malformed token stops start-up with one line.
+    settings = SlackSettings.from_env("http" if args.http else "socket")
+    from bot.app import build_app
+    from bot.runtime import serve_http, serve_socket
+
+    app = build_app(settings, _bot_services(config))
+    if args.http:
+        serve_http(
+            app,
+            args.host,
+            args.port,
+            on_listening=lambda url: print(f"openmodels: listening on {url}", file=sys.stderr),
+        )
+    else:
+        serve_socket(app, settings)
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, config: Config) -> int:
+    from bot.console import LocalBot, run_console
+
+    services = _bot_services(config)
+    print(
+        "openmodels console: the real Slack app, answering a local stand-in for Slack "
+        f"(no workspace, no Hub). Store: {services.context.store.path}. "
+        "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
+        file=sys.stderr,
+    )
+    with LocalBot(services.context, services.render, out_dir=args.out) as bot:
+        prompt = "/openmodels " if sys.stdin.isatty() else ""
+        run_console(bot, sys.stdin, sys.stdout, prompt=prompt)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.console import LocalBot, run_demo
+
+    services = _bot_services(config)
+    print(
+        "openmodels demo: signed /openmodels commands sent to the real Slack app, which "
+        "answers a local stand-in for Slack on 127.0.0.1 (no workspace, no Hub access).\n"
+        f"Store: {services.context.store.path}"
+        + (" (bundled sample: synthetic data)" if services.context.store.sample else ""),
+    )
+    with LocalBot(services.context, services.render, out_dir=args.out) as bot:
+        failures = run_demo(bot, sys.stdout)
+    print(f"\nCharts are in {args.out}/")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
