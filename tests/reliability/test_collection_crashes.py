@@ -1,0 +1,95 @@
+"""Promise: killing `openmodels collect` at any moment never damages the store.
+
+A slow fake Hub makes each collection last long enough to be killed mid-listing or
+mid-commit; after every `kill -9` the store passes PRAGMA integrity_check, its newest
+snapshot is complete or absent, and every family total equals the sum of its models.
+OPENMODELS_FULL=1 kills 50 times; the default run, 12.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+
+import pytest
+
+from tests.fakes import FakeHub, hub_model
+from tests.reliability.conftest import scale
+from tests.reliability.helpers import openmodels, program_env, start_openmodels
+
+KILLS = scale(12, 50)
+FAMILIES = """
+[families.qwen]
+orgs = ["Qwen"]
+
+[families.llama]
+orgs = ["meta-llama"]
+"""
+
+
+@pytest.fixture
+def slow_hub():
+    hub = FakeHub(page_size=100)
+    for org, prefix, n in (("Qwen", "Qwen/Qwen-", 1500), ("meta-llama", "meta-llama/Llama-", 1500)):
+        hub.add(org, *(hub_model(f"{prefix}{i}", downloads=i, all_time=10 * i) for i in range(n)))
+        hub.inject(org, stall=0.01)  # every page answers after 10 ms
+    with hub:
+        yield hub
+
+
+def check_store(path) -> int:
+    """Assert the store's invariants; return its snapshot count."""
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        incomplete = conn.execute(
+            """SELECT s.id FROM snapshots s
+               WHERE s.model_count != (
+                   SELECT count(*) FROM model_counts c WHERE c.snapshot_id = s.id)"""
+        ).fetchall()
+        assert incomplete == []
+        wrong_totals = conn.execute(
+            """SELECT t.snapshot_id, t.family FROM family_totals t
+               WHERE t.downloads_all_time != (
+                   SELECT coalesce(sum(c.downloads_all_time), 0) FROM model_counts c
+                   JOIN models m ON m.id = c.model_id
+                   WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)
+               OR t.model_count != (
+                   SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+                   WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)"""
+        ).fetchall()
+        assert wrong_totals == []
+        return int(conn.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+
+
+def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path):
+    db = tmp_path / "s.db"
+    families = tmp_path / "families.toml"
+    families.write_text(FAMILIES)
+    env = program_env(HF_ENDPOINT=slow_hub.url, OPENMODELS_FAMILIES=str(families))
+
+    started = time.monotonic()
+    first = openmodels("collect", "--db", str(db), env=env)
+    assert first.returncode == 0, first.stderr
+    duration = time.monotonic() - started
+    snapshots = check_store(db)
+    assert snapshots == 1
+
+    rng = random.Random(20260115)
+    committed = 0
+    for _ in range(KILLS):
+        child = start_openmodels("collect", "--db", str(db), env=env)
+        time.sleep(rng.uniform(0.05, duration * 1.1))
+        child.kill()  # SIGKILL: no cleanup, no atexit
+        child.wait(timeout=30)
+        after = check_store(db)
+        assert after in (snapshots, snapshots + 1)
+        committed += after - snapshots
+        snapshots = after
+    # A last, uninterrupted run still works on the store the kills left behind.
+    assert openmodels("collect", "--db", str(db), env=env).returncode == 0
+    assert check_store(db) == snapshots + 1
+    print(
+        f"{KILLS} kills over {duration:.2f}s runs: {committed} had committed, "
+        f"{KILLS - committed} left no trace"
+    )
