@@ -20,6 +20,7 @@ from openmodels.families import Families
 from openmodels.hub import HubModel
 from openmodels.progress import Progress
 from storage import Store
+from storage import queries as q
 from storage.snapshots import (
     FamilyTotal,
     ModelRecord,
@@ -79,6 +80,7 @@ def collect_snapshot(
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
     snapshot_id = write_snapshot(store, now, "hub", records)
+    log_changes(store, snapshot_id)
     totals = family_totals(records)
     log.info("snapshot %s: %s models in %s families", snapshot_id, len(records), len(totals))
     return CollectResult(snapshot_id, format_timestamp(now), len(records), totals)
@@ -186,3 +188,30 @@ def log_listing(org: str, models: Sequence[HubModel]) -> None:
         f"{sum(m.downloads_30d for m in models):,}",
         f"{sum(m.downloads_all_time for m in models):,}",
     )
+
+
+def log_changes(store: Store, snapshot_id: int) -> None:
+    """Log models that appeared, vanished or whose all-time count fell since the last snapshot.
+
+    None of these is an error: the Hub adds and removes repos, and a count that goes
+    down is the Hub's own correction. They are logged so a reader of the log can tell
+    a real shift from a change in what was listed.
+    """
+    with store.reading() as db:
+        current = q.latest_snapshot(db)
+        if current is None or current.id != snapshot_id:
+            return
+        previous = q.previous_snapshot(db, current)
+        if previous is None:
+            return
+        changes = q.model_changes(db, previous.id, current.id)
+    for family, n in changes.appeared.items():
+        log.info("%s: %d models new since the previous snapshot", family, n)
+    for family, n in changes.disappeared.items():
+        log.warning("%s: %d models no longer listed since the previous snapshot", family, n)
+    for repo_id, before, after in changes.decreased[:20]:
+        log.warning("%s: all-time downloads went down (%d -> %d)", repo_id, before, after)
+    if len(changes.decreased) > 20:
+        log.warning(
+            "…and %d more models whose all-time downloads went down", len(changes.decreased) - 20
+        )

@@ -258,3 +258,38 @@ def outbox_counts(db: Database) -> dict[str, int]:
     """How many outbox items are in each state."""
     rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
     return {status: int(n) for status, n in rows}
+
+
+@dataclass(frozen=True)
+class ModelChanges:
+    """How one snapshot's models differ from the one before it."""
+
+    appeared: dict[str, int]  # family -> models new since the previous snapshot
+    disappeared: dict[str, int]  # family -> models gone since the previous snapshot
+    decreased: list[tuple[str, int, int]]  # (repo id, before, after) all-time went down
+
+
+def model_changes(db: Database, previous_id: int, current_id: int) -> ModelChanges:
+    def per_family(sql: str, a: int, b: int) -> dict[str, int]:
+        rows = db.execute(sql, [a, b])
+        return {family: int(n) for family, n in rows}
+
+    only_in = """
+        SELECT m.family, count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+        WHERE c.snapshot_id = ? AND c.model_id NOT IN
+            (SELECT model_id FROM model_counts WHERE snapshot_id = ?)
+        GROUP BY m.family ORDER BY m.family"""
+    decreased = db.execute(
+        """SELECT m.repo_id, p.downloads_all_time, c.downloads_all_time
+           FROM model_counts c
+           JOIN model_counts p ON p.model_id = c.model_id AND p.snapshot_id = ?
+           JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? AND c.downloads_all_time < p.downloads_all_time
+           ORDER BY m.repo_id""",
+        [previous_id, current_id],
+    )
+    return ModelChanges(
+        appeared=per_family(only_in, current_id, previous_id),
+        disappeared=per_family(only_in, previous_id, current_id),
+        decreased=[(r[0], int(r[1]), int(r[2])) for r in decreased],
+    )
