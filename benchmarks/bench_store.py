@@ -1,0 +1,364 @@
+"""Benchmark the store at a year's scale: ingest, the `top` answer and bytes on disk.
+
+Not a test: it prints figures and never asserts on timings, which depend on the
+machine. Each figure is set against plain sqlite3 doing the same work in the same run,
+so the ratio says what our layers cost, whatever the machine.
+
+    python benchmarks/bench_store.py [--families 20 --models 1000 --days 365] [--quick]
+
+The default builds 20 families x 1,000 models x 365 daily snapshots (7.3M model-count
+rows) twice, once through `storage.snapshots.insert_snapshot` and once with plain
+`executemany`, in a temporary folder removed at the end (unless --keep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from openmodels.families import Families, parse_families
+from openmodels.ranking import rank_families
+from storage import Store, open_store
+from storage import queries as q
+from storage.snapshots import ModelRecord, format_timestamp, insert_snapshot
+
+DAY0 = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+QUICK = {"families": 5, "models": 200, "days": 60}
+TOP_SQL = """
+    SELECT family, downloads_all_time FROM family_totals
+    WHERE snapshot_id = (SELECT id FROM snapshots ORDER BY taken_at DESC LIMIT 1)
+    ORDER BY 2 DESC
+"""
+
+
+@dataclass(frozen=True)
+class Size:
+    families: int
+    models: int  # per family
+    days: int
+
+    @property
+    def total_models(self) -> int:
+        return self.families * self.models
+
+    @property
+    def rows(self) -> int:
+        return self.total_models * self.days
+
+
+# -- synthetic data ---------------------------------------------------------------------
+
+
+def families_toml(count: int) -> str:
+    """A families file with fam00.., one organisation each."""
+    return "\n".join(
+        f'[families.fam{i:02d}]\nlabel = "Fam{i:02d}"\norgs = ["org{i:02d}"]\n'
+        for i in range(count)
+    )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every model's fixed traits: (repo_id, family, daily downloads, all-time base)."""
+
+    models: tuple[tuple[str, str, int, int], ...]
+
+    @classmethod
+    def of(cls, size: Size) -> Catalogue:
+        # Plain arithmetic rather than random numbers: generating 7.3M rows must stay
+        # cheap next to storing them. Earlier families download more, so no ties.
+        models = []
+        for f in range(size.families):
+            for m in range(size.models):
+                daily = (size.families - f) * (10 + (m * 7919) % 1000)
+                base = (f * 100_003 + m * 3_571) % 1_000_000
+                models.append((f"org{f:02d}/model-{m:05d}", f"fam{f:02d}", daily, base))
+        return cls(tuple(models))
+
+    def figures(self, day: int) -> list[tuple[str, str, int, int, int]]:
+        """(repo_id, family, downloads_30d, downloads_all_time, likes) on `day`."""
+        return [
+            (repo_id, family, daily * 30, base + daily * (day + 1), base // 1000 + day // 7)
+            for repo_id, family, daily, base in self.models
+        ]
+
+
+def taken_at(day: int) -> datetime:
+    return DAY0 + timedelta(days=day)
+
+
+# -- (a) ingest ---------------------------------------------------------------------------
+
+
+def ingest_storage(
+    store: Store, catalogue: Catalogue, days: int, progress: Callable[[int], None]
+) -> float:
+    """Seconds spent in insert_snapshot, one write transaction per snapshot."""
+    spent = 0.0
+    for day in range(days):
+        # Building the records is the collector's work, not the store's: not timed.
+        records = [
+            ModelRecord(repo_id, family, d30, all_time, likes, "2024-01-01T00:00:00.000Z", None)
+            for repo_id, family, d30, all_time, likes in catalogue.figures(day)
+        ]
+        start = time.perf_counter()
+        with store.writing() as db:
+            insert_snapshot(db, taken_at(day), "bench", records)
+        spent += time.perf_counter() - start
+        progress(day)
+    return spent
+
+
+def ingest_raw(
+    path: Path, catalogue: Catalogue, days: int, progress: Callable[[int], None]
+) -> float:
+    """Seconds for plain executemany of the same rows, one transaction per snapshot.
+
+    The floor our path is measured against: model ids are known up front (models are
+    inserted once), and foreign keys are on as in our connections, so the difference
+    is our Python work (upserting models, looking up ids, summing families).
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    ids = {repo_id: i + 1 for i, (repo_id, *_rest) in enumerate(catalogue.models)}
+    spent = 0.0
+    try:
+        for day in range(days):
+            figures = catalogue.figures(day)
+            start = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            cursor = conn.execute(
+                "INSERT INTO snapshots (taken_at, source, model_count) VALUES (?, ?, ?)",
+                (format_timestamp(taken_at(day)), "bench", len(figures)),
+            )
+            snapshot_id = cursor.lastrowid
+            if day == 0:
+                conn.executemany(
+                    "INSERT INTO models (id, repo_id, family, created_at) VALUES (?, ?, ?, ?)",
+                    [(ids[r[0]], r[0], r[1], "2024-01-01T00:00:00.000Z") for r in figures],
+                )
+            conn.executemany(
+                "INSERT INTO model_counts VALUES (?, ?, ?, ?, ?)",
+                [(snapshot_id, ids[r[0]], r[2], r[3], r[4]) for r in figures],
+            )
+            sums: dict[str, list[int]] = {}
+            for _, family, d30, all_time, likes in figures:
+                s = sums.setdefault(family, [0, 0, 0, 0])
+                s[0] += d30
+                s[1] += all_time
+                s[2] += likes
+                s[3] += 1
+            conn.executemany(
+                "INSERT INTO family_totals VALUES (?, ?, ?, ?, ?, ?)",
+                [(snapshot_id, family, *s) for family, s in sums.items()],
+            )
+            conn.execute("COMMIT")
+            spent += time.perf_counter() - start
+            progress(day)
+    finally:
+        conn.close()
+    return spent
+
+
+# -- (b) the `top` answer ------------------------------------------------------------------
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm the page cache and imports once, outside the figures
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def storage_top(store: Store) -> Callable[[], object]:
+    """The reads the `top` answer makes through storage.queries, and the ranking."""
+
+    def run() -> object:
+        with store.reading() as db:
+            latest = q.latest_snapshot(db)
+            assert latest is not None
+            baseline = q.snapshot_near(db, latest, days=7)
+            current = {f: t.downloads_all_time for f, t in q.totals_at(db, latest.id).items()}
+            before = (
+                {f: t.downloads_all_time for f, t in q.totals_at(db, baseline.id).items()}
+                if baseline
+                else None
+            )
+            return rank_families(current, before)
+
+    return run
+
+
+def answer_top(store: Store, families: Families) -> Callable[[], object] | None:
+    """The full `top` answer (parse, read, rank, blocks), if `commands` is importable."""
+    try:
+        commands: Any = importlib.import_module("commands")
+        context = commands.AnswerContext(store=store, families=families)
+    except (ImportError, AttributeError):
+        return None
+    return lambda: commands.answer_text("top", context)
+
+
+def raw_top_fresh(path: Path) -> Callable[[], object]:
+    """The one SQL query `top` needs, on a connection opened for it as answers do."""
+
+    def run() -> object:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute(TOP_SQL).fetchall()
+        finally:
+            conn.close()
+
+    return run
+
+
+def raw_top_open(path: Path, runs: int) -> float:
+    """Median ms of the one SQL query on a connection kept open: SQLite's floor.
+
+    The connection is closed before anything else is timed: while any connection is
+    open, closing another no longer checkpoints and removes the WAL, which would flatter
+    whatever is measured alongside it.
+    """
+    conn = sqlite3.connect(path)
+    try:
+        return median_ms(lambda: conn.execute(TOP_SQL).fetchall(), runs)
+    finally:
+        conn.close()
+
+
+# -- (c) bytes on disk ----------------------------------------------------------------------
+
+
+def checkpointed_size(path: Path) -> int:
+    """File size once the WAL is folded into it and truncated."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return path.stat().st_size
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def progress_printer(label: str, days: int) -> Callable[[int], None]:
+    started = time.perf_counter()
+    step = max(1, days // 10)
+
+    def report(day: int) -> None:
+        if (day + 1) % step == 0 or day + 1 == days:
+            elapsed = time.perf_counter() - started
+            print(f"  {label}: day {day + 1}/{days}, {elapsed:.0f}s", file=sys.stderr, flush=True)
+
+    return report
+
+
+def row(name: str, ours: str, raw: str, ratio: str) -> str:
+    return f"{name:<34} {ours:>14} {raw:>14} {ratio:>12}"
+
+
+def run(size: Size, runs: int, folder: Path) -> None:
+    families = parse_families(families_toml(size.families), "benchmark families")
+    ours_path, raw_path = folder / "ours.db", folder / "raw.db"
+    ours = open_store(ours_path)
+    open_store(raw_path)  # the same schema, through the real migrations
+
+    print(
+        f"store benchmark: {size.families} families x {size.models:,} models x "
+        f"{size.days} days = {size.rows:,} model-count rows",
+        flush=True,
+    )
+    wall = time.perf_counter()
+    catalogue = Catalogue.of(size)
+    ours_s = ingest_storage(ours, catalogue, size.days, progress_printer("storage", size.days))
+    raw_s = ingest_raw(raw_path, catalogue, size.days, progress_printer("raw", size.days))
+    ours_rate, raw_rate = size.rows / ours_s, size.rows / raw_s
+
+    # Each figure is taken with no other connection open, as in a quiet bot.
+    answer = answer_top(ours, families)
+    top_answer = median_ms(answer, runs) if answer is not None else None
+    top_storage = median_ms(storage_top(ours), runs)
+    raw_fresh = median_ms(raw_top_fresh(ours_path), runs)
+    raw_open = raw_top_open(ours_path, runs)
+
+    ours_bytes, raw_bytes = checkpointed_size(ours_path), checkpointed_size(raw_path)
+    model_days = size.total_models * size.days
+
+    per_day = 1000 / size.days
+    table = [
+        ("figure", "ours", "plain sqlite3", "ours slower"),
+        ("ingest, rows/s", f"{ours_rate:,.0f}", f"{raw_rate:,.0f}", f"{raw_rate / ours_rate:.2f}x"),
+        ("ingest, seconds", f"{ours_s:.1f}", f"{raw_s:.1f}", ""),
+        ("ingest, ms per snapshot", f"{ours_s * per_day:.1f}", f"{raw_s * per_day:.1f}", ""),
+    ]
+    tops = [("top via storage.queries", top_storage)]
+    if top_answer is not None:
+        tops.insert(0, ("top answer (commands)", top_answer))
+    for name, ms in tops:
+        table.append(
+            (f"{name}, median ms", f"{ms:.2f}", f"{raw_open:.3f}", f"{ms / raw_open:.0f}x")
+        )
+        table.append(("  raw incl. connect", "", f"{raw_fresh:.3f}", f"{ms / raw_fresh:.1f}x"))
+    table += [
+        (
+            "bytes per model-day",
+            f"{ours_bytes / model_days:.1f}",
+            f"{raw_bytes / model_days:.1f}",
+            "",
+        ),
+        ("file size, MB", f"{ours_bytes / 1e6:,.0f}", f"{raw_bytes / 1e6:,.0f}", ""),
+    ]
+    print()
+    for cells in table:
+        print(row(*cells))
+    if top_answer is None:
+        print("top answer: commands package not available")
+    print(
+        f"\nmedians over {runs} runs; wall time {time.perf_counter() - wall:.0f}s. Raw ingest "
+        "inserts models once with known ids; ours upserts them every snapshot, as a "
+        "collection does. Raw `top` is the one SQL query on an open connection; each answer "
+        "opens its own connection, hence the 'incl. connect' line."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--families", type=int, default=20)
+    parser.add_argument("--models", type=int, default=1000, help="models per family")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=200, help="timed runs of each query")
+    parser.add_argument("--quick", action="store_true", help="5 x 200 x 60: a smoke run")
+    parser.add_argument("--dir", type=Path, help="build the stores here instead of a temp dir")
+    parser.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    args = parser.parse_args(argv)
+    size = Size(**QUICK) if args.quick else Size(args.families, args.models, args.days)
+    if min(size.families, size.models, size.days) < 1 or size.families > 100:
+        parser.error("need 1..100 families and at least one model and one day")
+    folder = Path(tempfile.mkdtemp(prefix="openmodels-bench-", dir=args.dir))
+    try:
+        run(size, args.runs, folder)
+    finally:
+        if args.keep:
+            print(f"stores kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
