@@ -117,7 +117,7 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
 
 
 def usage_answer(exc: UsageError) -> Answer:
-    lines = [escape(exc.message)]
+    lines = [exc.message]  # already mrkdwn: user text in it was escaped where quoted
     if exc.usage:
         lines.append(f"Usage: {exc.usage}")
     lines.append("Type `/openmodels help` for every command.")
@@ -241,7 +241,7 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     for name in command.names:
         family = resolve(ctx.families, name)
         if family in chosen:
-            raise UsageError(f"{family.label} is named twice.", usage_line("compare"))
+            raise UsageError(f"{escape(family.label)} is named twice.", usage_line("compare"))
         chosen.append(family)
     latest, baseline, ranking = _ranking(db, command.metric)
     by_family = {r.family: r for r in ranking}
@@ -425,8 +425,7 @@ def _health_lines(db: Database) -> list[str]:
     backlog = q.outbox_counts(db)
     if backlog:
         lines.append(
-            "*Deliveries:* "
-            + ", ".join(f"{n} {status}" for status, n in sorted(backlog.items()))
+            "*Deliveries:* " + ", ".join(f"{n} {status}" for status, n in sorted(backlog.items()))
         )
     drops = q.recent_anomalies(db, limit=5)
     if drops:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.format import echo
+
 MAX_TEXT = 500
 MAX_TOP = 50
 MIN_COMPARE, MAX_COMPARE = 2, 6
@@ -103,7 +105,10 @@ def usage_line(verb: str) -> str:
 
 
 class UsageError(Exception):
-    """The text is not a valid command; `usage` is the line that shows how to write it."""
+    """The text is not a valid command; `usage` is the line that shows how to write it.
+
+    `message` is Slack mrkdwn: any user text quoted in it must already be escaped.
+    """
 
     def __init__(self, message: str, usage: str | None = None) -> None:
         super().__init__(message)
@@ -144,7 +149,8 @@ def parse(text: str) -> Command:
         unknown = sorted(flags - allowed)
         if unknown:
             raise UsageError(
-                f"Unknown option --{unknown[0]}.", usage_line(verb) if verb in USAGE else None
+                f"Unknown option --{echo(unknown[0], 40)}.",
+                usage_line(verb) if verb in USAGE else None,
             )
 
     if verb == "top":

@@ -21,7 +21,7 @@ from openmodels.config import Config
 from openmodels.errors import OpenModelsError
 
 if TYPE_CHECKING:
-    from bot.handlers import BotServices
+    from commands import AnswerContext
 
 log = logging.getLogger("openmodels")
 
@@ -284,16 +284,13 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _bot_services(config: Config) -> BotServices:
-    from bot.handlers import BotServices
+def _answer_context(config: Config) -> AnswerContext:
     from commands import AnswerContext
-    from openmodels.charts import render_chart
     from openmodels.families import load_families
     from openmodels.locate import store_for_reading
 
     families = load_families(config.families_path)
-    store = store_for_reading(config)
-    return BotServices(context=AnswerContext(store=store, families=families), render=render_chart)
+    return AnswerContext(store=store_for_reading(config), families=families)
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
@@ -302,32 +299,42 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     # Checked first, so a missing or malformed token stops start-up with one line.
     settings = SlackSettings.from_env("http" if args.http else "socket")
     from bot.app import build_app
-    from bot.runtime import serve_http, serve_socket
+    from bot.handlers import BotServices
+    from bot.runtime import ChartProcess, serve_http, serve_socket
 
-    app = build_app(settings, _bot_services(config))
-    if args.http:
-        serve_http(
-            app,
-            args.host,
-            args.port,
-            on_listening=lambda url: print(f"openmodels: listening on {url}", file=sys.stderr),
-        )
-    else:
-        serve_socket(app, settings)
+    render = ChartProcess()
+    services = BotServices(context=_answer_context(config), render=render)
+    try:
+        app = build_app(settings, services)
+        render.warm_up()
+        if args.http:
+            serve_http(
+                app,
+                args.host,
+                args.port,
+                on_listening=lambda url: print(f"openmodels: listening on {url}", file=sys.stderr),
+            )
+        else:
+            serve_socket(app, settings)
+    finally:
+        services.close()
     return 0
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
     from bot.console import LocalBot, run_console
+    from bot.runtime import ChartProcess
 
-    services = _bot_services(config)
+    context = _answer_context(config)
     print(
         "openmodels console: the real Slack app, answering a local stand-in for Slack "
-        f"(no workspace, no Hub). Store: {services.context.store.path}. "
+        f"(no workspace, no Hub). Store: {context.store.path}. "
         "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
         file=sys.stderr,
     )
-    with LocalBot(services.context, services.render, out_dir=args.out) as bot:
+    render = ChartProcess()
+    render.warm_up()
+    with LocalBot(context, render, out_dir=args.out) as bot:
         prompt = "/openmodels " if sys.stdin.isatty() else ""
         run_console(bot, sys.stdin, sys.stdout, prompt=prompt)
     return 0
@@ -335,15 +342,18 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from bot.console import LocalBot, run_demo
+    from bot.runtime import ChartProcess
 
-    services = _bot_services(config)
+    context = _answer_context(config)
     print(
         "openmodels demo: signed /openmodels commands sent to the real Slack app, which "
         "answers a local stand-in for Slack on 127.0.0.1 (no workspace, no Hub access).\n"
-        f"Store: {services.context.store.path}"
-        + (" (bundled sample: synthetic data)" if services.context.store.sample else ""),
+        f"Store: {context.store.path}"
+        + (" (bundled sample: synthetic data)" if context.store.sample else ""),
     )
-    with LocalBot(services.context, services.render, out_dir=args.out) as bot:
+    render = ChartProcess()
+    render.warm_up()
+    with LocalBot(context, render, out_dir=args.out) as bot:
         failures = run_demo(bot, sys.stdout)
     print(f"\nCharts are in {args.out}/")
     return 1 if failures else 0

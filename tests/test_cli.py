@@ -37,6 +37,7 @@ def test_ask_passes_command_options_through(db, capsys):
 
 def test_ask_json_prints_the_block_kit_payload(db, capsys):
     code, out, _ = run(capsys, "ask", "--db", str(db), "top", "--json")
+    assert code == 0
     payload = json.loads(out)
     assert payload["response_type"] == "ephemeral"
     assert payload["blocks"][0]["type"] == "header"
@@ -111,7 +112,7 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
     broken.write_text("[families.qwen]\nlabel = 'Qwen'\n")
     code, _, err = run(capsys, "ask", "--db", str(db), "--families", str(broken), "top")
     assert code == 1
-    assert (
-        err.strip()
-        == f"openmodels: error: {broken}: family 'qwen': has no orgs; give at least one Hub organisation"
+    assert err.strip() == (
+        f"openmodels: error: {broken}: family 'qwen': has no orgs; "
+        "give at least one Hub organisation"
     )

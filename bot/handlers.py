@@ -1,0 +1,188 @@
+"""The `/openmodels` listeners: plain functions of Bolt's injected ack, respond and client.
+
+`register(app, services)` wires them to an App; everything they need comes in
+through `BotServices`, so they run the same under Socket Mode, HTTP, the console
+and the tests.
+
+A listener acknowledges, answers and posts the text, then hands the chart (draw,
+upload, wait for Slack to process it, show it) to a pool of its own. Bolt calls
+ack() from inside its listener threads, so a listener busy for seconds with a chart
+would keep the next commands from being acknowledged within Slack's 3 seconds once
+the pool is full.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.delivery import SHARE_ACTION, DeliveryOptions, Respond, deliver_chart, deliver_text
+from commands import AnswerContext, answer_text
+from commands.answer import Answer, ChartSpec
+from commands.format import echo, escape
+from commands.subscriptions import Channel
+from openmodels.errors import OpenModelsError
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/openmodels"
+APOLOGY = (
+    "Sorry, something went wrong while answering that. It has been logged; "
+    "please try again in a moment."
+)
+
+
+@dataclass(frozen=True)
+class BotServices:
+    """What the listeners need, built once at start-up and handed to `register`."""
+
+    context: AnswerContext  # store, families, schedules; the channel is set per request
+    render: Callable[[ChartSpec], bytes]
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
+    # Told each response URL once its answer (or apology) has been delivered: the console,
+    # the tests and the benchmark wait on it instead of sleeping.
+    on_done: Callable[[str], None] | None = None
+    # Where charts are drawn, uploaded and shown, away from Bolt's listener threads.
+    charts: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-chart")
+    )
+
+    def close(self) -> None:
+        """Finish the charts in flight, then stop the chart pool and the renderer."""
+        self.charts.shutdown(wait=True)
+        close_render = getattr(self.render, "close", None)
+        if callable(close_render):
+            close_render()
+
+
+def register(app: App, services: BotServices) -> None:
+    """Attach the slash command, the share button and the one error handler to `app`."""
+
+    @app.command(COMMAND)
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        handle_command(services, ack, command, respond, client)
+
+    @app.action(SHARE_ACTION)
+    def on_share(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        handle_share(services, ack, body, action, respond, client)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], respond: Respond) -> None:
+        handle_error(services, error, body, respond)
+
+
+def handle_command(
+    services: BotServices,
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    """Answer `/openmodels TEXT`: acknowledge at once, then answer through the response URL."""
+    # First, before touching the store: Slack shows an error if this takes over 3 s. An
+    # empty ack shows nothing, so the real answer arrives alone at the response URL.
+    ack()
+    text = str(command.get("text") or "")  # the parser caps its length
+    channel = Channel(
+        team_id=str(command.get("team_id") or ""),
+        channel_id=str(command.get("channel_id") or ""),
+        user_id=command.get("user_id"),
+    )
+    answer = answer_text(text, replace(services.context, channel=channel))
+    _deliver(services, answer, respond, client, channel.channel_id, command, share_text=text)
+
+
+def handle_share(
+    services: BotServices,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    """The "Share in channel" button: answer the command stored in it again, for everyone."""
+    ack()
+    text = str(action.get("value") or "")
+    channel_id = str(
+        (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or ""
+    )
+    user = body.get("user") or {}
+    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    channel = Channel(team_id=team_id, channel_id=channel_id, user_id=user.get("id"))
+    answer = answer_text(text, replace(services.context, channel=channel))
+    if not answer.error:
+        answer = replace(answer, public=True)
+    _deliver(services, answer, respond, client, channel_id, body)
+
+
+def _deliver(
+    services: BotServices,
+    answer: Answer,
+    respond: Respond,
+    client: WebClient,
+    channel_id: str,
+    body: dict[str, Any],
+    share_text: str | None = None,
+) -> None:
+    """Post the text now; draw and show the chart in the chart pool."""
+    posted = deliver_text(answer, respond=respond, share_text=share_text)
+    if answer.chart is None:
+        _done(services, body.get("response_url"))
+        return
+
+    def chart() -> None:
+        try:
+            deliver_chart(
+                posted,
+                client=client,
+                channel_id=channel_id,
+                render=services.render,
+                options=services.delivery,
+            )
+        except Exception:  # deliver_chart should not raise; if it does, say so once
+            log.exception("showing the chart for %s failed", _describe(body))
+        finally:
+            _done(services, body.get("response_url"))
+
+    services.charts.submit(chart)
+
+
+def handle_error(
+    services: BotServices, error: Exception, body: dict[str, Any], respond: Respond | None
+) -> None:
+    """The one place a listener's failure is logged (traceback once) and the user told."""
+    if isinstance(error, OpenModelsError):
+        # A problem a person can act on (say, an unreadable store): say it, no traceback.
+        log.warning("answering %s failed: %s", _describe(body), error)
+        message = f"Sorry, I could not answer that: {escape(str(error))}"
+    else:
+        log.error("answering %s failed", _describe(body), exc_info=error)
+        message = APOLOGY
+    if body.get("response_url") and respond is not None:
+        try:
+            respond(text=message, response_type="ephemeral", replace_original=False)
+        except Exception as exc:  # the apology is best effort; the traceback is logged above
+            log.warning("could not tell the user about the failure: %s", exc)
+    _done(services, body.get("response_url"))
+
+
+def _describe(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return f"{body['command']} {echo(str(body.get('text') or ''), 100)!r}"
+    actions = body.get("actions") or [{}]
+    return f"action {actions[0].get('action_id', body.get('type', '?'))}"
+
+
+def _done(services: BotServices, response_url: Any) -> None:
+    if services.on_done is not None and response_url:
+        services.on_done(str(response_url))

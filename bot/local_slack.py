@@ -1,0 +1,558 @@
+"""A local stand-in for Slack on 127.0.0.1: the Web API, file uploads and response URLs.
+
+It answers the way Slack documents (`{"ok": true, ...}` or `{"ok": false, "error": ...}`),
+records every call, and can be told to fail a method (`not_in_channel`,
+`invalid_blocks`, `ratelimited` with Retry-After, …). The tests drive the real Bolt
+app against it through `SLACK_API_URL`; `openmodels console` and `demo` use it so
+the real app runs without a workspace.
+
+What it mimics, and why it matters to the bot:
+- uploads take two steps (files.getUploadURLExternal, a POST of the bytes to the
+  returned URL, files.completeUploadExternal), and a file is private unless
+  completed with a channel_id;
+- Slack processes an upload asynchronously: until that is done (here: until
+  files.info has been asked `processing_polls` times) an image block that refers
+  to the file is refused with invalid_blocks;
+- a response URL takes at most five posts;
+- messages are checked against Block Kit's limits (invalid_blocks otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from commands.blocks import check_limits
+
+log = logging.getLogger(__name__)
+
+RESPONSE_URL_MAX_POSTS = 5
+TEAM_ID, CHANNEL_ID, USER_ID, BOT_USER_ID = "T0LOCAL", "C0LOCAL", "U0LOCAL", "U0BOT"
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request received: `method` is a Web API method, 'upload' or 'response_url'."""
+
+    method: str
+    params: JsonDict
+    path: str
+    status: int
+    at: float  # time.monotonic() when it was answered
+    size: int = 0  # bytes received (uploads)
+
+
+@dataclass
+class StoredFile:
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    title: str | None = None
+    data: bytes | None = None
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+    info_polls: int = 0
+
+
+@dataclass
+class _Failure:
+    error: str
+    status: int
+    retry_after: int | None
+    times: int
+
+
+class LocalSlack:
+    """The stand-in server. Use as a context manager, or call start() and close()."""
+
+    def __init__(self, *, processing_polls: int = 0, members: set[str] | None = None) -> None:
+        self.processing_polls = processing_polls  # files.info calls before a file is ready
+        self.members = members  # channels the bot is in; None: every channel
+        self.files: dict[str, StoredFile] = {}
+        self.channel_messages: dict[str, list[JsonDict]] = {}
+        self._calls: list[Call] = []
+        self._responses: dict[str, list[JsonDict]] = {}
+        self._failures: dict[str, list[_Failure]] = {}
+        self._ids = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> LocalSlack:
+        slack = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.slack = slack
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        # A short poll interval so close() returns at once (the default waits 0.5 s).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="local-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the stand-in first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL."""
+        return self.base_url + "/api/"
+
+    def response_url(self) -> str:
+        """A fresh response URL, as Slack puts in each slash command and action."""
+        return f"{self.base_url}/response/{next(self._ids)}"
+
+    # -- configuring failures -------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        error: str,
+        *,
+        times: int = 1,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with `error` (Slack's error codes)."""
+        if status is None:
+            status = {"ratelimited": 429}.get(error) or {"response_url": 404, "upload": 500}.get(
+                method, 200
+            )
+        with self._changed:
+            self._failures.setdefault(method, []).append(
+                _Failure(error, status, retry_after, times)
+            )
+
+    # -- what was received --------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._changed:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def posts(self, response_url: str) -> list[JsonDict]:
+        """Every message accepted at `response_url`, in order."""
+        with self._changed:
+            return list(self._responses.get(_key(response_url), []))
+
+    def visible(self, response_url: str) -> list[JsonDict]:
+        """What the user sees from `response_url`: replace_original and delete_original applied."""
+        shown: list[JsonDict] = []
+        for message in self.posts(response_url):
+            if message.get("delete_original"):
+                if shown:
+                    shown.pop()
+                continue
+            if message.get("replace_original") and shown:
+                shown[-1] = message
+            else:
+                shown.append(message)
+        return shown
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Wait until `predicate()` holds (checked after every request), at most `timeout` s."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    # -- answering (called from the server threads) ----------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self._calls.append(call)
+            self._changed.notify_all()
+
+    def _injected(self, method: str) -> _Failure | None:
+        with self._changed:
+            queue = self._failures.get(method) or []
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            return failure
+
+    def _web_api(self, method: str, params: JsonDict) -> tuple[int, JsonDict]:
+        if not params.pop("_authed", False):
+            return 200, {"ok": False, "error": "not_authed"}
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method"}
+        result: JsonDict = handler(params)
+        return 200, result
+
+    def _api_auth_test(self, params: JsonDict) -> JsonDict:
+        return {
+            "ok": True,
+            "url": "https://local.slack.invalid/",
+            "team": "Local workspace",
+            "user": "openmodels",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0LOCAL",
+            "is_enterprise_install": False,
+        }
+
+    def _api_files_getUploadURLExternal(self, params: JsonDict) -> JsonDict:
+        filename, length = params.get("filename"), str(params.get("length") or "")
+        if not filename or not length.isdecimal():
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(params.get("alt_txt") or "") > 1000:
+            return {"ok": False, "error": "alt_txt_too_large"}  # Slack's documented limit
+        file_id = f"F{next(self._ids):09d}"
+        with self._changed:
+            self.files[file_id] = StoredFile(
+                id=file_id, filename=filename, length=int(length), alt_txt=params.get("alt_txt")
+            )
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, params: JsonDict) -> JsonDict:
+        try:
+            entries = _json_param(params.get("files"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(entries, list) or not entries:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = params.get("channel_id")
+        if channel and not self._is_member(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        done = []
+        with self._changed:
+            for entry in entries:
+                stored = self.files.get(str(entry.get("id")))
+                if stored is None or stored.data is None:
+                    return {"ok": False, "error": "file_not_found"}
+                stored.completed = True
+                stored.title = entry.get("title") or stored.filename
+                if channel:
+                    stored.channels.append(channel)
+                    self.channel_messages.setdefault(channel, []).append(
+                        {"ts": _ts(), "files": [{"id": stored.id, "title": stored.title}]}
+                    )
+                done.append({"id": stored.id, "title": stored.title})
+        return {"ok": True, "files": done}
+
+    def _api_files_info(self, params: JsonDict) -> JsonDict:
+        with self._changed:
+            stored = self.files.get(str(params.get("file")))
+            if stored is None or not stored.completed:
+                return {"ok": False, "error": "file_not_found"}
+            stored.info_polls += 1
+            return {"ok": True, "file": self._file_object(stored)}
+
+    def _file_object(self, stored: StoredFile) -> JsonDict:
+        ready = self._ready(stored)
+        # Slack fills mimetype and thumbnails only once processing has finished.
+        return {
+            "id": stored.id,
+            "name": stored.filename,
+            "title": stored.title,
+            "mimetype": "image/png" if ready else "",
+            "filetype": "png" if ready else "",
+            "size": stored.length,
+            "alt_txt": stored.alt_txt,
+            "url_private": f"{self.base_url}/files/{stored.id}",
+            "channels": list(stored.channels),
+            "is_public": bool(stored.channels),
+        }
+
+    def _ready(self, stored: StoredFile) -> bool:
+        return stored.completed and stored.info_polls > self.processing_polls
+
+    def _api_chat_postMessage(self, params: JsonDict) -> JsonDict:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not self._is_member(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        message, error = self._message(params)
+        if error:
+            return {"ok": False, "error": error}
+        message["ts"] = _ts()
+        with self._changed:
+            self.channel_messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _api_chat_postEphemeral(self, params: JsonDict) -> JsonDict:
+        if not params.get("channel") or not params.get("user"):
+            return {"ok": False, "error": "channel_not_found"}
+        _, error = self._message(params)
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": _ts()}
+
+    def _api_conversations_info(self, params: JsonDict) -> JsonDict:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "is_member": self._is_member(channel)}}
+
+    def _api_conversations_history(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel"))
+        if not self._is_member(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        with self._changed:
+            messages = list(reversed(self.channel_messages.get(channel, [])))
+        return {"ok": True, "messages": messages, "has_more": False}
+
+    def _is_member(self, channel: str) -> bool:
+        return self.members is None or channel in self.members
+
+    def _message(self, params: JsonDict) -> tuple[JsonDict, str | None]:
+        try:
+            blocks = _json_param(params.get("blocks")) if params.get("blocks") else None
+        except ValueError:
+            return {}, "invalid_blocks_format"
+        text = params.get("text")
+        if not text and not blocks:
+            return {}, "no_text"
+        if blocks is not None and not self._blocks_ok(blocks):
+            return {}, "invalid_blocks"
+        message: JsonDict = {"text": text or "", "blocks": blocks}
+        if params.get("metadata"):
+            message["metadata"] = _json_param(params.get("metadata"))
+        return message, None
+
+    def _blocks_ok(self, blocks: Any) -> bool:
+        if not isinstance(blocks, list) or check_limits(blocks):
+            return False
+        for block in blocks:
+            slack_file = block.get("slack_file") if isinstance(block, dict) else None
+            if slack_file is not None:
+                with self._changed:
+                    stored = self.files.get(str(slack_file.get("id")))
+                    if stored is None or not self._ready(stored):
+                        return False  # Slack: "invalid slack file"
+        return True
+
+    def _response(self, key: str, body: JsonDict) -> tuple[int, JsonDict]:
+        with self._changed:
+            used = len(self._responses.get(key, []))
+        if used >= RESPONSE_URL_MAX_POSTS:
+            return 404, {"ok": False, "error": "used_url"}
+        message, error = self._message(body)
+        if error:
+            return 404, {"ok": False, "error": error}
+        message.update({k: v for k, v in body.items() if k not in {"text", "blocks"}})
+        with self._changed:
+            self._responses.setdefault(key, []).append(message)
+        return 200, {"ok": True}
+
+    def _upload(self, file_id: str, data: bytes) -> int:
+        with self._changed:
+            stored = self.files.get(file_id)
+            if stored is None:
+                return 404
+            stored.data = data
+        return 200
+
+
+class _Handler(BaseHTTPRequestHandler):
+    slack: LocalSlack
+    server_version = "LocalSlack/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("local slack: " + format, *args)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        slack = self.slack
+        segments = parts.path.strip("/").split("/")
+        if len(segments) == 2 and segments[0] == "api":
+            method = segments[1]
+            params = _params(raw, self.headers.get("Content-Type", ""), parts.query)
+            token_param = params.pop("token", "")  # never kept: it is a credential
+            params["_authed"] = bool(
+                self.headers.get("Authorization", "").startswith("Bearer ") or token_param
+            )
+            public = {k: v for k, v in params.items() if k != "_authed"}
+            failure = slack._injected(method)
+            if failure:
+                self._send_failure(method, public, failure)
+                return
+            status, body = slack._web_api(method, params)
+            # Recorded before answering: once the client has its answer, the call is on record.
+            slack._record(Call(method, public, parts.path, status, time.monotonic()))
+            self._send_json(status, body)
+            return
+        if len(segments) == 2 and segments[0] == "upload" and self.command == "POST":
+            failure = slack._injected("upload")
+            if failure:
+                self._send_failure("upload", {"file_id": segments[1]}, failure, len(raw))
+                return
+            status = slack._upload(segments[1], raw)
+            call = Call("upload", {"file_id": segments[1]}, parts.path, status, time.monotonic())
+            slack._record(replace(call, size=len(raw)))
+            self._send_text(status, f"OK - {len(raw)}" if status == 200 else "Not Found")
+            return
+        if len(segments) == 2 and segments[0] == "response" and self.command == "POST":
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._send_json(400, {"ok": False, "error": "invalid_payload"})
+                return
+            failure = slack._injected("response_url")
+            if failure:
+                self._send_failure("response_url", body, failure)
+                return
+            status, answer = slack._response(segments[1], body)
+            slack._record(Call("response_url", body, parts.path, status, time.monotonic()))
+            self._send_json(status, answer)
+            return
+        if len(segments) == 2 and segments[0] == "files" and self.command == "GET":
+            stored = slack.files.get(segments[1])
+            if stored is None or stored.data is None:
+                self._send_text(404, "Not Found")
+                return
+            self._send(200, stored.data, "image/png")
+            return
+        self._send_text(404, "Not Found")
+
+    def _send_failure(
+        self, method: str, params: JsonDict, failure: _Failure, size: int = 0
+    ) -> None:
+        headers = (
+            {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+        )
+        self.slack._record(Call(method, params, self.path, failure.status, time.monotonic(), size))
+        if method == "upload":
+            self._send(failure.status, failure.error.encode(), "text/plain", headers)
+        else:
+            self._send_json(failure.status, {"ok": False, "error": failure.error}, headers)
+
+    def _send_json(
+        self, status: int, body: JsonDict, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def _send_text(self, status: int, text: str) -> None:
+        self._send(status, text.encode(), "text/plain; charset=utf-8")
+
+    def _send(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _params(raw: bytes, content_type: str, query: str) -> JsonDict:
+    params: JsonDict = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if "json" in content_type:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        if isinstance(body, dict):
+            params.update(body)
+    elif raw:
+        text = raw.decode("utf-8", "replace")
+        params.update({k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()})
+    return params
+
+
+def _json_param(value: Any) -> Any:
+    """Slack accepts structured arguments as JSON or as JSON-encoded strings."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _key(response_url: str) -> str:
+    return urlsplit(response_url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _ts() -> str:
+    return f"{time.time():.6f}"
+
+
+# -- what Slack sends to the app ---------------------------------------------------------
+
+
+def slash_command_body(
+    text: str,
+    response_url: str,
+    *,
+    channel_id: str = CHANNEL_ID,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+    command: str = "/openmodels",
+) -> bytes:
+    """The form body Slack POSTs for a slash command."""
+    return urlencode(
+        {
+            "token": "local-verification-token",
+            "team_id": team_id,
+            "team_domain": "local",
+            "channel_id": channel_id,
+            "channel_name": "local",
+            "user_id": user_id,
+            "user_name": "you",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0LOCAL",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "0.0.local",
+        }
+    ).encode()
+
+
+def signed_headers(
+    signing_secret: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
+    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body')."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(
+        signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
+    ).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }

@@ -1,0 +1,217 @@
+"""Running the Bolt app: Socket Mode, or HTTP on waitress through Bolt's WSGI adapter.
+
+waitress is a production WSGI server (pure Python, no C build, on every OS, with a
+thread pool and request-size limits), unlike Bolt's built-in development server.
+Bolt's listeners run in their own pool after ack(), so waitress threads only
+verify, acknowledge and return.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.errors import SlackApiError
+from waitress.server import create_server
+
+from bot.settings import SlackSettings
+from bot.slack_client import make_web_client
+from commands.answer import ChartSpec
+from openmodels.charts import render_chart
+from openmodels.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+MAX_REQUEST_BYTES = 1024 * 1024  # Slack's payloads are a few KB; refuse anything huge
+HTTP_THREADS = 8
+
+
+def wsgi_app(app: App) -> SlackRequestHandler:
+    """The WSGI application: Bolt at POST /slack/events, 404 elsewhere."""
+    return SlackRequestHandler(app, path=EVENTS_PATH)
+
+
+def _make_server(app: App, host: str, port: int, threads: int) -> Any:
+    return create_server(
+        wsgi_app(app),
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_REQUEST_BYTES,
+        ident="openmodels",
+    )
+
+
+class ChartProcess:
+    """Draws charts with `openmodels.charts.render_chart` in separate processes.
+
+    matplotlib's Agg drawing and PNG encoding run in C while holding the GIL, so a
+    chart drawn in a thread stalls every other thread of the bot, acknowledgements
+    included: with 8 compares in flight on 2 cores (benchmarks/bench_slack.py), p99
+    ack was 1.6 s drawing in threads and 40 ms drawing in a spawned process.
+    """
+
+    def __init__(self, workers: int | None = None, timeout: float = 60.0) -> None:
+        self.workers = workers or max(1, min(4, (os.cpu_count() or 2) - 1))
+        self.timeout = timeout
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: forking a process full of threads can copy held locks.
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def warm_up(self) -> None:
+        """Start the workers and import matplotlib there now, not at the first chart."""
+        for _ in range(self.workers):
+            self._executor().submit(_import_matplotlib)
+
+    def __call__(self, spec: ChartSpec) -> bytes:
+        pool = self._executor()
+        try:
+            return pool.submit(render_chart, spec).result(timeout=self.timeout)
+        except BrokenProcessPool:
+            # A worker died (out of memory, killed): start afresh for the next chart.
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _import_matplotlib() -> None:
+    from matplotlib.backends import backend_agg  # noqa: F401 - imported for its cost
+
+
+class BackgroundServer:
+    """waitress serving `app` on a thread: for the tests, the console and the benchmark."""
+
+    def __init__(
+        self, app: App, host: str = "127.0.0.1", port: int = 0, threads: int = HTTP_THREADS
+    ) -> None:
+        self._server = _make_server(app, host, port, threads)
+        self.host: str = host
+        self.port: int = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="waitress", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """Where Slack would POST: http://host:port/slack/events."""
+        return f"http://{self.host}:{self.port}{EVENTS_PATH}"
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop accepting, close every connection from the server's own loop, then join."""
+        from waitress import wasyncore
+
+        server = self._server
+        # Closing sockets from another thread races the loop; the trigger runs this
+        # inside the loop, and an empty socket map ends it.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self._thread.join(timeout)
+        server.task_dispatcher.shutdown()
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve_http(
+    app: App,
+    host: str,
+    port: int,
+    *,
+    threads: int = HTTP_THREADS,
+    on_listening: Callable[[str], None] | None = None,
+) -> None:
+    """Serve `app` over HTTP until SIGTERM or Ctrl-C; `on_listening` gets the URL."""
+    server = _make_server(app, host, port, threads)
+    url = f"http://{host}:{server.effective_port}{EVENTS_PATH}"
+    log.info("serving the Slack app on %s (waitress, %d threads)", url, threads)
+    if on_listening is not None:
+        on_listening(url)
+    with _stop_on_sigterm():
+        server.run()  # returns after SIGTERM/Ctrl-C, once waitress has stopped its threads
+    log.info("HTTP server stopped")
+
+
+def serve_socket(app: App, settings: SlackSettings) -> None:
+    """Connect over Socket Mode with SLACK_APP_TOKEN and serve until SIGTERM or Ctrl-C."""
+    assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
+    socket_log = logging.getLogger("bot.socket_mode")
+    handler = SocketModeHandler(
+        app,
+        app_token=settings.app_token,
+        logger=socket_log,
+        # apps.connections.open goes to SLACK_API_URL too.
+        web_client=make_web_client(None, settings.api_url),
+    )
+    # A refused token at start-up is reported once, below, as one line; later
+    # reconnection failures are logged by the SDK as usual.
+    quiet = _DropWssFailure()
+    socket_log.addFilter(quiet)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
+            "app-level token with the connections:write scope under Basic Information"
+        ) from None
+    finally:
+        socket_log.removeFilter(quiet)
+    log.info("connected to Slack over Socket Mode; waiting for /openmodels")
+    stopping = threading.Event()
+    try:
+        with _stop_on_sigterm():
+            stopping.wait()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        handler.close()
+        log.info("Socket Mode connection closed")
+
+
+class _DropWssFailure(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to retrieve WSS URL")
+
+
+class _stop_on_sigterm:
+    """Turn SIGTERM (docker stop, systemd) into the same clean stop as Ctrl-C."""
+
+    def __enter__(self) -> None:
+        self._previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)

@@ -1,0 +1,227 @@
+"""Helpers for the Slack tests: Slack's request signing, request builders, a running bot.
+
+The signature is computed here from Slack's documented recipe (HMAC-SHA256 of
+"v0:{timestamp}:{body}" with the signing secret), independently of the app's code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from bot.app import build_app
+from bot.delivery import DeliveryOptions
+from bot.handlers import BotServices
+from bot.local_slack import RESPONSE_URL_MAX_POSTS, LocalSlack
+from bot.runtime import BackgroundServer
+from bot.settings import SlackSettings
+from commands import AnswerContext
+from commands.answer import ChartSpec
+from commands.blocks import check_limits
+from openmodels.families import load_families
+from storage import Store
+
+SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
+BOT_TOKEN = "xoxb-1-test-token"
+TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
+
+
+def tiny_png(spec: ChartSpec | None = None) -> bytes:
+    """A valid 1x1 PNG: enough for Slack (and the stand-in) to take as an image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\x00\x72\xb2")  # filter byte, then one blue pixel
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def signature(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, str]:
+    """Headers for `body` signed `age` seconds ago (negative: in the future)."""
+    timestamp = str(int(time.time()) - age)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature(body, timestamp, secret),
+    }
+
+
+def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
+    """The form Slack POSTs for `/openmodels text`."""
+    return urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": TEAM,
+            "team_domain": "test",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": USER,
+            "user_name": "tester",
+            "command": "/openmodels",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+
+
+def share_click_form(value: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
+    """The form Slack POSTs when "Share in channel" is clicked on an ephemeral answer."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": USER, "username": "tester", "team_id": TEAM},
+        "api_app_id": "A0TEST",
+        "token": "deprecated-verification-token",
+        "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": True},
+        "trigger_id": "1.2.4",
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "share_in_channel",
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "Share in channel"},
+                "value": value,
+                "action_ts": "1.5",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    seconds: float
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Reply:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Reply(response.status, response.read(), time.perf_counter() - started)
+    except urllib.error.HTTPError as exc:
+        return Reply(exc.code, exc.read(), time.perf_counter() - started)
+
+
+@dataclass
+class Exchange:
+    """One slash command or click: the ack, and what reached its response URL."""
+
+    reply: Reply
+    response_url: str
+    posts: list[dict[str, Any]]
+    visible: list[dict[str, Any]]
+
+
+@dataclass
+class RunningBot:
+    """The real Bolt app behind waitress on 127.0.0.1, answering a LocalSlack."""
+
+    slack: LocalSlack
+    server: BackgroundServer
+    _done: dict[str, threading.Event] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def finished(self, response_url: str) -> None:
+        self._event(response_url).set()
+
+    def _event(self, response_url: str) -> threading.Event:
+        with self._lock:
+            return self._done.setdefault(response_url, threading.Event())
+
+    def send(self, body_for: Callable[[str], bytes], wait: bool = True) -> Exchange:
+        response_url = self.slack.response_url()
+        body = body_for(response_url)
+        reply = post(self.server.url, body, signed(body))
+        if wait and reply.status == 200:
+            assert self._event(response_url).wait(10), "the answer never finished"
+        return self.exchange(reply, response_url)
+
+    def exchange(self, reply: Reply, response_url: str) -> Exchange:
+        posts = self.slack.posts(response_url)
+        assert len(posts) <= RESPONSE_URL_MAX_POSTS
+        for message in posts:
+            assert check_limits(message.get("blocks") or []) == []
+        return Exchange(reply, response_url, posts, self.slack.visible(response_url))
+
+    def command(self, text: str, channel_id: str = CHANNEL, wait: bool = True) -> Exchange:
+        return self.send(lambda url: slash_form(text, url, channel_id), wait)
+
+    def click_share(self, value: str) -> Exchange:
+        return self.send(lambda url: share_click_form(value, url))
+
+    def wait_done(self, response_url: str) -> None:
+        assert self._event(response_url).wait(10), "the answer never finished"
+
+
+@contextmanager
+def running_bot(
+    store: Store,
+    *,
+    slack: LocalSlack | None = None,
+    render: Callable[[ChartSpec], bytes] | None = None,
+    delivery: DeliveryOptions | None = None,
+) -> Iterator[RunningBot]:
+    """Start `slack` (a configured, unstarted LocalSlack) and the real app against it.
+
+    Charts are drawn by `render`; by default a tiny stand-in PNG, since the real
+    renderer has its own tests and costs a few hundred milliseconds a chart.
+    """
+    with slack or LocalSlack() as fake:
+        settings = SlackSettings(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url
+        )
+        holder: list[RunningBot] = []
+        services = BotServices(
+            context=AnswerContext(store=store, families=load_families()),
+            render=render or tiny_png,
+            delivery=delivery or DeliveryOptions(file_ready_waits=(0.01, 0.02, 0.05)),
+            on_done=lambda url: holder[0].finished(url),
+        )
+        try:
+            with BackgroundServer(build_app(settings, services)) as server:
+                bot = RunningBot(fake, server)
+                holder.append(bot)
+                yield bot
+        finally:
+            services.close()
+
+
+def all_strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON-like value (texts, fields, alt texts, button values…)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_strings(item)

@@ -1,0 +1,557 @@
+"""The Slack app end to end: signed slash commands through waitress into the real Bolt app,
+answers checked where they land, on a local stand-in for Slack's Web API (bot.local_slack).
+
+The store is tests.builders.growing_store: on its last snapshot (2026-01-10) Qwen has
+262,000 all-time downloads, Llama 209,000, DeepSeek 54,500.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.delivery import CHART_NOT_SHOWN, INVITE_HINT, DeliveryOptions, ResponseUrl
+from bot.local_slack import LocalSlack
+from bot.settings import SlackSettings
+from openmodels.charts import render_chart
+from openmodels.cli import main
+from openmodels.errors import StoreError
+from storage import Store, open_store
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, growing_store, record
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    CHANNEL,
+    SIGNING_SECRET,
+    RunningBot,
+    post,
+    running_bot,
+    signed,
+    slash_form,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def store(tmp_path):
+    return growing_store(tmp_path / "s.db")
+
+
+@pytest.fixture
+def bot(store):
+    with running_bot(store) as running:
+        yield running
+
+
+def block_types(message):
+    return [b["type"] for b in message["blocks"]]
+
+
+def image_blocks(message):
+    return [b for b in message["blocks"] if b["type"] == "image"]
+
+
+def methods(slack: LocalSlack) -> list[str]:
+    return [c.method for c in slack.calls]
+
+
+# -- start-up ---------------------------------------------------------------------------
+
+
+def test_the_app_checks_its_token_with_auth_test_at_start(bot: RunningBot):
+    assert methods(bot.slack) == ["auth.test"]
+
+
+# -- text answers -----------------------------------------------------------------------
+
+
+def test_top_is_acknowledged_empty_then_answered_privately_at_the_response_url(bot):
+    exchange = bot.command("top")
+
+    assert exchange.reply.status == 200
+    assert exchange.reply.body == b""  # the empty ack shows nothing; the answer follows
+    [message] = exchange.posts
+    assert message["response_type"] == "ephemeral"
+    assert block_types(message)[:2] == ["header", "section"]
+    body = message["blocks"][1]["text"]["text"]
+    assert "1. *<https://huggingface.co/Qwen|Qwen>*  262.0K · 49.9% · +56.0K this week" in body
+    footer = message["blocks"][-2]
+    assert footer["type"] == "context"
+    assert "Snapshot 2026-01-10" in footer["elements"][0]["text"]
+    assert message["text"].startswith("Top 3 model families by all-time downloads (2026-01-10)")
+
+
+def test_private_answers_carry_a_share_in_channel_button(bot):
+    [message] = bot.command("top 2 --30d").posts
+
+    actions = message["blocks"][-1]
+    assert actions["type"] == "actions"
+    assert actions["elements"][0]["action_id"] == "share_in_channel"
+    assert actions["elements"][0]["value"] == "top 2 --30d"
+
+
+def test_answers_from_sample_data_say_so(tmp_path):
+    store = open_store(tmp_path / "sample.db")
+    write_snapshot(store, DAY0, "sample", [record("Qwen/a", "qwen", 1_200_000_000)])
+    with running_bot(store) as bot:
+        [message] = bot.command("top").posts
+    footer = message["blocks"][-2]["elements"]
+    assert any("sample data" in e["text"] for e in footer)
+    assert "1.2B" in message["blocks"][1]["text"]["text"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "frobnicate now"])
+def test_an_empty_or_unknown_command_shows_help(bot, text):
+    [message] = bot.command(text).posts
+
+    everything = str(message["blocks"])
+    assert "/openmodels compare A B" in everything
+    if text.strip():
+        assert "I don't know the command 'frobnicate'" in everything
+
+
+def test_a_too_long_command_is_refused_with_the_limit(bot):
+    [message] = bot.command("compare " + "qwen " * 200).posts
+
+    assert "the limit is 500" in message["text"]
+
+
+def test_model_answer_links_to_the_hub(bot):
+    [message] = bot.command("model Qwen/Qwen3-8B").posts
+
+    assert message["blocks"][0]["text"]["text"] == "Qwen/Qwen3-8B"
+    assert "<https://huggingface.co/Qwen/Qwen3-8B|Open on the Hub>" in str(message["blocks"])
+
+
+# -- charts -------------------------------------------------------------------------------
+
+
+def test_compare_posts_the_text_then_replaces_it_with_the_chart(store):
+    with running_bot(store, render=render_chart) as bot:
+        exchange = bot.command("compare qwen llama")
+
+    first, second = exchange.posts
+    assert first["response_type"] == "ephemeral"
+    assert first["replace_original"] is False
+    assert image_blocks(first) == []
+    assert "Qwen leads Llama by 53.0K all-time downloads" in first["text"]
+    # The chart is uploaded privately (no channel), processed, then shown in an image block.
+    assert methods(bot.slack)[1:] == [
+        "response_url",
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+        "files.info",
+        "response_url",
+    ]
+    complete = bot.slack.calls_to("files.completeUploadExternal")[0]
+    assert "channel_id" not in complete.params or not complete.params["channel_id"]
+    [file] = bot.slack.files.values()
+    assert file.data is not None and file.data.startswith(PNG_MAGIC)
+    assert file.filename == "openmodels-compare-qwen-llama-2026-01-10.png"
+    assert file.alt_txt and file.alt_txt.startswith("Line chart of cumulative Hub downloads")
+    assert second["replace_original"] is True
+    [image] = image_blocks(second)
+    assert image["slack_file"] == {"id": file.id}
+    assert "Qwen from 190.0K on 2026-01-01 to 262.0K on 2026-01-10" in image["alt_text"]
+    assert image["title"]["text"] == "Qwen vs Llama: cumulative downloads"
+    # Same answer as before, with the chart above the footer and the button last.
+    assert block_types(second)[-3:] == ["image", "context", "actions"]
+    assert exchange.visible == [second]
+
+
+def test_family_carries_a_chart_too(bot):
+    exchange = bot.command("family qwen")
+
+    assert len(image_blocks(exchange.visible[0])) == 1
+    assert bot.slack.files[image_blocks(exchange.visible[0])[0]["slack_file"]["id"]].filename == (
+        "openmodels-family-qwen-2026-01-10.png"
+    )
+
+
+def test_the_chart_is_shown_only_once_slack_has_processed_it(store):
+    with running_bot(store, slack=LocalSlack(processing_polls=2)) as bot:
+        exchange = bot.command("compare qwen llama")
+
+        assert len(bot.slack.calls_to("files.info")) == 3
+        assert len(image_blocks(exchange.visible[0])) == 1
+
+
+def test_a_chart_slack_refuses_leaves_the_text_answer_and_says_why(store, caplog):
+    # Slack never finishes processing in time: the image block is refused (invalid_blocks).
+    slack = LocalSlack(processing_polls=100)
+    with running_bot(store, slack=slack, delivery=DeliveryOptions(file_ready_waits=())) as bot:
+        exchange = bot.command("compare qwen llama")
+
+    text_answer, note = exchange.visible
+    assert "Qwen leads Llama" in text_answer["text"] and image_blocks(text_answer) == []
+    assert note["text"] == CHART_NOT_SHOWN
+    assert [c.status for c in slack.calls_to("response_url")] == [200, 404, 200]
+    assert "refused the answer with its chart" in caplog.text
+
+
+def test_public_compare_shares_the_chart_in_the_channel(bot):
+    exchange = bot.command("compare qwen llama --public")
+
+    [message] = exchange.posts
+    assert message["response_type"] == "in_channel"
+    assert block_types(message)[-1] == "context"  # no share button on a public answer
+    complete = bot.slack.calls_to("files.completeUploadExternal")[0]
+    assert complete.params["channel_id"] == CHANNEL
+    [file] = bot.slack.files.values()
+    assert file.channels == [CHANNEL]
+    assert file.title == "Qwen vs Llama: cumulative downloads"
+    assert bot.slack.calls_to("files.info") == []
+
+
+def test_a_public_chart_where_the_bot_is_not_invited_asks_for_an_invite(store):
+    with running_bot(store, slack=LocalSlack(members=set())) as bot:
+        exchange = bot.command("family qwen --public")
+
+    answer, hint = exchange.posts
+    assert answer["response_type"] == "in_channel" and "Qwen" in answer["text"]
+    assert hint == {
+        "text": INVITE_HINT,
+        "blocks": None,
+        "response_type": "ephemeral",
+        "replace_original": False,
+    }
+
+
+def test_a_chart_that_cannot_be_drawn_still_delivers_the_text_and_is_logged(store, caplog):
+    def broken(spec):
+        raise RuntimeError("no fonts today")
+
+    with running_bot(store, render=broken) as bot:
+        exchange = bot.command("compare qwen llama")
+
+    [message] = exchange.posts
+    assert "Qwen leads Llama" in message["text"]
+    assert bot.slack.calls_to("files.getUploadURLExternal") == []
+    failures = [r for r in caplog.records if "could not be drawn" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+
+
+def test_an_upload_slack_refuses_still_delivers_the_text_and_is_logged(store, caplog):
+    slack = LocalSlack()
+    slack.fail("files.getUploadURLExternal", "internal_error")
+    with running_bot(store, slack=slack) as bot:
+        exchange = bot.command("compare qwen llama")
+
+    [message] = exchange.posts
+    assert "Qwen leads Llama" in message["text"]
+    assert "chart upload failed (internal_error)" in caplog.text
+
+
+def test_a_rate_limited_upload_is_retried_after_retry_after(store):
+    slack = LocalSlack()
+    slack.fail("files.getUploadURLExternal", "ratelimited", retry_after=0)
+    with running_bot(store, slack=slack) as bot:
+        exchange = bot.command("compare qwen llama")
+
+    statuses = [c.status for c in slack.calls_to("files.getUploadURLExternal")]
+    assert statuses == [429, 200]
+    assert len(image_blocks(exchange.visible[0])) == 1
+
+
+# -- the share button -------------------------------------------------------------------
+
+
+def test_share_in_channel_answers_again_for_everyone(bot):
+    exchange = bot.click_share("compare qwen llama")
+
+    assert exchange.reply.status == 200
+    [message] = exchange.posts
+    assert message["response_type"] == "in_channel"
+    assert "Qwen leads Llama" in message["text"]
+    assert bot.slack.calls_to("files.completeUploadExternal")[0].params["channel_id"] == CHANNEL
+
+
+# -- failures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokenStore(Store):
+    def reading(self):  # type: ignore[override]
+        raise RuntimeError("disk on fire")
+
+
+@dataclass(frozen=True)
+class UnreadableStore(Store):
+    def reading(self):  # type: ignore[override]
+        raise StoreError("store /srv/openmodels.db is not a readable openmodels SQLite store")
+
+
+@dataclass(frozen=True)
+class GatedStore(Store):
+    """A store whose reads wait for the test to open the gate: a very slow store."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    def reading(self):  # type: ignore[override]
+        assert self.gate.wait(10)
+        return super().reading()
+
+
+def test_a_failure_in_the_handler_apologises_and_logs_the_traceback_once(tmp_path, caplog):
+    with running_bot(BrokenStore(tmp_path / "x.db")) as bot:
+        exchange = bot.command("top")
+
+    [message] = exchange.posts
+    assert message["text"].startswith("Sorry, something went wrong")
+    assert message["response_type"] == "ephemeral"
+    logged = [r for r in caplog.records if r.exc_info is not None]
+    assert len(logged) == 1
+    assert "disk on fire" in str(logged[0].exc_info[1])
+    assert "/openmodels 'top'" in logged[0].getMessage()
+
+
+def test_a_user_facing_error_is_told_plainly_without_a_traceback(tmp_path, caplog):
+    with running_bot(UnreadableStore(tmp_path / "x.db")) as bot:
+        [message] = bot.command("top").posts
+
+    assert "is not a readable openmodels SQLite store" in message["text"]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_ack_comes_at_once_however_slow_the_answer(tmp_path):
+    store = GatedStore(growing_store(tmp_path / "s.db").path)
+    with running_bot(store) as bot:
+        exchange = bot.command("top", wait=False)
+
+        assert exchange.reply.status == 200  # acknowledged while the answer is blocked
+        assert bot.slack.posts(exchange.response_url) == []
+        store.gate.set()
+        bot.wait_done(exchange.response_url)
+        assert len(bot.slack.posts(exchange.response_url)) == 1
+
+
+def test_a_response_url_is_never_posted_to_more_than_five_times():
+    sent = []
+
+    class Ok:
+        status_code = 200
+        body = "ok"
+
+    url = ResponseUrl(lambda **message: sent.append(message) or Ok())
+    results = [url.post(text=str(i)) for i in range(7)]
+
+    assert results == [True] * 5 + [False] * 2
+    assert len(sent) == 5
+
+
+# -- settings and the CLI ---------------------------------------------------------------
+
+GOOD_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-123-456-abcDEF",
+    "SLACK_APP_TOKEN": "xapp-1-A111-222-abc",
+    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+}
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "variable"),
+    [
+        (["serve"], {"SLACK_BOT_TOKEN": None}, "SLACK_BOT_TOKEN"),
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxp-user-token-123"}, "SLACK_BOT_TOKEN"),
+        (["serve"], {"SLACK_APP_TOKEN": None}, "SLACK_APP_TOKEN"),
+        (["serve"], {"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        (["serve", "--http"], {"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        (["serve", "--http"], {"SLACK_SIGNING_SECRET": "not hex!"}, "SLACK_SIGNING_SECRET"),
+        (["serve", "--http"], {"SLACK_BOT_TOKEN": "xoxb-bad token"}, "SLACK_BOT_TOKEN"),
+    ],
+)
+def test_serve_with_a_missing_or_malformed_token_stops_with_one_line(
+    argv, env, variable, monkeypatch, capsys
+):
+    for name, value in {**GOOD_ENV, **env}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+    code = main(argv)
+
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("openmodels: error: ")
+    assert variable in lines[0]
+    for value in env.values():
+        if value:
+            assert value not in err  # a token is never printed
+
+
+def test_a_token_slack_refuses_stops_start_up_with_one_line(store, monkeypatch, capsys):
+    with LocalSlack() as slack:
+        slack.fail("auth.test", "invalid_auth")
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url.rstrip("/"))
+        monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+
+        code = main(["serve", "--http", "--db", str(store.path)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == (
+        "openmodels: error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth): copy the Bot "
+        "User OAuth Token again and reinstall the app if it was revoked"
+    )
+
+
+def test_an_app_token_slack_refuses_stops_socket_mode_with_one_line(store, monkeypatch, capsys):
+    with LocalSlack() as slack:
+        slack.fail("apps.connections.open", "invalid_auth")
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+        monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
+        monkeypatch.setenv("SLACK_APP_TOKEN", GOOD_ENV["SLACK_APP_TOKEN"])
+
+        code = main(["serve", "--db", str(store.path)])
+
+        assert len(slack.calls_to("apps.connections.open")) == 1
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "openmodels: error: SLACK_APP_TOKEN was refused by Slack (invalid_auth): create an "
+        "app-level token with the connections:write scope under Basic Information"
+    ]
+
+
+def test_settings_never_show_their_secrets():
+    settings = SlackSettings.from_env("socket", GOOD_ENV)
+
+    for value in GOOD_ENV.values():
+        assert value not in repr(settings) and value not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, "https://slack.com/api/"),
+        ("https://slack-gov.com/api", "https://slack-gov.com/api/"),
+        ("http://127.0.0.1:9999/api/", "http://127.0.0.1:9999/api/"),
+    ],
+)
+def test_slack_api_url_is_normalised_to_end_with_a_slash(given, expected):
+    env = dict(GOOD_ENV) if given is None else {**GOOD_ENV, "SLACK_API_URL": given}
+
+    assert SlackSettings.from_env("http", env).api_url == expected
+
+
+def test_slack_api_url_must_be_a_url():
+    from openmodels.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="SLACK_API_URL"):
+        SlackSettings.from_env("http", {**GOOD_ENV, "SLACK_API_URL": "slack.com"})
+
+
+def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path):
+    """`openmodels serve --http`, as a real process, on a fake Slack."""
+    with LocalSlack() as slack:
+        env = {
+            **os.environ,
+            **GOOD_ENV,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+            "OPENMODELS_DB": str(store.path),
+        }
+        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openmodels.cli", *serve],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = _listening_url(process)
+            response_url = slack.response_url()
+            body = slash_form("compare qwen llama", response_url)
+
+            reply = post(url, body, signed(body))
+
+            assert reply.status == 200
+            assert slack.wait_for(lambda: len(slack.posts(response_url)) == 2, timeout=20)
+            first, second = slack.posts(response_url)
+            assert "Qwen leads Llama" in first["text"]
+            assert image_blocks(second)[0]["slack_file"]["id"] in slack.files
+        finally:
+            process.terminate()  # SIGTERM: waitress stops cleanly
+            code = process.wait(timeout=20)
+    assert code == 0
+
+
+def _listening_url(process: subprocess.Popen[str]) -> str:
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "listening on " in line and not found:
+                found.append(line.split("listening on ", 1)[1].strip())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(30) and found, "the server never said where it listens"
+    return found[0]
+
+
+# -- console and demo -------------------------------------------------------------------
+
+
+def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
+    out_dir = tmp_path / "charts"
+
+    code = main(["demo", "--db", str(store.path), "--out", str(out_dir)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "$ /openmodels compare qwen llama" in out
+    assert "Qwen leads Llama by 53.0K all-time downloads" in out
+    assert "1. Qwen  262.0K" in out
+    assert "[Share in channel]" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "openmodels-compare-qwen-llama-2026-01-10.png",
+        "openmodels-family-qwen-2026-01-10.png",
+    ]
+    assert (out_dir / "openmodels-family-qwen-2026-01-10.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_console_answers_typed_lines_through_the_app(store, tmp_path, capsys, monkeypatch):
+    typed = "/openmodels compare qwen llama --public\n\nsubscribe digest\nfamily <!channel>\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+
+    code = main(["console", "--db", str(store.path), "--out", str(tmp_path / "c")])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[visible to everyone in the channel]" in out
+    assert "chart (shared in the channel) written to" in out
+    assert "the console leaves them alone" in out
+    assert "Unknown family '" in out
+
+
+def test_logging_does_not_leak_the_token(store, caplog):
+    caplog.set_level(logging.DEBUG)
+    with running_bot(store) as bot:
+        bot.command("compare qwen llama")
+
+    assert BOT_TOKEN not in caplog.text
+    assert SIGNING_SECRET not in caplog.text
+
+
+def test_store_path_is_not_needed_for_help(tmp_path):
+    # Help never touches the store: it answers even when the store is broken.
+    with running_bot(BrokenStore(Path(tmp_path / "x.db"))) as bot:
+        [message] = bot.command("help").posts
+    assert "/openmodels top" in str(message["blocks"])
