@@ -21,12 +21,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.delivery import SHARE_ACTION, DeliveryOptions, Respond, deliver_chart, deliver_text
 from commands import AnswerContext, answer_text
 from commands.answer import Answer, ChartSpec
 from commands.format import echo, escape
-from commands.subscriptions import Channel
+from commands.subscriptions import Channel, channel_refused
 from openmodels.errors import OpenModelsError
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,32 @@ def handle_command(
         user_id=command.get("user_id"),
     )
     answer = answer_text(text, replace(services.context, channel=channel))
+    if answer.extra.get("confirmation"):
+        answer = confirm_in_channel(services, answer, client, channel)
     _deliver(services, answer, respond, client, channel.channel_id, command, share_text=text)
+
+
+def confirm_in_channel(
+    services: BotServices, answer: Answer, client: WebClient, channel: Channel
+) -> Answer:
+    """Say a subscription change in the channel, for everyone there to see.
+
+    This is also the test that the bot can post there: if Slack refuses, the
+    subscription is marked failing and the user is told to invite the bot.
+    """
+    try:
+        client.chat_postMessage(
+            channel=channel.channel_id, text=str(answer.extra["confirmation"]), unfurl_links=False
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "error")
+        log.warning(
+            "cannot post in %s (%s): subscription marked failing", channel.channel_id, error
+        )
+        return channel_refused(
+            answer, services.context.store, channel, error, services.context.now()
+        )
+    return answer
 
 
 def handle_share(

@@ -159,7 +159,9 @@ def serve_http(
     log.info("HTTP server stopped")
 
 
-def serve_socket(app: App, settings: SlackSettings) -> None:
+def serve_socket(
+    app: App, settings: SlackSettings, *, on_connected: Callable[[], None] | None = None
+) -> None:
     """Connect over Socket Mode with SLACK_APP_TOKEN and serve until SIGTERM or Ctrl-C."""
     assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
     socket_log = logging.getLogger("bot.socket_mode")
@@ -184,6 +186,8 @@ def serve_socket(app: App, settings: SlackSettings) -> None:
     finally:
         socket_log.removeFilter(quiet)
     log.info("connected to Slack over Socket Mode; waiting for /openmodels")
+    if on_connected is not None:
+        on_connected()
     stopping = threading.Event()
     try:
         with _stop_on_sigterm():

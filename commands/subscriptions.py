@@ -137,3 +137,17 @@ def _listing(found: list[subs.Subscription], families: Families, schedules: Sche
         lines.append(line)
     text = "*This channel gets:*\n" + "\n".join(lines)
     return Answer(text=text, blocks=[bk.section(text)])
+
+
+def channel_refused(
+    answer: Answer, store: Store, channel: Channel, error: str, now: datetime
+) -> Answer:
+    """The bot could not post the confirmation in the channel: mark the channel's
+    subscriptions failing and tell the user how to fix it."""
+    with store.writing() as db:
+        subs.mark_failing(db, channel.team_id, channel.channel_id, error, format_timestamp(now))
+    text = (
+        f"{answer.text}\n:warning: But I cannot post in this channel (`{escape(error)}`), so "
+        f"nothing will arrive yet. {INVITE_HINT}"
+    )
+    return Answer(text=text, blocks=[bk.section(text)], error=True)

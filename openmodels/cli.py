@@ -21,7 +21,9 @@ from openmodels.config import Config
 from openmodels.errors import OpenModelsError
 
 if TYPE_CHECKING:
+    from bot.scheduler import JobRunner
     from commands import AnswerContext
+    from commands.subscriptions import Schedules
 
 log = logging.getLogger("openmodels")
 
@@ -87,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=_port, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default 0.0.0.0)")
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="answer commands only; run collection and digests elsewhere (e.g. cron)",
+    )
     serve.set_defaults(handler=cmd_serve)
     console = with_store(
         sub.add_parser(
@@ -298,27 +305,62 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     # Checked first, so a missing or malformed token stops start-up with one line.
     settings = SlackSettings.from_env("http" if args.http else "socket")
+    import threading
+
     from bot.app import build_app
     from bot.handlers import BotServices
+    from bot.jobs import scheduled_jobs, services_from_config
     from bot.runtime import ChartProcess, serve_http, serve_socket
+    from bot.scheduler import JobRunner
+    from commands import AnswerContext
+    from openmodels.families import load_families
 
+    families = load_families(config.families_path)
+    # The bot answers from, and collects into, the real store: never the bundled sample.
+    jobs = services_from_config(
+        config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
+    )
+    runner = JobRunner(jobs.store, scheduled_jobs(jobs))
+    context = AnswerContext(store=jobs.store, families=families, schedules=_schedules(runner))
     render = ChartProcess()
-    services = BotServices(context=_answer_context(config), render=render)
+    services = BotServices(context=context, render=render)
+    scheduler: list[threading.Thread] = []
+
+    def start_scheduler() -> None:
+        # Only once Slack is reachable: a refused token never starts a collection.
+        if args.no_scheduler:
+            return
+        thread = threading.Thread(target=runner.run_forever, name="scheduler", daemon=True)
+        thread.start()
+        scheduler.append(thread)
+
     try:
         app = build_app(settings, services)
         render.warm_up()
         if args.http:
-            serve_http(
-                app,
-                args.host,
-                args.port,
-                on_listening=lambda url: print(f"openmodels: listening on {url}", file=sys.stderr),
-            )
+
+            def listening(url: str) -> None:
+                print(f"openmodels: listening on {url}", file=sys.stderr)
+                start_scheduler()
+
+            serve_http(app, args.host, args.port, on_listening=listening)
         else:
-            serve_socket(app, settings)
+            serve_socket(app, settings, on_connected=start_scheduler)
     finally:
+        # SIGTERM ends the server above; the scheduler then stops between jobs: a job
+        # already running is allowed to finish (and commit) first.
+        runner.stop()
+        for thread in scheduler:
+            thread.join()
         services.close()
     return 0
+
+
+def _schedules(runner: JobRunner) -> Schedules:
+    from commands.subscriptions import Schedules
+
+    when = {job.name: str(job.when) for job in runner.jobs}
+    return Schedules(collect=when["collect"], digest=when["digest"])
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:

@@ -13,6 +13,18 @@ from storage import Store, open_store
 from tests.fakes import FakeHub
 
 
+@pytest.fixture(autouse=True)
+def no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point every test, and every program a test starts, away from the real Hub.
+
+    Port 9 on loopback refuses connections at once: a test that forgot its fake Hub
+    fails fast instead of reaching the network. Tests that need a Hub set HF_ENDPOINT
+    to their fake.
+    """
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
 @pytest.fixture
 def tmp_store(tmp_path: Path) -> Store:
     """A fresh store, migrated, in a real SQLite file."""

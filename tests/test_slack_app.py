@@ -464,7 +464,7 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             "SLACK_API_URL": slack.api_url,
             "OPENMODELS_DB": str(store.path),
         }
-        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1"]
+        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
         process = subprocess.Popen(
             [sys.executable, "-m", "openmodels.cli", *serve],
             env=env,
