@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.format import human
 
@@ -29,7 +29,7 @@ def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
     figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    drawn = 0
+    ends: list[tuple[float, str, str]] = []  # (last value, label text, colour)
     for i, (label, points) in enumerate(spec.series.items()):
         if not points:
             continue
@@ -42,17 +42,11 @@ def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
             color=PALETTE[i % len(PALETTE)],
             linewidth=2.2,
         )
-        axes.annotate(
-            human(values[-1]),
-            (float(date2num(dates[-1])), values[-1]),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=9,
-            color=PALETTE[i % len(PALETTE)],
-        )
-        drawn += 1
-    if not drawn:
+        ends.append((float(values[-1]), human(values[-1]), PALETTE[i % len(PALETTE)]))
+    drawn = len(ends)
+    if ends:
+        _label_ends(axes, ends)
+    else:
         axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
     axes.xaxis_date()
     locator = AutoDateLocator()
@@ -74,3 +68,19 @@ def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"})
     return buffer.getvalue()
+
+
+def _label_ends(axes: Any, ends: list[tuple[float, str, str]], gap: float = 0.05) -> None:
+    """Write each line's last value beside the plot, nudged apart so none overlap."""
+    low, high = axes.get_ylim()
+    span = (high - low) or 1.0
+    placed: list[tuple[float, str, str]] = []
+    for value, text, colour in sorted(ends):
+        y = (value - low) / span
+        if placed and y - placed[-1][0] < gap:
+            y = placed[-1][0] + gap
+        placed.append((y, text, colour))
+    overflow = placed[-1][0] - 1.0 if placed else 0.0
+    for y, text, colour in placed:
+        y = y - max(0.0, overflow)
+        axes.text(1.01, y, text, transform=axes.transAxes, va="center", fontsize=9, color=colour)
