@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,3 +61,29 @@ def growing_store(path: Path, days: int = 10) -> Store:
             for d in range(days)
         ),
     )
+
+
+def family_day(
+    store: Store, n: int, qwen: int, llama: int, source: str = "hub", deepseek: int = 10
+) -> None:
+    """Snapshot `n` days after DAY0 with one model each for Qwen, Llama and DeepSeek,
+    whose all-time figures are given (30-day figures are a tenth of them)."""
+    write_snapshot(
+        store,
+        DAY0 + timedelta(days=n),
+        source,
+        [
+            record("Qwen/a", "qwen", qwen, d30=qwen // 10),
+            record("meta-llama/b", "llama", llama, d30=llama // 10),
+            record("deepseek-ai/c", "deepseek", deepseek, d30=1),
+        ],
+    )
+
+
+def dump(store: Store) -> list[str]:
+    """Every table's schema and rows, as SQL: equal dumps mean equal stores."""
+    conn = sqlite3.connect(store.path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()

@@ -31,21 +31,28 @@ def tmp_store(tmp_path: Path) -> Store:
     return open_store(tmp_path / "t.db")
 
 
+def record_sleeps(monkeypatch: pytest.MonkeyPatch, module: object) -> list[float]:
+    """Make `module`'s time.sleep instant; return the delays it asked for.
+
+    Only the name `time` inside `module` is replaced (by a copy of the time module whose
+    `sleep` records instead of sleeping), so nothing else in the process is affected.
+    """
+    slept: list[float] = []
+    fake_time = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
+    fake_time.sleep = slept.append
+    monkeypatch.setattr(module, "time", fake_time)
+    return slept
+
+
 @pytest.fixture
 def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Make huggingface_hub's retry back-off instant; returns the delays it asked for.
 
-    Only the name `time` inside huggingface_hub's HTTP module is replaced (by a copy of
-    the time module whose `sleep` records instead of sleeping), so nothing else in the
-    process, the fake Hub's stalls included, is affected.
+    The fake Hub's own stalls are unaffected.
     """
     from huggingface_hub.utils import _http
 
-    slept: list[float] = []
-    fake_time = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
-    fake_time.sleep = slept.append
-    monkeypatch.setattr(_http, "time", fake_time)
-    return slept
+    return record_sleeps(monkeypatch, _http)
 
 
 @pytest.fixture

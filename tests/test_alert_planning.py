@@ -9,23 +9,9 @@ from openmodels.families import load_families
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
-from storage.snapshots import write_snapshot
-from tests.builders import DAY0, record
+from tests.builders import DAY0, family_day
 
 FAMILIES = load_families()
-
-
-def day(store, n, qwen, llama, source="hub", deepseek=10):
-    write_snapshot(
-        store,
-        DAY0 + timedelta(days=n),
-        source,
-        [
-            record("Qwen/a", "qwen", qwen, d30=qwen // 10),
-            record("meta-llama/b", "llama", llama, d30=llama // 10),
-            record("deepseek-ai/c", "deepseek", deepseek, d30=1),
-        ],
-    )
 
 
 @pytest.fixture
@@ -49,15 +35,15 @@ def queued(store):
 
 
 def test_the_first_snapshot_never_alerts(store):
-    day(store, 0, qwen=90, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
     assert check(store).reason == "first snapshot"
     assert queued(store) == []
 
 
 def test_an_overtake_is_queued_once_per_interested_channel(store):
-    day(store, 0, qwen=90, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
     check(store)
-    day(store, 1, qwen=701_200_000, llama=699_800_000)
+    family_day(store, 1, qwen=701_200_000, llama=699_800_000)
     result = check(store)
     assert [(o.metric, o.passer, o.passed) for o in result.overtakes] == [
         ("all_time", "qwen", "llama"),
@@ -71,8 +57,8 @@ def test_an_overtake_is_queued_once_per_interested_channel(store):
 
 
 def test_checking_the_same_snapshot_again_queues_nothing(store):
-    day(store, 0, qwen=90, llama=100)
-    day(store, 1, qwen=110, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 1, qwen=110, llama=100)
     check(store)
     before = queued(store)
     assert check(store).reason == "already checked"
@@ -80,15 +66,17 @@ def test_checking_the_same_snapshot_again_queues_nothing(store):
 
 
 def test_sample_data_never_alerts(store):
-    day(store, 0, qwen=90, llama=100, source="sample")
-    day(store, 1, qwen=110, llama=100, source="sample")
+    family_day(store, 0, qwen=90, llama=100, source="sample")
+    family_day(store, 1, qwen=110, llama=100, source="sample")
     assert check(store).reason == "sample data never alerts"
     assert queued(store) == []
 
 
 def test_a_family_going_backwards_is_flagged_and_draws_no_alert(store, caplog):
-    day(store, 0, qwen=90, llama=100)
-    day(store, 1, qwen=95, llama=40)  # llama's org "collapsed": missing data, not a real fall
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(
+        store, 1, qwen=95, llama=40
+    )  # llama's org "collapsed": missing data, not a real fall
     result = check(store)
     assert [a.family for a in result.anomalies] == ["llama"]
     assert result.overtakes == []
@@ -97,18 +85,18 @@ def test_a_family_going_backwards_is_flagged_and_draws_no_alert(store, caplog):
 
 
 def test_confirmation_waits_for_the_order_to_hold(store):
-    day(store, 0, qwen=90, llama=100)
-    day(store, 1, qwen=110, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 1, qwen=110, llama=100)
     assert check(store, confirm=2).overtakes == []
-    day(store, 2, qwen=120, llama=105)
+    family_day(store, 2, qwen=120, llama=105)
     assert [o.passer for o in check(store, confirm=2).overtakes] == ["qwen", "qwen"]
 
 
 def test_failing_channels_get_no_new_alerts(store):
     with store.writing() as db:
         subs.mark_failing(db, "T1", "C_QWEN", "is_archived", "2026-01-02T00:00:00Z")
-    day(store, 0, qwen=90, llama=100)
-    day(store, 1, qwen=110, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 1, qwen=110, llama=100)
     check(store)
     assert {c for c, _, _ in queued(store)} == {"C_ALL"}
 
@@ -116,8 +104,8 @@ def test_failing_channels_get_no_new_alerts(store):
 def test_status_shows_flagged_drops(store):
     from commands import AnswerContext, answer_text
 
-    day(store, 0, qwen=90, llama=100)
-    day(store, 1, qwen=95, llama=40)
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 1, qwen=95, llama=40)
     check(store)
     text = answer_text("status", AnswerContext(store=store, families=FAMILIES)).text
     assert "Flagged (figures went backwards, no alerts drawn)" in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from openmodels.progress import TerminalProgress, progress_line
 from storage import Store
 from storage.queries import latest_snapshot, totals_at
 from storage.snapshots import FamilyTotal, ModelRecord, write_snapshot
+from tests.builders import dump
 from tests.fakes import FakeHub, hub_model
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -91,15 +91,6 @@ def arrange_hub(hub: FakeHub) -> FakeHub:
         hub_model("meta-llama/Llama-3.2-1B", 300, 1_000, 6),  # listed again on page 2
     )
     return hub
-
-
-def dump(store: Store) -> list[str]:
-    """Every table's schema and rows, as SQL: equal dumps mean equal stores."""
-    conn = sqlite3.connect(store.path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def model(repo_id: str, d30: int = 0, all_time: int = 0, likes: int = 0) -> HubModel:

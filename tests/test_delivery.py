@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +14,7 @@ from openmodels.charts import render_chart
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
+from tests.conftest import record_sleeps
 
 NOW = "2026-01-05T06:00:00Z"
 
@@ -28,15 +28,9 @@ def slack():
 @pytest.fixture
 def no_retry_wait(monkeypatch):
     """slack_sdk's 429 handler sleeps Retry-After (+ up to 1 s); record instead."""
-    import time
-
     from slack_sdk.http_retry import builtin_handlers
 
-    slept: list[float] = []
-    fake_time = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
-    fake_time.sleep = slept.append
-    monkeypatch.setattr(builtin_handlers, "time", fake_time)
-    return slept
+    return record_sleeps(monkeypatch, builtin_handlers)
 
 
 @pytest.fixture

@@ -12,24 +12,10 @@ from openmodels.families import load_families
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
-from storage.snapshots import write_snapshot
-from tests.builders import DAY0, record
+from tests.builders import DAY0, family_day
 
 FAMILIES = load_families()
 MONDAY = DAY0 + timedelta(days=4)  # 2026-01-05 is a Monday
-
-
-def snapshot(store, n, qwen, llama, deepseek=10):
-    write_snapshot(
-        store,
-        DAY0 + timedelta(days=n),
-        "hub",
-        [
-            record("Qwen/a", "qwen", qwen, d30=qwen // 10),
-            record("meta-llama/b", "llama", llama, d30=llama // 10),
-            record("deepseek-ai/c", "deepseek", deepseek, d30=1),
-        ],
-    )
 
 
 @pytest.fixture
@@ -48,8 +34,8 @@ def digests(store):
 
 
 def test_a_channel_gets_its_first_digest(store):
-    snapshot(store, 0, qwen=90, llama=100)
-    snapshot(store, 4, qwen=120, llama=110)
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 4, qwen=120, llama=110)
     plan = plan_digests(store, FAMILIES, MONDAY)
     assert plan.queued == ["C1", "C2"]
     items = digests(store)
@@ -64,9 +50,9 @@ def test_a_channel_gets_its_first_digest(store):
 
 
 def test_running_the_digest_again_in_the_same_week_queues_nothing(store):
-    snapshot(store, 0, qwen=90, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
     plan_digests(store, FAMILIES, MONDAY)
-    snapshot(store, 1, qwen=130, llama=100)  # even with a changed ranking
+    family_day(store, 1, qwen=130, llama=100)  # even with a changed ranking
     again = plan_digests(store, FAMILIES, MONDAY + timedelta(hours=3))
     assert again.queued == []
     assert len(digests(store)) == 2
@@ -74,9 +60,9 @@ def test_running_the_digest_again_in_the_same_week_queues_nothing(store):
 
 def test_an_unchanged_ranking_sends_nothing_and_says_why(store, caplog):
     caplog.set_level(logging.INFO)
-    snapshot(store, 0, qwen=120, llama=100)
+    family_day(store, 0, qwen=120, llama=100)
     plan_digests(store, FAMILIES, MONDAY)
-    snapshot(store, 7, qwen=150, llama=110)  # figures grew, order held
+    family_day(store, 7, qwen=150, llama=110)  # figures grew, order held
     plan = plan_digests(store, FAMILIES, MONDAY + timedelta(days=7))
     assert plan.queued == []
     assert plan.skipped == [
@@ -87,9 +73,9 @@ def test_an_unchanged_ranking_sends_nothing_and_says_why(store, caplog):
 
 
 def test_a_changed_ranking_next_week_is_sent(store):
-    snapshot(store, 0, qwen=90, llama=100)
+    family_day(store, 0, qwen=90, llama=100)
     plan_digests(store, FAMILIES, MONDAY)
-    snapshot(store, 7, qwen=150, llama=110)
+    family_day(store, 7, qwen=150, llama=110)
     assert plan_digests(store, FAMILIES, MONDAY + timedelta(days=7)).queued == ["C1", "C2"]
 
 

@@ -32,7 +32,7 @@ from storage.snapshots import (
     format_timestamp,
     write_snapshot,
 )
-from tests.builders import DAY0, record, store_with
+from tests.builders import DAY0, dump, record, store_with
 
 D0, D1, D2 = (format_timestamp(DAY0 + timedelta(days=d)) for d in range(3))
 
@@ -59,14 +59,6 @@ THREE_DAYS = [
 @pytest.fixture
 def three_days(tmp_path: Path) -> Store:
     return store_with(tmp_path / "three.db", THREE_DAYS)
-
-
-def dump(store: Store) -> list[str]:
-    conn = sqlite3.connect(store.path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def tables(store: Store) -> set[str]:

@@ -15,6 +15,7 @@ from openmodels.families import parse_families
 from openmodels.hub import HubClient
 from storage import outbox as ob
 from storage import subscriptions as subs
+from tests.builders import dump
 from tests.fakes import hub_model
 
 FAMILIES = parse_families(
@@ -52,11 +53,6 @@ def world(fake_hub, tmp_store):
     collect_snapshot(FAMILIES, HubClient(fake_hub.url, timeout=0.2), tmp_store, now=DAY1)
     check_overtakes(tmp_store, FAMILIES, now=DAY1)
     return fake_hub, tmp_store
-
-
-def dump(store):
-    with store.reading() as db:
-        return list(db.conn.iterdump())
 
 
 def queued(store):
