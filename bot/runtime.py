@@ -8,12 +8,13 @@ verify, acknowledge and return.
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
@@ -38,9 +39,31 @@ MAX_REQUEST_BYTES = 1024 * 1024  # Slack's payloads are a few KB; refuse anythin
 HTTP_THREADS = 8
 
 
-def wsgi_app(app: App) -> SlackRequestHandler:
-    """The WSGI application: Bolt at POST /slack/events, 404 elsewhere."""
-    return SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """The WSGI application: Bolt at POST /slack/events, 404 elsewhere.
+
+    A request Bolt's signature check would crash on (a timestamp that is not a whole
+    number, a body that is not UTF-8) is refused here with 401. Otherwise Bolt turns
+    the crash into a 500 and a call of our error handler, which would post an apology
+    to the response_url of a request nobody signed.
+    """
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def refuse_unverifiable(
+        environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == EVENTS_PATH:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                int(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0"))
+                body.decode("utf-8")
+            except ValueError:  # UnicodeDecodeError is a ValueError too
+                start_response("401 Unauthorized", [("Content-Type", "application/json")])
+                return [b'{"error": "invalid request"}']
+        return bolt(environ, start_response)
+
+    return refuse_unverifiable
 
 
 def _make_server(app: App, host: str, port: int, threads: int) -> Any:

@@ -97,19 +97,18 @@ def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | N
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
     target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
-    candidates = []
-    for sql in (
+    at_or_before = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ?
             ORDER BY taken_at DESC LIMIT 1""",
+        [target_text, latest.id],
+    ).fetchone()
+    # With no snapshot that old, the earliest one after the target (but before latest).
+    after = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
-            AND id != ? ORDER BY taken_at ASC LIMIT 1""",
-    ):
-        params = (
-            [target_text, latest.id] if "<= ?" in sql else [target_text, latest.taken_at, latest.id]
-        )
-        row = db.execute(sql, params).fetchone()
-        if row:
-            candidates.append(_snapshot(row))
+            ORDER BY taken_at ASC LIMIT 1""",
+        [target_text, latest.taken_at],
+    ).fetchone()
+    candidates = [_snapshot(row) for row in (at_or_before, after) if row]
     if not candidates:
         return None
     return min(
