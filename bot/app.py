@@ -30,6 +30,9 @@ def build_app(settings: SlackSettings, services: BotServices, *, verify_token: b
     try:
         app = App(
             name="openmodels",
+            # Bolt would otherwise configure a logger named after the app, "openmodels",
+            # and set it to WARNING: that would silence our own openmodels.* INFO logs.
+            logger=logging.getLogger("bot.bolt"),
             client=client,
             # Explicit values: Bolt would otherwise read SLACK_* variables itself.
             signing_secret=settings.signing_secret or "",

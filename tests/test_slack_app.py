@@ -555,3 +555,13 @@ def test_store_path_is_not_needed_for_help(tmp_path):
     with running_bot(BrokenStore(Path(tmp_path / "x.db"))) as bot:
         [message] = bot.command("help").posts
     assert "/openmodels top" in str(message["blocks"])
+
+
+def test_building_the_app_leaves_our_own_loggers_alone(store):
+    # Bolt names a logger after the app; ours must not be silenced by it.
+    with running_bot(store) as bot:
+        bot.command("top")
+    assert logging.getLogger("openmodels").level == logging.NOTSET
+    assert logging.getLogger("openmodels.collector").getEffectiveLevel() <= logging.INFO or (
+        logging.getLogger().level > logging.INFO
+    )

@@ -1,0 +1,67 @@
+"""Load: a second process sends 500 signed slash commands, 50 at a time, on loopback.
+
+Slack shows the user an error when a slash command is not acknowledged within 3 s, so
+every one must be: that is a correctness requirement, the one timing this folder
+asserts. The sender is benchmarks/load_slash.py, run as its own process so that its
+threads do not share this interpreter's GIL with the server's. The app is the real
+Bolt app behind waitress on 127.0.0.1, reading the bundled sample store (11 families,
+120 snapshots), and every answer goes to a response URL on bot.local_slack.LocalSlack.
+Run with `pytest -s` to see the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from bot.handlers import APOLOGY
+from openmodels.locate import sample_store_path
+from storage import open_store
+from tests.reliability.conftest import scale
+from tests.reliability.helpers import REPO
+from tests.slack_helpers import SIGNING_SECRET, running_bot
+
+LOAD_SCRIPT = REPO / "benchmarks" / "load_slash.py"
+# How each answer's text starts on the sample store.
+EXPECTED = {"top": "Top ", "compare qwen llama": "Qwen leads Llama by "}
+
+
+@pytest.mark.parametrize("text", list(EXPECTED))
+def test_500_signed_commands_50_at_a_time_are_all_acked_in_3_seconds_and_answered(text, caplog):
+    count, concurrency = scale(500, 1000), 50
+    store = open_store(sample_store_path(), sample=True)
+    with running_bot(store) as bot:
+        base = bot.slack.base_url + "/response"
+        response_urls = [f"{base}/{i}" for i in range(1, count + 1)]
+
+        sender = [
+            *(sys.executable, str(LOAD_SCRIPT), "--url", bot.server.url),
+            *("--signing-secret", SIGNING_SECRET, "--response-url-base", base),
+            *("--count", str(count), "--concurrency", str(concurrency), "--text", text),
+        ]
+        run = subprocess.run(sender, capture_output=True, text=True, timeout=120, cwd=REPO)
+        assert run.returncode == 0, run.stderr
+        figures = json.loads(run.stdout.strip().splitlines()[-1])
+        print(f"\nload: {count} x /openmodels {text}, {concurrency} at a time: {figures}")
+
+        for url in response_urls:  # its answer, and for compare its chart, delivered
+            bot.wait_done(url)
+        posts = {url: bot.slack.posts(url) for url in response_urls}
+        shown = {url: bot.slack.visible(url) for url in response_urls}
+
+    assert figures["count"] == count
+    assert figures["errors"] == 0
+    assert figures["over_3s"] == 0  # Slack's limit for the acknowledgement
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    for url in response_urls:
+        assert posts[url], f"{url} never got an answer"
+        assert all(message["text"] != APOLOGY for message in posts[url])
+        [message] = shown[url]  # one answer each, charts replacing their text
+        assert message["response_type"] == "ephemeral"
+        assert message["text"].startswith(EXPECTED[text])
+        if text.startswith("compare"):
+            assert [b for b in message["blocks"] if b["type"] == "image"], "chart missing"
