@@ -191,24 +191,8 @@ def deliver_chart(
     return report
 
 
-def deliver(
-    answer: Answer,
-    *,
-    respond: Respond,
-    client: WebClient,
-    channel_id: str,
-    render: Callable[[ChartSpec], bytes],
-    share_text: str | None = None,
-    options: DeliveryOptions | None = None,
-) -> Delivered:
-    """Post `answer` through `respond`, then its chart, in this thread."""
-    posted = deliver_text(answer, respond=respond, share_text=share_text)
-    return deliver_chart(
-        posted, client=client, channel_id=channel_id, render=render, options=options
-    )
-
-
-def _upload_args(chart: ChartSpec, png: bytes) -> dict[str, Any]:
+def upload_args(chart: ChartSpec, png: bytes) -> dict[str, Any]:
+    """files_upload_v2 arguments for a chart: its file name, title and (capped) alt text."""
     return {
         "file": png,
         "filename": chart.filename,
@@ -226,7 +210,7 @@ def _share_in_channel(
     report: Delivered,
 ) -> None:
     try:
-        response = client.files_upload_v2(channel=channel_id, **_upload_args(chart, png))
+        response = client.files_upload_v2(channel=channel_id, **upload_args(chart, png))
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         report.chart = "failed"
@@ -255,7 +239,7 @@ def _show_inline(
 ) -> None:
     report = posted.report
     try:
-        response = client.files_upload_v2(**_upload_args(chart, png))
+        response = client.files_upload_v2(**upload_args(chart, png))
         file_id = _file_id(response)
     except SlackApiError as exc:
         report.chart = "failed"

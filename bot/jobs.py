@@ -23,6 +23,7 @@ from openmodels.config import Config
 from openmodels.digest import DigestPlan, plan_digests
 from openmodels.errors import ConfigError
 from openmodels.families import Families
+from openmodels.progress import Progress
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,20 @@ def crash_at(name: str) -> Callable[[str], None]:
     return maybe_crash
 
 
-def collect_job(services: Services, now: datetime) -> tuple[CollectResult, AlertCheck]:
-    """Take a snapshot, queue the overtake alerts it reveals, deliver what is queued."""
+def collect_job(
+    services: Services, now: datetime, progress: Progress | None = None
+) -> tuple[CollectResult, AlertCheck]:
+    """Take a snapshot, queue the overtake alerts it reveals, deliver what is queued.
+
+    Alerts follow every committed snapshot, however it was taken (cron or scheduler).
+    """
     result = collect_snapshot(
         services.families,
         services.hub,
         services.store,
         now=now,
         concurrency=services.config.hub_concurrency,
+        progress=progress,
     )
     check = alerts_job(services, now)
     return result, check

@@ -24,6 +24,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery import upload_args
 from commands.answer import ChartSpec
 from storage import Store
 from storage import outbox as ob
@@ -139,7 +140,7 @@ def _deliver_one(
                 db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
         chart = item.payload.get("chart")
         if chart:
-            _upload_chart(client, item, chart, render, message_ts)
+            _upload_chart(client, item, chart, render)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc)
         if error in APP_ERRORS:
@@ -184,7 +185,6 @@ def _upload_chart(
     item: OutboxItem,
     chart: dict[str, Any],
     render: Callable[[ChartSpec], bytes],
-    thread_ts: str | None,
 ) -> None:
     spec = ChartSpec(
         **{**chart, "series": {k: [tuple(p) for p in v] for k, v in chart["series"].items()}}
@@ -196,13 +196,7 @@ def _upload_chart(
         # logged, not retried forever.
         log.exception("digest chart for %s could not be drawn; text only", item.channel_id)
         return
-    client.files_upload_v2(
-        channel=item.channel_id,
-        file=png,
-        filename=spec.filename,
-        title=spec.title,
-        alt_txt=spec.alt_text[:1000],
-    )
+    client.files_upload_v2(channel=item.channel_id, **upload_args(spec, png))
 
 
 def _find_posted(client: WebClient, item: OutboxItem) -> str | None:

@@ -14,7 +14,18 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.format import arrow, echo, escape, hub_url, human, link, percent, signed
+from commands.format import (
+    METRIC_NAMES,
+    arrow,
+    echo,
+    escape,
+    family_link,
+    hub_url,
+    human,
+    link,
+    percent,
+    signed,
+)
 from commands.parser import (
     USAGE,
     Command,
@@ -37,7 +48,6 @@ from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store
 from storage import queries as q
 
-METRIC_NAMES = {"all_time": "all-time downloads", "30d": "30-day downloads"}
 SAMPLE_NOTE = (
     "*sample data* (synthetic) — run `openmodels collect` to take live numbers from the Hub"
 )
@@ -150,13 +160,6 @@ def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None) -> bk.Block
     if snapshot.is_sample:
         texts.append(SAMPLE_NOTE)
     return bk.context(*texts)
-
-
-def family_link(families: Families, key: str) -> str:
-    family = families.get(key)
-    if family is None:
-        return escape(key)
-    return link(family.hub_url, family.label)
 
 
 def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:

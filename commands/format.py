@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openmodels.families import Families
 
 _UNITS = ((1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K"))
 
@@ -72,3 +76,14 @@ def link(url: str, label: str) -> str:
 
 def hub_url(repo_or_org: str) -> str:
     return f"https://huggingface.co/{repo_or_org}"
+
+
+METRIC_NAMES = {"all_time": "all-time downloads", "30d": "30-day downloads"}
+
+
+def family_link(families: Families, key: str) -> str:
+    """A family's label linked to its Hub organisation (the bare key if untracked)."""
+    family = families.get(key)
+    if family is None:
+        return escape(key)
+    return link(family.hub_url, family.label)

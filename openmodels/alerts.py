@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from commands import blocks as bk
-from commands.format import escape, human, link
+from commands.format import METRIC_NAMES, family_link, human
 from openmodels.families import Families
 from openmodels.overtakes import Anomaly, Overtake, anomalies, overtakes
 from storage import Store
@@ -27,7 +27,6 @@ from storage.snapshots import format_timestamp
 log = logging.getLogger(__name__)
 
 METRICS = ("all_time", "30d")
-METRIC_WORDS = {"all_time": "all-time downloads", "30d": "30-day downloads"}
 
 
 @dataclass(frozen=True)
@@ -44,18 +43,15 @@ class AlertCheck:
 def alert_message(o: Overtake, families: Families, snapshot: q.Snapshot) -> dict[str, Any]:
     """The Slack message for one overtake. Pure."""
 
-    def named_link(key: str) -> str:
-        family = families.get(key)
-        return link(family.hub_url, family.label) if family else escape(key)
-
-    metric = METRIC_WORDS[o.metric]
+    metric = METRIC_NAMES[o.metric]
     text = (
         f"{families.label(o.passer)} passed {families.label(o.passed)} in {metric}: "
         f"{human(o.passer_value)} vs {human(o.passed_value)}"
     )
     blocks = [
         bk.section(
-            f":rotating_light: *{named_link(o.passer)}* passed *{named_link(o.passed)}* in "
+            f":rotating_light: *{family_link(families, o.passer)}* passed "
+            f"*{family_link(families, o.passed)}* in "
             f"{metric}: *{human(o.passer_value)}* vs {human(o.passed_value)}"
         ),
         bk.context(
@@ -148,5 +144,5 @@ def check_overtakes(
                 )
         record(len(found))
     for o in found:
-        log.info("overtake: %s passed %s in %s", o.passer, o.passed, METRIC_WORDS[o.metric])
+        log.info("overtake: %s passed %s in %s", o.passer, o.passed, METRIC_NAMES[o.metric])
     return AlertCheck(latest.id, found, drops, queued)

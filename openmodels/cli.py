@@ -21,9 +21,11 @@ from openmodels.config import Config
 from openmodels.errors import OpenModelsError
 
 if TYPE_CHECKING:
+    from bot.jobs import Services
     from bot.scheduler import JobRunner
     from commands import AnswerContext
     from commands.subscriptions import Schedules
+    from openmodels.families import Families
 
 log = logging.getLogger("openmodels")
 
@@ -152,33 +154,19 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_collect(args: argparse.Namespace, config: Config) -> int:
-    from bot.jobs import alerts_job, services_from_config
-    from openmodels.collector import collect_snapshot
+    from bot.jobs import collect_job
     from openmodels.families import load_families
     from openmodels.progress import TerminalProgress
 
     families = load_families(config.families_path)
-    services = services_from_config(
-        config,
-        families,
-        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
-        slack_api_url=os.environ.get("SLACK_API_URL"),
-    )
+    services = _services(config, families)
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
-    result = collect_snapshot(
-        families,
-        services.hub,
-        services.store,
-        now=datetime.now(UTC),
-        concurrency=config.hub_concurrency,
-        progress=progress,
-    )
+    # The scheduler's job: the snapshot, then the alerts it reveals, then delivery.
+    result, check = collect_job(services, datetime.now(UTC), progress=progress)
     print(
         f"snapshot {result.snapshot_id} taken at {result.taken_at}: "
         f"{result.model_count} models in {len(result.totals)} families -> {services.store.path}"
     )
-    # Alerts follow every committed snapshot, however it was taken (cron or scheduler).
-    check = alerts_job(services, datetime.now(UTC))
     for o in check.overtakes:
         print(
             f"overtake: {families.label(o.passer)} passed {families.label(o.passed)} ({o.metric})"
@@ -188,17 +176,32 @@ def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_ask(args: argparse.Namespace, config: Config) -> int:
-    from commands import AnswerContext, answer_text
-    from commands.render import render_text
-    from openmodels.families import load_families
-    from openmodels.locate import store_for_reading
+def _services(
+    config: Config,
+    families: Families,
+    require_slack: bool = False,
+    failpoint: str | None = None,
+) -> Services:
+    """The jobs' services, with Slack from SLACK_BOT_TOKEN / SLACK_API_URL when set."""
+    from bot.jobs import services_from_config
 
-    families = load_families(config.families_path)
-    store = store_for_reading(config)
+    return services_from_config(
+        config,
+        families,
+        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
+        slack_api_url=os.environ.get("SLACK_API_URL"),
+        require_slack=require_slack,
+        failpoint=failpoint,
+    )
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from commands import answer_text
+    from commands.render import render_text
+
     words = [w for w in args.text if w != "--json"]
     as_json = args.json or len(words) != len(args.text)
-    result = answer_text(" ".join(words), AnswerContext(store=store, families=families))
+    result = answer_text(" ".join(words), _answer_context(config))
     if as_json:
         print(json.dumps(result.payload(), indent=2, ensure_ascii=False))
     else:
@@ -207,14 +210,10 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from commands import AnswerContext, answer_text
+    from commands import answer_text
     from commands.render import render_text
-    from openmodels.families import load_families
-    from openmodels.locate import store_for_reading
 
-    families = load_families(config.families_path)
-    store = store_for_reading(config)
-    print(render_text(answer_text("status", AnswerContext(store=store, families=families))))
+    print(render_text(answer_text("status", _answer_context(config))))
     return 0
 
 
@@ -241,15 +240,9 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
                 print(plain(element.get("text", "")))
         print(f"\nchart written to {args.out} (dry run: nothing posted)")
         return 0
-    from bot.jobs import digest_job, services_from_config
+    from bot.jobs import digest_job
 
-    services = services_from_config(
-        config,
-        families,
-        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
-        slack_api_url=os.environ.get("SLACK_API_URL"),
-        require_slack=True,
-    )
+    services = _services(config, families, require_slack=True)
     plan = digest_job(services, datetime.now(UTC))
     for channel in plan.queued:
         print(f"digest queued for {channel}")
@@ -261,14 +254,12 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
-    from bot.jobs import deliver_job, services_from_config
+    from bot.jobs import deliver_job
     from openmodels.families import load_families
 
-    services = services_from_config(
+    services = _services(
         config,
         load_families(config.families_path),
-        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
-        slack_api_url=os.environ.get("SLACK_API_URL"),
         require_slack=True,
         failpoint=os.environ.get("OPENMODELS_FAILPOINT"),
     )

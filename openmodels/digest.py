@@ -14,7 +14,7 @@ from typing import Any
 
 from commands import blocks as bk
 from commands.answer import ChartSpec
-from commands.format import arrow, escape, human, link, percent, signed
+from commands.format import arrow, escape, family_link, human, percent, signed
 from openmodels.families import Families
 from openmodels.overtakes import flips
 from openmodels.ranking import RankedFamily, rank_families
@@ -66,16 +66,13 @@ def digest_content(
 ) -> tuple[str, list[bk.Block]]:
     """The digest's summary text and blocks. Pure."""
 
-    def linked(key: str) -> str:
-        family = families.get(key)
-        return link(family.hub_url, family.label) if family else escape(key)
-
     since = f" since {baseline.date}" if baseline else ""
     lines = []
     for r in all_time:
         change = f" {signed(r.value_change)}" if r.value_change is not None else ""
+        name = family_link(families, r.family)
         lines.append(
-            f"{r.rank}. {arrow(r.rank_change)} *{linked(r.family)}*  {human(r.value)} "
+            f"{r.rank}. {arrow(r.rank_change)} *{name}*  {human(r.value)} "
             f"({percent(r.share)}){change}"
         )
     ranking_text = "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
@@ -98,7 +95,7 @@ def digest_content(
     if gainers:
         best = max(gainers, key=lambda r: (r.value_change or 0, r.family))
         gainer_text = (
-            f"*Biggest gainer:* {linked(best.family)}, 30-day downloads "
+            f"*Biggest gainer:* {family_link(families, best.family)}, 30-day downloads "
             f"{signed(best.value_change or 0)}{since} (now {human(best.value)})."
         )
     leader = all_time[0] if all_time else None

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import RESPONSE_URL_MAX_POSTS, LocalSlack
+from bot.local_slack import RESPONSE_URL_MAX_POSTS, LocalSlack, signed_headers
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
@@ -59,12 +59,7 @@ def signature(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 
 def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, str]:
     """Headers for `body` signed `age` seconds ago (negative: in the future)."""
-    timestamp = str(int(time.time()) - age)
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": signature(body, timestamp, secret),
-    }
+    return signed_headers(secret, body, int(time.time()) - age)
 
 
 def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
