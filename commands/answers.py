@@ -106,8 +106,6 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
         with ctx.store.reading() as db:
             if isinstance(command, Status):
                 return status_answer(db, ctx, command.public)
-            if q.latest_snapshot(db) is None:
-                raise _NoData
             if isinstance(command, Top):
                 return top_answer(db, ctx, command)
             if isinstance(command, Compare):
@@ -359,9 +357,12 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
 
 
 def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answer:
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise _NoData
     found = q.find_model(db, command.repo_id)
     if found is None:
-        similar = q.similar_models(db, command.repo_id.split("/")[-1][:60])
+        similar = q.similar_models(db, latest, command.repo_id.split("/")[-1][:60])
         message = f"No model '{echo(command.repo_id, 120)}' in the store."
         if similar:
             message += " Did you mean: " + ", ".join(f"`{escape(s)}`" for s in similar) + "?"
@@ -370,8 +371,6 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         return error_answer(message)
     repo_id, family_key, created_at, pipeline_tag = found
     history = q.model_history(db, repo_id)
-    latest = q.latest_snapshot(db)
-    assert latest is not None
     header = bk.header(repo_id)
     if not history or history[-1].taken_at != latest.taken_at:
         text = f"{repo_id} is not in the latest snapshot ({latest.date}); it may have been removed."

@@ -136,4 +136,3 @@ def fail_channel(db: Database, team_id: str, channel_id: str, now: str, error: s
         [error, now, team_id, channel_id],
     )
     return cursor.rowcount
-

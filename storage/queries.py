@@ -171,12 +171,9 @@ def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | 
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def similar_models(db: Database, text: str, limit: int = 5) -> list[str]:
+def similar_models(db: Database, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
     """Repo ids containing `text` (case-insensitive), most downloaded first."""
     needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    latest = latest_snapshot(db)
-    if latest is None:
-        return []
     rows = db.execute(
         """SELECT m.repo_id FROM models m
            LEFT JOIN model_counts c ON c.model_id = m.id AND c.snapshot_id = ?
