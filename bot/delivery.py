@@ -1,32 +1,47 @@
-"""Posting an Answer to Slack: the text answer first, then its chart, never losing the text.
+"""Posting an Answer to Slack: one answer per command, and charts that really land.
 
-Why this order and these steps (from Slack's documentation and its SDK maintainers):
+Why the path is shaped this way (Slack's documentation, its SDK maintainers, and
+public reports of how Slack behaves):
 - A response URL takes up to five posts in 30 minutes and works in every channel,
-  bot member or not, so the Block Kit answer goes there first and always arrives.
-- A file uploaded with `files_upload_v2` and no channel is private to the bot
-  ("If not specified the file will be private"); an image block may show it
-  (`slack_file` needs the poster to have access, and the app posts the response).
-  But uploads "are processed asynchronously via a job handler" (Slack's reference
-  for files.getUploadURLExternal): an image block sent right after the upload is
-  often refused with invalid_blocks ("invalid slack file"). So, for an ephemeral
-  answer, we poll `files.info` a few bounded times until Slack has filled in the
-  file's mimetype, then replace the text answer with the same blocks plus an image
-  block. If that is refused, the text answer stays and the user is told.
-- A public answer shares the PNG in the channel with the upload itself
-  (`channel_id`): channel members can see it, with its title and alt text. That
-  needs the bot in the channel; on not_in_channel/channel_not_found the user is
-  asked (ephemerally) to `/invite @openmodels`, and the text answer stays.
-The chart step runs apart from the text step (bot.handlers gives it its own pool),
-so acknowledging the next commands never waits for a chart.
+  bot member or not, so answers go there. But a slash command's response URL cannot
+  update the message it created: `replace_original` is ignored and every post adds
+  a message (slackapi/bolt-python#1268, where the Bolt maintainers say so;
+  slackapi/bolt-js#2287). Posting the text and then "replacing" it with text plus
+  chart shows the user the whole answer twice. So each post must be a new part of
+  the answer, never a repeat of an earlier one.
+- A private chart is uploaded with no channel (the file stays private to the bot)
+  and shown in an image block (`slack_file`). Uploads "are processed asynchronously"
+  (Slack's reference for files.getUploadURLExternal), and an image block sent right
+  after the upload is often refused with invalid_blocks, so we poll `files.info`
+  (bounded) until Slack has filled in the mimetype.
+- Hence the private path (`PrivateAnswer`): the text waits for its chart for about
+  two seconds from the command. If the chart is ready by then, the user gets one
+  message holding both. If not, or if Slack refuses the image, the text goes alone
+  and the chart follows as a message holding only the chart, or as a one-line note
+  saying why there is none. At most four posts, within the URL's five. The ack
+  never waits for any of it: Bolt acknowledges first, and the chart work runs in a
+  pool of its own, with a timer for the text so a busy pool never delays it.
+- A public chart is shared into the channel with the upload itself (`channel_id`).
+  `alt_txt` on that upload is reported to make the share fail silently while every
+  call answers ok (slackapi/python-slack-sdk#1818; paradigmxyz/centaur#311 stopped
+  sending it), so no upload carries `alt_txt`: the chart's description goes in the
+  message (its text and a context line) and in image blocks' alt text instead.
+- files.completeUploadExternal answers before the share exists; the share shows in
+  `files.info` (`shares`, `channels`/`groups`) once Slack has processed it, and the
+  SDK maintainers advise polling for it (slackapi/bolt-js#2115). Shares are also
+  reported to be dropped with `ok: true` (paradigmxyz/centaur#311). So a channel
+  share is confirmed by polling files.info for at most 10 s in all; a public answer
+  whose chart has not shown by then says so in a one-line note.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -34,12 +49,12 @@ from slack_sdk.errors import SlackApiError
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.blocks import Block
+from commands.format import escape
 
 log = logging.getLogger(__name__)
 
 SHARE_ACTION = "share_in_channel"
 RESPONSE_URL_POSTS = 5  # Slack: five posts within 30 minutes per response URL
-MAX_FILE_ALT_TEXT = 1000  # files.getUploadURLExternal refuses more: alt_txt_too_large
 INVITE_HINT = (
     "I could not share the chart here because I am not in this conversation. "
     "Type `/invite @openmodels` in this channel and ask again; the text answer is above."
@@ -48,19 +63,35 @@ CHART_NOT_SHOWN = (
     "The chart could not be shown in this private answer. "
     "Add `--public` to share the answer and its chart with the channel."
 )
+CHART_NOT_DRAWN = "The chart could not be drawn this time; the answer above is complete."
+CHART_NOT_UPLOADED = (
+    "Slack did not take the chart's upload (`{error}`); the answer above is complete."
+)
+CHART_NOT_LANDED = (
+    "Slack has not shown the chart in the channel yet; it may still appear. "
+    "The answer above is complete without it."
+)
 _CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-
+# files.info answers these for a file that no longer exists: waiting cannot help.
+_GONE_ERRORS = frozenset({"file_not_found", "file_deleted"})
 
 Respond = Callable[..., Any]  # Bolt's respond(): returns a WebhookResponse
+ShareState = Literal["landed", "absent", "gone", "unknown"]
 
 
 @dataclass(frozen=True)
 class DeliveryOptions:
-    """How long to wait for Slack to process an uploaded chart before showing it."""
+    """How long each step may wait for Slack. Every wait is bounded."""
 
-    # Seconds between files.info polls (about 5 s in all, well inside the 30 minutes a
-    # response URL lives); the first poll is immediate.
+    # How long a private answer's text waits for its chart, counted from the command.
+    text_wait: float = 2.0
+    # Seconds between files.info polls until Slack has processed an upload (about 5 s
+    # in all, well inside the 30 minutes a response URL lives); the first is immediate.
     file_ready_waits: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5, 2.0)
+    # After Slack refused an image block, the pause before trying once more.
+    image_retry_wait: float = 2.0
+    # Seconds before each files.info poll confirming a channel share: 10 s in all.
+    share_waits: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5, 2.0, 2.25, 2.5)
     sleep: Callable[[float], None] = time.sleep
 
 
@@ -69,7 +100,9 @@ class Delivered:
     """What reached Slack, for logs, tests and the console."""
 
     text: bool = False
-    chart: str = "none"  # none | inline (image block) | channel (file shared) | failed
+    # none | inline (with the text) | followup (a chart-only message after the text)
+    # | channel (share confirmed) | unconfirmed (shared, not shown yet) | failed
+    chart: str = "none"
     file_id: str | None = None
     posts: int = 0
 
@@ -104,24 +137,63 @@ class ResponseUrl:
         log.warning("Slack refused a response URL post (HTTP %s): %s", status, body)
         return False
 
+    def note(self, text: str) -> bool:
+        """A one-line ephemeral note after the answer."""
+        return self.post(text=text, response_type="ephemeral", replace_original=False)
+
 
 def compose(
-    blocks: list[Block], *, image: Block | None = None, share: Block | None = None
+    blocks: list[Block], *, chart: Block | None = None, share: Block | None = None
 ) -> list[Block]:
-    """The answer's blocks with the chart (before the footer) and the share button, within 50."""
-    extras = [b for b in (image, share) if b is not None]
+    """The answer's blocks with a chart block (before the footer) and the share button,
+    within Slack's 50 blocks."""
+    extras = [b for b in (chart, share) if b is not None]
     body = list(blocks)
     room = bk.MAX_BLOCKS - len(extras)
     if len(body) > room:
         kept = body[: room - 1]
         body = [*kept, bk.context(f"_…{len(body) - len(kept)} more blocks not shown_")]
-    if image is not None:
+    if chart is not None:
         # The footer (snapshot date, sample note) reads best under the chart.
         at = len(body) - 1 if body and body[-1].get("type") == "context" else len(body)
-        body.insert(at, image)
+        body.insert(at, chart)
     if share is not None:
         body.append(share)
     return body
+
+
+def with_chart_description(
+    text: str, blocks: list[Block] | None, description: str
+) -> tuple[str, list[Block] | None]:
+    """A channel message that carries its chart's description, in its text and blocks.
+
+    Channel charts are uploaded without `alt_txt` (see the module docstring), so this is
+    where people who cannot see the image find what it shows.
+    """
+    line = f"Chart: {escape(description)}"
+    text = bk.cut(f"{text}\n{line}", bk.MAX_MESSAGE_TEXT)
+    if not blocks:
+        return text, blocks  # a text-only message shows its text, description included
+    return text, compose(blocks, chart=bk.context(line))
+
+
+def upload_args(chart: ChartSpec, png: bytes) -> dict[str, Any]:
+    """files_upload_v2 arguments for a chart: its file name and title, never `alt_txt`.
+
+    `alt_txt` is reported to make a channel share fail silently
+    (slackapi/python-slack-sdk#1818); the description goes in the message instead.
+    """
+    return {"file": png, "filename": chart.filename, "title": chart.title}
+
+
+def share_block(answer: Answer, share_text: str | None) -> Block | None:
+    """The "Share in channel" button, on private answers that only read."""
+    if share_text and answer.shareable and not answer.public and not answer.error:
+        return bk.share_button(share_text)
+    return None
+
+
+# -- answers posted at once: no chart, or a public answer ---------------------------------
 
 
 @dataclass
@@ -130,40 +202,37 @@ class Posted:
 
     answer: Answer
     url: ResponseUrl
-    first: dict[str, Any]  # the message as first posted
-    share: Block | None
     report: Delivered
 
 
 def deliver_text(answer: Answer, *, respond: Respond, share_text: str | None = None) -> Posted:
-    """Post the Block Kit answer (or, if refused, its plain text) to the response URL."""
+    """Post the Block Kit answer (or, if refused, its plain text) to the response URL now.
+
+    For answers without a chart, and public ones: a public chart is shared into the
+    channel apart (`share_chart`), so the message carries the chart's description.
+    """
     url = ResponseUrl(respond)
     report = Delivered()
     payload = answer.payload()
-    share = (
-        bk.share_button(share_text)
-        if share_text and not answer.public and not answer.error
-        else None
+    text, blocks = payload["text"], compose(answer.blocks, share=share_block(answer, share_text))
+    if answer.public and answer.chart is not None:
+        text, described = with_chart_description(text, blocks, answer.chart.alt_text)
+        blocks = described or blocks
+    report.text = url.post(
+        text=text, blocks=blocks, response_type=payload["response_type"], replace_original=False
     )
-    first = {
-        "text": payload["text"],
-        "blocks": compose(answer.blocks, share=share),
-        "response_type": payload["response_type"],
-        "replace_original": False,
-    }
-    report.text = url.post(**first)
     if not report.text:
         # Blocks can be refused; the plain text alone always renders.
         report.text = url.post(
-            text=payload["text"], response_type=payload["response_type"], replace_original=False
+            text=text, response_type=payload["response_type"], replace_original=False
         )
     report.posts = url.used
     if not report.text:
         raise DeliveryError("the response URL refused the answer, even as plain text")
-    return Posted(answer, url, first, share, report)
+    return Posted(answer, url, report)
 
 
-def deliver_chart(
+def share_chart(
     posted: Posted,
     *,
     client: WebClient,
@@ -171,10 +240,12 @@ def deliver_chart(
     render: Callable[[ChartSpec], bytes],
     options: DeliveryOptions | None = None,
 ) -> Delivered:
-    """Draw and show the chart of an answer whose text is already posted. Never raises."""
+    """Draw the chart of a public answer, share it in the channel and confirm it landed.
+
+    Never raises: whatever becomes of the chart, the text answer stands.
+    """
     options = options or DeliveryOptions()
-    report = posted.report
-    chart = posted.answer.chart
+    report, url, chart = posted.report, posted.url, posted.answer.chart
     if chart is None:
         return report
     try:
@@ -182,35 +253,11 @@ def deliver_chart(
     except Exception:
         log.exception("chart %s could not be drawn; the text answer stands", chart.filename)
         report.chart = "failed"
-        return report
-    if posted.answer.public:
-        _share_in_channel(client, posted.url, channel_id, chart, png, report)
-    else:
-        _show_inline(client, posted, chart, png, options)
-    report.posts = posted.url.used
-    return report
-
-
-def upload_args(chart: ChartSpec, png: bytes) -> dict[str, Any]:
-    """files_upload_v2 arguments for a chart: its file name, title and (capped) alt text."""
-    return {
-        "file": png,
-        "filename": chart.filename,
-        "title": chart.title,
-        "alt_txt": bk.cut(chart.alt_text, MAX_FILE_ALT_TEXT),
-    }
-
-
-def _share_in_channel(
-    client: WebClient,
-    url: ResponseUrl,
-    channel_id: str,
-    chart: ChartSpec,
-    png: bytes,
-    report: Delivered,
-) -> None:
+        url.note(CHART_NOT_DRAWN)
+        return _counted(report, url)
     try:
         response = client.files_upload_v2(channel=channel_id, **upload_args(chart, png))
+        report.file_id = file_id = _file_id(response)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         report.chart = "failed"
@@ -218,50 +265,162 @@ def _share_in_channel(
             log.info(
                 "chart not shared in %s (%s): asking the user to invite the bot", channel_id, error
             )
-            url.post(text=INVITE_HINT, response_type="ephemeral", replace_original=False)
+            url.note(INVITE_HINT)
         else:
             log.warning("chart upload to %s failed (%s); the text answer stands", channel_id, error)
-        return
+            url.note(CHART_NOT_UPLOADED.format(error=escape(error)))
+        return _counted(report, url)
     except Exception:
         report.chart = "failed"
         log.exception("chart upload to %s failed; the text answer stands", channel_id)
-        return
-    report.chart = "channel"
-    report.file_id = _file_id(response)
+        url.note(CHART_NOT_UPLOADED.format(error="network error"))
+        return _counted(report, url)
+    state = confirm_share(client, file_id, channel_id, options.share_waits, options.sleep)
+    if state == "landed":
+        report.chart = "channel"
+    else:
+        report.chart = "unconfirmed"
+        log.warning(
+            "chart %s was shared in %s but files.info shows it in no channel after %.0f s "
+            "(%s); telling the user",
+            file_id,
+            channel_id,
+            sum(options.share_waits),
+            state,
+        )
+        url.note(CHART_NOT_LANDED)
+    return _counted(report, url)
 
 
-def _show_inline(
+# -- private answers with a chart: one message if the chart is ready in time --------------
+
+
+class PrivateAnswer:
+    """A private answer whose chart is on its way: the text goes out exactly once.
+
+    `post_text` (called by a timer about two seconds after the command, and at the end
+    of the chart step whatever happened) posts the text alone if it has not gone yet.
+    `show_chart` posts the text with the chart if the text has not gone yet, else the
+    chart alone. A lock makes the two decide in turn, so the text is never posted
+    twice and a chart-only message always comes after the text.
+    """
+
+    def __init__(self, answer: Answer, *, respond: Respond, share_text: str | None = None):
+        self.answer = answer
+        self.url = ResponseUrl(respond)
+        self.share = share_block(answer, share_text)
+        self.report = Delivered()
+        self._lock = threading.Lock()
+        self._text_gone = False
+
+    def _message(self, chart: Block | None = None) -> dict[str, Any]:
+        payload = self.answer.payload()
+        return {
+            "text": payload["text"],
+            "blocks": compose(self.answer.blocks, chart=chart, share=self.share),
+            "response_type": payload["response_type"],
+            "replace_original": False,
+        }
+
+    def post_text(self) -> None:
+        """Post the text alone, unless it has gone already (alone or with its chart)."""
+        with self._lock:
+            if not self._text_gone:
+                self._post_text_alone()
+
+    def show_chart(self, image: Block) -> Literal["inline", "followup", "refused"]:
+        """Show `image`: in one message with the text if the text has not gone yet,
+        else in a message of its own. On a refusal the text is out, alone, either way."""
+        with self._lock:
+            if not self._text_gone:
+                if self.url.post(**self._message(chart=image)):
+                    self._text_gone = self.report.text = True
+                    return "inline"
+                log.warning("Slack refused the answer with its chart; posting the text alone")
+                self._post_text_alone()
+                return "refused"
+        chart_only = {
+            "text": str(image.get("title", {}).get("text") or "Chart"),
+            "blocks": [image],
+            "response_type": "ephemeral",
+            "replace_original": False,
+        }
+        return "followup" if self.url.post(**chart_only) else "refused"
+
+    def _post_text_alone(self) -> None:
+        self._text_gone = True
+        message = self._message()
+        self.report.text = self.url.post(**message)
+        if not self.report.text:
+            # Blocks can be refused; the plain text alone always renders.
+            self.report.text = self.url.post(
+                text=message["text"],
+                response_type=message["response_type"],
+                replace_original=False,
+            )
+        if not self.report.text:
+            log.error("the response URL refused the answer, even as plain text")
+
+
+def deliver_private_chart(
+    pending: PrivateAnswer,
+    *,
     client: WebClient,
-    posted: Posted,
-    chart: ChartSpec,
-    png: bytes,
-    options: DeliveryOptions,
-) -> None:
-    report = posted.report
+    render: Callable[[ChartSpec], bytes],
+    options: DeliveryOptions | None = None,
+) -> Delivered:
+    """Draw, upload and show the chart of a private answer. Never raises.
+
+    Leaves the text posted, whatever became of the chart: with the chart, alone then
+    followed by the chart, or alone then followed by a note saying why there is none.
+    """
+    options = options or DeliveryOptions()
+    report, chart = pending.report, pending.answer.chart
+    if chart is None:
+        pending.post_text()
+        return _counted(report, pending.url)
     try:
-        response = client.files_upload_v2(**upload_args(chart, png))
-        file_id = _file_id(response)
-    except SlackApiError as exc:
-        report.chart = "failed"
-        log.warning("chart upload failed (%s); the text answer stands", exc.response.get("error"))
-        return
+        png = render(chart)
     except Exception:
-        report.chart = "failed"
+        log.exception("chart %s could not be drawn; the text answer stands", chart.filename)
+        return _no_chart(pending, CHART_NOT_DRAWN)
+    try:
+        report.file_id = file_id = _file_id(client.files_upload_v2(**upload_args(chart, png)))
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("chart upload failed (%s); the text answer stands", error)
+        return _no_chart(pending, CHART_NOT_UPLOADED.format(error=escape(error)))
+    except Exception:
         log.exception("chart upload failed; the text answer stands")
-        return
-    report.file_id = file_id
+        return _no_chart(pending, CHART_NOT_UPLOADED.format(error="network error"))
     if not wait_until_processed(client, file_id, options):
         log.info("file %s not reported processed yet; showing it anyway", file_id)
     image = bk.image_file(file_id, chart.alt_text, title=chart.title)
-    blocks = compose(posted.answer.blocks, image=image, share=posted.share)
-    if posted.url.post(**{**posted.first, "blocks": blocks, "replace_original": True}):
-        report.chart = "inline"
-        return
-    report.chart = "failed"
-    log.warning(
-        "Slack refused the answer with its chart (file %s); the text answer stands", file_id
-    )
-    posted.url.post(text=CHART_NOT_SHOWN, response_type="ephemeral", replace_original=False)
+    shown = pending.show_chart(image)
+    if shown == "refused":
+        # Often an upload Slack has not finished with; once more after a pause, alone.
+        options.sleep(options.image_retry_wait)
+        shown = pending.show_chart(image)
+    if shown == "refused":
+        log.warning("Slack refused the chart (file %s); the text answer stands", file_id)
+        return _no_chart(pending, CHART_NOT_SHOWN)
+    report.chart = shown
+    return _counted(report, pending.url)
+
+
+def _no_chart(pending: PrivateAnswer, why: str) -> Delivered:
+    pending.post_text()
+    pending.report.chart = "failed"
+    pending.url.note(why)
+    return _counted(pending.report, pending.url)
+
+
+def _counted(report: Delivered, url: ResponseUrl) -> Delivered:
+    report.posts = url.used
+    return report
+
+
+# -- asking Slack about a file ------------------------------------------------------------
 
 
 def wait_until_processed(client: WebClient, file_id: str, options: DeliveryOptions) -> bool:
@@ -279,6 +438,54 @@ def wait_until_processed(client: WebClient, file_id: str, options: DeliveryOptio
         if file.get("mimetype"):
             return True
     return False
+
+
+def shared_in(file: dict[str, Any], channel_id: str) -> bool:
+    """Whether a files.info file object shows the file in `channel_id`.
+
+    Slack's file object lists landed shares under `shares` ("public" and "private",
+    each keyed by channel id) and the channels in `channels` (public) and `groups`
+    (private, only for members).
+    """
+    shares: dict[str, Any] = file.get("shares") or {}
+    if any(channel_id in (shares.get(kind) or {}) for kind in ("public", "private")):
+        return True
+    return channel_id in (file.get("channels") or []) or channel_id in (file.get("groups") or [])
+
+
+def share_state(client: WebClient, file_id: str, channel_id: str) -> ShareState:
+    """One files.info look: has the share of `file_id` in `channel_id` landed?"""
+    try:
+        info = client.files_info(file=file_id)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.info("files.info for %s failed (%s)", file_id, error)
+        return "gone" if error in _GONE_ERRORS else "unknown"
+    except Exception as exc:  # network trouble: ask again later
+        log.info("files.info for %s failed (%s)", file_id, exc)
+        return "unknown"
+    return "landed" if shared_in(info.get("file") or {}, channel_id) else "absent"
+
+
+def confirm_share(
+    client: WebClient,
+    file_id: str,
+    channel_id: str,
+    waits: tuple[float, ...],
+    sleep: Callable[[float], None],
+) -> ShareState:
+    """Poll files.info, after each wait in `waits`, until the share shows in the channel.
+
+    Returns the last state seen: "landed", or why not ("absent" after every poll,
+    "gone", or "unknown" when files.info itself failed and waiting would not help).
+    """
+    state: ShareState = "absent"
+    for wait in waits:
+        sleep(wait)
+        state = share_state(client, file_id, channel_id)
+        if state != "absent":
+            return state
+    return state
 
 
 def _file_id(response: Any) -> str:

@@ -4,11 +4,14 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-A listener acknowledges, answers and posts the text, then hands the chart (draw,
-upload, wait for Slack to process it, show it) to a pool of its own. Bolt calls
-ack() from inside its listener threads, so a listener busy for seconds with a chart
+A listener acknowledges and answers, then hands the chart (draw, upload, wait for
+Slack to process it, show it) to a pool of its own. Bolt calls ack() from inside its
+listener threads (five by default), so a listener busy for seconds with a chart
 would keep the next commands from being acknowledged within Slack's 3 seconds once
-the pool is full.
+the pool is full. A private answer with a chart goes out once, with its chart if
+the chart is ready about two seconds after the command (bot.delivery says why): a
+deadline (bot.deadlines), not a waiting listener, posts the text alone when the
+chart is late.
 """
 
 from __future__ import annotations
@@ -23,10 +26,21 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import SHARE_ACTION, DeliveryOptions, Respond, deliver_chart, deliver_text
+from bot.deadlines import Deadlines
+from bot.delivery import (
+    SHARE_ACTION,
+    DeliveryOptions,
+    PrivateAnswer,
+    Respond,
+    deliver_private_chart,
+    deliver_text,
+    share_chart,
+)
 from commands import AnswerContext, answer_text
+from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.format import echo, escape
+from commands.answers import only_reads
+from commands.format import echo, escape, hide_paths
 from commands.subscriptions import Channel, channel_refused
 from openmodels.errors import OpenModelsError
 
@@ -36,6 +50,10 @@ COMMAND = "/openmodels"
 APOLOGY = (
     "Sorry, something went wrong while answering that. It has been logged; "
     "please try again in a moment."
+)
+NOT_SHAREABLE = (
+    "Only answers that read the figures (top, compare, family, model, help) can be shared "
+    "in the channel."
 )
 
 
@@ -53,10 +71,13 @@ class BotServices:
     charts: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-chart")
     )
+    # Posts a private answer's text alone once it has waited long enough for its chart.
+    texts: Deadlines = field(default_factory=Deadlines)
 
     def close(self) -> None:
-        """Finish the charts in flight, then stop the chart pool and the renderer."""
+        """Finish the charts in flight, then stop the pools and the renderer."""
         self.charts.shutdown(wait=True)
+        self.texts.close()
         close_render = getattr(self.render, "close", None)
         if callable(close_render):
             close_render()
@@ -91,6 +112,7 @@ def handle_command(
     # First, before touching the store: Slack shows an error if this takes over 3 s. An
     # empty ack shows nothing, so the real answer arrives alone at the response URL.
     ack()
+    started = services.texts.now()
     text = str(command.get("text") or "")  # the parser caps its length
     channel = Channel(
         team_id=str(command.get("team_id") or ""),
@@ -100,7 +122,9 @@ def handle_command(
     answer = answer_text(text, replace(services.context, channel=channel))
     if answer.extra.get("confirmation"):
         answer = confirm_in_channel(services, answer, client, channel)
-    _deliver(services, answer, respond, client, channel.channel_id, command, share_text=text)
+    _deliver(
+        services, answer, respond, client, channel.channel_id, command, started, share_text=text
+    )
 
 
 def confirm_in_channel(
@@ -134,8 +158,13 @@ def handle_share(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    """The "Share in channel" button: answer the command stored in it again, for everyone."""
+    """The "Share in channel" button: answer the command stored in it again, for everyone.
+
+    Only answers that read carry the button; a value naming anything else (a message
+    from an older version, a forged click) is refused, never run for the channel.
+    """
     ack()
+    started = services.texts.now()
     text = str(action.get("value") or "")
     channel_id = str(
         (body.get("channel") or {}).get("id")
@@ -145,10 +174,15 @@ def handle_share(
     user = body.get("user") or {}
     team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
     channel = Channel(team_id=team_id, channel_id=channel_id, user_id=user.get("id"))
-    answer = answer_text(text, replace(services.context, channel=channel))
-    if not answer.error:
-        answer = replace(answer, public=True)
-    _deliver(services, answer, respond, client, channel_id, body)
+    if not only_reads(text):
+        # Checked before answering: answering a subscription command would change it.
+        log.warning("refused to share %r: not an answer that only reads", echo(text, 100))
+        answer = Answer(text=NOT_SHAREABLE, blocks=[bk.section(NOT_SHAREABLE)], error=True)
+    else:
+        answer = answer_text(text, replace(services.context, channel=channel))
+        if not answer.error:
+            answer = replace(answer, public=True)
+    _deliver(services, answer, respond, client, channel_id, body, started)
 
 
 def _deliver(
@@ -158,9 +192,13 @@ def _deliver(
     client: WebClient,
     channel_id: str,
     body: dict[str, Any],
+    started: float,
     share_text: str | None = None,
 ) -> None:
-    """Post the text now; draw and show the chart in the chart pool."""
+    """Post the answer; draw and show its chart in the chart pool."""
+    if answer.chart is not None and not answer.public:
+        _deliver_private_chart(services, answer, respond, client, body, started, share_text)
+        return
     posted = deliver_text(answer, respond=respond, share_text=share_text)
     if answer.chart is None:
         _done(services, body.get("response_url"))
@@ -168,19 +206,65 @@ def _deliver(
 
     def chart() -> None:
         try:
-            deliver_chart(
+            share_chart(
                 posted,
                 client=client,
                 channel_id=channel_id,
                 render=services.render,
                 options=services.delivery,
             )
-        except Exception:  # deliver_chart should not raise; if it does, say so once
-            log.exception("showing the chart for %s failed", _describe(body))
+        except Exception:  # share_chart should not raise; if it does, say so once
+            log.exception("sharing the chart for %s failed", _describe(body))
         finally:
             _done(services, body.get("response_url"))
 
-    services.charts.submit(chart)
+    _submit(services, chart, lambda: _done(services, body.get("response_url")))
+
+
+def _deliver_private_chart(
+    services: BotServices,
+    answer: Answer,
+    respond: Respond,
+    client: WebClient,
+    body: dict[str, Any],
+    started: float,
+    share_text: str | None,
+) -> None:
+    """One message with text and chart if the chart is ready in time; else the text
+    alone (posted by a timer) and the chart after it."""
+    pending = PrivateAnswer(answer, respond=respond, share_text=share_text)
+    try:
+        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
+    except RuntimeError:  # shutting down: answer with the text alone
+        pending.post_text()
+        _done(services, body.get("response_url"))
+        return
+
+    def finish() -> None:
+        deadline.cancel()
+        pending.post_text()  # the text always goes, whatever became of the chart
+        _done(services, body.get("response_url"))
+
+    def chart() -> None:
+        try:
+            deliver_private_chart(
+                pending, client=client, render=services.render, options=services.delivery
+            )
+        except Exception:  # deliver_private_chart should not raise; if it does, say so once
+            log.exception("showing the chart for %s failed", _describe(body))
+        finally:
+            finish()
+
+    _submit(services, chart, finish)
+
+
+def _submit(services: BotServices, work: Callable[[], None], instead: Callable[[], None]) -> None:
+    """Run `work` in the chart pool; if the pool is shutting down, run `instead` now."""
+    try:
+        services.charts.submit(work)
+    except RuntimeError:
+        log.warning("the chart pool is shut down: answering without the chart")
+        instead()
 
 
 def handle_error(
@@ -188,9 +272,10 @@ def handle_error(
 ) -> None:
     """The one place a listener's failure is logged (traceback once) and the user told."""
     if isinstance(error, OpenModelsError):
-        # A problem a person can act on (say, an unreadable store): say it, no traceback.
+        # A problem a person can act on (say, an unreadable store): say it, no traceback,
+        # and without the server's file paths, which are no business of the channel.
         log.warning("answering %s failed: %s", _describe(body), error)
-        message = f"Sorry, I could not answer that: {escape(str(error))}"
+        message = f"Sorry, I could not answer that: {escape(hide_paths(str(error)))}"
     else:
         log.error("answering %s failed", _describe(body), exc_info=error)
         message = APOLOGY

@@ -6,15 +6,25 @@ records every call, and can be told to fail a method (`not_in_channel`,
 app against it through `SLACK_API_URL`; `openmodels console` and `demo` use it so
 the real app runs without a workspace.
 
-What it mimics, and why it matters to the bot:
+It behaves as Slack really does, including the quirks that public reports describe,
+each marked where it is modelled with its source. By default:
 - uploads take two steps (files.getUploadURLExternal, a POST of the bytes to the
   returned URL, files.completeUploadExternal), and a file is private unless
-  completed with a channel_id;
+  completed with a channel;
 - Slack processes an upload asynchronously: until that is done (here: until
   files.info has been asked `processing_polls` times) an image block that refers
   to the file is refused with invalid_blocks;
+- a channel share is processed asynchronously too: completeUploadExternal answers
+  before it exists, and it shows in files.info (`shares`, `channels`/`groups`) and in
+  the channel only after processing (here: after `share_polls` files.info calls); a
+  share can also be dropped for good (`drop_next_shares`) or land late (`land_late`);
+- an upload whose files.getUploadURLExternal carried `alt_txt` is never shared,
+  though every call answers ok;
+- a slash command's response URL never replaces or deletes a message: every post
+  adds one; an interaction's response URL may replace the message it came from;
 - a response URL takes at most five posts;
 - messages are checked against Block Kit's limits (invalid_blocks otherwise).
+A test that needs a kinder Slack says so with the constructor's flags.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from commands.blocks import check_limits
@@ -39,6 +49,7 @@ log = logging.getLogger(__name__)
 RESPONSE_URL_MAX_POSTS = 5
 TEAM_ID, CHANNEL_ID, USER_ID, BOT_USER_ID = "T0LOCAL", "C0LOCAL", "U0LOCAL", "U0BOT"
 JsonDict = dict[str, Any]
+ResponseKind = Literal["command", "action"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,20 @@ class Call:
 
 
 @dataclass
+class Share:
+    """One request to share a file into a channel, as Slack processes it."""
+
+    channel: str
+    polls_left: int  # files.info calls that still show no share
+    dropped: bool = False  # Slack answered ok but will never complete it
+    ts: str | None = None  # the file message's ts, once the share has landed
+
+    @property
+    def landed(self) -> bool:
+        return self.ts is not None
+
+
+@dataclass
 class StoredFile:
     id: str
     filename: str
@@ -62,8 +87,18 @@ class StoredFile:
     title: str | None = None
     data: bytes | None = None
     completed: bool = False
-    channels: list[str] = field(default_factory=list)
+    shares: list[Share] = field(default_factory=list)
     info_polls: int = 0
+
+    @property
+    def channels(self) -> list[str]:
+        """Channels the file really shows in: landed shares only."""
+        return [share.channel for share in self.shares if share.landed]
+
+    @property
+    def requested_channels(self) -> list[str]:
+        """Channels the uploader asked to share it in, landed or not."""
+        return [share.channel for share in self.shares]
 
 
 @dataclass
@@ -72,18 +107,35 @@ class _Failure:
     status: int
     retry_after: int | None
     times: int
+    when: Callable[[JsonDict], bool] | None = None
 
 
 class LocalSlack:
     """The stand-in server. Use as a context manager, or call start() and close()."""
 
-    def __init__(self, *, processing_polls: int = 0, members: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        processing_polls: int = 0,
+        members: set[str] | None = None,
+        private_channels: frozenset[str] | set[str] = frozenset(),
+        share_polls: int = 1,
+        alt_txt_blocks_share: bool = True,
+    ) -> None:
         self.processing_polls = processing_polls  # files.info calls before a file is ready
         self.members = members  # channels the bot is in; None: every channel
+        self.private_channels = frozenset(private_channels)  # shares show as `groups`
+        # files.info calls that still show no share after files.completeUploadExternal;
+        # 0 lands a share at once (kinder than Slack: say so where a test needs it).
+        self.share_polls = share_polls
+        self.alt_txt_blocks_share = alt_txt_blocks_share
         self.files: dict[str, StoredFile] = {}
         self.channel_messages: dict[str, list[JsonDict]] = {}
         self._calls: list[Call] = []
         self._responses: dict[str, list[JsonDict]] = {}
+        self._response_kinds: dict[str, ResponseKind] = {}
+        self._drop_shares = 0
+        self._comments: dict[str, str] = {}  # file id -> initial_comment
         self._failures: dict[str, list[_Failure]] = {}
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
@@ -99,7 +151,7 @@ class LocalSlack:
             pass
 
         Handler.slack = slack
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         # A short poll interval so close() returns at once (the default waits 0.5 s).
         self._thread = threading.Thread(
@@ -130,9 +182,34 @@ class LocalSlack:
         """The value for SLACK_API_URL."""
         return self.base_url + "/api/"
 
-    def response_url(self) -> str:
-        """A fresh response URL, as Slack puts in each slash command and action."""
-        return f"{self.base_url}/response/{next(self._ids)}"
+    def response_url(self, kind: ResponseKind = "command") -> str:
+        """A fresh response URL, as Slack puts in each slash command ("command") and each
+        interaction such as a button click ("action"). The two behave differently: see
+        `visible`. A URL this stand-in did not hand out counts as a command's."""
+        key = str(next(self._ids))
+        with self._changed:
+            self._response_kinds[key] = kind
+        return f"{self.base_url}/response/{key}"
+
+    # -- configuring shares ---------------------------------------------------------------
+
+    def drop_next_shares(self, n: int = 1) -> None:
+        """The next `n` channel shares are accepted (ok: true) and never land.
+
+        Reported: files.completeUploadExternal answers ok and the file never appears
+        in the channel (paradigmxyz/centaur#311; slackapi/bolt-js#2326).
+        """
+        with self._changed:
+            self._drop_shares += n
+
+    def land_late(self, file_id: str) -> None:
+        """A dropped or pending share of `file_id` lands now, as a late share would."""
+        with self._changed:
+            stored = self.files[file_id]
+            for share in stored.shares:
+                if not share.landed:
+                    self._land(stored, share)
+            self._changed.notify_all()
 
     # -- configuring failures -------------------------------------------------------------
 
@@ -144,15 +221,20 @@ class LocalSlack:
         times: int = 1,
         status: int | None = None,
         retry_after: int | None = None,
+        when: Callable[[JsonDict], bool] | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with `error` (Slack's error codes)."""
+        """Answer the next `times` calls of `method` with `error` (Slack's error codes).
+
+        With `when`, only calls whose parameters (for `response_url`, the posted body)
+        satisfy it are failed; the others are answered as usual.
+        """
         if status is None:
             status = {"ratelimited": 429}.get(error) or {"response_url": 404, "upload": 500}.get(
                 method, 200
             )
         with self._changed:
             self._failures.setdefault(method, []).append(
-                _Failure(error, status, retry_after, times)
+                _Failure(error, status, retry_after, times, when)
             )
 
     # -- what was received --------------------------------------------------------------
@@ -170,10 +252,25 @@ class LocalSlack:
         with self._changed:
             return list(self._responses.get(_key(response_url), []))
 
+    def response_kind(self, response_url: str) -> ResponseKind:
+        with self._changed:
+            return self._response_kinds.get(_key(response_url), "command")
+
     def visible(self, response_url: str) -> list[JsonDict]:
-        """What the user sees from `response_url`: replace_original and delete_original applied."""
+        """What the user sees from `response_url`, in order.
+
+        A slash command's response URL cannot update the message it created: Slack
+        ignores `replace_original` (and `delete_original`) there and every post adds a
+        message (slackapi/bolt-python#1268, where the Bolt maintainers say so;
+        slackapi/bolt-js#2287). An interaction's response URL may replace or delete
+        the message it came from (Slack's "Handling user interaction" docs): here, the
+        message before it from the same URL.
+        """
+        posts = self.posts(response_url)
+        if self.response_kind(response_url) == "command":
+            return posts
         shown: list[JsonDict] = []
-        for message in self.posts(response_url):
+        for message in posts:
             if message.get("delete_original"):
                 if shown:
                     shown.pop()
@@ -196,16 +293,16 @@ class LocalSlack:
             self._calls.append(call)
             self._changed.notify_all()
 
-    def _injected(self, method: str) -> _Failure | None:
+    def _injected(self, method: str, params: JsonDict) -> _Failure | None:
         with self._changed:
             queue = self._failures.get(method) or []
-            if not queue:
-                return None
-            failure = queue[0]
-            failure.times -= 1
-            if failure.times <= 0:
-                queue.pop(0)
-            return failure
+            for failure in queue:
+                if failure.when is None or failure.when(params):
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        queue.remove(failure)
+                    return failure
+            return None
 
     def _web_api(self, method: str, params: JsonDict) -> tuple[int, JsonDict]:
         if not params.pop("_authed", False):
@@ -248,9 +345,11 @@ class LocalSlack:
             return {"ok": False, "error": "invalid_arguments"}
         if not isinstance(entries, list) or not entries:
             return {"ok": False, "error": "invalid_arguments"}
-        channel = params.get("channel_id")
-        if channel and not self._is_member(channel):
-            return {"ok": False, "error": "not_in_channel"}
+        channels = [params["channel_id"]] if params.get("channel_id") else []
+        channels += [c for c in str(params.get("channels") or "").split(",") if c]
+        for channel in channels:
+            if not self._is_member(channel):
+                return {"ok": False, "error": "not_in_channel"}
         done = []
         with self._changed:
             for entry in entries:
@@ -259,13 +358,39 @@ class LocalSlack:
                     return {"ok": False, "error": "file_not_found"}
                 stored.completed = True
                 stored.title = entry.get("title") or stored.filename
-                if channel:
-                    stored.channels.append(channel)
-                    self.channel_messages.setdefault(channel, []).append(
-                        {"ts": _ts(), "files": [{"id": stored.id, "title": stored.title}]}
-                    )
-                done.append({"id": stored.id, "title": stored.title})
+                for channel in channels:
+                    self._request_share(stored, channel, params.get("initial_comment"))
+            # Slack answers before the shares exist: the files come back with empty
+            # `shares` and `channels` (slackapi/bolt-js#2115, #2326).
+            done = [self._file_object(self.files[str(entry.get("id"))]) for entry in entries]
         return {"ok": True, "files": done}
+
+    def _request_share(self, stored: StoredFile, channel: str, comment: Any) -> None:
+        share = Share(channel=channel, polls_left=self.share_polls)
+        if self.alt_txt_blocks_share and stored.alt_txt:
+            # Reported: with alt_txt the upload succeeds, ok is true, and the file is
+            # never shared to the channel (slackapi/python-slack-sdk#1818; the same
+            # cause in paradigmxyz/centaur#311 and python-slack-sdk#1575).
+            share.dropped = True
+        elif self._drop_shares:
+            self._drop_shares -= 1
+            share.dropped = True
+        stored.shares.append(share)
+        if comment:
+            self._comments[stored.id] = str(comment)
+        if share.polls_left <= 0 and not share.dropped:
+            self._land(stored, share)
+
+    def _land(self, stored: StoredFile, share: Share) -> None:
+        """The share is processed: the file message appears in the channel."""
+        share.dropped = False
+        share.ts = _ts()
+        message: JsonDict = {
+            "ts": share.ts,
+            "text": self._comments.get(stored.id, ""),
+            "files": [{"id": stored.id, "title": stored.title}],
+        }
+        self.channel_messages.setdefault(share.channel, []).append(message)
 
     def _api_files_info(self, params: JsonDict) -> JsonDict:
         with self._changed:
@@ -273,10 +398,44 @@ class LocalSlack:
             if stored is None or not stored.completed:
                 return {"ok": False, "error": "file_not_found"}
             stored.info_polls += 1
+            # Shares are processed in the background; files.info is where they show
+            # once done, so the SDK maintainers advise polling it (slackapi/bolt-js#2115).
+            for share in stored.shares:
+                if share.landed or share.dropped:
+                    continue
+                if share.polls_left <= 0:
+                    self._land(stored, share)
+                else:
+                    share.polls_left -= 1
             return {"ok": True, "file": self._file_object(stored)}
 
     def _file_object(self, stored: StoredFile) -> JsonDict:
         ready = self._ready(stored)
+        # The shape of Slack's file object (docs: "File object"): `shares` holds the
+        # landed shares keyed "public"/"private", then by channel id, each with the ts
+        # of the message; `channels` lists public channels, `groups` private ones.
+        public: dict[str, list[JsonDict]] = {}
+        private: dict[str, list[JsonDict]] = {}
+        for share in stored.shares:
+            if not share.landed:
+                continue
+            where = private if share.channel in self.private_channels else public
+            where.setdefault(share.channel, []).append(
+                {
+                    "reply_users": [],
+                    "reply_users_count": 0,
+                    "reply_count": 0,
+                    "ts": share.ts,
+                    "channel_name": share.channel.lower(),
+                    "team_id": TEAM_ID,
+                    "share_user_id": BOT_USER_ID,
+                }
+            )
+        shares: JsonDict = {}
+        if public:
+            shares["public"] = public
+        if private:
+            shares["private"] = private
         # Slack fills mimetype and thumbnails only once processing has finished.
         return {
             "id": stored.id,
@@ -286,9 +445,13 @@ class LocalSlack:
             "filetype": "png" if ready else "",
             "size": stored.length,
             "alt_txt": stored.alt_txt,
+            "user": BOT_USER_ID,
             "url_private": f"{self.base_url}/files/{stored.id}",
-            "channels": list(stored.channels),
-            "is_public": bool(stored.channels),
+            "shares": shares,
+            "channels": list(public),
+            "groups": list(private),
+            "ims": [],
+            "is_public": bool(public),
         }
 
     def _ready(self, stored: StoredFile) -> bool:
@@ -382,6 +545,12 @@ class LocalSlack:
         return 200
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack takes many connections at once; Python's default listen backlog of 5 would
+    # reset connections under a burst of posts, which Slack does not do.
+    request_queue_size = 128
+
+
 class _Handler(BaseHTTPRequestHandler):
     slack: LocalSlack
     server_version = "LocalSlack/1"
@@ -409,7 +578,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers.get("Authorization", "").startswith("Bearer ") or token_param
             )
             public = {k: v for k, v in params.items() if k != "_authed"}
-            failure = slack._injected(method)
+            failure = slack._injected(method, public)
             if failure:
                 self._send_failure(method, public, failure)
                 return
@@ -419,7 +588,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(status, body)
             return
         if len(segments) == 2 and segments[0] == "upload" and self.command == "POST":
-            failure = slack._injected("upload")
+            failure = slack._injected("upload", {"file_id": segments[1]})
             if failure:
                 self._send_failure("upload", {"file_id": segments[1]}, failure, len(raw))
                 return
@@ -434,7 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._send_json(400, {"ok": False, "error": "invalid_payload"})
                 return
-            failure = slack._injected("response_url")
+            failure = slack._injected("response_url", body)
             if failure:
                 self._send_failure("response_url", body, failure)
                 return

@@ -10,6 +10,16 @@ the channel's recent history by its metadata key, and posted again only if absen
 a duplicate needs both a crash in that window and a history look-up that fails.
 For a digest the chart upload follows the message; its own window is recorded the
 same way through `slack_ts` (message done, chart not yet).
+
+A digest's chart is shared into the channel by its upload, and Slack shows such a
+share only once it has processed it, or never: shares are reported dropped while
+every call answers ok (slackapi/bolt-js#2115; paradigmxyz/centaur#311). So after the
+upload the share is confirmed through files.info, polling for at most 10 s. One not
+confirmed by then is logged with its file id, marked 'unconfirmed' on the item, and
+checked again on the next delivery run; it is shared again only if files.info still
+shows it in no channel RESHARE_AFTER after its upload, so a late share never gives
+two charts. Until then it never counts as a delivered chart. The chart's description
+goes in the message, not in the upload's `alt_txt` (see bot.delivery).
 """
 
 from __future__ import annotations
@@ -18,15 +28,22 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import upload_args
+from bot.delivery import (
+    DeliveryOptions,
+    confirm_share,
+    share_state,
+    upload_args,
+    with_chart_description,
+)
 from commands.answer import ChartSpec
 from storage import Store
+from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.outbox import OutboxItem
@@ -42,6 +59,9 @@ CHANNEL_ERRORS = frozenset(
 # These concern the whole app: stop this run, keep everything pending.
 APP_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 HISTORY_LOOKBACK_SECONDS = 3600
+# A share files.info has not shown this long after its upload is taken as dropped.
+RESHARE_AFTER = timedelta(minutes=10)
+MAX_CHART_UPLOADS = 3  # then the chart is marked failed, for status and subscriptions
 
 
 @dataclass
@@ -51,6 +71,10 @@ class DeliveryReport:
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     failing_channels: list[str] = field(default_factory=list)
+    charts: list[int] = field(default_factory=list)  # shown in their channel (files.info)
+    charts_unconfirmed: list[int] = field(default_factory=list)  # shared, not shown yet
+    charts_reshared: list[int] = field(default_factory=list)
+    charts_failed: list[int] = field(default_factory=list)
 
 
 class _AppError(Exception):
@@ -70,12 +94,16 @@ def deliver(
     pause: Callable[[float], None] = time.sleep,
     per_channel_interval: float = 1.0,
     failpoint: Callable[[str], None] = lambda _where: None,
+    share_waits: tuple[float, ...] = DeliveryOptions.share_waits,
 ) -> DeliveryReport:
     """Post every pending item; one channel's failure never holds up the others.
+    Then check the charts earlier runs shared but Slack had not shown yet.
 
     `failpoint` is called at 'before_post', 'after_post' and 'after_record': the
     reliability suite kills the process there to prove what a crash can and cannot do.
+    `pause` also spaces the files.info polls (`share_waits`) confirming a chart's share.
     """
+    charts = _Charts(store, client, render, clock, pause, share_waits)
     report = DeliveryReport()
     with store.reading() as db:
         items = ob.deliverable(db)
@@ -87,17 +115,22 @@ def deliver(
             for n, item in enumerate(queue):
                 if n:
                     pause(per_channel_interval)  # Slack allows about one message a second
-                if not _deliver_one(store, client, item, render, clock, report, failpoint):
+                if not _deliver_one(store, client, item, charts, clock, report, failpoint):
                     break  # the channel is refused: its other items were failed with it
+        charts.recheck(report)
     except _AppError as exc:
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
-    if items:
+    if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
-            "delivery: %d sent, %d found already posted, %d to retry, %d failed",
+            "delivery: %d sent, %d found already posted, %d to retry, %d failed; "
+            "charts: %d shown in their channel, %d not shown yet, %d failed",
             len(report.sent),
             len(report.recovered),
             len(report.retry),
             len(report.failed),
+            len(report.charts),
+            len(report.charts_unconfirmed),
+            len(report.charts_failed),
         )
     return report
 
@@ -106,7 +139,7 @@ def _deliver_one(
     store: Store,
     client: WebClient,
     item: OutboxItem,
-    render: Callable[[ChartSpec], bytes],
+    charts: _Charts,
     clock: Callable[[], datetime],
     report: DeliveryReport,
     failpoint: Callable[[str], None],
@@ -125,11 +158,15 @@ def _deliver_one(
         ob.mark_sending(db, item.id, now())
     failpoint("before_post")
     try:
+        chart = item.payload.get("chart")
         if message_ts is None:
+            text, blocks = item.payload["text"], item.payload.get("blocks")
+            if chart:
+                text, blocks = with_chart_description(text, blocks, str(chart["alt_text"]))
             response = client.chat_postMessage(
                 channel=item.channel_id,
-                text=item.payload["text"],
-                blocks=item.payload.get("blocks"),
+                text=text,
+                blocks=blocks,
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item_key(item)}},
@@ -138,9 +175,8 @@ def _deliver_one(
             failpoint("after_post")
             with store.writing() as db:
                 db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
-        chart = item.payload.get("chart")
         if chart:
-            _upload_chart(client, item, chart, render)
+            charts.deliver(item, chart, report)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc)
         if error in APP_ERRORS:
@@ -180,23 +216,154 @@ def _retry(store: Store, item: OutboxItem, now: str, error: str, report: Deliver
     report.retry.append(item.id)
 
 
-def _upload_chart(
-    client: WebClient,
-    item: OutboxItem,
-    chart: dict[str, Any],
-    render: Callable[[ChartSpec], bytes],
-) -> None:
-    spec = ChartSpec(
+def _chart_spec(chart: dict[str, Any]) -> ChartSpec:
+    return ChartSpec(
         **{**chart, "series": {k: [tuple(p) for p in v] for k, v in chart["series"].items()}}
     )
-    try:
-        png = render(spec)
-    except Exception:
-        # The digest text is already in the channel; a chart that cannot be drawn is
-        # logged, not retried forever.
-        log.exception("digest chart for %s could not be drawn; text only", item.channel_id)
-        return
-    client.files_upload_v2(channel=item.channel_id, **upload_args(spec, png))
+
+
+@dataclass
+class _Charts:
+    """Sharing digest charts into their channels, and confirming Slack shows them."""
+
+    store: Store
+    client: WebClient
+    render: Callable[[ChartSpec], bytes]
+    clock: Callable[[], datetime]
+    pause: Callable[[float], None]
+    share_waits: tuple[float, ...]
+
+    def deliver(self, item: OutboxItem, chart: dict[str, Any], report: DeliveryReport) -> None:
+        """Share the chart of an item whose message is posted, unless an earlier
+        (interrupted) run already did; then confirm it. Slack's refusals propagate."""
+        with self.store.reading() as db:
+            share = cs.get(db, item.id)
+        if share is not None and share.status == cs.LANDED:
+            return
+        uploaded = share is not None and share.file_id is not None
+        if uploaded or self._upload(item, chart, report):
+            self._confirm(item.id, item.channel_id, report)
+
+    def _upload(self, item: OutboxItem, chart: dict[str, Any], report: DeliveryReport) -> bool:
+        spec = _chart_spec(chart)
+        try:
+            png = self.render(spec)
+        except Exception:
+            # The digest text is already in the channel; a chart that cannot be drawn is
+            # logged and marked, not retried forever.
+            log.exception("digest chart for %s could not be drawn; text only", item.channel_id)
+            with self.store.writing() as db:
+                cs.mark(db, item.id, cs.FAILED)
+            report.charts_failed.append(item.id)
+            return False
+        response = self.client.files_upload_v2(channel=item.channel_id, **upload_args(spec, png))
+        file: dict[str, Any] = response.get("file") or {}
+        if not file.get("id"):
+            raise ValueError("Slack's upload answer named no file id")
+        with self.store.writing() as db:
+            cs.record_upload(db, item.id, str(file["id"]), format_timestamp(self.clock()))
+        return True
+
+    def _confirm(self, item_id: int, channel_id: str, report: DeliveryReport) -> None:
+        with self.store.reading() as db:
+            share = cs.get(db, item_id)
+        assert share is not None and share.file_id is not None
+        state = confirm_share(self.client, share.file_id, channel_id, self.share_waits, self.pause)
+        if state == "landed":
+            with self.store.writing() as db:
+                cs.mark(db, item_id, cs.LANDED)
+            report.charts.append(item_id)
+            return
+        log.warning(
+            "digest chart %s of item %s is not shown in %s yet (files.info: %s); it does not "
+            "count as delivered and is checked again on the next delivery run",
+            share.file_id,
+            item_id,
+            channel_id,
+            state,
+        )
+        report.charts_unconfirmed.append(item_id)
+
+    def recheck(self, report: DeliveryReport) -> None:
+        """Look again at charts earlier runs shared but Slack had not shown.
+
+        One files.info each: shown now, it counts as delivered (a late share). Still in no
+        channel RESHARE_AFTER after its upload, it is shared again, up to
+        MAX_CHART_UPLOADS uploads in all; before that, it is left to land late.
+        """
+        with self.store.reading() as db:
+            waiting = cs.unconfirmed(db)
+        for share in waiting:
+            if share.item_id in report.charts_unconfirmed:
+                continue  # shared in this very run: its 10 s of polling are done
+            assert share.file_id is not None and share.uploaded_at is not None
+            state = share_state(self.client, share.file_id, share.channel_id)
+            if state == "landed":
+                with self.store.writing() as db:
+                    cs.mark(db, share.item_id, cs.LANDED)
+                log.info("digest chart %s landed in %s late", share.file_id, share.channel_id)
+                report.charts.append(share.item_id)
+                continue
+            age = self.clock() - parse_timestamp(share.uploaded_at)
+            if state == "unknown" or (state == "absent" and age < RESHARE_AFTER):
+                log.info(
+                    "digest chart %s not shown in %s yet, %d s after its upload (%s); "
+                    "checking again on the next run",
+                    share.file_id,
+                    share.channel_id,
+                    age.total_seconds(),
+                    state,
+                )
+                report.charts_unconfirmed.append(share.item_id)
+                continue
+            if state == "gone":
+                self._give_up(share, "its file is gone", report)
+            elif share.uploads >= MAX_CHART_UPLOADS:
+                self._give_up(share, f"after {share.uploads} uploads", report)
+            else:
+                self._reshare(share, report)
+
+    def _reshare(self, share: cs.ChartShare, report: DeliveryReport) -> None:
+        with self.store.reading() as db:
+            item = ob.get(db, share.item_id)
+        assert item is not None
+        log.warning(
+            "digest chart %s is in no channel %d minutes after its upload; sharing it again in %s",
+            share.file_id,
+            RESHARE_AFTER.total_seconds() // 60,
+            share.channel_id,
+        )
+        try:
+            if not self._upload(item, item.payload["chart"], report):
+                return
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc)
+            if error in APP_ERRORS:
+                raise _AppError(error) from None
+            if error in CHANNEL_ERRORS:
+                self._give_up(share, f"the channel refused it: {error}", report)
+                return
+            log.warning("sharing chart of item %s again failed (%s)", item.id, error)
+            report.charts_unconfirmed.append(item.id)
+            return
+        except Exception as exc:  # network trouble: the next run tries again
+            log.warning("sharing chart of item %s again failed (%s)", item.id, exc)
+            report.charts_unconfirmed.append(item.id)
+            return
+        report.charts_reshared.append(item.id)
+        self._confirm(item.id, item.channel_id, report)
+
+    def _give_up(self, share: cs.ChartShare, why: str, report: DeliveryReport) -> None:
+        with self.store.writing() as db:
+            cs.mark(db, share.item_id, cs.FAILED)
+        log.warning(
+            "digest chart of item %s never showed in %s (%s, last file %s); marked failed",
+            share.item_id,
+            share.channel_id,
+            why,
+            share.file_id,
+        )
+        report.charts_failed.append(share.item_id)
 
 
 def _find_posted(client: WebClient, item: OutboxItem) -> str | None:

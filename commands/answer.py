@@ -31,6 +31,9 @@ class Answer:
     chart: ChartSpec | None = None
     error: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Safe to post again for the whole channel ("Share in channel"): answers that only
+    # read. A subscription change or the bot's status never is.
+    shareable: bool = False
 
     def payload(self) -> dict[str, Any]:
         """The message body Slack receives (without the chart, which is uploaded apart)."""

@@ -7,7 +7,7 @@ even while a collection commits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
@@ -20,6 +20,7 @@ from commands.format import (
     echo,
     escape,
     family_link,
+    hide_paths,
     hub_url,
     human,
     link,
@@ -42,10 +43,10 @@ from commands.parser import (
     parse,
     usage_line,
 )
-from commands.subscriptions import Channel, Schedules, answer_subscription
+from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
 from openmodels.ranking import RankedFamily, lead, rank_families
-from storage import Store
+from storage import Store, chart_shares
 from storage import queries as q
 
 SAMPLE_NOTE = (
@@ -84,8 +85,30 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
     return answer(command, ctx)
 
 
+# The commands whose answers only read: the only ones that carry "Share in channel".
+SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail)
+
+
+def only_reads(text: str) -> bool:
+    """Whether answering `text` changes nothing: safe to run again for the whole channel.
+
+    Text that does not parse is answered with a usage note, which changes nothing either.
+    """
+    try:
+        return isinstance(parse(text), SHAREABLE)
+    except UsageError:
+        return True
+
+
 def answer(command: Command, ctx: AnswerContext) -> Answer:
     """Answer a parsed command."""
+    result = _answer(command, ctx)
+    if isinstance(command, SHAREABLE) and not result.error:
+        return replace(result, shareable=True)
+    return result
+
+
+def _answer(command: Command, ctx: AnswerContext) -> Answer:
     try:
         if isinstance(command, Help):
             return help_answer(command.unknown)
@@ -412,8 +435,9 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     return Answer(text=text, blocks=blocks, public=command.public)
 
 
-def _health_lines(db: Database) -> list[str]:
-    """Scheduler runs, delivery backlog and flagged drops: what an operator checks first."""
+def _health_lines(db: Database, in_slack: bool) -> list[str]:
+    """Scheduler runs, delivery backlog, digest charts not shown and flagged drops: what an
+    operator checks first. In Slack, error texts lose their server file paths."""
     lines = []
     runs = q.job_runs(db)
     if runs:
@@ -421,7 +445,8 @@ def _health_lines(db: Database) -> list[str]:
         for job, started, error in runs:
             part = f"{job} {started or 'never'}"
             if error:
-                part += f" (failed: {escape(error[:200])})"
+                shown = hide_paths(error) if in_slack else error
+                part += f" (failed: {escape(shown[:200])})"
             parts.append(part)
         lines.append("*Last runs:* " + " · ".join(parts))
     backlog = q.outbox_counts(db)
@@ -429,6 +454,12 @@ def _health_lines(db: Database) -> list[str]:
         lines.append(
             "*Deliveries:* " + ", ".join(f"{n} {status}" for status, n in sorted(backlog.items()))
         )
+    missing = chart_shares.not_landed(db)
+    if missing:
+        lines.append("*Digest charts not shown in their channel:*")
+        for share in missing[-5:]:
+            where = f"<#{share.channel_id}>" if in_slack else share.channel_id
+            lines.append(f"• {where} {escape(share.event)}: {chart_problem(share)}")
     drops = q.recent_anomalies(db, limit=5)
     if drops:
         lines.append("*Flagged (figures went backwards, no alerts drawn):*")
@@ -443,9 +474,12 @@ def _health_lines(db: Database) -> list[str]:
 def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Answer:
     stats = q.store_stats(db)
     store = ctx.store
+    in_slack = ctx.channel is not None
     kind = "bundled sample store (synthetic data)" if store.sample else "store"
+    # The path is for the operator at a terminal; Slack gets no server file paths.
+    where = "" if in_slack else f"`{escape(str(store.path))}` "
     lines = [
-        f"*Store:* `{escape(str(store.path))}` ({kind}, {human(store.size_bytes)}B on disk)",
+        f"*Store:* {where}({kind}, {human(store.size_bytes)}B on disk)",
         f"*Snapshots:* {stats.snapshot_count}",
     ]
     if stats.first and stats.latest:
@@ -456,7 +490,7 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
         )
     else:
         lines.append(NO_SNAPSHOTS)
-    lines += _health_lines(db)
+    lines += _health_lines(db, in_slack)
     text = "\n".join(lines)
     blocks = [bk.header("openmodels status"), bk.section(text)]
     if stats.latest and stats.latest.is_sample:

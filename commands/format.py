@@ -69,6 +69,17 @@ def echo(text: str, limit: int = 60) -> str:
     return escape(clean)
 
 
+# An absolute or home-relative path (/srv/x.db, ~/x.db, ./x.db, C:\\x.db), but not the
+# path part of a URL (https://host/path): a slash after a word, a colon or a slash is
+# not the start of one.
+_PATH = re.compile(r"(?<![\w:/.~\\])(?:(?:~|\.{1,2})?/|[A-Za-z]:\\)[^\s'\"`<>|,;()]+")
+
+
+def hide_paths(text: str) -> str:
+    """Replace server file paths in `text` with '[path]': the channel has no use for them."""
+    return _PATH.sub("[path]", text)
+
+
 def link(url: str, label: str) -> str:
     """A mrkdwn link; the label is escaped so it cannot close the link early."""
     return f"<{url}|{escape(label).replace('|', '¦')}>"

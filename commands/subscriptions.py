@@ -11,7 +11,7 @@ from commands.answer import Answer
 from commands.format import escape
 from commands.parser import Subscribe, Subscriptions, Unsubscribe, UsageError, usage_line
 from openmodels.families import Families
-from storage import Store
+from storage import Store, chart_shares
 from storage import subscriptions as subs
 from storage.snapshots import format_timestamp
 
@@ -56,7 +56,8 @@ def answer_subscription(
     if isinstance(command, Subscriptions):
         with store.reading() as db:
             found = subs.for_channel(db, channel.team_id, channel.channel_id)
-        return _listing(found, families, schedules)
+            missing = chart_shares.not_landed(db, channel.team_id, channel.channel_id)
+        return _listing(found, families, schedules, missing)
     if isinstance(command, Subscribe):
         chosen: list[str] = []
         for name in command.families:
@@ -110,7 +111,24 @@ def answer_subscription(
     )
 
 
-def _listing(found: list[subs.Subscription], families: Families, schedules: Schedules) -> Answer:
+def chart_problem(share: chart_shares.ChartShare) -> str:
+    """Why a digest's chart is not in its channel, in a few words."""
+    if share.status == chart_shares.UNCONFIRMED:
+        return (
+            f"chart shared {share.uploaded_at or ''} but not shown by Slack yet "
+            "(checked again at each delivery)"
+        )
+    if share.file_id is None:
+        return "chart could not be drawn"
+    return f"chart never showed, after {share.uploads} uploads"
+
+
+def _listing(
+    found: list[subs.Subscription],
+    families: Families,
+    schedules: Schedules,
+    missing: list[chart_shares.ChartShare] | None = None,
+) -> Answer:
     if not found:
         text = (
             "This channel has no subscriptions. Try `/openmodels subscribe digest` or "
@@ -134,6 +152,9 @@ def _listing(found: list[subs.Subscription], families: Families, schedules: Sche
                 f"\n   :warning: delivery failing since {sub.failing_since} "
                 f"(`{escape(sub.failure or 'error')}`). {INVITE_HINT}"
             )
+        if sub.kind == "digest":
+            for share in (missing or [])[-3:]:  # the latest digests'
+                line += f"\n   :warning: {escape(share.event)}: {chart_problem(share)}."
         lines.append(line)
     text = "*This channel gets:*\n" + "\n".join(lines)
     return Answer(text=text, blocks=[bk.section(text)])

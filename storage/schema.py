@@ -149,3 +149,18 @@ def m002_delivery(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m003_chart_shares(db: Database) -> None:
+    # A digest's chart is shared into the channel apart from its message, and Slack
+    # may show that share late or never while answering ok. So each outbox item keeps
+    # the chart it uploaded and whether files.info has shown it in the channel:
+    # chart_status is NULL (no chart, or not uploaded yet), 'unconfirmed' (shared,
+    # not shown yet: checked again on each delivery run), 'landed' or 'failed'
+    # (could not be drawn, or never shown after every upload allowed).
+    db.execute("ALTER TABLE outbox ADD COLUMN chart_file_id TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN chart_uploaded_at TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN chart_status TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN chart_uploads INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX outbox_chart_status ON outbox (chart_status, id)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -146,32 +145,3 @@ def test_an_item_interrupted_after_slack_accepted_it_is_not_posted_again(store, 
     assert report.recovered == [1]
     assert posted(slack, "C1") == ["Qwen passed Llama"]
     assert statuses(store)[("C1", "e1")] == "sent"
-
-
-def test_a_digest_is_a_message_then_one_chart_upload(store, slack):
-    chart = {
-        "title": "Top families",
-        "series": {"Qwen": [["2026-01-01T06:00:00Z", 1], ["2026-01-05T06:00:00Z", 5]]},
-        "metric": "all_time",
-        "snapshot_date": "2026-01-05",
-        "alt_text": "Line chart",
-        "filename": "digest.png",
-        "sample": False,
-    }
-    with store.writing() as db:
-        ob.enqueue(
-            db,
-            "T1",
-            "C1",
-            "digest",
-            "digest:2026-W02",
-            {"text": "digest", "blocks": [], "chart": chart},
-            NOW,
-        )
-    run(store, slack)
-    assert posted(slack, "C1") == ["digest"]
-    [complete] = slack.calls_to("files.completeUploadExternal")
-    assert complete.params["channel_id"] == "C1"
-    assert json.loads(complete.params["files"])[0]["title"] == "Top families"
-    [upload] = slack.calls_to("upload")
-    assert upload.size > 1000

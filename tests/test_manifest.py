@@ -1,7 +1,8 @@
 """manifest.yml is a valid Slack app manifest that declares what the code uses.
 
-Validated offline against Slack's official manifest JSON schema (draft-07, MIT),
-which lives in `shared/` beside the repository.
+Validated offline against Slack's official manifest JSON schema (draft-07, MIT) when
+a copy lives in `shared/` beside the repository; a plain clone has none, and those two
+tests are skipped. The other checks need nothing outside the repository.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ def manifest():
     return yaml.safe_load((REPO / "manifest.yml").read_text(encoding="utf-8"))
 
 
-def test_manifest_matches_slacks_schema(manifest):
+@pytest.fixture(scope="module")
+def schema():
+    if not SCHEMA.is_file():
+        pytest.skip(f"no copy of Slack's manifest schema at {SCHEMA}")
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
-    assert SCHEMA.exists(), f"Slack's manifest schema is expected at {SCHEMA}"
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+def test_manifest_matches_slacks_schema(manifest, schema):
     jsonschema.Draft7Validator.check_schema(schema)
 
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(manifest), key=str)
@@ -73,9 +78,7 @@ def test_manifest_asks_for_the_scopes_the_code_uses_and_no_more(manifest):
     assert granted - needed == set(), "a scope nothing uses"
 
 
-def test_the_schema_check_would_catch_a_broken_manifest(manifest):
-
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+def test_the_schema_check_would_catch_a_broken_manifest(manifest, schema):
     broken = {**manifest, "features": {"slash_commands": [{"command": "openmodels"}]}}
 
     assert list(jsonschema.Draft7Validator(schema).iter_errors(broken))

@@ -136,7 +136,6 @@ def assert_compare_is_one_snapshot(text_post: dict[str, Any], chart_post: dict[s
     # The chart, read in the same transaction, ends on the same snapshot.
     [image] = [b for b in chart_post["blocks"] if b["type"] == "image"]
     assert f"to {human(now.qwen)} on {date_of(k)}" in image["alt_text"], (k, image["alt_text"])
-    assert footer_dates(chart_post)[0] == k
     return k
 
 
@@ -179,7 +178,9 @@ def test_answers_during_collections_are_each_from_one_snapshot(tmp_path, caplog)
             [message] = exchange.posts
             shown.append(assert_top_is_one_snapshot(message))
         else:
-            text_post, chart_post = exchange.posts
+            # One message with text and chart, or the text then a chart-only message.
+            text_post, chart_post = exchange.posts[0], exchange.posts[-1]
+            assert len(exchange.posts) in (1, 2), exchange.posts
             shown.append(assert_compare_is_one_snapshot(text_post, chart_post))
     counts = {k: shown.count(k) for k in sorted(set(shown))}
     print(f"\n{len(answered)} commands, {IN_FLIGHT} in flight; answers per snapshot: {counts}")

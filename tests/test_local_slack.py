@@ -1,0 +1,159 @@
+"""The local Slack behaves as Slack does, reported quirks included, through the real SDK.
+
+Each behaviour here is one the bot must cope with in a real workspace; the stand-in's
+comments name the public source of each.
+"""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk.webhook import WebhookClient
+
+from bot.local_slack import LocalSlack
+from bot.slack_client import make_web_client
+from tests.slack_helpers import tiny_png
+
+
+@pytest.fixture
+def slack():
+    with LocalSlack() as server:
+        yield server
+
+
+def web(slack: LocalSlack):
+    return make_web_client("xoxb-test", slack.api_url)
+
+
+def upload(slack: LocalSlack, channel: str | None = None, **extra):
+    response = web(slack).files_upload_v2(
+        file=tiny_png(), filename="chart.png", title="A chart", channel=channel, **extra
+    )
+    return response["file"]["id"]
+
+
+def info(slack: LocalSlack, file_id: str) -> dict:
+    return web(slack).files_info(file=file_id)["file"]
+
+
+# -- response URLs ------------------------------------------------------------------------
+
+
+def test_a_slash_commands_response_url_adds_a_message_for_every_post(slack):
+    url = slack.response_url("command")
+    hook = WebhookClient(url)
+
+    hook.send(text="first", response_type="ephemeral")
+    hook.send(text="second", response_type="ephemeral", replace_original=True)
+
+    assert [m["text"] for m in slack.visible(url)] == ["first", "second"]
+
+
+def test_an_interactions_response_url_may_replace_its_message(slack):
+    url = slack.response_url("action")
+    hook = WebhookClient(url)
+
+    hook.send(text="first", response_type="ephemeral")
+    hook.send(text="second", replace_original=True)
+
+    assert [m["text"] for m in slack.visible(url)] == ["second"]
+
+
+def test_a_response_url_takes_five_posts(slack):
+    url = slack.response_url()
+    hook = WebhookClient(url)
+
+    statuses = [hook.send(text=str(i)).status_code for i in range(6)]
+
+    assert statuses == [200] * 5 + [404]
+
+
+# -- uploads and shares -------------------------------------------------------------------
+
+
+def test_an_upload_without_a_channel_is_private(slack):
+    file = info(slack, upload(slack))
+
+    assert file["channels"] == [] and file["shares"] == {} and file["is_public"] is False
+
+
+def test_a_share_shows_in_files_info_only_after_processing(slack):
+    file_id = upload(slack, channel="C1")
+    [complete] = slack.calls_to("files.completeUploadExternal")
+
+    first = info(slack, file_id)
+    in_channel_before = slack.channel_messages.get("C1")
+    second = info(slack, file_id)
+
+    assert complete.status == 200
+    assert first["shares"] == {} and first["channels"] == []
+    assert in_channel_before is None  # nothing in the channel yet
+    [share] = second["shares"]["public"]["C1"]
+    assert second["channels"] == ["C1"] and second["groups"] == []
+    assert share["ts"] == slack.channel_messages["C1"][0]["ts"]
+    assert slack.channel_messages["C1"][0]["files"][0]["id"] == file_id
+
+
+def test_a_share_in_a_private_channel_shows_under_private_and_groups():
+    with LocalSlack(private_channels={"G1"}) as slack:
+        file_id = upload(slack, channel="G1")
+        info(slack, file_id)
+
+        file = info(slack, file_id)
+
+    assert list(file["shares"]) == ["private"] and "G1" in file["shares"]["private"]
+    assert file["groups"] == ["G1"] and file["channels"] == [] and file["is_public"] is False
+
+
+def test_an_upload_with_alt_txt_is_never_shared_though_every_call_says_ok(slack):
+    file_id = upload(slack, channel="C1", alt_txt="A line chart")
+
+    files = [info(slack, file_id) for _ in range(5)]
+
+    assert all(c.status == 200 for c in slack.calls)
+    assert all(f["shares"] == {} and f["channels"] == [] for f in files)
+    assert slack.channel_messages.get("C1") is None
+
+
+def test_a_dropped_share_never_lands_unless_it_lands_late(slack):
+    slack.drop_next_shares()
+    file_id = upload(slack, channel="C1")
+
+    never = [info(slack, file_id)["channels"] for _ in range(5)]
+    slack.land_late(file_id)
+
+    assert never == [[]] * 5
+    assert info(slack, file_id)["channels"] == ["C1"]
+    assert len(slack.channel_messages["C1"]) == 1
+
+
+def test_share_polls_0_lands_a_share_at_once_for_tests_that_need_it():
+    with LocalSlack(share_polls=0) as slack:
+        file_id = upload(slack, channel="C1")
+
+        assert info(slack, file_id)["channels"] == ["C1"]
+
+
+def test_an_image_block_is_refused_until_the_file_is_processed():
+    with LocalSlack(processing_polls=1) as slack:
+        file_id = upload(slack)
+        blocks = [{"type": "image", "slack_file": {"id": file_id}, "alt_text": "chart"}]
+        url = slack.response_url()
+
+        early = WebhookClient(url).send(text="x", blocks=blocks)
+        info(slack, file_id)
+        info(slack, file_id)
+        later = WebhookClient(url).send(text="x", blocks=blocks)
+
+    assert (early.status_code, later.status_code) == (404, 200)
+
+
+def test_a_failure_can_be_limited_to_matching_posts(slack):
+    slack.fail("response_url", "invalid_blocks", when=lambda body: "blocks" in body)
+    url = slack.response_url()
+    hook = WebhookClient(url)
+
+    plain = hook.send(text="plain")
+    with_blocks = hook.send(text="x", blocks=[{"type": "divider"}])
+    again = hook.send(text="x", blocks=[{"type": "divider"}])
+
+    assert [plain.status_code, with_blocks.status_code, again.status_code] == [200, 404, 200]
