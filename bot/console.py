@@ -169,13 +169,22 @@ def render_exchange(exchange: Exchange) -> str:
             out.append(" ".join(f"[{label}]" for label in buttons))
         out.append("")
     for path in exchange.charts:
-        where = "shared in the channel" if exchange.shared_in_channel else "shown in the answer"
-        out.append(f"chart ({where}) written to {path}")
+        out.append(f"chart ({_where_shown(exchange)}) written to {path}")
     out.append(
         f"(acknowledged in {exchange.ack_seconds * 1000:.0f} ms, "
         f"answered in {exchange.answer_seconds * 1000:.0f} ms)"
     )
     return "\n".join(out) + "\n"
+
+
+def _where_shown(exchange: Exchange) -> str:
+    if exchange.shared_in_channel:
+        return "shared in the channel"
+    for message in exchange.messages:
+        kinds = [b.get("type") for b in message.get("blocks") or []]
+        if "image" in kinds:
+            return "shown in the answer" if len(kinds) > 1 else "shown after the answer"
+    return "not shown"
 
 
 def command_text(line: str) -> str:

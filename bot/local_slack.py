@@ -253,6 +253,7 @@ class LocalSlack:
             return list(self._responses.get(_key(response_url), []))
 
     def response_kind(self, response_url: str) -> ResponseKind:
+        """Whether `response_url` came with a slash command or with an interaction."""
         with self._changed:
             return self._response_kinds.get(_key(response_url), "command")
 

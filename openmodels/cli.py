@@ -269,6 +269,13 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
         f"{len(report.sent)} sent, {len(report.recovered)} found already posted, "
         f"{len(report.retry)} to retry, {len(report.failed)} failed"
     )
+    if report.charts or report.charts_unconfirmed or report.charts_failed:
+        # A chart is delivered only once Slack shows it in its channel.
+        print(
+            f"charts: {len(report.charts)} shown in their channel, "
+            f"{len(report.charts_unconfirmed)} not shown yet (checked again next run), "
+            f"{len(report.charts_failed)} failed"
+        )
     return 0 if not report.retry else 1
 
 

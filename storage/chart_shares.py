@@ -41,6 +41,7 @@ def _row(r: tuple[Any, ...]) -> ChartShare:
 
 
 def get(db: Database, item_id: int) -> ChartShare | None:
+    """The chart state of outbox item `item_id` (all None for an item without a chart)."""
     row = db.execute(f"SELECT {_COLS} FROM outbox WHERE id = ?", [item_id]).fetchone()
     return _row(row) if row else None
 
@@ -56,6 +57,7 @@ def record_upload(db: Database, item_id: int, file_id: str, now: str) -> None:
 
 
 def mark(db: Database, item_id: int, status: str) -> None:
+    """Set the chart's state: LANDED once shown in its channel, or FAILED."""
     db.execute("UPDATE outbox SET chart_status = ? WHERE id = ?", [status, item_id])
 
 

@@ -225,3 +225,25 @@ def test_alerts_have_no_chart_and_no_chart_state(tmp_path):
     share = chart_share(store)
     assert (share.status, share.file_id, share.uploads) == (None, None, 0)
     assert slack.calls_to("files.info") == []
+
+
+def test_a_store_from_before_chart_shares_is_upgraded_and_keeps_its_outbox(tmp_path):
+    from sqlite_utils import Database
+
+    from storage.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m003_chart_shares")
+    old.execute(
+        "INSERT INTO outbox (team_id, channel_id, kind, event, payload, status, created_at, "
+        "updated_at) VALUES ('T1', 'C1', 'digest', 'd', '{}', 'sent', ?, ?)",
+        [NOW, NOW],
+    )
+    old.conn.commit()
+    old.close()
+
+    store = open_store(path)
+
+    share = chart_share(store)
+    assert (share.event, share.status, share.file_id, share.uploads) == ("d", None, None, 0)
