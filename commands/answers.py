@@ -45,6 +45,7 @@ from commands.parser import (
 )
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
+from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares
 from storage import queries as q
@@ -198,12 +199,20 @@ def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, 
     return latest, baseline, rank_families(current, before)
 
 
-def _change(r: RankedFamily) -> str:
-    """'+56.0K this week ▲1': value change, and the rank change when there was one."""
+def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:
+    """What a change covers: 'this week' only for seven days, else 'since 3 Jan'."""
+    return change_period(latest.date, baseline.date) if baseline else None
+
+
+def _change(r: RankedFamily, period: str | None) -> str:
+    """'+56.0K this week ▲1' (or 'since 3 Jan'): value change, and the rank change when
+    there was one."""
+    if period is None:
+        return "no earlier snapshot"
     if r.value_change is None:
-        return "new this week"
+        return f"new {period}"
     moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
-    return f"{signed(r.value_change)} this week{moved}"
+    return f"{signed(r.value_change)} {period}{moved}"
 
 
 # -- answers ---------------------------------------------------------------------------
@@ -231,10 +240,11 @@ def help_answer(unknown: str | None = None) -> Answer:
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     latest, baseline, ranking = _ranking(db, command.metric)
     metric_name = METRIC_NAMES[command.metric]
+    period = _period(latest, baseline)
     shown = ranking[: command.n]
     lines = [
         f"{r.rank}. *{family_link(ctx.families, r.family)}*  {human(r.value)} · "
-        f"{percent(r.share)} · {_change(r)}"
+        f"{percent(r.share)} · {_change(r, period)}"
         for r in shown
     ]
     body = bk.bulleted(lines, noun="families")
@@ -281,7 +291,8 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         fields.append(
             f"*{link(family.hub_url, family.label)}*  #{r.rank} of {len(ranking)}\n"
             f"All-time: {human(t.downloads_all_time)}\n30 days: {human(t.downloads_30d)}\n"
-            f"Share: {percent(r.share)}\nChange: {_change(r)}\nModels: {t.model_count}"
+            f"Share: {percent(r.share)}\nChange: {_change(r, _period(latest, baseline))}\n"
+            f"Models: {t.model_count}"
         )
     present = [f for f in chosen if f.key in by_family]
     present.sort(key=lambda f: by_family[f.key].rank)
@@ -301,13 +312,13 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     for start in range(0, len(fields), 2):
         blocks.append(bk.fields_section(fields[start : start + 2]))
     blocks.append(footer(latest, baseline))
-    series = q.family_series(db, [f.key for f in chosen], "all_time")
+    series = q.family_series(db, [f.key for f in chosen], command.metric)
     chart = ChartSpec(
-        title=f"{title}: cumulative downloads",
+        title=f"{title}: {CHART_METRIC[command.metric]}",
         series={f.label: series[f.key] for f in chosen},
-        metric="all_time",
+        metric=command.metric,
         snapshot_date=latest.date,
-        alt_text=_alt_text(chosen, series, latest.date),
+        alt_text=_alt_text(chosen, series, latest.date, command.metric),
         filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
         sample=latest.is_sample,
     )
@@ -315,7 +326,13 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def _alt_text(chosen: list[Family], series: dict[str, list[tuple[str, int]]], date: str) -> str:
+CHART_METRIC = {"all_time": "cumulative downloads", "30d": "downloads in the last 30 days"}
+_ALT_METRIC = {"all_time": "cumulative Hub downloads", "30d": "Hub downloads in the last 30 days"}
+
+
+def _alt_text(
+    chosen: list[Family], series: dict[str, list[tuple[str, int]]], date: str, metric: str
+) -> str:
     parts = []
     for family in chosen:
         points = series.get(family.key) or []
@@ -324,7 +341,7 @@ def _alt_text(chosen: list[Family], series: dict[str, list[tuple[str, int]]], da
                 f"{family.label} from {human(points[0][1])} on {points[0][0][:10]} "
                 f"to {human(points[-1][1])} on {points[-1][0][:10]}"
             )
-    return f"Line chart of cumulative Hub downloads up to {date}: " + "; ".join(parts) + "."
+    return f"Line chart of {_ALT_METRIC[metric]} up to {date}: " + "; ".join(parts) + "."
 
 
 def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
@@ -347,7 +364,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"*All-time downloads*\n{human(t.downloads_all_time)}",
         f"*Last 30 days*\n{human(t.downloads_30d)}",
         f"*Share of tracked*\n{percent(r.share)}",
-        f"*Change*\n{_change(r)}",
+        f"*Change*\n{_change(r, _period(latest, baseline))}",
         f"*Models tracked*\n{t.model_count}",
     ]
     models = q.top_models(db, latest.id, family.key, command.metric, limit=10)
@@ -362,13 +379,13 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         model_text += f"\n_{more} more models not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
     blocks.append(footer(latest, baseline))
-    series = q.family_series(db, [family.key], "all_time")
+    series = q.family_series(db, [family.key], command.metric)
     chart = ChartSpec(
-        title=f"{family.label}: cumulative downloads",
+        title=f"{family.label}: {CHART_METRIC[command.metric]}",
         series={family.label: series[family.key]},
-        metric="all_time",
+        metric=command.metric,
         snapshot_date=latest.date,
-        alt_text=_alt_text([family], series, latest.date),
+        alt_text=_alt_text([family], series, latest.date, command.metric),
         filename=f"openmodels-family-{family.key}-{latest.date}.png",
         sample=latest.is_sample,
     )
@@ -407,18 +424,23 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     before = next(
         (p for p in reversed(history) if baseline and p.taken_at <= baseline.taken_at), None
     )
-    week = (
-        f"{signed(now.downloads_all_time - before.downloads_all_time)} all-time"
-        if before
-        else "no earlier snapshot"
-    )
+    # The change runs from the model's own figure at the baseline, which is older than
+    # the baseline if the model was missing from it: say the period it really covers.
+    if before is not None:
+        period = change_period(latest.date, before.taken_at)
+        period, week = (
+            period[0].upper() + period[1:],
+            f"{signed(now.downloads_all_time - before.downloads_all_time)} all-time",
+        )
+    else:
+        period, week = "Change", "no earlier snapshot"
     fields = [
         f"*Family*\n{family_link(ctx.families, family_key)}",
         f"*Task*\n{escape(pipeline_tag or 'unknown')}",
         f"*All-time downloads*\n{human(now.downloads_all_time)}",
         f"*Last 30 days*\n{human(now.downloads_30d)}",
         f"*Likes*\n{human(now.likes)}",
-        f"*This week*\n{week}",
+        f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
         f"*Tracked since*\n{history[0].taken_at[:10]} ({len(history)} snapshots)",
     ]

@@ -1,32 +1,36 @@
 """Overtake alerts: after each committed snapshot, queue one message per subscribed
 channel for every family that passed another.
 
-Only the planning lives here; `bot.outbox_sender` delivers what is queued. A snapshot
-is checked once (recorded in `alert_checks`) and each alert has a unique outbox key,
-so a restart or a second run never alerts twice.
+Only the planning lives here; `bot.outbox_sender` delivers what is queued. The rules
+are `openmodels.overtakes`; this module feeds them from the store. Each check judges
+every live snapshot not checked yet against the orders settled by the last check (kept
+in `pair_orders`), so a snapshot whose check never ran (a kill just after its commit, a
+locked store, a failed job) is made up by the next check, once per pair. Checked
+snapshots are recorded in `alert_checks` and each alert has a unique outbox key, so a
+restart or a second run never alerts twice.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from commands import blocks as bk
 from commands.format import METRIC_NAMES, family_link, human
+from openmodels.definitions import definition_changes
 from openmodels.families import Families
-from openmodels.overtakes import Anomaly, Overtake, anomalies, overtakes
-from storage import Store
+from openmodels.overtakes import Anomaly, Overtake, Point, anomalies, replay
+from storage import Store, pair_orders
 from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
 from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
-
-METRICS = ("all_time", "30d")
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,20 @@ def event_key(o: Overtake, snapshot_id: int) -> str:
     return f"overtake:{o.metric}:{o.passer}>{o.passed}:s{snapshot_id}"
 
 
+NEVER_ALERTS = {
+    "sample": "sample data never alerts",
+    "import": "imported history never alerts",
+}
+
+
 def check_overtakes(
     store: Store, families: Families, *, confirm: int = 1, now: datetime
 ) -> AlertCheck:
-    """Check the newest snapshot for overtakes and queue alerts; idempotent."""
+    """Judge every live snapshot not yet checked and queue alerts; idempotent.
+
+    An overtake must hold for `confirm` snapshots in a row. Only live snapshots (taken
+    from the Hub) are compared, and only with each other.
+    """
     if confirm < 1:
         raise ValueError("confirm must be at least 1")
     stamp = format_timestamp(now)
@@ -76,58 +90,22 @@ def check_overtakes(
         latest = q.latest_snapshot(db)
         if latest is None:
             return AlertCheck(None, [], [], 0, "no snapshots")
-        done = db.execute(
-            "SELECT 1 FROM alert_checks WHERE snapshot_id = ?", [latest.id]
-        ).fetchone()
-        if done:
+        if q.is_checked(db, latest.id):
             return AlertCheck(latest.id, [], [], 0, "already checked")
-
-        def record(found: int) -> None:
-            db.execute(
-                "INSERT INTO alert_checks (snapshot_id, checked_at, overtakes) VALUES (?, ?, ?)",
-                [latest.id, stamp, found],
-            )
-
-        if latest.is_sample:
-            record(0)
-            return AlertCheck(latest.id, [], [], 0, "sample data never alerts")
-        window = q.recent_snapshots(db, confirm + 1)
-        if len(window) < 2:
-            record(0)
-            return AlertCheck(latest.id, [], [], 0, "first snapshot")
-
-        all_time = [q.values_at(db, s.id, "all_time") for s in window]
-        drops = anomalies(all_time[-2], all_time[-1])
-        for a in drops:
-            log.warning(
-                "%s: all-time downloads went backwards (%s -> %s) at snapshot %s; "
-                "no alert is drawn from it",
-                a.family,
-                a.previous,
-                "missing" if a.current is None else a.current,
-                latest.taken_at,
-            )
-            db.execute(
-                """INSERT OR IGNORE INTO anomalies (snapshot_id, family, metric, previous, current)
-                   VALUES (?, ?, ?, ?, ?)""",
-                [latest.id, a.family, a.metric, a.previous, a.current],
-            )
-        if len(window) < confirm + 1:
-            record(0)
-            return AlertCheck(latest.id, [], drops, 0, f"fewer than {confirm + 1} snapshots")
-        untrusted = frozenset(
-            a.family
-            for older, newer in itertools.pairwise(all_time)
-            for a in anomalies(older, newer)
-        )
-        found: list[Overtake] = []
-        for metric in METRICS:
-            values = (
-                all_time
-                if metric == "all_time"
-                else [q.values_at(db, s.id, metric) for s in window]
-            )
-            found += overtakes(values, metric, untrusted)
+        if not latest.is_live:
+            _record_checked(db, [latest.id], stamp, 0)
+            reason = NEVER_ALERTS.get(latest.source, f"{latest.source} snapshots never alert")
+            return AlertCheck(latest.id, [], [], 0, reason)
+        pending = q.live_snapshots_after(db, q.last_checked_live(db))
+        # Enough older snapshots for the confirmation windows reaching back before the
+        # first pending one, and for settling the orders when none are stored yet.
+        context = q.live_snapshots_before(db, pending[0], confirm + 1)
+        snapshots = context + pending
+        points = _points(db, [s.id for s in snapshots])
+        drops = _note_breaks(db, snapshots, points, start=len(context))
+        judged = replay(points, len(context), confirm=confirm, orders=pair_orders.load(db) or None)
+        pair_orders.replace(db, judged.orders)
+        found = judged.overtakes
         queued = 0
         for sub in subs.of_kind(db, "alerts"):
             for o in found:
@@ -142,7 +120,70 @@ def check_overtakes(
                     alert_message(o, families, latest),
                     stamp,
                 )
-        record(len(found))
+        _record_checked(db, [s.id for s in pending[:-1]], stamp, 0)
+        _record_checked(db, [latest.id], stamp, len(found))
+    if len(pending) > 1:
+        log.info(
+            "checked %d snapshots not checked before (%s to %s)",
+            len(pending),
+            pending[0].taken_at,
+            latest.taken_at,
+        )
     for o in found:
         log.info("overtake: %s passed %s in %s", o.passer, o.passed, METRIC_NAMES[o.metric])
-    return AlertCheck(latest.id, found, drops, queued)
+    reason = "first snapshot" if not context and len(pending) == 1 else ""
+    return AlertCheck(latest.id, found, drops, queued, reason)
+
+
+def _points(db: Database, snapshot_ids: list[int]) -> list[Point]:
+    figures = q.figures_of(db, snapshot_ids)
+    definitions = q.definitions_of(db, snapshot_ids)
+    return [Point(figures[i], definitions[i]) for i in snapshot_ids]
+
+
+def _note_breaks(
+    db: Database, snapshots: list[q.Snapshot], points: list[Point], start: int
+) -> list[Anomaly]:
+    """Log, and record for `status`, what breaks the comparison into each judged snapshot:
+    figures going backwards, and changed family definitions."""
+    found: list[Anomaly] = []
+    for j in range(max(1, start), len(points)):
+        before, after, snapshot = points[j - 1], points[j], snapshots[j]
+        for a in anomalies(before.values["all_time"], after.values["all_time"]):
+            log.warning(
+                "%s: all-time downloads went backwards (%s -> %s) at snapshot %s; "
+                "no alert is drawn from it",
+                a.family,
+                a.previous,
+                "missing" if a.current is None else a.current,
+                snapshot.taken_at,
+            )
+            db.execute(
+                """INSERT OR IGNORE INTO anomalies (snapshot_id, family, metric, previous, current)
+                   VALUES (?, ?, ?, ?, ?)""",
+                [snapshot.id, a.family, a.metric, a.previous, a.current],
+            )
+            found.append(a)
+        changed = definition_changes(before.definitions, after.definitions)
+        if changed and not before.definitions:
+            log.info(
+                "snapshot %s is the first to record the families' definitions; "
+                "no alert is drawn across it",
+                snapshot.taken_at,
+            )
+        elif changed:
+            log.info(
+                "definition changed at snapshot %s for %s; no alert involving %s is drawn "
+                "across it",
+                snapshot.taken_at,
+                ", ".join(c.family for c in changed),
+                "it" if len(changed) == 1 else "them",
+            )
+    return found
+
+
+def _record_checked(db: Database, snapshot_ids: list[int], stamp: str, found: int) -> None:
+    db.conn.executemany(
+        "INSERT INTO alert_checks (snapshot_id, checked_at, overtakes) VALUES (?, ?, ?)",
+        [(i, stamp, found) for i in snapshot_ids],
+    )

@@ -159,7 +159,7 @@ def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     from openmodels.progress import TerminalProgress
 
     families = load_families(config.families_path)
-    services = _services(config, families)
+    services = _services(config, families, failpoint=os.environ.get("OPENMODELS_FAILPOINT"))
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     # The scheduler's job: the snapshot, then the alerts it reveals, then delivery.
     result, check = collect_job(services, datetime.now(UTC), progress=progress)
@@ -228,7 +228,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     if args.dry_run:
         store = store_for_reading(config)
         with store.reading() as db:
-            digest = build_digest(db, families, datetime.now(UTC))
+            digest = build_digest(db, families, datetime.now(UTC), confirm=config.alert_confirm)
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from openmodels.definitions import DefinitionChange, definition_changes
 from openmodels.errors import OpenModelsError
 from openmodels.families import Families
 from openmodels.hub import HubModel
@@ -79,7 +80,7 @@ def collect_snapshot(
             "the Hub listed no models of any tracked family; nothing was written "
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
-    snapshot_id = write_snapshot(store, now, "hub", records)
+    snapshot_id = write_snapshot(store, now, "hub", records, families.definitions())
     log_changes(store, snapshot_id)
     totals = family_totals(records)
     log.info("snapshot %s: %s models in %s families", snapshot_id, len(records), len(totals))
@@ -205,6 +206,9 @@ def log_changes(store: Store, snapshot_id: int) -> None:
         if previous is None:
             return
         changes = q.model_changes(db, previous.id, current.id)
+        recorded = q.definitions_at(db, previous.id)
+        redefined = definition_changes(recorded, q.definitions_at(db, current.id))
+    log_definition_changes(redefined, recorded_before=bool(recorded))
     for family, n in changes.appeared.items():
         log.info("%s: %d models new since the previous snapshot", family, n)
     for family, n in changes.disappeared.items():
@@ -214,4 +218,25 @@ def log_changes(store: Store, snapshot_id: int) -> None:
     if len(changes.decreased) > 20:
         log.warning(
             "…and %d more models whose all-time downloads went down", len(changes.decreased) - 20
+        )
+
+
+def log_definition_changes(changes: Sequence[DefinitionChange], recorded_before: bool) -> None:
+    """Say which families are counted by other rules than in the previous snapshot.
+
+    Their totals moved because the families file changed, not because of downloads, so
+    no alert and no biggest gainer is drawn across the change.
+    """
+    if changes and not recorded_before:
+        log.info(
+            "the previous snapshot recorded no families definitions (an older openmodels): "
+            "no alert is drawn across this snapshot; definitions are compared from now on"
+        )
+        return
+    for change in changes:
+        log.warning(
+            "%s: families definition changed since the previous snapshot (%s); its figures "
+            "are not compared across the change: no alert, no biggest gainer",
+            change.family,
+            change.describe(),
         )

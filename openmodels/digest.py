@@ -1,5 +1,8 @@
 """The weekly digest: rankings, movers, the week's overtakes, shares, biggest gainer.
 
+The week's overtakes follow the alert rules (`openmodels.overtakes`): ties, figures
+going backwards and changed family definitions are judged as the alerts judge them,
+and a family whose figures broke during the week is never its biggest gainer.
 `digest_content` is pure; `plan_digests` queues one digest per subscribed channel
 whose rankings changed since the digest it last got, keyed by ISO week so a second
 run in the same week queues nothing.
@@ -7,6 +10,7 @@ run in the same week queues nothing.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -15,8 +19,10 @@ from typing import Any
 from commands import blocks as bk
 from commands.answer import ChartSpec
 from commands.format import arrow, escape, family_link, human, percent, signed
+from openmodels.definitions import definition_changes
 from openmodels.families import Families
-from openmodels.overtakes import flips
+from openmodels.overtakes import Overtake, Point, replay, untrusted
+from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, rank_families
 from storage import Store
 from storage import outbox as ob
@@ -56,11 +62,20 @@ def iso_week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+@dataclass(frozen=True)
+class WeekChanges:
+    """What changed between the baseline and the latest snapshot, by the alert rules."""
+
+    overtakes: list[Overtake]
+    broken: frozenset[str]  # figures went backwards or definition changed: not like with like
+    redefined: frozenset[str]  # of those, counted by an edited definition
+
+
 def digest_content(
     families: Families,
     all_time: list[RankedFamily],
     thirty: list[RankedFamily],
-    baseline_orders: dict[str, list[str]] | None,
+    week: WeekChanges,
     latest: q.Snapshot,
     baseline: q.Snapshot | None,
 ) -> tuple[str, list[bk.Block]]:
@@ -70,6 +85,8 @@ def digest_content(
     lines = []
     for r in all_time:
         change = f" {signed(r.value_change)}" if r.value_change is not None else ""
+        if r.family in week.redefined and r.value_change is not None:
+            change = " (families file changed)"
         name = family_link(families, r.family)
         lines.append(
             f"{r.rank}. {arrow(r.rank_change)} *{name}*  {human(r.value)} "
@@ -77,20 +94,22 @@ def digest_content(
         )
     ranking_text = "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
 
-    moves = []
-    if baseline_orders:
-        for metric, words in (("all_time", "all-time"), ("30d", "30-day")):
-            order = [r.family for r in (all_time if metric == "all_time" else thirty)]
-            for a, b in flips(baseline_orders.get(metric, []), order):
-                passer, passed = escape(families.label(a)), escape(families.label(b))
-                moves.append(f"• {passer} passed {passed} in {words} downloads")
-    overtakes_text = "*Overtakes this week*\n" + (
-        "\n".join(moves[:20]) if moves else "None: the order held."
-    )
+    words = {"all_time": "all-time", "30d": "30-day"}
+    moves = [
+        f"• {escape(families.label(o.passer))} passed {escape(families.label(o.passed))} "
+        f"in {words[o.metric]} downloads"
+        for o in week.overtakes
+    ]
+    if baseline is None:
+        overtakes_text = "*Overtakes*\nNone yet: there is no earlier snapshot to compare with."
+    else:
+        overtakes_text = f"*Overtakes {change_period(latest.date, baseline.date)}*\n" + (
+            "\n".join(moves[:20]) if moves else "None: the order held."
+        )
     if len(moves) > 20:
         overtakes_text += f"\n_…and {len(moves) - 20} more not shown_"
 
-    gainers = [r for r in thirty if r.value_change is not None]
+    gainers = [r for r in thirty if r.value_change is not None and r.family not in week.broken]
     gainer_text = ""
     if gainers:
         best = max(gainers, key=lambda r: (r.value_change or 0, r.family))
@@ -121,8 +140,45 @@ def digest_content(
     return text, bk.fit(blocks)
 
 
-def build_digest(db: Any, families: Families, now: datetime) -> Digest | None:
-    """The digest for the newest snapshot, or None when there is nothing to report on."""
+def week_changes(
+    db: Any, latest: q.Snapshot, baseline: q.Snapshot | None, confirm: int = 1
+) -> WeekChanges:
+    """The overtakes from `baseline` to `latest` by the alert rules, and the families whose
+    figures broke in between.
+
+    Like the alerts, it compares snapshots of one source only (live with live), and
+    replays that history from its start, so each pair is judged against the order
+    settled before the week, however long ago.
+    """
+    if baseline is None:
+        return WeekChanges([], frozenset(), frozenset())
+    snapshots = [
+        s
+        for s in q.list_snapshots(db)
+        if s.source == latest.source and (s.taken_at, s.id) <= (latest.taken_at, latest.id)
+    ]
+    ids = [s.id for s in snapshots]
+    figures, definitions = q.figures_of(db, ids), q.definitions_of(db, ids)
+    points = [Point(figures[i], definitions[i]) for i in ids]
+    after_baseline = [(s.taken_at, s.id) > (baseline.taken_at, baseline.id) for s in snapshots]
+    start = after_baseline.index(True) if True in after_baseline else len(snapshots)
+    broken: set[str] = set()
+    redefined: set[str] = set()
+    for before, after in itertools.pairwise(points[max(0, start - 1) :]):
+        broken |= untrusted(before, after)
+        if before.definitions:  # not the first snapshot to record them: a real edit
+            redefined |= {
+                c.family for c in definition_changes(before.definitions, after.definitions)
+            }
+    judged = replay(points, start, confirm=confirm)
+    return WeekChanges(judged.overtakes, frozenset(broken), frozenset(redefined))
+
+
+def build_digest(db: Any, families: Families, now: datetime, *, confirm: int = 1) -> Digest | None:
+    """The digest for the newest snapshot, or None when there is nothing to report on.
+
+    `confirm` is the alerts' confirmation: how many snapshots a new order must hold.
+    """
     latest = q.latest_snapshot(db)
     if latest is None:
         return None
@@ -134,21 +190,13 @@ def build_digest(db: Any, families: Families, now: datetime) -> Digest | None:
         before = q.values_at(db, baseline.id, metric) if baseline else None
         ranked[metric] = rank_families(current, before)
         rankings[metric] = [r.family for r in ranked[metric]]
-    baseline_orders = (
-        {
-            m: [
-                f
-                for f, _ in sorted(
-                    q.values_at(db, baseline.id, m).items(), key=lambda i: (-i[1], i[0])
-                )
-            ]
-            for m in ("all_time", "30d")
-        }
-        if baseline
-        else None
-    )
     text, blocks = digest_content(
-        families, ranked["all_time"], ranked["30d"], baseline_orders, latest, baseline
+        families,
+        ranked["all_time"],
+        ranked["30d"],
+        week_changes(db, latest, baseline, confirm),
+        latest,
+        baseline,
     )
     top = rankings["all_time"][:CHART_FAMILIES]
     start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
@@ -171,12 +219,14 @@ def build_digest(db: Any, families: Families, now: datetime) -> Digest | None:
     return Digest(iso_week(now), rankings, text, blocks, chart)
 
 
-def plan_digests(store: Store, families: Families, now: datetime) -> DigestPlan:
+def plan_digests(
+    store: Store, families: Families, now: datetime, *, confirm: int = 1
+) -> DigestPlan:
     """Queue this week's digest for each subscribed channel whose rankings changed."""
     plan = DigestPlan()
     stamp = format_timestamp(now)
     with store.writing() as db:
-        digest = build_digest(db, families, now)
+        digest = build_digest(db, families, now, confirm=confirm)
         plan.digest = digest
         for sub in subs.of_kind(db, "digest"):
             if digest is None:

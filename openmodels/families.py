@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
 import os
 import re
 import tomllib
@@ -100,6 +101,23 @@ class Families:
                 return family
         return None
 
+    def definitions(self) -> dict[str, str]:
+        """Each family's definition as canonical JSON: exactly what decides which models
+        it counts, so equal text means totals that compare like with like.
+
+        Organisations and globs are compared case-insensitively, so they are lowercased
+        and sorted; labels and aliases change no figure and are left out. A model goes
+        to the first family that owns it, so a family also records the rules of the
+        earlier families that share one of its organisations ("yields_to").
+        """
+        found: dict[str, str] = {}
+        for i, family in enumerate(self.items):
+            orgs = {o.lower() for o in family.orgs}
+            earlier = [e for e in self.items[:i] if orgs & {o.lower() for o in e.orgs}]
+            rules = _rules(family) | {"yields_to": sorted((_rules(e) for e in earlier), key=str)}
+            found[family.key] = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+        return found
+
     def orgs(self) -> list[str]:
         """Every organisation to list, each once, in file order."""
         seen: dict[str, None] = {}
@@ -107,6 +125,13 @@ class Families:
             for org in family.orgs:
                 seen.setdefault(org, None)
         return list(seen)
+
+
+def _rules(family: Family) -> dict[str, list[str]]:
+    return {
+        "orgs": sorted({o.lower() for o in family.orgs}),
+        "match": sorted({m.lower() for m in family.match}),
+    }
 
 
 def parse_families(text: str, source: str) -> Families:

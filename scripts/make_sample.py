@@ -483,14 +483,16 @@ def simulate(families: Families, seed: int = SEED) -> list[list[ModelRecord]]:
 
 def build(out: Path, families: Families | None = None) -> Summary:
     """Write the sample store to `out` (replacing it) and describe what it holds."""
-    days = simulate(load_families() if families is None else families)
+    families = load_families() if families is None else families
+    days = simulate(families)
+    definitions = families.definitions()
     tmp = out.with_name(out.name + ".tmp")
     for path in _with_sidecars(tmp):
         path.unlink(missing_ok=True)
     store = open_store(tmp)  # the real migrations, exactly as a live store gets them
     with store.writing() as db:
         for index, records in enumerate(days):
-            insert_snapshot(db, taken_at(index), SOURCE, records)
+            insert_snapshot(db, taken_at(index), SOURCE, records, definitions)
         db.execute(
             f"UPDATE {Migrations.migrations_table} SET applied_at = ?", [PINNED_MIGRATION_TIME]
         )

@@ -7,6 +7,7 @@ one read transaction (see `Store.reading`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +28,11 @@ class Snapshot:
     @property
     def is_sample(self) -> bool:
         return self.source == "sample"
+
+    @property
+    def is_live(self) -> bool:
+        """Taken from the Hub by a collection: the only snapshots that may alert."""
+        return self.source == "hub"
 
     @property
     def date(self) -> str:
@@ -229,6 +235,95 @@ def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
         f"SELECT family, {column} FROM family_totals WHERE snapshot_id = ?", [snapshot_id]
     )
     return {family: int(value) for family, value in rows}
+
+
+def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """Per snapshot, metric -> family -> value, for every snapshot of `snapshot_ids`."""
+    found: dict[int, dict[str, dict[str, int]]] = {
+        i: {metric: {} for metric in METRIC_COLUMNS} for i in snapshot_ids
+    }
+    for chunk in _chunks(snapshot_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"""SELECT snapshot_id, family, downloads_all_time, downloads_30d
+                FROM family_totals WHERE snapshot_id IN ({marks})""",
+            chunk,
+        )
+        for snapshot_id, family, all_time, thirty in rows:
+            found[snapshot_id]["all_time"][family] = int(all_time)
+            found[snapshot_id]["30d"][family] = int(thirty)
+    return found
+
+
+def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Per snapshot, family -> the definition it was counted by ({} where not recorded)."""
+    found: dict[int, dict[str, str]] = {i: {} for i in snapshot_ids}
+    for chunk in _chunks(snapshot_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"""SELECT s.snapshot_id, s.family, d.definition
+                FROM snapshot_definitions s JOIN family_definitions d ON d.id = s.definition_id
+                WHERE s.snapshot_id IN ({marks})""",
+            chunk,
+        )
+        for snapshot_id, family, definition in rows:
+            found[snapshot_id][family] = definition
+    return found
+
+
+def definitions_at(db: Database, snapshot_id: int) -> dict[str, str]:
+    """family -> the definition it was counted by in one snapshot ({} if not recorded).
+
+    With `openmodels.definitions`, this tells whether a model appeared in a snapshot
+    because the families file changed rather than because it is new on the Hub.
+    """
+    return definitions_of(db, [snapshot_id])[snapshot_id]
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def last_checked_live(db: Database) -> Snapshot | None:
+    """The newest live snapshot already checked for overtakes."""
+    row = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
+            WHERE source = 'hub' AND id IN (SELECT snapshot_id FROM alert_checks)
+            ORDER BY taken_at DESC, id DESC LIMIT 1"""
+    ).fetchone()
+    return _snapshot(row) if row else None
+
+
+def live_snapshots_after(db: Database, after: Snapshot | None) -> list[Snapshot]:
+    """Live snapshots newer than `after` (all of them when None), oldest first."""
+    if after is None:
+        rows = db.execute(
+            f"SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE source = 'hub' ORDER BY taken_at, id"
+        )
+    else:
+        rows = db.execute(
+            f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
+                WHERE source = 'hub' AND (taken_at, id) > (?, ?) ORDER BY taken_at, id""",
+            [after.taken_at, after.id],
+        )
+    return [_snapshot(r) for r in rows]
+
+
+def live_snapshots_before(db: Database, before: Snapshot, n: int) -> list[Snapshot]:
+    """The `n` live snapshots just older than `before`, oldest first."""
+    rows = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
+            WHERE source = 'hub' AND (taken_at, id) < (?, ?)
+            ORDER BY taken_at DESC, id DESC LIMIT ?""",
+        [before.taken_at, before.id, n],
+    ).fetchall()
+    return [_snapshot(r) for r in reversed(rows)]
+
+
+def is_checked(db: Database, snapshot_id: int) -> bool:
+    """Whether a snapshot was already checked for overtakes."""
+    row = db.execute("SELECT 1 FROM alert_checks WHERE snapshot_id = ?", [snapshot_id])
+    return row.fetchone() is not None
 
 
 def recent_anomalies(

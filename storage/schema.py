@@ -164,3 +164,45 @@ def m003_chart_shares(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN chart_status TEXT")
     db.execute("ALTER TABLE outbox ADD COLUMN chart_uploads INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX outbox_chart_status ON outbox (chart_status, id)")
+
+
+@migrations()
+def m004_family_definitions(db: Database) -> None:
+    # What each snapshot counted as each family. Editing the families file moves a
+    # family's totals with no real growth, so two snapshots compare like with like only
+    # where the family's definition is the same. Snapshots taken before this migration
+    # have no rows: their definitions are "not recorded".
+    db.execute(
+        """
+        CREATE TABLE family_definitions (
+            id INTEGER PRIMARY KEY,
+            definition TEXT NOT NULL UNIQUE   -- canonical JSON: orgs, match, yields_to
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE snapshot_definitions (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            family TEXT NOT NULL,
+            definition_id INTEGER NOT NULL REFERENCES family_definitions(id),
+            PRIMARY KEY (snapshot_id, family)
+        ) WITHOUT ROWID
+        """
+    )
+    # The overtake rules' memory: per metric and pair of families, the one last known
+    # to be strictly ahead, as of the newest checked snapshot. Each check judges a pair
+    # against it, so an overtake in a snapshot whose check never ran is made up at the
+    # next check, once. A pair with no row has no settled order yet.
+    db.execute(
+        """
+        CREATE TABLE pair_orders (
+            metric TEXT NOT NULL,
+            family_a TEXT NOT NULL,
+            family_b TEXT NOT NULL,
+            leader TEXT NOT NULL,
+            PRIMARY KEY (metric, family_a, family_b),
+            CHECK (family_a < family_b AND leader IN (family_a, family_b))
+        ) WITHOUT ROWID
+        """
+    )

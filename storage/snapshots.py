@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,10 +59,16 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def write_snapshot(
-    store: Store, taken_at: datetime, source: str, records: Sequence[ModelRecord]
+    store: Store,
+    taken_at: datetime,
+    source: str,
+    records: Sequence[ModelRecord],
+    definitions: Mapping[str, str] | None = None,
 ) -> int:
     """Commit one snapshot (all its model rows and family totals) atomically; return its id.
 
+    `definitions` (family key -> canonical definition) records by which rules each family
+    was counted, in the same transaction; without it the snapshot's are "not recorded".
     Duplicate repo ids keep their first record, so a model listed twice (two pages that
     overlap while the Hub re-sorts) is not counted twice.
     """
@@ -71,12 +77,16 @@ def write_snapshot(
         unique.setdefault(record.repo_id, record)
     rows = list(unique.values())
     with store.writing() as db:
-        snapshot_id = insert_snapshot(db, taken_at, source, rows)
+        snapshot_id = insert_snapshot(db, taken_at, source, rows, definitions)
     return snapshot_id
 
 
 def insert_snapshot(
-    db: Database, taken_at: datetime, source: str, rows: Sequence[ModelRecord]
+    db: Database,
+    taken_at: datetime,
+    source: str,
+    rows: Sequence[ModelRecord],
+    definitions: Mapping[str, str] | None = None,
 ) -> int:
     """Insert one snapshot inside the caller's open transaction."""
     cursor = db.execute(
@@ -117,7 +127,25 @@ def insert_snapshot(
             for t in family_totals(rows)
         ],
     )
+    if definitions:
+        insert_definitions(db, snapshot_id, definitions)
     return snapshot_id
+
+
+def insert_definitions(db: Database, snapshot_id: int, definitions: Mapping[str, str]) -> None:
+    """Record each family's definition for one snapshot; equal texts are stored once."""
+    texts = sorted(set(definitions.values()))
+    db.conn.executemany(
+        "INSERT INTO family_definitions (definition) VALUES (?) ON CONFLICT DO NOTHING",
+        [(t,) for t in texts],
+    )
+    db.conn.executemany(
+        """
+        INSERT INTO snapshot_definitions (snapshot_id, family, definition_id)
+        SELECT ?, ?, id FROM family_definitions WHERE definition = ?
+        """,
+        [(snapshot_id, family, text) for family, text in sorted(definitions.items())],
+    )
 
 
 def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:

@@ -1,15 +1,21 @@
-"""Which alerts are queued after a snapshot, for which channels, and only once."""
+"""Which alerts are queued after a snapshot, for which channels, and only once: made up
+when a check never ran, through ties, never across a changed families file."""
 
+import logging
 from datetime import timedelta
 
 import pytest
 
 from openmodels.alerts import check_overtakes
-from openmodels.families import load_families
+from openmodels.collector import collect_snapshot
+from openmodels.families import load_families, parse_families
+from openmodels.hub import HubClient
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
-from tests.builders import DAY0, family_day
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, family_day, record
+from tests.fakes import hub_model
 
 FAMILIES = load_families()
 
@@ -110,3 +116,198 @@ def test_status_shows_flagged_drops(store):
     text = answer_text("status", AnswerContext(store=store, families=FAMILIES)).text
     assert "Flagged (figures went backwards, no alerts drawn)" in text
     assert "• llama at 2026-01-02: 100 → 40" in text
+
+
+# -- a check that never ran is made up by the next one ---------------------------------
+
+
+def alerts(store):
+    """(channel, event) of every queued alert."""
+    return [(c, e) for c, e, _ in queued(store)]
+
+
+@pytest.mark.parametrize("confirm", [1, 2])
+def test_an_overtake_whose_check_never_ran_is_announced_at_the_next_check(store, confirm):
+    family_day(store, 0, qwen=90, llama=100)
+    check(store, confirm)
+    family_day(store, 1, qwen=110, llama=100)  # committed; its check never ran
+    family_day(store, 2, qwen=120, llama=105)
+
+    result = check(store, confirm)
+
+    assert [(o.metric, o.passer, o.passed) for o in result.overtakes] == [
+        ("all_time", "qwen", "llama"),
+        ("30d", "qwen", "llama"),
+    ]
+    text = "Qwen passed Llama in all-time downloads: 120 vs 105"
+    assert ("C_ALL", "overtake:all_time:qwen>llama:s3", text) in queued(store)
+    assert len(queued(store)) == 4  # C_ALL and C_QWEN, each metric, once
+    family_day(store, 3, qwen=130, llama=106)
+    assert check(store, confirm).overtakes == []
+    assert len(queued(store)) == 4
+
+
+@pytest.mark.parametrize("confirm", [1, 2])
+def test_a_store_checked_before_orders_were_kept_settles_them_from_its_last_snapshots(
+    store, confirm
+):
+    for day, qwen in enumerate([80, 90]):
+        family_day(store, day, qwen=qwen, llama=100)
+        check(store, confirm)
+    with store.writing() as db:
+        db.execute("DELETE FROM pair_orders")  # as an older openmodels left it
+    for day in (2, 3):
+        family_day(store, day, qwen=110 + day, llama=100)
+
+    found = check(store, confirm).overtakes
+
+    assert [(o.metric, o.passer) for o in found] == [("all_time", "qwen"), ("30d", "qwen")]
+
+
+@pytest.mark.parametrize(
+    ("qwen_days", "expected"),
+    [
+        ([110, 95, 115, 120], [("C_ALL", "overtake:all_time:qwen>llama:s5")]),
+        ([110, 95, 115, 98], []),  # passed, fell back, passed, fell back: no change
+    ],
+)
+def test_missed_checks_give_one_alert_per_pair_whose_order_changed(store, qwen_days, expected):
+    family_day(store, 0, qwen=90, llama=100, deepseek=200)
+    check(store)
+    for day, qwen in enumerate(qwen_days, start=1):
+        family_day(store, day, qwen=qwen, llama=100, deepseek=200)
+
+    check(store)
+
+    assert [a for a in alerts(store) if a[0] == "C_ALL" and "all_time" in a[1]] == expected
+
+
+def test_a_fall_in_a_snapshot_whose_check_never_ran_is_flagged_and_draws_no_alert(store):
+    family_day(store, 0, qwen=90, llama=100)
+    check(store)
+    family_day(store, 1, qwen=95, llama=40)  # llama's org vanished; no check ran
+    family_day(store, 2, qwen=96, llama=41)
+
+    result = check(store)
+
+    assert [(a.family, a.previous, a.current) for a in result.anomalies] == [("llama", 100, 40)]
+    assert queued(store) == []
+    with store.reading() as db:
+        assert db.execute("SELECT snapshot_id, family FROM anomalies").fetchall() == [(2, "llama")]
+
+
+# -- ties ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("confirm", [1, 2, 3])
+def test_passing_through_a_tie_is_announced_once_confirmed(store, confirm):
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 1, qwen=100, llama=100)  # level: neither order
+    found = [check(store, confirm).overtakes]
+    for day in range(2, 2 + confirm):
+        family_day(store, day, qwen=110 + day, llama=100)
+        found.append(check(store, confirm).overtakes)
+
+    assert [len(f) for f in found] == [0] * confirm + [2]  # both metrics, at the last
+    assert sorted({e for c, e in alerts(store) if c == "C_ALL"}) == [
+        f"overtake:30d:qwen>llama:s{2 + confirm}",
+        f"overtake:all_time:qwen>llama:s{2 + confirm}",
+    ]
+
+
+def test_drawing_level_and_falling_back_is_no_overtake(store):
+    for day, qwen in enumerate([90, 100, 95, 100]):
+        family_day(store, day, qwen=qwen, llama=100)
+        check(store)
+
+    assert queued(store) == []
+
+
+# -- imported history ------------------------------------------------------------------
+
+
+def test_imported_history_never_alerts_and_live_snapshots_are_compared_with_live_ones(store):
+    family_day(store, 0, qwen=90, llama=100)
+    check(store)
+    family_day(store, 1, qwen=200, llama=100, source="import")  # history from another tool
+    assert check(store).reason == "imported history never alerts"
+    family_day(store, 2, qwen=95, llama=100)
+    assert check(store).overtakes == []  # llama "passing" imported qwen is no overtake
+    family_day(store, 3, qwen=130, llama=101)
+
+    assert [(o.passer, o.passed) for o in check(store).overtakes] == [("qwen", "llama")] * 2
+
+
+# -- a changed families file is not growth ---------------------------------------------
+
+NARROW = """
+[families.gemma]
+orgs = ["google"]
+match = ["gemma*"]
+[families.llama]
+orgs = ["meta-llama"]
+"""
+WIDE = NARROW.replace('match = ["gemma*"]', 'match = ["gemma*", "codegemma*"]')
+
+
+def hub_day(hub, llama: int) -> None:
+    hub.replace(
+        "google",
+        hub_model("google/gemma-2b", downloads=10, all_time=100),
+        hub_model("google/codegemma-7b", downloads=50, all_time=500),
+    )
+    hub.replace("meta-llama", hub_model("meta-llama/Llama-3-8B", downloads=30, all_time=llama))
+
+
+def collect_and_check(hub, store, toml: str, day: int):
+    families = parse_families(toml, "families.toml")
+    now = DAY0 + timedelta(days=day)
+    collect_snapshot(families, HubClient(hub.url), store, now=now)
+    return check_overtakes(store, families, now=now)
+
+
+def test_a_widened_glob_draws_no_alert_and_comparisons_resume_under_the_new_rules(
+    fake_hub, store, caplog
+):
+    hub_day(fake_hub, llama=300)
+    collect_and_check(fake_hub, store, NARROW, 0)  # gemma 100 (codegemma not counted)
+
+    with caplog.at_level(logging.INFO):
+        jumped = collect_and_check(fake_hub, store, WIDE, 1)  # gemma 600: past llama
+
+    assert jumped.overtakes == []
+    assert queued(store) == []
+    assert (
+        "gemma: families definition changed since the previous snapshot (orgs google; "
+        "match gemma* -> orgs google; match codegemma*, gemma*)"
+    ) in caplog.text
+    hub_day(fake_hub, llama=700)
+    passed = collect_and_check(fake_hub, store, WIDE, 2)  # real growth, same rules
+    assert [(o.metric, o.passer, o.passed) for o in passed.overtakes] == [
+        ("all_time", "llama", "gemma")
+    ]
+
+
+def test_the_first_snapshot_recording_definitions_draws_no_alert_on_an_older_store(
+    fake_hub, store, caplog
+):
+    # An older openmodels recorded no definitions; the upgrade also widened a glob.
+    write_snapshot(
+        store,
+        DAY0,
+        "hub",
+        [
+            record("google/gemma-2b", "gemma", 100, d30=10),
+            record("meta-llama/Llama-3-8B", "llama", 300, d30=30),
+        ],
+    )
+    check(store)
+    hub_day(fake_hub, llama=300)
+
+    with caplog.at_level(logging.INFO):
+        upgraded = collect_and_check(fake_hub, store, WIDE, 1)
+
+    assert upgraded.overtakes == []
+    assert "recorded no families definitions" in caplog.text
+    hub_day(fake_hub, llama=700)
+    assert [o.passer for o in collect_and_check(fake_hub, store, WIDE, 2).overtakes] == ["llama"]

@@ -5,6 +5,7 @@ Qwen has 262,000 all-time downloads (two models), Llama 209,000, DeepSeek 54,500
 """
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -181,3 +182,58 @@ def test_every_answer_is_within_block_kit_limits(ctx, text):
     result = answer_text(text, ctx)
     assert result.blocks
     assert check_limits(result.blocks) == []
+
+
+# -- the period a change covers ------------------------------------------------------------
+
+
+def short_history(tmp_path, days_apart):
+    """Two snapshots `days_apart` days apart: Qwen 10 -> 40, Llama 20 -> 25 (all time)."""
+    store = open_store(tmp_path / "s.db")
+    for day, (qwen, llama) in ((0, (10, 20)), (days_apart, (40, 25))):
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=day),
+            "hub",
+            [record("Qwen/a", "qwen", qwen, d30=qwen), record("meta-llama/b", "llama", llama)],
+        )
+    return AnswerContext(store=store, families=load_families())
+
+
+@pytest.mark.parametrize(
+    ("days_apart", "period"), [(3, "since 1 Jan"), (7, "this week"), (12, "since 1 Jan")]
+)
+def test_a_change_says_this_week_only_for_seven_days(tmp_path, days_apart, period):
+    ctx = short_history(tmp_path, days_apart)
+
+    assert f"1. Qwen  40 · 61.5% · +30 {period} ▲1" in rendered("top", ctx)
+    assert f"Change: +30 {period} ▲1" in rendered("compare qwen llama", ctx)
+    assert f"Change\n      +30 {period} ▲1" in rendered("family qwen", ctx)
+    assert f"{period[0].upper()}{period[1:]}\n      +30 all-time" in rendered("model Qwen/a", ctx)
+
+
+def test_a_change_from_last_year_names_the_year(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    for when, qwen in ((datetime(2025, 12, 28, 6, tzinfo=UTC), 10), (DAY0, 40)):
+        write_snapshot(store, when, "hub", [record("Qwen/a", "qwen", qwen)])
+    ctx = AnswerContext(store=store, families=load_families())
+
+    assert "+30 since 28 Dec 2025" in rendered("top", ctx)
+
+
+@pytest.mark.parametrize("command", ["compare qwen llama --30d", "family qwen --30d"])
+def test_charts_with_30d_plot_the_30_day_downloads(ctx, command):
+    chart = answer_text(command, ctx).chart
+    assert chart is not None
+
+    assert chart.metric == "30d"
+    assert chart.title.endswith(": downloads in the last 30 days")
+    assert chart.series["Qwen"][-1] == ("2026-01-10T06:00:00Z", 15_300)
+    assert "Line chart of Hub downloads in the last 30 days" in chart.alt_text
+    assert "Qwen from 0 on 2026-01-01 to 15.3K on 2026-01-10" in chart.alt_text
+
+
+def test_charts_without_30d_stay_cumulative(ctx):
+    chart = answer_text("compare qwen llama", ctx).chart
+    assert chart is not None
+    assert (chart.metric, chart.title) == ("all_time", "Qwen vs Llama: cumulative downloads")

@@ -80,6 +80,9 @@ def test_migrations_create_every_table(tmp_store):
         "job_runs",
         "alert_checks",
         "anomalies",
+        "family_definitions",
+        "snapshot_definitions",
+        "pair_orders",
         "_sqlite_migrations",
     }
 

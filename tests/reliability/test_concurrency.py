@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.handlers import APOLOGY
 from commands.format import human, signed
+from openmodels.periods import change_period
 from storage import Store, open_store
 from storage.snapshots import ModelRecord, write_snapshot
 from tests.builders import DAY0, record
@@ -112,9 +113,10 @@ def assert_top_is_one_snapshot(message: dict[str, Any]) -> int:
     [qwen] = [line for line in body.splitlines() if "|Qwen>" in line]
     [llama] = [line for line in body.splitlines() if "|Llama>" in line]
     assert qwen.startswith("1. ") and f"  {human(now.qwen)} · " in qwen, (k, qwen)
-    assert f"{signed(now.qwen - then.qwen)} this week" in qwen, (k, base, qwen)
+    period = change_period(date_of(k), date_of(base))  # "this week" only for 7 days
+    assert f"{signed(now.qwen - then.qwen)} {period}" in qwen, (k, base, qwen)
     assert llama.startswith("2. ") and f"  {human(now.llama)} · " in llama, (k, llama)
-    assert f"{signed(now.llama - then.llama)} this week" in llama, (k, base, llama)
+    assert f"{signed(now.llama - then.llama)} {period}" in llama, (k, base, llama)
     assert f"({date_of(k)})" in message["text"]
     return k
 

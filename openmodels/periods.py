@@ -1,0 +1,19 @@
+"""Naming the period a change covers, so that "this week" is said only of seven days.
+Pure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def change_period(latest: str, baseline: str) -> str:
+    """'this week' when `baseline` is seven days before `latest`, else 'since 3 Jan'.
+
+    Both are ISO dates or timestamps (only the date counts). The year is added when the
+    baseline's differs from the latest's: 'since 28 Dec 2025'.
+    """
+    now, then = date.fromisoformat(latest[:10]), date.fromisoformat(baseline[:10])
+    if (now - then).days == 7:
+        return "this week"
+    text = f"since {then.day} {then:%b}"
+    return text if then.year == now.year else f"{text} {then.year}"
