@@ -91,7 +91,12 @@ def check_overtakes(
         if latest.is_sample:
             record(0)
             return AlertCheck(latest.id, [], [], 0, "sample data never alerts")
-        window = q.recent_snapshots(db, confirm + 1)
+        if latest.is_history:
+            record(0)
+            return AlertCheck(latest.id, [], [], 0, "imported history never alerts")
+        # Live snapshots are compared with live ones only: imported history may cover
+        # other models, so a change against it is no overtake.
+        window = q.recent_snapshots(db, confirm + 1, history=False)
         if len(window) < 2:
             record(0)
             return AlertCheck(latest.id, [], [], 0, "first snapshot")
