@@ -15,6 +15,7 @@ import pytest
 from sqlite_utils import Database
 
 from commands import AnswerContext, answer_text
+from commands.blocks import check_limits
 from commands.render import render_text
 from openmodels import hub
 from openmodels.collector import collect_snapshot
@@ -254,6 +255,11 @@ def test_top_derivatives_without_any_count_explains_where_counts_come_from(tmp_p
     assert "No derivative counts in the snapshot of 2026-01-01" in answer.text
     assert "openmodels import" in answer.text
     assert not answer.error
+
+
+@pytest.mark.parametrize("text", ["top 50 --derivatives", "family qwen", "family deepseek"])
+def test_derivative_answers_are_within_block_kit_limits(ctx, text):
+    assert check_limits(answer_text(text, ctx).blocks) == []
 
 
 def test_help_lists_the_derivatives_ranking(ctx):
