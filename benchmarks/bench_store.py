@@ -86,10 +86,21 @@ class Catalogue:
                 models.append((f"org{f:02d}/model-{m:05d}", f"fam{f:02d}", daily, base))
         return cls(tuple(models))
 
-    def figures(self, day: int) -> list[tuple[str, str, int, int, int]]:
-        """(repo_id, family, downloads_30d, downloads_all_time, likes) on `day`."""
+    def figures(self, day: int) -> list[tuple[str, str, int, int, int, int]]:
+        """(repo_id, family, downloads_30d, downloads_all_time, likes, derivatives) on `day`.
+
+        Every model gets a derivative count, most in the hundreds: more bytes than the
+        Hub's real spread (where most models have none), so the size is an upper bound.
+        """
         return [
-            (repo_id, family, daily * 30, base + daily * (day + 1), base // 1000 + day // 7)
+            (
+                repo_id,
+                family,
+                daily * 30,
+                base + daily * (day + 1),
+                base // 1000 + day // 7,
+                base % 997 + day // 3,
+            )
             for repo_id, family, daily, base in self.models
         ]
 
@@ -109,8 +120,10 @@ def ingest_storage(
     for day in range(days):
         # Building the records is the collector's work, not the store's: not timed.
         records = [
-            ModelRecord(repo_id, family, d30, all_time, likes, "2024-01-01T00:00:00.000Z", None)
-            for repo_id, family, d30, all_time, likes in catalogue.figures(day)
+            ModelRecord(
+                repo_id, family, d30, all_time, likes, "2024-01-01T00:00:00.000Z", None, derived
+            )
+            for repo_id, family, d30, all_time, likes, derived in catalogue.figures(day)
         ]
         start = time.perf_counter()
         with store.writing() as db:
@@ -149,18 +162,19 @@ def ingest_raw(
                     [(ids[r[0]], r[0], r[1], "2024-01-01T00:00:00.000Z") for r in figures],
                 )
             conn.executemany(
-                "INSERT INTO model_counts VALUES (?, ?, ?, ?, ?)",
-                [(snapshot_id, ids[r[0]], r[2], r[3], r[4]) for r in figures],
+                "INSERT INTO model_counts VALUES (?, ?, ?, ?, ?, ?)",
+                [(snapshot_id, ids[r[0]], r[2], r[3], r[4], r[5]) for r in figures],
             )
             sums: dict[str, list[int]] = {}
-            for _, family, d30, all_time, likes in figures:
-                s = sums.setdefault(family, [0, 0, 0, 0])
+            for _, family, d30, all_time, likes, derived in figures:
+                s = sums.setdefault(family, [0, 0, 0, 0, 0])
                 s[0] += d30
                 s[1] += all_time
                 s[2] += likes
                 s[3] += 1
+                s[4] += derived
             conn.executemany(
-                "INSERT INTO family_totals VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO family_totals VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(snapshot_id, family, *s) for family, s in sums.items()],
             )
             conn.execute("COMMIT")

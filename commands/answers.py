@@ -49,6 +49,7 @@ from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares
 from storage import queries as q
+from storage.snapshots import FamilyTotal
 
 SAMPLE_NOTE = (
     "*sample data* (synthetic) — run `openmodels collect` to take live numbers from the Hub"
@@ -56,6 +57,15 @@ SAMPLE_NOTE = (
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
     "(it takes a minute), then ask again."
+)
+DERIVATIVES_NOTE = (
+    "Derivatives: models on the Hub that name one of the family's models as their base "
+    "(fine-tunes, adapters, quantizations, merges), summed over its models."
+)
+NO_DERIVATIVES = (
+    "No derivative counts in the snapshot of {date}. The Hub reports them only model by "
+    "model, not in the listing `openmodels collect` reads, so collected snapshots leave "
+    "them unknown; `openmodels import` loads them from a CSV file (column `derivatives`)."
 )
 
 
@@ -177,7 +187,10 @@ def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None) -> bk.Block
     parts = [f"Snapshot {snapshot.date}"]
     if baseline is not None:
         parts.append(f"changes since {baseline.date}")
-    parts.append("Source: Hugging Face Hub download counts")
+    parts.append(
+        "Source: Hugging Face Hub download counts"
+        + (" (imported history)" if snapshot.is_history else "")
+    )
     texts = [" · ".join(parts)]
     if snapshot.is_sample:
         texts.append(SAMPLE_NOTE)
@@ -189,13 +202,9 @@ def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, 
     if latest is None:
         raise _NoData
     baseline = q.snapshot_near(db, latest, days=7)
-    column = "downloads_all_time" if metric == "all_time" else "downloads_30d"
-    current = {f: getattr(t, column) for f, t in q.totals_at(db, latest.id).items()}
-    before = (
-        {f: getattr(t, column) for f, t in q.totals_at(db, baseline.id).items()}
-        if baseline
-        else None
-    )
+    # A family without a figure (a derivative count not measured) is left out, not 0.
+    current = q.values_at(db, latest.id, metric)
+    before = q.values_at(db, baseline.id, metric) if baseline else None
     return latest, baseline, rank_families(current, before)
 
 
@@ -204,13 +213,13 @@ def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:
     return change_period(latest.date, baseline.date) if baseline else None
 
 
-def _change(r: RankedFamily, period: str | None) -> str:
+def _change(r: RankedFamily, period: str | None, missing: str | None = None) -> str:
     """'+56.0K this week ▲1' (or 'since 3 Jan'): value change, and the rank change when
-    there was one."""
+    there was one. `missing` says why a family has no earlier figure (default: new)."""
     if period is None:
         return "no earlier snapshot"
     if r.value_change is None:
-        return f"new {period}"
+        return missing or f"new {period}"
     moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
     return f"{signed(r.value_change)} {period}{moved}"
 
@@ -241,15 +250,27 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     latest, baseline, ranking = _ranking(db, command.metric)
     metric_name = METRIC_NAMES[command.metric]
     period = _period(latest, baseline)
+    derivatives = command.metric == "derivatives"
+    if derivatives and not ranking:
+        message = NO_DERIVATIVES.format(date=latest.date)
+        blocks = [bk.header("Top model families by derivatives"), bk.section(message)]
+        return Answer(text=message, blocks=[*blocks, footer(latest)], public=command.public)
+    # Derivative counts may be missing from the baseline while downloads never are.
+    missing = f"no count on {baseline.date}" if derivatives and baseline else None
     shown = ranking[: command.n]
     lines = [
         f"{r.rank}. *{family_link(ctx.families, r.family)}*  {human(r.value)} · "
-        f"{percent(r.share)} · {_change(r, period)}"
+        f"{percent(r.share)} · {_change(r, period, missing)}"
         for r in shown
     ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
         body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
+    if derivatives:
+        counted = {r.family for r in ranking}
+        uncounted = [ctx.families.label(f) for f in q.totals_at(db, latest.id) if f not in counted]
+        if uncounted:
+            body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
     blocks = [bk.header(f"Top {len(shown)} model families by {metric_name}"), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None:
@@ -263,6 +284,8 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
                     f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
                 )
             )
+    if derivatives:
+        blocks.append(bk.context(DERIVATIVES_NOTE))
     blocks.append(footer(latest, baseline))
     text = f"Top {len(shown)} model families by {metric_name} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
@@ -366,6 +389,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"*Share of tracked*\n{percent(r.share)}",
         f"*Change*\n{_change(r, _period(latest, baseline))}",
         f"*Models tracked*\n{t.model_count}",
+        f"*Derivatives*\n{_derivatives(db, latest, t)}",
     ]
     models = q.top_models(db, latest.id, family.key, command.metric, limit=10)
     model_lines = [
@@ -378,6 +402,13 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     if more > 0:
         model_text += f"\n_{more} more models not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
+    built_upon = q.top_models(db, latest.id, family.key, "derivatives", limit=5)
+    if built_upon:
+        lines = [
+            f"{i}. {link(hub_url(m.repo_id), m.repo_id)}  {human(m.derivatives or 0)} derivatives"
+            for i, m in enumerate(built_upon, 1)
+        ]
+        blocks.append(bk.section("*Most built upon*\n" + "\n".join(lines)))
     blocks.append(footer(latest, baseline))
     series = q.family_series(db, [family.key], command.metric)
     chart = ChartSpec(
@@ -394,6 +425,16 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"{human(t.downloads_30d)} in 30 days ({latest.date})"
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:
+    """A family's derivative count; 'unknown' when no model of it has one (never 0)."""
+    if t.derivatives is None:
+        return "unknown"
+    known = q.derivatives_known(db, snapshot.id, t.family)
+    if known < t.model_count:
+        return f"{human(t.derivatives)} ({known} of {t.model_count} models counted)"
+    return human(t.derivatives)
 
 
 def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answer:
@@ -502,7 +543,8 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
     where = "" if in_slack else f"`{escape(str(store.path))}` "
     lines = [
         f"*Store:* {where}({kind}, {human(store.size_bytes)}B on disk)",
-        f"*Snapshots:* {stats.snapshot_count}",
+        f"*Snapshots:* {stats.snapshot_count}"
+        + (f" ({stats.imported_count} imported)" if stats.imported_count else ""),
     ]
     if stats.first and stats.latest:
         lines.append(f"*First:* {stats.first.taken_at} · *Latest:* {stats.latest.taken_at}")

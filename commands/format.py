@@ -89,7 +89,11 @@ def hub_url(repo_or_org: str) -> str:
     return f"https://huggingface.co/{repo_or_org}"
 
 
-METRIC_NAMES = {"all_time": "all-time downloads", "30d": "30-day downloads"}
+METRIC_NAMES = {
+    "all_time": "all-time downloads",
+    "30d": "30-day downloads",
+    "derivatives": "derivatives",
+}
 
 
 def family_link(families: Families, key: str) -> str:

@@ -20,7 +20,7 @@ _DASHES = ("--", "—", "–")
 @dataclass(frozen=True)
 class Top:
     n: int = 10
-    metric: str = "all_time"
+    metric: str = "all_time"  # or "30d", or "derivatives"
     public: bool = False
 
 
@@ -86,9 +86,15 @@ Command = (
 )
 
 USAGE = {
-    "top": ("top [N] [--30d]", "the N biggest families (1 to 50, default 10)"),
+    "top": (
+        "top [N] [--30d|--derivatives]",
+        "the N biggest families (1 to 50, default 10), or those most built upon",
+    ),
     "compare": ("compare A B [C…] [--30d]", "2 to 6 families side by side"),
-    "family": ("family NAME [--30d]", "one family's totals, trend and top models"),
+    "family": (
+        "family NAME [--30d]",
+        "one family's totals, trend, top models and the models most built upon",
+    ),
     "model": ("model ORG/NAME", "one model's downloads over time"),
     "status": ("status", "what the store holds"),
     "subscribe": ("subscribe digest|alerts [FAMILY…]", "weekly chart or overtake alerts here"),
@@ -154,7 +160,13 @@ def parse(text: str) -> Command:
             )
 
     if verb == "top":
-        refuse_flags({"30d", "all-time", "public"})
+        refuse_flags({"30d", "all-time", "derivatives", "public"})
+        if "derivatives" in flags:
+            if metric == "30d":
+                raise UsageError(
+                    "Rank by `--30d` or by `--derivatives`, not both.", usage_line("top")
+                )
+            metric = "derivatives"
         if len(words) > 1:
             raise UsageError("`top` takes at most one number.", usage_line("top"))
         n = 10

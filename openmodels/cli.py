@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from commands import AnswerContext
     from commands.subscriptions import Schedules
     from openmodels.families import Families
+    from openmodels.history_import import ImportReport
 
 log = logging.getLogger("openmodels")
 
@@ -53,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("collect", help="take one snapshot of download counts from the Hub")
     )
     collect.set_defaults(handler=cmd_collect)
+    history = with_store(
+        sub.add_parser("import", help="write download history from a CSV file into the store")
+    )
+    history.add_argument(
+        "file",
+        type=Path,
+        help="CSV with columns date, repo_id, downloads, downloads_all_time [, likes, derivatives]",
+    )
+    history.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what it holds; write nothing"
+    )
+    history.set_defaults(handler=cmd_import)
     ask = with_store(
         sub.add_parser("ask", help="answer a /openmodels command text, as Slack would")
     )
@@ -174,6 +187,73 @@ def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     if check.queued and services.slack is None:
         print(f"{check.queued} alerts queued; they are posted when the bot runs")
     return 0
+
+
+def cmd_import(args: argparse.Namespace, config: Config) -> int:
+    from bot.jobs import crash_at
+    from openmodels.config import DEFAULT_DB
+    from openmodels.families import load_families
+    from openmodels.history_import import import_history
+    from openmodels.locate import store_for_writing
+    from openmodels.progress import TerminalImportProgress
+
+    families = load_families(config.families_path)
+    path = config.db_path or Path(DEFAULT_DB)
+    # A dry run against a store that does not exist yet plans against an empty one
+    # rather than creating the file.
+    store = store_for_writing(config) if not args.dry_run or path.exists() else None
+    failpoint = os.environ.get("OPENMODELS_FAILPOINT")
+    report = import_history(
+        args.file,
+        store,
+        families,
+        now=datetime.now(UTC),
+        dry_run=args.dry_run,
+        progress=TerminalImportProgress(sys.stderr) if sys.stderr.isatty() else None,
+        failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
+    )
+    for line in _import_summary(report, path):
+        print(line)
+    return 0
+
+
+def _import_summary(report: ImportReport, store_path: Path) -> list[str]:
+    plan = report.plan
+    lines = []
+    if plan.snapshots:
+        first, last = plan.snapshots[0].taken_at[:10], plan.snapshots[-1].taken_at[:10]
+        span = first if first == last else f"{first} to {last}"
+        lines.append(
+            f"{'would import' if report.dry_run else 'imported'} "
+            f"{_count(len(plan.snapshots), 'snapshot')} ({span}): {_count(plan.rows, 'row')} "
+            f"of {_count(plan.models, 'model')} in "
+            f"{_count(len(plan.families), 'family', 'families')} -> {store_path}"
+        )
+    else:
+        lines.append(f"nothing to import from {report.path} ({_count(report.rows, 'row')} read)")
+    if plan.days_present:
+        shown = ", ".join(plan.days_present[:5]) + (", …" if len(plan.days_present) > 5 else "")
+        lines.append(
+            f"skipped {_count(len(plan.days_present), 'day')} that already hold a snapshot: {shown}"
+        )
+    if plan.untracked_rows:
+        lines.append(
+            f"skipped {_count(plan.untracked_rows, 'row')} of "
+            f"{_count(len(plan.untracked_models), 'model')} no tracked family owns "
+            f"(e.g. {', '.join(plan.untracked_models[:3])})"
+        )
+    if plan.empty_moments:
+        lines.append(
+            f"skipped {_count(len(plan.empty_moments), 'date')} without a model of a tracked family"
+        )
+    if report.ignored_columns:
+        lines.append("ignored columns: " + ", ".join(report.ignored_columns))
+    return lines
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2 rows', '1,200 rows'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _services(

@@ -172,6 +172,7 @@ def classify(
                     likes=model.likes,
                     created_at=model.created_at,
                     pipeline_tag=model.pipeline_tag,
+                    derivatives=model.derivatives,
                 )
             )
     return records

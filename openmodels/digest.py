@@ -228,9 +228,13 @@ def plan_digests(
     with store.writing() as db:
         digest = build_digest(db, families, now, confirm=confirm)
         plan.digest = digest
+        latest = q.latest_snapshot(db)
         for sub in subs.of_kind(db, "digest"):
             if digest is None:
                 plan.skipped.append((sub.channel_id, "no snapshots yet"))
+                continue
+            if latest is not None and latest.is_history:
+                plan.skipped.append((sub.channel_id, "the newest snapshot is imported history"))
                 continue
             if sub.last_digest == digest.rankings:
                 plan.skipped.append((sub.channel_id, "rankings unchanged since the last digest"))

@@ -26,6 +26,12 @@ from openmodels.errors import HubError
 log = logging.getLogger(__name__)
 
 # `expand` replaces the Hub's default fields, so every field we read is named here.
+# `childrenModelCount` (derivatives) is not among them: the Hub accepts it only on a
+# single model's route, /api/models/{repo_id}, and refuses the whole listing over it
+# (huggingface_hub PR #3182 removed it, with `baseModels` and `usedStorage`, from the
+# values `list_models` documents). Asking for it would fail every collection, and
+# fetching it model by model would multiply the requests a collection makes; so a
+# collection leaves derivative counts unknown (None), and history import can supply them.
 EXPAND_FIELDS = ["downloads", "downloadsAllTime", "likes", "createdAt", "pipeline_tag", "tags"]
 _MAX_MESSAGE = 300
 
@@ -41,6 +47,7 @@ class HubModel:
     created_at: str | None
     pipeline_tag: str | None
     tags: tuple[str, ...]
+    derivatives: int | None = None  # childrenModelCount, when the Hub gave one
 
 
 class HubClient:
@@ -138,7 +145,26 @@ def _hub_model(info: ModelInfo) -> HubModel:
         ),
         pipeline_tag=info.pipeline_tag,
         tags=tuple(info.tags or ()),
+        derivatives=derivative_count(getattr(info, "children_model_count", None)),
     )
+
+
+def derivative_count(value: object) -> int | None:
+    """The total of a `childrenModelCount` as the Hub sends it, or None if it sent none.
+
+    The Hub sends a count per kind of derivative, e.g. {"adapter": 716, "finetune": 328,
+    "merge": 19, "quantized": 190} (huggingface_hub types it as an int, so a bare
+    number is accepted too). Anything else is treated as not reported.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, dict):
+        counts = list(value.values())
+        if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            return sum(counts)
+    return None
 
 
 # The requests made by the listing running in this thread; lets `list_org` tell pages

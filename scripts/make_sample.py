@@ -14,6 +14,12 @@ days of history before the first snapshot fill the first window) and the all-tim
 figure is a starting base plus every daily download so far, so it never decreases.
 Models released inside the range appear on their release day and ramp up over a week.
 
+Derivative counts (models on the Hub naming a model as their base) follow each family's
+total from its first to its last day, with Qwen's model tree far ahead of Llama's and
+the rest trailing, as public reports of 2025 describe. They are shared among the family's
+models by weight, new releases drawing more for their first month, and never decrease.
+They come from their own seeded generator, so the download figures do not depend on them.
+
 Everything comes from one seeded `random.Random` and fixed dates, and the migration
 timestamps are pinned, so two runs give the same tables and, with the same SQLite
 version, the same bytes.
@@ -30,7 +36,7 @@ import random
 import sqlite3
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -55,6 +61,7 @@ RAMP_DAYS = 7  # a new model reaches its share of the family's downloads over a 
 WEEKEND_FACTOR = 0.82
 NOISE_SIGMA = 0.10
 AGE_CAP_DAYS = 540  # older models' head start in all-time downloads stops growing
+FRESH_DAYS, FRESH_PULL = 30, 3.0  # a model's first month draws 3x its share of derivatives
 # Migrations record when they ran; a fixed time keeps regenerated files identical.
 PINNED_MIGRATION_TIME = "2026-01-17 06:00:00.000000+00:00"
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "openmodels" / "sample" / "sample.db"
@@ -112,6 +119,21 @@ SHAPES: dict[str, Shape] = {
     "minimax": Shape(((-29, 0.006), (37, 0.006), (42, 0.025), (119, 0.022)), 900_000, 2.5),
     "nemotron": Shape(((-29, 0.07), (86, 0.08), (90, 0.095), (119, 0.09)), 20_000_000, 0.5),
     "phi": Shape(((-29, 0.115), (119, 0.105)), 70_000_000, 0.6),
+}
+
+# Derivatives per family: (on the first day, on the last day).
+DERIVATIVES: dict[str, tuple[int, int]] = {
+    "qwen": (141_000, 183_500),
+    "llama": (117_500, 125_800),
+    "gemma": (38_200, 44_600),
+    "mistral": (33_100, 35_400),
+    "deepseek": (14_300, 17_900),
+    "phi": (11_200, 12_100),
+    "glm": (2_900, 4_300),
+    "gpt-oss": (2_300, 4_100),
+    "nemotron": (1_400, 2_050),
+    "kimi": (480, 910),
+    "minimax": (140, 430),
 }
 
 # (repo id, release date, pipeline tag, weight: share of the family's daily downloads)
@@ -319,6 +341,7 @@ class _Model:
     likes_per_root: float
     daily: list[int]  # daily[i] is day i - HISTORY; 0 before release
     base: int = 0  # all-time downloads before the generated history
+    derivatives: list[int] = field(default_factory=list)  # per snapshot day, from day 0
 
 
 @dataclass(frozen=True)
@@ -451,6 +474,33 @@ def _apportion(total: int, weights: Sequence[float]) -> list[int]:
     return parts
 
 
+def _simulate_derivatives(models: list[_Model], rng: random.Random) -> None:
+    """Fill every model's derivative count on each snapshot day: never decreasing."""
+    by_family: dict[str, list[_Model]] = {}
+    for m in models:
+        by_family.setdefault(m.family, []).append(m)
+    for key, members in by_family.items():
+        start, end = DERIVATIVES[key]
+        old = [m for m in members if m.born <= 0]
+        weights = [m.weight * max(1, min(-m.born, AGE_CAP_DAYS)) for m in old]
+        shares = _apportion(start, weights)
+        counts = {m.repo_id: float(n) for m, n in zip(old, shares, strict=True)}
+        per_day = (end - start) / (DAYS - 1)
+        for day in range(DAYS):
+            if day > 0:
+                live = [m for m in members if m.born <= day]
+                pulls = [
+                    m.weight * (FRESH_PULL if day - m.born < FRESH_DAYS else 1.0) for m in live
+                ]
+                total = sum(pulls)
+                for m, pull in zip(live, pulls, strict=True):
+                    gained = per_day * pull / total * rng.lognormvariate(0.0, 0.3)
+                    counts[m.repo_id] = counts.get(m.repo_id, 0.0) + gained
+            for m in members:
+                if m.born <= day:
+                    m.derivatives.append(round(counts.get(m.repo_id, 0.0)))
+
+
 def simulate(families: Families, seed: int = SEED) -> list[list[ModelRecord]]:
     """The records of every snapshot, oldest first. Pure: same seed, same records."""
     _check_models(families)
@@ -458,6 +508,7 @@ def simulate(families: Families, seed: int = SEED) -> list[list[ModelRecord]]:
     models = _make_models(families, rng)
     _simulate_daily(models, rng)
     _set_bases(models)
+    _simulate_derivatives(models, random.Random(seed + 1))
     days: list[list[ModelRecord]] = []
     for day in range(DAYS):
         i = day + HISTORY
@@ -475,6 +526,7 @@ def simulate(families: Families, seed: int = SEED) -> list[list[ModelRecord]]:
                     likes=int(m.likes_per_root * math.sqrt(all_time)),
                     created_at=m.created_at,
                     pipeline_tag=m.pipeline_tag,
+                    derivatives=m.derivatives[day - max(m.born, 0)],
                 )
             )
         days.append(records)

@@ -13,9 +13,19 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from storage.snapshots import FamilyTotal, parse_timestamp
+from storage.snapshots import (
+    SOURCE_HUB,
+    SOURCE_IMPORT,
+    SOURCE_SAMPLE,
+    FamilyTotal,
+    parse_timestamp,
+)
 
-METRIC_COLUMNS = {"all_time": "downloads_all_time", "30d": "downloads_30d"}
+METRIC_COLUMNS = {
+    "all_time": "downloads_all_time",
+    "30d": "downloads_30d",
+    "derivatives": "derivatives",  # NULL where not measured: such rows are left out
+}
 
 
 @dataclass(frozen=True)
@@ -27,12 +37,17 @@ class Snapshot:
 
     @property
     def is_sample(self) -> bool:
-        return self.source == "sample"
+        return self.source == SOURCE_SAMPLE
+
+    @property
+    def is_history(self) -> bool:
+        """Written by `openmodels import`: it shows trends but never alerts or digests."""
+        return self.source == SOURCE_IMPORT
 
     @property
     def is_live(self) -> bool:
-        """Taken from the Hub by a collection: the only snapshots that may alert."""
-        return self.source == "hub"
+        """Taken from the Hub by a collection: the only kind that may raise an alert."""
+        return self.source == SOURCE_HUB
 
     @property
     def date(self) -> str:
@@ -56,6 +71,7 @@ class ModelRow:
     likes: int
     created_at: str | None
     pipeline_tag: str | None
+    derivatives: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class StoreStats:
     latest: Snapshot | None
     family_count: int
     model_count: int
+    imported_count: int = 0
 
 
 def _snapshot(row: tuple) -> Snapshot:
@@ -125,11 +142,16 @@ def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | N
 
 def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
     rows = db.execute(
-        """SELECT family, downloads_30d, downloads_all_time, likes, model_count
+        """SELECT family, downloads_30d, downloads_all_time, likes, model_count, derivatives
            FROM family_totals WHERE snapshot_id = ?""",
         [snapshot_id],
     )
-    return {r[0]: FamilyTotal(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
+    return {
+        r[0]: FamilyTotal(
+            r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), None if r[5] is None else int(r[5])
+        )
+        for r in rows
+    }
 
 
 def family_series(
@@ -148,7 +170,8 @@ def family_series(
         families,
     )
     for family, taken_at, value in rows:
-        series[family].append((taken_at, int(value)))
+        if value is not None:
+            series[family].append((taken_at, int(value)))
     return series
 
 
@@ -156,15 +179,26 @@ def top_models(
     db: Database, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
 ) -> list[ModelRow]:
     column = METRIC_COLUMNS[metric]
+    # Models without the figure are left out (a NULL derivative count is unknown, not 0).
     rows = db.execute(
         f"""SELECT m.repo_id, m.family, c.downloads_30d, c.downloads_all_time, c.likes,
-                   m.created_at, m.pipeline_tag
+                   m.created_at, m.pipeline_tag, c.derivatives
             FROM model_counts c JOIN models m ON m.id = c.model_id
-            WHERE c.snapshot_id = ? AND m.family = ?
+            WHERE c.snapshot_id = ? AND m.family = ? AND c.{column} IS NOT NULL
             ORDER BY c.{column} DESC, m.repo_id LIMIT ?""",
         [snapshot_id, family, limit],
     )
     return [ModelRow(*r) for r in rows]
+
+
+def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
+    """How many of a family's models have a derivative count in one snapshot."""
+    row = db.execute(
+        """SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? AND m.family = ? AND c.derivatives IS NOT NULL""",
+        [snapshot_id, family],
+    ).fetchone()
+    return int(row[0])
 
 
 def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
@@ -217,15 +251,32 @@ def store_stats(db: Database) -> StoreStats:
             ).fetchone()[0]
         )
         models = latest.model_count
-    return StoreStats(count, _snapshot(first_row) if first_row else None, latest, families, models)
+    imported = int(
+        db.execute("SELECT count(*) FROM snapshots WHERE source = ?", [SOURCE_IMPORT]).fetchone()[0]
+    )
+    return StoreStats(
+        count, _snapshot(first_row) if first_row else None, latest, families, models, imported
+    )
 
 
-def recent_snapshots(db: Database, n: int) -> list[Snapshot]:
-    """The newest `n` snapshots, oldest first."""
+def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snapshot]:
+    """The newest `n` snapshots, oldest first; without imported ones if `history` is False."""
+    where = "" if history else "WHERE source != ?"
     rows = db.execute(
-        f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT ?", [n]
+        f"SELECT {_SNAPSHOT_COLS} FROM snapshots {where} ORDER BY taken_at DESC, id DESC LIMIT ?",
+        [n] if history else [SOURCE_IMPORT, n],
     ).fetchall()
     return [_snapshot(r) for r in reversed(rows)]
+
+
+def snapshot_days(db: Database) -> set[str]:
+    """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source."""
+    return {r[0] for r in db.execute("SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots")}
+
+
+def repo_ids_by_lowercase(db: Database) -> dict[str, str]:
+    """Every stored repo id, keyed by its lower case: the Hub's ids ignore case."""
+    return {r[0].lower(): r[0] for r in db.execute("SELECT repo_id FROM models ORDER BY id")}
 
 
 def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
@@ -234,7 +285,7 @@ def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
     rows = db.execute(
         f"SELECT family, {column} FROM family_totals WHERE snapshot_id = ?", [snapshot_id]
     )
-    return {family: int(value) for family, value in rows}
+    return {family: int(value) for family, value in rows if value is not None}
 
 
 def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:

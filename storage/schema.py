@@ -206,3 +206,13 @@ def m004_family_definitions(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@migrations()
+def m006_derivatives(db: Database) -> None:
+    # Derivatives: how many models on the Hub name a model as their base (its
+    # `childrenModelCount`). NULL means not measured (snapshots taken before this
+    # column, or a source that does not report it): never read it as zero. The family
+    # figure is summed at ingest over the models that have one, NULL when none has.
+    db.execute("ALTER TABLE model_counts ADD COLUMN derivatives INTEGER")
+    db.execute("ALTER TABLE family_totals ADD COLUMN derivatives INTEGER")

@@ -10,10 +10,20 @@ from sqlite_utils import Database
 
 from storage.store import Store
 
+# Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
+# alerts; imported history and the synthetic sample never are.
+SOURCE_HUB = "hub"  # taken from the Hub by a collection
+SOURCE_IMPORT = "import"  # history written by `openmodels import`
+SOURCE_SAMPLE = "sample"  # the synthetic bundled sample
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)  # slots: an import may hold a million
 class ModelRecord:
-    """One model's figures as seen in one snapshot."""
+    """One model's figures as seen in one snapshot.
+
+    `derivatives` is the number of models on the Hub that name this one as their base;
+    None when the source did not report it (never the same as 0).
+    """
 
     repo_id: str
     family: str
@@ -22,29 +32,40 @@ class ModelRecord:
     likes: int = 0
     created_at: str | None = None
     pipeline_tag: str | None = None
+    derivatives: int | None = None
 
 
 @dataclass(frozen=True)
 class FamilyTotal:
-    """A family's summed figures in one snapshot."""
+    """A family's summed figures in one snapshot.
+
+    `derivatives` sums the models whose count is known; None when no model's is.
+    """
 
     family: str
     downloads_30d: int
     downloads_all_time: int
     likes: int
     model_count: int
+    derivatives: int | None = None
 
 
 def family_totals(records: Iterable[ModelRecord]) -> list[FamilyTotal]:
     """Sum records per family, in family-name order. Pure."""
     sums: dict[str, list[int]] = {}
+    derivatives: dict[str, int] = {}
     for r in records:
         s = sums.setdefault(r.family, [0, 0, 0, 0])
         s[0] += r.downloads_30d
         s[1] += r.downloads_all_time
         s[2] += r.likes
         s[3] += 1
-    return [FamilyTotal(f, *sums[f]) for f in sorted(sums)]
+        if r.derivatives is not None:
+            derivatives[r.family] = derivatives.get(r.family, 0) + r.derivatives
+    return [
+        FamilyTotal(f, sums[f][0], sums[f][1], sums[f][2], sums[f][3], derivatives.get(f))
+        for f in sorted(sums)
+    ]
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -108,22 +129,37 @@ def insert_snapshot(
     db.conn.executemany(
         """
         INSERT INTO model_counts
-            (snapshot_id, model_id, downloads_30d, downloads_all_time, likes)
-        VALUES (?, ?, ?, ?, ?)
+            (snapshot_id, model_id, downloads_30d, downloads_all_time, likes, derivatives)
+        VALUES (?, ?, ?, ?, ?, ?)
         """,
         [
-            (snapshot_id, ids[r.repo_id], r.downloads_30d, r.downloads_all_time, r.likes)
+            (
+                snapshot_id,
+                ids[r.repo_id],
+                r.downloads_30d,
+                r.downloads_all_time,
+                r.likes,
+                r.derivatives,
+            )
             for r in rows
         ],
     )
     db.conn.executemany(
         """
-        INSERT INTO family_totals
-            (snapshot_id, family, downloads_30d, downloads_all_time, likes, model_count)
-        VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO family_totals (snapshot_id, family, downloads_30d, downloads_all_time,
+                                   likes, model_count, derivatives)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            (snapshot_id, t.family, t.downloads_30d, t.downloads_all_time, t.likes, t.model_count)
+            (
+                snapshot_id,
+                t.family,
+                t.downloads_30d,
+                t.downloads_all_time,
+                t.likes,
+                t.model_count,
+                t.derivatives,
+            )
             for t in family_totals(rows)
         ],
     )

@@ -24,6 +24,7 @@ def record(
         likes=likes,
         created_at=extra.get("created_at"),  # type: ignore[arg-type]
         pipeline_tag=extra.get("pipeline_tag"),  # type: ignore[arg-type]
+        derivatives=extra.get("derivatives"),  # type: ignore[arg-type]
     )
 
 

@@ -169,6 +169,7 @@ def test_slack_markup_in_arguments_is_never_echoed_live(ctx, text):
         "",
         "top",
         "top 50 --30d",
+        "top 50 --derivatives",
         "compare qwen llama deepseek gemma phi glm",
         "family qwen",
         "model Qwen/Qwen3-8B",

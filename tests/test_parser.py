@@ -29,6 +29,8 @@ from commands.parser import (
         ("top --30d", Top(metric="30d")),
         ("top 3 —30d", Top(n=3, metric="30d")),  # Slack turns -- into an em dash
         ("top --public", Top(public=True)),
+        ("top --derivatives", Top(metric="derivatives")),
+        ("top 5 —derivatives", Top(n=5, metric="derivatives")),
         ("compare qwen llama", Compare(("qwen", "llama"))),
         ("compare qwen vs llama", Compare(("qwen", "llama"))),
         ("compare qwen, llama, deepseek --30d", Compare(("qwen", "llama", "deepseek"), "30d")),
@@ -56,6 +58,8 @@ def test_valid_texts_parse_to_commands(text, expected):
         ("top five", "1 to 50"),
         ("top 1 2", "at most one number"),
         ("top --weekly", "Unknown option --weekly"),
+        ("top --30d --derivatives", "not both"),
+        ("family qwen --derivatives", "Unknown option --derivatives"),
         ("compare qwen", "2 to 6 families"),
         ("compare a b c d e f g", "2 to 6 families"),
         ("family", "Name one family"),

@@ -141,7 +141,7 @@ def test_family_totals_are_the_sums_of_their_models_in_every_snapshot(db):
         WITH sums AS (
             SELECT c.snapshot_id, m.family,
                    sum(c.downloads_30d) AS d30, sum(c.downloads_all_time) AS all_time,
-                   sum(c.likes) AS likes, count(*) AS models
+                   sum(c.likes) AS likes, count(*) AS models, sum(c.derivatives) AS derivatives
             FROM model_counts c JOIN models m ON m.id = c.model_id
             GROUP BY c.snapshot_id, m.family
         )
@@ -149,7 +149,7 @@ def test_family_totals_are_the_sums_of_their_models_in_every_snapshot(db):
         LEFT JOIN sums s ON s.snapshot_id = t.snapshot_id AND s.family = t.family
         WHERE s.family IS NULL OR t.downloads_30d != s.d30
            OR t.downloads_all_time != s.all_time OR t.likes != s.likes
-           OR t.model_count != s.models
+           OR t.model_count != s.models OR t.derivatives IS NOT s.derivatives
         """
     ).fetchall()
     groups = db.execute(
@@ -174,11 +174,12 @@ def test_model_counts_are_consistent_over_time(db):
         SELECT model_id, taken_at FROM (
             SELECT c.model_id, s.taken_at, c.downloads_all_time AS now,
                    lag(c.downloads_all_time) OVER w AS before,
-                   c.likes AS likes_now, lag(c.likes) OVER w AS likes_before
+                   c.likes AS likes_now, lag(c.likes) OVER w AS likes_before,
+                   c.derivatives AS derived_now, lag(c.derivatives) OVER w AS derived_before
             FROM model_counts c JOIN snapshots s ON s.id = c.snapshot_id
             WINDOW w AS (PARTITION BY c.model_id ORDER BY s.taken_at)
         )
-        WHERE now < before OR likes_now < likes_before
+        WHERE now < before OR likes_now < likes_before OR derived_now < derived_before
         """
     ).fetchall()
     impossible = db.execute(
@@ -188,6 +189,20 @@ def test_model_counts_are_consistent_over_time(db):
 
     assert backwards == []
     assert impossible == 0
+
+
+def test_every_model_has_a_derivative_count_and_qwen_is_the_most_built_upon(db):
+    latest = q.latest_snapshot(db)
+    assert latest is not None
+
+    unmeasured = db.execute("SELECT count(*) FROM model_counts WHERE derivatives IS NULL")
+    derivatives = q.values_at(db, latest.id, "derivatives")
+
+    assert unmeasured.fetchone()[0] == 0
+    assert set(derivatives) == set(load_families().keys)
+    assert max(derivatives, key=derivatives.__getitem__) == "qwen"
+    assert 150_000 <= derivatives["qwen"] <= 200_000
+    assert derivatives["llama"] < derivatives["qwen"]
 
 
 def test_every_model_belongs_to_the_family_it_is_filed_under(db):

@@ -4,7 +4,9 @@ It answers `GET /api/models?author=ORG&expand=...` as the real Hub does: a JSON 
 model records; with `expand`, only `_id`, `id` and the expanded fields (expand replaces
 the default fields); pages linked by a GitHub-style `Link: <absolute url>; rel="next"`
 header whose URL carries the original query and an opaque `cursor`. An organisation
-the fake does not know lists no models (200 and `[]`), as on the real Hub.
+the fake does not know lists no models (200 and `[]`), as on the real Hub. An `expand`
+value the listing does not accept (such as `childrenModelCount`, which only a single
+model's route serves) fails the whole request with 400, as on the real Hub.
 
 Every request is recorded (path, query, headers) so tests can assert what was asked.
 """
@@ -35,6 +37,44 @@ DEFAULT_FIELDS = (
     "pipeline_tag",
     "library_name",
     "createdAt",
+)
+
+# The `expand` values /api/models accepts: those huggingface_hub's `HfApi.list_models`
+# documents (v2.4). `baseModels`, `childrenModelCount` and `usedStorage` are accepted
+# only by /api/models/{repo_id}; the listing refuses them (huggingface_hub PR #3182,
+# "only accepted when using the /api/models/repo_id endpoint", confirmed by the Hub
+# team), and the Hub answers an unknown expand value with 400 for the whole request.
+LISTING_EXPAND = frozenset(
+    {
+        "author",
+        "cardData",
+        "config",
+        "createdAt",
+        "disabled",
+        "downloads",
+        "downloadsAllTime",
+        "evalResults",
+        "gated",
+        "gguf",
+        "inference",
+        "inferenceProviderMapping",
+        "lastModified",
+        "library_name",
+        "likes",
+        "mask_token",
+        "model-index",
+        "pipeline_tag",
+        "private",
+        "resourceGroup",
+        "safetensors",
+        "sha",
+        "siblings",
+        "spaces",
+        "tags",
+        "transformersInfo",
+        "trendingScore",
+        "widgetData",
+    }
 )
 
 
@@ -212,6 +252,11 @@ class FakeHub:
             )
         if nth <= faults.rate_limited + faults.server_errors:
             return _Answer.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        refused = [v for v in params.values("expand") if v not in LISTING_EXPAND]
+        if refused:
+            return _Answer.error(
+                HTTPStatus.BAD_REQUEST, f"Invalid expand value(s) for listing models: {refused}"
+            )
         if faults.stall and (faults.stalled_requests is None or nth <= faults.stalled_requests):
             self._released.wait(faults.stall)
 
