@@ -153,7 +153,7 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
         raise NoData
     ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
     since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
-    series = q.family_series(db, ranking, "all_time", since=since)
+    series = q.family_series(db, None, "all_time", since=since)
     outlooks = adjacent_forecasts(ranking, series)
     found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
     others = [o for o in outlooks if isinstance(o, NoForecast)]

@@ -38,7 +38,9 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
     )
     members = region_members(current, names)
 
-    series = region_series(q.family_series(db, sorted(current), command.metric), names)
+    # Every family's series in one read; the chart sums those in the latest snapshot.
+    every = q.family_series(db, None, command.metric)
+    series = region_series({f: every[f] for f in current if f in every}, names)
     plotted = {r.family: series.get(r.family, []) for r in ranking}
 
     blocks: list[bk.Block] = [bk.header(f"Regions by {metric_name}")]

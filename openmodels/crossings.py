@@ -36,8 +36,18 @@ def pair_crossings(
     a: str, a_points: Sequence[Point], b: str, b_points: Sequence[Point]
 ) -> list[Crossing]:
     """Every crossing of series `a` and `b`, oldest first."""
-    va, vb = dict(a_points), dict(b_points)
-    times = sorted(set(va) & set(vb))
+    return _crossings(a, dict(a_points), b, dict(b_points))
+
+
+def crossings(series: Mapping[str, Sequence[Point]]) -> list[Crossing]:
+    """Every crossing of every pair of series, in time order."""
+    lookup = {name: dict(points) for name, points in series.items()}
+    found = [c for a, b in combinations(lookup, 2) for c in _crossings(a, lookup[a], b, lookup[b])]
+    return sorted(found, key=lambda c: (c.at, c.passer, c.passed))
+
+
+def _crossings(a: str, va: Mapping[str, int], b: str, vb: Mapping[str, int]) -> list[Crossing]:
+    times = sorted(va.keys() & vb.keys())
     found: list[Crossing] = []
     previous: int | None = None  # index of the last snapshot where one was strictly ahead
     level_since: int | None = None  # first snapshot of a run where the two were level
@@ -56,14 +66,6 @@ def pair_crossings(
             found.append(Crossing(passer, passed, at, value, t))
         previous, level_since = i, None
     return found
-
-
-def crossings(series: Mapping[str, Sequence[Point]]) -> list[Crossing]:
-    """Every crossing of every pair of series, in time order."""
-    found = [
-        c for a, b in combinations(series, 2) for c in pair_crossings(a, series[a], b, series[b])
-    ]
-    return sorted(found, key=lambda c: (c.at, c.passer, c.passed))
 
 
 def _meet(t0: str, t1: str, va: Mapping[str, int], vb: Mapping[str, int]) -> tuple[datetime, float]:

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from statistics import NormalDist
 
@@ -188,8 +189,33 @@ def forecast_pass(
     Only snapshots holding both families count. `leader` must not be behind in the
     latest of them (ValueError otherwise: the caller orders the pair by the ranking).
     """
-    ahead, behind = dict(leader_points), dict(trailer_points)
-    common = sorted(set(ahead) & set(behind))
+    return _forecast(
+        leader,
+        dict(leader_points),
+        trailer,
+        dict(trailer_points),
+        window_days=window_days,
+        min_snapshots=min_snapshots,
+        min_span_days=min_span_days,
+        horizon_days=horizon_days,
+    )
+
+
+def _forecast(
+    leader: str,
+    ahead: Mapping[str, int],
+    trailer: str,
+    behind: Mapping[str, int],
+    *,
+    window_days: float,
+    min_snapshots: int,
+    min_span_days: float,
+    horizon_days: float,
+    ages: dict[tuple[str, str], float] | None = None,
+) -> Outlook:
+    """`forecast_pass` on lookups; `ages` caches (snapshot, latest) -> days between."""
+    ages = {} if ages is None else ages
+    common = sorted(ahead.keys() & behind.keys())
     if not common:
         return NoForecast(leader, trailer, Reason.TOO_SHORT, None)
     last = common[-1]
@@ -198,15 +224,26 @@ def forecast_pass(
         raise ValueError(f"{leader} is behind {trailer} at {last}")
     if gap == 0:
         return NoForecast(leader, trailer, Reason.LEVEL, 0)
-    window = [t for t in common if _days_between(t, last) <= window_days]
+    # Days before the latest snapshot, walking back only as far as the window reaches.
+    window: list[str] = []
+    xs: list[float] = []
+    for t in reversed(common):
+        age = ages.get((t, last))
+        if age is None:
+            age = ages[t, last] = _days_between(t, last)
+        if age > window_days:
+            break
+        window.append(t)
+        xs.append(-age)
+    window.reverse()
+    xs.reverse()
     for series in (ahead, behind):
-        if any(series[b] < series[a] for a, b in pairwise(window)):
+        values = [series[t] for t in window]
+        if any(b < a for a, b in pairwise(values)):
             return NoForecast(leader, trailer, Reason.BACKWARDS, gap)
-    if len(window) < max(3, min_snapshots) or _days_between(window[0], last) < min_span_days:
+    if len(window) < max(3, min_snapshots) or -xs[0] < min_span_days:
         return NoForecast(leader, trailer, Reason.TOO_SHORT, gap)
-    line = fit_line(
-        [-_days_between(t, last) for t in window], [ahead[t] - behind[t] for t in window]
-    )
+    line = fit_line(xs, [ahead[t] - behind[t] for t in window])
     low, high = line.slope_interval()
     trend = GapTrend(len(window), window[0], last, line.slope, low, high)
     if line.slope >= 0:
@@ -227,20 +264,27 @@ def adjacent_forecasts(
     horizon_days: float = HORIZON_DAYS,
 ) -> list[Outlook]:
     """An outlook for each adjacent pair of `order` (leader first), in rank order."""
+    lookup = {family: dict(series.get(family, ())) for family in order}
+    ages: dict[tuple[str, str], float] = {}  # the pairs of one ranking share snapshots
     return [
-        forecast_pass(
+        _forecast(
             a,
-            series.get(a, ()),
+            lookup[a],
             b,
-            series.get(b, ()),
+            lookup[b],
             window_days=window_days,
+            min_snapshots=MIN_SNAPSHOTS,
+            min_span_days=MIN_SPAN_DAYS,
             horizon_days=horizon_days,
+            ages=ages,
         )
         for a, b in pairwise(order)
     ]
 
 
+@lru_cache(maxsize=8192)
 def _parse(timestamp: str) -> datetime:
+    # Every pair re-reads its families' timestamps: parse each once.
     return datetime.fromisoformat(timestamp)
 
 

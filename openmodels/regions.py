@@ -62,6 +62,10 @@ def region_series(
     sums: dict[str, dict[str, int]] = {}
     for family, points in series.items():
         by_time = sums.setdefault(region_of(regions, family), {})
+        if not by_time:
+            by_time.update(points)
+            continue
+        get = by_time.get  # a year of daily snapshots of every family: keep the loop lean
         for taken_at, value in points:
-            by_time[taken_at] = by_time.get(taken_at, 0) + value
+            by_time[taken_at] = get(taken_at, 0) + value
     return {region: sorted(by_time.items()) for region, by_time in sums.items()}

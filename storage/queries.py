@@ -127,25 +127,36 @@ def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
 
 
 def family_series(
-    db: Database, families: list[str], metric: str = "all_time", since: str | None = None
+    db: Database, families: list[str] | None, metric: str = "all_time", since: str | None = None
 ) -> dict[str, list[tuple[str, int]]]:
     """Per family, (taken_at, value) for every snapshot in which it had models.
 
-    With `since` (a timestamp), only the snapshots taken at or after it.
+    `families=None` reads every family. With `since` (a timestamp), only the snapshots
+    taken at or after it.
     """
     column = METRIC_COLUMNS[metric]
-    series: dict[str, list[tuple[str, int]]] = {f: [] for f in families}
-    if not families:
+    series: dict[str, list[tuple[str, int]]] = {f: [] for f in families or ()}
+    if families == []:
         return series
-    marks = ",".join("?" * len(families))
-    rows = db.execute(
-        f"""SELECT t.family, s.taken_at, t.{column}
-            FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
-            WHERE t.family IN ({marks}) AND s.taken_at >= ? ORDER BY s.taken_at, s.id""",
-        [*families, since or ""],
+    wanted = "" if families is None else f"AND t.family IN ({','.join('?' * len(families))})"
+    # A few families' whole history: through the family index. Every family, or a
+    # recent stretch: snapshot by snapshot in time order (CROSS JOIN fixes that order
+    # in SQLite), so nothing is sorted and only the stretch is read.
+    source = (
+        "family_totals t JOIN snapshots s ON s.id = t.snapshot_id"
+        if families is not None and since is None
+        else "snapshots s CROSS JOIN family_totals t ON t.snapshot_id = s.id"
     )
-    for family, taken_at, value in rows:
-        series[family].append((taken_at, int(value)))
+    rows = db.execute(
+        f"""SELECT t.family, s.taken_at, t.{column} FROM {source}
+            WHERE s.taken_at >= ? {wanted} ORDER BY s.taken_at, s.id""",
+        [since or "", *(families or ())],
+    )
+    for family, taken_at, value in rows.fetchall():
+        points = series.get(family)
+        if points is None:
+            points = series[family] = []
+        points.append((taken_at, value))  # INTEGER columns come back as int
     return series
 
 
