@@ -1,4 +1,4 @@
-"""Benchmark the store at a year's scale: ingest, the `top` answer and bytes on disk.
+"""Benchmark the store at a year's scale: ingest, the answers and bytes on disk.
 
 Not a test: it prints figures and never asserts on timings, which depend on the
 machine. Each figure is set against plain sqlite3 doing the same work in the same run,
@@ -8,7 +8,9 @@ so the ratio says what our layers cost, whatever the machine.
 
 The default builds 20 families x 1,000 models x 365 daily snapshots (7.3M model-count
 rows) twice, once through `storage.snapshots.insert_snapshot` and once with plain
-`executemany`, in a temporary folder removed at the end (unless --keep).
+`executemany`, in a temporary folder removed at the end (unless --keep). Each answer
+(`top`, `regions`, `movers`, `forecast`, a `compare` that carries a forecast) is timed
+beside the plain SQL reads it needs, on a connection opened for them as answers do.
 """
 
 from __future__ import annotations
@@ -60,10 +62,14 @@ class Size:
 # -- synthetic data ---------------------------------------------------------------------
 
 
+REGIONS = ("China", "US", "Europe", None)  # every fourth family has none: Other
+
+
 def families_toml(count: int) -> str:
-    """A families file with fam00.., one organisation each."""
+    """A families file with fam00.., one organisation each, in regions by turn."""
     return "\n".join(
         f'[families.fam{i:02d}]\nlabel = "Fam{i:02d}"\norgs = ["org{i:02d}"]\n'
+        + (f'region = "{REGIONS[i % 4]}"\n' if REGIONS[i % 4] else "")
         for i in range(count)
     )
 
@@ -78,11 +84,15 @@ class Catalogue:
     def of(cls, size: Size) -> Catalogue:
         # Plain arithmetic rather than random numbers: generating 7.3M rows must stay
         # cheap next to storing them. Earlier families download more, so no ties.
+        # fam01 starts far enough ahead that fam00 passes it a month after the last
+        # day: `compare fam00 fam01` carries a forecast.
         models = []
         for f in range(size.families):
             for m in range(size.models):
                 daily = (size.families - f) * (10 + (m * 7919) % 1000)
                 base = (f * 100_003 + m * 3_571) % 1_000_000
+                if f == 1:  # fam00's base, and 30 days of fam00's lead on it
+                    base = (m * 3_571) % 1_000_000 + (10 + (m * 7919) % 1000) * (size.days + 30)
                 models.append((f"org{f:02d}/model-{m:05d}", f"fam{f:02d}", daily, base))
         return cls(tuple(models))
 
@@ -254,7 +264,96 @@ def raw_top_open(path: Path, runs: int) -> float:
         conn.close()
 
 
-# -- (c) bytes on disk ----------------------------------------------------------------------
+# -- (c) the analytics answers against the plain SQL reads they need ------------------------
+
+ANSWERS = ("regions", "movers", "forecast", "compare fam00 fam01")
+SNAPSHOT_SQL = "SELECT id, taken_at FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
+NEAR_SQL = "SELECT id FROM snapshots WHERE taken_at <= ? ORDER BY taken_at DESC LIMIT 1"
+TOTALS_SQL = "SELECT family, downloads_all_time FROM family_totals WHERE snapshot_id = ?"
+SERIES_SQL = """
+    SELECT t.family, s.taken_at, t.downloads_all_time
+    FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
+    WHERE s.taken_at >= ? ORDER BY s.taken_at, s.id
+"""
+PAIR_SERIES_SQL = """
+    SELECT t.family, s.taken_at, t.downloads_all_time
+    FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
+    WHERE t.family IN (?, ?) ORDER BY s.taken_at, s.id
+"""
+GAINS_SQL = """
+    SELECT m.repo_id, m.family, b.downloads_all_time, c.downloads_all_time
+    FROM model_counts c JOIN models m ON m.id = c.model_id
+    LEFT JOIN model_counts b ON b.snapshot_id = ? AND b.model_id = c.model_id
+    WHERE c.snapshot_id = ? AND (b.model_id IS NOT NULL OR m.created_at > ?)
+      AND c.downloads_all_time > coalesce(b.downloads_all_time, 0)
+    ORDER BY c.downloads_all_time - coalesce(b.downloads_all_time, 0) DESC, m.repo_id
+    LIMIT 10
+"""
+
+
+def days_before(timestamp: str, days: int) -> str:
+    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ") - timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def raw_reads(path: Path, text: str) -> Callable[[], object]:
+    """The plain SQL reads answer `text` needs, in one read transaction, nothing computed."""
+
+    def run() -> object:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("BEGIN")
+            latest_id, latest_at = conn.execute(SNAPSHOT_SQL).fetchone()
+            week = conn.execute(NEAR_SQL, [days_before(latest_at, 7)]).fetchone()
+            rows: list[Any] = [conn.execute(TOTALS_SQL, [latest_id]).fetchall()]
+            if text == "regions":
+                rows.append(conn.execute(TOTALS_SQL, [week[0]]).fetchall())
+                rows.append(conn.execute(SERIES_SQL, [""]).fetchall())
+            elif text == "movers":
+                rows.append(conn.execute(TOTALS_SQL, [week[0]]).fetchall())
+                before_at = conn.execute(
+                    "SELECT taken_at FROM snapshots WHERE id = ?", [week[0]]
+                ).fetchone()[0]
+                rows.append(conn.execute(GAINS_SQL, [week[0], latest_id, before_at]).fetchall())
+            elif text == "forecast":
+                rows.append(conn.execute(SERIES_SQL, [days_before(latest_at, 14)]).fetchall())
+            else:  # compare fam00 fam01
+                rows.append(conn.execute(TOTALS_SQL, [week[0]]).fetchall())
+                rows.append(conn.execute(PAIR_SERIES_SQL, ["fam00", "fam01"]).fetchall())
+            conn.execute("ROLLBACK")
+            return rows
+        finally:
+            conn.close()
+
+    return run
+
+
+def paired_median_ms(
+    first: Callable[[], object], second: Callable[[], object], runs: int
+) -> tuple[float, float]:
+    """Median ms of each, timed turn about, so that a busy moment weighs on both alike."""
+    first()
+    second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for fn, out in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+
+def answer_of(store: Store, families: Families, text: str) -> Callable[[], object] | None:
+    """The full answer to `text` (parse, read, compute, blocks), if `commands` is importable."""
+    try:
+        commands: Any = importlib.import_module("commands")
+        context = commands.AnswerContext(store=store, families=families)
+    except (ImportError, AttributeError):
+        return None
+    return lambda: commands.answer_text(text, context)
+
+
+# -- (d) bytes on disk ----------------------------------------------------------------------
 
 
 def checkpointed_size(path: Path) -> int:
@@ -309,6 +408,11 @@ def run(size: Size, runs: int, folder: Path) -> None:
     top_storage = median_ms(storage_top(ours), runs)
     raw_fresh = median_ms(raw_top_fresh(ours_path), runs)
     raw_open = raw_top_open(ours_path, runs)
+    analytics = []
+    for text in ANSWERS:
+        answer_fn = answer_of(ours, families, text)
+        if answer_fn is not None:
+            analytics.append((text, *paired_median_ms(answer_fn, raw_reads(ours_path, text), runs)))
 
     ours_bytes, raw_bytes = checkpointed_size(ours_path), checkpointed_size(raw_path)
     model_days = size.total_models * size.days
@@ -328,6 +432,8 @@ def run(size: Size, runs: int, folder: Path) -> None:
             (f"{name}, median ms", f"{ms:.2f}", f"{raw_open:.3f}", f"{ms / raw_open:.0f}x")
         )
         table.append(("  raw incl. connect", "", f"{raw_fresh:.3f}", f"{ms / raw_fresh:.1f}x"))
+    for text, ms, raw_ms in analytics:
+        table.append((f"{text}, median ms", f"{ms:.2f}", f"{raw_ms:.3f}", f"{ms / raw_ms:.2f}x"))
     table += [
         (
             "bytes per model-day",
@@ -346,8 +452,15 @@ def run(size: Size, runs: int, folder: Path) -> None:
         f"\nmedians over {runs} runs; wall time {time.perf_counter() - wall:.0f}s. Raw ingest "
         "inserts models once with known ids; ours upserts them every snapshot, as a "
         "collection does. Raw `top` is the one SQL query on an open connection; each answer "
-        "opens its own connection, hence the 'incl. connect' line."
+        "opens its own connection, hence the 'incl. connect' line. The other answers are "
+        "set against the plain SQL reads each needs, on a connection opened for them."
     )
+    if analytics:
+        print("\nsample answers on this store:")
+        for text in ANSWERS:
+            answer_fn = answer_of(ours, families, text)
+            if answer_fn is not None:
+                print(f"  {text}: {getattr(answer_fn(), 'text', '')[:160]}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

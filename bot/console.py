@@ -30,7 +30,11 @@ from commands.render import render_text
 
 DEMO_TOUR = (
     "top",
+    "regions",
+    "movers",
     "compare qwen llama",
+    "compare gemma deepseek",
+    "forecast",
     "family qwen",
     "model Qwen/Qwen2.5-7B-Instruct",
     "help",

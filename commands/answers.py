@@ -14,6 +14,9 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
+from commands.common import SAMPLE_NOTE, chart_alt_text, footer
+from commands.common import NoData as _NoData
+from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     arrow,
@@ -27,13 +30,17 @@ from commands.format import (
     percent,
     signed,
 )
+from commands.movers_answer import movers_answer
 from commands.parser import (
     USAGE,
     Command,
     Compare,
     FamilyDetail,
+    Forecast,
     Help,
     ModelDetail,
+    Movers,
+    Regions,
     Status,
     Subscribe,
     Subscriptions,
@@ -43,17 +50,16 @@ from commands.parser import (
     parse,
     usage_line,
 )
+from commands.region_answer import regions_answer
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
+from openmodels.forecast import adjacent_forecasts
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares
 from storage import queries as q
 from storage.snapshots import FamilyTotal
 
-SAMPLE_NOTE = (
-    "*sample data* (synthetic) — run `openmodels collect` to take live numbers from the Hub"
-)
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
     "(it takes a minute), then ask again."
@@ -81,10 +87,6 @@ class AnswerContext:
     channel: Channel | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     schedules: Schedules = field(default_factory=Schedules)
-
-
-class _NoData(Exception):
-    """The store holds no snapshot yet."""
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -148,6 +150,12 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return family_answer(db, ctx, command)
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
+            if isinstance(command, Regions):
+                return regions_answer(db, ctx, command)
+            if isinstance(command, Movers):
+                return movers_answer(db, ctx, command)
+            if isinstance(command, Forecast):
+                return forecast_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:
@@ -181,20 +189,6 @@ def resolve(families: Families, name: str) -> Family:
     message += f" — did you mean {hint}?" if hint else "."
     message += " Families: " + ", ".join(families.keys) + "."
     raise UsageError(message)
-
-
-def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None) -> bk.Block:
-    parts = [f"Snapshot {snapshot.date}"]
-    if baseline is not None:
-        parts.append(f"changes since {baseline.date}")
-    parts.append(
-        "Source: Hugging Face Hub download counts"
-        + (" (imported history)" if snapshot.is_history else "")
-    )
-    texts = [" · ".join(parts)]
-    if snapshot.is_sample:
-        texts.append(SAMPLE_NOTE)
-    return bk.context(*texts)
 
 
 def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
@@ -329,13 +323,24 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
             f"{human(gap)} {metric_name}{ratio}."
         )
     title = " vs ".join(f.label for f in chosen)
+    series = q.family_series(db, [f.key for f in chosen], "all_time")
+    # Forecasts follow the all-time order, whatever metric the comparison ranks by.
+    by_all_time = sorted((f.key for f in present), key=lambda k: (-totals[k].downloads_all_time, k))
+    forecasts, no_forecasts = compare_forecasts(
+        ctx.families.label, adjacent_forecasts(by_all_time, series)
+    )
     blocks: list[bk.Block] = [bk.header(f"{title} — {metric_name}")]
-    if summary:
-        blocks.append(bk.section(summary))
+    lead_lines = [summary] if summary else []
+    lead_lines += [f"{sentence} _({basis})_" for sentence, basis in forecasts]
+    if lead_lines:
+        blocks.append(bk.section("\n".join(lead_lines)))
     for start in range(0, len(fields), 2):
         blocks.append(bk.fields_section(fields[start : start + 2]))
+    if no_forecasts:
+        blocks.append(bk.context(" ".join(no_forecasts)))
     blocks.append(footer(latest, baseline))
-    series = q.family_series(db, [f.key for f in chosen], command.metric)
+    if command.metric != "all_time":
+        series = q.family_series(db, [f.key for f in chosen], command.metric)
     chart = ChartSpec(
         title=f"{title}: {CHART_METRIC[command.metric]}",
         series={f.label: series[f.key] for f in chosen},
@@ -345,7 +350,8 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
         sample=latest.is_sample,
     )
-    text = summary.replace("*", "") or f"{title} ({latest.date})"
+    headline = " ".join([summary] + [sentence for sentence, _ in forecasts]).strip()
+    text = headline.replace("*", "") or f"{title} ({latest.date})"
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
@@ -356,15 +362,8 @@ _ALT_METRIC = {"all_time": "cumulative Hub downloads", "30d": "Hub downloads in 
 def _alt_text(
     chosen: list[Family], series: dict[str, list[tuple[str, int]]], date: str, metric: str
 ) -> str:
-    parts = []
-    for family in chosen:
-        points = series.get(family.key) or []
-        if points:
-            parts.append(
-                f"{family.label} from {human(points[0][1])} on {points[0][0][:10]} "
-                f"to {human(points[-1][1])} on {points[-1][0][:10]}"
-            )
-    return f"Line chart of {_ALT_METRIC[metric]} up to {date}: " + "; ".join(parts) + "."
+    by_label = {family.label: series.get(family.key) or [] for family in chosen}
+    return chart_alt_text(by_label, date, _ALT_METRIC[metric])
 
 
 def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:

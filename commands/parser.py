@@ -12,6 +12,9 @@ from commands.format import echo
 MAX_TEXT = 500
 MAX_TOP = 50
 MIN_COMPARE, MAX_COMPARE = 2, 6
+MOVERS_DAYS, MAX_DAYS = 7, 365
+# Options that take a value, written `--days 30` or `--days=30`.
+_VALUE_FLAGS = frozenset({"days"})
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
 _DASHES = ("--", "—", "–")
@@ -41,6 +44,23 @@ class FamilyDetail:
 @dataclass(frozen=True)
 class ModelDetail:
     repo_id: str
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Regions:
+    metric: str = "all_time"
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Movers:
+    days: int = MOVERS_DAYS
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Forecast:
     public: bool = False
 
 
@@ -78,6 +98,9 @@ Command = (
     | Compare
     | FamilyDetail
     | ModelDetail
+    | Regions
+    | Movers
+    | Forecast
     | Status
     | Help
     | Subscribe
@@ -96,6 +119,9 @@ USAGE = {
         "one family's totals, trend, top models and the models most built upon",
     ),
     "model": ("model ORG/NAME", "one model's downloads over time"),
+    "regions": ("regions [--30d]", "China, US, Europe…: each region's total, share and families"),
+    "movers": ("movers [--days N]", "who gained most downloads in N days (default 7)"),
+    "forecast": ("forecast", "which families are on course to pass the one ahead, and when"),
     "status": ("status", "what the store holds"),
     "subscribe": ("subscribe digest|alerts [FAMILY…]", "weekly chart or overtake alerts here"),
     "unsubscribe": ("unsubscribe digest|alerts", "stop them in this channel"),
@@ -142,12 +168,25 @@ def parse(text: str) -> Command:
     verb, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
     flags: set[str] = set()
+    values: dict[str, str] = {}
+    pending: str | None = None  # a value flag still waiting for its value
     for token in rest:
         flag = _flag(token)
-        if flag is None:
+        if pending is not None and flag is None:
+            values[pending], pending = token, None
+        elif flag is None:
             words.append(token)
         else:
-            flags.add(flag)
+            name, eq, value = flag.partition("=")
+            pending = None
+            if name in _VALUE_FLAGS:
+                flags.add(name)
+                if eq:
+                    values[name] = value
+                else:
+                    pending = name
+            else:
+                flags.add(flag)
     public = "public" in flags
     metric = "30d" if "30d" in flags else "all_time"
 
@@ -196,6 +235,33 @@ def parse(text: str) -> Command:
         if len(words) != 1 or "/" not in words[0].strip("/"):
             raise UsageError("Name one model as ORG/NAME.", usage_line("model"))
         return ModelDetail(repo_id=words[0].strip("/"), public=public)
+    if verb == "regions":
+        refuse_flags({"30d", "all-time", "public"})
+        if words:
+            raise UsageError("`regions` takes no names.", usage_line("regions"))
+        return Regions(metric=metric, public=public)
+    if verb == "movers":
+        refuse_flags({"days", "public"})
+        if words:
+            raise UsageError("Give the period as `--days N`.", usage_line("movers"))
+        days = MOVERS_DAYS
+        if "days" in flags:
+            raw = values.get("days", "")
+            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+                raise UsageError(
+                    f"--days takes a whole number of days from 1 to {MAX_DAYS}.",
+                    usage_line("movers"),
+                )
+            days = int(raw)
+        return Movers(days=days, public=public)
+    if verb == "forecast":
+        refuse_flags({"public"})
+        if words:
+            raise UsageError(
+                "`forecast` covers every family; for two, try `compare A B`.",
+                usage_line("forecast"),
+            )
+        return Forecast(public=public)
     if verb == "status":
         refuse_flags({"public"})
         return Status(public=public)

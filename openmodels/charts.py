@@ -11,16 +11,30 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commands.format import human
+from openmodels.crossings import Crossing, crossings
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from commands.answer import ChartSpec
 
 # Colour-blind-safe palette (Okabe–Ito), enough for compare's six families.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+MARK_COLOUR = "#333333"
+MAX_LABELLED_CROSSINGS = 8  # beyond this a chart shows the marks, not a label for each
 
 
 def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
     """Draw one line per series of `spec` and return the PNG bytes."""
+    buffer = io.BytesIO()
+    chart_figure(spec, dpi).savefig(
+        buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"}
+    )
+    return buffer.getvalue()
+
+
+def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
+    """The chart of `spec` as a matplotlib Figure on the Agg canvas, not yet saved."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
@@ -33,7 +47,8 @@ def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
     for i, (label, points) in enumerate(spec.series.items()):
         if not points:
             continue
-        dates = [datetime.strptime(t[:10], "%Y-%m-%d") for t, _ in points]
+        # Full timestamps, so snapshots of one day stay apart and crossings sit on the lines.
+        dates = [datetime.fromisoformat(t) for t, _ in points]
         values = [v for _, v in points]
         axes.plot(
             date2num(dates),
@@ -65,9 +80,9 @@ def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
     axes.set_title(note, loc="left", fontsize=9, color="#555555")
     if drawn:
         axes.legend(loc="upper left", frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"})
-    return buffer.getvalue()
+        # Last: placing the labels measures the finished layout.
+        _mark_crossings(axes, crossings(spec.series), date2num)
+    return figure
 
 
 def _label_ends(axes: Any, ends: list[tuple[float, str, str]], gap: float = 0.05) -> None:
@@ -84,3 +99,108 @@ def _label_ends(axes: Any, ends: list[tuple[float, str, str]], gap: float = 0.05
     for y, text, colour in placed:
         y = y - max(0.0, overflow)
         axes.text(1.01, y, text, transform=axes.transAxes, va="center", fontsize=9, color=colour)
+
+
+# Where a crossing's label may go, as offsets in points from the mark, in order of
+# preference: above-left and below-right of a crossing are clear of lines that rise.
+_LABEL_SPOTS = [
+    (dx * sign, dy * sign, ha, va)
+    for dy in (10, 40)
+    for sign in (1, -1)
+    for dx, ha, va in (
+        (-8, "right", "bottom"),
+        (8, "left", "bottom"),
+    )
+]
+
+
+def _mark_crossings(axes: Any, found: list[Crossing], to_x: Any) -> None:
+    """Ring each point where two lines cross, labelled with who passed whom and the date.
+
+    Crossings first seen in the same snapshot share one label. Each label goes in
+    the spot around its mark that covers the fewest line points and stays inside
+    the plot, clear of the legend and of the labels already placed. The layout is
+    fixed first and the labels kept out of it, so they never squeeze the plot.
+    """
+    import numpy as np
+
+    if not found:
+        return
+    for c in found:
+        axes.plot(
+            [float(to_x(c.at))],
+            [c.value],
+            marker="o",
+            markersize=7,
+            markerfacecolor="white",
+            markeredgecolor=MARK_COLOUR,
+            markeredgewidth=1.5,
+            zorder=5,
+        )
+    figure = axes.get_figure()
+    figure.draw_without_rendering()  # settle the constrained layout before measuring
+    renderer = figure.canvas.get_renderer()
+    frame = axes.get_window_extent(renderer)
+    points = _line_points(axes, np)
+    taken = [axes.get_legend().get_window_extent(renderer)] if axes.get_legend() else []
+    groups: dict[str, list[Crossing]] = {}
+    for c in found:
+        groups.setdefault(c.date, []).append(c)
+    for day, group in list(groups.items())[:MAX_LABELLED_CROSSINGS]:
+        lines = [f"{c.passer} passes {c.passed}" for c in group[:3]]
+        if len(group) > 3:
+            lines.append(f"and {len(group) - 3} more")
+        first = group[0]
+        best: tuple[float, Any] | None = None
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            label = axes.annotate(
+                "\n".join([*lines, day]),
+                xy=(float(to_x(first.at)), first.value),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+                color=MARK_COLOUR,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+                zorder=6,
+                in_layout=False,
+            )
+            box = label.get_window_extent(renderer).expanded(1.1, 1.2)
+            inside = (
+                box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                and box.y1 <= frame.y1
+            )  # fmt: skip
+            covered = int(
+                np.count_nonzero(
+                    (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                    & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+                )
+            )  # fmt: skip
+            score = (0 if inside else 10_000) + 1_000 * sum(box.overlaps(t) for t in taken)
+            score += covered
+            if best is None or score < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (score, label)
+            else:
+                label.remove()
+        if best is not None:
+            taken.append(best[1].get_window_extent(renderer))
+
+
+def _line_points(axes: Any, np: Any, per_line: int = 400) -> Any:
+    """Points along every drawn line, in display coordinates, dense enough to find overlaps."""
+    chunks = [np.empty((0, 2))]
+    for line in axes.get_lines():
+        xy = axes.transData.transform(np.asarray(line.get_xydata(), dtype=float))
+        if len(xy) < 2:
+            continue
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        if along[-1] == 0:
+            continue
+        at = np.linspace(0.0, along[-1], per_line)
+        chunks.append(
+            np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
+        )
+    return np.vstack(chunks)

@@ -21,7 +21,8 @@ from openmodels.errors import FamiliesError
 
 DEFAULT_FAMILIES_RESOURCE = "families.toml"
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_ALLOWED_KEYS = {"label", "orgs", "match", "aliases"}
+_ALLOWED_KEYS = {"label", "orgs", "match", "aliases", "region"}
+MAX_REGION = 40  # shown in rankings and chart legends: keep it a name, not a sentence
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Family:
     orgs: tuple[str, ...]
     match: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    region: str | None = None  # free text, shown as written; None counts under "Other"
 
     def owns(self, repo_id: str) -> bool:
         """True if the model `org/name` belongs to this family."""
@@ -167,7 +169,7 @@ def parse_families(text: str, source: str) -> Families:
         if not _KEY_RE.match(key):
             raise fail("name must be lowercase letters, digits, '-' or '_' (at most 40)", key)
         if not isinstance(body, Mapping):
-            raise fail("must be a table with label, orgs, match and aliases", key)
+            raise fail("must be a table with label, orgs, match, aliases and region", key)
         unknown = set(body) - _ALLOWED_KEYS
         if unknown:
             raise fail(
@@ -183,13 +185,27 @@ def parse_families(text: str, source: str) -> Families:
         label = body.get("label", key)
         if not isinstance(label, str) or not label.strip():
             raise fail("label must be a non-empty string", key)
+        region = body.get("region")
+        if region is not None and (
+            not isinstance(region, str) or not region.strip() or len(region.strip()) > MAX_REGION
+        ):
+            raise fail(f"region must be a non-empty string of at most {MAX_REGION} characters", key)
         claim(key, key, "name")
         claim(label.strip(), key, "label")
         for alias in aliases:
             if alias.lower() == key:
                 continue
             claim(alias, key, "alias")
-        items.append(Family(key, label.strip(), tuple(orgs), tuple(match), tuple(aliases)))
+        items.append(
+            Family(
+                key,
+                label.strip(),
+                tuple(orgs),
+                tuple(match),
+                tuple(aliases),
+                region.strip() if region is not None else None,
+            )
+        )
     return Families(tuple(items), source)
 
 

@@ -155,24 +155,91 @@ def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
 
 
 def family_series(
-    db: Database, families: list[str], metric: str = "all_time"
+    db: Database, families: list[str] | None, metric: str = "all_time", since: str | None = None
 ) -> dict[str, list[tuple[str, int]]]:
-    """Per family, (taken_at, value) for every snapshot in which it had models."""
+    """Per family, (taken_at, value) for every snapshot in which it had models.
+
+    `families=None` reads every family. With `since` (a timestamp), only the snapshots
+    taken at or after it.
+    """
     column = METRIC_COLUMNS[metric]
-    series: dict[str, list[tuple[str, int]]] = {f: [] for f in families}
-    if not families:
+    series: dict[str, list[tuple[str, int]]] = {f: [] for f in families or ()}
+    if families == []:
         return series
-    marks = ",".join("?" * len(families))
-    rows = db.execute(
-        f"""SELECT t.family, s.taken_at, t.{column}
-            FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
-            WHERE t.family IN ({marks}) ORDER BY s.taken_at, s.id""",
-        families,
+    wanted = "" if families is None else f"AND t.family IN ({','.join('?' * len(families))})"
+    # A few families' whole history: through the family index. Every family, or a
+    # recent stretch: snapshot by snapshot in time order (CROSS JOIN fixes that order
+    # in SQLite), so nothing is sorted and only the stretch is read.
+    source = (
+        "family_totals t JOIN snapshots s ON s.id = t.snapshot_id"
+        if families is not None and since is None
+        else "snapshots s CROSS JOIN family_totals t ON t.snapshot_id = s.id"
     )
-    for family, taken_at, value in rows:
-        if value is not None:
-            series[family].append((taken_at, int(value)))
+    rows = db.execute(
+        f"""SELECT t.family, s.taken_at, t.{column} FROM {source}
+            WHERE s.taken_at >= ? {wanted} ORDER BY s.taken_at, s.id""",
+        [since or "", *(families or ())],
+    )
+    for family, taken_at, value in rows.fetchall():
+        if value is None:  # a figure not measured in that snapshot: left out
+            continue
+        points = series.get(family)
+        if points is None:
+            points = series[family] = []
+        points.append((taken_at, value))  # INTEGER columns come back as int
     return series
+
+
+@dataclass(frozen=True)
+class ModelGain:
+    """A model's all-time downloads in two snapshots; `before` is None for a new model."""
+
+    repo_id: str
+    family: str
+    before: int | None
+    after: int
+
+    @property
+    def gained(self) -> int:
+        return self.after - (self.before or 0)
+
+    @property
+    def growth(self) -> float | None:
+        return self.gained / self.before if self.before else None
+
+
+def model_gains(
+    db: Database,
+    before: Snapshot,
+    after: Snapshot,
+    limit: int = 10,
+    exclude_families: frozenset[str] = frozenset(),
+) -> list[ModelGain]:
+    """The `limit` models that gained most all-time downloads from `before` to `after`.
+
+    A model in both snapshots gained the difference. A model only in `after` counts
+    (with all its downloads) only if the Hub created it after `before` was taken:
+    otherwise it was there all along, and appeared because the families file changed
+    or an organisation was renamed, so its downloads were not gained in between.
+    Models of `exclude_families`, and models that gained nothing, are left out.
+    The ranking is done here, not in Python: a store holds tens of thousands of models.
+    """
+    excluded = sorted(exclude_families)
+    marks = ",".join("?" * len(excluded))
+    rows = db.execute(
+        f"""SELECT m.repo_id, m.family, b.downloads_all_time, c.downloads_all_time
+            FROM model_counts c
+            JOIN models m ON m.id = c.model_id
+            LEFT JOIN model_counts b ON b.snapshot_id = ? AND b.model_id = c.model_id
+            WHERE c.snapshot_id = ?
+              AND (b.model_id IS NOT NULL OR m.created_at > ?)
+              AND c.downloads_all_time > coalesce(b.downloads_all_time, 0)
+              AND m.family NOT IN ({marks})
+            ORDER BY c.downloads_all_time - coalesce(b.downloads_all_time, 0) DESC, m.repo_id
+            LIMIT ?""",
+        [before.id, after.id, before.taken_at, *excluded, limit],
+    )
+    return [ModelGain(r[0], r[1], None if r[2] is None else int(r[2]), int(r[3])) for r in rows]
 
 
 def top_models(

@@ -43,6 +43,14 @@ def test_ask_json_prints_the_block_kit_payload(db, capsys):
     assert payload["blocks"][0]["type"] == "header"
 
 
+def test_ask_passes_valued_options_through_and_prints_json(db, capsys):
+    code, out, _ = run(capsys, "ask", "--db", str(db), "movers", "--days", "3", "--json")
+
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["blocks"][0]["text"]["text"] == "Movers: all-time downloads gained in 3 days"
+
+
 def test_ask_reads_the_bundled_sample_when_there_is_no_store(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("OPENMODELS_DB", raising=False)
     monkeypatch.chdir(tmp_path)

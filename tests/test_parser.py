@@ -6,8 +6,11 @@ from commands.parser import (
     MAX_TEXT,
     Compare,
     FamilyDetail,
+    Forecast,
     Help,
     ModelDetail,
+    Movers,
+    Regions,
     Status,
     Subscribe,
     Subscriptions,
@@ -36,6 +39,15 @@ from commands.parser import (
         ("compare qwen, llama, deepseek --30d", Compare(("qwen", "llama", "deepseek"), "30d")),
         ("family Qwen", FamilyDetail("Qwen")),
         ("model Qwen/Qwen2.5-7B-Instruct", ModelDetail("Qwen/Qwen2.5-7B-Instruct")),
+        ("regions", Regions()),
+        ("regions --30d --public", Regions(metric="30d", public=True)),
+        ("movers", Movers(days=7)),
+        ("movers --days 30", Movers(days=30)),
+        ("movers --days=1", Movers(days=1)),
+        ("Movers —days 365 --public", Movers(days=365, public=True)),
+        ("movers --public --days 14", Movers(days=14, public=True)),
+        ("forecast", Forecast()),
+        ("forecast --public", Forecast(public=True)),
         ("status", Status()),
         ("subscribe digest", Subscribe("digest")),
         ("subscribe alerts qwen llama", Subscribe("alerts", ("qwen", "llama"))),
@@ -65,6 +77,20 @@ def test_valid_texts_parse_to_commands(text, expected):
         ("family", "Name one family"),
         ("family qwen llama", "Name one family"),
         ("model qwen", "ORG/NAME"),
+        ("regions china", "takes no names"),
+        ("regions --days 3", "Unknown option --days"),
+        ("movers 30", "--days N"),
+        ("movers --days", "1 to 365"),
+        ("movers --days 0", "1 to 365"),
+        ("movers --days 366", "1 to 365"),
+        ("movers --days -7", "1 to 365"),
+        ("movers --days 2.5", "1 to 365"),
+        ("movers --days week", "1 to 365"),
+        ("movers --days=", "1 to 365"),
+        ("movers --days --public", "1 to 365"),
+        ("movers --30d", "Unknown option --30d"),
+        ("top --days 7", "Unknown option --days"),
+        ("forecast qwen llama", "compare A B"),
         ("subscribe", "digest"),
         ("subscribe digest qwen", "every family"),
         ("unsubscribe everything", "digest"),
@@ -82,3 +108,11 @@ def test_usage_errors_carry_the_usage_line_of_their_command():
         parse("top lots")
     assert caught.value.usage is not None
     assert caught.value.usage.startswith("`/openmodels top")
+
+
+@pytest.mark.parametrize("verb", ["regions", "movers", "forecast"])
+def test_new_commands_are_in_the_usage_list(verb):
+    with pytest.raises(UsageError) as caught:
+        parse(f"{verb} --nonsense")
+    assert caught.value.usage is not None
+    assert caught.value.usage.startswith(f"`/openmodels {verb}")

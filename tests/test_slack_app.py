@@ -133,6 +133,14 @@ def test_model_answer_links_to_the_hub(bot):
 # -- charts: see tests/test_slack_charts.py ----------------------------------------------
 
 
+def test_movers_and_forecast_answer_in_text(bot):
+    [movers] = bot.command("movers --days 3").posts
+    [forecast] = bot.command("forecast").posts
+
+    assert movers["blocks"][0]["text"]["text"] == "Movers: all-time downloads gained in 3 days"
+    assert "No family is on course to pass" in forecast["text"]
+
+
 # -- failures ---------------------------------------------------------------------------
 
 
@@ -384,9 +392,13 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "Qwen leads Llama by 53.0K all-time downloads" in out
     assert "1. Qwen  262.0K" in out
     assert "[Share in channel]" in out
+    assert "$ /openmodels regions" in out
+    assert "$ /openmodels movers" in out
     assert sorted(p.name for p in out_dir.iterdir()) == [
+        "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
         "openmodels-family-qwen-2026-01-10.png",
+        "openmodels-regions-2026-01-10.png",
     ]
     assert (out_dir / "openmodels-family-qwen-2026-01-10.png").read_bytes().startswith(PNG_MAGIC)
 

@@ -99,6 +99,17 @@ def test_family_carries_a_chart_too(store):
     )
 
 
+def test_regions_carries_a_chart_of_regions_over_time(store):
+    with running_bot(store, delivery=PATIENT) as bot:
+        [message] = bot.command("regions").visible
+
+    [image] = images(message)
+    assert bot.slack.files[image["slack_file"]["id"]].filename == (
+        "openmodels-regions-2026-01-10.png"
+    )
+    assert "China leads US by" in message["text"]
+
+
 def test_the_chart_is_shown_only_once_slack_has_processed_it(store):
     slack = LocalSlack(processing_polls=2)
     with running_bot(store, slack=slack, delivery=PATIENT) as bot:

@@ -1,0 +1,46 @@
+"""Pieces answers share: the no-data signal, the snapshot footer, a chart's alt text."""
+
+from __future__ import annotations
+
+from commands import blocks as bk
+from commands.format import human
+from openmodels.crossings import crossings
+from storage import queries as q
+
+SAMPLE_NOTE = (
+    "*sample data* (synthetic) — run `openmodels collect` to take live numbers from the Hub"
+)
+
+
+class NoData(Exception):
+    """The store holds no snapshot yet."""
+
+
+def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None, *notes: str) -> bk.Block:
+    """Which snapshots the figures come from, the source, and any `notes`."""
+    parts = [f"Snapshot {snapshot.date}"]
+    if baseline is not None:
+        parts.append(f"changes since {baseline.date}")
+    parts.append(
+        "Source: Hugging Face Hub download counts"
+        + (" (imported history)" if snapshot.is_history else "")
+    )
+    texts = [" · ".join(parts), *notes]
+    if snapshot.is_sample:
+        texts.append(SAMPLE_NOTE)
+    return bk.context(*texts)
+
+
+def chart_alt_text(series: dict[str, list[tuple[str, int]]], date: str, what: str) -> str:
+    """Alt text for a line chart: each line's first and last point, and where lines cross."""
+    parts = [
+        f"{label} from {human(points[0][1])} on {points[0][0][:10]} "
+        f"to {human(points[-1][1])} on {points[-1][0][:10]}"
+        for label, points in series.items()
+        if points
+    ]
+    text = f"Line chart of {what} up to {date}: " + "; ".join(parts) + "."
+    passes = [f"{c.passer} passed {c.passed} on {c.date}" for c in crossings(series)]
+    if passes:
+        text += " " + "; ".join(passes) + "."
+    return text

@@ -1,0 +1,187 @@
+"""Forecasts in words: the `forecast` answer, and the lines `compare` adds.
+
+The projections themselves come from `openmodels.forecast`; this module only says
+them: "Gemma is on course to pass DeepSeek around 2026-03-14 (in 21 days; range
+15–30)", or why there is no date to give.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from commands import blocks as bk
+from commands.answer import Answer
+from commands.common import NoData, footer
+from commands.format import escape, human
+from commands.parser import Forecast as ForecastCommand
+from openmodels.forecast import (
+    CONFIDENCE,
+    HORIZON_DAYS,
+    MIN_SNAPSHOTS,
+    WINDOW_DAYS,
+    Forecast,
+    GapTrend,
+    NoForecast,
+    Outlook,
+    Reason,
+    adjacent_forecasts,
+)
+from openmodels.ranking import order
+from storage import queries as q
+from storage.snapshots import format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    from commands.answers import AnswerContext
+
+RANGE = f"{CONFIDENCE:.0%}"
+
+Label = Callable[[str], str]  # key -> display name: a family's label, or a region as is
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def pace(per_day: float) -> str:
+    """'1.2M a day', '850 a day'."""
+    return f"{human(abs(per_day))} a day"
+
+
+def forecast_line(label: Label, forecast: Forecast) -> str:
+    """'*Gemma* is on course to pass *DeepSeek* around 2026-03-14 (in 21 days; range 15–30).'"""
+    trailer, leader = escape(label(forecast.trailer)), escape(label(forecast.leader))
+    when = forecast.moment().date().isoformat()
+    days = max(1, round(forecast.days))
+    low, high = math.floor(forecast.low_days), math.ceil(forecast.high_days)
+    spread = f"; range {low}–{high}" if low != high else ""
+    return f"*{trailer}* is on course to pass *{leader}* around {when} (in {_days(days)}{spread})."
+
+
+def forecast_basis(forecast: Forecast) -> str:
+    """What the projection rests on: the gap, the pace, and the window."""
+    trend = forecast.trend
+    return (
+        f"gap {human(forecast.gap)}, closing by {pace(trend.closing)} over "
+        f"{_window(trend)}, {trend.snapshots} snapshots"
+    )
+
+
+def no_forecast_line(label: Label, outlook: NoForecast) -> str:
+    """Why there is no date for this pair, in one sentence."""
+    trailer, leader = escape(label(outlook.trailer)), escape(label(outlook.leader))
+    trend = outlook.trend
+    if outlook.reason is Reason.WIDENING and trend is not None:
+        if trend.slope == 0:
+            return f"{trailer} is not gaining on {leader}: the gap held over {_window(trend)}."
+        return (
+            f"{trailer} is not gaining on {leader}: the gap grew by {pace(trend.slope)} "
+            f"over {_window(trend)}."
+        )
+    if outlook.reason is Reason.TOO_FAR and trend is not None and outlook.days is not None:
+        return (
+            f"{trailer} is closing on {leader} by {pace(trend.closing)}, too slowly to pass "
+            f"it within {HORIZON_DAYS} days (about {_days(round(outlook.days))} at this pace)."
+        )
+    if outlook.reason is Reason.TOO_NOISY and trend is not None:
+        return (
+            f"{trailer} is closing on {leader} by about {pace(trend.closing)}, but too "
+            f"unevenly over {_window(trend)} to project a date."
+        )
+    if outlook.reason is Reason.BACKWARDS:
+        return (
+            f"No forecast for {trailer} and {leader}: a total went backwards in the last "
+            f"{WINDOW_DAYS} days (missing data)."
+        )
+    if outlook.reason is Reason.LEVEL:
+        return f"{trailer} and {leader} are level."
+    return (
+        f"No forecast for {trailer} and {leader} yet: it takes {MIN_SNAPSHOTS} snapshots "
+        f"over at least four of the last {WINDOW_DAYS} days."
+    )
+
+
+def _window(trend: GapTrend) -> str:
+    return f"the last {_days(round(trend.span_days))}"
+
+
+def compare_forecasts(
+    label: Label, outlooks: Sequence[Outlook]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """What `compare` adds: (sentence, basis) per forecast, and why other pairs have none."""
+    found = [
+        (forecast_line(label, o), forecast_basis(o)) for o in outlooks if isinstance(o, Forecast)
+    ]
+    reasons = [no_forecast_line(label, o) for o in outlooks if isinstance(o, NoForecast)]
+    return found, reasons
+
+
+# How many neighbouring pairs have no forecast, and why: (one, several).
+_REASON_COUNTS = {
+    Reason.WIDENING: ("1 gap is widening or holding", "{n} gaps are widening or holding"),
+    Reason.TOO_FAR: (
+        f"1 is closing too slowly to swap within {HORIZON_DAYS} days",
+        f"{{n}} are closing too slowly to swap within {HORIZON_DAYS} days",
+    ),
+    Reason.TOO_NOISY: ("1 moves too unevenly to project", "{n} move too unevenly to project"),
+    Reason.TOO_SHORT: ("1 lacks the history", "{n} lack the history"),
+    Reason.BACKWARDS: ("1 has a total that went backwards", "{n} have totals that went backwards"),
+    Reason.LEVEL: ("1 is level", "{n} are level"),
+}
+
+
+def reason_summary(outlooks: Sequence[NoForecast]) -> str:
+    """'7 gaps are widening or holding, 2 are closing too slowly…' for pairs without one."""
+    counts = Counter(o.reason for o in outlooks)
+    parts = []
+    for reason, (one, several) in _REASON_COUNTS.items():
+        n = counts.get(reason, 0)
+        if n:
+            parts.append(one if n == 1 else several.format(n=n))
+    return ", ".join(parts)
+
+
+def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) -> Answer:
+    """Every adjacent pair of the all-time ranking on course to swap within the horizon."""
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise NoData
+    ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
+    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
+    series = q.family_series(db, None, "all_time", since=since)
+    outlooks = adjacent_forecasts(ranking, series)
+    found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
+    others = [o for o in outlooks if isinstance(o, NoForecast)]
+    header = bk.header(f"Forecast: passes due within {HORIZON_DAYS} days")
+    method = (
+        f"Each gap between neighbours in the all-time ranking, fitted by least squares "
+        f"over the last {WINDOW_DAYS} days; ranges are {RANGE} intervals of the pace."
+    )
+    if found:
+        lines = [
+            f"• {forecast_line(ctx.families.label, f)}\n   _{forecast_basis(f)}_" for f in found
+        ]
+        body = bk.bulleted(lines, noun="forecasts")
+        rest = ""
+        if others:
+            pairs = "The other pair" if len(others) == 1 else f"The other {len(others)} pairs"
+            rest = f"{pairs}: {reason_summary(others)}."
+        text = " ".join(forecast_line(ctx.families.label, f) for f in found).replace("*", "")
+    else:
+        body = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
+        if len(others) == 1:
+            body += f" Of the one neighbouring pair, {reason_summary(others)}."
+        elif others:
+            body += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
+        rest = ""
+        text = body
+    blocks = [header, bk.section(body)]
+    if rest:
+        blocks.append(bk.section(rest))
+    blocks.append(footer(latest, None, method))
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)

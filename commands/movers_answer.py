@@ -1,0 +1,127 @@
+"""The `movers` answer: families and models by all-time downloads gained in N days."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from commands import blocks as bk
+from commands.answer import Answer
+from commands.common import NoData, footer
+from commands.format import escape, family_link, hub_url, human, link, signed
+from commands.parser import Movers
+from openmodels.definitions import definition_changes
+from openmodels.movers import AsideReason, family_movers
+from storage import queries as q
+
+if TYPE_CHECKING:
+    from commands.answers import AnswerContext
+
+TOP_MODELS = 10
+
+_ASIDE = {
+    AsideReason.NEW: "new since {since}",
+    AsideReason.GONE: "no models in the latest snapshot",
+    AsideReason.FELL: "total went down: missing data",
+    AsideReason.REDEFINED: "definition changed since {since}",
+}
+
+
+def growth(fraction: float | None) -> str:
+    """'+3.6%', '+1,250%'; 'new' when there was nothing to grow from."""
+    if fraction is None:
+        return "new"
+    value = fraction * 100
+    return f"{value:+,.0f}%" if abs(value) >= 1000 else f"{value:+.1f}%"
+
+
+def period(latest: q.Snapshot, baseline: q.Snapshot, days: int) -> tuple[str, str]:
+    """(short, exact) wording of the period compared: the snapshot dates it really spans.
+
+    ('in 7 days', '2026-01-10 → 2026-01-17'), or when no snapshot is exactly `days`
+    back, ('since 2026-01-12', '2026-01-12 → 2026-01-17, 5 days: …').
+    """
+    span = (date.fromisoformat(latest.date) - date.fromisoformat(baseline.date)).days
+    dates = f"{baseline.date} → {latest.date}"
+    if span == days:
+        return f"in {days} days" if days != 1 else "in 1 day", dates
+    length = "the same day" if span == 0 else ("1 day" if span == 1 else f"{span} days")
+    return (
+        f"since {baseline.date}",
+        f"{dates}, {length}: the store has no snapshot from {days} days before the latest",
+    )
+
+
+def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
+    """Families ranked by all-time downloads gained, and the models that gained most."""
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise NoData
+    baseline = q.snapshot_near(db, latest, days=command.days)
+    if baseline is None:
+        text = (
+            f"Movers compare two snapshots; the store holds one, from {latest.date}. "
+            "Ask again after the next collection."
+        )
+        return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
+    defined = q.definitions_of(db, [baseline.id, latest.id])
+    redefined = frozenset(
+        c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
+    )
+    movers = family_movers(
+        q.values_at(db, baseline.id, "all_time"), q.values_at(db, latest.id, "all_time"), redefined
+    )
+    models = q.model_gains(db, baseline, latest, TOP_MODELS, exclude_families=redefined)
+    short, exact = period(latest, baseline, command.days)
+
+    label = ctx.families.label
+    blocks: list[bk.Block] = [bk.header(f"Movers: all-time downloads gained {short}")]
+    headline = []
+    if movers.ranked and movers.ranked[0].gained > 0:
+        top = movers.ranked[0]
+        headline.append(
+            f"*{escape(label(top.family))}* gained most: {signed(top.gained)} "
+            f"({growth(top.growth)})."
+        )
+    fastest = movers.fastest
+    if fastest is not None and movers.ranked and fastest != movers.ranked[0]:
+        headline.append(
+            f"*{escape(label(fastest.family))}* grew fastest: {growth(fastest.growth)}."
+        )
+    blocks.append(bk.section(" ".join([*headline, f"_{exact}_"])))
+
+    lines = [
+        f"{i}. *{family_link(ctx.families, g.family)}*  {signed(g.gained)} · "
+        f"{growth(g.growth)} (now {human(g.after)})"
+        for i, g in enumerate(movers.ranked, 1)
+    ]
+    families_text = "*Families*\n" + (
+        bk.bulleted(lines, limit=2900, noun="families") if lines else "None to rank."
+    )
+    if movers.set_aside:
+        aside = ", ".join(
+            f"{escape(label(s.family))} ({_ASIDE[s.reason].format(since=baseline.date)})"
+            for s in movers.set_aside
+        )
+        families_text += f"\n_Not ranked: {aside}_"
+    blocks.append(bk.section(bk.cut(families_text, bk.MAX_SECTION_TEXT)))
+
+    model_lines = [
+        f"{i}. {link(hub_url(m.repo_id), m.repo_id)} ({escape(label(m.family))})  "
+        f"{signed(m.gained)} · {growth(m.growth)}"
+        for i, m in enumerate(models, 1)
+    ]
+    blocks.append(
+        bk.section(
+            "*Models that gained most*\n"
+            + (bk.bulleted(model_lines, limit=2900, noun="models") if model_lines else "None.")
+        )
+    )
+    blocks.append(footer(latest, baseline))
+    text = f"Movers {short} ({exact}): " + ", ".join(
+        f"{escape(label(g.family))} {signed(g.gained)} ({growth(g.growth)})"
+        for g in movers.ranked[:5]
+    )
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)

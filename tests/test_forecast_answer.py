@@ -1,0 +1,127 @@
+"""The `forecast` answer and the forecast lines of `compare`, with figures worked by hand.
+
+Five daily snapshots (2026-01-01 .. 2026-01-05). Llama has 1,000,000 + 50,000d all-time
+downloads; Qwen trails by 100K, 90K, 78K, 70K, 60K; DeepSeek has 10,000 + 100d. The
+gap Llama-Qwen closes by 10,000 a day (least squares), so the last 60,000 take six
+days: 2026-01-11. The slope's 80% interval, -10,000 ± 534.9, gives 5.7 to 6.3 days.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from commands import AnswerContext, answer_text
+from commands.blocks import check_limits
+from commands.render import render_text
+from openmodels.families import load_families
+from storage import open_store
+from tests.builders import growing_store, record, store_with
+
+GAPS = [100_000, 90_000, 78_000, 70_000, 60_000]
+
+
+def day(d: int) -> list:
+    llama = 1_000_000 + 50_000 * d
+    return [
+        record("meta-llama/l", "llama", llama),
+        record("Qwen/q", "qwen", llama - GAPS[d]),
+        record("deepseek-ai/d", "deepseek", 10_000 + 100 * d),
+    ]
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    store = store_with(tmp_path / "f.db", (day(d) for d in range(5)))
+    return AnswerContext(store=store, families=load_families())
+
+
+PASS = "Qwen is on course to pass Llama around 2026-01-11 (in 6 days; range 5–7)."
+
+
+def test_forecast_lists_the_pairs_on_course_to_swap(ctx):
+    result = answer_text("forecast", ctx)
+    out = render_text(result)
+
+    assert result.text == PASS
+    assert "Forecast: passes due within 180 days" in out
+    assert (
+        f"• {PASS}\n   gap 60.0K, closing by 10.0K a day over the last 4 days, 5 snapshots" in out
+    )
+    assert "The other pair: 1 gap is widening or holding." in out
+    assert "fitted by least squares over the last 14 days; ranges are 80% intervals" in str(
+        result.blocks
+    )
+
+
+def test_forecast_says_briefly_why_no_pair_is_on_course(tmp_path):
+    ctx = AnswerContext(store=growing_store(tmp_path / "g.db"), families=load_families())
+
+    result = answer_text("forecast", ctx)
+
+    assert result.text == (
+        "No family is on course to pass the one ahead of it within 180 days. "
+        "Of the 2 neighbouring pairs, 2 gaps are widening or holding."
+    )
+
+
+def test_forecast_needs_history(tmp_path):
+    store = store_with(tmp_path / "s.db", (day(d) for d in range(3)))
+
+    result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
+
+    assert "Of the 2 neighbouring pairs, 2 lack the history." in result.text
+
+
+def test_compare_adds_the_forecast_for_two_families(ctx):
+    result = answer_text("compare llama qwen", ctx)
+    out = render_text(result)
+
+    assert result.text == f"Llama leads Qwen by 60.0K all-time downloads (1.05×). {PASS}"
+    assert (f"{PASS} (gap 60.0K, closing by 10.0K a day over the last 4 days, 5 snapshots)") in out
+
+
+def test_compare_forecasts_each_adjacent_pair_in_rank_order(ctx):
+    out = render_text(answer_text("compare deepseek qwen llama", ctx))
+
+    # Ranked Llama, Qwen, DeepSeek: Qwen passes Llama; DeepSeek falls further behind Qwen,
+    # whose 60,000 a day outpace DeepSeek's 100.
+    assert PASS in out
+    assert (
+        "DeepSeek is not gaining on Qwen: the gap grew by 59.9K a day over the last 4 days." in out
+    )
+
+
+def test_compare_says_why_when_there_is_no_forecast(tmp_path):
+    ctx = AnswerContext(store=growing_store(tmp_path / "g.db"), families=load_families())
+
+    result = answer_text("compare qwen llama", ctx)
+
+    assert result.text == "Qwen leads Llama by 53.0K all-time downloads (1.25×)."
+    assert (
+        "Llama is not gaining on Qwen: the gap grew by 7.0K a day over the last 9 days."
+        in render_text(result)
+    )
+
+
+def test_compare_by_30_days_still_forecasts_all_time_downloads(ctx):
+    assert PASS in render_text(answer_text("compare qwen llama --30d", ctx))
+
+
+@pytest.mark.parametrize("text", ["regions", "movers", "forecast", "regions --30d"])
+def test_an_empty_store_says_how_to_collect(tmp_path, text):
+    empty = AnswerContext(store=open_store(tmp_path / "e.db"), families=load_families())
+
+    assert "No snapshots yet. Run `openmodels collect`" in answer_text(text, empty).text
+
+
+@pytest.mark.parametrize("text", ["forecast", "compare qwen llama deepseek", "regions"])
+def test_answers_stay_within_block_kit_limits(ctx, text):
+    assert check_limits(answer_text(text, ctx).blocks) == []
+
+
+def test_a_single_snapshot_forecasts_nothing_and_says_so(tmp_path):
+    store = store_with(tmp_path / "one.db", [day(0)])
+
+    result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
+
+    assert "2 lack the history" in result.text
