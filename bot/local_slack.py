@@ -433,8 +433,8 @@ class _Handler(BaseHTTPRequestHandler):
             method = segments[1]
             params = _params(raw, self.headers.get("Content-Type", ""), parts.query)
             token_param = params.pop("token", "")  # never kept: it is a credential
-            authorization = self.headers.get("Authorization", "")
-            token = authorization.removeprefix("Bearer ") if authorization else token_param
+            bearer = self.headers.get("Authorization", "")
+            token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else token_param
             params["_authed"] = bool(token)
             params["_app_token"] = token.startswith("xapp-")
             public = {k: v for k, v in params.items() if not k.startswith("_")}

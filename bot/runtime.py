@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -28,10 +28,12 @@ from waitress.server import create_server
 
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
-from bot.socket_mode import SocketModeClient, SocketModeUnavailable, bolt_handler
 from commands.answer import ChartSpec
 from openmodels.charts import render_chart
 from openmodels.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.socket_mode import SocketModeClient
 
 log = logging.getLogger(__name__)
 
@@ -191,18 +193,20 @@ def serve_socket(
     The connection is bot.socket_mode's: it notices a dropped connection within seconds,
     where slack_sdk's built-in client takes about a minute.
     """
+    from bot.socket_mode import SocketModeUnavailable
+
     assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
-    client = socket_mode_client(app, settings)
+    socket_mode = socket_mode_client(app, settings)
     try:
-        client.connect()
+        socket_mode.connect()
     except SlackApiError as exc:
-        client.close()
+        socket_mode.close()
         raise ConfigError(
             f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
             "app-level token with the connections:write scope under Basic Information"
         ) from None
     except SocketModeUnavailable as exc:
-        client.close()
+        socket_mode.close()
         raise ConfigError(
             f"cannot open a Socket Mode connection to Slack ({exc}); check that the network "
             "allows WebSocket connections to Slack, or use --http"
@@ -217,12 +221,15 @@ def serve_socket(
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        client.close()
+        socket_mode.close()
         log.info("Socket Mode connection closed")
 
 
 def socket_mode_client(app: App, settings: SlackSettings) -> SocketModeClient:
     """The Socket Mode client `serve` runs for `app`: the tests and the benchmark run it too."""
+    # Imported here: the console and the demo, which use this module too, never need it.
+    from bot.socket_mode import SocketModeClient, bolt_handler
+
     assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
     return SocketModeClient(
         settings.app_token,

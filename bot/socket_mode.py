@@ -159,11 +159,6 @@ class SocketModeClient:
             self._current = first
         self._supervisor.start()
 
-    @property
-    def connected(self) -> bool:
-        current = self._current
-        return current is not None and not current.closed.is_set()
-
     def close(self) -> None:
         """Stop reconnecting, close every connection, and join every thread started."""
         self._stopping.set()
@@ -235,12 +230,17 @@ class SocketModeClient:
             self._log.warning("Socket Mode: could not open a new connection: %s", _reason(exc))
             return False
         with self._lock:
-            self._current = new
-            if old is not None and not old.closed.is_set():
-                if old.disconnect_reason is not None:
-                    self._draining[old] = time.monotonic()  # Slack closes it soon
-                else:
-                    old.retire()  # silent: probably dead, at best slow
+            stopping = self._stopping.is_set()  # close() began while this one opened
+            if not stopping:
+                self._current = new
+                if old is not None and not old.closed.is_set():
+                    if old.disconnect_reason is not None:
+                        self._draining[old] = time.monotonic()  # Slack closes it soon
+                    else:
+                        old.retire()  # silent: probably dead, at best slow
+        if stopping:
+            new.retire()
+            new.join(OPEN_TIMEOUT)
         return True
 
     def _let_go_of_drained(self, now: float) -> None:
