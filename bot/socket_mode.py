@@ -143,6 +143,7 @@ class SocketModeClient:
         self._lock = threading.Lock()
         self._current: _Connection | None = None
         self._draining: dict[_Connection, float] = {}  # old connection -> since when
+        self._live: set[_Connection] = set()  # every connection whose thread still runs
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._workers = ThreadPoolExecutor(concurrency, thread_name_prefix="socket-mode-envelope")
@@ -167,7 +168,7 @@ class SocketModeClient:
             # At most one attempt to open a connection is in flight; its timeouts bound it.
             self._supervisor.join(2 * OPEN_TIMEOUT + 5)
         with self._lock:
-            connections = [c for c in (self._current, *self._draining) if c is not None]
+            connections = list(self._live)
             self._current = None
             self._draining.clear()
         for connection in connections:
@@ -220,9 +221,9 @@ class SocketModeClient:
         """Open a new connection, then let the old one go: drain it or close it."""
         old = self._current
         self._log.info(
-            "Socket Mode: %s; opening a new connection%s",
+            "Socket Mode%s: %s; opening a new connection",
+            f" connection {old.number}" if old is not None else "",
             why,
-            f" (connection {old.number})" if old is not None else "",
         )
         try:
             new = self._open()
@@ -239,8 +240,7 @@ class SocketModeClient:
                     else:
                         old.retire()  # silent: probably dead, at best slow
         if stopping:
-            new.retire()
-            new.join(OPEN_TIMEOUT)
+            new.retire()  # and close() joins it with the others
         return True
 
     def _let_go_of_drained(self, now: float) -> None:
@@ -264,9 +264,11 @@ class SocketModeClient:
             url,
             ssl=self._web_client.ssl,
             on_message=self._on_message,
-            on_closed=lambda _: self._wake.set(),
+            on_closed=self._on_closed,
             log=self._log,
         )
+        with self._lock:
+            self._live.add(connection)
         connection.start()
         if not connection.ready.wait(2 * OPEN_TIMEOUT + 1) or connection.error is not None:
             connection.retire()
@@ -277,6 +279,11 @@ class SocketModeClient:
             connection.hello.get("num_connections", "?"),
         )
         return connection
+
+    def _on_closed(self, connection: _Connection) -> None:
+        with self._lock:
+            self._live.discard(connection)
+        self._wake.set()
 
     # -- envelopes ---------------------------------------------------------------------------
 
