@@ -1,4 +1,5 @@
-"""A local stand-in for Slack on 127.0.0.1: the Web API, file uploads and response URLs.
+"""A local stand-in for Slack on 127.0.0.1: the Web API, file uploads and response URLs,
+and Socket Mode (bot.local_socket_mode, started on the first apps.connections.open).
 
 It answers the way Slack documents (`{"ok": true, ...}` or `{"ok": false, "error": ...}`),
 records every call, and can be told to fail a method (`not_in_channel`,
@@ -23,7 +24,9 @@ each marked where it is modelled with its source. By default:
 - a slash command's response URL never replaces or deletes a message: every post
   adds one; an interaction's response URL may replace the message it came from;
 - a response URL takes at most five posts;
-- messages are checked against Block Kit's limits (invalid_blocks otherwise).
+- messages are checked against Block Kit's limits (invalid_blocks otherwise);
+- apps.connections.open takes only an app-level token (xapp-) and every other method
+  refuses one, with not_allowed_token_type.
 A test that needs a kinder Slack says so with the constructor's flags.
 """
 
@@ -39,10 +42,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from commands.blocks import check_limits
+
+if TYPE_CHECKING:
+    from bot.local_socket_mode import LocalSocketMode
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +147,7 @@ class LocalSlack:
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: LocalSocketMode | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -165,6 +172,9 @@ class LocalSlack:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+            self._socket_mode = None
 
     def __enter__(self) -> LocalSlack:
         return self.start()
@@ -181,6 +191,16 @@ class LocalSlack:
     def api_url(self) -> str:
         """The value for SLACK_API_URL."""
         return self.base_url + "/api/"
+
+    @property
+    def socket_mode(self) -> LocalSocketMode:
+        """The app's Socket Mode endpoint, started on first use (it needs `websockets`)."""
+        with self._changed:
+            if self._socket_mode is None:
+                from bot.local_socket_mode import LocalSocketMode
+
+                self._socket_mode = LocalSocketMode().start()
+            return self._socket_mode
 
     def response_url(self, kind: ResponseKind = "command") -> str:
         """A fresh response URL, as Slack puts in each slash command ("command") and each
@@ -306,8 +326,13 @@ class LocalSlack:
             return None
 
     def _web_api(self, method: str, params: JsonDict) -> tuple[int, JsonDict]:
+        app_token = params.pop("_app_token", False)
         if not params.pop("_authed", False):
             return 200, {"ok": False, "error": "not_authed"}
+        # An app-level token opens Socket Mode connections and nothing else; a bot token
+        # cannot open them (https://docs.slack.dev/reference/methods/apps.connections.open).
+        if app_token != (method == "apps.connections.open"):
+            return 200, {"ok": False, "error": "not_allowed_token_type"}
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}
@@ -325,6 +350,9 @@ class LocalSlack:
             "bot_id": "B0LOCAL",
             "is_enterprise_install": False,
         }
+
+    def _api_apps_connections_open(self, params: JsonDict) -> JsonDict:
+        return {"ok": True, "url": self.socket_mode.open_url()}
 
     def _api_files_getUploadURLExternal(self, params: JsonDict) -> JsonDict:
         filename, length = params.get("filename"), str(params.get("length") or "")
@@ -575,10 +603,11 @@ class _Handler(BaseHTTPRequestHandler):
             method = segments[1]
             params = _params(raw, self.headers.get("Content-Type", ""), parts.query)
             token_param = params.pop("token", "")  # never kept: it is a credential
-            params["_authed"] = bool(
-                self.headers.get("Authorization", "").startswith("Bearer ") or token_param
-            )
-            public = {k: v for k, v in params.items() if k != "_authed"}
+            bearer = self.headers.get("Authorization", "")
+            token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else token_param
+            params["_authed"] = bool(token)
+            params["_app_token"] = token.startswith("xapp-")
+            public = {k: v for k, v in params.items() if not k.startswith("_")}
             failure = slack._injected(method, public)
             if failure:
                 self._send_failure(method, public, failure)

@@ -1,4 +1,5 @@
-"""Running the Bolt app: Socket Mode, or HTTP on waitress through Bolt's WSGI adapter.
+"""Running the Bolt app: Socket Mode (bot.socket_mode), or HTTP on waitress through Bolt's
+WSGI adapter.
 
 waitress is a production WSGI server (pure Python, no C build, on every OS, with a
 thread pool and request-size limits), unlike Bolt's built-in development server.
@@ -18,10 +19,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
@@ -31,6 +31,9 @@ from bot.slack_client import make_web_client
 from commands.answer import ChartSpec
 from openmodels.charts import render_chart
 from openmodels.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.socket_mode import SocketModeClient
 
 log = logging.getLogger(__name__)
 
@@ -185,46 +188,57 @@ def serve_http(
 def serve_socket(
     app: App, settings: SlackSettings, *, on_connected: Callable[[], None] | None = None
 ) -> None:
-    """Connect over Socket Mode with SLACK_APP_TOKEN and serve until SIGTERM or Ctrl-C."""
+    """Connect over Socket Mode with SLACK_APP_TOKEN and serve until SIGTERM or Ctrl-C.
+
+    The connection is bot.socket_mode's: it notices a dropped connection within seconds,
+    where slack_sdk's built-in client takes about a minute.
+    """
+    from bot.socket_mode import SocketModeUnavailable
+
     assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
-    socket_log = logging.getLogger("bot.socket_mode")
-    handler = SocketModeHandler(
-        app,
-        app_token=settings.app_token,
-        logger=socket_log,
-        # apps.connections.open goes to SLACK_API_URL too.
-        web_client=make_web_client(None, settings.api_url),
-    )
-    # A refused token at start-up is reported once, below, as one line; later
-    # reconnection failures are logged by the SDK as usual.
-    quiet = _DropWssFailure()
-    socket_log.addFilter(quiet)
+    socket_mode = socket_mode_client(app, settings)
     try:
-        handler.connect()
+        socket_mode.connect()
     except SlackApiError as exc:
+        socket_mode.close()
         raise ConfigError(
             f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
             "app-level token with the connections:write scope under Basic Information"
         ) from None
-    finally:
-        socket_log.removeFilter(quiet)
+    except SocketModeUnavailable as exc:
+        socket_mode.close()
+        raise ConfigError(
+            f"cannot open a Socket Mode connection to Slack ({exc}); check that the network "
+            "allows WebSocket connections to Slack, or use --http"
+        ) from None
     log.info("connected to Slack over Socket Mode; waiting for /openmodels")
-    if on_connected is not None:
-        on_connected()
     stopping = threading.Event()
     try:
         with _stop_on_sigterm():
+            if on_connected is not None:
+                on_connected()
             stopping.wait()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        handler.close()
+        socket_mode.close()
         log.info("Socket Mode connection closed")
 
 
-class _DropWssFailure(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Failed to retrieve WSS URL")
+def socket_mode_client(app: App, settings: SlackSettings) -> SocketModeClient:
+    """The Socket Mode client `serve` runs for `app`: the tests and the benchmark run it too."""
+    # Imported here: the console and the demo, which use this module too, never need it.
+    from bot.socket_mode import SocketModeClient, bolt_handler
+
+    assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
+    return SocketModeClient(
+        settings.app_token,
+        # apps.connections.open goes to SLACK_API_URL too; a short timeout, so that a
+        # reconnection attempt into a dead network gives way to the next one soon.
+        make_web_client(None, settings.api_url, timeout=10),
+        bolt_handler(app),
+        logger=logging.getLogger("bot.socket_mode"),
+    )
 
 
 class _stop_on_sigterm:

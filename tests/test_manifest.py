@@ -21,6 +21,8 @@ SCHEMA = REPO.parent / "shared" / "slack-manifest-schema" / "manifest.schema.1.0
 # The scopes each Web API method the code calls needs (Slack's method reference).
 SCOPES_FOR = {
     "auth_test": set(),
+    # Called with the app-level token, whose connections:write is no bot scope.
+    "apps_connections_open": set(),
     "chat_postMessage": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "files_upload_v2": {"files:write"},
