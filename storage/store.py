@@ -109,16 +109,38 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
         db = store.connect()
         try:
             _refuse_newer_schema(db, store.path)
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _switch_to_wal(db)
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch store {store.path} to WAL mode (got {mode})")
             if migrations.pending(db):
-                migrations.apply(db)
+                _migrate(db, store.path)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(_describe(exc, store.path)) from None
     return store
+
+
+def _switch_to_wal(db: Database) -> str:
+    return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+
+
+def _migrate(db: Database, path: Path) -> None:
+    """Apply the pending migrations under the write lock, checking again once it is held.
+
+    Two processes opening a new store at once both see migrations pending; the second
+    waits here for the first to commit, then finds nothing left to do.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        _refuse_newer_schema(db, path)
+        if migrations.pending(db):
+            migrations.apply(db)  # each migration nests as a savepoint in this transaction
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _check_schema(store: Store) -> None:
