@@ -1,15 +1,19 @@
 """Delivering the outbox to Slack: each alert and digest once, a failing channel apart.
 
 The order of writes bounds what a crash can do:
-1. the item is marked 'sending' (committed) before anything is posted;
+1. the item is claimed — marked 'sending' with this deliverer as owner and an expiry —
+   in one committed statement before anything is posted;
 2. Slack is asked to post, with message metadata carrying the item's key;
 3. the item is marked 'sent' (committed) with Slack's timestamp.
-A crash before 2 leaves 'sending' with nothing posted; a crash between 2 and 3 leaves
-'sending' with the message in Slack. On the next run a 'sending' item is looked up in
-the channel's recent history by its metadata key, and posted again only if absent, so
-a duplicate needs both a crash in that window and a history look-up that fails.
-For a digest the chart upload follows the message; its own window is recorded the
-same way through `slack_ts` (message done, chart not yet).
+Another deliverer running at the same time (the scheduler in `serve`, a cron
+`openmodels deliver`) cannot claim an item under a live claim, so it skips it. A crash
+before 2 leaves 'sending' with nothing posted; a crash between 2 and 3 leaves 'sending'
+with the message in Slack. Once the claim has expired, the next run takes the item
+over and looks it up in the channel's recent history by its metadata key, and posts it
+again only if absent, so a duplicate needs both a crash in that window and a history
+look-up that fails. For a digest the chart upload follows the message; its own window
+is recorded the same way through `slack_ts` (message done, chart not yet). A digest
+counts as the channel's last digest only once it is recorded as sent.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlite_utils import Database
 
 from bot.delivery import upload_args
+from bot.identity import holder_id
 from commands.answer import ChartSpec
 from storage import Store
 from storage import outbox as ob
@@ -42,12 +48,16 @@ CHANNEL_ERRORS = frozenset(
 # These concern the whole app: stop this run, keep everything pending.
 APP_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 HISTORY_LOOKBACK_SECONDS = 3600
+# How long a claim protects an item from other deliverers: far longer than one post and
+# chart upload take, short enough that a crashed deliverer's items are soon taken over.
+CLAIM_SECONDS = 300
 
 
 @dataclass
 class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)  # found already in Slack
+    held: list[int] = field(default_factory=list)  # another deliverer had them
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     failing_channels: list[str] = field(default_factory=list)
@@ -70,36 +80,71 @@ def deliver(
     pause: Callable[[float], None] = time.sleep,
     per_channel_interval: float = 1.0,
     failpoint: Callable[[str], None] = lambda _where: None,
+    claim_seconds: float = CLAIM_SECONDS,
 ) -> DeliveryReport:
     """Post every pending item; one channel's failure never holds up the others.
 
-    `failpoint` is called at 'before_post', 'after_post' and 'after_record': the
-    reliability suite kills the process there to prove what a crash can and cannot do.
+    Each item is claimed just before it is posted, so deliverers running at once share
+    the work instead of posting twice. `failpoint` is called at 'before_post',
+    'after_post' and 'after_record': the reliability suite kills the process there to
+    prove what a crash can and cannot do.
     """
     report = DeliveryReport()
+    owner = holder_id()
     with store.reading() as db:
-        items = ob.deliverable(db)
+        stamp = format_timestamp(clock())
+        items = ob.deliverable(db, stamp)
+        report.held = [i.id for i in ob.held(db, stamp)]
+    if report.held:
+        log.info("delivery: %d items are being delivered by another process", len(report.held))
     by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
     for item in items:
         by_channel.setdefault((item.team_id, item.channel_id), []).append(item)
     try:
         for queue in by_channel.values():
-            for n, item in enumerate(queue):
-                if n:
+            posted_here = False
+            for listed in queue:
+                claimed = _claim(store, listed, owner, clock, claim_seconds)
+                if claimed is None:
+                    report.held.append(listed.id)  # another deliverer got there first
+                    continue
+                if posted_here:
                     pause(per_channel_interval)  # Slack allows about one message a second
-                if not _deliver_one(store, client, item, render, clock, report, failpoint):
+                posted_here = True
+                if not _deliver_one(store, client, claimed, render, clock, report, failpoint):
                     break  # the channel is refused: its other items were failed with it
     except _AppError as exc:
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
     if items:
         log.info(
-            "delivery: %d sent, %d found already posted, %d to retry, %d failed",
+            "delivery: %d sent, %d found already posted, %d to retry, %d failed, "
+            "%d left to another deliverer",
             len(report.sent),
             len(report.recovered),
             len(report.retry),
             len(report.failed),
+            len(report.held),
         )
     return report
+
+
+def _claim(
+    store: Store,
+    item: OutboxItem,
+    owner: str,
+    clock: Callable[[], datetime],
+    claim_seconds: float,
+) -> OutboxItem | None:
+    """Claim `item` for this run; the item as it was before the claim, or None if taken."""
+    now = clock()
+    with store.writing() as db:
+        return ob.claim(
+            db,
+            item.id,
+            owner,
+            format_timestamp(now),
+            format_timestamp(now + timedelta(seconds=claim_seconds)),
+        )
 
 
 def _deliver_one(
@@ -111,18 +156,18 @@ def _deliver_one(
     report: DeliveryReport,
     failpoint: Callable[[str], None],
 ) -> bool:
-    """Deliver one item. False when the channel is refused for good."""
+    """Deliver one claimed item (`item` as it was before the claim). False when the
+    channel is refused for good."""
     now = lambda: format_timestamp(clock())  # noqa: E731
     message_ts = item.slack_ts
     if item.status == "sending" and message_ts is None:
+        # An earlier delivery was interrupted and its claim has expired: it may have posted.
         message_ts = _find_posted(client, item)
         if message_ts is not None and item.kind != "digest":
             with store.writing() as db:
-                ob.mark_sent(db, item.id, now(), message_ts)
+                _record_sent(db, item, now(), message_ts)
             report.recovered.append(item.id)
             return True
-    with store.writing() as db:
-        ob.mark_sending(db, item.id, now())
     failpoint("before_post")
     try:
         if message_ts is None:
@@ -167,10 +212,19 @@ def _deliver_one(
         _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
         return True
     with store.writing() as db:
-        ob.mark_sent(db, item.id, now(), message_ts)
+        _record_sent(db, item, now(), message_ts)
     failpoint("after_record")
     report.sent.append(item.id)
     return True
+
+
+def _record_sent(db: Database, item: OutboxItem, now: str, slack_ts: str | None) -> None:
+    """Mark `item` sent; a digest becomes its channel's last digest only now, so one
+    that never arrives does not hold back the next."""
+    ob.mark_sent(db, item.id, now, slack_ts)
+    rankings = item.payload.get("rankings")
+    if item.kind == "digest" and rankings is not None:
+        subs.set_last_digest(db, item.team_id, item.channel_id, rankings)
 
 
 def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:

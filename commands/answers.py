@@ -418,12 +418,24 @@ def _health_lines(db: Database) -> list[str]:
     runs = q.job_runs(db)
     if runs:
         parts = []
-        for job, started, error in runs:
-            part = f"{job} {started or 'never'}"
-            if error:
-                part += f" (failed: {escape(error[:200])})"
+        for run in runs:
+            part = f"{run.job} {run.last_started or 'never'}"
+            if run.last_error:
+                part += f" (failed: {escape(run.last_error[:200])})"
             parts.append(part)
         lines.append("*Last runs:* " + " · ".join(parts))
+    for run in runs:
+        if run.lease_owner:
+            lines.append(
+                f"*Running:* {run.job} since {run.last_started} "
+                f"(`{escape(run.lease_owner)}`, lease until {run.lease_expires})"
+            )
+        elif run.retry_at and run.failures:
+            tries = "1 failed attempt" if run.failures == 1 else f"{run.failures} failed attempts"
+            lines.append(
+                f"*Retrying:* {run.job} for its {run.slot} slot after {tries}; "
+                f"next try {run.retry_at}"
+            )
     backlog = q.outbox_counts(db)
     if backlog:
         lines.append(

@@ -267,7 +267,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     assert report is not None
     print(
         f"{len(report.sent)} sent, {len(report.recovered)} found already posted, "
-        f"{len(report.retry)} to retry, {len(report.failed)} failed"
+        f"{len(report.retry)} to retry, {len(report.failed)} failed, "
+        f"{len(report.held)} left to another deliverer"
     )
     return 0 if not report.retry else 1
 
