@@ -301,3 +301,39 @@ def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
     ) in status
     assert "Running: digest since 2026-01-07T06:00:00Z" in status
     assert "collect 2026-01-07T06:00:00Z (failed: RuntimeError: hub down)" in status
+
+
+def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(store, fake_hub):
+    # The Hub answers 500 to more requests than the client retries: the 06:00 collection
+    # fails. Five minutes later the scheduler tries again and the day has its snapshot.
+    from bot.jobs import Services, scheduled_jobs
+    from openmodels.config import Config
+    from openmodels.families import parse_families
+    from openmodels.hub import HubClient
+    from storage import queries as q
+    from tests.fakes import hub_model
+    from tests.slack_helpers import tiny_png
+
+    fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
+    fake_hub.inject("Qwen", server_errors=6)  # one request and its five retries
+    services = Services(
+        config=Config(db_path=store.path),
+        families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
+        store=store,
+        hub=HubClient(fake_hub.url, timeout=5),
+        slack=None,
+        render=tiny_png,
+    )
+    [collect] = [j for j in scheduled_jobs(services) if j.name == "collect"]
+    clock = Clock(at("2026-01-07 06:00"))
+    runner = JobRunner(store, [collect], clock=clock)
+
+    assert runner.tick() == ["collect"]  # fails: every answer a 500
+    clock.now = at("2026-01-07 06:05")
+    assert runner.tick() == ["collect"]
+
+    with store.reading() as db:
+        latest = q.latest_snapshot(db)
+        run = job_runs.get(db, "collect")
+    assert latest is not None and latest.model_count == 1
+    assert run.done_slot == "2026-01-07T06:00:00Z" and run.last_error is None
