@@ -180,6 +180,11 @@ class JobRunner:
         looking at once only one starts the job."""
         now = self.clock()
         stamp = format_timestamp(now)
+        if not force:  # most ticks find nothing due: decide that without the write lock
+            with self.store.reading() as db:
+                state = job_runs.get(db, job.name)
+            if state is not None and due(job, state, now) is None:
+                return None
         with self.store.writing() as db:
             state = job_runs.get(db, job.name)
             if force:

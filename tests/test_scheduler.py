@@ -337,3 +337,26 @@ def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(stor
         run = job_runs.get(db, "collect")
     assert latest is not None and latest.model_count == 1
     assert run.done_slot == "2026-01-07T06:00:00Z" and run.last_error is None
+
+
+def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
+    # Written by an openmodels without leases: the collection ran today at 06:00.
+    from storage.schema import migrations
+    from storage.store import Store
+
+    old = Store(tmp_path / "old.db")
+    db = old.connect()
+    migrations.apply(db, stop_before="m005_claims_and_leases")
+    db.execute(
+        "INSERT INTO job_runs (job, last_started, last_finished, last_ok) VALUES (?, ?, ?, ?)",
+        ["collect", "2026-01-07T06:00:01Z", "2026-01-07T06:02:00Z", "2026-01-07T06:02:00Z"],
+    )
+    db.close()
+
+    store = open_store(old.path)  # applies m005_claims_and_leases
+    clock = Clock(at("2026-01-07 12:00"))
+    runner = runner_with(store, clock, [])
+
+    assert runner.tick() == []  # today's collection is done; the digest waits for Monday
+    clock.now = at("2026-01-08 06:00")
+    assert runner.tick() == ["collect"]
