@@ -3,7 +3,7 @@ for dead while it runs; once that process is killed, the job is run again as soo
 its lease expires, and the dead run is on record.
 
 The other process is a real one: a job runner whose collect job blocks until killed,
-with a lease of two seconds renewed every 0.4 s. This process's runner checks the same
+with a lease of three seconds renewed every 0.6 s. This process's runner checks the same
 store with the real clock, then with its clock moved past the dead run's lease.
 """
 
@@ -21,7 +21,7 @@ from storage import open_store
 from storage.snapshots import format_timestamp
 from tests.reliability.helpers import REPO, program_env
 
-LEASE_SECONDS = 2
+LEASE_SECONDS = 3
 RUNNER = """
 import sys, time
 from datetime import time as at, timedelta
