@@ -10,6 +10,7 @@ half-way with SQLITE_BUSY in WAL mode.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,7 +123,23 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
 
 
 def _switch_to_wal(db: Database) -> str:
-    return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+    """Switch a store to WAL mode (a no-op once it is), waiting for other processes.
+
+    While another connection writes to a file not yet in WAL mode (a second process
+    creating the same new store), SQLite answers the switch with "database is locked"
+    at once: it skips the busy handler because this statement already holds a read
+    lock. The switch changes nothing when repeated, so wait and try again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def _migrate(db: Database, path: Path) -> None:
