@@ -118,9 +118,13 @@ def alerts_job(services: Services, now: datetime) -> AlertCheck:
     return check
 
 
-def digest_job(services: Services, now: datetime) -> DigestPlan:
+def digest_job(services: Services, now: datetime, slot: datetime | None = None) -> DigestPlan:
+    """Queue the digest of `slot` and deliver it. Without a slot (`openmodels digest`
+    run by hand) the digest belongs to the most recent scheduled moment."""
+    if slot is None:
+        slot = parse_weekly(services.config.digest_at, "OPENMODELS_DIGEST_AT").last_due(now)
     plan = plan_digests(
-        services.store, services.families, now, confirm=services.config.alert_confirm
+        services.store, services.families, now, slot=slot, confirm=services.config.alert_confirm
     )
     deliver_job(services)
     return plan
@@ -131,7 +135,11 @@ def deliver_job(services: Services) -> DeliveryReport | None:
         log.info("SLACK_BOT_TOKEN is not set: queued messages wait for the bot")
         return None
     return deliver(
-        services.store, services.slack, render=services.render, failpoint=services.failpoint
+        services.store,
+        services.slack,
+        render=services.render,
+        failpoint=services.failpoint,
+        claim_seconds=services.config.delivery_claim_seconds,
     )
 
 
@@ -142,13 +150,13 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job(
             "collect",
             parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT"),
-            lambda now: _log_collect(collect_job(services, now)),
+            lambda now, _slot: _log_collect(collect_job(services, now)),
             catch_up_if_never_run=True,
         ),
         Job(
             "digest",
             parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT"),
-            lambda now: _log_digest(digest_job(services, now)),
+            lambda now, slot: _log_digest(digest_job(services, now, slot)),
         ),
     ]
 

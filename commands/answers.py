@@ -504,13 +504,25 @@ def _health_lines(db: Database, in_slack: bool) -> list[str]:
     runs = q.job_runs(db)
     if runs:
         parts = []
-        for job, started, error in runs:
-            part = f"{job} {started or 'never'}"
-            if error:
-                shown = hide_paths(error) if in_slack else error
+        for run in runs:
+            part = f"{run.job} {run.last_started or 'never'}"
+            if run.last_error:
+                shown = hide_paths(run.last_error) if in_slack else run.last_error
                 part += f" (failed: {escape(shown[:200])})"
             parts.append(part)
         lines.append("*Last runs:* " + " · ".join(parts))
+    for run in runs:
+        if run.lease_owner:
+            lines.append(
+                f"*Running:* {run.job} since {run.last_started} "
+                f"(`{escape(run.lease_owner)}`, lease until {run.lease_expires})"
+            )
+        elif run.retry_at and run.failures:
+            tries = "1 failed attempt" if run.failures == 1 else f"{run.failures} failed attempts"
+            lines.append(
+                f"*Retrying:* {run.job} for its {run.slot} slot after {tries}; "
+                f"next try {run.retry_at}"
+            )
     backlog = q.outbox_counts(db)
     if backlog:
         lines.append(

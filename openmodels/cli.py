@@ -347,7 +347,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     assert report is not None
     print(
         f"{len(report.sent)} sent, {len(report.recovered)} found already posted, "
-        f"{len(report.retry)} to retry, {len(report.failed)} failed"
+        f"{len(report.retry)} to retry, {len(report.failed)} failed, "
+        f"{len(report.held)} left to another deliverer"
     )
     if report.charts or report.charts_unconfirmed or report.charts_failed:
         # A chart is delivered only once Slack shows it in its channel.

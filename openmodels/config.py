@@ -29,6 +29,9 @@ class Config:
     collect_at: str = "06:00"  # UTC
     digest_at: str = "Monday 09:00"  # weekday and UTC time
     alert_confirm: int = 1  # snapshots the new order must hold before an alert
+    # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
+    # are taken over by the next run once it has passed.
+    delivery_claim_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -45,6 +48,7 @@ class Config:
             collect_at=env.get("OPENMODELS_COLLECT_AT") or "06:00",
             digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
+            delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
         )
 
     def __repr__(self) -> str:  # never print the token

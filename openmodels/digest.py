@@ -4,8 +4,9 @@ The week's overtakes follow the alert rules (`openmodels.overtakes`): ties, figu
 going backwards and changed family definitions are judged as the alerts judge them,
 and a family whose figures broke during the week is never its biggest gainer.
 `digest_content` is pure; `plan_digests` queues one digest per subscribed channel
-whose rankings changed since the digest it last got, keyed by ISO week so a second
-run in the same week queues nothing.
+whose rankings changed since the digest it last received, keyed by its slot (the
+scheduled moment it belongs to) so a second run for the same slot queues nothing,
+however late it ran. A channel's last digest moves on only when a digest is delivered.
 """
 
 from __future__ import annotations
@@ -220,11 +221,17 @@ def build_digest(db: Any, families: Families, now: datetime, *, confirm: int = 1
 
 
 def plan_digests(
-    store: Store, families: Families, now: datetime, *, confirm: int = 1
+    store: Store, families: Families, now: datetime, *, slot: datetime, confirm: int = 1
 ) -> DigestPlan:
-    """Queue this week's digest for each subscribed channel whose rankings changed."""
+    """Queue the digest of schedule slot `slot` for each subscribed channel whose
+    rankings differ from those of the last digest it received.
+
+    The item carries its rankings; the outbox sender records them as the channel's last
+    digest once Slack has it, so a digest that fails or is refused holds nothing back.
+    """
     plan = DigestPlan()
     stamp = format_timestamp(now)
+    slot_stamp = format_timestamp(slot)
     with store.writing() as db:
         digest = build_digest(db, families, now, confirm=confirm)
         plan.digest = digest
@@ -239,19 +246,25 @@ def plan_digests(
             if sub.last_digest == digest.rankings:
                 plan.skipped.append((sub.channel_id, "rankings unchanged since the last digest"))
                 continue
-            added = ob.enqueue(
+            event = f"digest:{slot_stamp}"
+            if ob.has_event(db, sub.team_id, sub.channel_id, "digest", event):
+                plan.skipped.append((sub.channel_id, f"digest for {slot_stamp} already queued"))
+                continue
+            waiting = ob.undelivered(db, sub.team_id, sub.channel_id, "digest")
+            if any(item.payload.get("rankings") == digest.rankings for item in waiting):
+                plan.skipped.append(
+                    (sub.channel_id, "a digest with these rankings is waiting for delivery")
+                )
+                continue
+            ob.enqueue(
                 db,
                 sub.team_id,
                 sub.channel_id,
                 "digest",
-                f"digest:{digest.week}",
-                digest.payload(),
+                event,
+                {**digest.payload(), "rankings": digest.rankings},
                 stamp,
             )
-            if not added:
-                plan.skipped.append((sub.channel_id, f"digest for {digest.week} already queued"))
-                continue
-            subs.set_last_digest(db, sub.team_id, sub.channel_id, digest.rankings)
             plan.queued.append(sub.channel_id)
     for channel, why in plan.skipped:
         log.info("digest for %s not sent: %s", channel, why)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_HUB,
     SOURCE_IMPORT,
@@ -457,10 +458,10 @@ def recent_anomalies(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def job_runs(db: Database) -> list[tuple[str, str | None, str | None]]:
-    """(job, last started, last error) for every job that has run."""
-    rows = db.execute("SELECT job, last_started, last_error FROM job_runs ORDER BY job")
-    return [(r[0], r[1], r[2]) for r in rows]
+def job_runs(db: Database) -> list[JobRun]:
+    """Every scheduled job's state: its last run and error, a pending retry, a run in
+    progress."""
+    return all_runs(db)
 
 
 def outbox_counts(db: Database) -> dict[str, int]:

@@ -209,6 +209,32 @@ def m004_family_definitions(db: Database) -> None:
 
 
 @migrations()
+def m005_claims_and_leases(db: Database) -> None:
+    # An outbox item is claimed by one deliverer at a time: `claimed_by` names the
+    # process, `claim_expires` ends the claim if that process dies. Another deliverer
+    # skips an item under a live claim, and takes over one in 'sending' only after its
+    # claim has expired.
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claim_expires TEXT")
+    # A scheduled job is owed once per slot (its scheduled moment). `done_slot` is the
+    # latest slot a run completed; a run in progress holds a lease (`lease_owner`,
+    # renewed until `lease_expires`) so that no other runner starts it again, and a
+    # run that failed or never finished is retried at `retry_at` (`failures` in a row
+    # for `slot`) until it succeeds or the next slot comes.
+    for column in (
+        "slot TEXT",
+        "done_slot TEXT",
+        "failures INTEGER NOT NULL DEFAULT 0",
+        "retry_at TEXT",
+        "lease_owner TEXT",
+        "lease_expires TEXT",
+    ):
+        db.execute(f"ALTER TABLE job_runs ADD COLUMN {column}")
+    # Runs recorded before leases counted as done once started: keep that for them.
+    db.execute("UPDATE job_runs SET done_slot = last_started WHERE last_started IS NOT NULL")
+
+
+@migrations()
 def m006_derivatives(db: Database) -> None:
     # Derivatives: how many models on the Hub name a model as their base (its
     # `childrenModelCount`). NULL means not measured (snapshots taken before this

@@ -482,7 +482,7 @@ def test_the_first_live_snapshot_after_an_import_is_compared_with_no_history(sub
 def test_no_digest_is_sent_when_the_newest_snapshot_is_history(subscribed):
     run_import(subscribed)
 
-    plan = plan_digests(subscribed, FAMILIES, NOW)
+    plan = plan_digests(subscribed, FAMILIES, NOW, slot=NOW)
 
     assert plan.queued == []
     assert plan.skipped == [("C_DIGEST", "the newest snapshot is imported history")]
