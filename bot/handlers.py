@@ -122,9 +122,9 @@ def handle_command(
     answer = answer_text(text, replace(services.context, channel=channel))
     if answer.extra.get("confirmation"):
         answer = confirm_in_channel(services, answer, client, channel)
-    _deliver(
-        services, answer, respond, client, channel.channel_id, command, started, share_text=text
-    )
+    # `/openmodels` alone is `top`: its share button says so rather than carry "".
+    share_text = text if text.strip() else "top"
+    _deliver(services, answer, respond, client, channel.channel_id, command, started, share_text)
 
 
 def confirm_in_channel(
