@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -109,6 +109,14 @@ class Delivered:
 
 class DeliveryError(Exception):
     """Not even the plain-text answer could be posted to the response URL."""
+
+
+class Notes(Protocol):
+    """Where the one-line notes after an answer go (a chart that could not be shown)."""
+
+    used: int  # posts made so far, the answer's own included
+
+    def note(self, text: str) -> bool: ...
 
 
 class ResponseUrl:
@@ -198,10 +206,11 @@ def share_block(answer: Answer, share_text: str | None) -> Block | None:
 
 @dataclass
 class Posted:
-    """A text answer already at the response URL: what the chart step builds on."""
+    """A text answer already posted (at the response URL, or in a conversation): what
+    the chart step builds on. Notes about the chart go where the answer went."""
 
     answer: Answer
-    url: ResponseUrl
+    url: Notes
     report: Delivered
 
 
@@ -239,8 +248,10 @@ def share_chart(
     channel_id: str,
     render: Callable[[ChartSpec], bytes],
     options: DeliveryOptions | None = None,
+    thread_ts: str | None = None,
 ) -> Delivered:
-    """Draw the chart of a public answer, share it in the channel and confirm it landed.
+    """Draw the chart of a public answer, share it in the channel (in the thread
+    `thread_ts`, if given) and confirm it landed.
 
     Never raises: whatever becomes of the chart, the text answer stands.
     """
@@ -256,7 +267,9 @@ def share_chart(
         url.note(CHART_NOT_DRAWN)
         return _counted(report, url)
     try:
-        response = client.files_upload_v2(channel=channel_id, **upload_args(chart, png))
+        response = client.files_upload_v2(
+            channel=channel_id, thread_ts=thread_ts, **upload_args(chart, png)
+        )
         report.file_id = file_id = _file_id(response)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
@@ -415,9 +428,77 @@ def _no_chart(pending: PrivateAnswer, why: str) -> Delivered:
     return _counted(pending.report, pending.url)
 
 
-def _counted(report: Delivered, url: ResponseUrl) -> Delivered:
+def _counted(report: Delivered, url: Notes) -> Delivered:
     report.posts = url.used
     return report
+
+
+# -- answers in a conversation: a mention's thread, a direct message ---------------------
+
+
+class ThreadNotes:
+    """Notes after an answer posted with chat.postMessage: replies in the same thread
+    (or, with no thread, in the conversation), where everyone who saw the answer sees them."""
+
+    def __init__(self, client: WebClient, channel_id: str, thread_ts: str | None) -> None:
+        self.client = client
+        self.channel_id = channel_id
+        self.thread_ts = thread_ts
+        self.used = 1  # the answer itself
+
+    def note(self, text: str) -> bool:
+        self.used += 1
+        return post_message(self.client, self.channel_id, self.thread_ts, text) is not None
+
+
+def post_message(
+    client: WebClient,
+    channel_id: str,
+    thread_ts: str | None,
+    text: str,
+    blocks: list[Block] | None = None,
+) -> str | None:
+    """chat.postMessage in a conversation (a reply if `thread_ts`); the message's ts, or
+    None if Slack refused it. Blocks Slack refuses are dropped for the plain text."""
+    for with_blocks in [True, False] if blocks else [False]:
+        try:
+            response = client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks if with_blocks else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            return str(response["ts"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            log.warning("Slack refused a message in %s (%s)", channel_id, error)
+            if error in _CHANNEL_ERRORS:
+                return None  # no plain text can be posted there either
+        except Exception as exc:  # network trouble: the caller decides what is lost
+            log.warning("posting in %s failed: %s", channel_id, exc)
+            return None
+    return None
+
+
+def deliver_to_conversation(
+    answer: Answer, *, client: WebClient, channel_id: str, thread_ts: str | None
+) -> Posted | None:
+    """Post the answer in a conversation for everyone in it to see, in the thread
+    `thread_ts` if given: a mention's answer goes under the mention, a direct message's
+    in the DM. None if Slack took not even the plain text.
+
+    No share button (the answer is visible already); with a chart, the message carries
+    its description, and `share_chart` shares the chart after it, in the same place.
+    """
+    text, blocks = bk.cut(answer.text, bk.MAX_MESSAGE_TEXT), compose(answer.blocks)
+    if answer.chart is not None:
+        text, described = with_chart_description(text, blocks, answer.chart.alt_text)
+        blocks = described or blocks
+    if post_message(client, channel_id, thread_ts, text, blocks) is None:
+        return None
+    return Posted(answer, ThreadNotes(client, channel_id, thread_ts), Delivered(text=True, posts=1))
 
 
 # -- asking Slack about a file ------------------------------------------------------------

@@ -64,8 +64,9 @@ class BotServices:
     context: AnswerContext  # store, families, schedules; the channel is set per request
     render: Callable[[ChartSpec], bytes]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
-    # Told each response URL once its answer (or apology) has been delivered: the console,
-    # the tests and the benchmark wait on it instead of sleeping.
+    # Told each response URL (for a mention or a DM: its event id) once its answer (or
+    # apology) has been delivered: the console, the tests and the benchmark wait on it
+    # instead of sleeping.
     on_done: Callable[[str], None] | None = None
     # Where charts are drawn, uploaded and shown, away from Bolt's listener threads.
     charts: Executor = field(
@@ -84,7 +85,12 @@ class BotServices:
 
 
 def register(app: App, services: BotServices) -> None:
-    """Attach the slash command, the share button and the one error handler to `app`."""
+    """Attach the slash command, the share button, mentions and direct messages, and the
+    one error handler to `app`."""
+    # Imported here: bot.conversations builds on this module's services and helpers.
+    from bot.conversations import register as register_conversations
+
+    register_conversations(app, services)
 
     @app.command(COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -122,9 +128,9 @@ def handle_command(
     answer = answer_text(text, replace(services.context, channel=channel))
     if answer.extra.get("confirmation"):
         answer = confirm_in_channel(services, answer, client, channel)
-    _deliver(
-        services, answer, respond, client, channel.channel_id, command, started, share_text=text
-    )
+    # `/openmodels` alone is `top`: its share button says so rather than carry "".
+    share_text = text if text.strip() else "top"
+    _deliver(services, answer, respond, client, channel.channel_id, command, started, share_text)
 
 
 def confirm_in_channel(
@@ -271,14 +277,7 @@ def handle_error(
     services: BotServices, error: Exception, body: dict[str, Any], respond: Respond | None
 ) -> None:
     """The one place a listener's failure is logged (traceback once) and the user told."""
-    if isinstance(error, OpenModelsError):
-        # A problem a person can act on (say, an unreadable store): say it, no traceback,
-        # and without the server's file paths, which are no business of the channel.
-        log.warning("answering %s failed: %s", _describe(body), error)
-        message = f"Sorry, I could not answer that: {escape(hide_paths(str(error)))}"
-    else:
-        log.error("answering %s failed", _describe(body), exc_info=error)
-        message = APOLOGY
+    message = failure_message(error, body)
     if body.get("response_url") and respond is not None:
         try:
             respond(text=message, response_type="ephemeral", replace_original=False)
@@ -287,9 +286,24 @@ def handle_error(
     _done(services, body.get("response_url"))
 
 
+def failure_message(error: Exception, body: dict[str, Any]) -> str:
+    """Log a listener's failure (with its traceback unless a person can act on it) and
+    return what to tell the user."""
+    if isinstance(error, OpenModelsError):
+        # A problem a person can act on (say, an unreadable store): say it, no traceback,
+        # and without the server's file paths, which are no business of the channel.
+        log.warning("answering %s failed: %s", _describe(body), error)
+        return f"Sorry, I could not answer that: {escape(hide_paths(str(error)))}"
+    log.error("answering %s failed", _describe(body), exc_info=error)
+    return APOLOGY
+
+
 def _describe(body: dict[str, Any]) -> str:
     if body.get("command"):
         return f"{body['command']} {echo(str(body.get('text') or ''), 100)!r}"
+    event = body.get("event") or {}
+    if event.get("type"):
+        return f"{event['type']} event {body.get('event_id', '?')}"
     actions = body.get("actions") or [{}]
     return f"action {actions[0].get('action_id', body.get('type', '?'))}"
 

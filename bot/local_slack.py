@@ -23,6 +23,9 @@ each marked where it is modelled with its source. By default:
   though every call answers ok;
 - a slash command's response URL never replaces or deletes a message: every post
   adds one; an interaction's response URL may replace the message it came from;
+- a message posted with `thread_ts` is a reply in that thread: it is kept apart from the
+  channel's messages (`replies`, conversations.replies), and the thread's parent counts
+  it; a file shared with `thread_ts` lands in the thread;
 - a response URL takes at most five posts;
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
@@ -78,6 +81,7 @@ class Share:
     polls_left: int  # files.info calls that still show no share
     dropped: bool = False  # Slack answered ok but will never complete it
     ts: str | None = None  # the file message's ts, once the share has landed
+    thread_ts: str | None = None  # shared as a reply in this thread
 
     @property
     def landed(self) -> bool:
@@ -136,7 +140,10 @@ class LocalSlack:
         self.share_polls = share_polls
         self.alt_txt_blocks_share = alt_txt_blocks_share
         self.files: dict[str, StoredFile] = {}
+        # A channel's own messages (what conversations.history lists), and apart from
+        # them each thread's replies, keyed by channel and the parent's ts.
         self.channel_messages: dict[str, list[JsonDict]] = {}
+        self.replies: dict[tuple[str, str], list[JsonDict]] = {}
         self._calls: list[Call] = []
         self._responses: dict[str, list[JsonDict]] = {}
         self._response_kinds: dict[str, ResponseKind] = {}
@@ -302,6 +309,22 @@ class LocalSlack:
                 shown.append(message)
         return shown
 
+    def thread(self, channel: str, ts: str) -> list[JsonDict]:
+        """The replies in the thread under message `ts` of `channel`, in order."""
+        with self._changed:
+            return list(self.replies.get((channel, ts), []))
+
+    def user_message(
+        self, channel: str, text: str, *, user: str = USER_ID, thread_ts: str | None = None
+    ) -> JsonDict:
+        """A message a person posts (say, one mentioning the app): it is in the channel,
+        or the thread, before Slack sends the app its event. Returns the message."""
+        message: JsonDict = {"type": "message", "user": user, "text": text, "ts": _ts()}
+        with self._changed:
+            self._add_message(channel, message, thread_ts)
+            self._changed.notify_all()
+        return message
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Wait until `predicate()` holds (checked after every request), at most `timeout` s."""
         with self._changed:
@@ -388,14 +411,18 @@ class LocalSlack:
                 stored.completed = True
                 stored.title = entry.get("title") or stored.filename
                 for channel in channels:
-                    self._request_share(stored, channel, params.get("initial_comment"))
+                    self._request_share(
+                        stored, channel, params.get("initial_comment"), params.get("thread_ts")
+                    )
             # Slack answers before the shares exist: the files come back with empty
             # `shares` and `channels` (slackapi/bolt-js#2115, #2326).
             done = [self._file_object(self.files[str(entry.get("id"))]) for entry in entries]
         return {"ok": True, "files": done}
 
-    def _request_share(self, stored: StoredFile, channel: str, comment: Any) -> None:
-        share = Share(channel=channel, polls_left=self.share_polls)
+    def _request_share(
+        self, stored: StoredFile, channel: str, comment: Any, thread_ts: Any = None
+    ) -> None:
+        share = Share(channel=channel, polls_left=self.share_polls, thread_ts=thread_ts or None)
         if self.alt_txt_blocks_share and stored.alt_txt:
             # Reported: with alt_txt the upload succeeds, ok is true, and the file is
             # never shared to the channel (slackapi/python-slack-sdk#1818; the same
@@ -415,11 +442,41 @@ class LocalSlack:
         share.dropped = False
         share.ts = _ts()
         message: JsonDict = {
+            "type": "message",
+            "user": BOT_USER_ID,  # the uploader shares it: here, always the app
             "ts": share.ts,
             "text": self._comments.get(stored.id, ""),
             "files": [{"id": stored.id, "title": stored.title}],
         }
-        self.channel_messages.setdefault(share.channel, []).append(message)
+        self._add_message(share.channel, message, share.thread_ts)
+
+    def _add_message(self, channel: str, message: JsonDict, thread_ts: str | None) -> None:
+        """Put `message` in the channel, or as a reply in the thread `thread_ts` (caller
+        holds the lock). The parent learns of its replies as Slack's message object says
+        (reply_count, reply_users, latest_reply; its thread_ts is its own ts). A reply
+        to a ts the channel never had is accepted and shows under no message: posting
+        with a thread_ts that names no message answers ok while the reply appears nowhere
+        (slackapi/python-slack-sdk#840)."""
+        if not thread_ts:
+            self.channel_messages.setdefault(channel, []).append(message)
+            return
+        message["thread_ts"] = thread_ts
+        self.replies.setdefault((channel, thread_ts), []).append(message)
+        parent = self._find(channel, thread_ts)
+        if parent is not None:
+            users = parent.setdefault("reply_users", [])
+            who = message.get("user") or BOT_USER_ID
+            if who not in users:
+                users.append(who)
+            parent.update(
+                thread_ts=thread_ts,
+                reply_count=len(self.replies[(channel, thread_ts)]),
+                reply_users_count=len(users),
+                latest_reply=message["ts"],
+            )
+
+    def _find(self, channel: str, ts: str) -> JsonDict | None:
+        return next((m for m in self.channel_messages.get(channel, []) if m["ts"] == ts), None)
 
     def _api_files_info(self, params: JsonDict) -> JsonDict:
         with self._changed:
@@ -449,17 +506,18 @@ class LocalSlack:
             if not share.landed:
                 continue
             where = private if share.channel in self.private_channels else public
-            where.setdefault(share.channel, []).append(
-                {
-                    "reply_users": [],
-                    "reply_users_count": 0,
-                    "reply_count": 0,
-                    "ts": share.ts,
-                    "channel_name": share.channel.lower(),
-                    "team_id": TEAM_ID,
-                    "share_user_id": BOT_USER_ID,
-                }
-            )
+            entry: JsonDict = {
+                "reply_users": [],
+                "reply_users_count": 0,
+                "reply_count": 0,
+                "ts": share.ts,
+                "channel_name": share.channel.lower(),
+                "team_id": TEAM_ID,
+                "share_user_id": BOT_USER_ID,
+            }
+            if share.thread_ts:
+                entry["thread_ts"] = share.thread_ts  # a share into a thread says which
+            where.setdefault(share.channel, []).append(entry)
         shares: JsonDict = {}
         if public:
             shares["public"] = public
@@ -496,8 +554,9 @@ class LocalSlack:
         if error:
             return {"ok": False, "error": error}
         message["ts"] = _ts()
+        message.update(type="message", user=BOT_USER_ID, bot_id="B0LOCAL")
         with self._changed:
-            self.channel_messages.setdefault(channel, []).append(message)
+            self._add_message(channel, message, params.get("thread_ts") or None)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
     def _api_chat_postEphemeral(self, params: JsonDict) -> JsonDict:
@@ -520,6 +579,19 @@ class LocalSlack:
             return {"ok": False, "error": "not_in_channel"}
         with self._changed:
             messages = list(reversed(self.channel_messages.get(channel, [])))
+        return {"ok": True, "messages": messages, "has_more": False}
+
+    def _api_conversations_replies(self, params: JsonDict) -> JsonDict:
+        """A thread: its parent, then its replies (Slack's conversations.replies; a ts
+        naming no message is thread_not_found)."""
+        channel, ts = str(params.get("channel")), str(params.get("ts") or "")
+        if not self._is_member(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        with self._changed:
+            parent = self._find(channel, ts)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            messages = [parent, *self.replies.get((channel, ts), [])]
         return {"ok": True, "messages": messages, "has_more": False}
 
     def _is_member(self, channel: str) -> bool:

@@ -360,6 +360,8 @@ class LocalSocketMode:
         *,
         accepts_response_payload: bool = False,
         to: SocketConnection | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
     ) -> Envelope:
         """Deliver one envelope to `to`, or, like Slack, to any connection it delivers to.
 
@@ -367,7 +369,14 @@ class LocalSocketMode:
         (https://docs.slack.dev/apis/events-api/using-socket-mode#connections): which one is
         drawn at random (seeded).
         """
-        envelope = Envelope(str(uuid.uuid4()), type, payload, accepts_response_payload)
+        envelope = Envelope(
+            str(uuid.uuid4()),
+            type,
+            payload,
+            accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
         with self._changed:
             self._deliver(envelope, to)
         return envelope
@@ -388,11 +397,24 @@ class LocalSocketMode:
         return self.send("interactive", payload, accepts_response_payload=True, to=to)
 
     def event(
-        self, event: JsonDict, *, event_id: str | None = None, to: SocketConnection | None = None
+        self,
+        event: JsonDict,
+        *,
+        event_id: str | None = None,
+        to: SocketConnection | None = None,
+        retry_attempt: int = 0,
     ) -> Envelope:
-        """An Events API event (app_home_opened, app_mention, message …) in its callback."""
+        """An Events API event (app_home_opened, app_mention, message …) in its callback.
+
+        With `retry_attempt`, Slack's redelivery of an event whose first delivery was not
+        acknowledged in time: a new envelope, the same event_id, retry_reason "timeout"
+        (what the stand-in sends by itself after ACK_TIMEOUT, here on demand).
+        """
         payload = event_callback(event, app_id=self.app_id, event_id=event_id)
-        return self.send("events_api", payload, to=to)
+        reason = "timeout" if retry_attempt else ""
+        return self.send(
+            "events_api", payload, to=to, retry_attempt=retry_attempt, retry_reason=reason
+        )
 
     # -- Slack's own disconnects and the network's faults ----------------------------------
 

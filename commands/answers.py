@@ -45,12 +45,14 @@ from commands.parser import (
     Subscribe,
     Subscriptions,
     Top,
+    Unresolved,
     Unsubscribe,
     UsageError,
     parse,
     usage_line,
 )
 from commands.region_answer import regions_answer
+from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
 from openmodels.forecast import adjacent_forecasts
@@ -58,12 +60,26 @@ from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares
 from storage import queries as q
-from storage.snapshots import FamilyTotal
+from storage.snapshots import FamilyTotal, format_timestamp
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
     "(it takes a minute), then ask again."
 )
+# In Slack nobody can run a command-line tool: say what the bot itself is doing instead.
+FIRST_COLLECTION_RUNNING = (
+    "No snapshots yet: the first collection from the Hugging Face Hub is running. "
+    "It takes a few minutes; ask again then."
+)
+FIRST_COLLECTION_RETRY = (
+    "No snapshots yet: the first collection from the Hugging Face Hub failed and is tried "
+    "again at {at}; `/openmodels status` says why."
+)
+NO_COLLECTION = (
+    "No snapshots yet, and this bot does not collect any by itself: an admin of openmodels "
+    "must start the first collection. Ask again once it has run."
+)
+COLLECT_JOB = "collect"  # the scheduler's name for the collection job (bot.jobs)
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
     "(fine-tunes, adapters, quantizations, merges), summed over its models."
@@ -87,6 +103,9 @@ class AnswerContext:
     channel: Channel | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     schedules: Schedules = field(default_factory=Schedules)
+    # Whether this process's scheduler collects (`serve` without --no-scheduler): an
+    # empty store then means the first collection is on its way.
+    collects: bool = False
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -105,16 +124,22 @@ SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail)
 def only_reads(text: str) -> bool:
     """Whether answering `text` changes nothing: safe to run again for the whole channel.
 
-    Text that does not parse is answered with a usage note, which changes nothing either.
+    Text that does not parse is answered with a usage note, which changes nothing either;
+    shorthand only ever resolves to `family`, `compare`, the help or a usage note.
     """
     try:
-        return isinstance(parse(text), SHAREABLE)
+        return isinstance(parse(text), (*SHAREABLE, Unresolved))
     except UsageError:
         return True
 
 
 def answer(command: Command, ctx: AnswerContext) -> Answer:
-    """Answer a parsed command."""
+    """Answer a parsed command (shorthand resolved with the context's families first)."""
+    if isinstance(command, Unresolved):
+        try:
+            command = resolve_shorthand(command, ctx.families)
+        except UsageError as exc:
+            return usage_answer(exc)
     result = _answer(command, ctx)
     if isinstance(command, SHAREABLE) and not result.error:
         return replace(result, shareable=True)
@@ -133,8 +158,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 )
             if ctx.store.sample:
                 return error_answer(
-                    "openmodels is showing the bundled sample data; run `openmodels collect` "
-                    "(or set OPENMODELS_DB) before subscribing a channel."
+                    "openmodels is showing the bundled sample data, so there is nothing live "
+                    "to subscribe to: an admin of openmodels must give it a store of its own."
                 )
             return answer_subscription(
                 command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules
@@ -159,7 +184,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:
-        return error_answer(NO_SNAPSHOTS)
+        with ctx.store.reading() as db:
+            return error_answer(no_snapshots(db, ctx))
     raise AssertionError(f"unhandled command {command!r}")
 
 
@@ -177,6 +203,23 @@ def usage_answer(exc: UsageError) -> Answer:
 
 def error_answer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
+
+
+def no_snapshots(db: Database, ctx: AnswerContext) -> str:
+    """What to say about an empty store: at a terminal, how to collect; in Slack, that
+    the first collection is running (or will be retried), or that an admin must start it."""
+    if ctx.channel is None:
+        return NO_SNAPSHOTS
+    collect = next((run for run in q.job_runs(db) if run.job == COLLECT_JOB), None)
+    now = format_timestamp(ctx.now())
+    if collect is not None and collect.lease_live(now):
+        return FIRST_COLLECTION_RUNNING  # here, or in another process sharing the store
+    if not ctx.collects:
+        return NO_COLLECTION
+    if collect is not None and collect.failures and (collect.retry_at or "") > now:
+        return FIRST_COLLECTION_RETRY.format(at=collect.retry_at)
+    # The scheduler catches a collection that never ran up at start, so it is due now.
+    return FIRST_COLLECTION_RUNNING
 
 
 def resolve(families: Families, name: str) -> Family:
@@ -235,9 +278,15 @@ def help_answer(unknown: str | None = None) -> Answer:
         "Add `--30d` to rank by the last 30 days instead of all-time downloads, and "
         "`--public` to show the answer to the whole channel."
     )
+    shorthand = (
+        "Shorthand: `/openmodels` alone is `top`, `/openmodels qwen` is `family qwen`, "
+        "`/openmodels qwen llama` is `compare qwen llama`. Mention @openmodels in a channel "
+        "(`@openmodels top`) to be answered in a thread there, or send it a direct message."
+    )
     text = "\n".join(lines)
-    blocks = [bk.section(text), bk.section(usage), bk.context(options)]
-    return Answer(text=text + "\n" + usage + "\n" + options, blocks=blocks, error=bool(unknown))
+    blocks = [bk.section(text), bk.section(usage), bk.context(options), bk.context(shorthand)]
+    text = "\n".join([text, usage, options, shorthand])
+    return Answer(text=text, blocks=blocks, error=bool(unknown))
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
@@ -564,7 +613,7 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
             f"{stats.model_count:,} models in the latest snapshot"
         )
     else:
-        lines.append(NO_SNAPSHOTS)
+        lines.append(no_snapshots(db, ctx))
     lines += _health_lines(db, in_slack)
     text = "\n".join(lines)
     blocks = [bk.header("openmodels status"), bk.section(text)]

@@ -1,6 +1,9 @@
 """Parsing `/openmodels` command text into a command value. Pure: no store, no Slack.
 
 The same parser serves Slack and `openmodels ask`, so both answer a text the same way.
+It knows no families: a text whose first word is no subcommand parses to `Unresolved`,
+which commands.shorthand resolves against the families (`qwen` is `family qwen`,
+`qwen llama` is `compare qwen llama`, a mistyped subcommand gets a suggestion).
 """
 
 from __future__ import annotations
@@ -93,6 +96,18 @@ class Subscriptions:
     public: bool = False
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """A text whose first word is no subcommand: family names in shorthand, a mistyped
+    subcommand, or nothing openmodels knows. Only the families can tell which
+    (commands.shorthand.resolve); it is never more than a read-only answer or an error.
+    """
+
+    text: str  # the whole text, to parse again as `family …` or `compare …`
+    words: tuple[str, ...]  # its words, options left out: the first is not a subcommand
+    near: str | None = None  # the subcommand at most MAX_TYPO edits from the first word
+
+
 Command = (
     Top
     | Compare
@@ -106,6 +121,7 @@ Command = (
     | Subscribe
     | Unsubscribe
     | Subscriptions
+    | Unresolved
 )
 
 USAGE = {
@@ -128,6 +144,8 @@ USAGE = {
     "subscriptions": ("subscriptions", "what this channel gets"),
     "help": ("help", "this list"),
 }
+# A first word this many edits (or fewer) from a subcommand is taken for a typo of it.
+MAX_TYPO = 2
 
 
 def usage_line(verb: str) -> str:
@@ -155,16 +173,23 @@ def _flag(token: str) -> str | None:
     return None
 
 
-def parse(text: str) -> Command:
-    """Parse the text after `/openmodels`. Raises UsageError with a usage line."""
+def parse(text: str, *, verb: str | None = None) -> Command:
+    """Parse the text after `/openmodels`. Raises UsageError with a usage line.
+
+    With `verb`, the whole text is that subcommand's arguments: how shorthand is read
+    once resolved (`qwen llama` with verb "compare").
+    """
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
     tokens = [t for t in text.replace(",", " ").split() if t.lower() not in {"vs", "vs.", "and"}]
-    if not tokens:
-        return Help()
+    if verb is not None:
+        tokens = [verb, *tokens]
+    elif not tokens or _flag(tokens[0]) is not None:
+        # `/openmodels` alone, or with options only (`/openmodels --30d`), is `top`.
+        tokens = ["top", *tokens]
     verb, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
     flags: set[str] = set()
@@ -285,4 +310,36 @@ def parse(text: str) -> Command:
     if verb == "subscriptions":
         refuse_flags(set())
         return Subscriptions()
-    return Help(unknown=tokens[0])
+    return Unresolved(text=text, words=(tokens[0], *words), near=nearest_verb(verb))
+
+
+def nearest_verb(word: str) -> str | None:
+    """The subcommand `word` is a typo of: at most MAX_TYPO edits away, the closest
+    (the first in USAGE's order on a tie). None for a subcommand itself."""
+    word = word.lower()
+    if word in USAGE:
+        return None
+    best: tuple[int, str] | None = None
+    for verb in USAGE:
+        distance = edit_distance(word, verb, MAX_TYPO + 1)
+        if distance <= MAX_TYPO and (best is None or distance < best[0]):
+            best = (distance, verb)
+    return best[1] if best else None
+
+
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """Edits (insert, delete, replace, or swap two neighbouring letters) that turn `a`
+    into `b`, counted up to `cap`: any greater distance is returned as `cap`."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    previous: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        before, previous, row = previous, row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)  # a swap of two letters
+        if min(row) >= cap:
+            return cap
+    return min(row[-1], cap)

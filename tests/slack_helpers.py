@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,14 @@ from urllib.parse import urlencode
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import RESPONSE_URL_MAX_POSTS, LocalSlack, ResponseKind, signed_headers
+from bot.local_slack import (
+    BOT_USER_ID,
+    RESPONSE_URL_MAX_POSTS,
+    LocalSlack,
+    ResponseKind,
+    signed_headers,
+)
+from bot.local_socket_mode import app_mention, event_callback, message_im
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
@@ -43,6 +51,7 @@ QUICK = DeliveryOptions(
 )
 BOT_TOKEN = "xoxb-1-test-token"
 TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
+DM = "D0TEST"  # the direct message conversation between USER and the app
 
 
 def tiny_png(spec: ChartSpec | None = None) -> bytes:
@@ -116,6 +125,47 @@ def share_click_form(value: str, response_url: str, channel_id: str = CHANNEL) -
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
+def new_event_id() -> str:
+    return f"Ev{uuid.uuid4().hex[:10].upper()}"
+
+
+def event_body(event: dict[str, Any], event_id: str) -> bytes:
+    """The JSON Slack POSTs for an Events API event: `event` in its event_callback."""
+    return json.dumps(event_callback(event, team_id=TEAM, event_id=event_id)).encode()
+
+
+def signed_event(body: bytes, *, retry: int | None = None, age: int = 0) -> dict[str, str]:
+    """Headers for an event request; with `retry`, Slack's redelivery after a timeout
+    (X-Slack-Retry-Num and X-Slack-Retry-Reason, https://docs.slack.dev/apis/events-api/#retries)."""
+    headers = signed(body, age=age) | {"Content-Type": "application/json"}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return headers
+
+
+def mention_event(message: dict[str, Any], channel_id: str = CHANNEL) -> dict[str, Any]:
+    """The app_mention event for `message`, a person's message already in the channel."""
+    event = app_mention(message["text"], channel_id=channel_id, user_id=message["user"])
+    event |= {"ts": message["ts"], "event_ts": message["ts"], "team": TEAM}
+    if message.get("thread_ts"):
+        event["thread_ts"] = message["thread_ts"]
+    return event
+
+
+def dm_event(message: dict[str, Any], channel_id: str = DM) -> dict[str, Any]:
+    """The message.im event for `message`, a person's message already in the DM."""
+    event = message_im(message["text"], user_id=message["user"], channel_id=channel_id)
+    event |= {"ts": message["ts"], "event_ts": message["ts"], "team": TEAM}
+    if message.get("thread_ts"):
+        event["thread_ts"] = message["thread_ts"]
+    return event
+
+
+def from_the_app(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The app's own messages among `messages` (posted with its bot token)."""
+    return [m for m in messages if m.get("user") == BOT_USER_ID]
+
+
 @dataclass
 class Reply:
     status: int
@@ -184,6 +234,49 @@ class RunningBot:
 
     def wait_done(self, response_url: str) -> None:
         assert self._event(response_url).wait(10), "the answer never finished"
+
+    # -- mentions and direct messages: Events API requests ---------------------------------
+
+    def post_event(
+        self, event: dict[str, Any], event_id: str, *, retry: int | None = None
+    ) -> Reply:
+        """POST one signed event (a retry if `retry`), as Slack does; returns the ack."""
+        body = event_body(event, event_id)
+        return post(self.server.url, body, signed_event(body, retry=retry))
+
+    def mention(
+        self, text: str, *, channel_id: str = CHANNEL, thread_ts: str | None = None
+    ) -> Conversation:
+        """A person posts `@openmodels text` in the channel (in the thread `thread_ts` if
+        given); Slack sends app_mention. Waits for the answer, in the mention's thread."""
+        message = self.slack.user_message(
+            channel_id, f"<@{BOT_USER_ID}> {text}", user=USER, thread_ts=thread_ts
+        )
+        event_id = new_event_id()
+        reply = self.post_event(mention_event(message, channel_id), event_id)
+        self.wait_done(event_id)
+        thread = thread_ts or message["ts"]
+        return Conversation(reply, event_id, message, self.slack.thread(channel_id, thread))
+
+    def direct_message(self, text: str, *, channel_id: str = DM) -> Conversation:
+        """A person sends the app `text` in their DM; waits for the answer there."""
+        message = self.slack.user_message(channel_id, text, user=USER)
+        event_id = new_event_id()
+        reply = self.post_event(dm_event(message, channel_id), event_id)
+        self.wait_done(event_id)
+        after = self.slack.channel_messages.get(channel_id, [])
+        return Conversation(reply, event_id, message, from_the_app(after))
+
+
+@dataclass
+class Conversation:
+    """A mention or a DM: the ack, the person's message, and the app's messages in
+    answer (the thread's replies, or the app's messages in the DM)."""
+
+    reply: Reply
+    event_id: str
+    message: dict[str, Any]
+    answers: list[dict[str, Any]]
 
 
 @contextmanager

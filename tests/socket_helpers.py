@@ -27,7 +27,7 @@ from commands import AnswerContext
 from commands.answer import ChartSpec
 from openmodels.families import load_families
 from storage import Store
-from tests.slack_helpers import BOT_TOKEN, CHANNEL, tiny_png
+from tests.slack_helpers import BOT_TOKEN, CHANNEL, new_event_id, tiny_png
 
 APP_TOKEN = "xapp-1-A0LOCAL-1-test"
 # Generous: a test waits this long for what normally takes milliseconds, and for what
@@ -91,6 +91,23 @@ class RunningSocketBot:
             assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
             self.wait_done(response_url)
         return SocketExchange(envelope, response_url, self.slack.posts(response_url))
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        answered: bool = True,
+    ) -> Envelope:
+        """Send an Events API envelope (a retry if `retry_attempt`); waits until it is
+        acknowledged and, if it is to be `answered`, until the answer has finished."""
+        event_id = event_id or new_event_id()
+        envelope = self.socket.event(event, event_id=event_id, retry_attempt=retry_attempt)
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        if answered:
+            self.wait_done(event_id)
+        return envelope
 
 
 @contextmanager

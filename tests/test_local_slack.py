@@ -7,6 +7,7 @@ comments name the public source of each.
 from __future__ import annotations
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.local_slack import LocalSlack
@@ -65,6 +66,54 @@ def test_a_response_url_takes_five_posts(slack):
     statuses = [hook.send(text=str(i)).status_code for i in range(6)]
 
     assert statuses == [200] * 5 + [404]
+
+
+# -- threads ---------------------------------------------------------------------------------
+
+
+def test_a_reply_goes_in_its_thread_and_the_parent_counts_it(slack):
+    parent = slack.user_message("C1", "<@U0BOT> top", user="U1")
+
+    reply = web(slack).chat_postMessage(channel="C1", thread_ts=parent["ts"], text="answer")
+
+    assert reply["message"]["thread_ts"] == parent["ts"]
+    history = web(slack).conversations_history(channel="C1")["messages"]
+    assert [m["text"] for m in history] == ["<@U0BOT> top"]  # replies stay in their thread
+    assert (history[0]["reply_count"], history[0]["thread_ts"]) == (1, parent["ts"])
+    assert history[0]["latest_reply"] == reply["ts"]
+    assert history[0]["reply_users"] == ["U0BOT"]
+    thread = web(slack).conversations_replies(channel="C1", ts=parent["ts"])["messages"]
+    assert [m["text"] for m in thread] == ["<@U0BOT> top", "answer"]
+    assert slack.thread("C1", parent["ts"]) == thread[1:]
+
+
+def test_the_replies_of_a_message_that_does_not_exist_are_thread_not_found(slack):
+    with pytest.raises(SlackApiError) as refused:
+        web(slack).conversations_replies(channel="C1", ts="1.000001")
+
+    assert refused.value.response["error"] == "thread_not_found"
+
+
+def test_a_reply_to_a_ts_the_channel_never_had_is_taken_and_shows_nowhere(slack):
+    # slackapi/python-slack-sdk#840: ok, and the message is nowhere to be seen.
+    reply = web(slack).chat_postMessage(channel="C1", thread_ts="1.000001", text="lost")
+
+    assert reply["ok"]
+    assert slack.channel_messages.get("C1") is None
+
+
+def test_a_file_shared_in_a_thread_lands_in_the_thread(slack):
+    parent = slack.user_message("C1", "<@U0BOT> compare qwen llama", user="U1")
+
+    file_id = upload(slack, channel="C1", thread_ts=parent["ts"])
+    info(slack, file_id)  # processing, as for any share
+    file = info(slack, file_id)
+
+    [share] = file["shares"]["public"]["C1"]
+    assert share["thread_ts"] == parent["ts"]
+    [landed] = slack.thread("C1", parent["ts"])
+    assert landed["ts"] == share["ts"] and landed["files"][0]["id"] == file_id
+    assert [m["ts"] for m in slack.channel_messages["C1"]] == [parent["ts"]]
 
 
 # -- uploads and shares -------------------------------------------------------------------

@@ -107,14 +107,46 @@ def test_answers_from_sample_data_say_so(tmp_path):
     assert "1.2B" in message["blocks"][1]["text"]["text"]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "frobnicate now"])
-def test_an_empty_or_unknown_command_shows_help(bot, text):
-    [message] = bot.command(text).posts
+def test_an_unknown_command_shows_help(bot):
+    [message] = bot.command("frobnicate now").posts
 
     everything = str(message["blocks"])
     assert "/openmodels compare A B" in everything
-    if text.strip():
-        assert "I don't know the command 'frobnicate'" in everything
+    assert "I don't know the command 'frobnicate'" in everything
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_the_command_alone_is_top_and_shares_as_top(bot, text):
+    [message] = bot.command(text).posts
+
+    assert message["blocks"][0]["text"]["text"] == "Top 3 model families by all-time downloads"
+    share = message["blocks"][-1]["elements"][0]
+    assert (share["action_id"], share["value"]) == ("share_in_channel", "top")
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [("qwen", "Qwen family"), ("qwen llama", "Qwen vs Llama — all-time downloads")],
+)
+def test_shorthand_is_answered_and_shared_as_typed(bot, text, header):
+    exchange = bot.command(text)
+
+    first = exchange.posts[0]
+    assert first["blocks"][0]["text"]["text"] == header
+    share = first["blocks"][-1]["elements"][0]
+    assert share["value"] == text
+    [shared] = bot.click_share(text).posts
+    assert shared["response_type"] == "in_channel"
+    assert shared["blocks"][0]["text"]["text"] == header
+
+
+def test_a_mistyped_subcommand_is_answered_with_did_you_mean(bot):
+    [message] = bot.command("comapre qwen llama").posts
+
+    assert message["text"].startswith(
+        "I don't know the command 'comapre' — did you mean `compare`?"
+    )
+    assert "share_in_channel" not in str(message["blocks"])
 
 
 def test_a_too_long_command_is_refused_with_the_limit(bot):
