@@ -114,7 +114,6 @@ class RunningSocketBot:
             self.wait_done(event_id)
         return envelope
 
-
     def click(self, action_id: str, value: str, **fields: Any) -> SocketExchange:
         """Click a button (`block_actions_payload`'s fields) as an envelope; wait until
         acked and answered."""

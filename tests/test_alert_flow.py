@@ -280,14 +280,14 @@ def test_a_pair_announced_again_goes_in_the_thread_of_its_first_announcement(sto
     delivered(store, slack, DAY0 + timedelta(days=3, hours=1))
 
     first = "Qwen passed Llama in all-time downloads: 120 vs 105"
-    root = slack.channel_messages["C1"][0]["ts"]
-    assert channel_view(slack) == [(first, root)]  # history: the thread's first message only
-    assert thread_view(slack, root) == [
+    [root] = slack.channel_messages["C1"]  # the channel holds the first message alone
+    assert channel_view(slack) == [(first, root["ts"])]  # with its thread
+    assert thread_view(slack, root["ts"]) == [
         first,
         "Llama passed Qwen in all-time downloads: 130 vs 125",
         "Qwen passed Llama in all-time downloads: 140 vs 131",
     ]
-    assert slack.lost_messages == []  # each reply named the thread's first message
+    assert root["reply_count"] == 2  # each reply named the thread's first message
 
 
 def test_a_message_with_a_pair_new_to_the_channel_starts_afresh(store, slack):
@@ -324,4 +324,5 @@ def test_a_pair_last_announced_over_30_days_ago_starts_afresh(store, slack):
     with store.reading() as db:
         [(at, thread)] = an.latest(db, "T1", "C1", [("llama", "qwen")]).values()
     assert thread == slack.channel_messages["C1"][1]["ts"]  # the new message starts a thread
+    assert slack.replies == {}
     assert at == "2026-02-10T07:00:00Z"

@@ -159,6 +159,15 @@ def test_only_admins_may_change_a_channels_settings_when_admins_are_set(store):
     assert muted(store) == []
 
 
+def test_a_mention_is_held_to_the_same_admins(store):
+    with running_bot(store, admins=frozenset({ADMIN})) as bot:
+        asked = bot.mention("subscribe digest")
+
+    assert [m["text"] for m in asked.answers] == [NOT_AN_ADMIN]
+    with store.reading() as db:
+        assert subs.for_channel(db, TEAM, CHANNEL) == []
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -147,11 +147,7 @@ def threaded(tmp_path, slack):
 
 
 def thread_texts(slack, parent: str) -> list[str]:
-    return [
-        m["text"]
-        for m in slack.channel_messages["C1"]
-        if m.get("thread_ts") == parent and m["ts"] != parent
-    ]
+    return [m["text"] for m in slack.thread("C1", parent)]
 
 
 @pytest.mark.parametrize("failpoint", ["before_post", "after_post", "after_record"])
