@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from bot import alert_actions
 from bot.handlers import BotServices, register
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
@@ -54,4 +55,5 @@ def build_app(settings: SlackSettings, services: BotServices, *, verify_token: b
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
     register(app, services)
+    alert_actions.register(app, services)
     return app

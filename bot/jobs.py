@@ -16,7 +16,9 @@ from slack_sdk import WebClient
 
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
+from commands.alert_message import alert_message
 from commands.answer import ChartSpec
+from commands.digest_message import digest_message
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
@@ -112,7 +114,11 @@ def collect_job(
 
 def alerts_job(services: Services, now: datetime) -> AlertCheck:
     check = check_overtakes(
-        services.store, services.families, confirm=services.config.alert_confirm, now=now
+        services.store,
+        services.families,
+        message=alert_message,
+        confirm=services.config.alert_confirm,
+        now=now,
     )
     deliver_job(services)
     return check
@@ -124,7 +130,14 @@ def digest_job(services: Services, now: datetime, slot: datetime | None = None) 
     if slot is None:
         slot = parse_weekly(services.config.digest_at, "OPENMODELS_DIGEST_AT").last_due(now)
     plan = plan_digests(
-        services.store, services.families, now, slot=slot, confirm=services.config.alert_confirm
+        services.store,
+        services.families,
+        now,
+        slot=slot,
+        message=digest_message,
+        confirm=services.config.alert_confirm,
+        # The week's launches go here (DigestLaunch values) once launch detection exists.
+        launches=(),
     )
     deliver_job(services)
     return plan

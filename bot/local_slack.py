@@ -25,7 +25,13 @@ each marked where it is modelled with its source. By default:
   adds one; an interaction's response URL may replace the message it came from;
 - a message posted with `thread_ts` is a reply in that thread: it is kept apart from the
   channel's messages (`replies`, conversations.replies), and the thread's parent counts
-  it; a file shared with `thread_ts` lands in the thread;
+  it; a file shared with `thread_ts` lands in the thread; conversations.history lists
+  no replies unless they were also sent to the channel (`reply_broadcast`);
+  conversations.replies starts with the thread's first message whatever `oldest` says;
+  a `thread_ts` naming no message of the channel, or naming a reply, is accepted and
+  the message shows nowhere;
+- message metadata comes back from history and replies only with
+  `include_all_metadata`;
 - a response URL takes at most five posts;
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
@@ -450,13 +456,19 @@ class LocalSlack:
         }
         self._add_message(share.channel, message, share.thread_ts)
 
-    def _add_message(self, channel: str, message: JsonDict, thread_ts: str | None) -> None:
+    def _add_message(
+        self, channel: str, message: JsonDict, thread_ts: str | None, broadcast: bool = False
+    ) -> None:
         """Put `message` in the channel, or as a reply in the thread `thread_ts` (caller
         holds the lock). The parent learns of its replies as Slack's message object says
         (reply_count, reply_users, latest_reply; its thread_ts is its own ts). A reply
         to a ts the channel never had is accepted and shows under no message: posting
         with a thread_ts that names no message answers ok while the reply appears nowhere
-        (slackapi/python-slack-sdk#840)."""
+        (slackapi/python-slack-sdk#840; slackapi/node-slack-sdk#780, a float ts that lost
+        digits). Slack's chat.postMessage docs say to give a parent's ts, never a
+        reply's: a reply's ts is treated the same, as naming no thread. A reply also
+        sent to the channel (`broadcast`) is in the channel's history too, as subtype
+        thread_broadcast (Slack's chat.postMessage `reply_broadcast`)."""
         if not thread_ts:
             self.channel_messages.setdefault(channel, []).append(message)
             return
@@ -464,6 +476,10 @@ class LocalSlack:
         self.replies.setdefault((channel, thread_ts), []).append(message)
         parent = self._find(channel, thread_ts)
         if parent is not None:
+            message["parent_user_id"] = parent.get("user") or BOT_USER_ID
+            if broadcast:
+                message["subtype"] = "thread_broadcast"
+                self.channel_messages[channel].append(message)
             users = parent.setdefault("reply_users", [])
             who = message.get("user") or BOT_USER_ID
             if who not in users:
@@ -476,7 +492,16 @@ class LocalSlack:
             )
 
     def _find(self, channel: str, ts: str) -> JsonDict | None:
-        return next((m for m in self.channel_messages.get(channel, []) if m["ts"] == ts), None)
+        """The channel's message `ts`, not a reply (one also sent to the channel is still
+        a reply: its thread_ts is its parent's)."""
+        return next(
+            (
+                m
+                for m in self.channel_messages.get(channel, [])
+                if m["ts"] == ts and m.get("thread_ts", ts) == ts
+            ),
+            None,
+        )
 
     def _api_files_info(self, params: JsonDict) -> JsonDict:
         with self._changed:
@@ -556,7 +581,12 @@ class LocalSlack:
         message["ts"] = _ts()
         message.update(type="message", user=BOT_USER_ID, bot_id="B0LOCAL")
         with self._changed:
-            self._add_message(channel, message, params.get("thread_ts") or None)
+            self._add_message(
+                channel,
+                message,
+                params.get("thread_ts") or None,
+                broadcast=_truthy(params.get("reply_broadcast")),
+            )
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
     def _api_chat_postEphemeral(self, params: JsonDict) -> JsonDict:
@@ -574,25 +604,59 @@ class LocalSlack:
         return {"ok": True, "channel": {"id": channel, "is_member": self._is_member(channel)}}
 
     def _api_conversations_history(self, params: JsonDict) -> JsonDict:
+        """A channel's messages, newest first, in pages of `limit` (Slack: default 100).
+
+        Only the channel's own messages: "conversations.history returns only parent
+        messages", a thread's replies come from conversations.replies (Slack's
+        conversations.replies docs; the SDK maintainers confirm there is no other way,
+        slackapi/python-slack-sdk#1306), except a reply also sent to the channel
+        (`reply_broadcast`, subtype thread_broadcast).
+        """
         channel = str(params.get("channel"))
         if not self._is_member(channel):
             return {"ok": False, "error": "not_in_channel"}
         with self._changed:
-            messages = list(reversed(self.channel_messages.get(channel, [])))
-        return {"ok": True, "messages": messages, "has_more": False}
+            shown = [
+                _listed(m, params)
+                for m in reversed(self.channel_messages.get(channel, []))
+                if _in_range(m, params)
+            ]
+        return _page(shown, params, default_limit=100)
 
     def _api_conversations_replies(self, params: JsonDict) -> JsonDict:
-        """A thread: its parent, then its replies (Slack's conversations.replies; a ts
-        naming no message is thread_not_found)."""
+        """A thread: its parent, then its replies oldest first (Slack's docs).
+
+        `ts` may name the parent or any reply in the thread ("Unique identifier of either
+        a thread's parent message or a message in the thread"); a message without
+        replies comes back alone; a ts naming no message is thread_not_found. The first
+        page starts with the parent whatever `oldest` and `latest` say, and later pages
+        (by cursor) hold replies only (simstudioai/sim#4934: a client that took a later
+        page's first message for the parent got a reply). Pages hold `limit` replies
+        (Slack: default 1000).
+        """
         channel, ts = str(params.get("channel")), str(params.get("ts") or "")
         if not self._is_member(channel):
             return {"ok": False, "error": "not_in_channel"}
         with self._changed:
-            parent = self._find(channel, ts)
+            parent = self._find(channel, ts) or self._parent_of_reply(channel, ts)
             if parent is None:
                 return {"ok": False, "error": "thread_not_found"}
-            messages = [parent, *self.replies.get((channel, ts), [])]
-        return {"ok": True, "messages": messages, "has_more": False}
+            replies = [
+                _listed(m, params)
+                for m in self.replies.get((channel, parent["ts"]), [])
+                if _in_range(m, params)
+            ]
+            answer = _page(replies, params, default_limit=1000)
+            if not params.get("cursor"):
+                answer["messages"] = [_listed(parent, params), *answer["messages"]]
+        return answer
+
+    def _parent_of_reply(self, channel: str, ts: str) -> JsonDict | None:
+        """The parent of the thread holding reply `ts`, if the channel has one."""
+        for (where, parent_ts), replies in self.replies.items():
+            if where == channel and any(m["ts"] == ts for m in replies):
+                return self._find(channel, parent_ts)
+        return None
 
     def _is_member(self, channel: str) -> bool:
         return self.members is None or channel in self.members
@@ -767,6 +831,44 @@ def _params(raw: bytes, content_type: str, query: str) -> JsonDict:
         text = raw.decode("utf-8", "replace")
         params.update({k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()})
     return params
+
+
+def _listed(message: JsonDict, params: JsonDict) -> JsonDict:
+    """`message` as history and replies show it: metadata only when asked for
+    (`include_all_metadata`: "Return all metadata associated with this message")."""
+    if _truthy(params.get("include_all_metadata")) or "metadata" not in message:
+        return dict(message)
+    return {k: v for k, v in message.items() if k != "metadata"}
+
+
+def _truthy(value: Any) -> bool:
+    """Slack's boolean arguments: true, 1 (slack_sdk sends bools as "1"/"0")."""
+    return str(value).lower() in {"1", "true"}
+
+
+def _in_range(message: JsonDict, params: JsonDict) -> bool:
+    """Whether `message` lies between `oldest` and `latest` (exclusive unless `inclusive`)."""
+    ts = float(message["ts"])
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params["latest"]) if params.get("latest") else float("inf")
+    if _truthy(params.get("inclusive")):
+        return oldest <= ts <= latest
+    return oldest < ts < latest
+
+
+def _page(messages: list[JsonDict], params: JsonDict, default_limit: int) -> JsonDict:
+    """One page of `messages` by `limit` and `cursor`, with has_more and the next cursor."""
+    cursor = str(params.get("cursor") or "0")
+    start = int(cursor) if cursor.isdigit() else 0
+    limit = int(params.get("limit") or default_limit)
+    page = messages[start : start + limit]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 def _json_param(value: Any) -> Any:

@@ -9,11 +9,20 @@ A crash before 2 leaves 'sending' with nothing posted; a crash between 2 and 3 l
 'sending' with the message in Slack. Another deliverer running at the same time (the
 scheduler in `serve`, a cron `openmodels deliver`) cannot claim an item under a live
 claim, so it skips it. Once the claim has expired, the next run takes the item over and
-looks it up in the channel's recent history by its metadata key, and posts it again
-only if absent, so a duplicate needs both a crash in that window and a history look-up
-that fails. For a digest the chart upload follows the message; its own window is
-recorded the same way through `slack_ts` (message done, chart not yet). A digest counts
-as the channel's last digest only once it is recorded as sent.
+looks it up by its metadata key, and posts it again only if absent, so a duplicate
+needs both a crash in that window and a look-up that fails. The look-up reads where the
+item was posted: the channel's recent history, or, for an alert posted as a reply, its
+thread (conversations.replies), since Slack's history lists no thread replies. For a
+digest the chart upload follows the message; its own window is recorded the same way
+through `slack_ts` (message done, chart not yet). A digest counts as the channel's last
+digest only once it is recorded as sent.
+
+An alert whose every pair of families was announced in the channel within the last
+30 days goes as a reply in the thread of the most recent of those announcements
+(`openmodels.threads`). The thread is chosen as the alert is posted, from the
+announcements delivered so far, and written on the item (committed) before the post,
+so a run that takes over an interrupted item knows which thread to look in. An alert
+counts as announced only once it is recorded as sent.
 
 A digest's chart is shared into the channel by its upload, and Slack shows such a
 share only once it has processed it, or never: shares are reported dropped while
@@ -30,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,7 +57,9 @@ from bot.delivery import (
 )
 from bot.identity import holder_id
 from commands.answer import ChartSpec
+from openmodels.threads import reply_thread
 from storage import Store
+from storage import announcements as an
 from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
@@ -65,6 +76,7 @@ CHANNEL_ERRORS = frozenset(
 # These concern the whole app: stop this run, keep everything pending.
 APP_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 HISTORY_LOOKBACK_SECONDS = 3600
+MAX_LOOKUP_PAGES = 10  # of 100 messages each: far more than an hour of a thread holds
 # A share files.info has not shown this long after its upload is taken as dropped.
 RESHARE_AFTER = timedelta(minutes=10)
 MAX_CHART_UPLOADS = 3  # then the chart is marked failed, for status and subscriptions
@@ -193,14 +205,17 @@ def _deliver_one(
     channel is refused for good."""
     now = lambda: format_timestamp(clock())  # noqa: E731
     message_ts = item.slack_ts
+    thread_ts = item.thread_ts
     if item.status == "sending" and message_ts is None:
         # An earlier delivery was interrupted and its claim has expired: it may have posted.
         message_ts = _find_posted(client, item)
         if message_ts is not None and item.kind != "digest":
             with store.writing() as db:
-                _record_sent(db, item, now(), message_ts)
+                _record_sent(db, item, now(), message_ts, thread_ts)
             report.recovered.append(item.id)
             return True
+    if message_ts is None and item.kind == "alert":
+        thread_ts = _choose_thread(store, item, clock)
     failpoint("before_post")
     try:
         chart = item.payload.get("chart")
@@ -208,6 +223,7 @@ def _deliver_one(
             text, blocks = item.payload["text"], item.payload.get("blocks")
             if chart:
                 text, blocks = with_chart_description(text, blocks, str(chart["alt_text"]))
+            threading: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
             response = client.chat_postMessage(
                 channel=item.channel_id,
                 text=text,
@@ -215,6 +231,7 @@ def _deliver_one(
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item_key(item)}},
+                **threading,
             )
             message_ts = str(response.get("ts") or "")
             failpoint("after_post")
@@ -248,19 +265,53 @@ def _deliver_one(
         _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
         return True
     with store.writing() as db:
-        _record_sent(db, item, now(), message_ts)
+        _record_sent(db, item, now(), message_ts, thread_ts)
     failpoint("after_record")
     report.sent.append(item.id)
     return True
 
 
-def _record_sent(db: Database, item: OutboxItem, now: str, slack_ts: str | None) -> None:
+def _record_sent(
+    db: Database, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
+) -> None:
     """Mark `item` sent; a digest becomes its channel's last digest only now, so one
-    that never arrives does not hold back the next."""
+    that never arrives does not hold back the next, and an alert's pairs count as
+    announced (in its thread) only now."""
     ob.mark_sent(db, item.id, now, slack_ts)
     rankings = item.payload.get("rankings")
     if item.kind == "digest" and rankings is not None:
         subs.set_last_digest(db, item.team_id, item.channel_id, rankings)
+    pairs = _pairs(item)
+    if item.kind == "alert" and pairs and slack_ts:
+        an.record(
+            db,
+            item.team_id,
+            item.channel_id,
+            pairs,
+            announced_at=now,
+            message_ts=slack_ts,
+            thread_ts=thread_ts or slack_ts,
+            outbox_id=item.id,
+        )
+
+
+def _pairs(item: OutboxItem) -> list[tuple[str, str]]:
+    """The pairs of families an alert announces (none for items queued without them)."""
+    return [(str(p[0]), str(p[1])) for p in item.payload.get("pairs") or [] if len(p) == 2]
+
+
+def _choose_thread(store: Store, item: OutboxItem, clock: Callable[[], datetime]) -> str | None:
+    """The thread this alert goes in (None: the channel itself), written on the item
+    before it is posted."""
+    with store.writing() as db:
+        announced = an.latest(db, item.team_id, item.channel_id, _pairs(item))
+        thread = reply_thread(
+            _pairs(item),
+            {pair: (parse_timestamp(at), ts) for pair, (at, ts) in announced.items()},
+            clock(),
+        )
+        ob.set_thread(db, item.id, thread)
+    return thread
 
 
 def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:
@@ -421,26 +472,63 @@ class _Charts:
 
 
 def _find_posted(client: WebClient, item: OutboxItem) -> str | None:
-    """The ts of this item's message if an interrupted run already posted it."""
-    oldest = parse_timestamp(item.updated_at).timestamp() - HISTORY_LOOKBACK_SECONDS
+    """The ts of this item's message if an interrupted run already posted it: looked up
+    in the thread it was to go in, or in the channel's recent history."""
+    oldest = str(parse_timestamp(item.updated_at).timestamp() - HISTORY_LOOKBACK_SECONDS)
     try:
-        response = client.conversations_history(
-            channel=item.channel_id, oldest=str(oldest), include_all_metadata=True, limit=100
-        )
+        for message in _recent_messages(client, item, oldest):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and (
+                metadata.get("event_payload") or {}
+            ).get("key") == item_key(item):
+                return str(message.get("ts"))
+    except SlackApiError as exc:
+        if item.thread_ts and exc.response.get("error") == "thread_not_found":
+            return None  # the thread's first message is gone: nothing was posted in it
+        _cannot_check(item, exc)
     except Exception as exc:
-        log.warning(
-            "cannot check %s for an interrupted post of item %s (%s); posting again may "
-            "duplicate it",
-            item.channel_id,
-            item.id,
-            exc,
-        )
-        return None
-    messages: list[dict[str, Any]] = response.get("messages") or []
-    for message in messages:
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == METADATA_EVENT and (
-            metadata.get("event_payload") or {}
-        ).get("key") == item_key(item):
-            return str(message.get("ts"))
+        _cannot_check(item, exc)
     return None
+
+
+def _recent_messages(client: WebClient, item: OutboxItem, oldest: str) -> Iterator[dict[str, Any]]:
+    """The messages posted since `oldest` where `item` was to go, page by page.
+
+    Slack's history of a channel lists no thread replies (unless also sent to the
+    channel), so a reply is looked for in its thread: conversations.replies, whose
+    first page starts with the thread's first message whatever `oldest` says.
+    """
+    cursor: str | None = None
+    for _ in range(MAX_LOOKUP_PAGES):
+        paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
+        if item.thread_ts:
+            response = client.conversations_replies(
+                channel=item.channel_id,
+                ts=item.thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
+        else:
+            response = client.conversations_history(
+                channel=item.channel_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
+        yield from response.get("messages") or []
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not response.get("has_more") or not cursor:
+            return
+
+
+def _cannot_check(item: OutboxItem, exc: Exception) -> None:
+    log.warning(
+        "cannot check %s%s for an interrupted post of item %s (%s); posting again may duplicate it",
+        item.channel_id,
+        f" (thread {item.thread_ts})" if item.thread_ts else "",
+        item.id,
+        exc,
+    )

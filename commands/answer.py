@@ -7,18 +7,8 @@ from typing import Any
 
 from commands.blocks import MAX_MESSAGE_TEXT, Block, cut
 
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """What to draw: cumulative series per family label. Rendering happens at the edge."""
-
-    title: str
-    series: dict[str, list[tuple[str, int]]]
-    metric: str
-    snapshot_date: str
-    alt_text: str
-    filename: str
-    sample: bool = False
+# A plain value the core builds too (the digest's chart); kept importable from here.
+from openmodels.chart_spec import ChartSpec as ChartSpec
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ class AnswerContext:
     # Whether this process's scheduler collects (`serve` without --no-scheduler): an
     # empty store then means the first collection is on its way.
     collects: bool = False
+    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
+    admins: frozenset[str] | None = None
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -162,7 +164,7 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                     "to subscribe to: an admin of openmodels must give it a store of its own."
                 )
             return answer_subscription(
-                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules
+                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules, ctx.admins
             )
         with ctx.store.reading() as db:
             if isinstance(command, Status):

@@ -29,7 +29,7 @@ def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": cut(text, MAX_HEADER_TEXT)}}
 
 
-def section(text: str, fields: list[str] | None = None) -> Block:
+def section(text: str, fields: list[str] | None = None, accessory: Block | None = None) -> Block:
     block: Block = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION_TEXT)},
@@ -38,7 +38,24 @@ def section(text: str, fields: list[str] | None = None) -> Block:
         block["fields"] = [
             {"type": "mrkdwn", "text": cut(f, MAX_FIELD_TEXT)} for f in fields[:MAX_FIELDS]
         ]
+    if accessory is not None:
+        block["accessory"] = accessory
     return block
+
+
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+
+
+def button(action_id: str, text: str, value: str) -> Block:
+    """A button element (for a section's accessory or an actions block)."""
+    return {
+        "type": "button",
+        "action_id": action_id[:MAX_ACTION_ID],
+        "text": {"type": "plain_text", "text": cut(text, MAX_BUTTON_TEXT)},
+        "value": cut(value, MAX_BUTTON_VALUE),
+    }
 
 
 def fields_section(fields: list[str]) -> Block:

@@ -83,6 +83,8 @@ class Subscribe:
     kind: str  # "digest" | "alerts"
     families: tuple[str, ...] = ()
     public: bool = False
+    metrics: tuple[str, ...] = ("all_time",)  # alerts: the rankings to follow
+    always: bool = False  # digest: every week, quiet ones too
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,10 @@ USAGE = {
     "movers": ("movers [--days N]", "who gained most downloads in N days (default 7)"),
     "forecast": ("forecast", "which families are on course to pass the one ahead, and when"),
     "status": ("status", "what the store holds"),
-    "subscribe": ("subscribe digest|alerts [FAMILY…]", "weekly chart or overtake alerts here"),
+    "subscribe": (
+        "subscribe digest [--always] | alerts [FAMILY…] [--all-time|--30d]",
+        "weekly chart or overtake alerts here",
+    ),
     "unsubscribe": ("unsubscribe digest|alerts", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
     "help": ("help", "this list"),
@@ -293,15 +298,22 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     if verb == "help":
         return Help(public=public)
     if verb == "subscribe":
-        refuse_flags(set())
         if not words or words[0].lower() not in {"digest", "alerts"}:
             raise UsageError("Subscribe to `digest` or `alerts`.", usage_line("subscribe"))
         kind = words[0].lower()
-        if kind == "digest" and len(words) > 1:
-            raise UsageError("The digest covers every family; name none.", usage_line("subscribe"))
+        if kind == "digest":
+            refuse_flags({"always"})
+            if len(words) > 1:
+                raise UsageError(
+                    "The digest covers every family; name none.", usage_line("subscribe")
+                )
+            return Subscribe(kind=kind, always="always" in flags)
+        refuse_flags({"all-time", "30d"})
         if len(words) - 1 > 20:
             raise UsageError("Name at most 20 families.", usage_line("subscribe"))
-        return Subscribe(kind=kind, families=tuple(words[1:]))
+        # All-time orders are steady; 30-day ones flap, so they are followed only when asked.
+        chosen = tuple(m for m, flag in (("all_time", "all-time"), ("30d", "30d")) if flag in flags)
+        return Subscribe(kind=kind, families=tuple(words[1:]), metrics=chosen or ("all_time",))
     if verb == "unsubscribe":
         refuse_flags(set())
         if len(words) != 1 or words[0].lower() not in {"digest", "alerts"}:

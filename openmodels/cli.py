@@ -351,6 +351,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from commands.digest_message import digest_chart, digest_message
     from commands.render import plain
     from openmodels.charts import render_chart
     from openmodels.digest import build_digest
@@ -365,8 +366,8 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1
-        args.out.write_bytes(render_chart(digest.chart))
-        for block in digest.blocks:
+        args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        for block in digest_message(digest, families)["blocks"]:
             if "text" in block:
                 print(plain(block["text"]["text"]))
             for element in block.get("elements", []):
@@ -458,6 +459,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         families=families,
         schedules=_schedules(runner),
         collects=not args.no_scheduler,
+        admins=config.admins,
     )
     render = ChartProcess()
     services = BotServices(context=context, render=render)

@@ -6,6 +6,7 @@ Nothing deeper in the code reads the environment: it is handed a `Config`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ class Config:
     # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
     # are taken over by the next run once it has passed.
     delivery_claim_seconds: float = 300.0
+    # Slack user ids who alone may change a channel's subscriptions and mutes;
+    # None (OPENMODELS_ADMINS unset) lets anyone.
+    admins: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -49,6 +53,7 @@ class Config:
             digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
             delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
+            admins=_user_ids(env, "OPENMODELS_ADMINS"),
         )
 
     def __repr__(self) -> str:  # never print the token
@@ -56,6 +61,26 @@ class Config:
             f"Config(db_path={self.db_path!r}, families_path={self.families_path!r}, "
             f"hf_endpoint={self.hf_endpoint!r}, hf_token={'set' if self.hf_token else None})"
         )
+
+
+# A Slack user id: U… in most workspaces, W… in Enterprise Grid.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str] | None:
+    """Slack user ids separated by commas or spaces; None when the variable is unset."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return None
+    ids = [part for part in re.split(r"[\s,]+", raw.strip()) if part]
+    bad = [part for part in ids if not _USER_ID.fullmatch(part)]
+    if bad:
+        raise ConfigError(
+            f"{name} must list Slack user ids (like U012AB3CD), separated by commas or "
+            f"spaces; {bad[0][:40]!r} is not one (find a member's id in their Slack profile, "
+            "under More › Copy member ID)"
+        )
+    return frozenset(ids)
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:

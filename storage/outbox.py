@@ -37,11 +37,12 @@ class OutboxItem:
     slack_ts: str | None
     claimed_by: str | None = None
     claim_expires: str | None = None
+    thread_ts: str | None = None  # the thread it is posted in; None: the channel itself
 
 
 _COLS = (
     "id, team_id, channel_id, kind, event, payload, status, attempts, last_error, "
-    "created_at, updated_at, sent_at, slack_ts, claimed_by, claim_expires"
+    "created_at, updated_at, sent_at, slack_ts, claimed_by, claim_expires, thread_ts"
 )
 
 
@@ -62,6 +63,7 @@ def _row(r: tuple[Any, ...]) -> OutboxItem:
         slack_ts=r[12],
         claimed_by=r[13],
         claim_expires=r[14],
+        thread_ts=r[15],
     )
 
 
@@ -156,6 +158,11 @@ def get(db: Database, item_id: int) -> OutboxItem | None:
 
 def all_items(db: Database) -> list[OutboxItem]:
     return [_row(r) for r in db.execute(f"SELECT {_COLS} FROM outbox ORDER BY id")]
+
+
+def set_thread(db: Database, item_id: int, thread_ts: str | None) -> None:
+    """Record the thread item `item_id` is about to be posted in (None: the channel)."""
+    db.execute("UPDATE outbox SET thread_ts = ? WHERE id = ?", [thread_ts, item_id])
 
 
 def mark_sent(db: Database, item_id: int, now: str, slack_ts: str | None) -> None:

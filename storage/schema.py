@@ -242,3 +242,57 @@ def m006_derivatives(db: Database) -> None:
     # figure is summed at ingest over the models that have one, NULL when none has.
     db.execute("ALTER TABLE model_counts ADD COLUMN derivatives INTEGER")
     db.execute("ALTER TABLE family_totals ADD COLUMN derivatives INTEGER")
+
+
+@migrations()
+def m009_alert_flow(db: Database) -> None:
+    # Only new columns and tables: the subscriptions table may have been rebuilt just
+    # before (to allow more kinds), and these columns follow it whatever it holds.
+    #
+    # Which metrics an alerts subscription follows: a JSON list of "all_time" and
+    # "30d". Subscriptions from before the choice existed keep both; new ones are
+    # written with their own choice (all-time unless asked). `always` makes a digest
+    # subscription receive the digest in quiet weeks too.
+    db.execute(
+        """ALTER TABLE subscriptions ADD COLUMN metrics TEXT NOT NULL
+           DEFAULT '["all_time", "30d"]'"""
+    )
+    db.execute("ALTER TABLE subscriptions ADD COLUMN always INTEGER NOT NULL DEFAULT 0")
+    # Pairs of families a channel does not want alerts about, in either direction.
+    db.execute(
+        """
+        CREATE TABLE mutes (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            family_a TEXT NOT NULL,
+            family_b TEXT NOT NULL,
+            muted_at TEXT NOT NULL,
+            muted_by TEXT,
+            PRIMARY KEY (team_id, channel_id, family_a, family_b),
+            CHECK (family_a < family_b)
+        ) WITHOUT ROWID
+        """
+    )
+    # The latest announcement of each pair in each channel: when, the message's ts and
+    # the ts of the thread it belongs to (its own ts when it started one). An alert
+    # whose pairs were all announced within 30 days goes into the newest such thread.
+    db.execute(
+        """
+        CREATE TABLE announcements (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            family_a TEXT NOT NULL,
+            family_b TEXT NOT NULL,
+            announced_at TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            outbox_id INTEGER,
+            PRIMARY KEY (team_id, channel_id, family_a, family_b),
+            CHECK (family_a < family_b)
+        ) WITHOUT ROWID
+        """
+    )
+    # The thread an outbox item is posted in, written (committed) before the post, so
+    # that a delivery interrupted after it looks for the post in that thread: Slack's
+    # channel history does not list thread replies.
+    db.execute("ALTER TABLE outbox ADD COLUMN thread_ts TEXT")

@@ -78,7 +78,9 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[s
     return signed_headers(secret, body, int(time.time()) - age)
 
 
-def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
+def slash_form(
+    text: str, response_url: str, channel_id: str = CHANNEL, user_id: str = USER
+) -> bytes:
     """The form Slack POSTs for `/openmodels text`."""
     return urlencode(
         {
@@ -87,7 +89,7 @@ def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes
             "team_domain": "test",
             "channel_id": channel_id,
             "channel_name": "general",
-            "user_id": USER,
+            "user_id": user_id,
             "user_name": "tester",
             "command": "/openmodels",
             "text": text,
@@ -166,6 +168,45 @@ def from_the_app(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if m.get("user") == BOT_USER_ID]
 
 
+def click_form(
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    channel_id: str = CHANNEL,
+    user_id: str = USER,
+    message_ts: str | None = None,
+) -> bytes:
+    """The form Slack POSTs when a button is clicked: on a message in the channel (give its
+    `message_ts`) or on an ephemeral answer (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+    container: dict[str, Any] = {"type": "message", "channel_id": channel_id}
+    container.update(
+        {"message_ts": message_ts, "is_ephemeral": False} if message_ts else {"is_ephemeral": True}
+    )
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": user_id, "username": "tester", "team_id": TEAM},
+        "api_app_id": "A0TEST",
+        "token": "deprecated-verification-token",
+        "container": container,
+        "trigger_id": "1.2.5",
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "button"},
+                "value": value,
+                "action_ts": "1.6",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
 @dataclass
 class Reply:
     status: int
@@ -226,11 +267,17 @@ class RunningBot:
             assert check_limits(message.get("blocks") or []) == []
         return Exchange(reply, response_url, posts, self.slack.visible(response_url))
 
-    def command(self, text: str, channel_id: str = CHANNEL, wait: bool = True) -> Exchange:
-        return self.send(lambda url: slash_form(text, url, channel_id), wait)
+    def command(
+        self, text: str, channel_id: str = CHANNEL, wait: bool = True, user_id: str = USER
+    ) -> Exchange:
+        return self.send(lambda url: slash_form(text, url, channel_id, user_id), wait)
 
     def click_share(self, value: str) -> Exchange:
         return self.send(lambda url: share_click_form(value, url), kind="action")
+
+    def click(self, action_id: str, value: str, **where: Any) -> Exchange:
+        """Click a button (`click_form`'s channel_id, user_id, message_ts) and wait."""
+        return self.send(lambda url: click_form(action_id, value, url, **where), kind="action")
 
     def wait_done(self, response_url: str) -> None:
         assert self._event(response_url).wait(10), "the answer never finished"
@@ -286,11 +333,13 @@ def running_bot(
     slack: LocalSlack | None = None,
     render: Callable[[ChartSpec], bytes] | None = None,
     delivery: DeliveryOptions | None = None,
+    admins: frozenset[str] | None = None,
 ) -> Iterator[RunningBot]:
     """Start `slack` (a configured, unstarted LocalSlack) and the real app against it.
 
     Charts are drawn by `render`; by default a tiny stand-in PNG, since the real
-    renderer has its own tests and costs a few hundred milliseconds a chart.
+    renderer has its own tests and costs a few hundred milliseconds a chart. `admins`
+    is OPENMODELS_ADMINS (None: anyone may change a channel's settings).
     """
     with slack or LocalSlack() as fake:
         settings = SlackSettings(
@@ -298,7 +347,7 @@ def running_bot(
         )
         holder: list[RunningBot] = []
         services = BotServices(
-            context=AnswerContext(store=store, families=load_families()),
+            context=AnswerContext(store=store, families=load_families(), admins=admins),
             render=render or tiny_png,
             delivery=delivery or QUICK,
             on_done=lambda url: holder[0].finished(url),

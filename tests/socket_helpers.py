@@ -19,7 +19,12 @@ from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
 from bot.local_slack import LocalSlack
-from bot.local_socket_mode import Envelope, LocalSocketMode, SocketConnection
+from bot.local_socket_mode import (
+    Envelope,
+    LocalSocketMode,
+    SocketConnection,
+    block_actions_payload,
+)
 from bot.runtime import socket_mode_client
 from bot.settings import SlackSettings
 from bot.socket_mode import SocketModeClient
@@ -109,6 +114,16 @@ class RunningSocketBot:
             self.wait_done(event_id)
         return envelope
 
+    def click(self, action_id: str, value: str, **fields: Any) -> SocketExchange:
+        """Click a button (`block_actions_payload`'s fields) as an envelope; wait until
+        acked and answered."""
+        response_url = self.slack.response_url("action")
+        payload = block_actions_payload(action_id, value, response_url, **fields)
+        envelope = self.socket.interactive(payload)
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        self.wait_done(response_url)
+        return SocketExchange(envelope, response_url, self.slack.posts(response_url))
+
 
 @contextmanager
 def running_socket_bot(
@@ -117,6 +132,7 @@ def running_socket_bot(
     slack: LocalSlack | None = None,
     render: Callable[[ChartSpec], bytes] | None = None,
     delivery: DeliveryOptions | None = None,
+    admins: frozenset[str] | None = None,
 ) -> Iterator[RunningSocketBot]:
     """Start `slack` (a LocalSlack, unstarted), the real app, and its Socket Mode client.
 
@@ -127,7 +143,7 @@ def running_socket_bot(
         settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
         holder: list[RunningSocketBot] = []
         services = BotServices(
-            context=AnswerContext(store=store, families=load_families()),
+            context=AnswerContext(store=store, families=load_families(), admins=admins),
             render=render or tiny_png,
             delivery=delivery or DeliveryOptions(),
             on_done=lambda url: holder[0].finished(url),

@@ -13,6 +13,7 @@ from bot.outbox_sender import deliver
 from bot.scheduler import JobRunner
 from bot.slack_client import make_web_client
 from commands.blocks import check_limits
+from commands.digest_message import digest_message
 from commands.render import plain
 from openmodels.config import Config
 from openmodels.digest import build_digest, plan_digests
@@ -50,6 +51,11 @@ def slack():
         yield server
 
 
+def planned(store, now, *, slot, **options):
+    """Plan the digests as the bot does, with its words."""
+    return plan_digests(store, FAMILIES, now, slot=slot, message=digest_message, **options)
+
+
 def digests(store):
     with store.reading() as db:
         return [i for i in ob.all_items(db) if i.kind == "digest"]
@@ -78,7 +84,7 @@ def posted(slack, channel):
 def test_a_channel_gets_its_first_digest(store):
     family_day(store, 0, qwen=90, llama=100)
     family_day(store, 4, qwen=120, llama=110)
-    plan = plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    plan = planned(store, MONDAY, slot=SLOT)
     assert plan.queued == ["C1", "C2"]
     items = digests(store)
     assert [i.event for i in items] == ["digest:2026-01-05T06:00:00Z"] * 2
@@ -87,15 +93,15 @@ def test_a_channel_gets_its_first_digest(store):
     text = "\n".join(plain(b["text"]["text"]) for b in payload["blocks"] if "text" in b)
     assert "1. ▲1 Qwen  120 (50.0%) +30" in text
     assert "Qwen passed Llama in all-time downloads" in text
-    assert "Biggest gainer: Qwen, 30-day downloads +3" in text
+    assert "Biggest mover: Qwen, +30 all-time downloads since 1 Jan (+33.3%), now 120." in text
     assert payload["chart"]["series"]["Qwen"][-1] == ["2026-01-05T06:00:00Z", 120]
 
 
 def test_running_the_digest_again_for_the_same_slot_queues_nothing(store):
     family_day(store, 0, qwen=90, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    planned(store, MONDAY, slot=SLOT)
     family_day(store, 1, qwen=130, llama=100)  # even with a changed ranking
-    again = plan_digests(store, FAMILIES, MONDAY + timedelta(hours=3), slot=SLOT)
+    again = planned(store, MONDAY + timedelta(hours=3), slot=SLOT)
     assert again.queued == []
     assert again.skipped[0] == ("C1", "digest for 2026-01-05T06:00:00Z already queued")
     assert len(digests(store)) == 2
@@ -106,10 +112,10 @@ def test_an_unchanged_ranking_since_the_delivered_digest_sends_nothing_and_says_
 ):
     caplog.set_level(logging.INFO)
     family_day(store, 0, qwen=120, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    planned(store, MONDAY, slot=SLOT)
     delivered(store, slack)
     family_day(store, 7, qwen=150, llama=110)  # figures grew, order held
-    plan = plan_digests(store, FAMILIES, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
+    plan = planned(store, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
     assert plan.queued == []
     assert plan.skipped == [
         ("C1", "rankings unchanged since the last digest"),
@@ -120,16 +126,14 @@ def test_an_unchanged_ranking_since_the_delivered_digest_sends_nothing_and_says_
 
 def test_a_changed_ranking_next_week_is_sent(store):
     family_day(store, 0, qwen=90, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    planned(store, MONDAY, slot=SLOT)
     family_day(store, 7, qwen=150, llama=110)
-    next_week = plan_digests(
-        store, FAMILIES, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7)
-    )
+    next_week = planned(store, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
     assert next_week.queued == ["C1", "C2"]
 
 
 def test_no_snapshots_means_no_digest(store):
-    plan = plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    plan = planned(store, MONDAY, slot=SLOT)
     assert plan.queued == [] and plan.skipped[0][1] == "no snapshots yet"
 
 
@@ -141,7 +145,7 @@ def digest_text(store, confirm=1):
         digest = build_digest(db, FAMILIES, MONDAY, confirm=confirm)
     assert digest is not None
     lines = []
-    for block in digest.blocks:
+    for block in digest_message(digest, FAMILIES)["blocks"]:
         if "text" in block:
             lines.append(plain(block["text"]["text"]))
         lines += [plain(e.get("text", "")) for e in block.get("elements", [])]
@@ -195,7 +199,7 @@ def definitions(gemma_rules):
     return parse_families(toml, "families.toml").definitions()
 
 
-def test_a_changed_families_file_makes_no_overtake_and_no_biggest_gainer(store):
+def test_a_changed_families_file_makes_no_overtake_and_is_never_the_biggest_mover(store):
     llama = record("meta-llama/Llama-3-8B", "llama", 300, d30=30)
     write_snapshot(
         store,
@@ -214,7 +218,7 @@ def test_a_changed_families_file_makes_no_overtake_and_no_biggest_gainer(store):
     text = digest_text(store)
 
     assert "passed" not in text
-    assert "Biggest gainer: Llama, 30-day downloads +2 since 2026-01-01" in text
+    assert "Biggest mover: Llama, +10 all-time downloads this week (+3.3%), now 310." in text
     assert "1. ▲1 Gemma  601 (66.0%) (families file changed)" in text
 
 
@@ -241,7 +245,7 @@ def last_digest(store, channel):
 
 def test_a_digest_counts_as_the_last_one_only_once_delivered(store, slack):
     family_day(store, 0, qwen=120, llama=100)
-    plan = plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    plan = planned(store, MONDAY, slot=SLOT)
     assert last_digest(store, "C1") is None  # queued, not yet in Slack
 
     delivered(store, slack)
@@ -252,14 +256,14 @@ def test_a_digest_counts_as_the_last_one_only_once_delivered(store, slack):
 
 def test_a_digest_the_channel_refused_does_not_hold_back_the_next(store, slack):
     family_day(store, 0, qwen=120, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    planned(store, MONDAY, slot=SLOT)
     slack.fail("chat.postMessage", "not_in_channel")  # the bot was removed from C1
     assert delivered(store, slack).failing_channels == ["C1"]
     with store.writing() as db:  # someone invites the bot back and subscribes again
         subs.subscribe(db, "T1", "C1", "digest", (), "2026-01-06T00:00:00Z")
 
     family_day(store, 7, qwen=150, llama=110)  # same order as the digest C1 never got
-    plan = plan_digests(store, FAMILIES, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
+    plan = planned(store, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
     delivered(store, slack)
 
     assert plan.queued == ["C1"]
@@ -269,23 +273,23 @@ def test_a_digest_the_channel_refused_does_not_hold_back_the_next(store, slack):
 
 def test_a_digest_that_failed_for_good_does_not_hold_back_the_next(store):
     family_day(store, 0, qwen=120, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)
+    planned(store, MONDAY, slot=SLOT)
     with store.writing() as db:  # every attempt failed (Slack down for days)
         for item in ob.all_items(db):
             ob.mark_failed(db, item.id, "2026-01-07T00:00:00Z", "internal_error")
 
     family_day(store, 7, qwen=150, llama=110)
-    plan = plan_digests(store, FAMILIES, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
+    plan = planned(store, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
 
     assert plan.queued == ["C1", "C2"]
 
 
 def test_a_digest_waiting_for_delivery_is_not_queued_again_with_the_same_rankings(store):
     family_day(store, 0, qwen=120, llama=100)
-    plan_digests(store, FAMILIES, MONDAY, slot=SLOT)  # Slack unreachable: still pending
+    planned(store, MONDAY, slot=SLOT)  # Slack unreachable: still pending
     family_day(store, 7, qwen=150, llama=110)
 
-    plan = plan_digests(store, FAMILIES, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
+    plan = planned(store, MONDAY + timedelta(days=7), slot=SLOT + timedelta(days=7))
 
     assert plan.queued == []
     assert plan.skipped[0] == ("C1", "a digest with these rankings is waiting for delivery")

@@ -30,6 +30,9 @@ SCOPES_FOR = {
     "files_completeUploadExternal": {"files:write"},
     "files_info": {"files:read"},
     "conversations_history": {"channels:history", "groups:history"},
+    # Bot tokens read threads with the history scopes: Slack's missing_scope answer
+    # names them (alex000kim/slack-gpt-bot#7), though its docs say a user token is needed.
+    "conversations_replies": {"channels:history", "groups:history"},
     "conversations_info": {"channels:read", "groups:read"},
 }
 

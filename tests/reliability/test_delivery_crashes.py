@@ -1,6 +1,7 @@
 """Promise: a crash during delivery never drops a message, and duplicates one only in
 the window between Slack accepting a post and the store recording it, and only when
-the channel's history cannot be read to find it.
+the channel's history (or, for an alert posted in a thread, the thread) cannot be read
+to find it.
 
 Each case kills `openmodels deliver` (os._exit, as kill -9) at a failpoint, restarts it
 once the dead run's claim has expired, and counts what reached the local Slack. The
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.local_slack import LocalSlack
+from bot.slack_client import make_web_client
+from storage import announcements as an
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
@@ -118,3 +121,62 @@ def test_an_item_under_a_live_claim_is_left_to_its_deliverer_until_the_claim_exp
         conn.execute("UPDATE outbox SET claim_expires = ? WHERE status = 'sending'", [NOW])
     assert deliver(db, slack).returncode == 0
     assert received(slack) == Counter({f"alert for {c}": 1 for c in CHANNELS})
+
+
+# -- an alert posted as a reply in a thread -----------------------------------------------
+
+
+@pytest.fixture
+def threaded(tmp_path, slack):
+    """A store whose one alert follows up a pair announced in C1 an hour ago, in the
+    thread of that announcement (posted in the stand-in)."""
+    path = tmp_path / "t.db"
+    parent = make_web_client("xoxb-test", slack.api_url).chat_postMessage(
+        channel="C1", text="Qwen passed Llama"
+    )["ts"]
+    an_hour_ago = format_timestamp(datetime.now(UTC) - timedelta(hours=1))
+    with open_store(path).writing() as conn:
+        subs.subscribe(conn, "T1", "C1", "alerts", (), NOW)
+        an.record(
+            conn, "T1", "C1", [("llama", "qwen")], announced_at=an_hour_ago,
+            message_ts=parent, thread_ts=parent,
+        )  # fmt: skip
+        payload = {"text": "Llama passed Qwen", "pairs": [["llama", "qwen"]]}
+        ob.enqueue(conn, "T1", "C1", "alert", "overtakes:s2", payload, NOW)
+    return path, parent
+
+
+def thread_texts(slack, parent: str) -> list[str]:
+    return [m["text"] for m in slack.thread("C1", parent)]
+
+
+@pytest.mark.parametrize("failpoint", ["before_post", "after_post", "after_record"])
+def test_a_crash_around_a_threaded_post_posts_it_exactly_once(threaded, slack, failpoint):
+    db, parent = threaded
+
+    assert deliver(db, slack, failpoint).returncode == 137
+    wait_for_claims_to_expire(db)
+    restarted = deliver(db, slack)
+
+    assert restarted.returncode == 0, restarted.stderr
+    assert thread_texts(slack, parent) == ["Llama passed Qwen"]
+    assert statuses(db) == ["sent"]
+    if failpoint == "after_post":  # found in its thread, not in the channel's history
+        assert "1 found already posted" in restarted.stdout
+        assert slack.calls_to("conversations.replies")
+
+
+@pytest.mark.parametrize(
+    ("failpoint", "duplicates"), [("before_post", 0), ("after_post", 1), ("after_record", 0)]
+)
+def test_without_thread_replies_only_the_post_to_record_window_can_duplicate_a_reply(
+    threaded, slack, failpoint, duplicates
+):
+    db, parent = threaded
+    slack.fail("conversations.replies", "missing_scope", times=10)
+
+    assert deliver(db, slack, failpoint).returncode == 137
+    wait_for_claims_to_expire(db)
+    assert deliver(db, slack).returncode == 0
+
+    assert thread_texts(slack, parent) == ["Llama passed Qwen"] * (1 + duplicates)
