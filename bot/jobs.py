@@ -1,4 +1,5 @@
-"""The bot's jobs: collect (then check overtakes and deliver) and the weekly digest.
+"""The bot's jobs: collect (then check overtakes, queue launch messages and deliver)
+and the weekly digest.
 
 The same functions serve the scheduler, `openmodels collect` run from cron and
 `openmodels digest`, so alerts follow every committed snapshot however it was taken.
@@ -17,14 +18,18 @@ from slack_sdk import WebClient
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
 from commands.answer import ChartSpec
+from commands.launches_answer import launch_message
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
 from openmodels.digest import DigestPlan, plan_digests
 from openmodels.errors import ConfigError
 from openmodels.families import Families
+from openmodels.launch_finder import launch_notices
 from openmodels.progress import Progress
 from storage import Store
+from storage import outbox as ob
+from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +97,8 @@ def crash_at(name: str) -> Callable[[str], None]:
 def collect_job(
     services: Services, now: datetime, progress: Progress | None = None
 ) -> tuple[CollectResult, AlertCheck]:
-    """Take a snapshot, queue the overtake alerts it reveals, deliver what is queued.
+    """Take a snapshot, queue the overtake alerts and launch messages it reveals,
+    deliver what is queued.
 
     Alerts follow every committed snapshot, however it was taken (cron or scheduler).
     """
@@ -114,8 +120,40 @@ def alerts_job(services: Services, now: datetime) -> AlertCheck:
     check = check_overtakes(
         services.store, services.families, confirm=services.config.alert_confirm, now=now
     )
+    launches_job(services, now)
     deliver_job(services)
     return check
+
+
+def launches_job(services: Services, now: datetime) -> int:
+    """Queue one message per `launches` channel for each recent live snapshot that found
+    launches it wants; idempotent (keyed by channel and snapshot). Returns how many were
+    new. A failure is logged and never fails the collection: the next one makes it up."""
+    try:
+        with services.store.reading() as db:
+            notices = launch_notices(db, services.families.keys)
+        if not notices:
+            return 0
+        stamp = format_timestamp(now)
+        with services.store.writing() as db:
+            queued = sum(
+                ob.enqueue(
+                    db,
+                    n.team_id,
+                    n.channel_id,
+                    "launch",
+                    n.event,
+                    launch_message(n.launches, services.families, n.snapshot),
+                    stamp,
+                )
+                for n in notices
+            )
+    except Exception:
+        log.exception("launch messages could not be queued; the next collection tries again")
+        return 0
+    if queued:
+        log.info("%d launch messages queued", queued)
+    return queued
 
 
 def digest_job(services: Services, now: datetime, slot: datetime | None = None) -> DigestPlan:

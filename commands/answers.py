@@ -30,6 +30,7 @@ from commands.format import (
     percent,
     signed,
 )
+from commands.launches_answer import new_answer
 from commands.movers_answer import movers_answer
 from commands.parser import (
     USAGE,
@@ -40,6 +41,7 @@ from commands.parser import (
     Help,
     ModelDetail,
     Movers,
+    New,
     Regions,
     Status,
     Subscribe,
@@ -118,7 +120,7 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail)
+SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, New)
 
 
 def only_reads(text: str) -> bool:
@@ -181,6 +183,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
                 return forecast_answer(db, ctx, command)
+            if isinstance(command, New):
+                return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:

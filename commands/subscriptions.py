@@ -16,6 +16,7 @@ from storage import subscriptions as subs
 from storage.snapshots import format_timestamp
 
 INVITE_HINT = "Invite me with `/invite @openmodels` in this channel, then subscribe again."
+NOUNS = {"digest": "the weekly digest", "alerts": "overtake alerts", "launches": "launch messages"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ def answer_subscription(
                 f"the weekly openmodels digest ({schedules.digest}, only in weeks when "
                 "the rankings change)"
             )
+        elif command.kind == "launches":
+            scope = (
+                ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
+            )
+            what = (
+                f"new-model launches of {scope} (a message after each collection that "
+                f"finds any, {schedules.collect})"
+            )
         else:
             scope = (
                 ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
@@ -99,7 +108,7 @@ def answer_subscription(
         return Answer(text=text, blocks=[bk.section(text)], extra={"confirmation": confirmation})
     with store.writing() as db:
         removed = subs.unsubscribe(db, channel.team_id, channel.channel_id, command.kind)
-    noun = "the weekly digest" if command.kind == "digest" else "overtake alerts"
+    noun = NOUNS[command.kind]
     if not removed:
         text = f"This channel was not subscribed to {noun}."
         return Answer(text=text, blocks=[bk.section(text)])
@@ -139,6 +148,8 @@ def _listing(
     for sub in found:
         if sub.kind == "digest":
             line = f"• *Weekly digest*, {schedules.digest}"
+        elif sub.kind == "launches":
+            line = f"• *Launches* of {_scope(sub, families)}, after each collection that finds any"
         else:
             scope = (
                 ", ".join(escape(families.label(k)) for k in sub.families)
@@ -158,6 +169,13 @@ def _listing(
         lines.append(line)
     text = "*This channel gets:*\n" + "\n".join(lines)
     return Answer(text=text, blocks=[bk.section(text)])
+
+
+def _scope(sub: subs.Subscription, families: Families) -> str:
+    """The families a subscription covers, in words."""
+    if not sub.families:
+        return "every tracked family"
+    return ", ".join(escape(families.label(k)) for k in sub.families)
 
 
 def channel_refused(
