@@ -1,5 +1,5 @@
-"""The bot's jobs: collect (then check overtakes, queue launch messages and deliver)
-and the weekly digest.
+"""The bot's jobs: collect (then check overtakes, queue launch messages, deliver, and
+count derivatives) and the weekly digest.
 
 The same functions serve the scheduler, `openmodels collect` run from cron and
 `openmodels digest`, so alerts follow every committed snapshot however it was taken.
@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk import WebClient
 
@@ -22,6 +23,7 @@ from commands.launches_answer import launch_message
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
+from openmodels.derivative_counts import DerivativeSource, DerivativesReport, fill_derivatives
 from openmodels.digest import DigestPlan, plan_digests
 from openmodels.errors import ConfigError
 from openmodels.families import Families
@@ -34,6 +36,10 @@ from storage.snapshots import format_timestamp
 log = logging.getLogger(__name__)
 
 
+class Hub(HubSource, DerivativeSource, Protocol):
+    """The Hub as the jobs use it: listings, and single models' derivative counts."""
+
+
 @dataclass(frozen=True)
 class Services:
     """Everything the jobs touch, built once at start-up."""
@@ -41,7 +47,7 @@ class Services:
     config: Config
     families: Families
     store: Store
-    hub: HubSource
+    hub: Hub
     slack: WebClient | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
     failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
@@ -98,9 +104,10 @@ def collect_job(
     services: Services, now: datetime, progress: Progress | None = None
 ) -> tuple[CollectResult, AlertCheck]:
     """Take a snapshot, queue the overtake alerts and launch messages it reveals,
-    deliver what is queued.
+    deliver what is queued, then look up its derivative counts.
 
     Alerts follow every committed snapshot, however it was taken (cron or scheduler).
+    Derivative counts come last, so no message waits for their requests.
     """
     result = collect_snapshot(
         services.families,
@@ -113,6 +120,7 @@ def collect_job(
     # Crash tests kill here: the snapshot is committed, its check has not run.
     services.failpoint("after_snapshot")
     check = alerts_job(services, now)
+    derivatives_job(services, result.snapshot_id)
     return result, check
 
 
@@ -154,6 +162,22 @@ def launches_job(services: Services, now: datetime) -> int:
     if queued:
         log.info("%d launch messages queued", queued)
     return queued
+
+
+def derivatives_job(services: Services, snapshot_id: int) -> DerivativesReport | None:
+    """Fill in the snapshot's derivative counts. A failure leaves them unknown and is
+    logged: the snapshot is committed, and retrying the collection would take another."""
+    try:
+        return fill_derivatives(
+            services.store,
+            services.hub,
+            snapshot_id,
+            top=services.config.derivatives_top,
+            concurrency=services.config.hub_concurrency,
+        )
+    except Exception:
+        log.exception("derivative counts of snapshot %s stay unknown", snapshot_id)
+        return None
 
 
 def digest_job(services: Services, now: datetime, slot: datetime | None = None) -> DigestPlan:

@@ -84,12 +84,16 @@ NO_COLLECTION = (
 COLLECT_JOB = "collect"  # the scheduler's name for the collection job (bot.jobs)
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
-    "(fine-tunes, adapters, quantizations, merges), summed over its models."
+    "(fine-tunes, adapters, quantizations, merges), summed over the models counted. A "
+    "collection counts each family's most downloaded models (OPENMODELS_DERIVATIVES_TOP, "
+    "20 by default): the models most built upon are nearly always among them."
 )
 NO_DERIVATIVES = (
     "No derivative counts in the snapshot of {date}. The Hub reports them only model by "
-    "model, not in the listing `openmodels collect` reads, so collected snapshots leave "
-    "them unknown; `openmodels import` loads them from a CSV file (column `derivatives`)."
+    "model, so a collection looks them up for each family's most downloaded models "
+    "(OPENMODELS_DERIVATIVES_TOP, 20 by default; 0 turns it off), and a lookup that fails "
+    "leaves the count unknown; `openmodels import` loads them from a CSV file (column "
+    "`derivatives`)."
 )
 
 
@@ -310,6 +314,13 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         f"{percent(r.share)} · {_change(r, period, missing)}"
         for r in shown
     ]
+    if derivatives:  # a sum over some of a family's models says over how many
+        known = q.derivatives_known_by_family(db, latest.id)
+        totals = q.totals_at(db, latest.id)
+        lines = [
+            line + _counted(known.get(r.family, 0), totals[r.family].model_count)
+            for line, r in zip(lines, shown, strict=True)
+        ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
         body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
@@ -477,6 +488,11 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"{human(t.downloads_30d)} in 30 days ({latest.date})"
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _counted(known: int, models: int) -> str:
+    """' · 20 of 1,300 models counted' when a derivative sum covers part of a family."""
+    return f" · {known:,} of {models:,} models counted" if known < models else ""
 
 
 def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:

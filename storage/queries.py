@@ -269,6 +269,16 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
+def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
+    """Per family, how many of its models have a derivative count in one snapshot."""
+    rows = db.execute(
+        """SELECT m.family, count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? AND c.derivatives IS NOT NULL GROUP BY m.family""",
+        [snapshot_id],
+    )
+    return {family: int(n) for family, n in rows}
+
+
 def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
     """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively."""
     row = db.execute(
@@ -457,6 +467,22 @@ def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[in
         for snapshot_id, model_id, all_time in rows:
             found[(snapshot_id, model_id)] = int(all_time)
     return found
+
+
+def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> list[str]:
+    """The repo ids of each family's `per_family` most downloaded models (all-time) in
+    one snapshot."""
+    rows = db.execute(
+        """SELECT repo_id FROM (
+               SELECT m.repo_id, row_number() OVER (
+                   PARTITION BY m.family ORDER BY c.downloads_all_time DESC, m.repo_id
+               ) AS place
+               FROM model_counts c JOIN models m ON m.id = c.model_id
+               WHERE c.snapshot_id = ?
+           ) WHERE place <= ? ORDER BY repo_id""",
+        [snapshot_id, per_family],
+    )
+    return [r[0] for r in rows]
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:

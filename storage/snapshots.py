@@ -203,3 +203,28 @@ def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:
             found[row[1]] = row[0]
     return found
 
+
+def set_derivatives(db: Database, snapshot_id: int, counts: Mapping[str, int]) -> int:
+    """Record the derivative counts of some models in the snapshot just written, and
+    make its family totals the sum of the counts now known (NULL where none is).
+
+    Run inside the caller's write transaction. Models of `counts` not in the snapshot are
+    ignored; returns how many model rows were set.
+    """
+    ids = model_ids(db, list(counts))
+    rows = [(counts[repo_id], snapshot_id, model_id) for repo_id, model_id in ids.items()]
+    cursor = db.conn.executemany(
+        "UPDATE model_counts SET derivatives = ? WHERE snapshot_id = ? AND model_id = ?", rows
+    )
+    set_rows = max(cursor.rowcount, 0)
+    sums = db.execute(
+        """SELECT m.family, sum(c.derivatives)
+           FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? GROUP BY m.family""",
+        [snapshot_id],
+    ).fetchall()
+    db.conn.executemany(
+        "UPDATE family_totals SET derivatives = ? WHERE snapshot_id = ? AND family = ?",
+        [(total, snapshot_id, family) for family, total in sums],
+    )
+    return set_rows
