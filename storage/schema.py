@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -283,8 +285,9 @@ def _rebuild_with(db: Database, table: str, old: str, new: str) -> None:
     definition = row[0] if row else ""
     if definition.count(old) != 1:
         raise RuntimeError(f"table {table} is not defined as expected: cannot find {old}")
-    head = f"CREATE TABLE {table} ("
-    if not definition.startswith(head):
+    # A table once renamed is stored as CREATE TABLE "name" (…): accept both spellings.
+    head = re.match(rf'CREATE TABLE\s+("?){table}\1\s*\(', definition)
+    if head is None:
         raise RuntimeError(f"table {table} is not defined as expected: {definition[:60]}")
     indexes = [
         sql
@@ -296,7 +299,7 @@ def _rebuild_with(db: Database, table: str, old: str, new: str) -> None:
     ]
     columns = ", ".join(f'"{r[1]}"' for r in db.execute(f'PRAGMA table_info("{table}")'))
     rebuilt = f"{table}_rebuilt"
-    db.execute(f"CREATE TABLE {rebuilt} (" + definition[len(head) :].replace(old, new))
+    db.execute(f"CREATE TABLE {rebuilt} (" + definition[head.end() :].replace(old, new))
     db.execute(f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {table}")
     db.execute(f"DROP TABLE {table}")
     db.execute(f"ALTER TABLE {rebuilt} RENAME TO {table}")

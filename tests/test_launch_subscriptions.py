@@ -120,6 +120,28 @@ def test_after_the_migration_an_unknown_kind_is_still_refused(old_store):
         subs.subscribe(db, "T1", "C9", "everything", (), "2026-01-05T00:00:00Z")
 
 
+def test_columns_and_indexes_added_to_subscriptions_before_the_rebuild_are_kept(tmp_path):
+    path = tmp_path / "extended.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m008_launches")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN muted_until TEXT")
+    db.execute("CREATE INDEX subscriptions_muted ON subscriptions (muted_until)")
+    db.execute(
+        """INSERT INTO subscriptions (team_id, channel_id, kind, created_at, muted_until)
+           VALUES ('T1', 'C1', 'alerts', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')"""
+    )
+    db.conn.commit()
+    db.close()
+
+    store = open_store(path)
+
+    with store.reading() as db:
+        row = db.execute("SELECT kind, muted_until FROM subscriptions").fetchone()
+        indexes = {r[1] for r in db.execute("PRAGMA index_list(subscriptions)")}
+    assert row == ("alerts", "2026-02-01T00:00:00Z")
+    assert "subscriptions_muted" in indexes
+
+
 def test_the_migration_records_each_models_first_sighting(old_store):
     store = open_store(old_store)
 
