@@ -32,6 +32,7 @@ DEMO_TOUR = (
     "top",
     "regions",
     "movers",
+    "new",
     "compare qwen llama",
     "compare gemma deepseek",
     "forecast",

@@ -30,6 +30,7 @@ from commands.format import (
     percent,
     signed,
 )
+from commands.launches_answer import new_answer
 from commands.movers_answer import movers_answer
 from commands.parser import (
     USAGE,
@@ -40,6 +41,7 @@ from commands.parser import (
     Help,
     ModelDetail,
     Movers,
+    New,
     Regions,
     Status,
     Subscribe,
@@ -82,12 +84,16 @@ NO_COLLECTION = (
 COLLECT_JOB = "collect"  # the scheduler's name for the collection job (bot.jobs)
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
-    "(fine-tunes, adapters, quantizations, merges), summed over its models."
+    "(fine-tunes, adapters, quantizations, merges), summed over the models counted. A "
+    "collection counts each family's most downloaded models (OPENMODELS_DERIVATIVES_TOP, "
+    "20 by default): the models most built upon are nearly always among them."
 )
 NO_DERIVATIVES = (
     "No derivative counts in the snapshot of {date}. The Hub reports them only model by "
-    "model, not in the listing `openmodels collect` reads, so collected snapshots leave "
-    "them unknown; `openmodels import` loads them from a CSV file (column `derivatives`)."
+    "model, so a collection looks them up for each family's most downloaded models "
+    "(OPENMODELS_DERIVATIVES_TOP, 20 by default; 0 turns it off), and a lookup that fails "
+    "leaves the count unknown; `openmodels import` loads them from a CSV file (column "
+    "`derivatives`)."
 )
 
 
@@ -120,7 +126,7 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail)
+SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, New)
 
 
 def only_reads(text: str) -> bool:
@@ -183,6 +189,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
                 return forecast_answer(db, ctx, command)
+            if isinstance(command, New):
+                return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:
@@ -308,6 +316,13 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         f"{percent(r.share)} · {_change(r, period, missing)}"
         for r in shown
     ]
+    if derivatives:  # a sum over some of a family's models says over how many
+        known = q.derivatives_known_by_family(db, latest.id)
+        totals = q.totals_at(db, latest.id)
+        lines = [
+            line + _counted(known.get(r.family, 0), totals[r.family].model_count)
+            for line, r in zip(lines, shown, strict=True)
+        ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
         body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
@@ -475,6 +490,11 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"{human(t.downloads_30d)} in 30 days ({latest.date})"
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _counted(known: int, models: int) -> str:
+    """' · 20 of 1,300 models counted' when a derivative sum covers part of a family."""
+    return f" · {known:,} of {models:,} models counted" if known < models else ""
 
 
 def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:

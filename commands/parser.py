@@ -16,6 +16,8 @@ MAX_TEXT = 500
 MAX_TOP = 50
 MIN_COMPARE, MAX_COMPARE = 2, 6
 MOVERS_DAYS, MAX_DAYS = 7, 365
+NEW_DAYS = 7  # as openmodels.launches.NEW_DAYS: the parser imports nothing of the core
+SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
 # Options that take a value, written `--days 30` or `--days=30`.
 _VALUE_FLAGS = frozenset({"days"})
 
@@ -68,6 +70,13 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class New:
+    family: str | None = None  # as typed; None = every family
+    days: int = NEW_DAYS
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Status:
     public: bool = False
 
@@ -80,7 +89,7 @@ class Help:
 
 @dataclass(frozen=True)
 class Subscribe:
-    kind: str  # "digest" | "alerts"
+    kind: str  # "digest" | "alerts" | "launches"
     families: tuple[str, ...] = ()
     public: bool = False
     metrics: tuple[str, ...] = ("all_time",)  # alerts: the rankings to follow
@@ -118,6 +127,7 @@ Command = (
     | Regions
     | Movers
     | Forecast
+    | New
     | Status
     | Help
     | Subscribe
@@ -140,12 +150,16 @@ USAGE = {
     "regions": ("regions [--30d]", "China, US, Europe…: each region's total, share and families"),
     "movers": ("movers [--days N]", "who gained most downloads in N days (default 7)"),
     "forecast": ("forecast", "which families are on course to pass the one ahead, and when"),
+    "new": (
+        "new [FAMILY] [--days N]",
+        "models launched in the last N days (default 7), newest first, and how they started",
+    ),
     "status": ("status", "what the store holds"),
     "subscribe": (
-        "subscribe digest [--always] | alerts [FAMILY…] [--all-time|--30d]",
-        "weekly chart or overtake alerts here",
+        "subscribe digest [--always] | alerts [FAMILY…] [--all-time|--30d] | launches [FAMILY…]",
+        "weekly chart, overtake alerts or new-model launches here",
     ),
-    "unsubscribe": ("unsubscribe digest|alerts", "stop them in this channel"),
+    "unsubscribe": ("unsubscribe digest|alerts|launches", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
     "help": ("help", "this list"),
 }
@@ -292,14 +306,32 @@ def parse(text: str, *, verb: str | None = None) -> Command:
                 usage_line("forecast"),
             )
         return Forecast(public=public)
+    if verb == "new":
+        refuse_flags({"days", "public"})
+        if any(word.isdecimal() for word in words):
+            raise UsageError("Give the period as `--days N`.", usage_line("new"))
+        if len(words) > 1:
+            raise UsageError("Name at most one family.", usage_line("new"))
+        days = NEW_DAYS
+        if "days" in flags:
+            raw = values.get("days", "")
+            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+                raise UsageError(
+                    f"--days takes a whole number of days from 1 to {MAX_DAYS}.",
+                    usage_line("new"),
+                )
+            days = int(raw)
+        return New(family=words[0] if words else None, days=days, public=public)
     if verb == "status":
         refuse_flags({"public"})
         return Status(public=public)
     if verb == "help":
         return Help(public=public)
     if verb == "subscribe":
-        if not words or words[0].lower() not in {"digest", "alerts"}:
-            raise UsageError("Subscribe to `digest` or `alerts`.", usage_line("subscribe"))
+        if not words or words[0].lower() not in SUBSCRIPTION_KINDS:
+            raise UsageError(
+                "Subscribe to `digest`, `alerts` or `launches`.", usage_line("subscribe")
+            )
         kind = words[0].lower()
         if kind == "digest":
             refuse_flags({"always"})
@@ -308,7 +340,7 @@ def parse(text: str, *, verb: str | None = None) -> Command:
                     "The digest covers every family; name none.", usage_line("subscribe")
                 )
             return Subscribe(kind=kind, always="always" in flags)
-        refuse_flags({"all-time", "30d"})
+        refuse_flags({"all-time", "30d"} if kind == "alerts" else set())
         if len(words) - 1 > 20:
             raise UsageError("Name at most 20 families.", usage_line("subscribe"))
         # All-time orders are steady; 30-day ones flap, so they are followed only when asked.
@@ -316,8 +348,10 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return Subscribe(kind=kind, families=tuple(words[1:]), metrics=chosen or ("all_time",))
     if verb == "unsubscribe":
         refuse_flags(set())
-        if len(words) != 1 or words[0].lower() not in {"digest", "alerts"}:
-            raise UsageError("Unsubscribe from `digest` or `alerts`.", usage_line("unsubscribe"))
+        if len(words) != 1 or words[0].lower() not in SUBSCRIPTION_KINDS:
+            raise UsageError(
+                "Unsubscribe from `digest`, `alerts` or `launches`.", usage_line("unsubscribe")
+            )
         return Unsubscribe(kind=words[0].lower())
     if verb == "subscriptions":
         refuse_flags(set())

@@ -40,6 +40,7 @@ def refused() -> Answer:
 def metrics_words(metrics: tuple[str, ...]) -> str:
     """'all-time downloads', '30-day downloads', 'all-time and 30-day downloads'."""
     return " and ".join(METRIC_WORDS[m] for m in metrics) + " downloads"
+NOUNS = {"digest": "the weekly digest", "alerts": "overtake alerts", "launches": "launch messages"}
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,14 @@ def answer_subscription(
                 else "only in weeks when the rankings change"
             )
             what = f"the weekly openmodels digest ({schedules.digest}, {when})"
+        elif command.kind == "launches":
+            scope = (
+                ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
+            )
+            what = (
+                f"new-model launches of {scope} (a message after each collection that "
+                f"finds any, {schedules.collect})"
+            )
         else:
             scope = (
                 ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
@@ -126,7 +135,7 @@ def answer_subscription(
         return Answer(text=text, blocks=[bk.section(text)], extra={"confirmation": confirmation})
     with store.writing() as db:
         removed = subs.unsubscribe(db, channel.team_id, channel.channel_id, command.kind)
-    noun = "the weekly digest" if command.kind == "digest" else "overtake alerts"
+    noun = NOUNS[command.kind]
     if not removed:
         text = f"This channel was not subscribed to {noun}."
         return Answer(text=text, blocks=[bk.section(text)])
@@ -180,6 +189,8 @@ def _listing(
             line = f"• *Weekly digest*, {schedules.digest}"
             if sub.always:
                 line += ", every week (quiet ones too)"
+        elif sub.kind == "launches":
+            line = f"• *Launches* of {_scope(sub, families)}, after each collection that finds any"
         else:
             scope = (
                 ", ".join(escape(families.label(k)) for k in sub.families)
@@ -213,6 +224,13 @@ def _listing(
         if len(muted) > MAX_MUTES_SHOWN:
             blocks.append(bk.context(f"_…and {len(muted) - MAX_MUTES_SHOWN} more muted pairs_"))
     return Answer(text=text, blocks=blocks)
+
+
+def _scope(sub: subs.Subscription, families: Families) -> str:
+    """The families a subscription covers, in words."""
+    if not sub.families:
+        return "every tracked family"
+    return ", ".join(escape(families.label(k)) for k in sub.families)
 
 
 def channel_refused(

@@ -15,6 +15,7 @@ from openmodels.errors import ConfigError
 
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+MAX_DERIVATIVES_TOP = 1000  # per family, and one request each, every collection
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class Config:
     # Slack user ids who alone may change a channel's subscriptions and mutes;
     # None (OPENMODELS_ADMINS unset) lets anyone.
     admins: frozenset[str] | None = None
+    # After each collection, the derivative counts of each family's top K models by
+    # all-time downloads are looked up, one Hub request each; 0 turns that off.
+    derivatives_top: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -54,6 +58,7 @@ class Config:
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
             delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
             admins=_user_ids(env, "OPENMODELS_ADMINS"),
+            derivatives_top=_count(env, "OPENMODELS_DERIVATIVES_TOP", 20, MAX_DERIVATIVES_TOP),
         )
 
     def __repr__(self) -> str:  # never print the token
@@ -89,6 +94,15 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.strip().isdecimal() or not 1 <= int(raw) <= 100:
         raise ConfigError(f"{name} must be a whole number from 1 to 100, got {raw!r}")
+    return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdecimal() or int(raw) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, got {raw!r}")
     return int(raw)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -242,6 +244,67 @@ def m006_derivatives(db: Database) -> None:
     # figure is summed at ingest over the models that have one, NULL when none has.
     db.execute("ALTER TABLE model_counts ADD COLUMN derivatives INTEGER")
     db.execute("ALTER TABLE family_totals ADD COLUMN derivatives INTEGER")
+
+
+# The kinds a channel may subscribe to, before and after launch messages were added.
+_KINDS_BEFORE_LAUNCHES = "CHECK (kind IN ('digest', 'alerts'))"
+_KINDS_WITH_LAUNCHES = "CHECK (kind IN ('digest', 'alerts', 'launches'))"
+
+
+@migrations()
+def m008_launches(db: Database) -> None:
+    # Launch messages are a third kind of subscription. SQLite cannot change a CHECK
+    # constraint in place, so the table is rebuilt the way SQLite documents for such
+    # changes (https://www.sqlite.org/lang_altertable.html#otheralter): a new table from
+    # the same definition with the wider CHECK, every column and row copied, the old
+    # table dropped, the new one renamed and the old one's indexes made again. The
+    # definition is read back from the store, so columns added since are kept.
+    _rebuild_with(db, "subscriptions", _KINDS_BEFORE_LAUNCHES, _KINDS_WITH_LAUNCHES)
+    # Launches: the snapshot that first listed each model (the earliest by time taken,
+    # whatever order snapshots were written in, since history may be imported after
+    # live snapshots). Kept on the model so finding the models first seen in a period
+    # reads a few rows through an index instead of every snapshot's counts.
+    db.execute("ALTER TABLE models ADD COLUMN first_snapshot_id INTEGER REFERENCES snapshots(id)")
+    db.execute("ALTER TABLE models ADD COLUMN first_seen_at TEXT")  # that snapshot's taken_at
+    db.execute(
+        """
+        UPDATE models SET (first_snapshot_id, first_seen_at) = (
+            SELECT s.id, s.taken_at FROM model_counts c JOIN snapshots s ON s.id = c.snapshot_id
+            WHERE c.model_id = models.id ORDER BY s.taken_at, s.id LIMIT 1
+        )
+        """
+    )
+    db.execute("CREATE INDEX models_first_seen ON models (first_seen_at)")
+
+
+def _rebuild_with(db: Database, table: str, old: str, new: str) -> None:
+    """Rebuild `table` with the text `old` of its definition replaced by `new`."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()
+    definition = row[0] if row else ""
+    if definition.count(old) != 1:
+        raise RuntimeError(f"table {table} is not defined as expected: cannot find {old}")
+    # A table once renamed is stored as CREATE TABLE "name" (…): accept both spellings.
+    head = re.match(rf'CREATE TABLE\s+("?){table}\1\s*\(', definition)
+    if head is None:
+        raise RuntimeError(f"table {table} is not defined as expected: {definition[:60]}")
+    indexes = [
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            [table],
+        )
+    ]
+    columns = ", ".join(f'"{r[1]}"' for r in db.execute(f'PRAGMA table_info("{table}")'))
+    rebuilt = f"{table}_rebuilt"
+    db.execute(f"CREATE TABLE {rebuilt} (" + definition[head.end() :].replace(old, new))
+    db.execute(f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {rebuilt} RENAME TO {table}")
+    for sql in indexes:
+        db.execute(sql)
 
 
 @migrations()

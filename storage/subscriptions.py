@@ -1,4 +1,4 @@
-"""Channel subscriptions to the weekly digest and to overtake alerts."""
+"""Channel subscriptions to the weekly digest, overtake alerts and launch messages."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ ALERT_METRICS = ("all_time", "30d")
 class Subscription:
     team_id: str
     channel_id: str
-    kind: str  # "digest" | "alerts"
-    families: tuple[str, ...]  # alerts only; () = every family
+    kind: str  # "digest" | "alerts" | "launches"
+    families: tuple[str, ...]  # alerts and launches only; () = every family
     created_at: str
     failing_since: str | None = None
     failure: str | None = None
@@ -28,6 +28,9 @@ class Subscription:
     def failing(self) -> bool:
         return self.failing_since is not None
 
+
+# The outbox kind of the messages each kind of subscription receives.
+OUTBOX_KIND = {"digest": "digest", "alerts": "alert", "launches": "launch"}
 
 _COLS = (
     "team_id, channel_id, kind, families, created_at, failing_since, failure, last_digest, "
@@ -100,7 +103,7 @@ def unsubscribe(db: Database, team_id: str, channel_id: str, kind: str) -> bool:
         "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
         [team_id, channel_id, kind],
     )
-    outbox_kind = "alert" if kind == "alerts" else "digest"
+    outbox_kind = OUTBOX_KIND[kind]
     db.execute(
         """UPDATE outbox SET status = 'failed', last_error = 'unsubscribed'
            WHERE team_id = ? AND channel_id = ? AND kind = ? AND status = 'pending'""",

@@ -426,6 +426,7 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "[Share in channel]" in out
     assert "$ /openmodels regions" in out
     assert "$ /openmodels movers" in out
+    assert "$ /openmodels new" in out
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
