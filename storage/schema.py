@@ -242,3 +242,22 @@ def m006_derivatives(db: Database) -> None:
     # figure is summed at ingest over the models that have one, NULL when none has.
     db.execute("ALTER TABLE model_counts ADD COLUMN derivatives INTEGER")
     db.execute("ALTER TABLE family_totals ADD COLUMN derivatives INTEGER")
+
+
+@migrations()
+def m010_home_visits(db: Database) -> None:
+    # Who opened the bot's App Home tab, and when last: the tab is published again after
+    # each snapshot for those who opened it in the last 7 days. `channel_id` is the
+    # user's direct-message channel with the bot, where they may have subscribed too.
+    db.execute(
+        """
+        CREATE TABLE home_visits (
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            channel_id TEXT,
+            opened_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, user_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX home_visits_opened_at ON home_visits (opened_at)")
