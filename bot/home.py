@@ -126,9 +126,7 @@ def publish_home(
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
-        log.warning(
-            "could not publish the home tab of %s (%s)", user_id, exc.response.get("error")
-        )
+        log.warning("could not publish the home tab of %s (%s)", user_id, exc.response.get("error"))
         return False
     return True
 

@@ -113,13 +113,15 @@ def test_a_forged_button_value_is_refused_and_changes_nothing(store, value):
         assert subs.get(db, TEAM, CHANNEL, "digest") is None
 
 
-def test_socket_mode_toggle_and_compare_with(store):
+def test_socket_mode_toggle_compare_with_and_top_models(store):
     with running_socket_bot(store) as bot:
         answer = bot.command("family qwen").posts[0]
         toggled = bot.press(answer, TOGGLE_ACTION)
         compared = bot.press(answer, COMPARE_WITH_ACTION, "compare qwen llama")
+        models = bot.press(answer, TOP_MODELS_ACTION)
 
-    assert toggled.acked and compared.acked
+    assert toggled.acked and compared.acked and models.acked
+    assert header(models.posts[0]) == "Qwen: top models by all-time downloads"
     assert toggled.posts[0]["replace_original"] is True
     assert header(toggled.posts[0]) == "Qwen family"
     assert "30-day downloads" in str(toggled.posts[0]["blocks"])

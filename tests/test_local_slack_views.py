@@ -83,9 +83,9 @@ def test_pages_can_be_short_or_empty_before_the_cursor_runs_out(workspace):
 
 
 def test_the_channel_objects_have_slacks_shape_without_is_member(workspace):
-    [channel] = client_for(workspace).users_conversations(
-        user=ALICE, types="private_channel"
-    )["channels"]
+    [channel] = client_for(workspace).users_conversations(user=ALICE, types="private_channel")[
+        "channels"
+    ]
 
     assert channel["id"] == "G0SECRET" and channel["is_private"] is True
     assert "is_member" not in channel and "num_members" not in channel
