@@ -153,8 +153,8 @@ class ResponseUrl:
 def compose(
     blocks: list[Block], *, chart: Block | None = None, share: Block | None = None
 ) -> list[Block]:
-    """The answer's blocks with a chart block (before the footer) and the share button,
-    within Slack's 50 blocks."""
+    """The answer's blocks with a chart block (before the footer) and its row of buttons
+    (`share`: next steps and "Share in channel"), within Slack's 50 blocks."""
     extras = [b for b in (chart, share) if b is not None]
     body = list(blocks)
     room = bk.MAX_BLOCKS - len(extras)
@@ -201,6 +201,19 @@ def share_block(answer: Answer, share_text: str | None) -> Block | None:
     return None
 
 
+def actions_block(answer: Answer, share_text: str | None) -> Block | None:
+    """One row of buttons under a private answer that only reads: its next steps
+    (commands.next_steps), then "Share in channel". A public answer carries none: a
+    click on it would change, for the whole channel, a message someone else asked for."""
+    share = share_block(answer, share_text)
+    if answer.public or answer.error or answer.next_steps is None:
+        return share
+    elements = list(answer.next_steps["elements"])
+    if share is not None:
+        elements += share["elements"]
+    return bk.actions(*elements)
+
+
 # -- answers posted at once: no chart, or a public answer ---------------------------------
 
 
@@ -214,26 +227,30 @@ class Posted:
     report: Delivered
 
 
-def deliver_text(answer: Answer, *, respond: Respond, share_text: str | None = None) -> Posted:
+def deliver_text(
+    answer: Answer, *, respond: Respond, share_text: str | None = None, replace: bool = False
+) -> Posted:
     """Post the Block Kit answer (or, if refused, its plain text) to the response URL now.
 
     For answers without a chart, and public ones: a public chart is shared into the
     channel apart (`share_chart`), so the message carries the chart's description.
+    With `replace` (a button's answer, whose response URL may replace the message the
+    button was on) the answer takes the place of that message.
     """
     url = ResponseUrl(respond)
     report = Delivered()
     payload = answer.payload()
-    text, blocks = payload["text"], compose(answer.blocks, share=share_block(answer, share_text))
+    text, blocks = payload["text"], compose(answer.blocks, share=actions_block(answer, share_text))
     if answer.public and answer.chart is not None:
         text, described = with_chart_description(text, blocks, answer.chart.alt_text)
         blocks = described or blocks
     report.text = url.post(
-        text=text, blocks=blocks, response_type=payload["response_type"], replace_original=False
+        text=text, blocks=blocks, response_type=payload["response_type"], replace_original=replace
     )
     if not report.text:
         # Blocks can be refused; the plain text alone always renders.
         report.text = url.post(
-            text=text, response_type=payload["response_type"], replace_original=False
+            text=text, response_type=payload["response_type"], replace_original=replace
         )
     report.posts = url.used
     if not report.text:
@@ -318,10 +335,20 @@ class PrivateAnswer:
     twice and a chart-only message always comes after the text.
     """
 
-    def __init__(self, answer: Answer, *, respond: Respond, share_text: str | None = None):
+    def __init__(
+        self,
+        answer: Answer,
+        *,
+        respond: Respond,
+        share_text: str | None = None,
+        replace: bool = False,
+    ):
         self.answer = answer
         self.url = ResponseUrl(respond)
-        self.share = share_block(answer, share_text)
+        self.share = actions_block(answer, share_text)
+        # The answer's text (alone or with its chart) replaces the message its button
+        # was on; a chart or note after it is a message of its own.
+        self.replace = replace
         self.report = Delivered()
         self._lock = threading.Lock()
         self._text_gone = False
@@ -332,7 +359,7 @@ class PrivateAnswer:
             "text": payload["text"],
             "blocks": compose(self.answer.blocks, chart=chart, share=self.share),
             "response_type": payload["response_type"],
-            "replace_original": False,
+            "replace_original": self.replace,
         }
 
     def post_text(self) -> None:
@@ -369,7 +396,7 @@ class PrivateAnswer:
             self.report.text = self.url.post(
                 text=message["text"],
                 response_type=message["response_type"],
-                replace_original=False,
+                replace_original=self.replace,
             )
         if not self.report.text:
             log.error("the response URL refused the answer, even as plain text")

@@ -85,8 +85,8 @@ class BotServices:
 
 
 def register(app: App, services: BotServices) -> None:
-    """Attach the slash command, the share button, mentions and direct messages, and the
-    one error handler to `app`."""
+    """Attach the slash command, the buttons, the App Home, mentions and direct messages,
+    and the one error handler to `app`."""
     # Imported here: bot.conversations builds on this module's services and helpers.
     from bot.conversations import register as register_conversations
 
@@ -101,6 +101,13 @@ def register(app: App, services: BotServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         handle_share(services, ack, body, action, respond, client)
+
+    # The buttons and the App Home register from their own modules, which build on this
+    # one's BotServices and deliver_answer (so they are imported here, not at the top).
+    from bot import answer_actions, home
+
+    answer_actions.register(app, services)
+    home.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], respond: Respond) -> None:
@@ -130,7 +137,16 @@ def handle_command(
         answer = confirm_in_channel(services, answer, client, channel)
     # `/openmodels` alone is `top`: its share button says so rather than carry "".
     share_text = text if text.strip() else "top"
-    _deliver(services, answer, respond, client, channel.channel_id, command, started, share_text)
+    deliver_answer(
+        services,
+        answer,
+        respond,
+        client,
+        channel.channel_id,
+        command,
+        started,
+        share_text=share_text,
+    )
 
 
 def confirm_in_channel(
@@ -188,10 +204,10 @@ def handle_share(
         answer = answer_text(text, replace(services.context, channel=channel))
         if not answer.error:
             answer = replace(answer, public=True)
-    _deliver(services, answer, respond, client, channel_id, body, started)
+    deliver_answer(services, answer, respond, client, channel_id, body, started)
 
 
-def _deliver(
+def deliver_answer(
     services: BotServices,
     answer: Answer,
     respond: Respond,
@@ -200,12 +216,16 @@ def _deliver(
     body: dict[str, Any],
     started: float,
     share_text: str | None = None,
+    replace: bool = False,
 ) -> None:
-    """Post the answer; draw and show its chart in the chart pool."""
+    """Post the answer to the request's response URL; draw and show its chart in the
+    chart pool. With `replace`, the answer replaces the message a button was on."""
     if answer.chart is not None and not answer.public:
-        _deliver_private_chart(services, answer, respond, client, body, started, share_text)
+        _deliver_private_chart(
+            services, answer, respond, client, body, started, share_text, replace
+        )
         return
-    posted = deliver_text(answer, respond=respond, share_text=share_text)
+    posted = deliver_text(answer, respond=respond, share_text=share_text, replace=replace)
     if answer.chart is None:
         _done(services, body.get("response_url"))
         return
@@ -235,10 +255,11 @@ def _deliver_private_chart(
     body: dict[str, Any],
     started: float,
     share_text: str | None,
+    replace: bool = False,
 ) -> None:
     """One message with text and chart if the chart is ready in time; else the text
     alone (posted by a timer) and the chart after it."""
-    pending = PrivateAnswer(answer, respond=respond, share_text=share_text)
+    pending = PrivateAnswer(answer, respond=respond, share_text=share_text, replace=replace)
     try:
         deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
     except RuntimeError:  # shutting down: answer with the text alone

@@ -18,10 +18,12 @@ from slack_sdk import WebClient
 
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
+from commands import AnswerContext
 from commands.alert_message import alert_message
 from commands.answer import ChartSpec
 from commands.digest_message import digest_message
 from commands.launches_answer import launch_message
+from commands.subscriptions import Schedules
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
@@ -123,7 +125,36 @@ def collect_job(
     services.failpoint("after_snapshot")
     check = alerts_job(services, now)
     derivatives_job(services, result.snapshot_id)
+    home_job(services, now)
     return result, check
+
+
+def home_job(services: Services, now: datetime) -> int:
+    """Refresh the App Home tab of everyone who opened it in the last 7 days, now that a
+    new snapshot is in. Never raises: the snapshot and its alerts stand whatever Slack
+    says, and a collection must not be retried for a tab."""
+    if services.slack is None:
+        return 0
+    from bot.home import refresh_home_tabs
+
+    config = services.config
+    context = AnswerContext(
+        store=services.store,
+        families=services.families,
+        now=lambda: now,
+        schedules=Schedules(
+            collect=str(parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")),
+            digest=str(parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")),
+        ),
+    )
+    try:
+        refreshed = refresh_home_tabs(services.slack, context, now)
+    except Exception:
+        log.exception("refreshing the App Home tabs failed; the snapshot stands")
+        return 0
+    if refreshed:
+        log.info("refreshed %d App Home tabs", refreshed)
+    return refreshed
 
 
 def alerts_job(services: Services, now: datetime) -> AlertCheck:

@@ -35,26 +35,37 @@ each marked where it is modelled with its source. By default:
 - a response URL takes at most five posts;
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
-  refuses one, with not_allowed_token_type.
+  refuses one, with not_allowed_token_type;
+- a workspace of channels and their members: users.conversations lists the channels a
+  user is in, a private one only when the bot is in it too, in cursor pages that may
+  come back shorter than asked (even empty) before the end, and refuses a type whose
+  scope the token lacks with missing_scope;
+- views: views.publish (a user's home tab), views.open (a modal, on a trigger that can
+  be used once, within 3 s) and views.update (by view id, refused with hash_conflict
+  when the view changed since the hash was read); each view is checked against a
+  view's limits (100 blocks), and refused with invalid_arguments as Slack does.
 A test that needs a kinder Slack says so with the constructor's flags.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
 import json
 import logging
+import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from commands.blocks import check_limits
+from commands.blocks import MAX_VIEW_BLOCKS, check_limits, check_view_limits
 
 if TYPE_CHECKING:
     from bot.local_socket_mode import LocalSocketMode
@@ -63,6 +74,21 @@ log = logging.getLogger(__name__)
 
 RESPONSE_URL_MAX_POSTS = 5
 TEAM_ID, CHANNEL_ID, USER_ID, BOT_USER_ID = "T0LOCAL", "C0LOCAL", "U0LOCAL", "U0BOT"
+APP_ID, DM_ID = "A0LOCAL", "D0LOCAL"
+# "Triggers expire in three seconds ... may only be used once"
+# (https://api.slack.com/docs/triggers); views.open answers expired_trigger_id,
+# exchanged_trigger_id or invalid_trigger_id (https://docs.slack.dev/reference/methods/views.open).
+TRIGGER_TTL = 3.0
+# "view_too_large: the provided view is greater than 250kb" (views.open/publish/update).
+MAX_VIEW_BYTES = 250_000
+# The scope each conversation type needs in users.conversations and the other
+# Conversations API methods (https://docs.slack.dev/reference/methods/users.conversations).
+TYPE_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "mpim": "mpim:read",
+    "im": "im:read",
+}
 JsonDict = dict[str, Any]
 ResponseKind = Literal["command", "action"]
 
@@ -137,10 +163,25 @@ class LocalSlack:
         private_channels: frozenset[str] | set[str] = frozenset(),
         share_polls: int = 1,
         alt_txt_blocks_share: bool = True,
+        channel_members: dict[str, set[str]] | None = None,
+        archived_channels: frozenset[str] | set[str] = frozenset(),
+        scopes: frozenset[str] | set[str] | None = None,
+        home_tab_enabled: bool = True,
     ) -> None:
         self.processing_polls = processing_polls  # files.info calls before a file is ready
         self.members = members  # channels the bot is in; None: every channel
         self.private_channels = frozenset(private_channels)  # shares show as `groups`
+        # The people in each channel (the bot's own membership is `members`).
+        self.channel_members: dict[str, set[str]] = (
+            {CHANNEL_ID: {USER_ID}} if channel_members is None else channel_members
+        )
+        self.archived_channels = frozenset(archived_channels)
+        # The bot token's scopes, for the methods that check them; None: every scope.
+        self.scopes = None if scopes is None else frozenset(scopes)
+        self.home_tab_enabled = home_tab_enabled  # the manifest's app_home.home_tab_enabled
+        self.home_views: dict[str, JsonDict] = {}  # user id -> their published home view
+        self.views: dict[str, JsonDict] = {}  # view id -> every view, home tabs and modals
+        self._triggers: dict[str, list[Any]] = {}  # trigger id -> [issued at, used]
         # files.info calls that still show no share after files.completeUploadExternal;
         # 0 lands a share at once (kinder than Slack: say so where a test needs it).
         self.share_polls = share_polls
@@ -223,6 +264,26 @@ class LocalSlack:
         with self._changed:
             self._response_kinds[key] = kind
         return f"{self.base_url}/response/{key}"
+
+    def trigger_id(self, user_id: str = USER_ID) -> str:
+        """A fresh trigger, as Slack puts in each interaction payload of `user_id`: usable
+        once, for TRIGGER_TTL seconds, in the documented "132456.7890123.abcdef" shape."""
+        trigger = f"{next(self._ids)}.{int(time.time())}.{secrets.token_hex(8)}"
+        with self._changed:
+            self._triggers[trigger] = [time.monotonic(), False, user_id]
+        return trigger
+
+    def age_triggers(self, seconds: float) -> None:
+        """Make every trigger handed out `seconds` older: a slow app, without a test
+        having to sleep."""
+        with self._changed:
+            for state in self._triggers.values():
+                state[0] -= seconds
+
+    def modal(self, view_id: str) -> JsonDict:
+        """The modal with id `view_id` as it stands."""
+        with self._changed:
+            return self.views[view_id]
 
     # -- configuring shares ---------------------------------------------------------------
 
@@ -661,6 +722,241 @@ class LocalSlack:
     def _is_member(self, channel: str) -> bool:
         return self.members is None or channel in self.members
 
+    # -- the workspace's conversations ------------------------------------------------------
+
+    def _missing_scope(self, needed: list[str]) -> JsonDict | None:
+        if self.scopes is None:
+            return None
+        missing = [scope for scope in needed if scope not in self.scopes]
+        if not missing:
+            return None
+        # Slack names what was needed and what the token has (docs: "Scopes and
+        # permissions"; slack_sdk's SlackApiError shows `needed` and `provided`).
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": ",".join(missing),
+            "provided": ",".join(sorted(self.scopes)),
+        }
+
+    def _conversation_ids(self) -> list[str]:
+        ids = set(self.channel_members) | set(self.private_channels) | set(self.archived_channels)
+        if self.members is not None:
+            ids |= self.members
+        return sorted(ids)
+
+    def _known_users(self) -> set[str]:
+        users = {USER_ID, BOT_USER_ID}
+        for people in self.channel_members.values():
+            users |= people
+        return users
+
+    def _in_channel(self, user: str, channel: str) -> bool:
+        if user == BOT_USER_ID:
+            return self._is_member(channel)
+        return user in self.channel_members.get(channel, set())
+
+    def _channel_object(self, channel: str) -> JsonDict:
+        """A limited conversation object, as users.conversations returns: "We omit the
+        is_member and num_members fields" (its reference page)."""
+        private = channel in self.private_channels
+        return {
+            "id": channel,
+            "name": channel.lower(),
+            "name_normalized": channel.lower(),
+            "is_channel": not private,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": private,
+            "is_archived": channel in self.archived_channels,
+            "is_general": False,
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_ext_shared": False,
+            "is_pending_ext_shared": False,
+            "context_team_id": TEAM_ID,
+            "created": 1_700_000_000,
+            "updated": 1_700_000_000_000,
+            "creator": USER_ID,
+            "unlinked": 0,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+        }
+
+    def _api_users_conversations(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/users.conversations"""
+        types = [t for t in str(params.get("types") or "public_channel").split(",") if t]
+        if any(t not in TYPE_SCOPES for t in types):
+            return {"ok": False, "error": "invalid_types"}
+        refused = self._missing_scope([TYPE_SCOPES[t] for t in types])
+        if refused:
+            return refused
+        user = str(params.get("user") or BOT_USER_ID)
+        if user not in self._known_users():
+            return {"ok": False, "error": "user_not_found"}
+        try:
+            offset = _offset(params.get("cursor"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        # "Must be an integer with a max value of 999"; the default is 100.
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        exclude_archived = str(params.get("exclude_archived") or "").lower() in {"true", "1"}
+        everything = self._conversation_ids()
+        page = everything[offset : offset + limit]
+        # The page is cut before it is filtered, so it holds fewer than `limit` even
+        # when more follow: "Fewer than the requested number of items may be returned,
+        # even if the end of the list hasn't been reached" (the `limit` argument).
+        listed = []
+        for channel in page:
+            private = channel in self.private_channels
+            if ("private_channel" if private else "public_channel") not in types:
+                continue
+            if exclude_archived and channel in self.archived_channels:
+                continue
+            if not self._in_channel(user, channel):
+                continue
+            # "Private channel membership is only listed when the calling user, bot user,
+            # or app shares membership" in it (the method's reference).
+            if private and not self._is_member(channel):
+                continue
+            listed.append(self._channel_object(channel))
+        more = offset + limit < len(everything)
+        return {
+            "ok": True,
+            "channels": listed,
+            "response_metadata": {"next_cursor": _cursor(offset + limit) if more else ""},
+        }
+
+    # -- views: the home tab and modals ------------------------------------------------------
+
+    def _view_param(self, params: JsonDict, kinds: set[str]) -> tuple[JsonDict | None, JsonDict]:
+        """The `view` argument, checked as Slack checks it; (view, {}) or (None, error)."""
+        try:
+            view = _json_param(params.get("view"))
+        except ValueError:
+            return None, _invalid_arguments("invalid `view`: not JSON")
+        if not isinstance(view, dict):
+            return None, _invalid_arguments("missing required field: view")
+        if len(json.dumps(view)) > MAX_VIEW_BYTES:
+            return None, {"ok": False, "error": "view_too_large"}
+        if view.get("type") not in kinds:
+            return None, _invalid_arguments(
+                f"[ERROR] view type must be one of {sorted(kinds)} [json-pointer:/view/type]"
+            )
+        problems = check_view_limits(view)
+        if problems:
+            # Reported: "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
+            # (grafana/oncall#210); every view validation error is invalid_arguments.
+            too_many = f"{len(view.get('blocks') or [])} blocks > {MAX_VIEW_BLOCKS}"
+            messages = [
+                f"[ERROR] no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"
+                if problem == too_many
+                else f"[ERROR] {problem} [json-pointer:/view]"
+                for problem in problems
+            ]
+            return None, _invalid_arguments(*messages)
+        return view, {}
+
+    def _store_view(self, view: JsonDict, *, view_id: str | None, user: str) -> JsonDict:
+        """Keep `view` as Slack would: its id, a new hash, a block_id on every block."""
+        view_id = view_id or f"V{next(self._ids):09d}"
+        blocks = []
+        for block in view.get("blocks") or []:
+            block = dict(block)
+            block.setdefault("block_id", uuid.uuid4().hex[:5])  # Slack names unnamed blocks
+            blocks.append(block)
+        stored = {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view["type"],
+            "title": view.get("title"),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "blocks": blocks,
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "external_id": view.get("external_id") or "",
+            "state": {"values": {}},
+            # A new hash with every change, which views.update's `hash` is checked against.
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": APP_ID,
+            "bot_id": "B0LOCAL",
+            "user": user,  # not in Slack's object: whose view it is, for the tests
+        }
+        self.views[view_id] = stored
+        return stored
+
+    def _api_views_publish(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.publish"""
+        user = str(params.get("user_id") or "")
+        if user not in self._known_users():
+            return _invalid_arguments("invalid `user_id`")
+        view, error = self._view_param(params, {"home"})
+        if view is None:
+            return error
+        if not self.home_tab_enabled:
+            # "not_enabled: a home view is published but the Home tab isn't enabled".
+            return {"ok": False, "error": "not_enabled"}
+        with self._changed:
+            current = self.home_views.get(user)
+            if params.get("hash") and (current is None or current["hash"] != params["hash"]):
+                return {"ok": False, "error": "hash_conflict"}
+            view_id = current["id"] if current is not None else None
+            stored = self._store_view(view, view_id=view_id, user=user)
+            self.home_views[user] = stored
+        return {"ok": True, "view": _public_view(stored)}
+
+    def _api_views_open(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.open"""
+        trigger = str(params.get("trigger_id") or "")
+        with self._changed:
+            state = self._triggers.get(trigger)
+            if state is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if state[1]:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - state[0] > TRIGGER_TTL:
+                return {"ok": False, "error": "expired_trigger_id"}
+        view, error = self._view_param(params, {"modal"})
+        if view is None:
+            return error
+        with self._changed:
+            state[1] = True  # a trigger is spent by the call that uses it
+            stored = self._store_view(view, view_id=None, user=state[2])
+        return {"ok": True, "view": _public_view(stored)}
+
+    def _find_view(self, view_id: Any, external_id: Any) -> JsonDict | None:
+        if view_id:
+            return self.views.get(str(view_id))
+        return next((v for v in self.views.values() if v["external_id"] == external_id), None)
+
+    def _api_views_update(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.update"""
+        view_id, external_id = params.get("view_id"), params.get("external_id")
+        if bool(view_id) == bool(external_id):
+            return _invalid_arguments("exactly one of view_id or external_id is required")
+        view, error = self._view_param(params, {"home", "modal"})
+        if view is None:
+            return error
+        with self._changed:
+            current = self._find_view(view_id, external_id)
+            if current is None:
+                return {"ok": False, "error": "not_found"}
+            # "hash_conflict: the provided hash doesn't match the current stored value":
+            # the view changed since the caller read it.
+            if params.get("hash") and params["hash"] != current["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            stored = self._store_view(view, view_id=current["id"], user=current["user"])
+            if stored["type"] == "home":
+                self.home_views[current["user"]] = stored
+        return {"ok": True, "view": _public_view(stored)}
+
     def _message(self, params: JsonDict) -> tuple[JsonDict, str | None]:
         try:
             blocks = _json_param(params.get("blocks")) if params.get("blocks") else None
@@ -884,6 +1180,32 @@ def _ts() -> str:
     return f"{time.time():.6f}"
 
 
+def _cursor(offset: int) -> str:
+    """An opaque cursor, base64 as Slack's are ("dXNlcjpVMDYxTkZUVDI=")."""
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    text = base64.b64decode(str(cursor), validate=True).decode()
+    if not text.startswith("offset:"):
+        raise ValueError(cursor)
+    return int(text.removeprefix("offset:"))
+
+
+def _invalid_arguments(*messages: str) -> JsonDict:
+    return {
+        "ok": False,
+        "error": "invalid_arguments",
+        "response_metadata": {"messages": list(messages)},
+    }
+
+
+def _public_view(stored: JsonDict) -> JsonDict:
+    return {k: v for k, v in stored.items() if k != "user"}
+
+
 # -- what Slack sends to the app ---------------------------------------------------------
 
 
@@ -917,15 +1239,135 @@ def slash_command_body(
 
 
 def signed_headers(
-    signing_secret: str, body: bytes, timestamp: int | None = None
+    signing_secret: str,
+    body: bytes,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
 ) -> dict[str, str]:
-    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body')."""
+    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body').
+
+    Slash commands and interactions come as forms; Events API callbacks as JSON.
+    """
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(
         signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
     ).hexdigest()
     return {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+def interaction_body(payload: JsonDict) -> bytes:
+    """The form Slack POSTs for an interaction: `payload=` and the JSON."""
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def event_callback(
+    event: JsonDict, *, app_id: str = APP_ID, team_id: str = TEAM_ID, event_id: str | None = None
+) -> JsonDict:
+    """The Events API's outer callback around `event`
+    (https://docs.slack.dev/apis/events-api/#callback-field); POSTed as JSON."""
+    return {
+        "token": "local-verification-token",
+        "team_id": team_id,
+        "api_app_id": app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {"team_id": team_id, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(
+    user_id: str = USER_ID,
+    *,
+    tab: str = "home",
+    channel_id: str = DM_ID,
+    view: JsonDict | None = None,
+) -> JsonDict:
+    """https://docs.slack.dev/reference/events/app_home_opened: `channel` is the user's
+    direct-message channel with the app; `view` comes once a home view was published."""
+    event: JsonDict = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = _public_view(view)
+    return event
+
+
+def pressed(block: JsonDict, element: JsonDict, option_value: str | None = None) -> JsonDict:
+    """What a block_actions payload says of `element` (in `block`) when it is pressed,
+    or, for a select menu, when the option whose value is `option_value` is chosen
+    (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+    action: JsonDict = {
+        "type": element["type"],
+        "action_id": element["action_id"],
+        "block_id": block.get("block_id") or "local-block",
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        action["text"] = element["text"]
+        action["value"] = element.get("value", "")
+    elif element["type"] == "static_select":
+        [option] = [o for o in element["options"] if o["value"] == option_value]
+        action["selected_option"] = option
+        action["placeholder"] = element.get("placeholder")
+    return action
+
+
+def message_actions_payload(
+    action: JsonDict,
+    response_url: str,
+    *,
+    trigger_id: str,
+    channel_id: str = CHANNEL_ID,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+    is_ephemeral: bool = True,
+) -> JsonDict:
+    """A click on an element of a message: it comes with a response URL."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": "you", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "local-verification-token",
+        "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": is_ephemeral},
+        "trigger_id": trigger_id,
+        "channel": {"id": channel_id, "name": "local"},
+        "response_url": response_url,
+        "actions": [action],
+    }
+
+
+def view_actions_payload(
+    action: JsonDict,
+    view: JsonDict,
+    *,
+    trigger_id: str,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+) -> JsonDict:
+    """A click on an element of a home tab or modal: it carries the view (its id and
+    hash) and a trigger, but no response URL and no channel."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": "you", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "local-verification-token",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "view": _public_view(view),
+        "actions": [action],
     }

@@ -78,7 +78,7 @@ def alert_message(
         body = "\n".join(_mrkdwn_line(o, families) for o in found)
         if len(overtakes) == 1:
             body = ":rotating_light: " + body
-        blocks.append(bk.section(body, accessory=bk.button(MUTE_ACTION, MUTE_LABEL, value)))
+        blocks.append(bk.section(body, accessory=bk.button(MUTE_LABEL, MUTE_ACTION, value)))
     hidden = len(by_pair) - len(shown)
     first = overtakes[0]
     compare = f"`/openmodels compare {first.passer} {first.passed}` for the chart"

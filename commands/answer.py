@@ -24,6 +24,9 @@ class Answer:
     # Safe to post again for the whole channel ("Share in channel"): answers that only
     # read. A subscription change or the bot's status never is.
     shareable: bool = False
+    # Buttons for the next step (commands.next_steps), shown under a private answer in
+    # Slack; not part of `blocks`, which the terminal and a shared answer show.
+    next_steps: Block | None = None
 
     def payload(self) -> dict[str, Any]:
         """The message body Slack receives (without the chart, which is uploaded apart)."""

@@ -32,6 +32,7 @@ from commands.format import (
 )
 from commands.launches_answer import new_answer
 from commands.movers_answer import movers_answer
+from commands.next_steps import next_steps
 from commands.parser import (
     USAGE,
     Command,
@@ -150,7 +151,7 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
             return usage_answer(exc)
     result = _answer(command, ctx)
     if isinstance(command, SHAREABLE) and not result.error:
-        return replace(result, shareable=True)
+        return replace(result, shareable=True, next_steps=next_steps(command, ctx.families))
     return result
 
 
@@ -180,6 +181,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
             if isinstance(command, FamilyDetail):
+                if command.models:
+                    return family_models_answer(db, ctx, command)
                 return family_answer(db, ctx, command)
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
@@ -495,6 +498,42 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
 def _counted(known: int, models: int) -> str:
     """' · 20 of 1,300 models counted' when a derivative sum covers part of a family."""
     return f" · {known:,} of {models:,} models counted" if known < models else ""
+
+
+FAMILY_MODELS_SHOWN = 30
+_MODELS_PER_SECTION = 10  # ten lines with their links stay well within a section's 3,000
+
+
+def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+    """A family's top models in full (`family NAME --models`): thirty by the metric,
+    each with both download figures and its likes."""
+    family = resolve(ctx.families, command.name)
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise _NoData
+    metric_name = METRIC_NAMES[command.metric]
+    header = bk.header(f"{family.label}: top models by {metric_name}")
+    t = q.totals_at(db, latest.id).get(family.key)
+    models = q.top_models(db, latest.id, family.key, command.metric, limit=FAMILY_MODELS_SHOWN)
+    if t is None or not models:
+        text = f"{family.label} has no models in the snapshot of {latest.date}."
+        blocks = [header, bk.section(escape(text)), footer(latest)]
+        return Answer(text=text, blocks=blocks, public=command.public)
+    lines = [
+        f"{i}. {link(hub_url(m.repo_id), m.repo_id)}  {human(m.downloads_all_time)} all-time · "
+        f"{human(m.downloads_30d)} 30d · {human(m.likes)} likes"
+        for i, m in enumerate(models, 1)
+    ]
+    blocks = [header]
+    for start in range(0, len(lines), _MODELS_PER_SECTION):
+        blocks.append(bk.section("\n".join(lines[start : start + _MODELS_PER_SECTION])))
+    more = t.model_count - len(models)
+    notes = [f"{more} more models of {escape(family.label)} not shown"] if more > 0 else []
+    blocks.append(footer(latest, None, *notes))
+    text = f"{family.label}: top {len(models)} models by {metric_name} ({latest.date}): " + (
+        ", ".join(m.repo_id for m in models[:5])
+    )
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
 
 def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:

@@ -44,6 +44,7 @@ class FamilyDetail:
     name: str
     metric: str = "all_time"
     public: bool = False
+    models: bool = False  # the family's top models, in full, instead of its card
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,9 @@ USAGE = {
     ),
     "compare": ("compare A B [C…] [--30d]", "2 to 6 families side by side"),
     "family": (
-        "family NAME [--30d]",
-        "one family's totals, trend, top models and the models most built upon",
+        "family NAME [--30d] [--models]",
+        "one family's totals, trend, top models and the models most built upon "
+        "(`--models`: its top models in full)",
     ),
     "model": ("model ORG/NAME", "one model's downloads over time"),
     "regions": ("regions [--30d]", "China, US, Europe…: each region's total, share and families"),
@@ -270,10 +272,10 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             )
         return Compare(names=tuple(words), metric=metric, public=public)
     if verb == "family":
-        refuse_flags({"30d", "all-time", "public"})
+        refuse_flags({"30d", "all-time", "public", "models"})
         if len(words) != 1:
             raise UsageError("Name one family.", usage_line("family"))
-        return FamilyDetail(name=words[0], metric=metric, public=public)
+        return FamilyDetail(name=words[0], metric=metric, public=public, models="models" in flags)
     if verb == "model":
         refuse_flags({"public"})
         if len(words) != 1 or "/" not in words[0].strip("/"):

@@ -219,7 +219,7 @@ def _listing(
             line = f"• {a} and {b} (muted {m.muted_at[:10]})"
             text += "\n" + line
             blocks.append(
-                bk.section(line, accessory=bk.button(UNMUTE_ACTION, "Unmute", pair_value(*m.pair)))
+                bk.section(line, accessory=bk.button("Unmute", UNMUTE_ACTION, pair_value(*m.pair)))
             )
         if len(muted) > MAX_MUTES_SHOWN:
             blocks.append(bk.context(f"_…and {len(muted) - MAX_MUTES_SHOWN} more muted pairs_"))

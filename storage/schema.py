@@ -359,3 +359,20 @@ def m009_alert_flow(db: Database) -> None:
     # that a delivery interrupted after it looks for the post in that thread: Slack's
     # channel history does not list thread replies.
     db.execute("ALTER TABLE outbox ADD COLUMN thread_ts TEXT")
+@migrations()
+def m010_home_visits(db: Database) -> None:
+    # Who opened the bot's App Home tab, and when last: the tab is published again after
+    # each snapshot for those who opened it in the last 7 days. `channel_id` is the
+    # user's direct-message channel with the bot, where they may have subscribed too.
+    db.execute(
+        """
+        CREATE TABLE home_visits (
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            channel_id TEXT,
+            opened_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, user_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX home_visits_opened_at ON home_visits (opened_at)")

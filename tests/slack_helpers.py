@@ -30,14 +30,19 @@ from bot.local_slack import (
     RESPONSE_URL_MAX_POSTS,
     LocalSlack,
     ResponseKind,
+    event_callback,
+    interaction_body,
+    message_actions_payload,
+    pressed,
     signed_headers,
+    view_actions_payload,
 )
-from bot.local_socket_mode import app_mention, event_callback, message_im
+from bot.local_socket_mode import app_mention, message_im
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from commands.answer import ChartSpec
-from commands.blocks import check_limits
+from commands.blocks import check_limits, check_view_limits
 from openmodels.families import load_families
 from storage import Store
 
@@ -315,6 +320,52 @@ class RunningBot:
         return Conversation(reply, event_id, message, from_the_app(after))
 
 
+    def event(self, event: dict[str, Any], team_id: str = TEAM) -> Reply:
+        """Send an Events API event (e.g. app_home_opened), signed, as JSON."""
+        body = json.dumps(event_callback(event, team_id=team_id)).encode()
+        return post(self.server.url, body, signed_json(body))
+
+    def press(self, message: dict[str, Any], action_id: str, option: str | None = None) -> Exchange:
+        """Press the element `action_id` of a private message (for a menu: choose the
+        option whose value is `option`) and wait for the answer at its response URL."""
+        block, element = find_element(message["blocks"], action_id)
+        action = pressed(block, element, option)
+        return self.send(
+            lambda url: interaction_body(
+                message_actions_payload(
+                    action,
+                    url,
+                    trigger_id=self.slack.trigger_id(USER),
+                    channel_id=CHANNEL,
+                    user_id=USER,
+                    team_id=TEAM,
+                )
+            ),
+            kind="action",
+        )
+
+    def press_in_view(
+        self, view: dict[str, Any], action_id: str, option: str | None = None
+    ) -> Reply:
+        """Press the element `action_id` of a home tab or modal (no response URL)."""
+        block, element = find_element(view["blocks"], action_id)
+        payload = view_actions_payload(
+            pressed(block, element, option),
+            view,
+            trigger_id=self.slack.trigger_id(USER),
+            user_id=USER,
+            team_id=TEAM,
+        )
+        body = interaction_body(payload)
+        return post(self.server.url, body, signed(body))
+
+    def wait_for_view(self, predicate: Callable[[], bool]) -> None:
+        """Wait until the stand-in's views satisfy `predicate`; each view is then valid."""
+        assert self.slack.wait_for(predicate), "the view never came"
+        for view in self.slack.views.values():
+            assert check_view_limits(view) == []
+
+
 @dataclass
 class Conversation:
     """A mention or a DM: the ack, the person's message, and the app's messages in
@@ -359,6 +410,24 @@ def running_bot(
                 yield bot
         finally:
             services.close()
+
+
+def signed_json(body: bytes) -> dict[str, str]:
+    """Headers for an Events API callback: signed like a form, sent as JSON."""
+    return signed_headers(SIGNING_SECRET, body, int(time.time()), "application/json")
+
+
+def find_element(
+    blocks: list[dict[str, Any]], action_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The actions block holding the element `action_id`, and the element."""
+    for block in blocks:
+        if block.get("type") != "actions":
+            continue
+        for element in block["elements"]:
+            if element.get("action_id") == action_id:
+                return block, element
+    raise AssertionError(f"no element {action_id} in {[b.get('type') for b in blocks]}")
 
 
 def all_strings(value: Any) -> Iterator[str]:

@@ -88,13 +88,13 @@ def test_top_is_acknowledged_empty_then_answered_privately_at_the_response_url(b
     assert message["text"].startswith("Top 3 model families by all-time downloads (2026-01-10)")
 
 
-def test_private_answers_carry_a_share_in_channel_button(bot):
+def test_private_answers_carry_a_share_in_channel_button_after_their_next_steps(bot):
     [message] = bot.command("top 2 --30d").posts
 
     actions = message["blocks"][-1]
     assert actions["type"] == "actions"
-    assert actions["elements"][0]["action_id"] == "share_in_channel"
-    assert actions["elements"][0]["value"] == "top 2 --30d"
+    assert [e["action_id"] for e in actions["elements"]] == ["answer_toggle", "share_in_channel"]
+    assert actions["elements"][-1]["value"] == "top 2 --30d"
 
 
 def test_answers_from_sample_data_say_so(tmp_path):
@@ -120,7 +120,7 @@ def test_the_command_alone_is_top_and_shares_as_top(bot, text):
     [message] = bot.command(text).posts
 
     assert message["blocks"][0]["text"]["text"] == "Top 3 model families by all-time downloads"
-    share = message["blocks"][-1]["elements"][0]
+    share = message["blocks"][-1]["elements"][-1]
     assert (share["action_id"], share["value"]) == ("share_in_channel", "top")
 
 
@@ -133,7 +133,7 @@ def test_shorthand_is_answered_and_shared_as_typed(bot, text, header):
 
     first = exchange.posts[0]
     assert first["blocks"][0]["text"]["text"] == header
-    share = first["blocks"][-1]["elements"][0]
+    share = first["blocks"][-1]["elements"][-1]
     assert share["value"] == text
     [shared] = bot.click_share(text).posts
     assert shared["response_type"] == "in_channel"
@@ -427,6 +427,13 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "$ /openmodels regions" in out
     assert "$ /openmodels movers" in out
     assert "$ /openmodels new" in out
+    assert "[Last 30 days] [Compare with… ▾] [Top models] [Share in channel]" in out
+    # The App Home tab, then a pair chosen in its Compare… menu, shown in a modal.
+    home = out[out.index("$ (open the openmodels App Home tab)") :]
+    assert "Leaderboard — all-time downloads, change this week" in home
+    assert "[Family… ▾] [Compare… ▾]" in home
+    assert '$ (choose "Qwen vs Llama" in the home tab\'s Compare… menu)' in home
+    assert "Qwen vs Llama — all-time downloads" in home
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
