@@ -341,3 +341,33 @@ def test_a_manual_digest_belongs_to_the_most_recent_slot(store):
     assert first.queued == ["C1", "C2"]
     assert again.skipped[0] == ("C1", "digest for 2026-01-04T18:00:00Z already queued")
     assert {i.event for i in digests(store)} == {"digest:2026-01-04T18:00:00Z"}
+
+
+def test_the_scheduled_digest_lists_the_weeks_launches(store):
+    # A Qwen model created on day 5 and first seen in the day-6 snapshot: the digest of
+    # day 7 lists it, with the downloads it gathered since first seen.
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 4, qwen=95, llama=100)
+    base = [record("meta-llama/b", "llama", 100), record("deepseek-ai/c", "deepseek", 10)]
+    new = "2026-01-06T12:00:00.000Z"
+    for day, launched in ((6, 40), (7, 70)):
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=day),
+            "hub",
+            [
+                record("Qwen/a", "qwen", 100),
+                record("Qwen/Qwen4-1B", "qwen", launched, created_at=new),
+                *base,
+            ],
+        )
+
+    plan = digest_job(services(store), DAY0 + timedelta(days=7, hours=1))
+
+    assert plan.queued == ["C1", "C2"]
+    text = "\n".join(
+        plain(block["text"]["text"])
+        for block in digests(store)[0].payload["blocks"]
+        if "text" in block and isinstance(block["text"], dict)
+    )
+    assert "Qwen/Qwen4-1B (Qwen), first seen 2026-01-07: 30 downloads" in text
