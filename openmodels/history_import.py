@@ -456,9 +456,12 @@ def import_history(
                 plan = plan_import(
                     history, families, q.snapshot_days(db), q.repo_ids_by_lowercase(db)
                 )
+                # The rows were counted by today's families, so each snapshot records
+                # today's definitions: later figures compare with it like for like.
+                definitions = families.definitions()
                 for done, snapshot in enumerate(plan.snapshots, 1):
                     taken_at = parse_timestamp(snapshot.taken_at)
-                    insert_snapshot(db, taken_at, SOURCE_IMPORT, snapshot.records)
+                    insert_snapshot(db, taken_at, SOURCE_IMPORT, snapshot.records, definitions)
                     failpoint("after_snapshot")
                     if progress is not None:
                         progress.wrote(done, len(plan.snapshots))

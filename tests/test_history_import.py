@@ -503,6 +503,33 @@ def test_answers_say_the_snapshot_is_imported_history(store):
     assert "Snapshots: 3 (3 imported)" in status
 
 
+def test_imported_snapshots_record_the_families_they_were_counted_by(store):
+    # The rows are classified by today's families file, so a live snapshot taken with the
+    # same file compares with the history like for like: movers across the boundary rank
+    # the families instead of setting every one aside as redefined.
+    run_import(store)
+    write_snapshot(
+        store,
+        datetime(2025, 12, 22, 6, tzinfo=UTC),
+        "hub",
+        [
+            record("Qwen/Qwen3-8B", "qwen", 40_000),
+            record("meta-llama/Llama-3.1-8B", "llama", 34_000),
+        ],
+        FAMILIES.definitions(),
+    )
+
+    with store.reading() as db:
+        first = q.list_snapshots(db)[0]
+        assert q.definitions_at(db, first.id) == dict(FAMILIES.definitions())
+    movers = render_text(
+        answer_text("movers --days 14", AnswerContext(store=store, families=FAMILIES))
+    )
+
+    assert "definition changed" not in movers
+    assert "Qwen" in movers and "Llama" in movers
+
+
 # -- the command line -------------------------------------------------------------------
 
 
