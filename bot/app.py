@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.error import URLError
 
 from slack_bolt import App
@@ -17,8 +18,15 @@ from openmodels.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: SlackSettings, services: BotServices, *, verify_token: bool = True) -> App:
-    """A Bolt app for `settings`, its listeners registered.
+def build_app(
+    settings: SlackSettings,
+    services: BotServices,
+    *,
+    verify_token: bool = True,
+    listeners: Callable[[App, BotServices], None] = register,
+) -> App:
+    """A Bolt app for `settings`, its listeners registered (`listeners`: the load
+    benchmark's floor registers one that only acknowledges).
 
     With `verify_token` (the default) the bot token is checked with auth.test now, so a
     revoked or mistyped token stops start-up instead of failing the first command.
@@ -53,5 +61,5 @@ def build_app(settings: SlackSettings, services: BotServices, *, verify_token: b
             f"cannot reach the Slack Web API at {settings.api_url} to check SLACK_BOT_TOKEN "
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
-    register(app, services)
+    listeners(app, services)
     return app
