@@ -4,21 +4,22 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-A listener acknowledges and answers, then hands the chart (draw, upload, wait for
-Slack to process it, show it) to a pool of its own. Bolt calls ack() from inside its
-listener threads (five by default), so a listener busy for seconds with a chart
-would keep the next commands from being acknowledged within Slack's 3 seconds once
-the pool is full. A private answer with a chart goes out once, with its chart if
-the chart is ready about two seconds after the command (bot.delivery says why): a
-deadline (bot.deadlines), not a waiting listener, posts the text alone when the
-chart is late.
+A listener acknowledges and answers, then hands the chart on. Bolt calls ack() from
+inside its listener threads, so a listener busy for seconds with a chart would keep
+the next commands from being acknowledged within Slack's 3 seconds. With a chart pool
+(bot.chart_pool, as `serve` runs) the chart is queued at once, so a full queue is known
+while the answer is made, and drawn in a worker process; once drawn, a thread of
+`charts` uploads and shows it. No thread waits on a drawing. A private answer with a
+chart goes out once, with its chart if the chart is ready about two seconds after the
+command (bot.delivery says why): a deadline (bot.deadlines), not a waiting listener,
+posts the text alone when the chart is late.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,6 +27,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.chart_pool import ChartError, ChartPool
 from bot.deadlines import Deadlines
 from bot.delivery import (
     SHARE_ACTION,
@@ -62,12 +64,14 @@ class BotServices:
     """What the listeners need, built once at start-up and handed to `register`."""
 
     context: AnswerContext  # store, families, schedules; the channel is set per request
+    # A ChartPool (serve, console, demo), or any function drawing in the calling thread.
     render: Callable[[ChartSpec], bytes]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
     # Told each response URL once its answer (or apology) has been delivered: the console,
     # the tests and the benchmark wait on it instead of sleeping.
     on_done: Callable[[str], None] | None = None
-    # Where charts are drawn, uploaded and shown, away from Bolt's listener threads.
+    # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
+    # listener threads.
     charts: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-chart")
     )
@@ -75,12 +79,16 @@ class BotServices:
     texts: Deadlines = field(default_factory=Deadlines)
 
     def close(self) -> None:
-        """Finish the charts in flight, then stop the pools and the renderer."""
-        self.charts.shutdown(wait=True)
-        self.texts.close()
+        """Finish the charts in flight, then stop the pools.
+
+        The chart pool first: charts queued are refused (their answers get the text and a
+        note), those being drawn finish; then the uploads they lead to; then the texts.
+        """
         close_render = getattr(self.render, "close", None)
         if callable(close_render):
             close_render()
+        self.charts.shutdown(wait=True)
+        self.texts.close()
 
 
 def register(app: App, services: BotServices) -> None:
@@ -203,6 +211,7 @@ def _deliver(
     if answer.chart is None:
         _done(services, body.get("response_url"))
         return
+    render, drawing = _start_drawing(services, answer.chart)
 
     def chart() -> None:
         try:
@@ -210,7 +219,7 @@ def _deliver(
                 posted,
                 client=client,
                 channel_id=channel_id,
-                render=services.render,
+                render=render,
                 options=services.delivery,
             )
         except Exception:  # share_chart should not raise; if it does, say so once
@@ -218,7 +227,7 @@ def _deliver(
         finally:
             _done(services, body.get("response_url"))
 
-    _submit(services, chart, lambda: _done(services, body.get("response_url")))
+    _once_drawn(services, drawing, chart, lambda: _done(services, body.get("response_url")))
 
 
 def _deliver_private_chart(
@@ -245,25 +254,62 @@ def _deliver_private_chart(
         pending.post_text()  # the text always goes, whatever became of the chart
         _done(services, body.get("response_url"))
 
+    assert answer.chart is not None
+    render, drawing = _start_drawing(services, answer.chart)
+
     def chart() -> None:
         try:
-            deliver_private_chart(
-                pending, client=client, render=services.render, options=services.delivery
-            )
+            deliver_private_chart(pending, client=client, render=render, options=services.delivery)
         except Exception:  # deliver_private_chart should not raise; if it does, say so once
             log.exception("showing the chart for %s failed", _describe(body))
         finally:
             finish()
 
-    _submit(services, chart, finish)
+    _once_drawn(services, drawing, chart, finish)
+
+
+def _start_drawing(
+    services: BotServices, chart: ChartSpec
+) -> tuple[Callable[[ChartSpec], bytes], Future[bytes] | None]:
+    """What the chart step calls to get the PNG, and the drawing under way, if any.
+
+    With a chart pool the chart is queued now, while the answer is made: a full queue
+    refuses it at once (the chart step then says so in a note), and no thread of
+    `charts` waits while it is drawn. Any other renderer draws in the chart step.
+    """
+    if not isinstance(services.render, ChartPool):
+        return services.render, None
+    try:
+        drawing = services.render.submit(chart)
+    except ChartError as exc:
+        refused = exc
+
+        def refuse(_spec: ChartSpec) -> bytes:
+            raise refused
+
+        return refuse, None
+    return lambda _spec: drawing.result(), drawing
+
+
+def _once_drawn(
+    services: BotServices,
+    drawing: Future[bytes] | None,
+    work: Callable[[], None],
+    instead: Callable[[], None],
+) -> None:
+    """Run `work` on a thread of `charts` once `drawing` is done (now, if there is none)."""
+    if drawing is None:
+        _submit(services, work, instead)
+    else:
+        drawing.add_done_callback(lambda _drawn: _submit(services, work, instead))
 
 
 def _submit(services: BotServices, work: Callable[[], None], instead: Callable[[], None]) -> None:
-    """Run `work` in the chart pool; if the pool is shutting down, run `instead` now."""
+    """Run `work` on a thread of `charts`; if they are shutting down, run `instead` now."""
     try:
         services.charts.submit(work)
     except RuntimeError:
-        log.warning("the chart pool is shut down: answering without the chart")
+        log.warning("the chart threads are shut down: answering without the chart")
         instead()
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_bolt import App
 
 from bot.app import build_app
+from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
 from bot.jobs import Services, scheduled_jobs, services_from_config
-from bot.runtime import ChartProcess
 from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
@@ -44,7 +44,10 @@ class BotProcess:
         jobs = services_from_config(
             config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
         )
-        render = ChartProcess()
+        # One chart pool for the answers and the scheduled digests: a digest drawn inside
+        # `serve` would otherwise hold up every acknowledgement while it draws.
+        render = ChartPool(config.chart_workers)
+        jobs = replace(jobs, render=render)
         runner = JobRunner(jobs.store, scheduled_jobs(jobs))
         context = AnswerContext(store=jobs.store, families=families, schedules=schedules(runner))
         services = BotServices(context=context, render=render)

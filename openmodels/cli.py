@@ -409,8 +409,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
+    from bot.chart_pool import ChartPool
     from bot.console import LocalBot, run_console
-    from bot.runtime import ChartProcess
 
     context = _answer_context(config)
     print(
@@ -419,7 +419,7 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
         "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
         file=sys.stderr,
     )
-    render = ChartProcess()
+    render = ChartPool(config.chart_workers)
     render.warm_up()
     with LocalBot(context, render, out_dir=args.out) as bot:
         prompt = "/openmodels " if sys.stdin.isatty() else ""
@@ -428,8 +428,8 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.chart_pool import ChartPool
     from bot.console import LocalBot, run_demo
-    from bot.runtime import ChartProcess
 
     context = _answer_context(config)
     print(
@@ -438,7 +438,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         f"Store: {context.store.path}"
         + (" (bundled sample: synthetic data)" if context.store.sample else ""),
     )
-    render = ChartProcess()
+    render = ChartPool(config.chart_workers)
     render.warm_up()
     with LocalBot(context, render, out_dir=args.out) as bot:
         failures = run_demo(bot, sys.stdout)

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openmodels.errors import ConfigError
 
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+
+
+def default_chart_workers() -> int:
+    """One fewer chart worker than the cores, 1 to 4: a core stays for acknowledging Slack."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class Config:
     collect_at: str = "06:00"  # UTC
     digest_at: str = "Monday 09:00"  # weekday and UTC time
     alert_confirm: int = 1  # snapshots the new order must hold before an alert
+    # Processes drawing charts in `serve`, the console and the demo.
+    chart_workers: int = field(default_factory=default_chart_workers)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -45,6 +52,7 @@ class Config:
             collect_at=env.get("OPENMODELS_COLLECT_AT") or "06:00",
             digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
+            chart_workers=_whole_number(env, "OPENMODELS_CHART_WORKERS", default_chart_workers()),
         )
 
     def __repr__(self) -> str:  # never print the token
