@@ -4,9 +4,14 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-A listener acknowledges and answers, then hands the chart on. Bolt calls ack() from
-inside its listener threads, so a listener busy for seconds with a chart would keep
-the next commands from being acknowledged within Slack's 3 seconds. With a chart pool
+A listener only acknowledges, then queues the answer on a thread of `answers`. Bolt
+answers Slack's HTTP request once the listener has called ack(), and runs listeners on
+a few threads of its own: a listener busy making an answer holds one, and under a burst
+the next commands' acknowledgements queue behind answers being made (measured with
+benchmarks/bench_load.py: 50 commands in flight on 2 cores, acks at p99 1.5 s). Taken
+off Bolt's threads, answers can no longer delay an acknowledgement; and a few answer
+threads, not one per command, keep them from crowding out the acking threads for the
+interpreter lock. Then the chart is handed on. With a chart pool
 (bot.chart_pool, as `serve` runs) the chart is queued at once, so a full queue is known
 while the answer is made, and drawn in a worker process; once drawn, a thread of
 `charts` uploads and shows it. No thread waits on a drawing. A private answer with a
@@ -70,6 +75,11 @@ class BotServices:
     # Told each response URL once its answer (or apology) has been delivered: the console,
     # the tests and the benchmark wait on it instead of sleeping.
     on_done: Callable[[str], None] | None = None
+    # Where answers are made and posted, apart from Bolt's listener threads, which only
+    # acknowledge.
+    answers: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-answer")
+    )
     # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
     # listener threads.
     charts: Executor = field(
@@ -79,11 +89,13 @@ class BotServices:
     texts: Deadlines = field(default_factory=Deadlines)
 
     def close(self) -> None:
-        """Finish the charts in flight, then stop the pools.
+        """Finish the answers and charts in flight, then stop the pools.
 
-        The chart pool first: charts queued are refused (their answers get the text and a
-        note), those being drawn finish; then the uploads they lead to; then the texts.
+        The answers first, then the chart pool: charts queued are refused (their answers
+        get the text and a note), those being drawn finish; then the uploads they lead
+        to; then the texts.
         """
+        self.answers.shutdown(wait=True)
         close_render = getattr(self.render, "close", None)
         if callable(close_render):
             close_render()
@@ -116,11 +128,28 @@ def handle_command(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    """Answer `/openmodels TEXT`: acknowledge at once, then answer through the response URL."""
+    """`/openmodels TEXT`: acknowledge at once; the answer is made on a thread of `answers`
+    and goes to the response URL."""
     # First, before touching the store: Slack shows an error if this takes over 3 s. An
     # empty ack shows nothing, so the real answer arrives alone at the response URL.
     ack()
     started = services.texts.now()
+    _answer_apart(
+        services,
+        command,
+        respond,
+        lambda: answer_command(services, command, respond, client, started),
+    )
+
+
+def answer_command(
+    services: BotServices,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    started: float,
+) -> None:
+    """Answer an acknowledged `/openmodels TEXT` (`started`: when it was acknowledged)."""
     text = str(command.get("text") or "")  # the parser caps its length
     channel = Channel(
         team_id=str(command.get("team_id") or ""),
@@ -173,6 +202,23 @@ def handle_share(
     """
     ack()
     started = services.texts.now()
+    _answer_apart(
+        services,
+        body,
+        respond,
+        lambda: answer_share(services, body, action, respond, client, started),
+    )
+
+
+def answer_share(
+    services: BotServices,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    started: float,
+) -> None:
+    """Answer an acknowledged click of "Share in channel", for the whole channel."""
     text = str(action.get("value") or "")
     channel_id = str(
         (body.get("channel") or {}).get("id")
@@ -191,6 +237,23 @@ def handle_share(
         if not answer.error:
             answer = replace(answer, public=True)
     _deliver(services, answer, respond, client, channel_id, body, started)
+
+
+def _answer_apart(
+    services: BotServices, body: dict[str, Any], respond: Respond, work: Callable[[], None]
+) -> None:
+    """Run `work` on a thread of `answers`; a failure goes to the one error handler."""
+
+    def answer() -> None:
+        try:
+            work()
+        except Exception as exc:
+            handle_error(services, exc, body, respond)
+
+    try:
+        services.answers.submit(answer)
+    except RuntimeError:  # the bot is stopping: answer on this thread
+        answer()
 
 
 def _deliver(
