@@ -233,13 +233,9 @@ def storage_top(store: Store) -> Callable[[], object]:
             latest = q.latest_snapshot(db)
             assert latest is not None
             baseline = q.snapshot_near(db, latest, days=7)
-            current = {f: t.downloads_all_time for f, t in q.totals_at(db, latest.id).items()}
-            before = (
-                {f: t.downloads_all_time for f, t in q.totals_at(db, baseline.id).items()}
-                if baseline
-                else None
-            )
-            return rank_families(current, before)
+            ids = [latest.id] if baseline is None else [latest.id, baseline.id]
+            values = q.values_of(db, ids, "all_time")
+            return rank_families(values[latest.id], values[baseline.id] if baseline else None)
 
     return run
 

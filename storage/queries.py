@@ -116,28 +116,30 @@ def list_snapshots(db: Database) -> list[Snapshot]:
 def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | None:
     """The earlier snapshot closest to `days` before `latest` (else the earliest one).
 
-    None when `latest` is the only snapshot.
+    None when `latest` is the only snapshot. Of the nearest snapshot at or before the
+    target and the nearest after it (and before `latest`), the closer wins, the earlier
+    on a tie: one statement, since every answer asks it on a connection of its own.
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
-    target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
-    at_or_before = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ?
-            ORDER BY taken_at DESC LIMIT 1""",
-        [target_text, latest.id],
+    row = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM (
+                SELECT * FROM (SELECT {_SNAPSHOT_COLS} FROM snapshots
+                    WHERE taken_at <= :target AND id != :latest
+                    ORDER BY taken_at DESC LIMIT 1)
+                UNION ALL
+                SELECT * FROM (SELECT {_SNAPSHOT_COLS} FROM snapshots
+                    WHERE taken_at > :target AND taken_at < :taken_at
+                    ORDER BY taken_at ASC LIMIT 1))
+            ORDER BY abs(CAST(strftime('%s', taken_at) AS INTEGER)
+                         - CAST(strftime('%s', :target) AS INTEGER)), taken_at
+            LIMIT 1""",
+        {
+            "target": target.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "latest": latest.id,
+            "taken_at": latest.taken_at,
+        },
     ).fetchone()
-    # With no snapshot that old, the earliest one after the target (but before latest).
-    after = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
-            ORDER BY taken_at ASC LIMIT 1""",
-        [target_text, latest.taken_at],
-    ).fetchone()
-    candidates = [_snapshot(row) for row in (at_or_before, after) if row]
-    if not candidates:
-        return None
-    return min(
-        candidates,
-        key=lambda s: (abs((parse_timestamp(s.taken_at) - target).total_seconds()), s.taken_at),
-    )
+    return _snapshot(row) if row else None
 
 
 def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
@@ -344,6 +346,25 @@ def snapshot_days(db: Database) -> set[str]:
 def repo_ids_by_lowercase(db: Database) -> dict[str, str]:
     """Every stored repo id, keyed by its lower case: the Hub's ids ignore case."""
     return {r[0].lower(): r[0] for r in db.execute("SELECT repo_id FROM models ORDER BY id")}
+
+
+def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[int, dict[str, int]]:
+    """Per snapshot, family -> value of `metric`, for a few snapshots in one read.
+
+    The rankings' read, made on every answer: that one column, nothing else. A family
+    without the figure (a derivative count not measured) is left out, as in `values_at`.
+    """
+    column = METRIC_COLUMNS[metric]
+    found: dict[int, dict[str, int]] = {i: {} for i in snapshot_ids}
+    marks = ",".join("?" * len(snapshot_ids))
+    rows = db.execute(
+        f"""SELECT snapshot_id, family, {column} FROM family_totals
+            WHERE snapshot_id IN ({marks}) AND {column} IS NOT NULL""",
+        snapshot_ids,
+    )
+    for snapshot_id, family, value in rows:
+        found[snapshot_id][family] = value
+    return found
 
 
 def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:

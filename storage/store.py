@@ -31,29 +31,34 @@ class Store:
     path: Path
     sample: bool = False
 
-    def connect(self) -> Database:
-        """A new connection in autocommit mode; callers open transactions explicitly."""
+    def connect(self, *, writing: bool = True) -> Database:
+        """A new connection in autocommit mode; callers open transactions explicitly.
+
+        A connection only for reading skips what only writes need (foreign key checks,
+        sqlite-utils' recursive triggers): every answer opens one, so its set-up counts.
+        """
         try:
             if self.sample:
                 uri = f"file:{self.path}?mode=ro&immutable=1"
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
+                # `timeout` is SQLite's busy timeout: wait up to 30 s for another writer.
                 conn = sqlite3.connect(
                     str(self.path),
                     timeout=BUSY_TIMEOUT_MS / 1000,
                     isolation_level=None,
                     check_same_thread=False,
                 )
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if writing:
+                conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        return Database(conn, execute_plugins=False)
+        return Database(conn, execute_plugins=False, recursive_triggers=writing)
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
         """A connection inside one read transaction: every query sees the same data."""
-        db = self.connect()
+        db = self.connect(writing=False)
         try:
             db.execute("BEGIN")
             yield db
