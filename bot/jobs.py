@@ -14,6 +14,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
+from bot.collection import collect_in_own_process
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
 from commands.answer import ChartSpec
@@ -40,6 +41,8 @@ class Services:
     slack: WebClient | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
     failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
+    # Take snapshots in a process of their own (`serve`: see bot.collection).
+    collect_apart: bool = False
 
 
 def services_from_config(
@@ -96,14 +99,17 @@ def collect_job(
 
     Alerts follow every committed snapshot, however it was taken (cron or scheduler).
     """
-    result = collect_snapshot(
-        services.families,
-        services.hub,
-        services.store,
-        now=now,
-        concurrency=services.config.hub_concurrency,
-        progress=progress,
-    )
+    if services.collect_apart:
+        result = collect_in_own_process(services.config, services.families, now)
+    else:
+        result = collect_snapshot(
+            services.families,
+            services.hub,
+            services.store,
+            now=now,
+            concurrency=services.config.hub_concurrency,
+            progress=progress,
+        )
     # Crash tests kill here: the snapshot is committed, its check has not run.
     services.failpoint("after_snapshot")
     check = alerts_job(services, now)

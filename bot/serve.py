@@ -47,7 +47,9 @@ class BotProcess:
         # One chart pool for the answers and the scheduled digests: a digest drawn inside
         # `serve` would otherwise hold up every acknowledgement while it draws.
         render = ChartPool(config.chart_workers)
-        jobs = replace(jobs, render=render)
+        # Collections in a process of their own: on a thread of this one they would wait
+        # behind the answering threads for the interpreter lock (bot.collection).
+        jobs = replace(jobs, render=render, collect_apart=True)
         runner = JobRunner(jobs.store, scheduled_jobs(jobs))
         context = AnswerContext(store=jobs.store, families=families, schedules=schedules(runner))
         services = BotServices(context=context, render=render)
