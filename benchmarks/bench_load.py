@@ -198,24 +198,11 @@ def wait_for_answers(slack: Child, report: Path, timeout: float) -> list[Outcome
 # -- `top` against its raw SQL ----------------------------------------------------------------
 
 
-def top_against_raw(
-    store: Store, context: AnswerContext, rounds: int = 5, runs: int = 60
-) -> tuple[float, float]:
-    """Median ms of the `top` answer and of its raw reads on a fresh connection, interleaved
-    so that both see the same machine."""
-    ours: list[float] = []
-    raw: list[float] = []
+def top_against_raw(store: Store, context: AnswerContext, runs: int = 300) -> tuple[float, float]:
+    """Median ms of the `top` answer and of its raw reads on a fresh connection
+    (bench_store.raw_top_fresh), timed turn about so that both see the same machine."""
     answer = lambda: answer_text("top", context)  # noqa: E731
-    plain = bench_store.raw_top_fresh(store.path)
-    answer()
-    plain()
-    for _ in range(rounds):
-        for fn, into in ((answer, ours), (plain, raw)):
-            for _ in range(runs):
-                started = time.perf_counter()
-                fn()
-                into.append(time.perf_counter() - started)
-    return statistics.median(ours) * 1000, statistics.median(raw) * 1000
+    return bench_store.paired_median_ms(answer, bench_store.raw_top_fresh(store.path), runs)
 
 
 # -- the fake Hub, one day at a time -----------------------------------------------------------

@@ -10,7 +10,7 @@ The default builds 20 families x 1,000 models x 365 daily snapshots (7.3M model-
 rows) twice, once through `storage.snapshots.insert_snapshot` and once with plain
 `executemany`, in a temporary folder removed at the end (unless --keep). Each answer
 (`top`, `regions`, `movers`, `forecast`, a `compare` that carries a forecast) is timed
-beside the plain SQL reads it needs, on a connection opened for them as answers do.
+beside the plain SQL reads it needs, on a connection opened for them.
 """
 
 from __future__ import annotations
@@ -42,18 +42,17 @@ TOP_SQL = """
     WHERE snapshot_id = (SELECT id FROM snapshots ORDER BY taken_at DESC LIMIT 1)
     ORDER BY 2 DESC
 """
-# The reads the `top` answer needs, in plain SQL: the latest snapshot, the one nearest a
-# week before it (the closest on either side, as storage.queries.snapshot_near), and the
-# totals of both.
+# The reads the `top` answer needs, in plain SQL: the latest snapshot; the snapshots
+# either side of a week before it, of which the closer is the baseline (as
+# storage.queries.snapshot_near); the totals of both.
 TOP_LATEST_SQL = "SELECT id, taken_at FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
-TOP_BASELINE_SQL = """
-    SELECT id FROM (
-        SELECT * FROM (SELECT id, taken_at FROM snapshots WHERE taken_at <= :target
-                       AND id != :latest ORDER BY taken_at DESC LIMIT 1)
-        UNION ALL
-        SELECT * FROM (SELECT id, taken_at FROM snapshots WHERE taken_at > :target
-                       AND taken_at < :taken_at ORDER BY taken_at LIMIT 1)
-    ) ORDER BY abs(julianday(taken_at) - julianday(:target)), taken_at LIMIT 1
+TOP_BEFORE_SQL = """
+    SELECT id, taken_at FROM snapshots WHERE taken_at <= ? AND id != ?
+    ORDER BY taken_at DESC LIMIT 1
+"""
+TOP_AFTER_SQL = """
+    SELECT id, taken_at FROM snapshots WHERE taken_at > ? AND taken_at < ?
+    ORDER BY taken_at ASC LIMIT 1
 """
 TOP_TOTALS_SQL = """
     SELECT snapshot_id, family, downloads_all_time FROM family_totals
@@ -251,20 +250,27 @@ def answer_top(store: Store, families: Families) -> Callable[[], object] | None:
 
 
 def raw_top_fresh(path: Path) -> Callable[[], object]:
-    """The reads `top` needs in plain SQL (TOP_LATEST_SQL, TOP_BASELINE_SQL,
-    TOP_TOTALS_SQL), in one read transaction as the answer makes them, on a connection
-    opened for them as each answer opens its own: what `top` is held to."""
+    """The reads `top` needs in plain SQL (the TOP_…_SQL statements), in one read
+    transaction as the answer makes them, on a connection opened for them: what `top` is
+    held to (an answer reads on its thread's kept connection: see storage.store)."""
 
     def run() -> object:
         conn = sqlite3.connect(path)
         try:
             conn.execute("BEGIN")
             latest, taken_at = conn.execute(TOP_LATEST_SQL).fetchone()
-            found = conn.execute(
-                TOP_BASELINE_SQL,
-                {"target": days_before(taken_at, 7), "latest": latest, "taken_at": taken_at},
-            ).fetchone()
-            rows = conn.execute(TOP_TOTALS_SQL, [latest, found[0] if found else None]).fetchall()
+            target = datetime.fromisoformat(taken_at) - timedelta(days=7)
+            text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+            candidates = [
+                *conn.execute(TOP_BEFORE_SQL, [text, latest]),
+                *conn.execute(TOP_AFTER_SQL, [text, taken_at]),
+            ]
+            baseline = min(
+                candidates,
+                key=lambda c: (abs(datetime.fromisoformat(c[1]) - target), c[1]),
+                default=(None,),
+            )
+            rows = conn.execute(TOP_TOTALS_SQL, [latest, baseline[0]]).fetchall()
             conn.execute("ROLLBACK")
             return rows
         finally:
@@ -482,7 +488,7 @@ def run(size: Size, runs: int, folder: Path) -> None:
         "collection does. Raw `top` is its one ranking query on an open connection: SQLite's "
         "floor. 'raw reads incl. connect' is every read the `top` answer makes (the latest "
         "snapshot, its baseline, both snapshots' totals) in plain SQL in one read "
-        "transaction on a connection opened for them, as each answer opens its own, timed "
+        "transaction on a connection opened for them, timed "
         "turn about with the answer: the figure `top` is held to. The other answers are "
         "set against the plain SQL reads each needs, on a connection opened for them."
     )

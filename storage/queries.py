@@ -116,30 +116,28 @@ def list_snapshots(db: Database) -> list[Snapshot]:
 def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | None:
     """The earlier snapshot closest to `days` before `latest` (else the earliest one).
 
-    None when `latest` is the only snapshot. Of the nearest snapshot at or before the
-    target and the nearest after it (and before `latest`), the closer wins, the earlier
-    on a tie: one statement, since every answer asks it on a connection of its own.
+    None when `latest` is the only snapshot.
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
-    row = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM (
-                SELECT * FROM (SELECT {_SNAPSHOT_COLS} FROM snapshots
-                    WHERE taken_at <= :target AND id != :latest
-                    ORDER BY taken_at DESC LIMIT 1)
-                UNION ALL
-                SELECT * FROM (SELECT {_SNAPSHOT_COLS} FROM snapshots
-                    WHERE taken_at > :target AND taken_at < :taken_at
-                    ORDER BY taken_at ASC LIMIT 1))
-            ORDER BY abs(CAST(strftime('%s', taken_at) AS INTEGER)
-                         - CAST(strftime('%s', :target) AS INTEGER)), taken_at
-            LIMIT 1""",
-        {
-            "target": target.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "latest": latest.id,
-            "taken_at": latest.taken_at,
-        },
+    target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+    at_or_before = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ?
+            ORDER BY taken_at DESC LIMIT 1""",
+        [target_text, latest.id],
     ).fetchone()
-    return _snapshot(row) if row else None
+    # With no snapshot that old, the earliest one after the target (but before latest).
+    after = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
+            ORDER BY taken_at ASC LIMIT 1""",
+        [target_text, latest.taken_at],
+    ).fetchone()
+    candidates = [_snapshot(row) for row in (at_or_before, after) if row]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda s: (abs((parse_timestamp(s.taken_at) - target).total_seconds()), s.taken_at),
+    )
 
 
 def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
