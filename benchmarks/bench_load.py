@@ -34,6 +34,7 @@ import json
 import os
 import queue
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -208,10 +209,30 @@ def top_against_raw(store: Store, context: AnswerContext, runs: int = 300) -> tu
 # -- the fake Hub, one day at a time -----------------------------------------------------------
 
 
+class WatchedHub(FakeHub):
+    """The fake Hub, telling when it has answered one organisation's listing (`watched`).
+
+    The benchmark starts its load as the Hub answers a collection's last listing: the
+    snapshot is written right after it, so its write falls inside the burst of commands.
+    """
+
+    def __init__(self, page_size: int) -> None:
+        super().__init__(page_size=page_size)
+        self.watched: str | None = None
+        self.answered = threading.Event()
+
+    def _answer(self, path: str, query: list[tuple[str, str]]) -> Any:
+        answer = super()._answer(path, query)
+        author = dict(query).get("author", "")
+        if self.watched is not None and author.lower() == self.watched.lower():
+            self.answered.set()
+        return answer
+
+
 def hub_day(hub: FakeHub, catalogue: bench_store.Catalogue, day: int) -> None:
-    """The Hub as it lists the catalogue on `day`."""
+    """The Hub as it lists the catalogue on `day` (a collection takes no derivative counts)."""
     by_org: dict[str, list[dict[str, object]]] = {}
-    for repo_id, _family, d30, all_time, likes in catalogue.figures(day):
+    for repo_id, _family, d30, all_time, likes, _derivatives in catalogue.figures(day):
         by_org.setdefault(repo_id.partition("/")[0], []).append(
             hub_model(repo_id, downloads=d30, all_time=all_time, likes=likes)
         )
@@ -247,7 +268,9 @@ class Run:
     loaded_figures: dict[str, Any] = field(default_factory=dict)
     snapshot_idle: dict[str, Any] = field(default_factory=dict)
     snapshot_loaded: dict[str, Any] = field(default_factory=dict)
-    snapshot_during_load: bool = False
+    # Seconds from the load's first command: the snapshot's commit, the last ack, the last
+    # answer to reach Slack.
+    timeline: dict[str, float] = field(default_factory=dict)
     top_ms: float = 0.0
     raw_ms: float = 0.0
 
@@ -292,12 +315,16 @@ def print_report(run: Run, count: int, concurrency: int, workers: str) -> None:
         run.snapshot_idle["write_seconds"],
         run.snapshot_loaded["write_seconds"],
     )
+    when = run.timeline
     print(
         f"\nsnapshot of {run.snapshot_idle['models']:,} models: written in "
         f"{idle_write * 1000:,.0f} ms idle, {loaded_write * 1000:,.0f} ms under load "
         f"({loaded_write / idle_write:.2f}x); whole collection (Hub listing to commit) "
         f"{run.snapshot_idle['seconds']:.2f} s idle, {run.snapshot_loaded['seconds']:.2f} s "
-        f"under load{'' if run.snapshot_during_load else ' (the load ended before it did)'}"
+        f"under load. From the load's first command: the snapshot under load was written "
+        f"from {when['committed'] - loaded_write:.1f} s to {when['committed']:.1f} s, the "
+        f"last ack came at {when['last_ack']:.1f} s, the last answer reached Slack at "
+        f"{when['last_answer']:.1f} s"
     )
     print(
         f"`top` answer {run.top_ms:.2f} ms against its raw reads on a fresh connection "
@@ -342,7 +369,7 @@ def run(size: bench_store.Size, count: int, concurrency: int, folder: Path) -> N
     log = (folder / "processes.log").open("w")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENMODELS_", "SLACK_"))}
 
-    with FakeHub(page_size=1000) as hub:
+    with WatchedHub(page_size=1000) as hub:
         slack = Child([str(HERE / "slack_standin.py")], base_env, log)
         try:
             urls = slack.expect("slack", timeout=60)
@@ -354,6 +381,8 @@ def run(size: bench_store.Size, count: int, concurrency: int, folder: Path) -> N
                 "HF_ENDPOINT": hub.url,
                 "OPENMODELS_DB": str(db),
                 "OPENMODELS_FAMILIES": str(families_file),
+                # One organisation at a time: the last one listed is the last one asked.
+                "OPENMODELS_HUB_CONCURRENCY": "1",
             }
             base = urls["base_url"] + "/response"
             result = measure(size, catalogue, hub, slack, env, base, count, concurrency, folder)
@@ -371,7 +400,7 @@ def run(size: bench_store.Size, count: int, concurrency: int, folder: Path) -> N
 def measure(
     size: bench_store.Size,
     catalogue: bench_store.Catalogue,
-    hub: FakeHub,
+    hub: WatchedHub,
     slack: Child,
     env: dict[str, str],
     base: str,
@@ -408,18 +437,23 @@ def measure(
         hub_day(hub, catalogue, size.days)
         bot.tell("collect")
         result.snapshot_idle = bot.expect("collect")
-        # 4. The load, and a snapshot taken while it runs.
-        step("load: commands, and a snapshot once they run")
+        # 4. The load, and a snapshot written while it runs: the load starts as the Hub
+        # answers the collection's last listing, right before the snapshot is written.
+        step("load: commands, and a snapshot written while they run")
         hub_day(hub, catalogue, size.days + 1)
+        hub.watched, hub.answered = f"org{size.families - 1:02d}", threading.Event()
+        committed = CommitWatch(Path(env["OPENMODELS_DB"]))
+        bot.tell("collect")
+        if not hub.answered.wait(300):
+            raise TimeoutError("the collection never listed its last organisation")
         report = folder / "load.jsonl"
         sender = load(url, base, 200_001, count, concurrency, report, env)
-        time.sleep(2)
-        bot.tell("collect")
         result.snapshot_loaded = bot.expect("collect")
-        result.snapshot_during_load = sender.poll() is None
+        hub.watched = None
         result.loaded_figures = finished(sender)
         step("load: waiting for every answer and chart to reach Slack")
         result.loaded = wait_for_answers(slack, report, timeout=900)
+        result.timeline = timeline(report, slack, committed.at())
     finally:
         bot.stop()
         log.close()
@@ -427,6 +461,51 @@ def measure(
         if "error" in getattr(result, phase):
             raise RuntimeError(f"{phase}: {getattr(result, phase)['error']}")
     return result
+
+
+class CommitWatch:
+    """When the next snapshot is committed to the store, as this process sees it."""
+
+    def __init__(self, db: Path) -> None:
+        self._db = db
+        self._seen = threading.Event()
+        self._at = 0.0
+        self._before = self._latest()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _latest(self) -> int:
+        conn = sqlite3.connect(self._db)
+        try:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0])
+        finally:
+            conn.close()
+
+    def _watch(self) -> None:
+        while self._latest() == self._before:
+            time.sleep(0.01)
+        self._at = time.monotonic()
+        self._seen.set()
+
+    def at(self) -> float:
+        """time.monotonic() of the commit (within 10 ms)."""
+        if not self._seen.wait(600):
+            raise TimeoutError("the snapshot was never committed")
+        return self._at
+
+
+def timeline(report: Path, slack: Child, committed: float) -> dict[str, float]:
+    """When the snapshot was committed, the last ack came and the last answer arrived, in
+    seconds from the load's first command."""
+    sent = [json.loads(line) for line in report.read_text().splitlines()]
+    start = min(s["sent"] for s in sent)
+    keys = {s["response_url"].rsplit("/", 1)[-1] for s in sent}
+    slack.tell("report")
+    posts = [p["at"] for k, ps in slack.expect("responses").items() if k in keys for p in ps]
+    return {
+        "committed": committed - start,
+        "last_ack": max(s["sent"] + s["seconds"] for s in sent) - start,
+        "last_answer": max(posts) - start,
+    }
 
 
 def progress() -> Callable[[str], None]:

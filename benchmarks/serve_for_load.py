@@ -10,7 +10,7 @@ With --floor it serves the same Bolt app with a listener that only acknowledges:
 floor of what Bolt and waitress cost on the machine.
 
 stdout carries one JSON line per event: {"listening": URL} once serving, then
-{"collect": {...}} after each collection.
+{"collect": {...}} after each collection, with "ended", its time.monotonic().
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +56,7 @@ def collect_on_request(bot: BotProcess) -> None:
     for line in sys.stdin:
         if line.strip() != "collect":
             continue
-        started = datetime.now(UTC)
+        started, began = datetime.now(UTC), time.monotonic()
         try:
             result, _check = collect_job(bot.jobs, started)
         except Exception as exc:
@@ -67,7 +68,8 @@ def collect_on_request(bot: BotProcess) -> None:
                     "snapshot_id": result.snapshot_id,
                     "models": result.model_count,
                     "write_seconds": result.write_seconds,
-                    "seconds": (datetime.now(UTC) - started).total_seconds(),
+                    "seconds": time.monotonic() - began,
+                    "ended": time.monotonic(),  # the same clock in every process
                 }
             }
         )

@@ -31,8 +31,10 @@ def build_app(
     With `verify_token` (the default) the bot token is checked with auth.test now, so a
     revoked or mistyped token stops start-up instead of failing the first command.
     Requests are verified with the signing secret when there is one (HTTP mode);
-    Socket Mode needs none. Listeners run after ack() in Bolt's thread pool
-    (`process_before_response=False`), so Slack gets its acknowledgement at once.
+    Socket Mode needs none. Listeners run on the thread that received the request
+    (`process_before_response=True`): they only acknowledge and queue the answer
+    (bot.handlers), so Bolt answers Slack as soon as they return, with no hand-off to a
+    thread pool of its own, where Bolt would poll every 10 ms for the ack.
     """
     client = make_web_client(settings.bot_token, settings.api_url)
     try:
@@ -46,7 +48,7 @@ def build_app(
             signing_secret=settings.signing_secret or "",
             request_verification_enabled=settings.signing_secret is not None,
             token_verification_enabled=verify_token,
-            process_before_response=False,
+            process_before_response=True,
         )
     except BoltError as exc:
         cause = exc.__context__

@@ -4,20 +4,26 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-A listener only acknowledges, then queues the answer on a thread of `answers`. Bolt
-answers Slack's HTTP request once the listener has called ack(), and runs listeners on
-a few threads of its own: a listener busy making an answer holds one, and under a burst
-the next commands' acknowledgements queue behind answers being made (measured with
-benchmarks/bench_load.py: 50 commands in flight on 2 cores, acks at p99 1.5 s). Taken
-off Bolt's threads, answers can no longer delay an acknowledgement; and a few answer
-threads, not one per command, keep them from crowding out the acking threads for the
-interpreter lock. Then the chart is handed on. With a chart pool
-(bot.chart_pool, as `serve` runs) the chart is queued at once, so a full queue is known
-while the answer is made, and drawn in a worker process; once drawn, a thread of
-`charts` uploads and shows it. No thread waits on a drawing. A private answer with a
-chart goes out once, with its chart if the chart is ready about two seconds after the
-command (bot.delivery says why): a deadline (bot.deadlines), not a waiting listener,
-posts the text alone when the chart is late.
+Acknowledgements come first. A listener only acknowledges and queues the answer on
+the `answers` thread; Bolt runs it on the thread that received the request and answers
+Slack as soon as it returns (`process_before_response`, bot.app). Measured with
+benchmarks/bench_load.py (50 commands in flight on 2 cores), what delays an ack is
+everything else the process does at the same time: before, the listeners made their
+answers on Bolt's five listener threads, and the next commands' acks queued behind them
+(p99 1.5 s). Making answers apart was not enough by itself: every thread busy making or
+posting an answer is one more thread the acknowledging threads share the interpreter
+lock with (four answer threads: ack p99 2 to 3 times that of one). So answers are made
+one at a time, on one thread, in the order the commands came: under a burst the acks
+stay near what Bolt and waitress alone cost, and the answers follow as fast as the
+machine makes them.
+
+Then the chart is handed on. With a chart pool (bot.chart_pool, as `serve` runs) the
+chart is queued while the answer is made, so a full queue is known at once (the answer
+then gets its text and a note, on the answers thread), and drawn in a worker process;
+once drawn, a thread of `charts` uploads and shows it. No thread waits on a drawing. A
+private answer with a chart goes out once, with its chart if the chart is ready about
+two seconds after the command (bot.delivery says why): a deadline (bot.deadlines), not
+a waiting listener, posts the text alone when the chart is late.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.chart_pool import ChartError, ChartPool
-from bot.deadlines import Deadlines
+from bot.deadlines import Deadline, Deadlines
 from bot.delivery import (
     SHARE_ACTION,
     DeliveryOptions,
@@ -75,10 +81,10 @@ class BotServices:
     # Told each response URL once its answer (or apology) has been delivered: the console,
     # the tests and the benchmark wait on it instead of sleeping.
     on_done: Callable[[str], None] | None = None
-    # Where answers are made and posted, apart from Bolt's listener threads, which only
-    # acknowledge.
+    # Where answers are made and posted, one at a time, apart from the threads that
+    # acknowledge: see the module docstring.
     answers: Executor = field(
-        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-answer")
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="openmodels-answer")
     )
     # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
     # listener threads.
@@ -274,7 +280,7 @@ def _deliver(
     if answer.chart is None:
         _done(services, body.get("response_url"))
         return
-    render, drawing = _start_drawing(services, answer.chart)
+    drawing = _start_drawing(services, answer.chart)
 
     def chart() -> None:
         try:
@@ -282,7 +288,7 @@ def _deliver(
                 posted,
                 client=client,
                 channel_id=channel_id,
-                render=render,
+                render=drawing.render,
                 options=services.delivery,
             )
         except Exception:  # share_chart should not raise; if it does, say so once
@@ -304,67 +310,80 @@ def _deliver_private_chart(
 ) -> None:
     """One message with text and chart if the chart is ready in time; else the text
     alone (posted by a timer) and the chart after it."""
+    assert answer.chart is not None
     pending = PrivateAnswer(answer, respond=respond, share_text=share_text)
-    try:
-        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
-    except RuntimeError:  # shutting down: answer with the text alone
-        pending.post_text()
-        _done(services, body.get("response_url"))
-        return
+    drawing = _start_drawing(services, answer.chart)
+    deadline: Deadline | None = None
 
     def finish() -> None:
-        deadline.cancel()
+        if deadline is not None:
+            deadline.cancel()
         pending.post_text()  # the text always goes, whatever became of the chart
         _done(services, body.get("response_url"))
 
-    assert answer.chart is not None
-    render, drawing = _start_drawing(services, answer.chart)
-
     def chart() -> None:
         try:
-            deliver_private_chart(pending, client=client, render=render, options=services.delivery)
+            deliver_private_chart(
+                pending, client=client, render=drawing.render, options=services.delivery
+            )
         except Exception:  # deliver_private_chart should not raise; if it does, say so once
             log.exception("showing the chart for %s failed", _describe(body))
         finally:
             finish()
 
+    if drawing.refused:  # no chart will come: the text and a note, now
+        chart()
+        return
+    try:
+        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
+    except RuntimeError:  # shutting down: answer with the text alone
+        finish()
+        return
     _once_drawn(services, drawing, chart, finish)
 
 
-def _start_drawing(
-    services: BotServices, chart: ChartSpec
-) -> tuple[Callable[[ChartSpec], bytes], Future[bytes] | None]:
-    """What the chart step calls to get the PNG, and the drawing under way, if any.
+@dataclass(frozen=True)
+class _Drawing:
+    """A chart on its way: what the chart step calls to get its PNG."""
 
-    With a chart pool the chart is queued now, while the answer is made: a full queue
-    refuses it at once (the chart step then says so in a note), and no thread of
-    `charts` waits while it is drawn. Any other renderer draws in the chart step.
+    render: Callable[[ChartSpec], bytes]
+    future: Future[bytes] | None = None  # drawing in the chart pool
+    refused: bool = False  # the pool's queue is full: the render says so
+
+
+def _start_drawing(services: BotServices, chart: ChartSpec) -> _Drawing:
+    """Start drawing `chart` now if the renderer is a chart pool; else draw in the chart step.
+
+    With a chart pool the chart is queued while the answer is made: a full queue refuses
+    it at once, and no thread of `charts` waits while it is drawn.
     """
     if not isinstance(services.render, ChartPool):
-        return services.render, None
+        return _Drawing(services.render)
     try:
-        drawing = services.render.submit(chart)
+        future = services.render.submit(chart)
     except ChartError as exc:
-        refused = exc
+        refusal = exc
 
         def refuse(_spec: ChartSpec) -> bytes:
-            raise refused
+            raise refusal
 
-        return refuse, None
-    return lambda _spec: drawing.result(), drawing
+        return _Drawing(refuse, refused=True)
+    return _Drawing(lambda _spec: future.result(), future)
 
 
 def _once_drawn(
-    services: BotServices,
-    drawing: Future[bytes] | None,
-    work: Callable[[], None],
-    instead: Callable[[], None],
+    services: BotServices, drawing: _Drawing, work: Callable[[], None], instead: Callable[[], None]
 ) -> None:
-    """Run `work` on a thread of `charts` once `drawing` is done (now, if there is none)."""
-    if drawing is None:
+    """Run the chart step `work` once the chart is drawn, on a thread of `charts`.
+
+    A refused chart's step only posts a note: it runs at once, on this thread.
+    """
+    if drawing.refused:
+        work()
+    elif drawing.future is None:
         _submit(services, work, instead)
     else:
-        drawing.add_done_callback(lambda _drawn: _submit(services, work, instead))
+        drawing.future.add_done_callback(lambda _drawn: _submit(services, work, instead))
 
 
 def _submit(services: BotServices, work: Callable[[], None], instead: Callable[[], None]) -> None:

@@ -64,6 +64,11 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
 
 
 def _make_server(app: App, host: str, port: int, threads: int) -> Any:
+    # waitress warns "Task queue depth is N" on every request that waits for one of its
+    # threads: under a burst of commands, every request, and the log line took a larger
+    # share of the interpreter than the acknowledgement itself (py-spy under
+    # benchmarks/bench_load.py). A queue this short is no news; the acks are measured.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return create_server(
         wsgi_app(app),
         host=host,
