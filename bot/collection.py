@@ -1,21 +1,24 @@
 """Taking a snapshot in a process of its own, as `serve` does.
 
-Measured with benchmarks/bench_load.py on 2 cores: a snapshot written on a thread of
-`serve` while 50 commands were being answered took several times as long as the same
-write idle (README, "Benchmarks"). The store's lock was not what it waited for: in WAL
-mode readers never block the one writer, and the answers only read. Nor the cores
-alone: the same write in a process of its own, under the same load, stays close to
-its idle time. What it waited for was the interpreter lock. sqlite3 releases that lock
-around every step of every statement, once per row, and each time the collection
-wants it back it queues behind the threads answering Slack, which hold it up to the
-switch interval each (CPython's "convoy effect", bpo-7946); the Hub listing, parsed
-in Python, queues behind them the same way. In a process of its own the collection
-has an interpreter to itself and shares only the cores.
+What starved collections inside `serve`, measured with benchmarks/bench_load.py on 2
+cores (a 20,000-model snapshot written while 1,000 commands were answered, 50 at a
+time), with the write on the scheduler's thread, as it was:
+- not the store's lock: BEGIN IMMEDIATE waited 0.1 ms (in WAL mode readers never block
+  the one writer, and answers only read);
+- not the cores alone: the same write in a process of its own, under the same load,
+  takes about 1.5 times its idle time;
+- the interpreter lock: the write took 8.9 s against 1.0 s idle, yet its thread ran for
+  0.9 s of CPU (0.75 s idle). sqlite3 releases the lock around every step of every
+  statement, once per row, and each time the writing thread wants it back it queues
+  behind the threads answering Slack, each holding it up to the switch interval
+  (CPython's "convoy effect", bpo-7946). The Hub listing, parsed in Python, queues the
+  same way.
 
 So `serve`'s scheduled collection lists the Hub and writes the snapshot in a spawned
-child process; the alerts and delivery that follow it stay in `serve`. The child's log
-records are handed to `serve`'s own logging, so they read as before. `openmodels
-collect`, run from cron, is a process of its own already and collects in-process.
+child process, with an interpreter of its own; the alerts and delivery that follow it
+stay in `serve`. The child's log records are handed to `serve`'s own logging, so they
+read as before. `openmodels collect`, run from cron, is a process of its own already
+and collects in-process.
 """
 
 from __future__ import annotations

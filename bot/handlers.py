@@ -10,12 +10,12 @@ Slack as soon as it returns (`process_before_response`, bot.app). Measured with
 benchmarks/bench_load.py (50 commands in flight on 2 cores), what delays an ack is
 everything else the process does at the same time: before, the listeners made their
 answers on Bolt's five listener threads, and the next commands' acks queued behind them
-(p99 1.5 s). Making answers apart was not enough by itself: every thread busy making or
+(p99 0.8 s). Making answers apart was not enough by itself: every thread busy making or
 posting an answer is one more thread the acknowledging threads share the interpreter
 lock with (four answer threads: ack p99 2 to 3 times that of one). So answers are made
-one at a time, on one thread, in the order the commands came: under a burst the acks
-stay near what Bolt and waitress alone cost, and the answers follow as fast as the
-machine makes them.
+one at a time, on one thread, in the order the commands came, and that thread waits
+while commands are still arriving (bot.acks_first): under a burst the acks stay at what
+Bolt and waitress alone cost, and the answers follow right after.
 
 Then the chart is handed on. With a chart pool (bot.chart_pool, as `serve` runs) the
 chart is queued while the answer is made, so a full queue is known at once (the answer
@@ -38,6 +38,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.acks_first import AcksFirst
 from bot.chart_pool import ChartError, ChartPool
 from bot.deadlines import Deadline, Deadlines
 from bot.delivery import (
@@ -82,10 +83,12 @@ class BotServices:
     # the tests and the benchmark wait on it instead of sleeping.
     on_done: Callable[[str], None] | None = None
     # Where answers are made and posted, one at a time, apart from the threads that
-    # acknowledge: see the module docstring.
+    # acknowledge, and held back while commands are still arriving: see the module
+    # docstring.
     answers: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="openmodels-answer")
     )
+    acks_first: AcksFirst = field(default_factory=AcksFirst)
     # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
     # listener threads.
     charts: Executor = field(
@@ -138,6 +141,7 @@ def handle_command(
     and goes to the response URL."""
     # First, before touching the store: Slack shows an error if this takes over 3 s. An
     # empty ack shows nothing, so the real answer arrives alone at the response URL.
+    services.acks_first.arrived()
     ack()
     started = services.texts.now()
     _answer_apart(
@@ -206,6 +210,7 @@ def handle_share(
     Only answers that read carry the button; a value naming anything else (a message
     from an older version, a forged click) is refused, never run for the channel.
     """
+    services.acks_first.arrived()
     ack()
     started = services.texts.now()
     _answer_apart(
@@ -248,10 +253,12 @@ def answer_share(
 def _answer_apart(
     services: BotServices, body: dict[str, Any], respond: Respond, work: Callable[[], None]
 ) -> None:
-    """Run `work` on a thread of `answers`; a failure goes to the one error handler."""
+    """Run `work` on the `answers` thread, once acknowledging has its turn; a failure
+    goes to the one error handler."""
 
     def answer() -> None:
         try:
+            services.acks_first.wait_turn()
             work()
         except Exception as exc:
             handle_error(services, exc, body, respond)

@@ -6,7 +6,11 @@ asserts. The sender is benchmarks/load_slash.py, run as its own process so that 
 threads do not share this interpreter's GIL with the server's. The app is the real
 Bolt app behind waitress on 127.0.0.1, reading the bundled sample store (11 families,
 120 snapshots), and every answer goes to a response URL on bot.local_slack.LocalSlack.
-Run with `pytest -s` to see the figures.
+
+This is a check of correctness, not a measure of speed: charts are a stub PNG and the
+stand-in Slack shares the bot's process. The load figures the README and RELIABILITY.md
+give come from benchmarks/bench_load.py (the real renderer, each party in its own
+process); `pytest -s` shows this test's own, for what they are worth.
 """
 
 from __future__ import annotations
