@@ -26,10 +26,12 @@ that ask for charts only queue them and get a Future.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -49,6 +51,7 @@ Renderer = Callable[[ChartSpec], bytes]
 # Imported by each worker as it starts, so the first chart does not pay for them.
 MATPLOTLIB = ("matplotlib.backends.backend_agg", "matplotlib.figure")
 _RESTART_WAIT = 1.0  # seconds before trying again to start a worker that failed to start
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ChartError(Exception):
@@ -79,7 +82,7 @@ class _Worker:
         self.conn, child = context.Pipe()
         self.process = context.Process(
             target=_serve,
-            args=(child, renderer, niceness, tuple(preload)),
+            args=(child, renderer, niceness, tuple(preload), os.getpid()),
             name="openmodels-chart",
             daemon=True,  # a backstop: multiprocessing ends daemon workers at exit
         )
@@ -141,6 +144,7 @@ class ChartPool:
         self._busy: list[_Worker] = []
         self._missing = 0  # workers that failed to start, tried again every second
         self._started = False
+        self._ready = threading.Event()  # the first workers have been started
         self._closing = False
         self._wake_out, self._wake_in = self._context.Pipe(duplex=False)
         self._thread: threading.Thread | None = None
@@ -158,7 +162,9 @@ class ChartPool:
             if self._closing:
                 raise ChartPoolClosed("the chart pool is closed")
             self._start()
-            waiting = len(self._queue) - len(self._idle)
+            # Charts that would wait: those queued beyond the workers not drawing (idle, or
+            # still starting).
+            waiting = len(self._queue) - (self.workers - len(self._busy))
             if bounded and waiting >= self.queue_limit:
                 raise ChartsBusy(
                     f"{len(self._queue)} charts are already waiting for "
@@ -175,8 +181,10 @@ class ChartPool:
     def warm_up(self) -> None:
         """Start the workers now (they import matplotlib), not at the first chart."""
         with self._lock:
-            if not self._closing:
-                self._start()
+            if self._closing:
+                return
+            self._start()
+        self._ready.wait(30)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for the tests and the logs)."""
@@ -185,15 +193,18 @@ class ChartPool:
 
     # -- closing ------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Refuse queued charts, let those being drawn finish (within `timeout`), then
-        stop every worker and the dispatcher thread."""
+    def close(self, grace: float = 5.0) -> None:
+        """Refuse queued charts, give those being drawn `grace` seconds to finish (`docker
+        stop` waits 10 s), then stop every worker and the dispatcher thread."""
         with self._lock:
             if self._closing:
                 return
             self._closing = True
             dropped = list(self._queue)
             self._queue.clear()
+            last = time.monotonic() + grace
+            for worker in self._busy:
+                worker.deadline = min(worker.deadline, last)
         for job in dropped:
             _fail(job, ChartPoolClosed("the bot is stopping"))
         self._wake()
@@ -211,12 +222,15 @@ class ChartPool:
     # -- the dispatcher -------------------------------------------------------------------
 
     def _start(self) -> None:
-        """Start the workers and the dispatcher, once (the lock is held)."""
+        """Start the dispatcher, once (the lock is held); it starts the workers.
+
+        Every worker is started from the dispatcher thread: on Linux a worker is told to
+        die with the thread that started it (see `_serve`), and that thread lives as long
+        as the pool.
+        """
         if self._started:
             return
         self._started = True
-        for _ in range(self.workers):
-            self._add_worker()
         self._thread = threading.Thread(target=self._run, name="openmodels-charts", daemon=True)
         self._thread.start()
 
@@ -226,6 +240,10 @@ class ChartPool:
 
     def _run(self) -> None:
         try:
+            with self._lock:
+                for _ in range(self.workers):
+                    self._add_worker()
+            self._ready.set()
             while self._step():
                 pass
         except Exception:  # a bug here must not leave answers waiting for ever
@@ -334,14 +352,19 @@ class ChartPool:
         job = worker.job
         assert job is not None
         self._busy.remove(worker)
-        log.warning(
-            "chart worker %s drew %s for over %.0f s: killed, and another started",
-            worker.pid,
-            job.spec.filename,
-            self.timeout,
-        )
+        if self._closing:
+            log.warning("chart worker %s still drawing %s: killed", worker.pid, job.spec.filename)
+            why = "the bot stopped while it was drawn"
+        else:
+            log.warning(
+                "chart worker %s drew %s for over %.0f s: killed, and another started",
+                worker.pid,
+                job.spec.filename,
+                self.timeout,
+            )
+            why = f"drawing it took over {self.timeout:.0f} s"
         worker.kill()
-        settled.append((job, ChartError(f"drawing it took over {self.timeout:.0f} s")))
+        settled.append((job, ChartError(why)))
         self._replace()
 
     def _replace(self) -> None:
@@ -381,13 +404,31 @@ def _fail(job: _Job, error: BaseException) -> None:
 # -- in the worker process ------------------------------------------------------------------
 
 
-def _serve(conn: Connection, renderer: Renderer, niceness: int, preload: tuple[str, ...]) -> None:
+def _die_with(parent: int) -> None:
+    """Linux: ask the kernel to kill this process when the thread that started it ends
+    (the pool's dispatcher, or the whole bot, even killed with -9)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the bot died before the request was made
+        os._exit(0)
+
+
+def _serve(
+    conn: Connection, renderer: Renderer, niceness: int, preload: tuple[str, ...], parent: int
+) -> None:
     """A worker's life: draw each spec received, send back ("ok", png) or ("error", why).
 
     Ctrl-C reaches every process of the terminal's group; the bot stops its workers
-    itself, so they ignore it. A closed pipe (the bot is gone) ends the worker too.
+    itself, so they ignore it. A closed pipe (the bot is gone) ends an idle worker; on
+    Linux the kernel also kills a worker whose bot died, even one stuck drawing.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)
     for module in preload:

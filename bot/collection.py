@@ -6,7 +6,8 @@ time), with the write on the scheduler's thread, as it was:
 - not the store's lock: BEGIN IMMEDIATE waited 0.1 ms (in WAL mode readers never block
   the one writer, and answers only read);
 - not the cores alone: the same write in a process of its own, under the same load,
-  takes about 1.5 times its idle time;
+  takes 1.0 to 1.9 times its idle time (the more other work shares the machine, the
+  more);
 - the interpreter lock: the write took 8.9 s against 1.0 s idle, yet its thread ran for
   0.9 s of CPU (0.75 s idle). sqlite3 releases the lock around every step of every
   statement, once per row, and each time the writing thread wants it back it queues

@@ -10,7 +10,7 @@ Slack as soon as it returns (`process_before_response`, bot.app). Measured with
 benchmarks/bench_load.py (50 commands in flight on 2 cores), what delays an ack is
 everything else the process does at the same time: before, the listeners made their
 answers on Bolt's five listener threads, and the next commands' acks queued behind them
-(p99 0.8 s). Making answers apart was not enough by itself: every thread busy making or
+(p99 0.9 s). Making answers apart was not enough by itself: every thread busy making or
 posting an answer is one more thread the acknowledging threads share the interpreter
 lock with (four answer threads: ack p99 2 to 3 times that of one). So answers are made
 one at a time, on one thread, in the order the commands came, and that thread waits

@@ -68,9 +68,13 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 def alive(pid: int) -> bool:
-    """Whether process `pid` still exists (a worker the pool stopped has been reaped)."""
+    """Whether process `pid` still runs (a zombie left for its new parent to reap does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc here: it exists, so it runs
+        return True

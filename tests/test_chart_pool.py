@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,7 @@ from commands.answer import ChartSpec
 from tests import chart_renderers
 from tests.chart_renderers import alive, wait_until
 
+REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -163,3 +167,34 @@ def test_closing_kills_a_hung_worker_and_fails_its_chart(pools):
 
     assert isinstance(drawing.exception(), ChartError)
     assert not alive(hung) and dispatcher_threads() == []
+
+
+KILLED_BOT = """
+import time
+from bot.chart_pool import ChartPool
+from commands.answer import ChartSpec
+from tests import chart_renderers
+
+pool = ChartPool(workers=1, renderer=chart_renderers.hang, preload=())
+drawing = pool.submit(ChartSpec("t", {}, "all_time", "2026-01-02", "alt", "t.png"))
+while not drawing.running():
+    time.sleep(0.01)
+print(pool.worker_pids()[0], flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux kernel feature")
+def test_a_worker_stuck_drawing_dies_with_a_bot_killed_outright():
+    bot = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BOT], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert bot.stdout is not None
+        worker = int(bot.stdout.readline())
+        assert alive(worker)
+    finally:
+        bot.kill()
+        bot.wait()
+
+    wait_until(lambda: not alive(worker))
