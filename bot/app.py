@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from bot import alert_actions
 from bot.handlers import BotServices, register
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
@@ -23,7 +24,7 @@ def build_app(
     services: BotServices,
     *,
     verify_token: bool = True,
-    listeners: Callable[[App, BotServices], None] = register,
+    listeners: Callable[[App, BotServices], None] | None = None,
 ) -> App:
     """A Bolt app for `settings`, its listeners registered (`listeners`: the load
     benchmark's floor registers one that only acknowledges).
@@ -31,10 +32,13 @@ def build_app(
     With `verify_token` (the default) the bot token is checked with auth.test now, so a
     revoked or mistyped token stops start-up instead of failing the first command.
     Requests are verified with the signing secret when there is one (HTTP mode);
-    Socket Mode needs none. Listeners run on the thread that received the request
-    (`process_before_response=True`): they only acknowledge and queue the answer
-    (bot.handlers), so Bolt answers Slack as soon as they return, with no hand-off to a
-    thread pool of its own, where Bolt would poll every 10 ms for the ack.
+    Socket Mode needs none. Listeners run after ack() in Bolt's thread pool
+    (`process_before_response=False`), so Slack gets its acknowledgement at once, and
+    the slash command's listener only acknowledges and queues its answer (bot.handlers).
+    (Listeners run on the request's own thread, `True`, spared Bolt's hand-off and its
+    10 ms polls for the ack, measured with benchmarks/bench_load.py; but the App Home,
+    mention and button listeners do their work inline after their ack, and would then
+    hold their ack until done.)
     """
     client = make_web_client(settings.bot_token, settings.api_url)
     try:
@@ -48,7 +52,7 @@ def build_app(
             signing_secret=settings.signing_secret or "",
             request_verification_enabled=settings.signing_secret is not None,
             token_verification_enabled=verify_token,
-            process_before_response=True,
+            process_before_response=False,
         )
     except BoltError as exc:
         cause = exc.__context__
@@ -63,5 +67,9 @@ def build_app(
             f"cannot reach the Slack Web API at {settings.api_url} to check SLACK_BOT_TOKEN "
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
-    listeners(app, services)
+    if listeners is None:
+        register(app, services)
+        alert_actions.register(app, services)
+    else:
+        listeners(app, services)
     return app

@@ -17,9 +17,10 @@ time), with the write on the scheduler's thread, as it was:
 
 So `serve`'s scheduled collection lists the Hub and writes the snapshot in a spawned
 child process, with an interpreter of its own; the alerts and delivery that follow it
-stay in `serve`. The child's log records are handed to `serve`'s own logging, so they
-read as before. `openmodels collect`, run from cron, is a process of its own already
-and collects in-process.
+stay in `serve`; then another child looks up the snapshot's derivative counts, a few
+hundred Hub requests parsed in Python too. Each child's log records are handed to
+`serve`'s own logging, so they read as before. `openmodels collect`, run from cron, is
+a process of its own already and does all of it in-process.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ import logging
 import logging.handlers
 import multiprocessing
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from openmodels.collector import CollectResult, collect_snapshot
 from openmodels.config import Config
+from openmodels.derivative_counts import DerivativesReport
 from openmodels.families import Families
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,18 @@ def collect_in_own_process(config: Config, families: Families, now: datetime) ->
     Raises what the collection raised (a HubError naming the organisation, …); nothing
     is written then, as in-process.
     """
+    result: CollectResult = _in_own_process(_collect, config, families, now)
+    return result
+
+
+def derivatives_in_own_process(config: Config, snapshot_id: int) -> DerivativesReport:
+    """`fill_derivatives` for snapshot `snapshot_id`, run in a spawned child process."""
+    report: DerivativesReport = _in_own_process(_derivatives, config, snapshot_id)
+    return report
+
+
+def _in_own_process(work: Callable[..., Any], *args: Any) -> Any:
+    """`work(*args)` in a spawned child, its log records relayed to this process's logging."""
     context = multiprocessing.get_context("spawn")
     records: Any = context.Queue()
     relay = logging.handlers.QueueListener(records, _Relay())
@@ -56,7 +71,7 @@ def collect_in_own_process(config: Config, families: Families, now: datetime) ->
             initializer=_child_starts,
             initargs=(records, logging.getLogger().getEffectiveLevel()),
         ) as child:
-            return child.submit(_collect, config, families, now).result()
+            return child.submit(work, *args).result()
     finally:
         relay.stop()  # after the child has exited: every record it logged is relayed
         records.close()
@@ -84,11 +99,32 @@ def _child_starts(records: Any, level: int) -> None:
     root.setLevel(level)
 
 
-def _collect(config: Config, families: Families, now: datetime) -> CollectResult:
+def _hub(config: Config) -> Any:
     from openmodels.hub import HubClient
+
+    return HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout)
+
+
+def _collect(config: Config, families: Families, now: datetime) -> CollectResult:
     from openmodels.locate import store_for_writing
 
-    hub = HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout)
     return collect_snapshot(
-        families, hub, store_for_writing(config), now=now, concurrency=config.hub_concurrency
+        families,
+        _hub(config),
+        store_for_writing(config),
+        now=now,
+        concurrency=config.hub_concurrency,
+    )
+
+
+def _derivatives(config: Config, snapshot_id: int) -> DerivativesReport:
+    from openmodels.derivative_counts import fill_derivatives
+    from openmodels.locate import store_for_writing
+
+    return fill_derivatives(
+        store_for_writing(config),
+        _hub(config),
+        snapshot_id,
+        top=config.derivatives_top,
+        concurrency=config.hub_concurrency,
     )

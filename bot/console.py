@@ -5,10 +5,16 @@ application/x-www-form-urlencoded POST to the real Bolt app behind waitress. The
 app answers a local stand-in for Slack (`bot.local_slack`) exactly as it would
 answer Slack: the response URL gets the Block Kit answer, the Web API gets the
 chart upload. What arrived is printed, and each uploaded chart is written as PNG.
+
+The demo also opens the App Home tab (an app_home_opened event, signed JSON, as the
+Events API sends it) and chooses an item of its "Compare…" menu (a signed
+block_actions payload): the tab the app publishes and the modal it opens, then fills,
+are printed as a terminal shows them.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -21,17 +27,29 @@ from typing import IO, Any
 
 from bot.app import build_app
 from bot.handlers import BotServices
-from bot.local_slack import LocalSlack, signed_headers, slash_command_body
+from bot.local_slack import (
+    USER_ID,
+    LocalSlack,
+    app_home_opened,
+    event_callback,
+    interaction_body,
+    pressed,
+    signed_headers,
+    slash_command_body,
+    view_actions_payload,
+)
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from commands.answer import Answer, ChartSpec
+from commands.home_view import COMPARE_ACTION
 from commands.render import render_text
 
 DEMO_TOUR = (
     "top",
     "regions",
     "movers",
+    "new",
     "compare qwen llama",
     "compare gemma deepseek",
     "forecast",
@@ -149,6 +167,83 @@ class LocalBot:
                 exchange.charts.append(path)
         return exchange
 
+    # -- the App Home ----------------------------------------------------------------------
+
+    def open_home(self) -> dict[str, Any] | None:
+        """Open the App Home tab as Slack would (app_home_opened); the view published."""
+        published = len(self.slack.calls_to("views.publish"))
+        body = json.dumps(event_callback(app_home_opened(USER_ID))).encode()
+        headers = signed_headers(self.signing_secret, body, content_type="application/json")
+        if self._post(body, headers) != 200:
+            return None
+        self.slack.wait_for(
+            lambda: len(self.slack.calls_to("views.publish")) > published, self.timeout
+        )
+        return self.slack.home_views.get(USER_ID)
+
+    def choose_in_home(self, action_id: str, option: str) -> dict[str, Any] | None:
+        """Choose `option` in the home tab's menu `action_id`; the modal it fills."""
+        home = self.slack.home_views[USER_ID]
+        block, element = next(
+            (b, e)
+            for b in home["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == action_id
+        )
+        updated = len(self.slack.calls_to("views.update"))
+        payload = view_actions_payload(
+            pressed(block, element, option), home, trigger_id=self.slack.trigger_id()
+        )
+        body = interaction_body(payload)
+        if self._post(body, signed_headers(self.signing_secret, body)) != 200:
+            return None
+        if not self.slack.wait_for(
+            lambda: len(self.slack.calls_to("views.update")) > updated, self.timeout
+        ):
+            return None
+        return self.slack.modal(str(self.slack.calls_to("views.update")[-1].params["view_id"]))
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> int:
+        assert self._server is not None, "use LocalBot as a context manager"
+        request = urllib.request.Request(self._server.url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+                return int(reply.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+
+def controls(blocks: list[dict[str, Any]]) -> str:
+    """The buttons and menus of `blocks`, one line: '[All-time] [Compare with… ▾]'."""
+    shown = []
+    for block in blocks:
+        if block.get("type") != "actions":
+            continue
+        for element in block.get("elements", []):
+            if element.get("type") == "button":
+                shown.append(f"[{element['text']['text']}]")
+            elif element.get("type") == "static_select":
+                shown.append(f"[{element['placeholder']['text']} ▾]")
+    return " ".join(shown)
+
+
+def render_view(view: dict[str, Any]) -> str:
+    """A home tab or modal as a terminal shows it: its blocks, each row of controls
+    where it stands."""
+    out: list[str] = []
+    pending: list[dict[str, Any]] = []
+    for block in [*(view.get("blocks") or []), {"type": "end"}]:
+        if block["type"] in {"actions", "end"}:
+            if pending:
+                out.append(render_text(Answer(text="", blocks=pending)).rstrip("\n"))
+                pending = []
+            if block["type"] == "actions":
+                out.append(controls([block]) + "\n")
+        else:
+            pending.append(block)
+    return "\n".join(out).rstrip("\n") + "\n"
+
 
 def render_exchange(exchange: Exchange) -> str:
     """The answer as a terminal shows it: each visible message, then where the charts went."""
@@ -162,15 +257,9 @@ def render_exchange(exchange: Exchange) -> str:
         text = str(message.get("text") or "")
         shown = render_text(Answer(text=text, blocks=blocks)) if blocks else text + "\n"
         out.append(shown.rstrip("\n"))
-        buttons = [
-            element["text"]["text"]
-            for block in blocks
-            if block.get("type") == "actions"
-            for element in block.get("elements", [])
-            if element.get("type") == "button"
-        ]
-        if buttons:
-            out.append(" ".join(f"[{label}]" for label in buttons))
+        line = controls(blocks)
+        if line:
+            out.append(line)
         out.append("")
     for path in exchange.charts:
         out.append(f"chart ({_where_shown(exchange)}) written to {path}")
@@ -224,7 +313,8 @@ def run_console(bot: LocalBot, lines: Iterable[str], out: IO[str], prompt: str =
 
 
 def run_demo(bot: LocalBot, out: IO[str], tour: Iterable[str] = DEMO_TOUR) -> int:
-    """The scripted tour; returns how many commands failed to get an answer."""
+    """The scripted tour, then the App Home tab and one of its menus; returns how many
+    steps failed to get an answer."""
     failures = 0
     for text in tour:
         out.write(f"\n$ /openmodels {text}\n")
@@ -233,4 +323,37 @@ def run_demo(bot: LocalBot, out: IO[str], tour: Iterable[str] = DEMO_TOUR) -> in
             failures += 1
         out.write(render_exchange(exchange))
         out.flush()
-    return failures
+    return failures + run_home_demo(bot, out)
+
+
+def run_home_demo(bot: LocalBot, out: IO[str]) -> int:
+    """Open the App Home tab, then choose the first pair of its "Compare…" menu (the
+    nearest overtake's, when there is one). Returns how many of the two failed."""
+    out.write("\n$ (open the openmodels App Home tab)\n")
+    home = bot.open_home()
+    if home is None:
+        out.write("(no home tab was published)\n")
+        return 2
+    out.write(render_view(home))
+    menu = next(
+        (
+            e
+            for b in home["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == COMPARE_ACTION
+        ),
+        None,
+    )
+    if menu is None:
+        return 0  # no snapshot yet: nothing to compare
+    option = menu["options"][0]
+    out.write(f'\n$ (choose "{option["text"]["text"]}" in the home tab\'s Compare… menu)\n')
+    modal = bot.choose_in_home(COMPARE_ACTION, option["value"])
+    if modal is None:
+        out.write("(the modal was not filled)\n")
+        return 1
+    out.write('[a modal opens, "Working on it…", then shows:]\n')
+    out.write(render_view(modal))
+    out.flush()
+    return 0

@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -116,6 +116,14 @@ class DeliveryError(Exception):
     """Not even the plain-text answer could be posted to the response URL."""
 
 
+class Notes(Protocol):
+    """Where the one-line notes after an answer go (a chart that could not be shown)."""
+
+    used: int  # posts made so far, the answer's own included
+
+    def note(self, text: str) -> bool: ...
+
+
 class ResponseUrl:
     """One response URL: posts through Bolt's respond(), counting them against Slack's five."""
 
@@ -150,8 +158,8 @@ class ResponseUrl:
 def compose(
     blocks: list[Block], *, chart: Block | None = None, share: Block | None = None
 ) -> list[Block]:
-    """The answer's blocks with a chart block (before the footer) and the share button,
-    within Slack's 50 blocks."""
+    """The answer's blocks with a chart block (before the footer) and its row of buttons
+    (`share`: next steps and "Share in channel"), within Slack's 50 blocks."""
     extras = [b for b in (chart, share) if b is not None]
     body = list(blocks)
     room = bk.MAX_BLOCKS - len(extras)
@@ -198,38 +206,56 @@ def share_block(answer: Answer, share_text: str | None) -> Block | None:
     return None
 
 
+def actions_block(answer: Answer, share_text: str | None) -> Block | None:
+    """One row of buttons under a private answer that only reads: its next steps
+    (commands.next_steps), then "Share in channel". A public answer carries none: a
+    click on it would change, for the whole channel, a message someone else asked for."""
+    share = share_block(answer, share_text)
+    if answer.public or answer.error or answer.next_steps is None:
+        return share
+    elements = list(answer.next_steps["elements"])
+    if share is not None:
+        elements += share["elements"]
+    return bk.actions(*elements)
+
+
 # -- answers posted at once: no chart, or a public answer ---------------------------------
 
 
 @dataclass
 class Posted:
-    """A text answer already at the response URL: what the chart step builds on."""
+    """A text answer already posted (at the response URL, or in a conversation): what
+    the chart step builds on. Notes about the chart go where the answer went."""
 
     answer: Answer
-    url: ResponseUrl
+    url: Notes
     report: Delivered
 
 
-def deliver_text(answer: Answer, *, respond: Respond, share_text: str | None = None) -> Posted:
+def deliver_text(
+    answer: Answer, *, respond: Respond, share_text: str | None = None, replace: bool = False
+) -> Posted:
     """Post the Block Kit answer (or, if refused, its plain text) to the response URL now.
 
     For answers without a chart, and public ones: a public chart is shared into the
     channel apart (`share_chart`), so the message carries the chart's description.
+    With `replace` (a button's answer, whose response URL may replace the message the
+    button was on) the answer takes the place of that message.
     """
     url = ResponseUrl(respond)
     report = Delivered()
     payload = answer.payload()
-    text, blocks = payload["text"], compose(answer.blocks, share=share_block(answer, share_text))
+    text, blocks = payload["text"], compose(answer.blocks, share=actions_block(answer, share_text))
     if answer.public and answer.chart is not None:
         text, described = with_chart_description(text, blocks, answer.chart.alt_text)
         blocks = described or blocks
     report.text = url.post(
-        text=text, blocks=blocks, response_type=payload["response_type"], replace_original=False
+        text=text, blocks=blocks, response_type=payload["response_type"], replace_original=replace
     )
     if not report.text:
         # Blocks can be refused; the plain text alone always renders.
         report.text = url.post(
-            text=text, response_type=payload["response_type"], replace_original=False
+            text=text, response_type=payload["response_type"], replace_original=replace
         )
     report.posts = url.used
     if not report.text:
@@ -244,8 +270,10 @@ def share_chart(
     channel_id: str,
     render: Callable[[ChartSpec], bytes],
     options: DeliveryOptions | None = None,
+    thread_ts: str | None = None,
 ) -> Delivered:
-    """Draw the chart of a public answer, share it in the channel and confirm it landed.
+    """Draw the chart of a public answer, share it in the channel (in the thread
+    `thread_ts`, if given) and confirm it landed.
 
     Never raises: whatever becomes of the chart, the text answer stands.
     """
@@ -260,7 +288,9 @@ def share_chart(
         url.note(_not_drawn(chart, exc))
         return _counted(report, url)
     try:
-        response = client.files_upload_v2(channel=channel_id, **upload_args(chart, png))
+        response = client.files_upload_v2(
+            channel=channel_id, thread_ts=thread_ts, **upload_args(chart, png)
+        )
         report.file_id = file_id = _file_id(response)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
@@ -309,10 +339,20 @@ class PrivateAnswer:
     twice and a chart-only message always comes after the text.
     """
 
-    def __init__(self, answer: Answer, *, respond: Respond, share_text: str | None = None):
+    def __init__(
+        self,
+        answer: Answer,
+        *,
+        respond: Respond,
+        share_text: str | None = None,
+        replace: bool = False,
+    ):
         self.answer = answer
         self.url = ResponseUrl(respond)
-        self.share = share_block(answer, share_text)
+        self.share = actions_block(answer, share_text)
+        # The answer's text (alone or with its chart) replaces the message its button
+        # was on; a chart or note after it is a message of its own.
+        self.replace = replace
         self.report = Delivered()
         self._lock = threading.Lock()
         self._text_gone = False
@@ -323,7 +363,7 @@ class PrivateAnswer:
             "text": payload["text"],
             "blocks": compose(self.answer.blocks, chart=chart, share=self.share),
             "response_type": payload["response_type"],
-            "replace_original": False,
+            "replace_original": self.replace,
         }
 
     def post_text(self) -> None:
@@ -360,7 +400,7 @@ class PrivateAnswer:
             self.report.text = self.url.post(
                 text=message["text"],
                 response_type=message["response_type"],
-                replace_original=False,
+                replace_original=self.replace,
             )
         if not self.report.text:
             log.error("the response URL refused the answer, even as plain text")
@@ -430,9 +470,77 @@ def _no_chart(pending: PrivateAnswer, why: str) -> Delivered:
     return _counted(pending.report, pending.url)
 
 
-def _counted(report: Delivered, url: ResponseUrl) -> Delivered:
+def _counted(report: Delivered, url: Notes) -> Delivered:
     report.posts = url.used
     return report
+
+
+# -- answers in a conversation: a mention's thread, a direct message ---------------------
+
+
+class ThreadNotes:
+    """Notes after an answer posted with chat.postMessage: replies in the same thread
+    (or, with no thread, in the conversation), where everyone who saw the answer sees them."""
+
+    def __init__(self, client: WebClient, channel_id: str, thread_ts: str | None) -> None:
+        self.client = client
+        self.channel_id = channel_id
+        self.thread_ts = thread_ts
+        self.used = 1  # the answer itself
+
+    def note(self, text: str) -> bool:
+        self.used += 1
+        return post_message(self.client, self.channel_id, self.thread_ts, text) is not None
+
+
+def post_message(
+    client: WebClient,
+    channel_id: str,
+    thread_ts: str | None,
+    text: str,
+    blocks: list[Block] | None = None,
+) -> str | None:
+    """chat.postMessage in a conversation (a reply if `thread_ts`); the message's ts, or
+    None if Slack refused it. Blocks Slack refuses are dropped for the plain text."""
+    for with_blocks in [True, False] if blocks else [False]:
+        try:
+            response = client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks if with_blocks else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            return str(response["ts"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            log.warning("Slack refused a message in %s (%s)", channel_id, error)
+            if error in _CHANNEL_ERRORS:
+                return None  # no plain text can be posted there either
+        except Exception as exc:  # network trouble: the caller decides what is lost
+            log.warning("posting in %s failed: %s", channel_id, exc)
+            return None
+    return None
+
+
+def deliver_to_conversation(
+    answer: Answer, *, client: WebClient, channel_id: str, thread_ts: str | None
+) -> Posted | None:
+    """Post the answer in a conversation for everyone in it to see, in the thread
+    `thread_ts` if given: a mention's answer goes under the mention, a direct message's
+    in the DM. None if Slack took not even the plain text.
+
+    No share button (the answer is visible already); with a chart, the message carries
+    its description, and `share_chart` shares the chart after it, in the same place.
+    """
+    text, blocks = bk.cut(answer.text, bk.MAX_MESSAGE_TEXT), compose(answer.blocks)
+    if answer.chart is not None:
+        text, described = with_chart_description(text, blocks, answer.chart.alt_text)
+        blocks = described or blocks
+    if post_message(client, channel_id, thread_ts, text, blocks) is None:
+        return None
+    return Posted(answer, ThreadNotes(client, channel_id, thread_ts), Delivered(text=True, posts=1))
 
 
 # -- asking Slack about a file ------------------------------------------------------------

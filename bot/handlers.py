@@ -4,9 +4,9 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-Acknowledgements come first. A listener only acknowledges and queues the answer on
-the `answers` thread; Bolt runs it on the thread that received the request and answers
-Slack as soon as it returns (`process_before_response`, bot.app). Measured with
+Acknowledgements come first. The slash command's listener (and the share button's)
+only acknowledges and queues the answer on the `answers` thread, so the Bolt listener
+thread it runs on is free again at once for the next command's ack. Measured with
 benchmarks/bench_load.py (50 commands in flight on 2 cores), what delays an ack is
 everything else the process does at the same time: before, the listeners made their
 answers on Bolt's five listener threads, and the next commands' acks queued behind them
@@ -14,8 +14,10 @@ answers on Bolt's five listener threads, and the next commands' acks queued behi
 posting an answer is one more thread the acknowledging threads share the interpreter
 lock with (four answer threads: ack p99 2 to 3 times that of one). So answers are made
 one at a time, on one thread, in the order the commands came, and that thread waits
-while commands are still arriving (bot.acks_first): under a burst the acks stay at what
-Bolt and waitress alone cost, and the answers follow right after.
+while commands are still arriving (bot.acks_first): under a burst the acks stay close
+to what Bolt and waitress alone cost, and the answers follow right after. (Mentions,
+direct messages, the App Home and the answer buttons, in their own modules, still
+answer on Bolt's listener threads after their ack.)
 
 Then the chart is handed on. With a chart pool (bot.chart_pool, as `serve` runs) the
 chart is queued while the answer is made, so a full queue is known at once (the answer
@@ -79,8 +81,9 @@ class BotServices:
     # A ChartPool (serve, console, demo), or any function drawing in the calling thread.
     render: Callable[[ChartSpec], bytes]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
-    # Told each response URL once its answer (or apology) has been delivered: the console,
-    # the tests and the benchmark wait on it instead of sleeping.
+    # Told each response URL (for a mention or a DM: its event id) once its answer (or
+    # apology) has been delivered: the console, the tests and the benchmark wait on it
+    # instead of sleeping.
     on_done: Callable[[str], None] | None = None
     # Where answers are made and posted, one at a time, apart from the threads that
     # acknowledge, and held back while commands are still arriving: see the module
@@ -113,7 +116,12 @@ class BotServices:
 
 
 def register(app: App, services: BotServices) -> None:
-    """Attach the slash command, the share button and the one error handler to `app`."""
+    """Attach the slash command, the buttons, the App Home, mentions and direct messages,
+    and the one error handler to `app`."""
+    # Imported here: bot.conversations builds on this module's services and helpers.
+    from bot.conversations import register as register_conversations
+
+    register_conversations(app, services)
 
     @app.command(COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -124,6 +132,13 @@ def register(app: App, services: BotServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         handle_share(services, ack, body, action, respond, client)
+
+    # The buttons and the App Home register from their own modules, which build on this
+    # one's BotServices and deliver_answer (so they are imported here, not at the top).
+    from bot import answer_actions, home
+
+    answer_actions.register(app, services)
+    home.register(app, services)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], respond: Respond) -> None:
@@ -169,8 +184,17 @@ def answer_command(
     answer = answer_text(text, replace(services.context, channel=channel))
     if answer.extra.get("confirmation"):
         answer = confirm_in_channel(services, answer, client, channel)
-    _deliver(
-        services, answer, respond, client, channel.channel_id, command, started, share_text=text
+    # `/openmodels` alone is `top`: its share button says so rather than carry "".
+    share_text = text if text.strip() else "top"
+    deliver_answer(
+        services,
+        answer,
+        respond,
+        client,
+        channel.channel_id,
+        command,
+        started,
+        share_text=share_text,
     )
 
 
@@ -247,7 +271,7 @@ def answer_share(
         answer = answer_text(text, replace(services.context, channel=channel))
         if not answer.error:
             answer = replace(answer, public=True)
-    _deliver(services, answer, respond, client, channel_id, body, started)
+    deliver_answer(services, answer, respond, client, channel_id, body, started)
 
 
 def _answer_apart(
@@ -269,7 +293,7 @@ def _answer_apart(
         answer()
 
 
-def _deliver(
+def deliver_answer(
     services: BotServices,
     answer: Answer,
     respond: Respond,
@@ -278,12 +302,16 @@ def _deliver(
     body: dict[str, Any],
     started: float,
     share_text: str | None = None,
+    replace: bool = False,
 ) -> None:
-    """Post the answer; draw and show its chart in the chart pool."""
+    """Post the answer to the request's response URL; draw and show its chart in the
+    chart pool. With `replace`, the answer replaces the message a button was on."""
     if answer.chart is not None and not answer.public:
-        _deliver_private_chart(services, answer, respond, client, body, started, share_text)
+        _deliver_private_chart(
+            services, answer, respond, client, body, started, share_text, replace
+        )
         return
-    posted = deliver_text(answer, respond=respond, share_text=share_text)
+    posted = deliver_text(answer, respond=respond, share_text=share_text, replace=replace)
     if answer.chart is None:
         _done(services, body.get("response_url"))
         return
@@ -314,11 +342,12 @@ def _deliver_private_chart(
     body: dict[str, Any],
     started: float,
     share_text: str | None,
+    replace: bool = False,
 ) -> None:
     """One message with text and chart if the chart is ready in time; else the text
     alone (posted by a timer) and the chart after it."""
     assert answer.chart is not None
-    pending = PrivateAnswer(answer, respond=respond, share_text=share_text)
+    pending = PrivateAnswer(answer, respond=respond, share_text=share_text, replace=replace)
     drawing = _start_drawing(services, answer.chart)
     deadline: Deadline | None = None
 
@@ -406,14 +435,7 @@ def handle_error(
     services: BotServices, error: Exception, body: dict[str, Any], respond: Respond | None
 ) -> None:
     """The one place a listener's failure is logged (traceback once) and the user told."""
-    if isinstance(error, OpenModelsError):
-        # A problem a person can act on (say, an unreadable store): say it, no traceback,
-        # and without the server's file paths, which are no business of the channel.
-        log.warning("answering %s failed: %s", _describe(body), error)
-        message = f"Sorry, I could not answer that: {escape(hide_paths(str(error)))}"
-    else:
-        log.error("answering %s failed", _describe(body), exc_info=error)
-        message = APOLOGY
+    message = failure_message(error, body)
     if body.get("response_url") and respond is not None:
         try:
             respond(text=message, response_type="ephemeral", replace_original=False)
@@ -422,9 +444,24 @@ def handle_error(
     _done(services, body.get("response_url"))
 
 
+def failure_message(error: Exception, body: dict[str, Any]) -> str:
+    """Log a listener's failure (with its traceback unless a person can act on it) and
+    return what to tell the user."""
+    if isinstance(error, OpenModelsError):
+        # A problem a person can act on (say, an unreadable store): say it, no traceback,
+        # and without the server's file paths, which are no business of the channel.
+        log.warning("answering %s failed: %s", _describe(body), error)
+        return f"Sorry, I could not answer that: {escape(hide_paths(str(error)))}"
+    log.error("answering %s failed", _describe(body), exc_info=error)
+    return APOLOGY
+
+
 def _describe(body: dict[str, Any]) -> str:
     if body.get("command"):
         return f"{body['command']} {echo(str(body.get('text') or ''), 100)!r}"
+    event = body.get("event") or {}
+    if event.get("type"):
+        return f"{event['type']} event {body.get('event_id', '?')}"
     actions = body.get("actions") or [{}]
     return f"action {actions[0].get('action_id', body.get('type', '?'))}"
 

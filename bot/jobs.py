@@ -1,4 +1,5 @@
-"""The bot's jobs: collect (then check overtakes and deliver) and the weekly digest.
+"""The bot's jobs: collect (then check overtakes, queue launch messages, deliver, and
+count derivatives) and the weekly digest.
 
 The same functions serve the scheduler, `openmodels collect` run from cron and
 `openmodels digest`, so alerts follow every committed snapshot however it was taken.
@@ -10,24 +11,38 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from slack_sdk import WebClient
 
-from bot.collection import collect_in_own_process
+from bot.collection import collect_in_own_process, derivatives_in_own_process
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
+from commands import AnswerContext
+from commands.alert_message import alert_message
 from commands.answer import ChartSpec
+from commands.digest_message import digest_message
+from commands.launches_answer import launch_message
+from commands.subscriptions import Schedules
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
-from openmodels.digest import DigestPlan, plan_digests
+from openmodels.derivative_counts import DerivativeSource, DerivativesReport, fill_derivatives
+from openmodels.digest import DigestLaunch, DigestPlan, plan_digests
 from openmodels.errors import ConfigError
 from openmodels.families import Families
+from openmodels.launch_finder import launch_notices, week_launches
 from openmodels.progress import Progress
 from storage import Store
+from storage import outbox as ob
+from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
+
+
+class Hub(HubSource, DerivativeSource, Protocol):
+    """The Hub as the jobs use it: listings, and single models' derivative counts."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +52,12 @@ class Services:
     config: Config
     families: Families
     store: Store
-    hub: HubSource
+    hub: Hub
     slack: WebClient | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
     failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
-    # Take snapshots in a process of their own (`serve`: see bot.collection).
+    # Take snapshots, and look up their derivative counts, in processes of their own
+    # (`serve`: see bot.collection).
     collect_apart: bool = False
 
 
@@ -95,9 +111,11 @@ def crash_at(name: str) -> Callable[[str], None]:
 def collect_job(
     services: Services, now: datetime, progress: Progress | None = None
 ) -> tuple[CollectResult, AlertCheck]:
-    """Take a snapshot, queue the overtake alerts it reveals, deliver what is queued.
+    """Take a snapshot, queue the overtake alerts and launch messages it reveals,
+    deliver what is queued, then look up its derivative counts.
 
     Alerts follow every committed snapshot, however it was taken (cron or scheduler).
+    Derivative counts come last, so no message waits for their requests.
     """
     if services.collect_apart:
         result = collect_in_own_process(services.config, services.families, now)
@@ -113,23 +131,129 @@ def collect_job(
     # Crash tests kill here: the snapshot is committed, its check has not run.
     services.failpoint("after_snapshot")
     check = alerts_job(services, now)
+    derivatives_job(services, result.snapshot_id)
+    home_job(services, now)
     return result, check
+
+
+def home_job(services: Services, now: datetime) -> int:
+    """Refresh the App Home tab of everyone who opened it in the last 7 days, now that a
+    new snapshot is in. Never raises: the snapshot and its alerts stand whatever Slack
+    says, and a collection must not be retried for a tab."""
+    if services.slack is None:
+        return 0
+    from bot.home import refresh_home_tabs
+
+    config = services.config
+    context = AnswerContext(
+        store=services.store,
+        families=services.families,
+        now=lambda: now,
+        schedules=Schedules(
+            collect=str(parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")),
+            digest=str(parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")),
+        ),
+    )
+    try:
+        refreshed = refresh_home_tabs(services.slack, context, now)
+    except Exception:
+        log.exception("refreshing the App Home tabs failed; the snapshot stands")
+        return 0
+    if refreshed:
+        log.info("refreshed %d App Home tabs", refreshed)
+    return refreshed
 
 
 def alerts_job(services: Services, now: datetime) -> AlertCheck:
     check = check_overtakes(
-        services.store, services.families, confirm=services.config.alert_confirm, now=now
+        services.store,
+        services.families,
+        message=alert_message,
+        confirm=services.config.alert_confirm,
+        now=now,
     )
+    launches_job(services, now)
     deliver_job(services)
     return check
 
 
-def digest_job(services: Services, now: datetime) -> DigestPlan:
+def launches_job(services: Services, now: datetime) -> int:
+    """Queue one message per `launches` channel for each recent live snapshot that found
+    launches it wants; idempotent (keyed by channel and snapshot). Returns how many were
+    new. A failure is logged and never fails the collection: the next one makes it up."""
+    try:
+        with services.store.reading() as db:
+            notices = launch_notices(db, services.families.keys)
+        if not notices:
+            return 0
+        stamp = format_timestamp(now)
+        with services.store.writing() as db:
+            queued = sum(
+                ob.enqueue(
+                    db,
+                    n.team_id,
+                    n.channel_id,
+                    "launch",
+                    n.event,
+                    launch_message(n.launches, services.families, n.snapshot),
+                    stamp,
+                )
+                for n in notices
+            )
+    except Exception:
+        log.exception("launch messages could not be queued; the next collection tries again")
+        return 0
+    if queued:
+        log.info("%d launch messages queued", queued)
+    return queued
+
+
+def derivatives_job(services: Services, snapshot_id: int) -> DerivativesReport | None:
+    """Fill in the snapshot's derivative counts. A failure leaves them unknown and is
+    logged: the snapshot is committed, and retrying the collection would take another."""
+    try:
+        if services.collect_apart:
+            return derivatives_in_own_process(services.config, snapshot_id)
+        return fill_derivatives(
+            services.store,
+            services.hub,
+            snapshot_id,
+            top=services.config.derivatives_top,
+            concurrency=services.config.hub_concurrency,
+        )
+    except Exception:
+        log.exception("derivative counts of snapshot %s stay unknown", snapshot_id)
+        return None
+
+
+def digest_job(services: Services, now: datetime, slot: datetime | None = None) -> DigestPlan:
+    """Queue the digest of `slot` and deliver it. Without a slot (`openmodels digest`
+    run by hand) the digest belongs to the most recent scheduled moment."""
+    if slot is None:
+        slot = parse_weekly(services.config.digest_at, "OPENMODELS_DIGEST_AT").last_due(now)
     plan = plan_digests(
-        services.store, services.families, now, confirm=services.config.alert_confirm
+        services.store,
+        services.families,
+        now,
+        slot=slot,
+        message=digest_message,
+        confirm=services.config.alert_confirm,
+        launches=digest_launches(services, now),
     )
     deliver_job(services)
     return plan
+
+
+def digest_launches(services: Services, now: datetime) -> tuple[DigestLaunch, ...]:
+    """The models launched in the seven days up to `now`, as the digest lists them;
+    those no longer listed are left out."""
+    with services.store.reading() as db:
+        found = week_launches(db, now - timedelta(days=7), now, services.families.keys)
+    return tuple(
+        DigestLaunch(launch.repo_id, launch.family, launch.first_seen, launch.gained)
+        for launch in found
+        if launch.gained is not None
+    )
 
 
 def deliver_job(services: Services) -> DeliveryReport | None:
@@ -137,7 +261,11 @@ def deliver_job(services: Services) -> DeliveryReport | None:
         log.info("SLACK_BOT_TOKEN is not set: queued messages wait for the bot")
         return None
     return deliver(
-        services.store, services.slack, render=services.render, failpoint=services.failpoint
+        services.store,
+        services.slack,
+        render=services.render,
+        failpoint=services.failpoint,
+        claim_seconds=services.config.delivery_claim_seconds,
     )
 
 
@@ -148,13 +276,13 @@ def scheduled_jobs(services: Services) -> list[Job]:
         Job(
             "collect",
             parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT"),
-            lambda now: _log_collect(collect_job(services, now)),
+            lambda now, _slot: _log_collect(collect_job(services, now)),
             catch_up_if_never_run=True,
         ),
         Job(
             "digest",
             parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT"),
-            lambda now: _log_digest(digest_job(services, now)),
+            lambda now, slot: _log_digest(digest_job(services, now, slot)),
         ),
     ]
 

@@ -23,29 +23,49 @@ each marked where it is modelled with its source. By default:
   though every call answers ok;
 - a slash command's response URL never replaces or deletes a message: every post
   adds one; an interaction's response URL may replace the message it came from;
+- a message posted with `thread_ts` is a reply in that thread: it is kept apart from the
+  channel's messages (`replies`, conversations.replies), and the thread's parent counts
+  it; a file shared with `thread_ts` lands in the thread; conversations.history lists
+  no replies unless they were also sent to the channel (`reply_broadcast`);
+  conversations.replies starts with the thread's first message whatever `oldest` says;
+  a `thread_ts` naming no message of the channel, or naming a reply, is accepted and
+  the message shows nowhere;
+- message metadata comes back from history and replies only with
+  `include_all_metadata`;
 - a response URL takes at most five posts;
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
-  refuses one, with not_allowed_token_type.
+  refuses one, with not_allowed_token_type;
+- a workspace of channels and their members: users.conversations lists the channels a
+  user is in, a private one only when the bot is in it too, in cursor pages that may
+  come back shorter than asked (even empty) before the end, and refuses a type whose
+  scope the token lacks with missing_scope;
+- views: views.publish (a user's home tab), views.open (a modal, on a trigger that can
+  be used once, within 3 s) and views.update (by view id, refused with hash_conflict
+  when the view changed since the hash was read); each view is checked against a
+  view's limits (100 blocks), and refused with invalid_arguments as Slack does.
 A test that needs a kinder Slack says so with the constructor's flags.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
 import json
 import logging
+import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from commands.blocks import check_limits
+from commands.blocks import MAX_VIEW_BLOCKS, check_limits, check_view_limits
 
 if TYPE_CHECKING:
     from bot.local_socket_mode import LocalSocketMode
@@ -54,6 +74,21 @@ log = logging.getLogger(__name__)
 
 RESPONSE_URL_MAX_POSTS = 5
 TEAM_ID, CHANNEL_ID, USER_ID, BOT_USER_ID = "T0LOCAL", "C0LOCAL", "U0LOCAL", "U0BOT"
+APP_ID, DM_ID = "A0LOCAL", "D0LOCAL"
+# "Triggers expire in three seconds ... may only be used once"
+# (https://api.slack.com/docs/triggers); views.open answers expired_trigger_id,
+# exchanged_trigger_id or invalid_trigger_id (https://docs.slack.dev/reference/methods/views.open).
+TRIGGER_TTL = 3.0
+# "view_too_large: the provided view is greater than 250kb" (views.open/publish/update).
+MAX_VIEW_BYTES = 250_000
+# The scope each conversation type needs in users.conversations and the other
+# Conversations API methods (https://docs.slack.dev/reference/methods/users.conversations).
+TYPE_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "mpim": "mpim:read",
+    "im": "im:read",
+}
 JsonDict = dict[str, Any]
 ResponseKind = Literal["command", "action"]
 
@@ -78,6 +113,7 @@ class Share:
     polls_left: int  # files.info calls that still show no share
     dropped: bool = False  # Slack answered ok but will never complete it
     ts: str | None = None  # the file message's ts, once the share has landed
+    thread_ts: str | None = None  # shared as a reply in this thread
 
     @property
     def landed(self) -> bool:
@@ -127,16 +163,34 @@ class LocalSlack:
         private_channels: frozenset[str] | set[str] = frozenset(),
         share_polls: int = 1,
         alt_txt_blocks_share: bool = True,
+        channel_members: dict[str, set[str]] | None = None,
+        archived_channels: frozenset[str] | set[str] = frozenset(),
+        scopes: frozenset[str] | set[str] | None = None,
+        home_tab_enabled: bool = True,
     ) -> None:
         self.processing_polls = processing_polls  # files.info calls before a file is ready
         self.members = members  # channels the bot is in; None: every channel
         self.private_channels = frozenset(private_channels)  # shares show as `groups`
+        # The people in each channel (the bot's own membership is `members`).
+        self.channel_members: dict[str, set[str]] = (
+            {CHANNEL_ID: {USER_ID}} if channel_members is None else channel_members
+        )
+        self.archived_channels = frozenset(archived_channels)
+        # The bot token's scopes, for the methods that check them; None: every scope.
+        self.scopes = None if scopes is None else frozenset(scopes)
+        self.home_tab_enabled = home_tab_enabled  # the manifest's app_home.home_tab_enabled
+        self.home_views: dict[str, JsonDict] = {}  # user id -> their published home view
+        self.views: dict[str, JsonDict] = {}  # view id -> every view, home tabs and modals
+        self._triggers: dict[str, list[Any]] = {}  # trigger id -> [issued at, used]
         # files.info calls that still show no share after files.completeUploadExternal;
         # 0 lands a share at once (kinder than Slack: say so where a test needs it).
         self.share_polls = share_polls
         self.alt_txt_blocks_share = alt_txt_blocks_share
         self.files: dict[str, StoredFile] = {}
+        # A channel's own messages (what conversations.history lists), and apart from
+        # them each thread's replies, keyed by channel and the parent's ts.
         self.channel_messages: dict[str, list[JsonDict]] = {}
+        self.replies: dict[tuple[str, str], list[JsonDict]] = {}
         self._calls: list[Call] = []
         self._responses: dict[str, list[JsonDict]] = {}
         self._response_kinds: dict[str, ResponseKind] = {}
@@ -210,6 +264,26 @@ class LocalSlack:
         with self._changed:
             self._response_kinds[key] = kind
         return f"{self.base_url}/response/{key}"
+
+    def trigger_id(self, user_id: str = USER_ID) -> str:
+        """A fresh trigger, as Slack puts in each interaction payload of `user_id`: usable
+        once, for TRIGGER_TTL seconds, in the documented "132456.7890123.abcdef" shape."""
+        trigger = f"{next(self._ids)}.{int(time.time())}.{secrets.token_hex(8)}"
+        with self._changed:
+            self._triggers[trigger] = [time.monotonic(), False, user_id]
+        return trigger
+
+    def age_triggers(self, seconds: float) -> None:
+        """Make every trigger handed out `seconds` older: a slow app, without a test
+        having to sleep."""
+        with self._changed:
+            for state in self._triggers.values():
+                state[0] -= seconds
+
+    def modal(self, view_id: str) -> JsonDict:
+        """The modal with id `view_id` as it stands."""
+        with self._changed:
+            return self.views[view_id]
 
     # -- configuring shares ---------------------------------------------------------------
 
@@ -302,6 +376,22 @@ class LocalSlack:
                 shown.append(message)
         return shown
 
+    def thread(self, channel: str, ts: str) -> list[JsonDict]:
+        """The replies in the thread under message `ts` of `channel`, in order."""
+        with self._changed:
+            return list(self.replies.get((channel, ts), []))
+
+    def user_message(
+        self, channel: str, text: str, *, user: str = USER_ID, thread_ts: str | None = None
+    ) -> JsonDict:
+        """A message a person posts (say, one mentioning the app): it is in the channel,
+        or the thread, before Slack sends the app its event. Returns the message."""
+        message: JsonDict = {"type": "message", "user": user, "text": text, "ts": _ts()}
+        with self._changed:
+            self._add_message(channel, message, thread_ts)
+            self._changed.notify_all()
+        return message
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Wait until `predicate()` holds (checked after every request), at most `timeout` s."""
         with self._changed:
@@ -388,14 +478,18 @@ class LocalSlack:
                 stored.completed = True
                 stored.title = entry.get("title") or stored.filename
                 for channel in channels:
-                    self._request_share(stored, channel, params.get("initial_comment"))
+                    self._request_share(
+                        stored, channel, params.get("initial_comment"), params.get("thread_ts")
+                    )
             # Slack answers before the shares exist: the files come back with empty
             # `shares` and `channels` (slackapi/bolt-js#2115, #2326).
             done = [self._file_object(self.files[str(entry.get("id"))]) for entry in entries]
         return {"ok": True, "files": done}
 
-    def _request_share(self, stored: StoredFile, channel: str, comment: Any) -> None:
-        share = Share(channel=channel, polls_left=self.share_polls)
+    def _request_share(
+        self, stored: StoredFile, channel: str, comment: Any, thread_ts: Any = None
+    ) -> None:
+        share = Share(channel=channel, polls_left=self.share_polls, thread_ts=thread_ts or None)
         if self.alt_txt_blocks_share and stored.alt_txt:
             # Reported: with alt_txt the upload succeeds, ok is true, and the file is
             # never shared to the channel (slackapi/python-slack-sdk#1818; the same
@@ -415,11 +509,60 @@ class LocalSlack:
         share.dropped = False
         share.ts = _ts()
         message: JsonDict = {
+            "type": "message",
+            "user": BOT_USER_ID,  # the uploader shares it: here, always the app
             "ts": share.ts,
             "text": self._comments.get(stored.id, ""),
             "files": [{"id": stored.id, "title": stored.title}],
         }
-        self.channel_messages.setdefault(share.channel, []).append(message)
+        self._add_message(share.channel, message, share.thread_ts)
+
+    def _add_message(
+        self, channel: str, message: JsonDict, thread_ts: str | None, broadcast: bool = False
+    ) -> None:
+        """Put `message` in the channel, or as a reply in the thread `thread_ts` (caller
+        holds the lock). The parent learns of its replies as Slack's message object says
+        (reply_count, reply_users, latest_reply; its thread_ts is its own ts). A reply
+        to a ts the channel never had is accepted and shows under no message: posting
+        with a thread_ts that names no message answers ok while the reply appears nowhere
+        (slackapi/python-slack-sdk#840; slackapi/node-slack-sdk#780, a float ts that lost
+        digits). Slack's chat.postMessage docs say to give a parent's ts, never a
+        reply's: a reply's ts is treated the same, as naming no thread. A reply also
+        sent to the channel (`broadcast`) is in the channel's history too, as subtype
+        thread_broadcast (Slack's chat.postMessage `reply_broadcast`)."""
+        if not thread_ts:
+            self.channel_messages.setdefault(channel, []).append(message)
+            return
+        message["thread_ts"] = thread_ts
+        self.replies.setdefault((channel, thread_ts), []).append(message)
+        parent = self._find(channel, thread_ts)
+        if parent is not None:
+            message["parent_user_id"] = parent.get("user") or BOT_USER_ID
+            if broadcast:
+                message["subtype"] = "thread_broadcast"
+                self.channel_messages[channel].append(message)
+            users = parent.setdefault("reply_users", [])
+            who = message.get("user") or BOT_USER_ID
+            if who not in users:
+                users.append(who)
+            parent.update(
+                thread_ts=thread_ts,
+                reply_count=len(self.replies[(channel, thread_ts)]),
+                reply_users_count=len(users),
+                latest_reply=message["ts"],
+            )
+
+    def _find(self, channel: str, ts: str) -> JsonDict | None:
+        """The channel's message `ts`, not a reply (one also sent to the channel is still
+        a reply: its thread_ts is its parent's)."""
+        return next(
+            (
+                m
+                for m in self.channel_messages.get(channel, [])
+                if m["ts"] == ts and m.get("thread_ts", ts) == ts
+            ),
+            None,
+        )
 
     def _api_files_info(self, params: JsonDict) -> JsonDict:
         with self._changed:
@@ -449,17 +592,18 @@ class LocalSlack:
             if not share.landed:
                 continue
             where = private if share.channel in self.private_channels else public
-            where.setdefault(share.channel, []).append(
-                {
-                    "reply_users": [],
-                    "reply_users_count": 0,
-                    "reply_count": 0,
-                    "ts": share.ts,
-                    "channel_name": share.channel.lower(),
-                    "team_id": TEAM_ID,
-                    "share_user_id": BOT_USER_ID,
-                }
-            )
+            entry: JsonDict = {
+                "reply_users": [],
+                "reply_users_count": 0,
+                "reply_count": 0,
+                "ts": share.ts,
+                "channel_name": share.channel.lower(),
+                "team_id": TEAM_ID,
+                "share_user_id": BOT_USER_ID,
+            }
+            if share.thread_ts:
+                entry["thread_ts"] = share.thread_ts  # a share into a thread says which
+            where.setdefault(share.channel, []).append(entry)
         shares: JsonDict = {}
         if public:
             shares["public"] = public
@@ -496,8 +640,14 @@ class LocalSlack:
         if error:
             return {"ok": False, "error": error}
         message["ts"] = _ts()
+        message.update(type="message", user=BOT_USER_ID, bot_id="B0LOCAL")
         with self._changed:
-            self.channel_messages.setdefault(channel, []).append(message)
+            self._add_message(
+                channel,
+                message,
+                params.get("thread_ts") or None,
+                broadcast=_truthy(params.get("reply_broadcast")),
+            )
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
     def _api_chat_postEphemeral(self, params: JsonDict) -> JsonDict:
@@ -515,15 +665,297 @@ class LocalSlack:
         return {"ok": True, "channel": {"id": channel, "is_member": self._is_member(channel)}}
 
     def _api_conversations_history(self, params: JsonDict) -> JsonDict:
+        """A channel's messages, newest first, in pages of `limit` (Slack: default 100).
+
+        Only the channel's own messages: "conversations.history returns only parent
+        messages", a thread's replies come from conversations.replies (Slack's
+        conversations.replies docs; the SDK maintainers confirm there is no other way,
+        slackapi/python-slack-sdk#1306), except a reply also sent to the channel
+        (`reply_broadcast`, subtype thread_broadcast).
+        """
         channel = str(params.get("channel"))
         if not self._is_member(channel):
             return {"ok": False, "error": "not_in_channel"}
         with self._changed:
-            messages = list(reversed(self.channel_messages.get(channel, [])))
-        return {"ok": True, "messages": messages, "has_more": False}
+            shown = [
+                _listed(m, params)
+                for m in reversed(self.channel_messages.get(channel, []))
+                if _in_range(m, params)
+            ]
+        return _page(shown, params, default_limit=100)
+
+    def _api_conversations_replies(self, params: JsonDict) -> JsonDict:
+        """A thread: its parent, then its replies oldest first (Slack's docs).
+
+        `ts` may name the parent or any reply in the thread ("Unique identifier of either
+        a thread's parent message or a message in the thread"); a message without
+        replies comes back alone; a ts naming no message is thread_not_found. The first
+        page starts with the parent whatever `oldest` and `latest` say, and later pages
+        (by cursor) hold replies only (simstudioai/sim#4934: a client that took a later
+        page's first message for the parent got a reply). Pages hold `limit` replies
+        (Slack: default 1000).
+        """
+        channel, ts = str(params.get("channel")), str(params.get("ts") or "")
+        if not self._is_member(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        with self._changed:
+            parent = self._find(channel, ts) or self._parent_of_reply(channel, ts)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            replies = [
+                _listed(m, params)
+                for m in self.replies.get((channel, parent["ts"]), [])
+                if _in_range(m, params)
+            ]
+            answer = _page(replies, params, default_limit=1000)
+            if not params.get("cursor"):
+                answer["messages"] = [_listed(parent, params), *answer["messages"]]
+        return answer
+
+    def _parent_of_reply(self, channel: str, ts: str) -> JsonDict | None:
+        """The parent of the thread holding reply `ts`, if the channel has one."""
+        for (where, parent_ts), replies in self.replies.items():
+            if where == channel and any(m["ts"] == ts for m in replies):
+                return self._find(channel, parent_ts)
+        return None
 
     def _is_member(self, channel: str) -> bool:
         return self.members is None or channel in self.members
+
+    # -- the workspace's conversations ------------------------------------------------------
+
+    def _missing_scope(self, needed: list[str]) -> JsonDict | None:
+        if self.scopes is None:
+            return None
+        missing = [scope for scope in needed if scope not in self.scopes]
+        if not missing:
+            return None
+        # Slack names what was needed and what the token has (docs: "Scopes and
+        # permissions"; slack_sdk's SlackApiError shows `needed` and `provided`).
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": ",".join(missing),
+            "provided": ",".join(sorted(self.scopes)),
+        }
+
+    def _conversation_ids(self) -> list[str]:
+        ids = set(self.channel_members) | set(self.private_channels) | set(self.archived_channels)
+        if self.members is not None:
+            ids |= self.members
+        return sorted(ids)
+
+    def _known_users(self) -> set[str]:
+        users = {USER_ID, BOT_USER_ID}
+        for people in self.channel_members.values():
+            users |= people
+        return users
+
+    def _in_channel(self, user: str, channel: str) -> bool:
+        if user == BOT_USER_ID:
+            return self._is_member(channel)
+        return user in self.channel_members.get(channel, set())
+
+    def _channel_object(self, channel: str) -> JsonDict:
+        """A limited conversation object, as users.conversations returns: "We omit the
+        is_member and num_members fields" (its reference page)."""
+        private = channel in self.private_channels
+        return {
+            "id": channel,
+            "name": channel.lower(),
+            "name_normalized": channel.lower(),
+            "is_channel": not private,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": private,
+            "is_archived": channel in self.archived_channels,
+            "is_general": False,
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_ext_shared": False,
+            "is_pending_ext_shared": False,
+            "context_team_id": TEAM_ID,
+            "created": 1_700_000_000,
+            "updated": 1_700_000_000_000,
+            "creator": USER_ID,
+            "unlinked": 0,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+        }
+
+    def _api_users_conversations(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/users.conversations"""
+        types = [t for t in str(params.get("types") or "public_channel").split(",") if t]
+        if any(t not in TYPE_SCOPES for t in types):
+            return {"ok": False, "error": "invalid_types"}
+        refused = self._missing_scope([TYPE_SCOPES[t] for t in types])
+        if refused:
+            return refused
+        user = str(params.get("user") or BOT_USER_ID)
+        if user not in self._known_users():
+            return {"ok": False, "error": "user_not_found"}
+        try:
+            offset = _offset(params.get("cursor"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        # "Must be an integer with a max value of 999"; the default is 100.
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        exclude_archived = str(params.get("exclude_archived") or "").lower() in {"true", "1"}
+        everything = self._conversation_ids()
+        page = everything[offset : offset + limit]
+        # The page is cut before it is filtered, so it holds fewer than `limit` even
+        # when more follow: "Fewer than the requested number of items may be returned,
+        # even if the end of the list hasn't been reached" (the `limit` argument).
+        listed = []
+        for channel in page:
+            private = channel in self.private_channels
+            if ("private_channel" if private else "public_channel") not in types:
+                continue
+            if exclude_archived and channel in self.archived_channels:
+                continue
+            if not self._in_channel(user, channel):
+                continue
+            # "Private channel membership is only listed when the calling user, bot user,
+            # or app shares membership" in it (the method's reference).
+            if private and not self._is_member(channel):
+                continue
+            listed.append(self._channel_object(channel))
+        more = offset + limit < len(everything)
+        return {
+            "ok": True,
+            "channels": listed,
+            "response_metadata": {"next_cursor": _cursor(offset + limit) if more else ""},
+        }
+
+    # -- views: the home tab and modals ------------------------------------------------------
+
+    def _view_param(self, params: JsonDict, kinds: set[str]) -> tuple[JsonDict | None, JsonDict]:
+        """The `view` argument, checked as Slack checks it; (view, {}) or (None, error)."""
+        try:
+            view = _json_param(params.get("view"))
+        except ValueError:
+            return None, _invalid_arguments("invalid `view`: not JSON")
+        if not isinstance(view, dict):
+            return None, _invalid_arguments("missing required field: view")
+        if len(json.dumps(view)) > MAX_VIEW_BYTES:
+            return None, {"ok": False, "error": "view_too_large"}
+        if view.get("type") not in kinds:
+            return None, _invalid_arguments(
+                f"[ERROR] view type must be one of {sorted(kinds)} [json-pointer:/view/type]"
+            )
+        problems = check_view_limits(view)
+        if problems:
+            # Reported: "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
+            # (grafana/oncall#210); every view validation error is invalid_arguments.
+            too_many = f"{len(view.get('blocks') or [])} blocks > {MAX_VIEW_BLOCKS}"
+            messages = [
+                f"[ERROR] no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"
+                if problem == too_many
+                else f"[ERROR] {problem} [json-pointer:/view]"
+                for problem in problems
+            ]
+            return None, _invalid_arguments(*messages)
+        return view, {}
+
+    def _store_view(self, view: JsonDict, *, view_id: str | None, user: str) -> JsonDict:
+        """Keep `view` as Slack would: its id, a new hash, a block_id on every block."""
+        view_id = view_id or f"V{next(self._ids):09d}"
+        blocks = []
+        for block in view.get("blocks") or []:
+            block = dict(block)
+            block.setdefault("block_id", uuid.uuid4().hex[:5])  # Slack names unnamed blocks
+            blocks.append(block)
+        stored = {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view["type"],
+            "title": view.get("title"),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "blocks": blocks,
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "external_id": view.get("external_id") or "",
+            "state": {"values": {}},
+            # A new hash with every change, which views.update's `hash` is checked against.
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": APP_ID,
+            "bot_id": "B0LOCAL",
+            "user": user,  # not in Slack's object: whose view it is, for the tests
+        }
+        self.views[view_id] = stored
+        return stored
+
+    def _api_views_publish(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.publish"""
+        user = str(params.get("user_id") or "")
+        if user not in self._known_users():
+            return _invalid_arguments("invalid `user_id`")
+        view, error = self._view_param(params, {"home"})
+        if view is None:
+            return error
+        if not self.home_tab_enabled:
+            # "not_enabled: a home view is published but the Home tab isn't enabled".
+            return {"ok": False, "error": "not_enabled"}
+        with self._changed:
+            current = self.home_views.get(user)
+            if params.get("hash") and (current is None or current["hash"] != params["hash"]):
+                return {"ok": False, "error": "hash_conflict"}
+            view_id = current["id"] if current is not None else None
+            stored = self._store_view(view, view_id=view_id, user=user)
+            self.home_views[user] = stored
+        return {"ok": True, "view": _public_view(stored)}
+
+    def _api_views_open(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.open"""
+        trigger = str(params.get("trigger_id") or "")
+        with self._changed:
+            state = self._triggers.get(trigger)
+            if state is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if state[1]:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - state[0] > TRIGGER_TTL:
+                return {"ok": False, "error": "expired_trigger_id"}
+        view, error = self._view_param(params, {"modal"})
+        if view is None:
+            return error
+        with self._changed:
+            state[1] = True  # a trigger is spent by the call that uses it
+            stored = self._store_view(view, view_id=None, user=state[2])
+        return {"ok": True, "view": _public_view(stored)}
+
+    def _find_view(self, view_id: Any, external_id: Any) -> JsonDict | None:
+        if view_id:
+            return self.views.get(str(view_id))
+        return next((v for v in self.views.values() if v["external_id"] == external_id), None)
+
+    def _api_views_update(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/views.update"""
+        view_id, external_id = params.get("view_id"), params.get("external_id")
+        if bool(view_id) == bool(external_id):
+            return _invalid_arguments("exactly one of view_id or external_id is required")
+        view, error = self._view_param(params, {"home", "modal"})
+        if view is None:
+            return error
+        with self._changed:
+            current = self._find_view(view_id, external_id)
+            if current is None:
+                return {"ok": False, "error": "not_found"}
+            # "hash_conflict: the provided hash doesn't match the current stored value":
+            # the view changed since the caller read it.
+            if params.get("hash") and params["hash"] != current["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            stored = self._store_view(view, view_id=current["id"], user=current["user"])
+            if stored["type"] == "home":
+                self.home_views[current["user"]] = stored
+        return {"ok": True, "view": _public_view(stored)}
 
     def _message(self, params: JsonDict) -> tuple[JsonDict, str | None]:
         try:
@@ -697,6 +1129,44 @@ def _params(raw: bytes, content_type: str, query: str) -> JsonDict:
     return params
 
 
+def _listed(message: JsonDict, params: JsonDict) -> JsonDict:
+    """`message` as history and replies show it: metadata only when asked for
+    (`include_all_metadata`: "Return all metadata associated with this message")."""
+    if _truthy(params.get("include_all_metadata")) or "metadata" not in message:
+        return dict(message)
+    return {k: v for k, v in message.items() if k != "metadata"}
+
+
+def _truthy(value: Any) -> bool:
+    """Slack's boolean arguments: true, 1 (slack_sdk sends bools as "1"/"0")."""
+    return str(value).lower() in {"1", "true"}
+
+
+def _in_range(message: JsonDict, params: JsonDict) -> bool:
+    """Whether `message` lies between `oldest` and `latest` (exclusive unless `inclusive`)."""
+    ts = float(message["ts"])
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params["latest"]) if params.get("latest") else float("inf")
+    if _truthy(params.get("inclusive")):
+        return oldest <= ts <= latest
+    return oldest < ts < latest
+
+
+def _page(messages: list[JsonDict], params: JsonDict, default_limit: int) -> JsonDict:
+    """One page of `messages` by `limit` and `cursor`, with has_more and the next cursor."""
+    cursor = str(params.get("cursor") or "0")
+    start = int(cursor) if cursor.isdigit() else 0
+    limit = int(params.get("limit") or default_limit)
+    page = messages[start : start + limit]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
 def _json_param(value: Any) -> Any:
     """Slack accepts structured arguments as JSON or as JSON-encoded strings."""
     return json.loads(value) if isinstance(value, str) else value
@@ -708,6 +1178,32 @@ def _key(response_url: str) -> str:
 
 def _ts() -> str:
     return f"{time.time():.6f}"
+
+
+def _cursor(offset: int) -> str:
+    """An opaque cursor, base64 as Slack's are ("dXNlcjpVMDYxTkZUVDI=")."""
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    text = base64.b64decode(str(cursor), validate=True).decode()
+    if not text.startswith("offset:"):
+        raise ValueError(cursor)
+    return int(text.removeprefix("offset:"))
+
+
+def _invalid_arguments(*messages: str) -> JsonDict:
+    return {
+        "ok": False,
+        "error": "invalid_arguments",
+        "response_metadata": {"messages": list(messages)},
+    }
+
+
+def _public_view(stored: JsonDict) -> JsonDict:
+    return {k: v for k, v in stored.items() if k != "user"}
 
 
 # -- what Slack sends to the app ---------------------------------------------------------
@@ -743,15 +1239,135 @@ def slash_command_body(
 
 
 def signed_headers(
-    signing_secret: str, body: bytes, timestamp: int | None = None
+    signing_secret: str,
+    body: bytes,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
 ) -> dict[str, str]:
-    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body')."""
+    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body').
+
+    Slash commands and interactions come as forms; Events API callbacks as JSON.
+    """
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(
         signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
     ).hexdigest()
     return {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+def interaction_body(payload: JsonDict) -> bytes:
+    """The form Slack POSTs for an interaction: `payload=` and the JSON."""
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def event_callback(
+    event: JsonDict, *, app_id: str = APP_ID, team_id: str = TEAM_ID, event_id: str | None = None
+) -> JsonDict:
+    """The Events API's outer callback around `event`
+    (https://docs.slack.dev/apis/events-api/#callback-field); POSTed as JSON."""
+    return {
+        "token": "local-verification-token",
+        "team_id": team_id,
+        "api_app_id": app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {"team_id": team_id, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(
+    user_id: str = USER_ID,
+    *,
+    tab: str = "home",
+    channel_id: str = DM_ID,
+    view: JsonDict | None = None,
+) -> JsonDict:
+    """https://docs.slack.dev/reference/events/app_home_opened: `channel` is the user's
+    direct-message channel with the app; `view` comes once a home view was published."""
+    event: JsonDict = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = _public_view(view)
+    return event
+
+
+def pressed(block: JsonDict, element: JsonDict, option_value: str | None = None) -> JsonDict:
+    """What a block_actions payload says of `element` (in `block`) when it is pressed,
+    or, for a select menu, when the option whose value is `option_value` is chosen
+    (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+    action: JsonDict = {
+        "type": element["type"],
+        "action_id": element["action_id"],
+        "block_id": block.get("block_id") or "local-block",
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        action["text"] = element["text"]
+        action["value"] = element.get("value", "")
+    elif element["type"] == "static_select":
+        [option] = [o for o in element["options"] if o["value"] == option_value]
+        action["selected_option"] = option
+        action["placeholder"] = element.get("placeholder")
+    return action
+
+
+def message_actions_payload(
+    action: JsonDict,
+    response_url: str,
+    *,
+    trigger_id: str,
+    channel_id: str = CHANNEL_ID,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+    is_ephemeral: bool = True,
+) -> JsonDict:
+    """A click on an element of a message: it comes with a response URL."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": "you", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "local-verification-token",
+        "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": is_ephemeral},
+        "trigger_id": trigger_id,
+        "channel": {"id": channel_id, "name": "local"},
+        "response_url": response_url,
+        "actions": [action],
+    }
+
+
+def view_actions_payload(
+    action: JsonDict,
+    view: JsonDict,
+    *,
+    trigger_id: str,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+) -> JsonDict:
+    """A click on an element of a home tab or modal: it carries the view (its id and
+    hash) and a trigger, but no response URL and no channel."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "local"},
+        "user": {"id": user_id, "username": "you", "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "local-verification-token",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "view": _public_view(view),
+        "actions": [action],
     }

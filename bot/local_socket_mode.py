@@ -45,12 +45,15 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from bot.local_slack import CHANNEL_ID, TEAM_ID, USER_ID
+# Re-exported: the Events API payloads are built in bot.local_slack, which the console
+# and the demo use without loading `websockets`.
+from bot.local_slack import APP_ID, CHANNEL_ID, TEAM_ID, USER_ID
+from bot.local_slack import app_home_opened as app_home_opened
+from bot.local_slack import event_callback as event_callback
 
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
-APP_ID = "A0LOCAL"
 # "Socket Mode allows your app to maintain up to 10 open WebSocket connections at the same
 # time" (https://docs.slack.dev/apis/events-api/using-socket-mode#connections).
 MAX_CONNECTIONS = 10
@@ -360,6 +363,8 @@ class LocalSocketMode:
         *,
         accepts_response_payload: bool = False,
         to: SocketConnection | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
     ) -> Envelope:
         """Deliver one envelope to `to`, or, like Slack, to any connection it delivers to.
 
@@ -367,7 +372,14 @@ class LocalSocketMode:
         (https://docs.slack.dev/apis/events-api/using-socket-mode#connections): which one is
         drawn at random (seeded).
         """
-        envelope = Envelope(str(uuid.uuid4()), type, payload, accepts_response_payload)
+        envelope = Envelope(
+            str(uuid.uuid4()),
+            type,
+            payload,
+            accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
         with self._changed:
             self._deliver(envelope, to)
         return envelope
@@ -388,11 +400,25 @@ class LocalSocketMode:
         return self.send("interactive", payload, accepts_response_payload=True, to=to)
 
     def event(
-        self, event: JsonDict, *, event_id: str | None = None, to: SocketConnection | None = None
+        self,
+        event: JsonDict,
+        *,
+        event_id: str | None = None,
+        to: SocketConnection | None = None,
+        retry_attempt: int = 0,
+        team_id: str = TEAM_ID,
     ) -> Envelope:
-        """An Events API event (app_home_opened, app_mention, message …) in its callback."""
-        payload = event_callback(event, app_id=self.app_id, event_id=event_id)
-        return self.send("events_api", payload, to=to)
+        """An Events API event (app_home_opened, app_mention, message …) in its callback.
+
+        With `retry_attempt`, Slack's redelivery of an event whose first delivery was not
+        acknowledged in time: a new envelope, the same event_id, retry_reason "timeout"
+        (what the stand-in sends by itself after ACK_TIMEOUT, here on demand).
+        """
+        payload = event_callback(event, app_id=self.app_id, team_id=team_id, event_id=event_id)
+        reason = "timeout" if retry_attempt else ""
+        return self.send(
+            "events_api", payload, to=to, retry_attempt=retry_attempt, retry_reason=reason
+        )
 
     # -- Slack's own disconnects and the network's faults ----------------------------------
 
@@ -721,36 +747,6 @@ def block_actions_payload(
                 "action_ts": f"{time.time():.6f}",
             }
         ],
-    }
-
-
-def event_callback(
-    event: JsonDict, *, app_id: str = APP_ID, team_id: str = TEAM_ID, event_id: str | None = None
-) -> JsonDict:
-    """The Events API's outer callback around `event` (https://docs.slack.dev/apis/events-api/#callback-field)."""
-    return {
-        "token": "local-verification-token",
-        "team_id": team_id,
-        "api_app_id": app_id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(time.time()),
-        "authorizations": [
-            {"team_id": team_id, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}
-        ],
-        "is_ext_shared_channel": False,
-    }
-
-
-def app_home_opened(user_id: str = USER_ID, *, tab: str = "home") -> JsonDict:
-    """https://docs.slack.dev/reference/events/app_home_opened"""
-    return {
-        "type": "app_home_opened",
-        "user": user_id,
-        "channel": "D0LOCAL",
-        "tab": tab,
-        "event_ts": f"{time.time():.6f}",
     }
 
 

@@ -1,15 +1,28 @@
 """Delivering the outbox to Slack: each alert and digest once, a failing channel apart.
 
 The order of writes bounds what a crash can do:
-1. the item is marked 'sending' (committed) before anything is posted;
+1. the item is claimed — marked 'sending' with this deliverer as owner and an expiry —
+   in one committed statement before anything is posted;
 2. Slack is asked to post, with message metadata carrying the item's key;
 3. the item is marked 'sent' (committed) with Slack's timestamp.
 A crash before 2 leaves 'sending' with nothing posted; a crash between 2 and 3 leaves
-'sending' with the message in Slack. On the next run a 'sending' item is looked up in
-the channel's recent history by its metadata key, and posted again only if absent, so
-a duplicate needs both a crash in that window and a history look-up that fails.
-For a digest the chart upload follows the message; its own window is recorded the
-same way through `slack_ts` (message done, chart not yet).
+'sending' with the message in Slack. Another deliverer running at the same time (the
+scheduler in `serve`, a cron `openmodels deliver`) cannot claim an item under a live
+claim, so it skips it. Once the claim has expired, the next run takes the item over and
+looks it up by its metadata key, and posts it again only if absent, so a duplicate
+needs both a crash in that window and a look-up that fails. The look-up reads where the
+item was posted: the channel's recent history, or, for an alert posted as a reply, its
+thread (conversations.replies), since Slack's history lists no thread replies. For a
+digest the chart upload follows the message; its own window is recorded the same way
+through `slack_ts` (message done, chart not yet). A digest counts as the channel's last
+digest only once it is recorded as sent.
+
+An alert whose every pair of families was announced in the channel within the last
+30 days goes as a reply in the thread of the most recent of those announcements
+(`openmodels.threads`). The thread is chosen as the alert is posted, from the
+announcements delivered so far, and written on the item (committed) before the post,
+so a run that takes over an interrupted item knows which thread to look in. An alert
+counts as announced only once it is recorded as sent.
 
 A digest's chart is shared into the channel by its upload, and Slack shows such a
 share only once it has processed it, or never: shares are reported dropped while
@@ -26,13 +39,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlite_utils import Database
 
 from bot.delivery import (
     DeliveryOptions,
@@ -41,8 +55,11 @@ from bot.delivery import (
     upload_args,
     with_chart_description,
 )
+from bot.identity import holder_id
 from commands.answer import ChartSpec
+from openmodels.threads import reply_thread
 from storage import Store
+from storage import announcements as an
 from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
@@ -59,15 +76,20 @@ CHANNEL_ERRORS = frozenset(
 # These concern the whole app: stop this run, keep everything pending.
 APP_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 HISTORY_LOOKBACK_SECONDS = 3600
+MAX_LOOKUP_PAGES = 10  # of 100 messages each: far more than an hour of a thread holds
 # A share files.info has not shown this long after its upload is taken as dropped.
 RESHARE_AFTER = timedelta(minutes=10)
 MAX_CHART_UPLOADS = 3  # then the chart is marked failed, for status and subscriptions
+# How long a claim protects an item from other deliverers: far longer than one post and
+# chart upload take, short enough that a crashed deliverer's items are soon taken over.
+CLAIM_SECONDS = 300
 
 
 @dataclass
 class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)  # found already in Slack
+    held: list[int] = field(default_factory=list)  # another deliverer had them
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     failing_channels: list[str] = field(default_factory=list)
@@ -95,44 +117,79 @@ def deliver(
     per_channel_interval: float = 1.0,
     failpoint: Callable[[str], None] = lambda _where: None,
     share_waits: tuple[float, ...] = DeliveryOptions.share_waits,
+    claim_seconds: float = CLAIM_SECONDS,
 ) -> DeliveryReport:
     """Post every pending item; one channel's failure never holds up the others.
     Then check the charts earlier runs shared but Slack had not shown yet.
 
-    `failpoint` is called at 'before_post', 'after_post' and 'after_record': the
-    reliability suite kills the process there to prove what a crash can and cannot do.
-    `pause` also spaces the files.info polls (`share_waits`) confirming a chart's share.
+    Each item is claimed just before it is posted, so deliverers running at once share
+    the work instead of posting twice. `failpoint` is called at 'before_post',
+    'after_post' and 'after_record': the reliability suite kills the process there to
+    prove what a crash can and cannot do. `pause` also spaces the files.info polls
+    (`share_waits`) confirming a chart's share.
     """
     charts = _Charts(store, client, render, clock, pause, share_waits)
     report = DeliveryReport()
+    owner = holder_id()
     with store.reading() as db:
-        items = ob.deliverable(db)
+        stamp = format_timestamp(clock())
+        items = ob.deliverable(db, stamp)
+        report.held = [i.id for i in ob.held(db, stamp)]
+    if report.held:
+        log.info("delivery: %d items are being delivered by another process", len(report.held))
     by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
     for item in items:
         by_channel.setdefault((item.team_id, item.channel_id), []).append(item)
     try:
         for queue in by_channel.values():
-            for n, item in enumerate(queue):
-                if n:
+            posted_here = False
+            for listed in queue:
+                claimed = _claim(store, listed, owner, clock, claim_seconds)
+                if claimed is None:
+                    report.held.append(listed.id)  # another deliverer got there first
+                    continue
+                if posted_here:
                     pause(per_channel_interval)  # Slack allows about one message a second
-                if not _deliver_one(store, client, item, charts, clock, report, failpoint):
+                posted_here = True
+                if not _deliver_one(store, client, claimed, charts, clock, report, failpoint):
                     break  # the channel is refused: its other items were failed with it
         charts.recheck(report)
     except _AppError as exc:
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
     if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
-            "delivery: %d sent, %d found already posted, %d to retry, %d failed; "
+            "delivery: %d sent, %d found already posted, %d to retry, %d failed, "
+            "%d left to another deliverer; "
             "charts: %d shown in their channel, %d not shown yet, %d failed",
             len(report.sent),
             len(report.recovered),
             len(report.retry),
             len(report.failed),
+            len(report.held),
             len(report.charts),
             len(report.charts_unconfirmed),
             len(report.charts_failed),
         )
     return report
+
+
+def _claim(
+    store: Store,
+    item: OutboxItem,
+    owner: str,
+    clock: Callable[[], datetime],
+    claim_seconds: float,
+) -> OutboxItem | None:
+    """Claim `item` for this run; the item as it was before the claim, or None if taken."""
+    now = clock()
+    with store.writing() as db:
+        return ob.claim(
+            db,
+            item.id,
+            owner,
+            format_timestamp(now),
+            format_timestamp(now + timedelta(seconds=claim_seconds)),
+        )
 
 
 def _deliver_one(
@@ -144,18 +201,21 @@ def _deliver_one(
     report: DeliveryReport,
     failpoint: Callable[[str], None],
 ) -> bool:
-    """Deliver one item. False when the channel is refused for good."""
+    """Deliver one claimed item (`item` as it was before the claim). False when the
+    channel is refused for good."""
     now = lambda: format_timestamp(clock())  # noqa: E731
     message_ts = item.slack_ts
+    thread_ts = item.thread_ts
     if item.status == "sending" and message_ts is None:
+        # An earlier delivery was interrupted and its claim has expired: it may have posted.
         message_ts = _find_posted(client, item)
         if message_ts is not None and item.kind != "digest":
             with store.writing() as db:
-                ob.mark_sent(db, item.id, now(), message_ts)
+                _record_sent(db, item, now(), message_ts, thread_ts)
             report.recovered.append(item.id)
             return True
-    with store.writing() as db:
-        ob.mark_sending(db, item.id, now())
+    if message_ts is None and item.kind == "alert":
+        thread_ts = _choose_thread(store, item, clock)
     failpoint("before_post")
     try:
         chart = item.payload.get("chart")
@@ -163,6 +223,7 @@ def _deliver_one(
             text, blocks = item.payload["text"], item.payload.get("blocks")
             if chart:
                 text, blocks = with_chart_description(text, blocks, str(chart["alt_text"]))
+            threading: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
             response = client.chat_postMessage(
                 channel=item.channel_id,
                 text=text,
@@ -170,6 +231,7 @@ def _deliver_one(
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item_key(item)}},
+                **threading,
             )
             message_ts = str(response.get("ts") or "")
             failpoint("after_post")
@@ -203,10 +265,53 @@ def _deliver_one(
         _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
         return True
     with store.writing() as db:
-        ob.mark_sent(db, item.id, now(), message_ts)
+        _record_sent(db, item, now(), message_ts, thread_ts)
     failpoint("after_record")
     report.sent.append(item.id)
     return True
+
+
+def _record_sent(
+    db: Database, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
+) -> None:
+    """Mark `item` sent; a digest becomes its channel's last digest only now, so one
+    that never arrives does not hold back the next, and an alert's pairs count as
+    announced (in its thread) only now."""
+    ob.mark_sent(db, item.id, now, slack_ts)
+    rankings = item.payload.get("rankings")
+    if item.kind == "digest" and rankings is not None:
+        subs.set_last_digest(db, item.team_id, item.channel_id, rankings)
+    pairs = _pairs(item)
+    if item.kind == "alert" and pairs and slack_ts:
+        an.record(
+            db,
+            item.team_id,
+            item.channel_id,
+            pairs,
+            announced_at=now,
+            message_ts=slack_ts,
+            thread_ts=thread_ts or slack_ts,
+            outbox_id=item.id,
+        )
+
+
+def _pairs(item: OutboxItem) -> list[tuple[str, str]]:
+    """The pairs of families an alert announces (none for items queued without them)."""
+    return [(str(p[0]), str(p[1])) for p in item.payload.get("pairs") or [] if len(p) == 2]
+
+
+def _choose_thread(store: Store, item: OutboxItem, clock: Callable[[], datetime]) -> str | None:
+    """The thread this alert goes in (None: the channel itself), written on the item
+    before it is posted."""
+    with store.writing() as db:
+        announced = an.latest(db, item.team_id, item.channel_id, _pairs(item))
+        thread = reply_thread(
+            _pairs(item),
+            {pair: (parse_timestamp(at), ts) for pair, (at, ts) in announced.items()},
+            clock(),
+        )
+        ob.set_thread(db, item.id, thread)
+    return thread
 
 
 def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:
@@ -367,26 +472,63 @@ class _Charts:
 
 
 def _find_posted(client: WebClient, item: OutboxItem) -> str | None:
-    """The ts of this item's message if an interrupted run already posted it."""
-    oldest = parse_timestamp(item.updated_at).timestamp() - HISTORY_LOOKBACK_SECONDS
+    """The ts of this item's message if an interrupted run already posted it: looked up
+    in the thread it was to go in, or in the channel's recent history."""
+    oldest = str(parse_timestamp(item.updated_at).timestamp() - HISTORY_LOOKBACK_SECONDS)
     try:
-        response = client.conversations_history(
-            channel=item.channel_id, oldest=str(oldest), include_all_metadata=True, limit=100
-        )
+        for message in _recent_messages(client, item, oldest):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and (
+                metadata.get("event_payload") or {}
+            ).get("key") == item_key(item):
+                return str(message.get("ts"))
+    except SlackApiError as exc:
+        if item.thread_ts and exc.response.get("error") == "thread_not_found":
+            return None  # the thread's first message is gone: nothing was posted in it
+        _cannot_check(item, exc)
     except Exception as exc:
-        log.warning(
-            "cannot check %s for an interrupted post of item %s (%s); posting again may "
-            "duplicate it",
-            item.channel_id,
-            item.id,
-            exc,
-        )
-        return None
-    messages: list[dict[str, Any]] = response.get("messages") or []
-    for message in messages:
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == METADATA_EVENT and (
-            metadata.get("event_payload") or {}
-        ).get("key") == item_key(item):
-            return str(message.get("ts"))
+        _cannot_check(item, exc)
     return None
+
+
+def _recent_messages(client: WebClient, item: OutboxItem, oldest: str) -> Iterator[dict[str, Any]]:
+    """The messages posted since `oldest` where `item` was to go, page by page.
+
+    Slack's history of a channel lists no thread replies (unless also sent to the
+    channel), so a reply is looked for in its thread: conversations.replies, whose
+    first page starts with the thread's first message whatever `oldest` says.
+    """
+    cursor: str | None = None
+    for _ in range(MAX_LOOKUP_PAGES):
+        paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
+        if item.thread_ts:
+            response = client.conversations_replies(
+                channel=item.channel_id,
+                ts=item.thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
+        else:
+            response = client.conversations_history(
+                channel=item.channel_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
+        yield from response.get("messages") or []
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not response.get("has_more") or not cursor:
+            return
+
+
+def _cannot_check(item: OutboxItem, exc: Exception) -> None:
+    log.warning(
+        "cannot check %s%s for an interrupted post of item %s (%s); posting again may duplicate it",
+        item.channel_id,
+        f" (thread {item.thread_ts})" if item.thread_ts else "",
+        item.id,
+        exc,
+    )

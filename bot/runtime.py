@@ -101,11 +101,21 @@ class BackgroundServer:
         from waitress import wasyncore
 
         server = self._server
-        # Closing sockets from another thread races the loop; the trigger runs this
-        # inside the loop, and an empty socket map ends it.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        trigger = server.trigger
+
+        def stop_loop() -> None:
+            # Runs inside the loop. The trigger leaves the map but stays open: the loop
+            # may run this thunk, woken by a task thread's pull, before our own write to
+            # the trigger below, and closing the pipe here made that write fail (EBADF)
+            # or, had the number been reused, land in some other file.
+            trigger.del_channel()
+            wasyncore.close_all(server._map)  # an empty map ends the loop
+
+        # Closing sockets from another thread races the loop, so the loop does it.
+        trigger.pull_trigger(stop_loop)
         self._thread.join(timeout)
         server.task_dispatcher.shutdown()
+        trigger.close()  # no thread writes to it any more
 
     def __enter__(self) -> BackgroundServer:
         return self

@@ -37,8 +37,12 @@ class BotProcess:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
-    def build(cls, config: Config, settings: SlackSettings) -> BotProcess:
-        """Everything `serve` runs, from the configuration; the bot token is checked now."""
+    def build(cls, config: Config, settings: SlackSettings, *, collects: bool = True) -> BotProcess:
+        """Everything `serve` runs, from the configuration; the bot token is checked now.
+
+        `collects`: whether this bot's scheduler takes the snapshots (not with
+        --no-scheduler), which answers on an empty store say.
+        """
         families = load_families(config.families_path)
         # The bot answers from, and collects into, the real store: never the bundled sample.
         jobs = services_from_config(
@@ -51,7 +55,13 @@ class BotProcess:
         # behind the answering threads for the interpreter lock (bot.collection).
         jobs = replace(jobs, render=render, collect_apart=True)
         runner = JobRunner(jobs.store, scheduled_jobs(jobs))
-        context = AnswerContext(store=jobs.store, families=families, schedules=schedules(runner))
+        context = AnswerContext(
+            store=jobs.store,
+            families=families,
+            schedules=schedules(runner),
+            collects=collects,
+            admins=config.admins,
+        )
         services = BotServices(context=context, render=render)
         try:
             app = build_app(settings, services)

@@ -7,18 +7,8 @@ from typing import Any
 
 from commands.blocks import MAX_MESSAGE_TEXT, Block, cut
 
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """What to draw: cumulative series per family label. Rendering happens at the edge."""
-
-    title: str
-    series: dict[str, list[tuple[str, int]]]
-    metric: str
-    snapshot_date: str
-    alt_text: str
-    filename: str
-    sample: bool = False
+# A plain value the core builds too (the digest's chart); kept importable from here.
+from openmodels.chart_spec import ChartSpec as ChartSpec
 
 
 @dataclass(frozen=True)
@@ -34,6 +24,9 @@ class Answer:
     # Safe to post again for the whole channel ("Share in channel"): answers that only
     # read. A subscription change or the bot's status never is.
     shareable: bool = False
+    # Buttons for the next step (commands.next_steps), shown under a private answer in
+    # Slack; not part of `blocks`, which the terminal and a shared answer show.
+    next_steps: Block | None = None
 
     def payload(self) -> dict[str, Any]:
         """The message body Slack receives (without the chart, which is uploaded apart)."""

@@ -30,7 +30,9 @@ from commands.format import (
     percent,
     signed,
 )
+from commands.launches_answer import new_answer
 from commands.movers_answer import movers_answer
+from commands.next_steps import next_steps
 from commands.parser import (
     USAGE,
     Command,
@@ -40,17 +42,20 @@ from commands.parser import (
     Help,
     ModelDetail,
     Movers,
+    New,
     Regions,
     Status,
     Subscribe,
     Subscriptions,
     Top,
+    Unresolved,
     Unsubscribe,
     UsageError,
     parse,
     usage_line,
 )
 from commands.region_answer import regions_answer
+from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
 from openmodels.forecast import adjacent_forecasts
@@ -58,20 +63,38 @@ from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares
 from storage import queries as q
-from storage.snapshots import FamilyTotal
+from storage.snapshots import FamilyTotal, format_timestamp
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
     "(it takes a minute), then ask again."
 )
+# In Slack nobody can run a command-line tool: say what the bot itself is doing instead.
+FIRST_COLLECTION_RUNNING = (
+    "No snapshots yet: the first collection from the Hugging Face Hub is running. "
+    "It takes a few minutes; ask again then."
+)
+FIRST_COLLECTION_RETRY = (
+    "No snapshots yet: the first collection from the Hugging Face Hub failed and is tried "
+    "again at {at}; `/openmodels status` says why."
+)
+NO_COLLECTION = (
+    "No snapshots yet, and this bot does not collect any by itself: an admin of openmodels "
+    "must start the first collection. Ask again once it has run."
+)
+COLLECT_JOB = "collect"  # the scheduler's name for the collection job (bot.jobs)
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
-    "(fine-tunes, adapters, quantizations, merges), summed over its models."
+    "(fine-tunes, adapters, quantizations, merges), summed over the models counted. A "
+    "collection counts each family's most downloaded models (OPENMODELS_DERIVATIVES_TOP, "
+    "20 by default): the models most built upon are nearly always among them."
 )
 NO_DERIVATIVES = (
     "No derivative counts in the snapshot of {date}. The Hub reports them only model by "
-    "model, not in the listing `openmodels collect` reads, so collected snapshots leave "
-    "them unknown; `openmodels import` loads them from a CSV file (column `derivatives`)."
+    "model, so a collection looks them up for each family's most downloaded models "
+    "(OPENMODELS_DERIVATIVES_TOP, 20 by default; 0 turns it off), and a lookup that fails "
+    "leaves the count unknown; `openmodels import` loads them from a CSV file (column "
+    "`derivatives`)."
 )
 
 
@@ -87,6 +110,11 @@ class AnswerContext:
     channel: Channel | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     schedules: Schedules = field(default_factory=Schedules)
+    # Whether this process's scheduler collects (`serve` without --no-scheduler): an
+    # empty store then means the first collection is on its way.
+    collects: bool = False
+    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
+    admins: frozenset[str] | None = None
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -99,25 +127,31 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail)
+SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, New)
 
 
 def only_reads(text: str) -> bool:
     """Whether answering `text` changes nothing: safe to run again for the whole channel.
 
-    Text that does not parse is answered with a usage note, which changes nothing either.
+    Text that does not parse is answered with a usage note, which changes nothing either;
+    shorthand only ever resolves to `family`, `compare`, the help or a usage note.
     """
     try:
-        return isinstance(parse(text), SHAREABLE)
+        return isinstance(parse(text), (*SHAREABLE, Unresolved))
     except UsageError:
         return True
 
 
 def answer(command: Command, ctx: AnswerContext) -> Answer:
-    """Answer a parsed command."""
+    """Answer a parsed command (shorthand resolved with the context's families first)."""
+    if isinstance(command, Unresolved):
+        try:
+            command = resolve_shorthand(command, ctx.families)
+        except UsageError as exc:
+            return usage_answer(exc)
     result = _answer(command, ctx)
     if isinstance(command, SHAREABLE) and not result.error:
-        return replace(result, shareable=True)
+        return replace(result, shareable=True, next_steps=next_steps(command, ctx.families))
     return result
 
 
@@ -133,11 +167,11 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 )
             if ctx.store.sample:
                 return error_answer(
-                    "openmodels is showing the bundled sample data; run `openmodels collect` "
-                    "(or set OPENMODELS_DB) before subscribing a channel."
+                    "openmodels is showing the bundled sample data, so there is nothing live "
+                    "to subscribe to: an admin of openmodels must give it a store of its own."
                 )
             return answer_subscription(
-                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules
+                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules, ctx.admins
             )
         with ctx.store.reading() as db:
             if isinstance(command, Status):
@@ -147,6 +181,8 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
             if isinstance(command, FamilyDetail):
+                if command.models:
+                    return family_models_answer(db, ctx, command)
                 return family_answer(db, ctx, command)
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
@@ -156,10 +192,13 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
                 return forecast_answer(db, ctx, command)
+            if isinstance(command, New):
+                return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:
-        return error_answer(NO_SNAPSHOTS)
+        with ctx.store.reading() as db:
+            return error_answer(no_snapshots(db, ctx))
     raise AssertionError(f"unhandled command {command!r}")
 
 
@@ -177,6 +216,23 @@ def usage_answer(exc: UsageError) -> Answer:
 
 def error_answer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
+
+
+def no_snapshots(db: Database, ctx: AnswerContext) -> str:
+    """What to say about an empty store: at a terminal, how to collect; in Slack, that
+    the first collection is running (or will be retried), or that an admin must start it."""
+    if ctx.channel is None:
+        return NO_SNAPSHOTS
+    collect = next((run for run in q.job_runs(db) if run.job == COLLECT_JOB), None)
+    now = format_timestamp(ctx.now())
+    if collect is not None and collect.lease_live(now):
+        return FIRST_COLLECTION_RUNNING  # here, or in another process sharing the store
+    if not ctx.collects:
+        return NO_COLLECTION
+    if collect is not None and collect.failures and (collect.retry_at or "") > now:
+        return FIRST_COLLECTION_RETRY.format(at=collect.retry_at)
+    # The scheduler catches a collection that never ran up at start, so it is due now.
+    return FIRST_COLLECTION_RUNNING
 
 
 def resolve(families: Families, name: str) -> Family:
@@ -237,9 +293,15 @@ def help_answer(unknown: str | None = None) -> Answer:
         "Add `--30d` to rank by the last 30 days instead of all-time downloads, and "
         "`--public` to show the answer to the whole channel."
     )
+    shorthand = (
+        "Shorthand: `/openmodels` alone is `top`, `/openmodels qwen` is `family qwen`, "
+        "`/openmodels qwen llama` is `compare qwen llama`. Mention @openmodels in a channel "
+        "(`@openmodels top`) to be answered in a thread there, or send it a direct message."
+    )
     text = "\n".join(lines)
-    blocks = [bk.section(text), bk.section(usage), bk.context(options)]
-    return Answer(text=text + "\n" + usage + "\n" + options, blocks=blocks, error=bool(unknown))
+    blocks = [bk.section(text), bk.section(usage), bk.context(options), bk.context(shorthand)]
+    text = "\n".join([text, usage, options, shorthand])
+    return Answer(text=text, blocks=blocks, error=bool(unknown))
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
@@ -259,6 +321,13 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         f"{percent(r.share)} · {_change(r, period, missing)}"
         for r in shown
     ]
+    if derivatives:  # a sum over some of a family's models says over how many
+        known = q.derivatives_known_by_family(db, latest.id)
+        totals = q.totals_at(db, latest.id)
+        lines = [
+            line + _counted(known.get(r.family, 0), totals[r.family].model_count)
+            for line, r in zip(lines, shown, strict=True)
+        ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
         body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
@@ -428,6 +497,47 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
+def _counted(known: int, models: int) -> str:
+    """' · 20 of 1,300 models counted' when a derivative sum covers part of a family."""
+    return f" · {known:,} of {models:,} models counted" if known < models else ""
+
+
+FAMILY_MODELS_SHOWN = 30
+_MODELS_PER_SECTION = 10  # ten lines with their links stay well within a section's 3,000
+
+
+def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+    """A family's top models in full (`family NAME --models`): thirty by the metric,
+    each with both download figures and its likes."""
+    family = resolve(ctx.families, command.name)
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise _NoData
+    metric_name = METRIC_NAMES[command.metric]
+    header = bk.header(f"{family.label}: top models by {metric_name}")
+    t = q.totals_at(db, latest.id).get(family.key)
+    models = q.top_models(db, latest.id, family.key, command.metric, limit=FAMILY_MODELS_SHOWN)
+    if t is None or not models:
+        text = f"{family.label} has no models in the snapshot of {latest.date}."
+        blocks = [header, bk.section(escape(text)), footer(latest)]
+        return Answer(text=text, blocks=blocks, public=command.public)
+    lines = [
+        f"{i}. {link(hub_url(m.repo_id), m.repo_id)}  {human(m.downloads_all_time)} all-time · "
+        f"{human(m.downloads_30d)} 30d · {human(m.likes)} likes"
+        for i, m in enumerate(models, 1)
+    ]
+    blocks = [header]
+    for start in range(0, len(lines), _MODELS_PER_SECTION):
+        blocks.append(bk.section("\n".join(lines[start : start + _MODELS_PER_SECTION])))
+    more = t.model_count - len(models)
+    notes = [f"{more} more models of {escape(family.label)} not shown"] if more > 0 else []
+    blocks.append(footer(latest, None, *notes))
+    text = f"{family.label}: top {len(models)} models by {metric_name} ({latest.date}): " + (
+        ", ".join(m.repo_id for m in models[:5])
+    )
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+
+
 def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:
     """A family's derivative count; 'unknown' when no model of it has one (never 0)."""
     if t.derivatives is None:
@@ -506,13 +616,25 @@ def _health_lines(db: Database, in_slack: bool) -> list[str]:
     runs = q.job_runs(db)
     if runs:
         parts = []
-        for job, started, error in runs:
-            part = f"{job} {started or 'never'}"
-            if error:
-                shown = hide_paths(error) if in_slack else error
+        for run in runs:
+            part = f"{run.job} {run.last_started or 'never'}"
+            if run.last_error:
+                shown = hide_paths(run.last_error) if in_slack else run.last_error
                 part += f" (failed: {escape(shown[:200])})"
             parts.append(part)
         lines.append("*Last runs:* " + " · ".join(parts))
+    for run in runs:
+        if run.lease_owner:
+            lines.append(
+                f"*Running:* {run.job} since {run.last_started} "
+                f"(`{escape(run.lease_owner)}`, lease until {run.lease_expires})"
+            )
+        elif run.retry_at and run.failures:
+            tries = "1 failed attempt" if run.failures == 1 else f"{run.failures} failed attempts"
+            lines.append(
+                f"*Retrying:* {run.job} for its {run.slot} slot after {tries}; "
+                f"next try {run.retry_at}"
+            )
     backlog = q.outbox_counts(db)
     if backlog:
         lines.append(
@@ -554,7 +676,7 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
             f"{stats.model_count:,} models in the latest snapshot"
         )
     else:
-        lines.append(NO_SNAPSHOTS)
+        lines.append(no_snapshots(db, ctx))
     lines += _health_lines(db, in_slack)
     text = "\n".join(lines)
     blocks = [bk.header("openmodels status"), bk.section(text)]

@@ -7,9 +7,9 @@ from commands.format import human
 from openmodels.crossings import crossings
 from storage import queries as q
 
-SAMPLE_NOTE = (
-    "*sample data* (synthetic) — run `openmodels collect` to take live numbers from the Hub"
-)
+# Said in Slack as at a terminal, so it names no command-line tool: `openmodels ask`
+# adds that hint on its own (openmodels.cli).
+SAMPLE_NOTE = "*sample data* (synthetic), not live figures from the Hugging Face Hub"
 
 
 class NoData(Exception):

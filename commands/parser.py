@@ -1,6 +1,9 @@
 """Parsing `/openmodels` command text into a command value. Pure: no store, no Slack.
 
 The same parser serves Slack and `openmodels ask`, so both answer a text the same way.
+It knows no families: a text whose first word is no subcommand parses to `Unresolved`,
+which commands.shorthand resolves against the families (`qwen` is `family qwen`,
+`qwen llama` is `compare qwen llama`, a mistyped subcommand gets a suggestion).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ MAX_TEXT = 500
 MAX_TOP = 50
 MIN_COMPARE, MAX_COMPARE = 2, 6
 MOVERS_DAYS, MAX_DAYS = 7, 365
+NEW_DAYS = 7  # as openmodels.launches.NEW_DAYS: the parser imports nothing of the core
+SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
 # Options that take a value, written `--days 30` or `--days=30`.
 _VALUE_FLAGS = frozenset({"days"})
 
@@ -39,6 +44,7 @@ class FamilyDetail:
     name: str
     metric: str = "all_time"
     public: bool = False
+    models: bool = False  # the family's top models, in full, instead of its card
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,13 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class New:
+    family: str | None = None  # as typed; None = every family
+    days: int = NEW_DAYS
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Status:
     public: bool = False
 
@@ -77,9 +90,11 @@ class Help:
 
 @dataclass(frozen=True)
 class Subscribe:
-    kind: str  # "digest" | "alerts"
+    kind: str  # "digest" | "alerts" | "launches"
     families: tuple[str, ...] = ()
     public: bool = False
+    metrics: tuple[str, ...] = ("all_time",)  # alerts: the rankings to follow
+    always: bool = False  # digest: every week, quiet ones too
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,18 @@ class Subscriptions:
     public: bool = False
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """A text whose first word is no subcommand: family names in shorthand, a mistyped
+    subcommand, or nothing openmodels knows. Only the families can tell which
+    (commands.shorthand.resolve); it is never more than a read-only answer or an error.
+    """
+
+    text: str  # the whole text, to parse again as `family …` or `compare …`
+    words: tuple[str, ...]  # its words, options left out: the first is not a subcommand
+    near: str | None = None  # the subcommand at most MAX_TYPO edits from the first word
+
+
 Command = (
     Top
     | Compare
@@ -101,11 +128,13 @@ Command = (
     | Regions
     | Movers
     | Forecast
+    | New
     | Status
     | Help
     | Subscribe
     | Unsubscribe
     | Subscriptions
+    | Unresolved
 )
 
 USAGE = {
@@ -115,19 +144,29 @@ USAGE = {
     ),
     "compare": ("compare A B [C…] [--30d]", "2 to 6 families side by side"),
     "family": (
-        "family NAME [--30d]",
-        "one family's totals, trend, top models and the models most built upon",
+        "family NAME [--30d] [--models]",
+        "one family's totals, trend, top models and the models most built upon "
+        "(`--models`: its top models in full)",
     ),
     "model": ("model ORG/NAME", "one model's downloads over time"),
     "regions": ("regions [--30d]", "China, US, Europe…: each region's total, share and families"),
     "movers": ("movers [--days N]", "who gained most downloads in N days (default 7)"),
     "forecast": ("forecast", "which families are on course to pass the one ahead, and when"),
+    "new": (
+        "new [FAMILY] [--days N]",
+        "models launched in the last N days (default 7), newest first, and how they started",
+    ),
     "status": ("status", "what the store holds"),
-    "subscribe": ("subscribe digest|alerts [FAMILY…]", "weekly chart or overtake alerts here"),
-    "unsubscribe": ("unsubscribe digest|alerts", "stop them in this channel"),
+    "subscribe": (
+        "subscribe digest [--always] | alerts [FAMILY…] [--all-time|--30d] | launches [FAMILY…]",
+        "weekly chart, overtake alerts or new-model launches here",
+    ),
+    "unsubscribe": ("unsubscribe digest|alerts|launches", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
     "help": ("help", "this list"),
 }
+# A first word this many edits (or fewer) from a subcommand is taken for a typo of it.
+MAX_TYPO = 2
 
 
 def usage_line(verb: str) -> str:
@@ -155,16 +194,23 @@ def _flag(token: str) -> str | None:
     return None
 
 
-def parse(text: str) -> Command:
-    """Parse the text after `/openmodels`. Raises UsageError with a usage line."""
+def parse(text: str, *, verb: str | None = None) -> Command:
+    """Parse the text after `/openmodels`. Raises UsageError with a usage line.
+
+    With `verb`, the whole text is that subcommand's arguments: how shorthand is read
+    once resolved (`qwen llama` with verb "compare").
+    """
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
     tokens = [t for t in text.replace(",", " ").split() if t.lower() not in {"vs", "vs.", "and"}]
-    if not tokens:
-        return Help()
+    if verb is not None:
+        tokens = [verb, *tokens]
+    elif not tokens or _flag(tokens[0]) is not None:
+        # `/openmodels` alone, or with options only (`/openmodels --30d`), is `top`.
+        tokens = ["top", *tokens]
     verb, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
     flags: set[str] = set()
@@ -226,10 +272,10 @@ def parse(text: str) -> Command:
             )
         return Compare(names=tuple(words), metric=metric, public=public)
     if verb == "family":
-        refuse_flags({"30d", "all-time", "public"})
+        refuse_flags({"30d", "all-time", "public", "models"})
         if len(words) != 1:
             raise UsageError("Name one family.", usage_line("family"))
-        return FamilyDetail(name=words[0], metric=metric, public=public)
+        return FamilyDetail(name=words[0], metric=metric, public=public, models="models" in flags)
     if verb == "model":
         refuse_flags({"public"})
         if len(words) != 1 or "/" not in words[0].strip("/"):
@@ -262,27 +308,86 @@ def parse(text: str) -> Command:
                 usage_line("forecast"),
             )
         return Forecast(public=public)
+    if verb == "new":
+        refuse_flags({"days", "public"})
+        if any(word.isdecimal() for word in words):
+            raise UsageError("Give the period as `--days N`.", usage_line("new"))
+        if len(words) > 1:
+            raise UsageError("Name at most one family.", usage_line("new"))
+        days = NEW_DAYS
+        if "days" in flags:
+            raw = values.get("days", "")
+            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+                raise UsageError(
+                    f"--days takes a whole number of days from 1 to {MAX_DAYS}.",
+                    usage_line("new"),
+                )
+            days = int(raw)
+        return New(family=words[0] if words else None, days=days, public=public)
     if verb == "status":
         refuse_flags({"public"})
         return Status(public=public)
     if verb == "help":
         return Help(public=public)
     if verb == "subscribe":
-        refuse_flags(set())
-        if not words or words[0].lower() not in {"digest", "alerts"}:
-            raise UsageError("Subscribe to `digest` or `alerts`.", usage_line("subscribe"))
+        if not words or words[0].lower() not in SUBSCRIPTION_KINDS:
+            raise UsageError(
+                "Subscribe to `digest`, `alerts` or `launches`.", usage_line("subscribe")
+            )
         kind = words[0].lower()
-        if kind == "digest" and len(words) > 1:
-            raise UsageError("The digest covers every family; name none.", usage_line("subscribe"))
+        if kind == "digest":
+            refuse_flags({"always"})
+            if len(words) > 1:
+                raise UsageError(
+                    "The digest covers every family; name none.", usage_line("subscribe")
+                )
+            return Subscribe(kind=kind, always="always" in flags)
+        refuse_flags({"all-time", "30d"} if kind == "alerts" else set())
         if len(words) - 1 > 20:
             raise UsageError("Name at most 20 families.", usage_line("subscribe"))
-        return Subscribe(kind=kind, families=tuple(words[1:]))
+        # All-time orders are steady; 30-day ones flap, so they are followed only when asked.
+        chosen = tuple(m for m, flag in (("all_time", "all-time"), ("30d", "30d")) if flag in flags)
+        return Subscribe(kind=kind, families=tuple(words[1:]), metrics=chosen or ("all_time",))
     if verb == "unsubscribe":
         refuse_flags(set())
-        if len(words) != 1 or words[0].lower() not in {"digest", "alerts"}:
-            raise UsageError("Unsubscribe from `digest` or `alerts`.", usage_line("unsubscribe"))
+        if len(words) != 1 or words[0].lower() not in SUBSCRIPTION_KINDS:
+            raise UsageError(
+                "Unsubscribe from `digest`, `alerts` or `launches`.", usage_line("unsubscribe")
+            )
         return Unsubscribe(kind=words[0].lower())
     if verb == "subscriptions":
         refuse_flags(set())
         return Subscriptions()
-    return Help(unknown=tokens[0])
+    return Unresolved(text=text, words=(tokens[0], *words), near=nearest_verb(verb))
+
+
+def nearest_verb(word: str) -> str | None:
+    """The subcommand `word` is a typo of: at most MAX_TYPO edits away, the closest
+    (the first in USAGE's order on a tie). None for a subcommand itself."""
+    word = word.lower()
+    if word in USAGE:
+        return None
+    best: tuple[int, str] | None = None
+    for verb in USAGE:
+        distance = edit_distance(word, verb, MAX_TYPO + 1)
+        if distance <= MAX_TYPO and (best is None or distance < best[0]):
+            best = (distance, verb)
+    return best[1] if best else None
+
+
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """Edits (insert, delete, replace, or swap two neighbouring letters) that turn `a`
+    into `b`, counted up to `cap`: any greater distance is returned as `cap`."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    previous: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        before, previous, row = previous, row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)  # a swap of two letters
+        if min(row) >= cap:
+            return cap
+    return min(row[-1], cap)

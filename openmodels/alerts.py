@@ -1,30 +1,35 @@
-"""Overtake alerts: after each committed snapshot, queue one message per subscribed
-channel for every family that passed another.
+"""Overtake alerts: after each committed snapshot, queue for each subscribed channel one
+message holding every overtake that snapshot produced which the channel wants.
 
-Only the planning lives here; `bot.outbox_sender` delivers what is queued. The rules
-are `openmodels.overtakes`; this module feeds them from the store. Each check judges
-every live snapshot not checked yet against the orders settled by the last check (kept
-in `pair_orders`), so a snapshot whose check never ran (a kill just after its commit, a
-locked store, a failed job) is made up by the next check, once per pair. Checked
-snapshots are recorded in `alert_checks` and each alert has a unique outbox key, so a
-restart or a second run never alerts twice.
+Only the planning lives here; `bot.outbox_sender` delivers what is queued (and decides,
+as it posts, whether the message goes into the thread of an earlier announcement). The
+rules are `openmodels.overtakes`; this module feeds them from the store. Each check
+judges every live snapshot not checked yet against the orders settled by the last check
+(kept in `pair_orders`), so a snapshot whose check never ran (a kill just after its
+commit, a locked store, a failed job) is made up by the next check, once per pair.
+Checked snapshots are recorded in `alert_checks` and each channel's message has a
+unique outbox key, so a restart or a second run never alerts twice.
+
+What a channel wants: overtakes in the metrics it follows, involving the families it
+named (any, if none), of pairs it has not muted. The words come from the caller's
+`message` function (`commands.alert_message`): the core never builds them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from commands import blocks as bk
-from commands.format import METRIC_NAMES, family_link, human
 from openmodels.definitions import definition_changes
 from openmodels.families import Families
 from openmodels.overtakes import Anomaly, Overtake, Point, anomalies, replay
 from storage import Store, pair_orders
+from storage import mutes as mu
 from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
@@ -44,29 +49,36 @@ class AlertCheck:
     reason: str = ""
 
 
-def alert_message(o: Overtake, families: Families, snapshot: q.Snapshot) -> dict[str, Any]:
-    """The Slack message for one overtake. Pure."""
+# The words and Block Kit of one channel's message: commands.alert_message.alert_message.
+AlertMessage = Callable[[Sequence[Overtake], Families, q.Snapshot], dict[str, Any]]
 
-    metric = METRIC_NAMES[o.metric]
-    text = (
-        f"{families.label(o.passer)} passed {families.label(o.passed)} in {metric}: "
-        f"{human(o.passer_value)} vs {human(o.passed_value)}"
-    )
-    blocks = [
-        bk.section(
-            f":rotating_light: *{family_link(families, o.passer)}* passed "
-            f"*{family_link(families, o.passed)}* in "
-            f"{metric}: *{human(o.passer_value)}* vs {human(o.passed_value)}"
-        ),
-        bk.context(
-            f"Snapshot {snapshot.date} · `/openmodels compare {o.passer} {o.passed}` for the chart"
-        ),
+
+def event_key(snapshot_id: int) -> str:
+    """The outbox key of the message of snapshot `snapshot_id`'s overtakes, per channel."""
+    return f"overtakes:s{snapshot_id}"
+
+
+def pairs_of(overtakes: Sequence[Overtake]) -> list[tuple[str, str]]:
+    """The pairs of families in `overtakes`, each once (sorted keys), in their order."""
+    pairs: list[tuple[str, str]] = []
+    for o in overtakes:
+        pair = mu.pair_of(o.passer, o.passed)
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+def wanted_by(
+    sub: subs.Subscription, found: Sequence[Overtake], muted: frozenset[tuple[str, str]]
+) -> list[Overtake]:
+    """The overtakes of `found` that subscription `sub` wants. Pure."""
+    return [
+        o
+        for o in found
+        if o.metric in sub.metrics
+        and (not sub.families or {o.passer, o.passed} & set(sub.families))
+        and mu.pair_of(o.passer, o.passed) not in muted
     ]
-    return {"text": text, "blocks": blocks}
-
-
-def event_key(o: Overtake, snapshot_id: int) -> str:
-    return f"overtake:{o.metric}:{o.passer}>{o.passed}:s{snapshot_id}"
 
 
 NEVER_ALERTS = {
@@ -76,12 +88,18 @@ NEVER_ALERTS = {
 
 
 def check_overtakes(
-    store: Store, families: Families, *, confirm: int = 1, now: datetime
+    store: Store,
+    families: Families,
+    *,
+    message: AlertMessage,
+    confirm: int = 1,
+    now: datetime,
 ) -> AlertCheck:
     """Judge every live snapshot not yet checked and queue alerts; idempotent.
 
     An overtake must hold for `confirm` snapshots in a row. Only live snapshots (taken
-    from the Hub) are compared, and only with each other.
+    from the Hub) are compared, and only with each other. Each channel that wants any
+    of the overtakes gets one message, `message(its overtakes, families, snapshot)`.
     """
     if confirm < 1:
         raise ValueError("confirm must be at least 1")
@@ -107,19 +125,18 @@ def check_overtakes(
         pair_orders.replace(db, judged.orders)
         found = judged.overtakes
         queued = 0
-        for sub in subs.of_kind(db, "alerts"):
-            for o in found:
-                if sub.families and not {o.passer, o.passed} & set(sub.families):
-                    continue
-                queued += ob.enqueue(
-                    db,
-                    sub.team_id,
-                    sub.channel_id,
-                    "alert",
-                    event_key(o, latest.id),
-                    alert_message(o, families, latest),
-                    stamp,
-                )
+        muted = mu.muted_pairs(db) if found else {}
+        for sub in subs.of_kind(db, "alerts") if found else []:
+            wanted = wanted_by(sub, found, muted.get((sub.team_id, sub.channel_id), frozenset()))
+            if not wanted:
+                continue
+            payload = message(wanted, families, latest)
+            # What it announces goes with the message: delivery threads it by its pairs.
+            payload["pairs"] = [list(p) for p in pairs_of(wanted)]
+            payload["overtakes"] = [[o.metric, o.passer, o.passed] for o in wanted]
+            queued += ob.enqueue(
+                db, sub.team_id, sub.channel_id, "alert", event_key(latest.id), payload, stamp
+            )
         _record_checked(db, [s.id for s in pending[:-1]], stamp, 0)
         _record_checked(db, [latest.id], stamp, len(found))
     if len(pending) > 1:
@@ -130,7 +147,7 @@ def check_overtakes(
             latest.taken_at,
         )
     for o in found:
-        log.info("overtake: %s passed %s in %s", o.passer, o.passed, METRIC_NAMES[o.metric])
+        log.info("overtake: %s passed %s (%s)", o.passer, o.passed, o.metric)
     reason = "first snapshot" if not context and len(pending) == 1 else ""
     return AlertCheck(latest.id, found, drops, queued, reason)
 

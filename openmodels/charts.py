@@ -10,13 +10,13 @@ import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from commands.format import human
 from openmodels.crossings import Crossing, crossings
+from openmodels.numbers import human
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from commands.answer import ChartSpec
+    from openmodels.chart_spec import ChartSpec
 
 # Colour-blind-safe palette (Okabe–Ito), enough for compare's six families.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]

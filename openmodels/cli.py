@@ -65,12 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.set_defaults(handler=cmd_import)
     ask = with_store(
-        sub.add_parser("ask", help="answer a /openmodels command text, as Slack would")
+        sub.add_parser(
+            "ask",
+            help="answer a /openmodels command text, as Slack would",
+            description="Answer a /openmodels command text, as Slack would. Options may "
+            "come anywhere; everything else, the command text's own options included "
+            "(--30d, --public, --days N), is the command text. Exits 1 if the answer is "
+            "an error (an unknown command or family, bad usage).",
+        )
     )
     ask.add_argument("--json", action="store_true", help="print the Block Kit payload")
-    # REMAINDER so options of the command text itself (--30d, --public) reach our parser.
+    # Filled by main() from what is left once ask's own options are taken out
+    # (split_ask_text), so the text's options reach our parser, not argparse.
     ask.add_argument(
-        "text", nargs=argparse.REMAINDER, help="the command text, e.g. compare qwen llama --30d"
+        "text", nargs="*", metavar="TEXT", help="the command text, e.g. compare qwen llama --30d"
     )
     ask.set_defaults(handler=cmd_ask)
     status = with_store(sub.add_parser("status", help="what the store holds"))
@@ -133,9 +141,48 @@ def _port(text: str) -> int:
     return int(text)
 
 
+# `ask`'s own options, taken out of the command text wherever they are; True: takes a value.
+ASK_OPTIONS = {"--db": True, "--families": True, "--json": False, "-h": False, "--help": False}
+GLOBAL_OPTIONS = {"-v", "--verbose"}
+
+
+def split_ask_text(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """Split `openmodels … ask …` into the arguments for argparse and the command text.
+
+    `openmodels ask top --db X` then works as `openmodels ask --db X top`, while the
+    text's own options (`--30d`, `--public`, `--days 3`) stay in the text, in their
+    place. After `--` everything is text. Other commands are left whole (text None).
+    """
+    args = list(argv)
+    at = next((i for i, arg in enumerate(args) if not arg.startswith("-")), None)
+    if at is None or args[at] != "ask":
+        return args, None
+    head: list[str] = args[:at]
+    options: list[str] = []
+    text: list[str] = []
+    rest = iter(args[at + 1 :])
+    for arg in rest:
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            text += rest
+        elif name in GLOBAL_OPTIONS:
+            head.append(arg)
+        elif name in ASK_OPTIONS:
+            options.append(arg)
+            value = next(rest, None) if ASK_OPTIONS[name] and "=" not in arg else None
+            if value is not None:
+                options.append(value)
+        else:
+            text.append(arg)
+    return [*head, "ask", *options], text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments, ask_text = split_ask_text(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
+    if ask_text is not None:
+        args.text = ask_text
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -277,14 +324,20 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from commands import answer_text
     from commands.render import render_text
 
-    words = [w for w in args.text if w != "--json"]
-    as_json = args.json or len(words) != len(args.text)
-    result = answer_text(" ".join(words), _answer_context(config))
-    if as_json:
+    context = _answer_context(config)
+    result = answer_text(" ".join(args.text), context)
+    if args.json:
         print(json.dumps(result.payload(), indent=2, ensure_ascii=False))
     else:
         print(render_text(result))
-    return 0
+    if context.store.sample and not result.error:
+        # The answer itself names no command-line tool (Slack gets the same one).
+        print(
+            "openmodels: these are the bundled sample figures; run `openmodels collect` "
+            "to take live numbers from the Hub",
+            file=sys.stderr,
+        )
+    return 1 if result.error else 0
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -296,6 +349,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from commands.digest_message import digest_chart, digest_message
     from commands.render import plain
     from openmodels.charts import render_chart
     from openmodels.digest import build_digest
@@ -310,8 +364,8 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1
-        args.out.write_bytes(render_chart(digest.chart))
-        for block in digest.blocks:
+        args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        for block in digest_message(digest, families)["blocks"]:
             if "text" in block:
                 print(plain(block["text"]["text"]))
             for element in block.get("elements", []):
@@ -345,7 +399,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     assert report is not None
     print(
         f"{len(report.sent)} sent, {len(report.recovered)} found already posted, "
-        f"{len(report.retry)} to retry, {len(report.failed)} failed"
+        f"{len(report.retry)} to retry, {len(report.failed)} failed, "
+        f"{len(report.held)} left to another deliverer"
     )
     if report.charts or report.charts_unconfirmed or report.charts_failed:
         # A chart is delivered only once Slack shows it in its channel.
@@ -384,7 +439,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from bot.runtime import serve_http, serve_socket
     from bot.serve import BotProcess
 
-    bot = BotProcess.build(config, settings)
+    bot = BotProcess.build(config, settings, collects=not args.no_scheduler)
 
     def start_scheduler() -> None:
         # Only once Slack is reachable: a refused token never starts a collection.

@@ -6,6 +6,7 @@ Nothing deeper in the code reads the environment: it is handed a `Config`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from openmodels.errors import ConfigError
 
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+MAX_DERIVATIVES_TOP = 1000  # per family, and one request each, every collection
 
 
 def default_chart_workers() -> int:
@@ -36,6 +38,15 @@ class Config:
     alert_confirm: int = 1  # snapshots the new order must hold before an alert
     # Processes drawing charts in `serve`, the console and the demo.
     chart_workers: int = field(default_factory=default_chart_workers)
+    # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
+    # are taken over by the next run once it has passed.
+    delivery_claim_seconds: float = 300.0
+    # Slack user ids who alone may change a channel's subscriptions and mutes;
+    # None (OPENMODELS_ADMINS unset) lets anyone.
+    admins: frozenset[str] | None = None
+    # After each collection, the derivative counts of each family's top K models by
+    # all-time downloads are looked up, one Hub request each; 0 turns that off.
+    derivatives_top: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -53,6 +64,9 @@ class Config:
             digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
             chart_workers=_whole_number(env, "OPENMODELS_CHART_WORKERS", default_chart_workers()),
+            delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
+            admins=_user_ids(env, "OPENMODELS_ADMINS"),
+            derivatives_top=_count(env, "OPENMODELS_DERIVATIVES_TOP", 20, MAX_DERIVATIVES_TOP),
         )
 
     def __repr__(self) -> str:  # never print the token
@@ -62,12 +76,41 @@ class Config:
         )
 
 
+# A Slack user id: U… in most workspaces, W… in Enterprise Grid.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str] | None:
+    """Slack user ids separated by commas or spaces; None when the variable is unset."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return None
+    ids = [part for part in re.split(r"[\s,]+", raw.strip()) if part]
+    bad = [part for part in ids if not _USER_ID.fullmatch(part)]
+    if bad:
+        raise ConfigError(
+            f"{name} must list Slack user ids (like U012AB3CD), separated by commas or "
+            f"spaces; {bad[0][:40]!r} is not one (find a member's id in their Slack profile, "
+            "under More › Copy member ID)"
+        )
+    return frozenset(ids)
+
+
 def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
     if not raw.strip().isdecimal() or not 1 <= int(raw) <= 100:
         raise ConfigError(f"{name} must be a whole number from 1 to 100, got {raw!r}")
+    return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdecimal() or int(raw) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, got {raw!r}")
     return int(raw)
 
 

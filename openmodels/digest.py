@@ -1,29 +1,37 @@
-"""The weekly digest: rankings, movers, the week's overtakes, shares, biggest gainer.
+"""The weekly digest: what changed in a week, as plain data, and which channels get it.
 
-The week's overtakes follow the alert rules (`openmodels.overtakes`): ties, figures
-going backwards and changed family definitions are judged as the alerts judge them,
-and a family whose figures broke during the week is never its biggest gainer.
-`digest_content` is pure; `plan_digests` queues one digest per subscribed channel
-whose rankings changed since the digest it last got, keyed by ISO week so a second
-run in the same week queues nothing.
+The digest holds the rankings with their changes, the week's overtakes, the regions,
+the week's biggest mover, the nearest forecast pass and the week's launches, each only
+when there is something to say. The week's overtakes follow the alert rules
+(`openmodels.overtakes`): ties, figures going backwards and changed family definitions
+are judged as the alerts judge them. The biggest mover is ranked as `movers` ranks
+(`openmodels.movers`): a family whose definition changed, or whose figures broke during
+the week, is never it.
+
+`build_digest` decides the content; the words come from the caller's `message`
+function (`commands.digest_message`). `plan_digests` queues one digest per subscribed
+channel whose rankings changed since the digest it last received (or every week, for a
+channel subscribed with `--always`, saying when nothing changed), keyed by its slot
+(the scheduled moment it belongs to) so a second run for the same slot queues nothing,
+however late it ran. A channel's last digest moves on only when a digest is delivered.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from commands import blocks as bk
-from commands.answer import ChartSpec
-from commands.format import arrow, escape, family_link, human, percent, signed
 from openmodels.definitions import definition_changes
 from openmodels.families import Families
+from openmodels.forecast import WINDOW_DAYS, Forecast, adjacent_forecasts
+from openmodels.movers import Gain, family_movers
 from openmodels.overtakes import Overtake, Point, replay, untrusted
-from openmodels.periods import change_period
-from openmodels.ranking import RankedFamily, rank_families
+from openmodels.ranking import RankedFamily, order, rank_families
+from openmodels.regions import OTHER, region_names, region_totals
 from storage import Store
 from storage import outbox as ob
 from storage import queries as q
@@ -34,27 +42,6 @@ log = logging.getLogger(__name__)
 
 CHART_FAMILIES = 6
 CHART_DAYS = 90
-
-
-@dataclass(frozen=True)
-class Digest:
-    """One week's digest, the same for every channel."""
-
-    week: str  # ISO week, e.g. 2026-W03
-    rankings: dict[str, list[str]]  # metric -> family keys in rank order
-    text: str
-    blocks: list[bk.Block]
-    chart: ChartSpec
-
-    def payload(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks, "chart": asdict(self.chart)}
-
-
-@dataclass
-class DigestPlan:
-    queued: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (channel, why)
-    digest: Digest | None = None
 
 
 def iso_week(moment: datetime) -> str:
@@ -71,73 +58,57 @@ class WeekChanges:
     redefined: frozenset[str]  # of those, counted by an edited definition
 
 
-def digest_content(
-    families: Families,
-    all_time: list[RankedFamily],
-    thirty: list[RankedFamily],
-    week: WeekChanges,
-    latest: q.Snapshot,
-    baseline: q.Snapshot | None,
-) -> tuple[str, list[bk.Block]]:
-    """The digest's summary text and blocks. Pure."""
+@dataclass(frozen=True)
+class DigestLaunch:
+    """A model launched during the digest's week, as the digest lists it.
 
-    since = f" since {baseline.date}" if baseline else ""
-    lines = []
-    for r in all_time:
-        change = f" {signed(r.value_change)}" if r.value_change is not None else ""
-        if r.family in week.redefined and r.value_change is not None:
-            change = " (families file changed)"
-        name = family_link(families, r.family)
-        lines.append(
-            f"{r.rank}. {arrow(r.rank_change)} *{name}*  {human(r.value)} "
-            f"({percent(r.share)}){change}"
-        )
-    ranking_text = "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
+    The planner passes these in: launch detection is its own module; the digest only
+    shows what it is given.
+    """
 
-    words = {"all_time": "all-time", "30d": "30-day"}
-    moves = [
-        f"• {escape(families.label(o.passer))} passed {escape(families.label(o.passed))} "
-        f"in {words[o.metric]} downloads"
-        for o in week.overtakes
-    ]
-    if baseline is None:
-        overtakes_text = "*Overtakes*\nNone yet: there is no earlier snapshot to compare with."
-    else:
-        overtakes_text = f"*Overtakes {change_period(latest.date, baseline.date)}*\n" + (
-            "\n".join(moves[:20]) if moves else "None: the order held."
-        )
-    if len(moves) > 20:
-        overtakes_text += f"\n_…and {len(moves) - 20} more not shown_"
+    repo_id: str
+    family: str
+    first_seen: str  # ISO 8601 timestamp of the first snapshot that held it
+    downloads: int  # downloads since it was first seen
 
-    gainers = [r for r in thirty if r.value_change is not None and r.family not in week.broken]
-    gainer_text = ""
-    if gainers:
-        best = max(gainers, key=lambda r: (r.value_change or 0, r.family))
-        gainer_text = (
-            f"*Biggest gainer:* {family_link(families, best.family)}, 30-day downloads "
-            f"{signed(best.value_change or 0)}{since} (now {human(best.value)})."
-        )
-    leader = all_time[0] if all_time else None
-    headline = (
-        f"{families.label(leader.family)} leads with {human(leader.value)} all-time downloads "
-        f"({percent(leader.share)} of tracked families)."
-        if leader
-        else "No families in the latest snapshot."
-    )
-    blocks = [
-        bk.header(f"openmodels weekly digest — {latest.date}"),
-        bk.section(escape(headline)),
-        bk.section(ranking_text),
-        bk.section(overtakes_text),
-    ]
-    if gainer_text:
-        blocks.append(bk.section(gainer_text))
-    context = f"Snapshot {latest.date}{' · changes' + since if since else ''}"
-    blocks.append(bk.context(context))
-    text = f"openmodels weekly digest ({latest.date}): {headline}"
-    if moves:
-        text += " " + "; ".join(m.lstrip("• ") for m in moves[:3]) + "."
-    return text, bk.fit(blocks)
+
+@dataclass(frozen=True)
+class DigestContent:
+    """One week's digest, the same for every channel: what to say, not how."""
+
+    week: str  # ISO week of the digest, e.g. 2026-W03
+    latest: q.Snapshot
+    baseline: q.Snapshot | None
+    all_time: list[RankedFamily]
+    thirty: list[RankedFamily]
+    changes: WeekChanges
+    # Regions ranked by all-time downloads (RankedFamily.family is the region's name);
+    # empty when the families carry no regions.
+    regions: list[RankedFamily]
+    mover: Gain | None  # the family that gained most all-time downloads, if any did
+    forecast: Forecast | None  # the nearest projected pass within the horizon, if any
+    launches: tuple[DigestLaunch, ...]  # the week's launches, as the planner passed them
+    chart_series: dict[str, list[tuple[str, int]]]  # family key -> (taken_at, all-time)
+
+    @property
+    def rankings(self) -> dict[str, list[str]]:
+        """metric -> family keys in rank order: what tells one digest from the next."""
+        return {
+            "all_time": [r.family for r in self.all_time],
+            "30d": [r.family for r in self.thirty],
+        }
+
+
+# The words and Block Kit of the digest, given whether the channel's week was quiet
+# (rankings as in its last digest): commands.digest_message.digest_message.
+DigestMessage = Callable[[DigestContent, Families, bool], dict[str, Any]]
+
+
+@dataclass
+class DigestPlan:
+    queued: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (channel, why)
+    digest: DigestContent | None = None
 
 
 def week_changes(
@@ -174,59 +145,121 @@ def week_changes(
     return WeekChanges(judged.overtakes, frozenset(broken), frozenset(redefined))
 
 
-def build_digest(db: Any, families: Families, now: datetime, *, confirm: int = 1) -> Digest | None:
+def build_digest(
+    db: Any,
+    families: Families,
+    now: datetime,
+    *,
+    confirm: int = 1,
+    launches: Sequence[DigestLaunch] = (),
+) -> DigestContent | None:
     """The digest for the newest snapshot, or None when there is nothing to report on.
 
     `confirm` is the alerts' confirmation: how many snapshots a new order must hold.
+    `launches` are the week's launches, listed as given.
     """
     latest = q.latest_snapshot(db)
     if latest is None:
         return None
     baseline = q.snapshot_near(db, latest, days=7)
-    rankings = {}
     ranked = {}
+    current_all_time: dict[str, int] = {}
+    before_all_time: dict[str, int] | None = None
     for metric in ("all_time", "30d"):
         current = q.values_at(db, latest.id, metric)
         before = q.values_at(db, baseline.id, metric) if baseline else None
         ranked[metric] = rank_families(current, before)
-        rankings[metric] = [r.family for r in ranked[metric]]
-    text, blocks = digest_content(
-        families,
-        ranked["all_time"],
-        ranked["30d"],
-        week_changes(db, latest, baseline, confirm),
-        latest,
-        baseline,
-    )
-    top = rankings["all_time"][:CHART_FAMILIES]
+        if metric == "all_time":
+            current_all_time, before_all_time = current, before
+    changes = week_changes(db, latest, baseline, confirm)
+    top = [r.family for r in ranked["all_time"][:CHART_FAMILIES]]
     start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
     series = {
-        families.label(f): [p for p in points if p[0] >= start]
+        f: [p for p in points if p[0] >= start]
         for f, points in q.family_series(db, top, "all_time").items()
     }
-    chart = ChartSpec(
-        title="Top families: cumulative downloads",
-        series=series,
-        metric="all_time",
-        snapshot_date=latest.date,
-        alt_text=(
-            f"Line chart of cumulative Hub downloads over {CHART_DAYS} days up to {latest.date} "
-            "for " + ", ".join(f"{k} ({human(v[-1][1])})" for k, v in series.items() if v) + "."
-        ),
-        filename=f"openmodels-digest-{iso_week(now)}.png",
-        sample=latest.is_sample,
+    return DigestContent(
+        week=iso_week(now),
+        latest=latest,
+        baseline=baseline,
+        all_time=ranked["all_time"],
+        thirty=ranked["30d"],
+        changes=changes,
+        regions=week_regions(families, current_all_time, before_all_time),
+        mover=biggest_mover(db, latest, baseline, changes),
+        forecast=nearest_forecast(db, latest, current_all_time),
+        launches=tuple(launches),
+        chart_series=series,
     )
-    return Digest(iso_week(now), rankings, text, blocks, chart)
+
+
+def week_regions(
+    families: Families, current: dict[str, int], before: dict[str, int] | None
+) -> list[RankedFamily]:
+    """Regions ranked by all-time downloads, with their change; empty when no family
+    of the snapshot carries a region (everything would be "Other")."""
+    names = region_names(families)
+    totals = region_totals(current, names)
+    if set(totals) <= {OTHER}:
+        return []
+    return rank_families(totals, region_totals(before, names) if before else None)
+
+
+def biggest_mover(
+    db: Any, latest: q.Snapshot, baseline: q.Snapshot | None, changes: WeekChanges
+) -> Gain | None:
+    """The family that gained most all-time downloads over the week, by the `movers`
+    rules: a family new, gone, fallen or redefined since the baseline is not ranked, nor
+    one whose figures broke during the week. None when no family gained."""
+    if baseline is None:
+        return None
+    defined = q.definitions_of(db, [baseline.id, latest.id])
+    redefined = frozenset(
+        c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
+    )
+    movers = family_movers(
+        q.values_at(db, baseline.id, "all_time"),
+        q.values_at(db, latest.id, "all_time"),
+        redefined | changes.broken,
+    )
+    best = movers.ranked[0] if movers.ranked else None
+    return best if best is not None and best.gained > 0 else None
+
+
+def nearest_forecast(db: Any, latest: q.Snapshot, current: dict[str, int]) -> Forecast | None:
+    """The projected pass due soonest among neighbours in the all-time ranking, if any
+    is on course within the forecasts' horizon."""
+    ranking = [f for f, _ in order(current)]
+    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
+    outlooks = adjacent_forecasts(ranking, q.family_series(db, None, "all_time", since=since))
+    found = [o for o in outlooks if isinstance(o, Forecast)]
+    return min(found, key=lambda f: (f.days, f.trailer)) if found else None
 
 
 def plan_digests(
-    store: Store, families: Families, now: datetime, *, confirm: int = 1
+    store: Store,
+    families: Families,
+    now: datetime,
+    *,
+    slot: datetime,
+    message: DigestMessage,
+    confirm: int = 1,
+    launches: Sequence[DigestLaunch] = (),
 ) -> DigestPlan:
-    """Queue this week's digest for each subscribed channel whose rankings changed."""
+    """Queue the digest of schedule slot `slot` for each subscribed channel whose
+    rankings differ from those of the last digest it received, and for each channel
+    subscribed `always` (saying, in a quiet week, that nothing changed).
+
+    The item carries its rankings; the outbox sender records them as the channel's last
+    digest once Slack has it, so a digest that fails or is refused holds nothing back.
+    `launches` are the week's launches, for the digest's launches section.
+    """
     plan = DigestPlan()
     stamp = format_timestamp(now)
+    slot_stamp = format_timestamp(slot)
+    payloads: dict[bool, dict[str, Any]] = {}  # quiet -> the message
     with store.writing() as db:
-        digest = build_digest(db, families, now, confirm=confirm)
+        digest = build_digest(db, families, now, confirm=confirm, launches=launches)
         plan.digest = digest
         latest = q.latest_snapshot(db)
         for sub in subs.of_kind(db, "digest"):
@@ -236,22 +269,31 @@ def plan_digests(
             if latest is not None and latest.is_history:
                 plan.skipped.append((sub.channel_id, "the newest snapshot is imported history"))
                 continue
-            if sub.last_digest == digest.rankings:
+            quiet = sub.last_digest == digest.rankings
+            if quiet and not sub.always:
                 plan.skipped.append((sub.channel_id, "rankings unchanged since the last digest"))
                 continue
-            added = ob.enqueue(
+            event = f"digest:{slot_stamp}"
+            if ob.has_event(db, sub.team_id, sub.channel_id, "digest", event):
+                plan.skipped.append((sub.channel_id, f"digest for {slot_stamp} already queued"))
+                continue
+            waiting = ob.undelivered(db, sub.team_id, sub.channel_id, "digest")
+            if any(item.payload.get("rankings") == digest.rankings for item in waiting):
+                plan.skipped.append(
+                    (sub.channel_id, "a digest with these rankings is waiting for delivery")
+                )
+                continue
+            if quiet not in payloads:
+                payloads[quiet] = message(digest, families, quiet)
+            ob.enqueue(
                 db,
                 sub.team_id,
                 sub.channel_id,
                 "digest",
-                f"digest:{digest.week}",
-                digest.payload(),
+                event,
+                {**payloads[quiet], "rankings": digest.rankings},
                 stamp,
             )
-            if not added:
-                plan.skipped.append((sub.channel_id, f"digest for {digest.week} already queued"))
-                continue
-            subs.set_last_digest(db, sub.team_id, sub.channel_id, digest.rankings)
             plan.queued.append(sub.channel_id)
     for channel, why in plan.skipped:
         log.info("digest for %s not sent: %s", channel, why)

@@ -1,4 +1,5 @@
-"""The Hugging Face Hub client: one paged model listing per organisation.
+"""The Hugging Face Hub client: one paged model listing per organisation, and one
+model's derivative count.
 
 This is the only module that imports `huggingface_hub`. It turns the Hub's answers
 into plain `HubModel` values and every failure into one readable `HubError`.
@@ -18,7 +19,8 @@ from datetime import UTC
 
 import httpx2
 from huggingface_hub import HfApi, ModelInfo, set_client_factory
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 from huggingface_hub.utils._http import hf_request_event_hook
 
 from openmodels.errors import HubError
@@ -31,8 +33,13 @@ log = logging.getLogger(__name__)
 # (huggingface_hub PR #3182 removed it, with `baseModels` and `usedStorage`, from the
 # values `list_models` documents). Asking for it would fail every collection, and
 # fetching it model by model would multiply the requests a collection makes; so a
-# collection leaves derivative counts unknown (None), and history import can supply them.
+# collection leaves derivative counts unknown (None); `HubClient.derivatives` asks the
+# single-model route afterwards, for the few models worth it (openmodels.derivative_counts).
 EXPAND_FIELDS = ["downloads", "downloadsAllTime", "likes", "createdAt", "pipeline_tag", "tags"]
+DERIVATIVES_FIELD = "childrenModelCount"
+# Retries of one model's lookup after its first try (429, 5xx, timeouts). Fewer than the
+# listing's five: a count missing for a day is no loss, a stalled collection step is.
+DERIVATIVE_RETRIES = 2
 _MAX_MESSAGE = 300
 
 
@@ -48,6 +55,17 @@ class HubModel:
     pipeline_tag: str | None
     tags: tuple[str, ...]
     derivatives: int | None = None  # childrenModelCount, when the Hub gave one
+
+
+@dataclass(frozen=True)
+class DerivativeLookup:
+    """One model's derivative count, as the single-model route gave it."""
+
+    repo_id: str
+    count: int | None  # None: unknown (not reported, not found, or the lookup failed)
+    requests: int  # HTTP requests it took, retries included
+    problem: str | None = None  # why the count is unknown, in one line
+    failed: bool = False  # the Hub or the network failed (rather than answering without one)
 
 
 class HubClient:
@@ -108,6 +126,47 @@ class HubClient:
             on_page(len(models))
         return models
 
+    def derivatives(self, repo_id: str) -> DerivativeLookup:
+        """How many models on the Hub name `repo_id` as their base: its
+        `childrenModelCount`, from `/api/models/{repo_id}?expand[]=childrenModelCount`
+        (the only route that serves it).
+
+        Never raises for what the Hub or the network does: a model that is gone, an
+        answer without the count, or a failure after the retries leave the count unknown
+        with the reason in `problem`.
+        """
+        # Built before counting: huggingface_hub may fetch its own registry of AI agents
+        # from the Hub while making headers (once a day), a request that is not ours.
+        headers = build_hf_headers(token=self._token or False)
+        counter = [0]
+        marker = _requests_made.set(counter)
+        count: int | None = None
+        problem: str | None = None
+        failed = False
+        try:
+            response = http_backoff(
+                "GET",
+                f"{self.endpoint}/api/models/{repo_id}",
+                params={"expand": [DERIVATIVES_FIELD]},
+                headers=headers,
+                timeout=self.timeout,
+                max_retries=DERIVATIVE_RETRIES,
+            )
+            hf_raise_for_status(response)
+            body = response.json()
+            count = derivative_count(
+                body.get(DERIVATIVES_FIELD) if isinstance(body, dict) else None
+            )
+            if count is None:
+                problem = f"the answer held no {DERIVATIVES_FIELD}"
+        except RepositoryNotFoundError:
+            problem = "not on the Hub (removed, renamed or private)"
+        except Exception as exc:
+            problem, failed = self._describe(exc), True
+        finally:
+            _requests_made.reset(marker)
+        return DerivativeLookup(repo_id, count, counter[0], problem, failed)
+
     def _describe(self, exc: BaseException) -> str:
         """A one-line reason for a failed listing, never containing the token."""
         if isinstance(exc, HfHubHTTPError):
@@ -167,8 +226,9 @@ def derivative_count(value: object) -> int | None:
     return None
 
 
-# The requests made by the listing running in this thread; lets `list_org` tell pages
-# apart although huggingface_hub yields models, not pages.
+# The requests made by the listing or lookup running in this thread; lets `list_org` tell
+# pages apart although huggingface_hub yields models, not pages, and counts a lookup's
+# retries.
 _requests_made: ContextVar[list[int] | None] = ContextVar("_requests_made", default=None)
 
 

@@ -12,7 +12,10 @@ in millions a day) that its models share by fixed weights, with weekend dips and
 noise. Per model, the 30-day figure is the sum of its last 30 daily downloads (29
 days of history before the first snapshot fill the first window) and the all-time
 figure is a starting base plus every daily download so far, so it never decreases.
-Models released inside the range appear on their release day and ramp up over a week.
+Models released inside the range appear in the first snapshot taken after their creation
+time (the day's 06:00 snapshot, or the next day's) and ramp up over a week: they are
+the sample's launches, the latest (Gemma's TranslateGemma, a faster start than Gemma's
+launch before it) in its last week.
 
 Derivative counts (models on the Hub naming a model as their base) follow each family's
 total from its first to its last day, with Qwen's model tree far ahead of Llama's and
@@ -169,6 +172,8 @@ MODELS: dict[str, list[ModelSpec]] = {
         ("Qwen/Qwen3-VL-8B-Instruct", "2025-10-14", ITT, 6),
         ("Qwen/Qwen3-VL-4B-Instruct", "2025-10-14", ITT, 4),
         ("Qwen/Qwen3-VL-2B-Instruct", "2025-10-19", ITT, 4),
+        ("Qwen/Qwen3-VL-Embedding-2B", "2026-01-08", "feature-extraction", 2),
+        ("Qwen/Qwen3-VL-Embedding-8B", "2026-01-08", "feature-extraction", 1),
     ],
     "llama": [
         ("meta-llama/Llama-3.1-8B-Instruct", "2024-07-18", TG, 14),
@@ -254,6 +259,10 @@ MODELS: dict[str, list[ModelSpec]] = {
         ("google/gemma-2-27b-it", "2024-06-24", TG, 1.5),
         ("google/gemma-7b", "2024-02-08", TG, 1),
         ("google/gemma-2b", "2024-02-08", TG, 1.5),
+        ("google/functiongemma-270m-it", "2025-12-18", TG, 1),
+        ("google/translategemma-4b-it", "2026-01-15", ITT, 3),
+        ("google/translategemma-12b-it", "2026-01-15", ITT, 0.4),
+        ("google/translategemma-27b-it", "2026-01-15", ITT, 0.2),
     ],
     "glm": [
         ("THUDM/chatglm2-6b", "2023-06-24", TG, 0.8),
@@ -397,11 +406,13 @@ def _make_models(families: Families, rng: random.Random) -> list[_Model]:
         for repo_id, released, tag, weight in MODELS[family.key]:
             day = date.fromisoformat(released)
             clock = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
+            # Listed from the first snapshot taken after its creation.
+            late = clock > f"{SNAPSHOT_HOUR:02d}:00:00"
             models.append(
                 _Model(
                     repo_id=repo_id,
                     family=family.key,
-                    born=(day - FIRST_DAY).days,
+                    born=(day - FIRST_DAY).days + (1 if late else 0),
                     weight=weight,
                     created_at=f"{released}T{clock}.000Z",
                     pipeline_tag=tag,

@@ -2,8 +2,11 @@
 
 An item is written once per (team, channel, kind, event) — the UNIQUE key makes a
 second write of the same event a no-op — and moves pending -> sending -> sent, or to
-failed when Slack refuses the channel for good. An item left in 'sending' was
-interrupted mid-post: it is the only state in which a duplicate is possible.
+failed when Slack refuses the channel for good. A deliverer claims an item (status
+'sending', its owner, an expiry) in one statement before posting it, so two
+deliverers running at once never both post it. An item left in 'sending' after its
+claim expired was interrupted mid-post: it is the only state in which a duplicate is
+possible.
 """
 
 from __future__ import annotations
@@ -32,11 +35,14 @@ class OutboxItem:
     updated_at: str
     sent_at: str | None
     slack_ts: str | None
+    claimed_by: str | None = None
+    claim_expires: str | None = None
+    thread_ts: str | None = None  # the thread it is posted in; None: the channel itself
 
 
 _COLS = (
     "id, team_id, channel_id, kind, event, payload, status, attempts, last_error, "
-    "created_at, updated_at, sent_at, slack_ts"
+    "created_at, updated_at, sent_at, slack_ts, claimed_by, claim_expires, thread_ts"
 )
 
 
@@ -55,6 +61,9 @@ def _row(r: tuple[Any, ...]) -> OutboxItem:
         updated_at=r[10],
         sent_at=r[11],
         slack_ts=r[12],
+        claimed_by=r[13],
+        claim_expires=r[14],
+        thread_ts=r[15],
     )
 
 
@@ -77,10 +86,67 @@ def enqueue(
     return cursor.rowcount > 0
 
 
-def deliverable(db: Database) -> list[OutboxItem]:
-    """Items to (re)try, oldest first: pending ones and those interrupted mid-post."""
+# Who may claim an item: nobody holds it, or its holder's claim has run out.
+_CLAIMABLE = (
+    "status IN ('pending', 'sending') AND (claimed_by IS NULL OR claim_expires IS NULL "
+    "OR claim_expires <= :now)"
+)
+
+
+def deliverable(db: Database, now: str) -> list[OutboxItem]:
+    """Items to (re)try, oldest first: pending ones and those interrupted mid-post,
+    leaving out those another deliverer holds under a live claim."""
+    rows = db.execute(f"SELECT {_COLS} FROM outbox WHERE {_CLAIMABLE} ORDER BY id", {"now": now})
+    return [_row(r) for r in rows]
+
+
+def held(db: Database, now: str) -> list[OutboxItem]:
+    """Items another deliverer is delivering right now (a live claim)."""
     rows = db.execute(
-        f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id"
+        f"""SELECT {_COLS} FROM outbox WHERE status = 'sending' AND claimed_by IS NOT NULL
+            AND claim_expires > :now ORDER BY id""",
+        {"now": now},
+    )
+    return [_row(r) for r in rows]
+
+
+def claim(db: Database, item_id: int, owner: str, now: str, until: str) -> OutboxItem | None:
+    """Claim item `item_id` for `owner` until `until`, marking it 'sending'.
+
+    Returns the item as it was just before the claim (its status tells whether an
+    earlier delivery was interrupted), or None when it is no longer claimable: sent,
+    failed, or held by another deliverer whose claim is live. Run it in a write
+    transaction so the check and the claim are one step for every other process.
+    """
+    row = db.execute(
+        f"SELECT {_COLS} FROM outbox WHERE id = :id AND {_CLAIMABLE}", {"id": item_id, "now": now}
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(
+        """UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?,
+               claimed_by = ?, claim_expires = ?
+           WHERE id = ?""",
+        [now, owner, until, item_id],
+    )
+    return _row(row)
+
+
+def has_event(db: Database, team_id: str, channel_id: str, kind: str, event: str) -> bool:
+    """True if this event was ever queued for this channel, whatever became of it."""
+    row = db.execute(
+        "SELECT 1 FROM outbox WHERE team_id = ? AND channel_id = ? AND kind = ? AND event = ?",
+        [team_id, channel_id, kind, event],
+    ).fetchone()
+    return row is not None
+
+
+def undelivered(db: Database, team_id: str, channel_id: str, kind: str) -> list[OutboxItem]:
+    """A channel's items of `kind` still waiting for delivery (pending or in flight)."""
+    rows = db.execute(
+        f"""SELECT {_COLS} FROM outbox WHERE team_id = ? AND channel_id = ? AND kind = ?
+            AND status IN ('pending', 'sending') ORDER BY id""",
+        [team_id, channel_id, kind],
     )
     return [_row(r) for r in rows]
 
@@ -94,18 +160,15 @@ def all_items(db: Database) -> list[OutboxItem]:
     return [_row(r) for r in db.execute(f"SELECT {_COLS} FROM outbox ORDER BY id")]
 
 
-def mark_sending(db: Database, item_id: int, now: str) -> None:
-    db.execute(
-        """UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
-           WHERE id = ?""",
-        [now, item_id],
-    )
+def set_thread(db: Database, item_id: int, thread_ts: str | None) -> None:
+    """Record the thread item `item_id` is about to be posted in (None: the channel)."""
+    db.execute("UPDATE outbox SET thread_ts = ? WHERE id = ?", [thread_ts, item_id])
 
 
 def mark_sent(db: Database, item_id: int, now: str, slack_ts: str | None) -> None:
     db.execute(
         """UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, slack_ts = ?,
-           last_error = NULL WHERE id = ?""",
+           last_error = NULL, claimed_by = NULL, claim_expires = NULL WHERE id = ?""",
         [now, now, slack_ts, item_id],
     )
 
@@ -115,7 +178,7 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     db.execute(
         """UPDATE outbox SET
                status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
-               last_error = ?, updated_at = ?
+               last_error = ?, updated_at = ?, claimed_by = NULL, claim_expires = NULL
            WHERE id = ?""",
         [MAX_ATTEMPTS, error, now, item_id],
     )
@@ -123,7 +186,8 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
 
 def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
     db.execute(
-        "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
+        """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,
+               claimed_by = NULL, claim_expires = NULL WHERE id = ?""",
         [error, now, item_id],
     )
 
@@ -131,7 +195,8 @@ def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
 def fail_channel(db: Database, team_id: str, channel_id: str, now: str, error: str) -> int:
     """Stop retrying every undelivered item of a channel Slack refused. Returns how many."""
     cursor = db.execute(
-        """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?
+        """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,
+               claimed_by = NULL, claim_expires = NULL
            WHERE team_id = ? AND channel_id = ? AND status IN ('pending', 'sending')""",
         [error, now, team_id, channel_id],
     )

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_HUB,
     SOURCE_IMPORT,
@@ -268,6 +269,16 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
+def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
+    """Per family, how many of its models have a derivative count in one snapshot."""
+    rows = db.execute(
+        """SELECT m.family, count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? AND c.derivatives IS NOT NULL GROUP BY m.family""",
+        [snapshot_id],
+    )
+    return {family: int(n) for family, n in rows}
+
+
 def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
     """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively."""
     row = db.execute(
@@ -417,6 +428,82 @@ def definitions_at(db: Database, snapshot_id: int) -> dict[str, str]:
     return definitions_of(db, [snapshot_id])[snapshot_id]
 
 
+@dataclass(frozen=True)
+class FirstSeen:
+    """A model and the snapshot that first listed it, with its all-time downloads then."""
+
+    model_id: int
+    repo_id: str
+    family: str
+    created_at: str | None  # the Hub's creation date; None when no source gave one
+    snapshot: Snapshot
+    downloads_all_time: int
+
+
+def first_seen_between(
+    db: Database, after: str, until: str, families: Sequence[str] | None = None
+) -> list[FirstSeen]:
+    """Models first listed by a snapshot taken after `after` and at or before `until`
+    (timestamps), of `families` (every family when None), oldest sighting first."""
+    wanted = "" if families is None else f"AND m.family IN ({','.join('?' * len(families))})"
+    rows = db.execute(
+        f"""SELECT m.id, m.repo_id, m.family, m.created_at, s.id, s.taken_at, s.source,
+                   s.model_count, c.downloads_all_time
+            FROM models m
+            JOIN snapshots s ON s.id = m.first_snapshot_id
+            JOIN model_counts c ON c.snapshot_id = s.id AND c.model_id = m.id
+            WHERE m.first_seen_at > ? AND m.first_seen_at <= ? {wanted}
+            ORDER BY m.first_seen_at, s.id, m.repo_id""",
+        [after, until, *(families or ())],
+    )
+    return [FirstSeen(int(r[0]), r[1], r[2], r[3], _snapshot(r[4:8]), int(r[8])) for r in rows]
+
+
+def snapshot_at_or_before(db: Database, moment: str) -> Snapshot | None:
+    """The newest snapshot taken at or before `moment` (a timestamp)."""
+    row = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ?
+            ORDER BY taken_at DESC, id DESC LIMIT 1""",
+        [moment],
+    ).fetchone()
+    return _snapshot(row) if row else None
+
+
+def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """All-time downloads of each (snapshot id, model id) pair; pairs without a row (the
+    model not in that snapshot) are left out."""
+    found: dict[tuple[int, int], int] = {}
+    unique = sorted(set(pairs))
+    for start in range(0, len(unique), 400):
+        chunk = unique[start : start + 400]
+        values = ",".join("(?, ?)" for _ in chunk)
+        rows = db.execute(
+            f"""WITH wanted (snapshot_id, model_id) AS (VALUES {values})
+                SELECT c.snapshot_id, c.model_id, c.downloads_all_time FROM wanted w
+                JOIN model_counts c ON c.snapshot_id = w.snapshot_id AND c.model_id = w.model_id""",
+            [n for pair in chunk for n in pair],
+        )
+        for snapshot_id, model_id, all_time in rows:
+            found[(snapshot_id, model_id)] = int(all_time)
+    return found
+
+
+def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> list[str]:
+    """The repo ids of each family's `per_family` most downloaded models (all-time) in
+    one snapshot."""
+    rows = db.execute(
+        """SELECT repo_id FROM (
+               SELECT m.repo_id, row_number() OVER (
+                   PARTITION BY m.family ORDER BY c.downloads_all_time DESC, m.repo_id
+               ) AS place
+               FROM model_counts c JOIN models m ON m.id = c.model_id
+               WHERE c.snapshot_id = ?
+           ) WHERE place <= ? ORDER BY repo_id""",
+        [snapshot_id, per_family],
+    )
+    return [r[0] for r in rows]
+
+
 def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
@@ -476,10 +563,10 @@ def recent_anomalies(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def job_runs(db: Database) -> list[tuple[str, str | None, str | None]]:
-    """(job, last started, last error) for every job that has run."""
-    rows = db.execute("SELECT job, last_started, last_error FROM job_runs ORDER BY job")
-    return [(r[0], r[1], r[2]) for r in rows]
+def job_runs(db: Database) -> list[JobRun]:
+    """Every scheduled job's state: its last run and error, a pending retry, a run in
+    progress."""
+    return all_runs(db)
 
 
 def outbox_counts(db: Database) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -209,6 +211,32 @@ def m004_family_definitions(db: Database) -> None:
 
 
 @migrations()
+def m005_claims_and_leases(db: Database) -> None:
+    # An outbox item is claimed by one deliverer at a time: `claimed_by` names the
+    # process, `claim_expires` ends the claim if that process dies. Another deliverer
+    # skips an item under a live claim, and takes over one in 'sending' only after its
+    # claim has expired.
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claim_expires TEXT")
+    # A scheduled job is owed once per slot (its scheduled moment). `done_slot` is the
+    # latest slot a run completed; a run in progress holds a lease (`lease_owner`,
+    # renewed until `lease_expires`) so that no other runner starts it again, and a
+    # run that failed or never finished is retried at `retry_at` (`failures` in a row
+    # for `slot`) until it succeeds or the next slot comes.
+    for column in (
+        "slot TEXT",
+        "done_slot TEXT",
+        "failures INTEGER NOT NULL DEFAULT 0",
+        "retry_at TEXT",
+        "lease_owner TEXT",
+        "lease_expires TEXT",
+    ):
+        db.execute(f"ALTER TABLE job_runs ADD COLUMN {column}")
+    # Runs recorded before leases counted as done once started: keep that for them.
+    db.execute("UPDATE job_runs SET done_slot = last_started WHERE last_started IS NOT NULL")
+
+
+@migrations()
 def m006_derivatives(db: Database) -> None:
     # Derivatives: how many models on the Hub name a model as their base (its
     # `childrenModelCount`). NULL means not measured (snapshots taken before this
@@ -216,3 +244,135 @@ def m006_derivatives(db: Database) -> None:
     # figure is summed at ingest over the models that have one, NULL when none has.
     db.execute("ALTER TABLE model_counts ADD COLUMN derivatives INTEGER")
     db.execute("ALTER TABLE family_totals ADD COLUMN derivatives INTEGER")
+
+
+# The kinds a channel may subscribe to, before and after launch messages were added.
+_KINDS_BEFORE_LAUNCHES = "CHECK (kind IN ('digest', 'alerts'))"
+_KINDS_WITH_LAUNCHES = "CHECK (kind IN ('digest', 'alerts', 'launches'))"
+
+
+@migrations()
+def m008_launches(db: Database) -> None:
+    # Launch messages are a third kind of subscription. SQLite cannot change a CHECK
+    # constraint in place, so the table is rebuilt the way SQLite documents for such
+    # changes (https://www.sqlite.org/lang_altertable.html#otheralter): a new table from
+    # the same definition with the wider CHECK, every column and row copied, the old
+    # table dropped, the new one renamed and the old one's indexes made again. The
+    # definition is read back from the store, so columns added since are kept.
+    _rebuild_with(db, "subscriptions", _KINDS_BEFORE_LAUNCHES, _KINDS_WITH_LAUNCHES)
+    # Launches: the snapshot that first listed each model (the earliest by time taken,
+    # whatever order snapshots were written in, since history may be imported after
+    # live snapshots). Kept on the model so finding the models first seen in a period
+    # reads a few rows through an index instead of every snapshot's counts.
+    db.execute("ALTER TABLE models ADD COLUMN first_snapshot_id INTEGER REFERENCES snapshots(id)")
+    db.execute("ALTER TABLE models ADD COLUMN first_seen_at TEXT")  # that snapshot's taken_at
+    db.execute(
+        """
+        UPDATE models SET (first_snapshot_id, first_seen_at) = (
+            SELECT s.id, s.taken_at FROM model_counts c JOIN snapshots s ON s.id = c.snapshot_id
+            WHERE c.model_id = models.id ORDER BY s.taken_at, s.id LIMIT 1
+        )
+        """
+    )
+    db.execute("CREATE INDEX models_first_seen ON models (first_seen_at)")
+
+
+def _rebuild_with(db: Database, table: str, old: str, new: str) -> None:
+    """Rebuild `table` with the text `old` of its definition replaced by `new`."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()
+    definition = row[0] if row else ""
+    if definition.count(old) != 1:
+        raise RuntimeError(f"table {table} is not defined as expected: cannot find {old}")
+    # A table once renamed is stored as CREATE TABLE "name" (…): accept both spellings.
+    head = re.match(rf'CREATE TABLE\s+("?){table}\1\s*\(', definition)
+    if head is None:
+        raise RuntimeError(f"table {table} is not defined as expected: {definition[:60]}")
+    indexes = [
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            [table],
+        )
+    ]
+    columns = ", ".join(f'"{r[1]}"' for r in db.execute(f'PRAGMA table_info("{table}")'))
+    rebuilt = f"{table}_rebuilt"
+    db.execute(f"CREATE TABLE {rebuilt} (" + definition[head.end() :].replace(old, new))
+    db.execute(f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {rebuilt} RENAME TO {table}")
+    for sql in indexes:
+        db.execute(sql)
+
+
+@migrations()
+def m009_alert_flow(db: Database) -> None:
+    # Only new columns and tables: the subscriptions table may have been rebuilt just
+    # before (to allow more kinds), and these columns follow it whatever it holds.
+    #
+    # Which metrics an alerts subscription follows: a JSON list of "all_time" and
+    # "30d". Subscriptions from before the choice existed keep both; new ones are
+    # written with their own choice (all-time unless asked). `always` makes a digest
+    # subscription receive the digest in quiet weeks too.
+    db.execute(
+        """ALTER TABLE subscriptions ADD COLUMN metrics TEXT NOT NULL
+           DEFAULT '["all_time", "30d"]'"""
+    )
+    db.execute("ALTER TABLE subscriptions ADD COLUMN always INTEGER NOT NULL DEFAULT 0")
+    # Pairs of families a channel does not want alerts about, in either direction.
+    db.execute(
+        """
+        CREATE TABLE mutes (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            family_a TEXT NOT NULL,
+            family_b TEXT NOT NULL,
+            muted_at TEXT NOT NULL,
+            muted_by TEXT,
+            PRIMARY KEY (team_id, channel_id, family_a, family_b),
+            CHECK (family_a < family_b)
+        ) WITHOUT ROWID
+        """
+    )
+    # The latest announcement of each pair in each channel: when, the message's ts and
+    # the ts of the thread it belongs to (its own ts when it started one). An alert
+    # whose pairs were all announced within 30 days goes into the newest such thread.
+    db.execute(
+        """
+        CREATE TABLE announcements (
+            team_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            family_a TEXT NOT NULL,
+            family_b TEXT NOT NULL,
+            announced_at TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            outbox_id INTEGER,
+            PRIMARY KEY (team_id, channel_id, family_a, family_b),
+            CHECK (family_a < family_b)
+        ) WITHOUT ROWID
+        """
+    )
+    # The thread an outbox item is posted in, written (committed) before the post, so
+    # that a delivery interrupted after it looks for the post in that thread: Slack's
+    # channel history does not list thread replies.
+    db.execute("ALTER TABLE outbox ADD COLUMN thread_ts TEXT")
+@migrations()
+def m010_home_visits(db: Database) -> None:
+    # Who opened the bot's App Home tab, and when last: the tab is published again after
+    # each snapshot for those who opened it in the last 7 days. `channel_id` is the
+    # user's direct-message channel with the bot, where they may have subscribed too.
+    db.execute(
+        """
+        CREATE TABLE home_visits (
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            channel_id TEXT,
+            opened_at TEXT NOT NULL,
+            PRIMARY KEY (team_id, user_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX home_visits_opened_at ON home_visits (opened_at)")

@@ -124,15 +124,24 @@ def insert_snapshot(
         [format_timestamp(taken_at), source, len(rows)],
     )
     snapshot_id = int(cursor.lastrowid or 0)
+    stamp = format_timestamp(taken_at)
+    # A model's first sighting moves to this snapshot only if it is older than the one
+    # recorded: imported history may be written after the live snapshots it precedes.
     db.conn.executemany(
         """
-        INSERT INTO models (repo_id, family, created_at, pipeline_tag) VALUES (?, ?, ?, ?)
+        INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
+                            first_seen_at)
+        VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (repo_id) DO UPDATE SET
             family = excluded.family,
             created_at = coalesce(excluded.created_at, models.created_at),
-            pipeline_tag = coalesce(excluded.pipeline_tag, models.pipeline_tag)
+            pipeline_tag = coalesce(excluded.pipeline_tag, models.pipeline_tag),
+            first_snapshot_id = CASE WHEN coalesce(excluded.first_seen_at < models.first_seen_at, 1)
+                THEN excluded.first_snapshot_id ELSE models.first_snapshot_id END,
+            first_seen_at = CASE WHEN coalesce(excluded.first_seen_at < models.first_seen_at, 1)
+                THEN excluded.first_seen_at ELSE models.first_seen_at END
         """,
-        [(r.repo_id, r.family, r.created_at, r.pipeline_tag) for r in rows],
+        [(r.repo_id, r.family, r.created_at, r.pipeline_tag, snapshot_id, stamp) for r in rows],
     )
     ids = model_ids(db, [r.repo_id for r in rows])
     db.conn.executemany(
@@ -202,3 +211,29 @@ def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:
         for row in db.execute(f"SELECT id, repo_id FROM models WHERE repo_id IN ({marks})", chunk):
             found[row[1]] = row[0]
     return found
+
+
+def set_derivatives(db: Database, snapshot_id: int, counts: Mapping[str, int]) -> int:
+    """Record the derivative counts of some models in the snapshot just written, and
+    make its family totals the sum of the counts now known (NULL where none is).
+
+    Run inside the caller's write transaction. Models of `counts` not in the snapshot are
+    ignored; returns how many model rows were set.
+    """
+    ids = model_ids(db, list(counts))
+    rows = [(counts[repo_id], snapshot_id, model_id) for repo_id, model_id in ids.items()]
+    cursor = db.conn.executemany(
+        "UPDATE model_counts SET derivatives = ? WHERE snapshot_id = ? AND model_id = ?", rows
+    )
+    set_rows = max(cursor.rowcount, 0)
+    sums = db.execute(
+        """SELECT m.family, sum(c.derivatives)
+           FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? GROUP BY m.family""",
+        [snapshot_id],
+    ).fetchall()
+    db.conn.executemany(
+        "UPDATE family_totals SET derivatives = ? WHERE snapshot_id = ? AND family = ?",
+        [(total, snapshot_id, family) for family, total in sums],
+    )
+    return set_rows

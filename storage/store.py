@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -175,16 +176,54 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
         db = store.connect()
         try:
             _refuse_newer_schema(db, store.path)
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _switch_to_wal(db)
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch store {store.path} to WAL mode (got {mode})")
             if migrations.pending(db):
-                migrations.apply(db)
+                _migrate(db, store.path)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(_describe(exc, store.path)) from None
     return store
+
+
+def _switch_to_wal(db: Database) -> str:
+    """Switch a store to WAL mode (a no-op once it is), waiting for other processes.
+
+    While another connection writes to a file not yet in WAL mode (a second process
+    creating the same new store), SQLite answers the switch with "database is locked"
+    at once: it skips the busy handler because this statement already holds a read
+    lock. The switch changes nothing when repeated, so wait and try again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def _migrate(db: Database, path: Path) -> None:
+    """Apply the pending migrations under the write lock, checking again once it is held.
+
+    Two processes opening a new store at once both see migrations pending; the second
+    waits here for the first to commit, then finds nothing left to do.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        _refuse_newer_schema(db, path)
+        if migrations.pending(db):
+            migrations.apply(db)  # each migration nests as a savepoint in this transaction
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _check_schema(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""Channel subscriptions to the weekly digest and to overtake alerts."""
+"""Channel subscriptions to the weekly digest, overtake alerts and launch messages."""
 
 from __future__ import annotations
 
@@ -8,24 +8,34 @@ from typing import Any
 
 from sqlite_utils import Database
 
+ALERT_METRICS = ("all_time", "30d")
+
 
 @dataclass(frozen=True)
 class Subscription:
     team_id: str
     channel_id: str
-    kind: str  # "digest" | "alerts"
-    families: tuple[str, ...]  # alerts only; () = every family
+    kind: str  # "digest" | "alerts" | "launches"
+    families: tuple[str, ...]  # alerts and launches only; () = every family
     created_at: str
     failing_since: str | None = None
     failure: str | None = None
     last_digest: dict[str, list[str]] | None = None
+    metrics: tuple[str, ...] = ALERT_METRICS  # alerts only: the rankings it follows
+    always: bool = False  # digest only: sent in quiet weeks too
 
     @property
     def failing(self) -> bool:
         return self.failing_since is not None
 
 
-_COLS = "team_id, channel_id, kind, families, created_at, failing_since, failure, last_digest"
+# The outbox kind of the messages each kind of subscription receives.
+OUTBOX_KIND = {"digest": "digest", "alerts": "alert", "launches": "launch"}
+
+_COLS = (
+    "team_id, channel_id, kind, families, created_at, failing_since, failure, last_digest, "
+    "metrics, always"
+)
 
 
 def _row(row: tuple[Any, ...]) -> Subscription:
@@ -38,6 +48,8 @@ def _row(row: tuple[Any, ...]) -> Subscription:
         failing_since=row[5],
         failure=row[6],
         last_digest=json.loads(row[7]) if row[7] else None,
+        metrics=tuple(json.loads(row[8])),
+        always=bool(row[9]),
     )
 
 
@@ -49,17 +61,38 @@ def subscribe(
     families: tuple[str, ...],
     now: str,
     user_id: str | None = None,
+    *,
+    metrics: tuple[str, ...] = ("all_time",),
+    always: bool = False,
 ) -> bool:
-    """Add or update a subscription; clears a failing mark. True if it was new."""
+    """Add or update a subscription; clears a failing mark. True if it was new.
+
+    `metrics` (alerts: which rankings to follow) and `always` (digest: quiet weeks
+    too) replace what an existing subscription had.
+    """
+    unknown = set(metrics) - set(ALERT_METRICS)
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be some of {ALERT_METRICS}, got {metrics}")
     existed = get(db, team_id, channel_id, kind) is not None
     db.execute(
         """
-        INSERT INTO subscriptions (team_id, channel_id, kind, families, created_at, created_by)
-        VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO subscriptions
+            (team_id, channel_id, kind, families, created_at, created_by, metrics, always)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (team_id, channel_id, kind) DO UPDATE SET
-            families = excluded.families, failing_since = NULL, failure = NULL
+            families = excluded.families, metrics = excluded.metrics,
+            always = excluded.always, failing_since = NULL, failure = NULL
         """,
-        [team_id, channel_id, kind, json.dumps(list(families)), now, user_id],
+        [
+            team_id,
+            channel_id,
+            kind,
+            json.dumps(list(families)),
+            now,
+            user_id,
+            json.dumps([m for m in ALERT_METRICS if m in metrics]),
+            int(always),
+        ],
     )
     return not existed
 
@@ -70,7 +103,7 @@ def unsubscribe(db: Database, team_id: str, channel_id: str, kind: str) -> bool:
         "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
         [team_id, channel_id, kind],
     )
-    outbox_kind = "alert" if kind == "alerts" else "digest"
+    outbox_kind = OUTBOX_KIND[kind]
     db.execute(
         """UPDATE outbox SET status = 'failed', last_error = 'unsubscribed'
            WHERE team_id = ? AND channel_id = ? AND kind = ? AND status = 'pending'""",

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,12 +25,24 @@ from urllib.parse import urlencode
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import RESPONSE_URL_MAX_POSTS, LocalSlack, ResponseKind, signed_headers
+from bot.local_slack import (
+    BOT_USER_ID,
+    RESPONSE_URL_MAX_POSTS,
+    LocalSlack,
+    ResponseKind,
+    event_callback,
+    interaction_body,
+    message_actions_payload,
+    pressed,
+    signed_headers,
+    view_actions_payload,
+)
+from bot.local_socket_mode import app_mention, message_im
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from commands.answer import ChartSpec
-from commands.blocks import check_limits
+from commands.blocks import check_limits, check_view_limits
 from openmodels.families import load_families
 from storage import Store
 
@@ -43,6 +56,7 @@ QUICK = DeliveryOptions(
 )
 BOT_TOKEN = "xoxb-1-test-token"
 TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
+DM = "D0TEST"  # the direct message conversation between USER and the app
 
 
 def tiny_png(spec: ChartSpec | None = None) -> bytes:
@@ -69,7 +83,9 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[s
     return signed_headers(secret, body, int(time.time()) - age)
 
 
-def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
+def slash_form(
+    text: str, response_url: str, channel_id: str = CHANNEL, user_id: str = USER
+) -> bytes:
     """The form Slack POSTs for `/openmodels text`."""
     return urlencode(
         {
@@ -78,7 +94,7 @@ def slash_form(text: str, response_url: str, channel_id: str = CHANNEL) -> bytes
             "team_domain": "test",
             "channel_id": channel_id,
             "channel_name": "general",
-            "user_id": USER,
+            "user_id": user_id,
             "user_name": "tester",
             "command": "/openmodels",
             "text": text,
@@ -110,6 +126,86 @@ def share_click_form(value: str, response_url: str, channel_id: str = CHANNEL) -
                 "text": {"type": "plain_text", "text": "Share in channel"},
                 "value": value,
                 "action_ts": "1.5",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def new_event_id() -> str:
+    return f"Ev{uuid.uuid4().hex[:10].upper()}"
+
+
+def event_body(event: dict[str, Any], event_id: str) -> bytes:
+    """The JSON Slack POSTs for an Events API event: `event` in its event_callback."""
+    return json.dumps(event_callback(event, team_id=TEAM, event_id=event_id)).encode()
+
+
+def signed_event(body: bytes, *, retry: int | None = None, age: int = 0) -> dict[str, str]:
+    """Headers for an event request; with `retry`, Slack's redelivery after a timeout
+    (X-Slack-Retry-Num and X-Slack-Retry-Reason, https://docs.slack.dev/apis/events-api/#retries)."""
+    headers = signed(body, age=age) | {"Content-Type": "application/json"}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return headers
+
+
+def mention_event(message: dict[str, Any], channel_id: str = CHANNEL) -> dict[str, Any]:
+    """The app_mention event for `message`, a person's message already in the channel."""
+    event = app_mention(message["text"], channel_id=channel_id, user_id=message["user"])
+    event |= {"ts": message["ts"], "event_ts": message["ts"], "team": TEAM}
+    if message.get("thread_ts"):
+        event["thread_ts"] = message["thread_ts"]
+    return event
+
+
+def dm_event(message: dict[str, Any], channel_id: str = DM) -> dict[str, Any]:
+    """The message.im event for `message`, a person's message already in the DM."""
+    event = message_im(message["text"], user_id=message["user"], channel_id=channel_id)
+    event |= {"ts": message["ts"], "event_ts": message["ts"], "team": TEAM}
+    if message.get("thread_ts"):
+        event["thread_ts"] = message["thread_ts"]
+    return event
+
+
+def from_the_app(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The app's own messages among `messages` (posted with its bot token)."""
+    return [m for m in messages if m.get("user") == BOT_USER_ID]
+
+
+def click_form(
+    action_id: str,
+    value: str,
+    response_url: str,
+    *,
+    channel_id: str = CHANNEL,
+    user_id: str = USER,
+    message_ts: str | None = None,
+) -> bytes:
+    """The form Slack POSTs when a button is clicked: on a message in the channel (give its
+    `message_ts`) or on an ephemeral answer (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+    container: dict[str, Any] = {"type": "message", "channel_id": channel_id}
+    container.update(
+        {"message_ts": message_ts, "is_ephemeral": False} if message_ts else {"is_ephemeral": True}
+    )
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": user_id, "username": "tester", "team_id": TEAM},
+        "api_app_id": "A0TEST",
+        "token": "deprecated-verification-token",
+        "container": container,
+        "trigger_id": "1.2.5",
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "button"},
+                "value": value,
+                "action_ts": "1.6",
             }
         ],
     }
@@ -176,14 +272,109 @@ class RunningBot:
             assert check_limits(message.get("blocks") or []) == []
         return Exchange(reply, response_url, posts, self.slack.visible(response_url))
 
-    def command(self, text: str, channel_id: str = CHANNEL, wait: bool = True) -> Exchange:
-        return self.send(lambda url: slash_form(text, url, channel_id), wait)
+    def command(
+        self, text: str, channel_id: str = CHANNEL, wait: bool = True, user_id: str = USER
+    ) -> Exchange:
+        return self.send(lambda url: slash_form(text, url, channel_id, user_id), wait)
 
     def click_share(self, value: str) -> Exchange:
         return self.send(lambda url: share_click_form(value, url), kind="action")
 
+    def click(self, action_id: str, value: str, **where: Any) -> Exchange:
+        """Click a button (`click_form`'s channel_id, user_id, message_ts) and wait."""
+        return self.send(lambda url: click_form(action_id, value, url, **where), kind="action")
+
     def wait_done(self, response_url: str) -> None:
         assert self._event(response_url).wait(10), "the answer never finished"
+
+    # -- mentions and direct messages: Events API requests ---------------------------------
+
+    def post_event(
+        self, event: dict[str, Any], event_id: str, *, retry: int | None = None
+    ) -> Reply:
+        """POST one signed event (a retry if `retry`), as Slack does; returns the ack."""
+        body = event_body(event, event_id)
+        return post(self.server.url, body, signed_event(body, retry=retry))
+
+    def mention(
+        self, text: str, *, channel_id: str = CHANNEL, thread_ts: str | None = None
+    ) -> Conversation:
+        """A person posts `@openmodels text` in the channel (in the thread `thread_ts` if
+        given); Slack sends app_mention. Waits for the answer, in the mention's thread."""
+        message = self.slack.user_message(
+            channel_id, f"<@{BOT_USER_ID}> {text}", user=USER, thread_ts=thread_ts
+        )
+        event_id = new_event_id()
+        reply = self.post_event(mention_event(message, channel_id), event_id)
+        self.wait_done(event_id)
+        thread = thread_ts or message["ts"]
+        return Conversation(reply, event_id, message, self.slack.thread(channel_id, thread))
+
+    def direct_message(self, text: str, *, channel_id: str = DM) -> Conversation:
+        """A person sends the app `text` in their DM; waits for the answer there."""
+        message = self.slack.user_message(channel_id, text, user=USER)
+        event_id = new_event_id()
+        reply = self.post_event(dm_event(message, channel_id), event_id)
+        self.wait_done(event_id)
+        after = self.slack.channel_messages.get(channel_id, [])
+        return Conversation(reply, event_id, message, from_the_app(after))
+
+
+    def event(self, event: dict[str, Any], team_id: str = TEAM) -> Reply:
+        """Send an Events API event (e.g. app_home_opened), signed, as JSON."""
+        body = json.dumps(event_callback(event, team_id=team_id)).encode()
+        return post(self.server.url, body, signed_json(body))
+
+    def press(self, message: dict[str, Any], action_id: str, option: str | None = None) -> Exchange:
+        """Press the element `action_id` of a private message (for a menu: choose the
+        option whose value is `option`) and wait for the answer at its response URL."""
+        block, element = find_element(message["blocks"], action_id)
+        action = pressed(block, element, option)
+        return self.send(
+            lambda url: interaction_body(
+                message_actions_payload(
+                    action,
+                    url,
+                    trigger_id=self.slack.trigger_id(USER),
+                    channel_id=CHANNEL,
+                    user_id=USER,
+                    team_id=TEAM,
+                )
+            ),
+            kind="action",
+        )
+
+    def press_in_view(
+        self, view: dict[str, Any], action_id: str, option: str | None = None
+    ) -> Reply:
+        """Press the element `action_id` of a home tab or modal (no response URL)."""
+        block, element = find_element(view["blocks"], action_id)
+        payload = view_actions_payload(
+            pressed(block, element, option),
+            view,
+            trigger_id=self.slack.trigger_id(USER),
+            user_id=USER,
+            team_id=TEAM,
+        )
+        body = interaction_body(payload)
+        return post(self.server.url, body, signed(body))
+
+    def wait_for_view(self, predicate: Callable[[], bool]) -> None:
+        """Wait until the stand-in's views satisfy `predicate`; each view is then valid."""
+        assert self.slack.wait_for(predicate), "the view never came"
+        for view in self.slack.views.values():
+            assert check_view_limits(view) == []
+
+
+@dataclass
+class Conversation:
+    """A mention or a DM: the ack, the person's message, and the app's messages in
+    answer (the thread's replies, or the app's messages in the DM)."""
+
+    reply: Reply
+    event_id: str
+    message: dict[str, Any]
+    answers: list[dict[str, Any]]
 
 
 @contextmanager
@@ -193,11 +384,13 @@ def running_bot(
     slack: LocalSlack | None = None,
     render: Callable[[ChartSpec], bytes] | None = None,
     delivery: DeliveryOptions | None = None,
+    admins: frozenset[str] | None = None,
 ) -> Iterator[RunningBot]:
     """Start `slack` (a configured, unstarted LocalSlack) and the real app against it.
 
     Charts are drawn by `render`; by default a tiny stand-in PNG, since the real
-    renderer has its own tests and costs a few hundred milliseconds a chart.
+    renderer has its own tests and costs a few hundred milliseconds a chart. `admins`
+    is OPENMODELS_ADMINS (None: anyone may change a channel's settings).
     """
     with slack or LocalSlack() as fake:
         settings = SlackSettings(
@@ -205,7 +398,7 @@ def running_bot(
         )
         holder: list[RunningBot] = []
         services = BotServices(
-            context=AnswerContext(store=store, families=load_families()),
+            context=AnswerContext(store=store, families=load_families(), admins=admins),
             render=render or tiny_png,
             delivery=delivery or QUICK,
             on_done=lambda url: holder[0].finished(url),
@@ -217,6 +410,24 @@ def running_bot(
                 yield bot
         finally:
             services.close()
+
+
+def signed_json(body: bytes) -> dict[str, str]:
+    """Headers for an Events API callback: signed like a form, sent as JSON."""
+    return signed_headers(SIGNING_SECRET, body, int(time.time()), "application/json")
+
+
+def find_element(
+    blocks: list[dict[str, Any]], action_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The actions block holding the element `action_id`, and the element."""
+    for block in blocks:
+        if block.get("type") != "actions":
+            continue
+        for element in block["elements"]:
+            if element.get("action_id") == action_id:
+                return block, element
+    raise AssertionError(f"no element {action_id} in {[b.get('type') for b in blocks]}")
 
 
 def all_strings(value: Any) -> Iterator[str]:

@@ -18,8 +18,18 @@ from typing import Any
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import LocalSlack
-from bot.local_socket_mode import Envelope, LocalSocketMode, SocketConnection
+from bot.local_slack import (
+    LocalSlack,
+    message_actions_payload,
+    pressed,
+    view_actions_payload,
+)
+from bot.local_socket_mode import (
+    Envelope,
+    LocalSocketMode,
+    SocketConnection,
+    block_actions_payload,
+)
 from bot.runtime import socket_mode_client
 from bot.settings import SlackSettings
 from bot.socket_mode import SocketModeClient
@@ -27,7 +37,7 @@ from commands import AnswerContext
 from commands.answer import ChartSpec
 from openmodels.families import load_families
 from storage import Store
-from tests.slack_helpers import BOT_TOKEN, CHANNEL, tiny_png
+from tests.slack_helpers import BOT_TOKEN, CHANNEL, TEAM, USER, find_element, new_event_id, tiny_png
 
 APP_TOKEN = "xapp-1-A0LOCAL-1-test"
 # Generous: a test waits this long for what normally takes milliseconds, and for what
@@ -92,6 +102,73 @@ class RunningSocketBot:
             self.wait_done(response_url)
         return SocketExchange(envelope, response_url, self.slack.posts(response_url))
 
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        answered: bool = True,
+        team_id: str = TEAM,
+    ) -> Envelope:
+        """Send an Events API envelope (a retry if `retry_attempt`); waits until it is
+        acknowledged and, if it is to be `answered` (mentions and DMs), until the answer
+        has finished. Events answered with no message, such as app_home_opened, pass
+        answered=False."""
+        event_id = event_id or new_event_id()
+        envelope = self.socket.event(
+            event, event_id=event_id, retry_attempt=retry_attempt, team_id=team_id
+        )
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        if answered:
+            self.wait_done(event_id)
+        return envelope
+
+    def click(self, action_id: str, value: str, **fields: Any) -> SocketExchange:
+        """Click a button (`block_actions_payload`'s fields) as an envelope; wait until
+        acked and answered."""
+        response_url = self.slack.response_url("action")
+        payload = block_actions_payload(action_id, value, response_url, **fields)
+        envelope = self.socket.interactive(payload)
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        self.wait_done(response_url)
+        return SocketExchange(envelope, response_url, self.slack.posts(response_url))
+
+    def press(
+        self, message: dict[str, Any], action_id: str, option: str | None = None
+    ) -> SocketExchange:
+        """Press an element of a private message; waits until acked and answered."""
+        block, element = find_element(message["blocks"], action_id)
+        response_url = self.slack.response_url("action")
+        payload = message_actions_payload(
+            pressed(block, element, option),
+            response_url,
+            trigger_id=self.slack.trigger_id(USER),
+            channel_id=CHANNEL,
+            user_id=USER,
+            team_id=TEAM,
+        )
+        envelope = self.socket.interactive(payload)
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        self.wait_done(response_url)
+        return SocketExchange(envelope, response_url, self.slack.posts(response_url))
+
+    def press_in_view(
+        self, view: dict[str, Any], action_id: str, option: str | None = None
+    ) -> Envelope:
+        """Press an element of a home tab or modal; waits for the ack."""
+        block, element = find_element(view["blocks"], action_id)
+        payload = view_actions_payload(
+            pressed(block, element, option),
+            view,
+            trigger_id=self.slack.trigger_id(USER),
+            user_id=USER,
+            team_id=TEAM,
+        )
+        envelope = self.socket.interactive(payload)
+        assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
+        return envelope
+
 
 @contextmanager
 def running_socket_bot(
@@ -100,6 +177,7 @@ def running_socket_bot(
     slack: LocalSlack | None = None,
     render: Callable[[ChartSpec], bytes] | None = None,
     delivery: DeliveryOptions | None = None,
+    admins: frozenset[str] | None = None,
 ) -> Iterator[RunningSocketBot]:
     """Start `slack` (a LocalSlack, unstarted), the real app, and its Socket Mode client.
 
@@ -110,7 +188,7 @@ def running_socket_bot(
         settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
         holder: list[RunningSocketBot] = []
         services = BotServices(
-            context=AnswerContext(store=store, families=load_families()),
+            context=AnswerContext(store=store, families=load_families(), admins=admins),
             render=render or tiny_png,
             delivery=delivery or DeliveryOptions(),
             on_done=lambda url: holder[0].finished(url),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from commands.alert_message import alert_message
 from openmodels.alerts import check_overtakes
 from openmodels.collector import collect_snapshot
 from openmodels.families import load_families, parse_families
@@ -18,13 +19,14 @@ from tests.builders import DAY0, family_day, record
 from tests.fakes import hub_model
 
 FAMILIES = load_families()
+BOTH = ("all_time", "30d")
 
 
 @pytest.fixture
 def store(tmp_path):
     store = open_store(tmp_path / "s.db")
     with store.writing() as db:
-        subs.subscribe(db, "T1", "C_ALL", "alerts", (), "2026-01-01T00:00:00Z")
+        subs.subscribe(db, "T1", "C_ALL", "alerts", (), "2026-01-01T00:00:00Z", metrics=BOTH)
         subs.subscribe(db, "T1", "C_QWEN", "alerts", ("qwen",), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C_DEEP", "alerts", ("deepseek",), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C_DIGEST", "digest", (), "2026-01-01T00:00:00Z")
@@ -32,12 +34,23 @@ def store(tmp_path):
 
 
 def check(store, confirm=1):
-    return check_overtakes(store, FAMILIES, confirm=confirm, now=DAY0 + timedelta(days=30))
+    return check_overtakes(
+        store, FAMILIES, message=alert_message, confirm=confirm, now=DAY0 + timedelta(days=30)
+    )
 
 
 def queued(store):
     with store.reading() as db:
         return [(i.channel_id, i.event, i.payload["text"]) for i in ob.all_items(db)]
+
+
+def announced(store):
+    """(channel, event, overtakes as (metric, passer, passed)) of every queued message."""
+    with store.reading() as db:
+        return [
+            (i.channel_id, i.event, [tuple(o) for o in i.payload["overtakes"]])
+            for i in ob.all_items(db)
+        ]
 
 
 def test_the_first_snapshot_never_alerts(store):
@@ -55,11 +68,16 @@ def test_an_overtake_is_queued_once_per_interested_channel(store):
         ("all_time", "qwen", "llama"),
         ("30d", "qwen", "llama"),
     ]
-    text = "Qwen passed Llama in all-time downloads: 701.2M vs 699.8M"
-    items = queued(store)
-    assert (("C_ALL", "overtake:all_time:qwen>llama:s2", text)) in items
-    assert {c for c, _, _ in items} == {"C_ALL", "C_QWEN"}  # not deepseek's, not digest's
-    assert len(items) == 4
+    assert queued(store) == [  # not deepseek's channel, not the digest's
+        (
+            "C_ALL",
+            "overtakes:s2",
+            "2 overtakes in the snapshot of 2026-01-02: "
+            "Qwen passed Llama in all-time downloads: 701.2M vs 699.8M; "
+            "Qwen passed Llama in 30-day downloads: 70.1M vs 70.0M",
+        ),
+        ("C_QWEN", "overtakes:s2", "Qwen passed Llama in all-time downloads: 701.2M vs 699.8M"),
+    ]
 
 
 def test_checking_the_same_snapshot_again_queues_nothing(store):
@@ -121,11 +139,6 @@ def test_status_shows_flagged_drops(store):
 # -- a check that never ran is made up by the next one ---------------------------------
 
 
-def alerts(store):
-    """(channel, event) of every queued alert."""
-    return [(c, e) for c, e, _ in queued(store)]
-
-
 @pytest.mark.parametrize("confirm", [1, 2])
 def test_an_overtake_whose_check_never_ran_is_announced_at_the_next_check(store, confirm):
     family_day(store, 0, qwen=90, llama=100)
@@ -139,12 +152,15 @@ def test_an_overtake_whose_check_never_ran_is_announced_at_the_next_check(store,
         ("all_time", "qwen", "llama"),
         ("30d", "qwen", "llama"),
     ]
-    text = "Qwen passed Llama in all-time downloads: 120 vs 105"
-    assert ("C_ALL", "overtake:all_time:qwen>llama:s3", text) in queued(store)
-    assert len(queued(store)) == 4  # C_ALL and C_QWEN, each metric, once
+    both = [("all_time", "qwen", "llama"), ("30d", "qwen", "llama")]
+    all_time = both[:1]
+    assert announced(store) == [
+        ("C_ALL", "overtakes:s3", both),
+        ("C_QWEN", "overtakes:s3", all_time),
+    ]
     family_day(store, 3, qwen=130, llama=106)
     assert check(store, confirm).overtakes == []
-    assert len(queued(store)) == 4
+    assert len(queued(store)) == 2
 
 
 @pytest.mark.parametrize("confirm", [1, 2])
@@ -167,7 +183,7 @@ def test_a_store_checked_before_orders_were_kept_settles_them_from_its_last_snap
 @pytest.mark.parametrize(
     ("qwen_days", "expected"),
     [
-        ([110, 95, 115, 120], [("C_ALL", "overtake:all_time:qwen>llama:s5")]),
+        ([110, 95, 115, 120], [("C_ALL", "overtakes:s5")]),
         ([110, 95, 115, 98], []),  # passed, fell back, passed, fell back: no change
     ],
 )
@@ -179,7 +195,11 @@ def test_missed_checks_give_one_alert_per_pair_whose_order_changed(store, qwen_d
 
     check(store)
 
-    assert [a for a in alerts(store) if a[0] == "C_ALL" and "all_time" in a[1]] == expected
+    assert [
+        (c, e)
+        for c, e, found in announced(store)
+        if c == "C_ALL" and ("all_time", "qwen", "llama") in found
+    ] == expected
 
 
 def test_a_fall_in_a_snapshot_whose_check_never_ran_is_flagged_and_draws_no_alert(store):
@@ -209,9 +229,8 @@ def test_passing_through_a_tie_is_announced_once_confirmed(store, confirm):
         found.append(check(store, confirm).overtakes)
 
     assert [len(f) for f in found] == [0] * confirm + [2]  # both metrics, at the last
-    assert sorted({e for c, e in alerts(store) if c == "C_ALL"}) == [
-        f"overtake:30d:qwen>llama:s{2 + confirm}",
-        f"overtake:all_time:qwen>llama:s{2 + confirm}",
+    assert [(e, o) for c, e, o in announced(store) if c == "C_ALL"] == [
+        (f"overtakes:s{2 + confirm}", [("all_time", "qwen", "llama"), ("30d", "qwen", "llama")])
     ]
 
 
@@ -263,7 +282,7 @@ def collect_and_check(hub, store, toml: str, day: int):
     families = parse_families(toml, "families.toml")
     now = DAY0 + timedelta(days=day)
     collect_snapshot(families, HubClient(hub.url), store, now=now)
-    return check_overtakes(store, families, now=now)
+    return check_overtakes(store, families, message=alert_message, now=now)
 
 
 def test_a_widened_glob_draws_no_alert_and_comparisons_resume_under_the_new_rules(

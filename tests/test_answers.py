@@ -10,9 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from commands import AnswerContext, answer_text
+from commands.answers import FIRST_COLLECTION_RETRY, FIRST_COLLECTION_RUNNING, NO_COLLECTION
 from commands.blocks import check_limits
 from commands.render import render_text
+from commands.subscriptions import Channel
 from openmodels.families import load_families
+from openmodels.locate import sample_store_path
+from storage import jobs as job_runs
 from storage import open_store
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, growing_store, record
@@ -124,6 +128,80 @@ def test_an_empty_store_says_how_to_collect(tmp_path):
     for text in ("top", "compare qwen llama", "family qwen", "model a/b"):
         result = answer_text(text, empty)
         assert "No snapshots yet. Run `openmodels collect`" in result.text
+
+
+# -- an empty store, in Slack: what the bot is doing about it -----------------------------
+
+SLACK = Channel("T1", "C1", "U1")
+NOW = datetime(2026, 2, 1, 6, 1, tzinfo=UTC)
+
+
+def empty_in_slack(tmp_path, *, collects, run=None):
+    """An empty store answered in Slack; `run` records the collect job's state first."""
+    store = open_store(tmp_path / "e.db")
+    if run is not None:
+        with store.writing() as db:
+            run(db)
+    return AnswerContext(
+        store=store, families=load_families(), channel=SLACK, now=lambda: NOW, collects=collects
+    )
+
+
+def running(db):
+    job_runs.start(
+        db,
+        "collect",
+        owner="host:1",
+        slot="2026-02-01T06:00:00Z",
+        now="2026-02-01T06:00:00Z",
+        lease_expires="2026-02-01T06:05:00Z",
+        failures=0,
+    )
+
+
+def failed_once(db):
+    running(db)
+    job_runs.failed(
+        db,
+        "collect",
+        "host:1",
+        "2026-02-01T06:00:00Z",
+        "2026-02-01T06:00:30Z",
+        "HubError: 503",
+        "2026-02-01T06:05:30Z",
+    )
+
+
+@pytest.mark.parametrize(
+    ("collects", "run", "message"),
+    [
+        (True, None, FIRST_COLLECTION_RUNNING),  # never run: the scheduler starts it at once
+        (True, running, FIRST_COLLECTION_RUNNING),
+        (False, running, FIRST_COLLECTION_RUNNING),  # another process's scheduler runs it
+        (
+            True,
+            failed_once,
+            FIRST_COLLECTION_RETRY.format(at="2026-02-01T06:05:30Z"),
+        ),
+        (False, None, NO_COLLECTION),
+        (False, failed_once, NO_COLLECTION),
+    ],
+)
+@pytest.mark.parametrize("text", ["top", "qwen llama", "movers", "status"])
+def test_an_empty_store_in_slack_says_what_the_bot_is_doing(tmp_path, collects, run, message, text):
+    result = answer_text(text, empty_in_slack(tmp_path, collects=collects, run=run))
+
+    assert message in result.text
+    assert "openmodels collect" not in result.text
+
+
+def test_the_bundled_sample_in_slack_names_no_command_line_tool():
+    store = open_store(sample_store_path(), sample=True)
+    ctx = AnswerContext(store=store, families=load_families(), channel=SLACK)
+    for text in ("top", "qwen", "status", "subscribe digest", "regions", "forecast"):
+        payload = json.dumps(answer_text(text, ctx).payload())
+        assert "sample data" in payload or "bundled sample" in payload, text
+        assert "openmodels collect" not in payload and "OPENMODELS_DB" not in payload, text
 
 
 def test_status_counts_snapshots(ctx):

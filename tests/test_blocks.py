@@ -33,3 +33,45 @@ def test_bulleted_cuts_long_lists_with_a_count():
     assert len(text) <= bk.MAX_SECTION_TEXT
     shown = text.count("line ")
     assert f"…and {100 - shown} models not shown" in text
+
+
+def test_a_view_takes_100_blocks_where_a_message_takes_50():
+    blocks = [bk.section(str(i)) for i in range(100)]
+
+    assert bk.check_view_limits({"type": "home", "blocks": blocks}) == []
+    assert "100 blocks > 50" in bk.check_limits(blocks)
+    assert "101 blocks > 100" in bk.check_view_limits(
+        {"type": "home", "blocks": [*blocks, bk.divider()]}
+    )
+
+
+def test_fit_keeps_a_views_hundred_blocks_when_asked():
+    fitted = bk.fit([bk.section(str(i)) for i in range(150)], bk.MAX_VIEW_BLOCKS)
+
+    assert len(fitted) == 100
+    assert "51 more blocks not shown" in fitted[-1]["elements"][0]["text"]
+
+
+def test_check_view_limits_knows_a_modals_own_limits():
+    modal = {"type": "modal", "title": bk.plain_text("x" * 30, 100), "blocks": []}
+
+    assert "modal title longer than 24" in bk.check_view_limits(modal)
+    assert bk.check_view_limits({"type": "modal", "blocks": []}) == ["modal without a title"]
+    assert bk.check_view_limits({"type": "message", "blocks": []})
+
+
+def test_check_limits_checks_buttons_and_menus():
+    select = bk.static_select("Pick…", "pick", [(f"option {i}", str(i)) for i in range(150)])
+    twice = bk.actions(bk.button("a", "same", "1"), bk.button("b", "same", "2"))
+    long_value = bk.actions(bk.button("a", "go", "v" * 2001))
+
+    assert len(select["options"]) == 100  # the builder keeps Slack's maximum
+    assert bk.check_limits([bk.actions(select)]) == []
+    assert any("same action_id" in p for p in bk.check_limits([twice]))
+    assert any("button value longer" in p for p in bk.check_limits([long_value]))
+
+
+def test_a_menu_leaves_out_an_option_whose_value_would_have_to_be_cut():
+    select = bk.static_select("Pick…", "pick", [("ok", "short"), ("too long", "x" * 151)])
+
+    assert [o["value"] for o in select["options"]] == ["short"]

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from openmodels.cli import main
+from openmodels.cli import main, split_ask_text
 from tests.builders import growing_store
 
 
@@ -54,10 +54,119 @@ def test_ask_passes_valued_options_through_and_prints_json(db, capsys):
 def test_ask_reads_the_bundled_sample_when_there_is_no_store(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("OPENMODELS_DB", raising=False)
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "ask", "compare", "qwen", "llama")
+    code, out, err = run(capsys, "ask", "compare", "qwen", "llama")
     assert code == 0
     assert "sample data" in out
+    # The answer is Slack's too, so the hint to collect goes to the terminal only.
+    assert "openmodels collect" not in out
+    assert "run `openmodels collect` to take live numbers" in err
     assert not (tmp_path / "openmodels.db").exists()
+
+
+# -- ask: options anywhere, exit codes ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "arguments", "text"),
+    [
+        (["ask", "--db", "X", "top"], ["ask", "--db", "X"], ["top"]),
+        (["ask", "top", "--db", "X"], ["ask", "--db", "X"], ["top"]),
+        (["ask", "top", "--db=X"], ["ask", "--db=X"], ["top"]),
+        (
+            ["ask", "compare", "qwen", "--families", "f.toml", "llama", "--30d", "--json"],
+            ["ask", "--families", "f.toml", "--json"],
+            ["compare", "qwen", "llama", "--30d"],
+        ),
+        (
+            ["ask", "movers", "--days", "3", "--db", "X", "--public"],
+            ["ask", "--db", "X"],
+            ["movers", "--days", "3", "--public"],
+        ),
+        (["-v", "ask", "top"], ["-v", "ask"], ["top"]),
+        (["ask", "top", "-v"], ["-v", "ask"], ["top"]),
+        (["ask"], ["ask"], []),
+        (["ask", "--30d"], ["ask"], ["--30d"]),
+        (["ask", "--", "top", "--db", "X"], ["ask"], ["top", "--db", "X"]),
+        (["ask", "top", "--db"], ["ask", "--db"], ["top"]),  # argparse says what is missing
+        (["status", "--db", "X"], ["status", "--db", "X"], None),
+        ([], [], None),
+    ],
+)
+def test_ask_takes_its_own_options_out_of_the_command_text(argv, arguments, text):
+    assert split_ask_text(argv) == (arguments, text)
+
+
+def test_ask_takes_its_options_after_the_command_text(db, capsys):
+    code, out, _ = run(capsys, "ask", "top", "2", "--db", str(db), "--30d")
+
+    assert code == 0 and "Top 2 model families by 30-day downloads" in out
+
+
+def test_ask_takes_json_and_valued_options_after_the_command_text(db, capsys):
+    code, out, _ = run(capsys, "ask", "movers", "--days", "3", "--json", "--db", str(db))
+
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["blocks"][0]["text"]["text"] == "Movers: all-time downloads gained in 3 days"
+
+
+def test_ask_alone_answers_top(db, capsys):
+    code, out, _ = run(capsys, "ask", "--db", str(db))
+
+    assert code == 0 and out.startswith("Top 3 model families by all-time downloads")
+
+
+@pytest.mark.parametrize(
+    ("text", "first_line"),
+    [
+        (["frobnicate"], "I don't know the command 'frobnicate'. Here is what I can do:"),
+        (["comapre", "qwen", "llama"], "I don't know the command 'comapre' — did you mean"),
+        (["family", "qwne"], "Unknown family 'qwne' — did you mean qwen?"),
+        (["qwne"], "Unknown family 'qwne' — did you mean qwen?"),
+        (["top", "99"], "N must be a whole number from 1 to 50."),
+        (["compare", "qwen"], "Compare needs 2 to 6 families; you gave 1."),
+        (["top", "--weekly"], "Unknown option --weekly."),
+        (["subscribe", "digest"], "Subscriptions belong to a Slack channel"),
+    ],
+)
+def test_an_answer_that_is_an_error_exits_1(db, capsys, text, first_line):
+    code, out, err = run(capsys, "ask", "--db", str(db), *text)
+
+    assert code == 1
+    assert out.startswith(first_line)
+    assert err == ""
+
+
+@pytest.mark.parametrize("text", [["top"], ["qwen", "llama"], ["help"], []])
+def test_an_answer_exits_0(db, capsys, text):
+    assert run(capsys, "ask", "--db", str(db), *text)[0] == 0
+
+
+def test_an_empty_store_exits_1_and_says_how_to_collect(tmp_path, capsys):
+    from storage import open_store
+
+    open_store(tmp_path / "empty.db")
+    code, out, _ = run(capsys, "ask", "top", "--db", str(tmp_path / "empty.db"))
+
+    assert code == 1
+    assert "No snapshots yet. Run `openmodels collect`" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", "top", "--db"],
+        ["ask", "--families"],
+        ["frobnicate"],
+        ["status", "--nonsense"],
+    ],
+)
+def test_a_command_line_argparse_refuses_exits_2(capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+
+    assert exited.value.code == 2
+    assert "usage: openmodels" in capsys.readouterr().err
 
 
 def test_status(db, capsys):

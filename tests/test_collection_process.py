@@ -1,6 +1,6 @@
-"""`serve`'s collections run in a process of their own: the snapshot is committed as
-in-process, the child's log lines arrive in this process's logging, and a failure is
-raised here with nothing written."""
+"""`serve`'s collections run in processes of their own: the snapshot is committed and its
+derivative counts recorded as in-process, the children's log lines arrive in this
+process's logging, and a failure is raised here with nothing written."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.collection import collect_in_own_process
+from bot.jobs import Services, collect_job
 from openmodels.config import Config
 from openmodels.errors import HubError
 from openmodels.families import parse_families
+from openmodels.hub import HubClient
 from storage import open_store
 from storage import queries as q
 from tests.fakes import hub_model
@@ -50,9 +52,7 @@ def test_a_snapshot_taken_in_its_own_process_is_committed_and_logged_here(
     assert logged.name == "openmodels.collector" and logged.process != os.getpid()
 
 
-def test_a_collection_failing_in_its_own_process_raises_here_and_writes_nothing(
-    fake_hub, tmp_path
-):
+def test_a_collection_failing_in_its_own_process_raises_here_and_writes_nothing(fake_hub, tmp_path):
     config = Config(db_path=tmp_path / "s.db", hf_endpoint=arrange(fake_hub).url)
     fake_hub.inject("Qwen", malformed=True)
 
@@ -62,3 +62,35 @@ def test_a_collection_failing_in_its_own_process_raises_here_and_writes_nothing(
     assert raised.value.org == "Qwen"
     with open_store(tmp_path / "s.db").reading() as db:
         assert q.latest_snapshot(db) is None
+
+
+def test_serves_collect_job_takes_the_snapshot_and_its_derivative_counts_apart(
+    fake_hub, tmp_path, caplog
+):
+    fake_hub.add(
+        "Qwen",
+        hub_model("Qwen/Qwen3-8B", 700, 1_500, 8, children={"finetune": 30, "quantized": 12}),
+        hub_model("Qwen/QwQ-32B", 300, 900, 4, children={"adapter": 5}),
+    )
+    config = Config(db_path=tmp_path / "s.db", hf_endpoint=fake_hub.url, derivatives_top=2)
+    store = open_store(config.db_path)
+    services = Services(
+        config=config,
+        families=FAMILIES,
+        store=store,
+        hub=HubClient(fake_hub.url),  # not used: each child builds its own from `config`
+        slack=None,
+        render=lambda spec: b"",
+        collect_apart=True,
+    )
+    caplog.set_level(logging.INFO)
+
+    result, _check = collect_job(services, NOW)
+
+    with store.reading() as db:
+        assert q.latest_snapshot(db).id == result.snapshot_id
+        assert q.totals_at(db, result.snapshot_id)["qwen"].derivatives == 42 + 5
+    snapshot = {r.process for r in caplog.records if r.name == "openmodels.collector"}
+    counts = {r.process for r in caplog.records if r.name == "openmodels.derivative_counts"}
+    assert len(snapshot) == len(counts) == 1  # logged here, from a child each
+    assert os.getpid() not in snapshot | counts and snapshot != counts

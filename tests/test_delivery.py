@@ -122,19 +122,23 @@ def test_a_transient_error_leaves_the_item_pending_for_the_next_run(store, slack
     assert posted(slack, "C1") == ["Qwen passed Llama"]
 
 
+def crashed_claim(store, item_id: int = 1, until: str = NOW):
+    """A claim by a deliverer that died right after committing it (expired at `until`)."""
+    with store.writing() as db:
+        ob.claim(db, item_id, "host:999:dead", NOW, until)
+        return ob.get(db, item_id)
+
+
 def test_an_item_interrupted_before_its_post_is_posted_once(store, slack):
     alert(store, "C1", "e1")
-    with store.writing() as db:
-        ob.mark_sending(db, 1, NOW)  # the crash came right after this commit
+    crashed_claim(store)  # the crash came right after this commit
     run(store, slack)
     assert posted(slack, "C1") == ["Qwen passed Llama"]
 
 
 def test_an_item_interrupted_after_slack_accepted_it_is_not_posted_again(store, slack):
     alert(store, "C1", "e1")
-    with store.writing() as db:
-        ob.mark_sending(db, 1, NOW)
-        item = ob.get(db, 1)
+    item = crashed_claim(store)
     # The post reached Slack, then the process died before recording it.
     make_web_client("xoxb-test", slack.api_url).chat_postMessage(
         channel="C1",

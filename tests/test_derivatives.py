@@ -2,7 +2,8 @@
 
 Derivatives are the models on the Hub that name a model as their base (the Hub's
 `childrenModelCount`). The Hub's model listing refuses to expand that field, so a
-collection leaves the figure unknown; history import and the sample carry it. An
+collection's listing leaves the figure unknown (a step after it looks up the top models'
+counts, see test_live_derivatives.py); history import and the sample carry it. An
 unknown count is shown as unknown, never as 0.
 """
 

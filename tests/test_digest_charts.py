@@ -183,9 +183,10 @@ def test_an_unconfirmed_chart_shows_in_status_and_subscriptions(store):
 def test_a_run_interrupted_after_the_upload_confirms_instead_of_uploading_again(store):
     with LocalSlack() as slack:
         client = make_web_client("xoxb-test", slack.api_url)
-        # An earlier run posted the message and uploaded the chart, then died.
+        # An earlier run posted the message and uploaded the chart, then died; its claim
+        # has since expired.
         with store.writing() as db:
-            ob.mark_sending(db, 1, NOW)
+            ob.claim(db, 1, "a-dead-deliverer", NOW, until=NOW)
             db.execute("UPDATE outbox SET slack_ts = '1.0' WHERE id = 1")
         file_id = client.files_upload_v2(channel="C1", file=tiny_png(), filename="d.png")["file"][
             "id"

@@ -25,6 +25,20 @@ DEFAULT_ORGS = {
     "phi": ("microsoft",),
 }
 
+HUB_REPO_IDS = Path(__file__).parent / "data" / "hub_repo_ids.txt"
+
+
+def hub_repo_ids() -> list[tuple[str, str | None]]:
+    """(repo id, family that owns it or None) for each real Hub id in tests/data."""
+    rows = []
+    for line in HUB_REPO_IDS.read_text(encoding="utf-8").splitlines():
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            repo_id, family = fields
+            rows.append((repo_id, None if family == "-" else family))
+    return rows
+
+
 GOOD = """
 [families.qwen]
 label = "Qwen"
@@ -118,6 +132,25 @@ def test_family_of_classifies_by_org_and_match(defaults, repo_id, key):
     family = defaults.family_of(repo_id)
 
     assert (family.key if family else None) == key
+
+
+@pytest.mark.parametrize(("repo_id", "key"), hub_repo_ids())
+def test_the_defaults_classify_real_hub_repositories(defaults, repo_id, key):
+    for spelling in (repo_id, repo_id.lower(), repo_id.upper()):  # the Hub ignores case
+        family = defaults.family_of(spelling)
+
+        assert (family.key if family else None) == key, spelling
+
+
+def test_the_real_repositories_cover_every_default_family_and_every_glob(defaults):
+    rows = hub_repo_ids()
+    owned = {key for _, key in rows}
+    outsiders = {repo_id.split("/")[0].lower() for repo_id, key in rows if key is None}
+
+    assert owned - {None} == set(defaults.keys)  # each family owns some real repository
+    for family in defaults:
+        if family.match:  # and each narrowed organisation has real models left out
+            assert {o.lower() for o in family.orgs} <= outsiders, family.key
 
 
 @pytest.mark.parametrize(

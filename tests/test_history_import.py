@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from commands import AnswerContext, answer_text
+from commands.alert_message import alert_message
+from commands.digest_message import digest_message
 from commands.render import render_text
 from openmodels.alerts import check_overtakes
 from openmodels.cli import main
@@ -454,7 +456,7 @@ def queued(store: Store) -> list[str]:
 def test_imported_history_never_alerts_though_it_holds_an_overtake(subscribed):
     run_import(subscribed)  # Qwen passes Llama on 2025-12-08
 
-    check = check_overtakes(subscribed, FAMILIES, now=NOW)
+    check = check_overtakes(subscribed, FAMILIES, message=alert_message, now=NOW)
 
     assert check.reason == "imported history never alerts"
     assert check.overtakes == [] and queued(subscribed) == []
@@ -473,7 +475,7 @@ def test_the_first_live_snapshot_after_an_import_is_compared_with_no_history(sub
         [record("Qwen/A", "qwen", 300), record("meta-llama/L", "llama", 210)],
     )
 
-    check = check_overtakes(subscribed, FAMILIES, now=NOW)
+    check = check_overtakes(subscribed, FAMILIES, message=alert_message, now=NOW)
 
     assert check.reason == "first snapshot"
     assert queued(subscribed) == []
@@ -482,7 +484,7 @@ def test_the_first_live_snapshot_after_an_import_is_compared_with_no_history(sub
 def test_no_digest_is_sent_when_the_newest_snapshot_is_history(subscribed):
     run_import(subscribed)
 
-    plan = plan_digests(subscribed, FAMILIES, NOW)
+    plan = plan_digests(subscribed, FAMILIES, NOW, slot=NOW, message=digest_message)
 
     assert plan.queued == []
     assert plan.skipped == [("C_DIGEST", "the newest snapshot is imported history")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
@@ -157,13 +156,13 @@ def test_failures_are_one_readable_line_without_the_token(fake_hub, faults, reas
 
 
 def test_a_stalled_answer_times_out_instead_of_hanging(fake_hub, instant_sleep):
-    fake_hub.add("Qwen", *QWEN).inject("Qwen", stall=30)
-    started = time.monotonic()
+    # The Hub never answers (the stall outlasts pytest's time limit): only the client's
+    # own timeout can end the call, so returning at all is the proof; no clock needed.
+    fake_hub.add("Qwen", *QWEN).inject("Qwen", stall=3600)
 
     with pytest.raises(HubError, match=r"timed out after 0\.2s"):
         client(fake_hub, timeout=0.2).list_org("Qwen")
 
-    assert time.monotonic() - started < 10
     assert len(instant_sleep) == 5  # the client retried its timeouts, then gave up
 
 

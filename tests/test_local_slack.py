@@ -7,6 +7,7 @@ comments name the public source of each.
 from __future__ import annotations
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.local_slack import LocalSlack
@@ -65,6 +66,54 @@ def test_a_response_url_takes_five_posts(slack):
     statuses = [hook.send(text=str(i)).status_code for i in range(6)]
 
     assert statuses == [200] * 5 + [404]
+
+
+# -- threads ---------------------------------------------------------------------------------
+
+
+def test_a_reply_goes_in_its_thread_and_the_parent_counts_it(slack):
+    parent = slack.user_message("C1", "<@U0BOT> top", user="U1")
+
+    reply = web(slack).chat_postMessage(channel="C1", thread_ts=parent["ts"], text="answer")
+
+    assert reply["message"]["thread_ts"] == parent["ts"]
+    history = web(slack).conversations_history(channel="C1")["messages"]
+    assert [m["text"] for m in history] == ["<@U0BOT> top"]  # replies stay in their thread
+    assert (history[0]["reply_count"], history[0]["thread_ts"]) == (1, parent["ts"])
+    assert history[0]["latest_reply"] == reply["ts"]
+    assert history[0]["reply_users"] == ["U0BOT"]
+    thread = web(slack).conversations_replies(channel="C1", ts=parent["ts"])["messages"]
+    assert [m["text"] for m in thread] == ["<@U0BOT> top", "answer"]
+    assert slack.thread("C1", parent["ts"]) == thread[1:]
+
+
+def test_the_replies_of_a_message_that_does_not_exist_are_thread_not_found(slack):
+    with pytest.raises(SlackApiError) as refused:
+        web(slack).conversations_replies(channel="C1", ts="1.000001")
+
+    assert refused.value.response["error"] == "thread_not_found"
+
+
+def test_a_reply_to_a_ts_the_channel_never_had_is_taken_and_shows_nowhere(slack):
+    # slackapi/python-slack-sdk#840: ok, and the message is nowhere to be seen.
+    reply = web(slack).chat_postMessage(channel="C1", thread_ts="1.000001", text="lost")
+
+    assert reply["ok"]
+    assert slack.channel_messages.get("C1") is None
+
+
+def test_a_file_shared_in_a_thread_lands_in_the_thread(slack):
+    parent = slack.user_message("C1", "<@U0BOT> compare qwen llama", user="U1")
+
+    file_id = upload(slack, channel="C1", thread_ts=parent["ts"])
+    info(slack, file_id)  # processing, as for any share
+    file = info(slack, file_id)
+
+    [share] = file["shares"]["public"]["C1"]
+    assert share["thread_ts"] == parent["ts"]
+    [landed] = slack.thread("C1", parent["ts"])
+    assert landed["ts"] == share["ts"] and landed["files"][0]["id"] == file_id
+    assert [m["ts"] for m in slack.channel_messages["C1"]] == [parent["ts"]]
 
 
 # -- uploads and shares -------------------------------------------------------------------
@@ -157,3 +206,107 @@ def test_a_failure_can_be_limited_to_matching_posts(slack):
     again = hook.send(text="x", blocks=[{"type": "divider"}])
 
     assert [plain.status_code, with_blocks.status_code, again.status_code] == [200, 404, 200]
+
+
+# -- threads, as a delivery looking for an interrupted post reads them ------------------
+
+
+def post(slack: LocalSlack, text: str, **extra) -> str:
+    return web(slack).chat_postMessage(channel="C1", text=text, **extra)["ts"]
+
+
+def test_a_reply_is_in_its_thread_and_not_in_the_channels_history(slack):
+    parent = post(slack, "parent")
+    reply = post(slack, "reply", thread_ts=parent)
+
+    history = web(slack).conversations_history(channel="C1")["messages"]
+    thread = web(slack).conversations_replies(channel="C1", ts=parent)["messages"]
+
+    assert [m["text"] for m in history] == ["parent"]
+    assert [m["text"] for m in thread] == ["parent", "reply"]
+    assert thread[1]["thread_ts"] == parent and thread[1]["parent_user_id"] == "U0BOT"
+    assert (history[0]["reply_count"], history[0]["latest_reply"]) == (1, reply)
+
+
+def test_a_reply_sent_to_the_channel_too_is_in_both(slack):
+    parent = post(slack, "parent")
+    post(slack, "also in the channel", thread_ts=parent, reply_broadcast=True)
+
+    history = web(slack).conversations_history(channel="C1")["messages"]
+
+    assert [(m["text"], m.get("subtype")) for m in history] == [
+        ("also in the channel", "thread_broadcast"),
+        ("parent", None),
+    ]
+
+
+def test_replies_come_oldest_first_after_the_threads_first_message_whatever_oldest_says(slack):
+    parent = post(slack, "parent")
+    first = post(slack, "first", thread_ts=parent)
+    post(slack, "second", thread_ts=parent)
+
+    after_first = web(slack).conversations_replies(channel="C1", ts=parent, oldest=first)
+    from_a_reply = web(slack).conversations_replies(channel="C1", ts=first)
+
+    assert [m["text"] for m in after_first["messages"]] == ["parent", "second"]
+    assert [m["text"] for m in from_a_reply["messages"]] == ["parent", "first", "second"]
+
+
+def test_later_pages_of_a_thread_hold_replies_only(slack):
+    parent = post(slack, "parent")
+    for n in range(3):
+        post(slack, f"reply {n}", thread_ts=parent)
+
+    first = web(slack).conversations_replies(channel="C1", ts=parent, limit=2)
+    cursor = first["response_metadata"]["next_cursor"]
+    second = web(slack).conversations_replies(channel="C1", ts=parent, limit=2, cursor=cursor)
+
+    assert first["has_more"] is True
+    assert [m["text"] for m in first["messages"]] == ["parent", "reply 0", "reply 1"]
+    assert [m["text"] for m in second["messages"]] == ["reply 2"]
+    assert second["has_more"] is False
+
+
+def test_a_message_without_replies_is_its_own_thread(slack):
+    alone = post(slack, "alone")
+
+    thread = web(slack).conversations_replies(channel="C1", ts=alone)["messages"]
+
+    assert [m["text"] for m in thread] == ["alone"]
+
+
+@pytest.mark.parametrize("thread_ts", ["1700000000.0017", "reply"])
+def test_a_thread_ts_naming_no_thread_is_accepted_and_the_message_shows_nowhere(slack, thread_ts):
+    parent = post(slack, "parent")
+    if thread_ts == "reply":  # a reply's ts, where Slack asks for its parent's
+        thread_ts = post(slack, "reply", thread_ts=parent)
+
+    answer = web(slack).chat_postMessage(channel="C1", text="lost", thread_ts=thread_ts)
+
+    assert answer["ok"] is True
+    seen = web(slack).conversations_replies(channel="C1", ts=parent)["messages"]
+    seen += web(slack).conversations_history(channel="C1")["messages"]
+    assert "lost" not in [m["text"] for m in seen]
+    assert "lost" not in [m["text"] for m in slack.thread("C1", parent)]
+
+
+def test_metadata_comes_back_only_when_asked_for(slack):
+    parent = post(slack, "parent")
+    post(slack, "reply", thread_ts=parent, metadata={"event_type": "e", "event_payload": {}})
+
+    plain = web(slack).conversations_replies(channel="C1", ts=parent)["messages"]
+    full = web(slack).conversations_replies(channel="C1", ts=parent, include_all_metadata=True)[
+        "messages"
+    ]
+
+    assert "metadata" not in plain[1]
+    assert full[1]["metadata"]["event_type"] == "e"
+
+
+def test_history_pages_newest_first_from_oldest(slack):
+    stamps = [post(slack, f"m{n}") for n in range(3)]
+
+    page = web(slack).conversations_history(channel="C1", oldest=stamps[0], limit=1)
+
+    assert [m["text"] for m in page["messages"]] == ["m2"]
+    assert page["has_more"] is True

@@ -164,6 +164,17 @@ def test_events_arrive_in_an_event_callback_with_retry_fields(slack, event):
     assert message["payload"]["event_id"].startswith("Ev")
 
 
+def test_a_retry_sent_on_demand_has_the_shape_of_slacks_own(slack):
+    socket = slack.socket_mode
+    with app_connection(slack) as ws:
+        receive(ws)
+        socket.event(message_im("top"), event_id="Ev1", retry_attempt=2)
+        message = receive(ws)
+
+    assert (message["retry_attempt"], message["retry_reason"]) == (2, "timeout")
+    assert message["payload"]["event_id"] == "Ev1"
+
+
 def test_each_envelope_goes_to_one_of_the_open_connections(slack):
     socket = slack.socket_mode
     with app_connection(slack) as first, app_connection(slack) as second:

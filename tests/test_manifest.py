@@ -30,7 +30,22 @@ SCOPES_FOR = {
     "files_completeUploadExternal": {"files:write"},
     "files_info": {"files:read"},
     "conversations_history": {"channels:history", "groups:history"},
+    # Bot tokens read threads with the history scopes: Slack's missing_scope answer
+    # names them (alex000kim/slack-gpt-bot#7), though its docs say a user token is needed.
+    "conversations_replies": {"channels:history", "groups:history"},
     "conversations_info": {"channels:read", "groups:read"},
+    "conversations_members": {"channels:read", "groups:read"},
+    # The home tab asks for public and private channels (types=public_channel,private_channel).
+    "users_conversations": {"channels:read", "groups:read"},
+    "views_publish": set(),
+    "views_open": set(),
+    "views_update": set(),
+}
+# The scope each event the bot subscribes to needs (Slack's event reference).
+EVENT_SCOPES = {
+    "app_home_opened": set(),
+    "app_mention": {"app_mentions:read"},
+    "message.im": {"im:history"},
 }
 
 
@@ -64,20 +79,51 @@ def test_manifest_declares_the_openmodels_command(manifest):
 
 def test_manifest_turns_on_socket_mode_and_interactivity(manifest):
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert manifest["settings"]["interactivity"]["is_enabled"] is True  # the share button
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True  # buttons, menus, modals
 
 
-def test_manifest_asks_for_the_scopes_the_code_uses_and_no_more(manifest):
+def _sources() -> list[Path]:
+    return [*REPO.glob("bot/*.py"), *REPO.glob("commands/*.py")]
+
+
+def test_manifest_asks_for_the_scopes_the_code_and_its_events_use_and_no_more(manifest):
     granted = set(manifest["oauth_config"]["scopes"]["bot"])
     called = set()
-    for source in [*REPO.glob("bot/*.py"), *REPO.glob("commands/*.py")]:
+    for source in _sources():
         called |= set(re.findall(r"client\.(\w+)\(", source.read_text(encoding="utf-8")))
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     unknown = called - SCOPES_FOR.keys()
 
     assert not unknown, f"add the scopes of {sorted(unknown)} to SCOPES_FOR and manifest.yml"
-    needed = {"commands"}.union(*(SCOPES_FOR[m] for m in called))
+    assert events <= EVENT_SCOPES.keys(), "add the new event's scopes to EVENT_SCOPES"
+    needed = {"commands"}.union(
+        *(SCOPES_FOR[m] for m in called), *(EVENT_SCOPES[e] for e in events)
+    )
     assert needed <= granted
     assert granted - needed == set(), "a scope nothing uses"
+
+
+def test_every_event_the_code_listens_for_is_declared(manifest):
+    declared = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    listened = set()
+    for source in _sources():
+        text = source.read_text(encoding="utf-8")
+        listened |= set(re.findall(r"app\.event\(\s*[\"']([\w.]+)[\"']", text))
+        if re.search(r"app\.message\(", text):
+            listened.add("message")
+    # Bolt names a message event by its type, "message"; the manifest subscribes to the
+    # direct messages only, as message.im.
+    listened = {"message.im" if event == "message" else event for event in listened}
+
+    assert "app_home_opened" in listened
+    assert listened <= declared
+
+
+def test_manifest_turns_on_the_home_tab_and_the_messages_tab(manifest):
+    app_home = manifest["features"]["app_home"]
+
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is True
 
 
 def test_the_schema_check_would_catch_a_broken_manifest(manifest, schema):

@@ -15,8 +15,11 @@ from commands.parser import (
     Subscribe,
     Subscriptions,
     Top,
+    Unresolved,
     Unsubscribe,
     UsageError,
+    edit_distance,
+    nearest_verb,
     parse,
 )
 
@@ -24,8 +27,10 @@ from commands.parser import (
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", Help()),
-        ("   ", Help()),
+        ("", Top()),
+        ("   ", Top()),
+        ("--30d", Top(metric="30d")),  # options alone are top's
+        ("—public", Top(public=True)),
         ("help", Help()),
         ("top", Top()),
         ("TOP 5", Top(n=5)),
@@ -51,9 +56,20 @@ from commands.parser import (
         ("status", Status()),
         ("subscribe digest", Subscribe("digest")),
         ("subscribe alerts qwen llama", Subscribe("alerts", ("qwen", "llama"))),
+        ("subscribe alerts", Subscribe("alerts", metrics=("all_time",))),  # 30-day orders flap
+        ("subscribe alerts qwen --30d", Subscribe("alerts", ("qwen",), metrics=("30d",))),
+        ("subscribe alerts --all-time", Subscribe("alerts", metrics=("all_time",))),
+        ("subscribe alerts —30d --all-time", Subscribe("alerts", metrics=("all_time", "30d"))),
+        ("subscribe digest --always", Subscribe("digest", always=True)),
         ("unsubscribe alerts", Unsubscribe("alerts")),
         ("subscriptions", Subscriptions()),
-        ("frobnicate", Help(unknown="frobnicate")),
+        ("frobnicate", Unresolved("frobnicate", ("frobnicate",))),
+        ("qwen", Unresolved("qwen", ("qwen",))),
+        ("qwen llama --30d", Unresolved("qwen llama --30d", ("qwen", "llama"))),
+        (
+            "comapre qwen llama",
+            Unresolved("comapre qwen llama", ("comapre", "qwen", "llama"), near="compare"),
+        ),
     ],
 )
 def test_valid_texts_parse_to_commands(text, expected):
@@ -93,6 +109,8 @@ def test_valid_texts_parse_to_commands(text, expected):
         ("forecast qwen llama", "compare A B"),
         ("subscribe", "digest"),
         ("subscribe digest qwen", "every family"),
+        ("subscribe digest --30d", "Unknown option --30d"),
+        ("subscribe alerts --always", "Unknown option --always"),
         ("unsubscribe everything", "digest"),
         ("x" * (MAX_TEXT + 1), "limit is 500"),
     ],
@@ -116,3 +134,77 @@ def test_new_commands_are_in_the_usage_list(verb):
         parse(f"{verb} --nonsense")
     assert caught.value.usage is not None
     assert caught.value.usage.startswith(f"`/openmodels {verb}")
+
+
+# -- shorthand: what the parser hands over, before the families are known ---------------
+
+
+@pytest.mark.parametrize(
+    ("word", "verb"),
+    [
+        ("comapre", "compare"),  # two letters swapped: one edit
+        ("compar", "compare"),
+        ("tpo", "top"),
+        ("TOPP", "top"),
+        ("famly", "family"),
+        ("modle", "model"),
+        ("stauts", "status"),
+        ("subscibe", "subscribe"),
+        ("unsubscibe", "unsubscribe"),
+        ("subscription", "subscriptions"),
+        ("forcast", "forecast"),
+        ("region", "regions"),
+        ("hlep", "help"),
+        ("compare", None),  # a subcommand is no typo
+        ("qwen", None),
+        ("llama", None),
+        ("deepseek", None),
+        ("frobnicate", None),
+        ("cmpr", None),  # three edits
+    ],
+)
+def test_a_first_word_within_two_edits_of_a_subcommand_is_taken_for_a_typo(word, verb):
+    assert nearest_verb(word) == verb
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("", "", 0),
+        ("top", "top", 0),
+        ("top", "tpo", 1),
+        ("comapre", "compare", 1),
+        ("top", "", 3),
+        ("kitten", "sitting", 3),
+        ("abc", "xyz", 3),
+    ],
+)
+def test_edit_distance_counts_inserts_deletes_replacements_and_swaps(a, b, distance):
+    assert edit_distance(a, b, cap=9) == distance
+
+
+def test_edit_distance_stops_counting_at_its_cap():
+    assert edit_distance("a" * 400, "b" * 400, cap=3) == 3
+    assert edit_distance("top", "a" * 50, cap=3) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "expected"),
+    [
+        ("qwen", "family", FamilyDetail("qwen")),
+        ("qwen --30d --public", "family", FamilyDetail("qwen", "30d", public=True)),
+        ("qwen llama", "compare", Compare(("qwen", "llama"))),
+        ("qwen vs llama, deepseek --30d", "compare", Compare(("qwen", "llama", "deepseek"), "30d")),
+    ],
+)
+def test_shorthand_is_parsed_again_as_the_subcommand_it_stands_for(text, verb, expected):
+    assert parse(text, verb=verb) == expected
+
+
+def test_shorthand_parsed_again_keeps_the_length_limit_of_what_was_typed():
+    text = "qwen " * 99 + "x"  # 496 characters: "compare " in front would pass 500
+
+    with pytest.raises(UsageError) as caught:
+        parse(text, verb="compare")
+
+    assert "2 to 6 families" in caught.value.message

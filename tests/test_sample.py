@@ -5,17 +5,22 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from sqlite_utils import Database
 
+from commands import AnswerContext, answer_text
+from commands.render import render_text
 from openmodels.errors import StoreError
 from openmodels.families import load_families
+from openmodels.launch_finder import launches_between
 from openmodels.locate import sample_store_path
 from storage import Store, open_store
 from storage import queries as q
+from storage.snapshots import parse_timestamp
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_sample.py"
@@ -225,3 +230,28 @@ def test_regenerating_the_sample_gives_the_same_tables(tmp_path, sample):
     make_sample.build(out)
 
     assert dump(open_store(out, sample=True)) == dump(sample)
+
+
+def test_the_sample_has_launches_in_its_last_weeks_with_their_creation_dates(db):
+    latest = q.latest_snapshot(db)
+    assert latest is not None
+    end = parse_timestamp(latest.taken_at)
+
+    launches = launches_between(db, end - timedelta(days=14), end)
+
+    assert len(launches) >= 4
+    assert len({x.family for x in launches}) >= 2
+    for launch in launches:
+        assert launch.created_at is not None
+        created = parse_timestamp(launch.created_at[:19] + "Z")
+        # Listed by the first snapshot taken after its creation.
+        assert timedelta(0) <= parse_timestamp(launch.first_seen) - created <= timedelta(days=1)
+
+
+def test_new_on_the_sample_shows_the_weeks_launches_and_a_fastest_start(sample):
+    out = render_text(answer_text("new", AnswerContext(sample, load_families())))
+
+    assert "New models: launched in the last 7 days" in out
+    assert "google/translategemma-4b-it · Gemma · first seen 2026-01-16" in out
+    assert ":zap: fastest start: ahead of google/functiongemma-270m-it" in out
+    assert "sample data" in out

@@ -1,10 +1,11 @@
 """The job runner, checked with an injected clock: no test sleeps."""
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.scheduler import Every, Job, JobRunner, parse_daily, parse_weekly
+from bot.scheduler import Every, Job, JobRunner, parse_daily, parse_weekly, retry_delay
 from openmodels.errors import ConfigError
 from storage import jobs as job_runs
 from storage import open_store
@@ -64,12 +65,12 @@ def store(tmp_path):
 
 
 def runner_with(store, clock, calls, fail=False):
-    def collect(now):
+    def collect(now, slot):
         calls.append(("collect", now))
         if fail:
             raise RuntimeError("hub down")
 
-    def digest(now):
+    def digest(now, slot):
         calls.append(("digest", now))
 
     jobs = [
@@ -80,10 +81,13 @@ def runner_with(store, clock, calls, fail=False):
 
 
 def test_first_start_collects_at_once_but_waits_for_the_digest_slot(store):
+    clock = Clock(at("2026-01-07 12:00"))  # a Wednesday
     calls = []
-    runner = runner_with(store, Clock(at("2026-01-07 12:00")), calls)
+    runner = runner_with(store, clock, calls)
     assert runner.tick() == ["collect"]
     assert runner.tick() == []
+    clock.now = at("2026-01-12 09:00")  # the digest's first slot
+    assert runner.tick() == ["collect", "digest"]
 
 
 def test_a_job_missed_while_down_runs_once_at_start_up(store):
@@ -112,8 +116,112 @@ def test_a_failing_job_is_logged_recorded_and_does_not_stop_the_loop(store, capl
     with store.reading() as db:
         run = job_runs.get(db, "collect")
     assert run.last_error == "RuntimeError: hub down" and run.last_ok is None
-    clock.now += timedelta(days=1)
-    assert runner.tick() == ["collect"]  # tried again at the next slot
+    assert run.retry_at == "2026-01-07T12:05:00Z"
+
+
+def test_a_failed_job_is_retried_after_5_15_then_every_60_minutes_until_it_succeeds(store):
+    clock = Clock(at("2026-01-07 06:00"))
+    calls: list[datetime] = []
+    outcomes = iter(["fail", "fail", "fail", "fail", "ok"])
+
+    def collect(now, slot):
+        calls.append(now)
+        assert slot == at("2026-01-07 06:00")  # every retry belongs to the day's slot
+        if next(outcomes) == "fail":
+            raise RuntimeError("hub down")
+
+    runner = JobRunner(store, [Job("collect", DAILY, collect)], clock=clock)
+    store_seen_job(runner, "2026-01-06 06:00")
+    for minute in range(0, 4 * 60):
+        clock.now = at("2026-01-07 06:00") + timedelta(minutes=minute)
+        runner.tick()
+
+    assert [c.strftime("%H:%M") for c in calls] == ["06:00", "06:05", "06:20", "07:20", "08:20"]
+    with store.reading() as db:
+        run = job_runs.get(db, "collect")
+    assert run.last_error is None and run.failures == 0 and run.retry_at is None
+    assert run.done_slot == "2026-01-07T06:00:00Z"
+
+
+def test_retries_stop_when_the_next_slot_comes(store):
+    clock = Clock(at("2026-01-07 05:30"))
+    calls: list[tuple[datetime, datetime]] = []
+
+    def collect(now, slot):
+        calls.append((now, slot))
+        if len(calls) == 1:
+            raise RuntimeError("hub down")
+
+    runner = JobRunner(store, [Job("collect", DAILY, collect)], clock=clock)
+    store_seen_job(runner, "2026-01-05 06:00")
+    runner.tick()  # the 2026-01-06 slot, late, fails
+    with store.reading() as db:
+        assert job_runs.get(db, "collect").retry_at == "2026-01-07T05:35:00Z"
+    clock.now = at("2026-01-07 06:00")  # before 05:35's retry could matter, a new slot
+    runner.tick()
+    clock.now = at("2026-01-07 06:05")
+    assert runner.tick() == []  # the new slot succeeded: nothing left to retry
+    assert [slot for _, slot in calls] == [at("2026-01-06 06:00"), at("2026-01-07 06:00")]
+
+
+@pytest.mark.parametrize(("failures", "minutes"), [(1, 5), (2, 15), (3, 60), (4, 60), (9, 60)])
+def test_retry_delays(failures, minutes):
+    assert retry_delay(failures) == timedelta(minutes=minutes)
+
+
+def test_a_run_that_never_finished_is_retried_once_its_lease_expires(store, caplog):
+    # A run began and its process died: its lease was never renewed nor released.
+    with store.writing() as db:
+        job_runs.start(
+            db,
+            "collect",
+            owner="old-host:77:dead",
+            slot="2026-01-07T06:00:00Z",
+            now="2026-01-07T06:00:00Z",
+            lease_expires="2026-01-07T06:05:00Z",
+            failures=0,
+        )
+    clock = Clock(at("2026-01-07 06:04"))
+    calls = []
+    runner = runner_with(store, clock, calls)
+
+    assert runner.tick() == []  # the lease is live: it may still be running elsewhere
+    clock.now = at("2026-01-07 06:05")
+    assert runner.tick() == ["collect"]
+    assert "never finished; running it again" in caplog.text
+    with store.reading() as db:
+        run = job_runs.get(db, "collect")
+    assert run.done_slot == "2026-01-07T06:00:00Z" and run.lease_owner is None
+
+
+def test_a_second_runner_does_not_start_a_job_the_first_is_running(store):
+    clock = Clock(at("2026-01-07 06:00"))
+    inside, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow(now, slot):
+        calls.append("first")
+        inside.set()
+        release.wait(timeout=10)
+
+    first = JobRunner(store, [Job("collect", DAILY, slow, True)], clock=clock)
+    second = runner_with(store, clock, calls)
+    running = threading.Thread(target=first.tick)
+    running.start()
+    inside.wait(timeout=10)
+
+    assert second.tick() == []  # collect is running: its lease is live
+    release.set()
+    running.join(timeout=10)
+    assert second.tick() == []  # and now its slot is done
+    assert calls == ["first"]
+
+
+def store_seen_job(runner, done_slot: str) -> None:
+    """Record that `runner`'s jobs completed `done_slot` (a bot that ran before)."""
+    with runner.store.writing() as db:
+        for job in runner.jobs:
+            job_runs.not_owed_before(db, job.name, at(done_slot).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def test_next_runs_are_reported_in_utc(store):
@@ -134,20 +242,18 @@ def test_stop_ends_the_loop_between_jobs(store):
 
 
 def test_jobs_never_overlap(store):
-    import threading
-
     clock = Clock(at("2026-01-07 12:00"))
     inside = threading.Event()
     release = threading.Event()
     events = []
 
-    def slow(now):
+    def slow(now, slot):
         events.append("slow start")
         inside.set()
         release.wait(timeout=10)
         events.append("slow end")
 
-    def quick(now):
+    def quick(now, slot):
         events.append("quick")
 
     runner = JobRunner(store, [Job("slow", DAILY, slow), Job("quick", DAILY, quick)], clock=clock)
@@ -162,3 +268,95 @@ def test_jobs_never_overlap(store):
     first.join(timeout=10)
     second.join(timeout=10)
     assert events == ["slow start", "slow end", "quick"]
+
+
+def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
+    from commands import AnswerContext, answer_text
+    from commands.render import render_text
+    from openmodels.families import load_families
+
+    clock = Clock(at("2026-01-07 06:00"))
+    inside, release = threading.Event(), threading.Event()
+
+    def collect(now, slot):
+        raise RuntimeError("hub down")
+
+    def digest(now, slot):
+        inside.set()
+        release.wait(timeout=10)
+
+    runner = JobRunner(
+        store, [Job("collect", DAILY, collect, True), Job("digest", DAILY, digest, True)], clock
+    )
+    running = threading.Thread(target=runner.tick)
+    running.start()
+    inside.wait(timeout=10)
+    status = render_text(answer_text("status", AnswerContext(store, load_families())))
+    release.set()
+    running.join(timeout=10)
+
+    assert (
+        "Retrying: collect for its 2026-01-07T06:00:00Z slot after 1 failed attempt; "
+        "next try 2026-01-07T06:05:00Z"
+    ) in status
+    assert "Running: digest since 2026-01-07T06:00:00Z" in status
+    assert "collect 2026-01-07T06:00:00Z (failed: RuntimeError: hub down)" in status
+
+
+def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(store, fake_hub):
+    # The Hub answers 500 to more requests than the client retries: the 06:00 collection
+    # fails. Five minutes later the scheduler tries again and the day has its snapshot.
+    from bot.jobs import Services, scheduled_jobs
+    from openmodels.config import Config
+    from openmodels.families import parse_families
+    from openmodels.hub import HubClient
+    from storage import queries as q
+    from tests.fakes import hub_model
+    from tests.slack_helpers import tiny_png
+
+    fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
+    fake_hub.inject("Qwen", server_errors=6)  # one request and its five retries
+    services = Services(
+        config=Config(db_path=store.path),
+        families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
+        store=store,
+        hub=HubClient(fake_hub.url, timeout=5),
+        slack=None,
+        render=tiny_png,
+    )
+    [collect] = [j for j in scheduled_jobs(services) if j.name == "collect"]
+    clock = Clock(at("2026-01-07 06:00"))
+    runner = JobRunner(store, [collect], clock=clock)
+
+    assert runner.tick() == ["collect"]  # fails: every answer a 500
+    clock.now = at("2026-01-07 06:05")
+    assert runner.tick() == ["collect"]
+
+    with store.reading() as db:
+        latest = q.latest_snapshot(db)
+        run = job_runs.get(db, "collect")
+    assert latest is not None and latest.model_count == 1
+    assert run.done_slot == "2026-01-07T06:00:00Z" and run.last_error is None
+
+
+def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
+    # Written by an openmodels without leases: the collection ran today at 06:00.
+    from storage.schema import migrations
+    from storage.store import Store
+
+    old = Store(tmp_path / "old.db")
+    db = old.connect()
+    migrations.apply(db, stop_before="m005_claims_and_leases")
+    db.execute(
+        "INSERT INTO job_runs (job, last_started, last_finished, last_ok) VALUES (?, ?, ?, ?)",
+        ["collect", "2026-01-07T06:00:01Z", "2026-01-07T06:02:00Z", "2026-01-07T06:02:00Z"],
+    )
+    db.close()
+
+    store = open_store(old.path)  # applies m005_claims_and_leases
+    clock = Clock(at("2026-01-07 12:00"))
+    runner = runner_with(store, clock, [])
+
+    assert runner.tick() == []  # today's collection is done; the digest waits for Monday
+    clock.now = at("2026-01-08 06:00")
+    assert runner.tick() == ["collect"]

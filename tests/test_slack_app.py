@@ -88,13 +88,13 @@ def test_top_is_acknowledged_empty_then_answered_privately_at_the_response_url(b
     assert message["text"].startswith("Top 3 model families by all-time downloads (2026-01-10)")
 
 
-def test_private_answers_carry_a_share_in_channel_button(bot):
+def test_private_answers_carry_a_share_in_channel_button_after_their_next_steps(bot):
     [message] = bot.command("top 2 --30d").posts
 
     actions = message["blocks"][-1]
     assert actions["type"] == "actions"
-    assert actions["elements"][0]["action_id"] == "share_in_channel"
-    assert actions["elements"][0]["value"] == "top 2 --30d"
+    assert [e["action_id"] for e in actions["elements"]] == ["answer_toggle", "share_in_channel"]
+    assert actions["elements"][-1]["value"] == "top 2 --30d"
 
 
 def test_answers_from_sample_data_say_so(tmp_path):
@@ -107,14 +107,46 @@ def test_answers_from_sample_data_say_so(tmp_path):
     assert "1.2B" in message["blocks"][1]["text"]["text"]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "frobnicate now"])
-def test_an_empty_or_unknown_command_shows_help(bot, text):
-    [message] = bot.command(text).posts
+def test_an_unknown_command_shows_help(bot):
+    [message] = bot.command("frobnicate now").posts
 
     everything = str(message["blocks"])
     assert "/openmodels compare A B" in everything
-    if text.strip():
-        assert "I don't know the command 'frobnicate'" in everything
+    assert "I don't know the command 'frobnicate'" in everything
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_the_command_alone_is_top_and_shares_as_top(bot, text):
+    [message] = bot.command(text).posts
+
+    assert message["blocks"][0]["text"]["text"] == "Top 3 model families by all-time downloads"
+    share = message["blocks"][-1]["elements"][-1]
+    assert (share["action_id"], share["value"]) == ("share_in_channel", "top")
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [("qwen", "Qwen family"), ("qwen llama", "Qwen vs Llama — all-time downloads")],
+)
+def test_shorthand_is_answered_and_shared_as_typed(bot, text, header):
+    exchange = bot.command(text)
+
+    first = exchange.posts[0]
+    assert first["blocks"][0]["text"]["text"] == header
+    share = first["blocks"][-1]["elements"][-1]
+    assert share["value"] == text
+    [shared] = bot.click_share(text).posts
+    assert shared["response_type"] == "in_channel"
+    assert shared["blocks"][0]["text"]["text"] == header
+
+
+def test_a_mistyped_subcommand_is_answered_with_did_you_mean(bot):
+    [message] = bot.command("comapre qwen llama").posts
+
+    assert message["text"].startswith(
+        "I don't know the command 'comapre' — did you mean `compare`?"
+    )
+    assert "share_in_channel" not in str(message["blocks"])
 
 
 def test_a_too_long_command_is_refused_with_the_limit(bot):
@@ -394,6 +426,14 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "[Share in channel]" in out
     assert "$ /openmodels regions" in out
     assert "$ /openmodels movers" in out
+    assert "$ /openmodels new" in out
+    assert "[Last 30 days] [Compare with… ▾] [Top models] [Share in channel]" in out
+    # The App Home tab, then a pair chosen in its Compare… menu, shown in a modal.
+    home = out[out.index("$ (open the openmodels App Home tab)") :]
+    assert "Leaderboard — all-time downloads, change this week" in home
+    assert "[Family… ▾] [Compare… ▾]" in home
+    assert '$ (choose "Qwen vs Llama" in the home tab\'s Compare… menu)' in home
+    assert "Qwen vs Llama — all-time downloads" in home
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
@@ -433,11 +473,15 @@ def test_store_path_is_not_needed_for_help(tmp_path):
     assert "/openmodels top" in str(message["blocks"])
 
 
-def test_building_the_app_leaves_our_own_loggers_alone(store):
-    # Bolt names a logger after the app; ours must not be silenced by it.
+def test_building_the_app_leaves_our_own_loggers_alone(store, caplog):
+    # Bolt names a logger after the app; ours must not be silenced by it. The CLI logs
+    # at INFO: an INFO line of ours must still get through once the app is built.
+    caplog.set_level(logging.INFO)
     with running_bot(store) as bot:
         bot.command("top")
+
+    logging.getLogger("openmodels.collector").info("snapshot 7: 120 models")
+
     assert logging.getLogger("openmodels").level == logging.NOTSET
-    assert logging.getLogger("openmodels.collector").getEffectiveLevel() <= logging.INFO or (
-        logging.getLogger().level > logging.INFO
-    )
+    ours = [r.getMessage() for r in caplog.records if r.name == "openmodels.collector"]
+    assert ours == ["snapshot 7: 120 models"]

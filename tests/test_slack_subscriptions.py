@@ -25,7 +25,7 @@ def test_subscribe_is_stored_and_confirmed_for_everyone_in_the_channel(store):
 
         assert answer["text"].startswith("Subscribed this channel to overtake alerts for Qwen")
         assert channel_texts(bot.slack) == [
-            f"<@{USER}> subscribed this channel to overtake alerts for Qwen "
+            f"<@{USER}> subscribed this channel to overtake alerts for Qwen in all-time downloads "
             "(checked after each collection, daily at 06:00 UTC)."
         ]
     with store.reading() as db:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -98,6 +99,20 @@ def test_opening_again_applies_nothing_and_keeps_the_data(three_days):
 def test_the_store_is_in_wal_mode(tmp_store):
     with tmp_store.reading() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_opening_a_new_store_waits_while_another_process_creates_it(tmp_path):
+    # Another process has just created the file and holds its write lock (it is not in
+    # WAL mode yet): SQLite refuses the switch to WAL at once, not after its busy timeout.
+    path = tmp_path / "new.db"
+    creator = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    creator.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.2, lambda: creator.execute("COMMIT")).start()
+
+    store = open_store(path)
+
+    creator.close()
+    assert tables(store) >= {"snapshots", "outbox", "job_runs"}
 
 
 def test_a_store_from_a_newer_openmodels_is_refused(tmp_store):

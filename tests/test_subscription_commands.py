@@ -89,3 +89,26 @@ def test_other_channels_are_not_affected(store):
 def test_outside_slack_subscriptions_explain_themselves(store):
     result = answer_text("subscribe digest", AnswerContext(store=store, families=load_families()))
     assert result.error and "Slack channel" in result.text
+
+
+def test_alerts_follow_all_time_downloads_unless_asked_and_the_listing_says_which(store):
+    default = ask(store, "subscribe alerts")
+    text = ask(store, "subscriptions").text
+    both = ask(store, "subscribe alerts qwen --30d --all-time")
+
+    assert "for every tracked family in all-time downloads" in default.text
+    assert "Overtake alerts* for every tracked family in all-time downloads" in text
+    assert "for Qwen in all-time and 30-day downloads" in both.text
+    assert stored(store)[0].metrics == ("all_time", "30d")
+
+
+def test_a_digest_every_week_is_stored_confirmed_and_listed(store):
+    result = ask(store, "subscribe digest --always")
+
+    assert "every week, saying so when nothing changed" in result.extra["confirmation"]
+    assert stored(store)[0].always is True
+    assert "Weekly digest*, every Monday at 09:00 UTC, every week (quiet ones too)" in (
+        ask(store, "subscriptions").text
+    )
+    ask(store, "subscribe digest")  # subscribing again without it: changed weeks only
+    assert stored(store)[0].always is False

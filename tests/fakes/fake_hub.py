@@ -1,4 +1,5 @@
-"""A fake Hugging Face Hub model listing on 127.0.0.1, with faults injected per organisation.
+"""A fake Hugging Face Hub model API on 127.0.0.1, with faults injected per organisation
+and per model.
 
 It answers `GET /api/models?author=ORG&expand=...` as the real Hub does: a JSON array of
 model records; with `expand`, only `_id`, `id` and the expanded fields (expand replaces
@@ -7,6 +8,18 @@ header whose URL carries the original query and an opaque `cursor`. An organisat
 the fake does not know lists no models (200 and `[]`), as on the real Hub. An `expand`
 value the listing does not accept (such as `childrenModelCount`, which only a single
 model's route serves) fails the whole request with 400, as on the real Hub.
+
+It answers `GET /api/models/ORG/NAME?expand=...` (huggingface_hub's `model_info`) with
+one model record, the same way: `expand` replaces the default fields, and this route
+also accepts `baseModels`, `childrenModelCount` and `usedStorage`, which the Hub serves
+only when expanded (huggingface_hub PR #2475 documents them as expand values, "following
+server-side addition"; PR #3182, that only this route accepts them). The derivative
+count comes per kind, e.g. {"adapter": 716, "finetune": 328, "merge": 19, "quantized":
+190}. A repository the fake does not know answers as the Hub does for a missing one:
+401 to an anonymous request and 404 to an authenticated one, both with
+`X-Error-Code: RepoNotFound` (huggingface/datasets PR #4472: "The hub now returns 401
+instead of 404 for unauthenticated requests to non-existing repos"; huggingface_hub's
+`hf_raise_for_status` reads either as RepositoryNotFoundError).
 
 Every request is recorded (path, query, headers) so tests can assert what was asked.
 """
@@ -76,6 +89,22 @@ LISTING_EXPAND = frozenset(
         "widgetData",
     }
 )
+# What /api/models/{repo_id} returns when no `expand` is given (among the fields a
+# record here holds): never the derivative count, which must be expanded.
+MODEL_DEFAULT_FIELDS = (
+    "modelId",
+    "author",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+)
+# The `expand` values /api/models/{repo_id} accepts: the listing's and three more.
+MODEL_EXPAND = LISTING_EXPAND | {"baseModels", "childrenModelCount", "usedStorage"}
 
 
 def hub_model(
@@ -87,8 +116,12 @@ def hub_model(
     created_at: str | None = "2024-09-16T12:00:00.000Z",
     pipeline_tag: str | None = "text-generation",
     tags: Sequence[str] = ("transformers", "safetensors"),
+    children: Mapping[str, int] | None = None,
 ) -> Record:
-    """One model record as the Hub stores it (every field the fake can return)."""
+    """One model record as the Hub stores it (every field the fake can return).
+
+    `children` is its derivative count per kind (`childrenModelCount`); none by default.
+    """
     return {
         "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
         "id": repo_id,
@@ -103,6 +136,7 @@ def hub_model(
         "createdAt": created_at,
         "pipeline_tag": pipeline_tag,
         "tags": list(tags),
+        "childrenModelCount": dict(children or {}),
     }
 
 
@@ -145,6 +179,12 @@ class RecordedRequest:
     def org(self) -> str | None:
         return self.value("author")
 
+    @property
+    def repo_id(self) -> str | None:
+        """The model a single-model request asked for; None for a listing."""
+        prefix = "/api/models/"
+        return self.path[len(prefix) :] if self.path.startswith(prefix) else None
+
 
 @dataclass
 class _OrgState:
@@ -160,6 +200,8 @@ class FakeHub:
         self.page_size = page_size
         self.requests: list[RecordedRequest] = []
         self._orgs: dict[str, _OrgState] = {}
+        self._model_faults: dict[str, OrgFaults] = {}
+        self._model_requests: dict[str, int] = {}
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -185,11 +227,28 @@ class FakeHub:
             self._orgs.setdefault(org.lower(), _OrgState()).faults = OrgFaults(**faults)  # type: ignore[arg-type]
         return self
 
+    def inject_model(self, repo_id: str, **faults: object) -> FakeHub:
+        """Make the single-model route of `repo_id` misbehave (the faults of `inject`;
+        `fail_page` does not apply)."""
+        with self._lock:
+            self._model_faults[repo_id] = OrgFaults(**faults)  # type: ignore[arg-type]
+        return self
+
     # -- asserting ---------------------------------------------------------------
 
     def requests_for(self, org: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if (r.org or "").lower() == org.lower()]
+
+    def listing_requests(self) -> list[RecordedRequest]:
+        """Every request to the paged listing, /api/models."""
+        with self._lock:
+            return [r for r in self.requests if r.path == "/api/models"]
+
+    def model_requests(self) -> list[RecordedRequest]:
+        """Every request to a single model's route, /api/models/{repo_id}."""
+        with self._lock:
+            return [r for r in self.requests if r.repo_id is not None]
 
     # -- running -----------------------------------------------------------------
 
@@ -230,7 +289,12 @@ class FakeHub:
 
     # -- answering (called from handler threads) ---------------------------------
 
-    def _answer(self, path: str, query: list[tuple[str, str]]) -> _Answer:
+    def _answer(
+        self, path: str, query: list[tuple[str, str]], headers: Mapping[str, str]
+    ) -> _Answer:
+        asked = RecordedRequest(path, tuple(query), headers)
+        if asked.repo_id is not None:
+            return self._answer_model(asked)
         if path != "/api/models":
             return _Answer.error(HTTPStatus.NOT_FOUND, f"no route {path} on the fake Hub")
         params = RecordedRequest(path, tuple(query), {})
@@ -280,6 +344,41 @@ class FakeHub:
             headers["Link"] = f'<{self.url}/api/models?{next_query}>; rel="next"'
         return _Answer(HTTPStatus.OK, json.dumps(page).encode(), headers)
 
+    def _answer_model(self, asked: RecordedRequest) -> _Answer:
+        repo_id = asked.repo_id or ""
+        with self._lock:
+            record = next(
+                (m for state in self._orgs.values() for m in state.models if m["id"] == repo_id),
+                None,
+            )
+            faults = self._model_faults.get(repo_id, OrgFaults())
+            nth = self._model_requests[repo_id] = self._model_requests.get(repo_id, 0) + 1
+        if faults.not_found or record is None:
+            status = HTTPStatus.NOT_FOUND if "authorization" in asked.headers else 401
+            return _Answer.error(
+                HTTPStatus(status), "Repository not found", headers={"X-Error-Code": "RepoNotFound"}
+            )
+        if nth <= faults.rate_limited:
+            return _Answer.error(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "rate limited",
+                headers={"Retry-After": str(faults.retry_after)},
+            )
+        if nth <= faults.rate_limited + faults.server_errors:
+            return _Answer.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        expand = asked.values("expand")
+        refused = [v for v in expand if v not in MODEL_EXPAND]
+        if refused:
+            return _Answer.error(HTTPStatus.BAD_REQUEST, f"Invalid expand value(s): {refused}")
+        if faults.stall and (faults.stalled_requests is None or nth <= faults.stalled_requests):
+            self._released.wait(faults.stall)
+        if faults.malformed:
+            return _Answer(HTTPStatus.OK, b'{"id": "truncated', {})
+        fields = ("_id", "id", *expand) if expand else ("_id", "id", *MODEL_DEFAULT_FIELDS)
+        return _Answer(
+            HTTPStatus.OK, json.dumps({k: record[k] for k in fields if k in record}).encode(), {}
+        )
+
 
 @dataclass(frozen=True)
 class _Answer:
@@ -318,13 +417,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         split = urlsplit(self.path)
         query = parse_qsl(split.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in self.headers.items()}
         with self.hub._lock:
-            self.hub.requests.append(
-                RecordedRequest(
-                    split.path, tuple(query), {k.lower(): v for k, v in self.headers.items()}
-                )
-            )
-        answer = self.hub._answer(split.path, query)
+            self.hub.requests.append(RecordedRequest(split.path, tuple(query), headers))
+        answer = self.hub._answer(split.path, query, headers)
         try:
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -92,6 +92,8 @@ def test_an_unwritable_store_location(tmp_path, env, where):
         ("SLACK_BOT_TOKEN", "xoxp-user-token", ["digest"], "SLACK_BOT_TOKEN must be a bot token"),
         ("OPENMODELS_ALERT_CONFIRM", "many", ["status"], "OPENMODELS_ALERT_CONFIRM"),
         ("OPENMODELS_HUB_TIMEOUT", "-1", ["status"], "OPENMODELS_HUB_TIMEOUT"),
+        ("OPENMODELS_ADMINS", "U012AB3CD, @alice", ["status"], "'@alice' is not one"),
+        ("OPENMODELS_DERIVATIVES_TOP", "all", ["status"], "OPENMODELS_DERIVATIVES_TOP"),
     ],
 )
 def test_bad_environment_values_name_the_variable(tmp_path, variable, value, command, fragment):

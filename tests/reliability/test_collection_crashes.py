@@ -1,8 +1,9 @@
 """Promise: killing `openmodels collect` at any moment never damages the store.
 
 A slow fake Hub makes each collection last long enough to be killed mid-listing or
-mid-commit; after every `kill -9` the store passes PRAGMA integrity_check, its newest
-snapshot is complete or absent, and every family total equals the sum of its models.
+mid-commit (or while its derivative counts are looked up and written); after every
+`kill -9` the store passes PRAGMA integrity_check, its newest snapshot is complete or
+absent, and every family total (derivatives included) equals the sum of its models.
 OPENMODELS_FULL=1 kills 50 times; the default run, 12.
 """
 
@@ -56,6 +57,9 @@ def check_store(path) -> int:
                    WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)
                OR t.model_count != (
                    SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
+                   WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)
+               OR t.derivatives IS NOT (
+                   SELECT sum(c.derivatives) FROM model_counts c JOIN models m ON m.id = c.model_id
                    WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)"""
         ).fetchall()
         assert wrong_totals == []

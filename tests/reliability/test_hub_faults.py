@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commands.alert_message import alert_message
 from openmodels.alerts import check_overtakes
 from openmodels.collector import collect_snapshot
 from openmodels.errors import HubError
@@ -30,6 +31,7 @@ orgs = ["zai-org", "THUDM"]
     "test families",
 )
 DAY1 = datetime(2026, 1, 5, 6, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
 
 
 def arrange(hub, qwen=(100, 200), llama=(310,), glm=(50,)):
@@ -51,7 +53,7 @@ def world(fake_hub, tmp_store):
         subs.subscribe(db, "T1", "C1", "alerts", (), "2026-01-01T00:00:00Z")
     arrange(fake_hub)
     collect_snapshot(FAMILIES, HubClient(fake_hub.url, timeout=0.2), tmp_store, now=DAY1)
-    check_overtakes(tmp_store, FAMILIES, now=DAY1)
+    check_overtakes(tmp_store, FAMILIES, message=alert_message, now=DAY1)
     return fake_hub, tmp_store
 
 
@@ -89,7 +91,9 @@ def test_a_vanished_org_is_flagged_and_draws_no_alert(world, caplog):
     hub.replace("Qwen", hub_model("Qwen/q0", all_time=100), hub_model("Qwen/q1", all_time=250))
     with caplog.at_level(logging.INFO):
         collect_snapshot(FAMILIES, HubClient(hub.url), store, now=DAY1 + timedelta(days=1))
-        result = check_overtakes(store, FAMILIES, now=DAY1 + timedelta(days=1))
+        result = check_overtakes(
+            store, FAMILIES, message=alert_message, now=DAY1 + timedelta(days=1)
+        )
     assert [(a.family, a.current) for a in result.anomalies] == [("llama", None)]
     assert queued(store) == []
     assert "org meta-llama listed no models (renamed or removed?)" in caplog.text
@@ -103,7 +107,9 @@ def test_lost_and_gained_models_and_a_falling_count_are_logged_not_alerted(world
     hub.replace("Qwen", hub_model("Qwen/q0", all_time=100), hub_model("Qwen/q2", all_time=260))
     with caplog.at_level(logging.INFO):
         collect_snapshot(FAMILIES, HubClient(hub.url), store, now=DAY1 + timedelta(days=1))
-        result = check_overtakes(store, FAMILIES, now=DAY1 + timedelta(days=1))
+        result = check_overtakes(
+            store, FAMILIES, message=alert_message, now=DAY1 + timedelta(days=1)
+        )
     assert "qwen: 1 models new since the previous snapshot" in caplog.text
     assert "qwen: 1 models no longer listed since the previous snapshot" in caplog.text
     assert "zai-org/g0: all-time downloads went down (50 -> 40)" in caplog.text

@@ -14,6 +14,7 @@ import random
 import shutil
 import sqlite3
 import time
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -52,12 +53,14 @@ def db(tmp_path):
 
 def checkpoint(path) -> None:
     """Fold the WAL into the file, so copying the file copies the store."""
-    with sqlite3.connect(path) as conn:
+    # closing(): a sqlite3 connection used as a context manager ends its transaction but
+    # stays open, and the file is replaced under it below.
+    with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def imported_snapshots(path) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return int(
             conn.execute("SELECT count(*) FROM snapshots WHERE source = 'import'").fetchone()[0]

@@ -1,0 +1,232 @@
+"""Benchmark the `new` answer against the plain SQL reads it needs, on a store with a
+year of launches.
+
+Not a test: it prints figures and never asserts on timings. Each answer is timed turn
+about with the same SQL statements run bare through sqlite3 (the window's first
+sightings, the definitions they are judged by, their figures as of the latest snapshot,
+the earlier launches of their families and those launches' figures at the same age),
+so the ratio is what judging, describing and Block Kit cost on top of the reads.
+
+    python benchmarks/bench_launches.py [--families 20 --models 1000 --days 365] [--quick]
+
+The store holds `--models` models per family from the first day, and each family
+launches a new model every LAUNCH_EVERY days (created an hour before the snapshot that
+first lists it), so a year holds about 120 launches a family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import importlib
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from openmodels.families import parse_families
+from storage import open_store
+from storage.snapshots import ModelRecord, format_timestamp, insert_snapshot
+
+DAY0 = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+LAUNCH_EVERY = 3
+QUICK = {"families": 5, "models": 200, "days": 60}
+ANSWERS = ("new", "new --days 30", "new fam00")
+
+
+def families_toml(count: int) -> str:
+    return "\n".join(
+        f'[families.fam{i:02d}]\nlabel = "Fam{i:02d}"\norgs = ["org{i:02d}"]\n'
+        for i in range(count)
+    )
+
+
+def records(families: int, models: int, day: int) -> list[ModelRecord]:
+    """Every model listed on `day`: the first day's, and the launches so far."""
+    out = []
+    for f in range(families):
+        for m in range(models):
+            daily = (families - f) * (10 + (m * 7919) % 1000)
+            out.append(
+                ModelRecord(
+                    f"org{f:02d}/model-{m:05d}",
+                    f"fam{f:02d}",
+                    daily * 30,
+                    1_000_000 + daily * (day + 1),
+                    created_at="2024-01-01T00:00:00.000Z",
+                )
+            )
+        # Launch n comes out on day n * LAUNCH_EVERY + f % LAUNCH_EVERY; each starts at its
+        # own pace, so some beat every launch before them.
+        for n in range(day // LAUNCH_EVERY + 1):
+            born = n * LAUNCH_EVERY + f % LAUNCH_EVERY
+            if born == 0 or born > day:
+                continue
+            pace = 50 + (n * 7_919 + f * 104_729) % 5_000
+            created = DAY0 + timedelta(days=born, hours=-1)
+            out.append(
+                ModelRecord(
+                    f"org{f:02d}/launch-{n:04d}",
+                    f"fam{f:02d}",
+                    pace * 30,
+                    pace * (day - born + 1),
+                    created_at=created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                )
+            )
+    return out
+
+
+def build(path: Path, families: int, models: int, days: int) -> float:
+    """Write the store; seconds spent."""
+    store = open_store(path)
+    definitions = parse_families(families_toml(families), "bench").definitions()
+    started = time.perf_counter()
+    for day in range(days):
+        with store.writing() as db:
+            insert_snapshot(
+                db, DAY0 + timedelta(days=day), "hub", records(families, models, day), definitions
+            )
+        if (day + 1) % max(1, days // 10) == 0:
+            print(f"  day {day + 1}/{days}", file=sys.stderr, flush=True)
+    return time.perf_counter() - started
+
+
+SIGHTINGS_SQL = """
+    SELECT m.id, m.family, m.created_at, s.id, s.taken_at, s.source, c.downloads_all_time
+    FROM models m JOIN snapshots s ON s.id = m.first_snapshot_id
+    JOIN model_counts c ON c.snapshot_id = s.id AND c.model_id = m.id
+    WHERE m.first_seen_at > ? AND m.first_seen_at <= ? {families}
+    ORDER BY m.first_seen_at, s.id, m.repo_id
+"""
+DEFINITIONS_SQL = """
+    SELECT s.snapshot_id, s.family, d.definition
+    FROM snapshot_definitions s JOIN family_definitions d ON d.id = s.definition_id
+    WHERE s.snapshot_id IN ({marks})
+"""
+PAIRS_SQL = """
+    WITH wanted (snapshot_id, model_id) AS (VALUES {values})
+    SELECT c.snapshot_id, c.model_id, c.downloads_all_time FROM wanted w
+    JOIN model_counts c ON c.snapshot_id = w.snapshot_id AND c.model_id = w.model_id
+"""
+
+
+def at(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def raw_reads(path: Path, text: str) -> Callable[[], object]:
+    """The SQL the answer to `text` runs, bare, in one read transaction."""
+    days = 30 if "--days 30" in text else 7
+    only = ["fam00"] if "fam00" in text else None
+
+    def pairs(conn: sqlite3.Connection, wanted: list[tuple[int, int]]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            values = ",".join("(?, ?)" for _ in chunk)
+            flat = [n for pair in chunk for n in pair]
+            rows += conn.execute(PAIRS_SQL.format(values=values), flat).fetchall()
+        return rows
+
+    def sightings(conn: sqlite3.Connection, after: str, until: str, fams: list[str] | None) -> Any:
+        where = "" if fams is None else f"AND m.family IN ({','.join('?' * len(fams))})"
+        sql = SIGHTINGS_SQL.format(families=where)
+        return conn.execute(sql, [after, until, *(fams or ())]).fetchall()
+
+    def run() -> object:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("BEGIN")
+            snapshots = conn.execute(
+                "SELECT id, taken_at, source, model_count FROM snapshots ORDER BY taken_at, id"
+            ).fetchall()
+            latest_id, latest_at = snapshots[-1][0], snapshots[-1][1]
+            start = format_timestamp(at(latest_at) - timedelta(days=days))
+            found = sightings(conn, start, latest_at, only)
+            ids = sorted({r[3] for r in found} | {r[3] - 1 for r in found})
+            conn.execute(DEFINITIONS_SQL.format(marks=",".join("?" * len(ids))), ids).fetchall()
+            now = pairs(conn, [(latest_id, r[0]) for r in found])
+            times = [at(s[1]) for s in snapshots]
+            near: set[tuple[int, int]] = set()
+            for family in sorted({r[1] for r in found}):
+                earlier = sightings(conn, snapshots[0][1], latest_at, [family])
+                for r in (r for r in found if r[1] == family):
+                    age = at(latest_at) - at(r[4])
+                    if age <= timedelta(0):
+                        continue
+                    for e in (e for e in earlier if e[4] < r[4]):
+                        target = at(e[4]) + age
+                        lo = bisect.bisect_left(times, target - timedelta(days=1))
+                        hi = bisect.bisect_right(times, target + timedelta(days=1))
+                        near.update((s[0], e[0]) for s in snapshots[lo:hi])
+            points = pairs(conn, sorted(near))
+            conn.execute("ROLLBACK")
+            return found, now, points
+        finally:
+            conn.close()
+
+    return run
+
+
+def paired_median_ms(
+    first: Callable[[], object], second: Callable[[], object], runs: int
+) -> tuple[float, float]:
+    """Median ms of each, timed turn about, so that a busy moment weighs on both alike."""
+    first()
+    second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for fn, out in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - started)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--families", type=int, default=20)
+    parser.add_argument("--models", type=int, default=1000, help="models per family")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help=f"small store: {QUICK}")
+    parser.add_argument("--keep", type=Path, help="build the store in this folder, keep it")
+    args = parser.parse_args(argv)
+    size = QUICK if args.quick else {k: getattr(args, k) for k in QUICK}
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-launches-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "launches.db"
+    path.unlink(missing_ok=True)
+    try:
+        print(f"launch benchmark: {size}, a launch per family every {LAUNCH_EVERY} days")
+        seconds = build(path, **size)
+        store = open_store(path)
+        families = parse_families(families_toml(size["families"]), "bench")
+        commands: Any = importlib.import_module("commands")
+        context = commands.AnswerContext(store=store, families=families)
+        with sqlite3.connect(path) as conn:
+            launched = conn.execute(
+                "SELECT count(*) FROM models WHERE repo_id LIKE '%/launch-%'"
+            ).fetchone()[0]
+        print(f"built in {seconds:.0f}s: {launched:,} launches in the store\n")
+        print(f"{'answer':<18} {'ours ms':>10} {'raw SQL ms':>12} {'ratio':>8}  first line")
+        for text in ANSWERS:
+            answer = lambda text=text: commands.answer_text(text, context)  # noqa: E731
+            ours, raw = paired_median_ms(answer, raw_reads(path, text), args.runs)
+            first = answer().text[:70]
+            print(f"{text:<18} {ours:>10.2f} {raw:>12.2f} {ours / raw:>7.2f}x  {first}")
+        print(f"\nmedians over {args.runs} runs, turn about; each opens its own connection.")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The buttons on alerts and on the subscriptions list: "Mute this pair here" and "Unmute".
+
+`register(app, services)` wires them to the App built in `bot.app`, so they work in
+HTTP mode and in Socket Mode alike. Each acknowledges at once, then changes the store
+(`commands.subscriptions.change_mute`: only admins, when OPENMODELS_ADMINS is set) and
+answers the person who clicked through the click's response URL:
+- a mute answers privately under the alert, which stays as it is for everyone else;
+- an unmute replaces the private subscriptions list it was clicked in with the list as
+  it now stands (an interaction's response URL may replace the message it came from).
+A change is also said in the channel, for everyone there, as subscription changes are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.delivery import Respond
+from bot.handlers import BotServices
+from commands import blocks as bk
+from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
+from commands.answer import Answer
+from commands.subscriptions import Channel, change_mute, listing
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: BotServices) -> None:
+    """Attach the mute and unmute buttons' listeners to `app`."""
+
+    @app.action(MUTE_ACTION)
+    def on_mute(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        handle_mute(services, ack, body, action, respond, client, muting=True)
+
+    @app.action(UNMUTE_ACTION)
+    def on_unmute(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        handle_mute(services, ack, body, action, respond, client, muting=False)
+
+
+def clicked_in(body: dict[str, Any]) -> Channel:
+    """The channel a button was clicked in, and who clicked it (from Slack's payload)."""
+    user = body.get("user") or {}
+    return Channel(
+        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+        channel_id=str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
+        ),
+        user_id=user.get("id"),
+    )
+
+
+def handle_mute(
+    services: BotServices,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    *,
+    muting: bool,
+) -> None:
+    """Mute or unmute the pair the clicked button names, in the channel it was clicked in."""
+    ack()
+    context = services.context
+    channel = clicked_in(body)
+    answer = change_mute(
+        muting,
+        str(action.get("value") or ""),
+        context.store,
+        context.families,
+        channel,
+        context.now(),
+        context.admins,
+    )
+    confirmation = answer.extra.get("confirmation")
+    if confirmation:
+        _say_in_channel(client, channel, str(confirmation))
+    if muting or answer.error:
+        respond(
+            text=answer.text,
+            blocks=answer.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    else:
+        now_listed = listing(context.store, context.families, channel, context.schedules)
+        shown = replace(now_listed, blocks=[bk.context(answer.text), *now_listed.blocks])
+        _replace_list(respond, shown)
+    # Errors go to the app's one error handler, which apologises and says it is done.
+    if services.on_done is not None and body.get("response_url"):
+        services.on_done(str(body["response_url"]))
+
+
+def _replace_list(respond: Respond, answer: Answer) -> None:
+    respond(
+        text=answer.text,
+        blocks=bk.fit(answer.blocks),
+        response_type="ephemeral",
+        replace_original=True,
+    )
+
+
+def _say_in_channel(client: WebClient, channel: Channel, text: str) -> None:
+    """Tell the channel who changed its alerts; the change stands if Slack refuses."""
+    try:
+        client.chat_postMessage(channel=channel.channel_id, text=text, unfurl_links=False)
+    except SlackApiError as exc:
+        log.warning(
+            "could not say in %s that its alerts changed (%s)",
+            channel.channel_id,
+            exc.response.get("error"),
+        )

@@ -1,0 +1,153 @@
+"""The App Home tab: published for a user when they open it, and again after each
+snapshot for everyone who opened it in the last 7 days.
+
+What the tab shows is built in commands.home_view; this module asks Slack the one
+thing the store cannot say: which channels the user is in. users.conversations with
+`user` lists them, public and private, a private channel only when the bot is in it
+too ("Private channel membership is only listed when the calling user, bot user, or
+app shares membership", its reference page), in cursor pages that may be short before
+the end (so every page is followed until the cursor is empty). It needs channels:read
+and groups:read. When Slack cannot say, the tab lists no subscription at all: a
+private channel is never shown to someone outside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.handlers import BotServices
+from commands import AnswerContext
+from commands.home_view import Membership, home_view, read_home
+from openmodels.errors import OpenModelsError
+from storage import Store, home_visits
+from storage.snapshots import format_timestamp
+
+log = logging.getLogger(__name__)
+
+REFRESH_DAYS = 7  # a tab opened within this many days is refreshed after each snapshot
+CONVERSATION_TYPES = "public_channel,private_channel"
+PAGE_SIZE = 200  # "We recommend no more than 200 results at a time" (users.conversations)
+MAX_PAGES = 100  # 20,000 channels: beyond that, stop rather than loop
+
+
+def register(app: App, services: BotServices) -> None:
+    """Publish the home tab whenever a user opens it."""
+
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        handle_home_opened(services, event, body, client)
+
+
+def handle_home_opened(
+    services: BotServices, event: dict[str, Any], body: dict[str, Any], client: WebClient
+) -> None:
+    """Remember the visit, then publish the user's home tab."""
+    if event.get("tab") != "home":
+        return  # the Messages tab was opened: it shows the conversation, not a view
+    user_id = str(event.get("user") or "")
+    team_id = str(body.get("team_id") or "")
+    dm_channel = event.get("channel")
+    now = services.context.now()
+    remember_visit(services.context.store, team_id, user_id, dm_channel, now)
+    publish_home(client, services.context, team_id, user_id, dm_channel, now)
+
+
+def remember_visit(
+    store: Store, team_id: str, user_id: str, dm_channel: str | None, now: datetime
+) -> None:
+    """Record the visit, so that the tab is refreshed after the next snapshots."""
+    if store.sample:
+        return  # the bundled sample is read-only and never gets a new snapshot
+    try:
+        with store.writing() as db:
+            home_visits.record(db, team_id, user_id, dm_channel, format_timestamp(now))
+    except OpenModelsError as exc:  # the tab is still worth publishing
+        log.warning("could not record the home tab visit of %s: %s", user_id, exc)
+
+
+def member_channels(client: WebClient, user_id: str) -> frozenset[str]:
+    """The public and private channels `user_id` is in that the bot can see (raises
+    SlackApiError when Slack will not say, e.g. missing_scope)."""
+    channels: set[str] = set()
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = client.users_conversations(
+            user=user_id,
+            types=CONVERSATION_TYPES,
+            exclude_archived=True,
+            limit=PAGE_SIZE,
+            cursor=cursor,
+        )
+        channels |= {str(c["id"]) for c in page.get("channels") or []}
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return frozenset(channels)
+    log.warning("user %s is in more than %d pages of channels; listing those", user_id, MAX_PAGES)
+    return frozenset(channels)
+
+
+def membership(
+    client: WebClient, user_id: str, dm_channel: str | None, subscribed: set[str]
+) -> Membership:
+    """Which of the `subscribed` channels the user is in; an error when Slack cannot say."""
+    if not subscribed:
+        return Membership()  # nothing to list: no need to ask
+    try:
+        channels = member_channels(client, user_id)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "error")
+        log.warning("could not list the channels of %s (%s): none shown", user_id, error)
+        return Membership(error=error)
+    # The user's direct-message channel with the bot, where they may have subscribed.
+    if dm_channel:
+        channels |= {dm_channel}
+    return Membership(channels & frozenset(subscribed))
+
+
+def publish_home(
+    client: WebClient,
+    context: AnswerContext,
+    team_id: str,
+    user_id: str,
+    dm_channel: str | None,
+    now: datetime,
+) -> bool:
+    """Build and publish `user_id`'s home tab. True if Slack took it."""
+    facts = read_home(context.store, team_id, now)
+    subscribed = {s.channel_id for s in facts.subscriptions}
+    member = membership(client, user_id, dm_channel, subscribed)
+    view = home_view(facts, context.families, member, now, context.schedules)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("could not publish the home tab of %s (%s)", user_id, exc.response.get("error"))
+        return False
+    return True
+
+
+def refresh_home_tabs(
+    client: WebClient, context: AnswerContext, now: datetime, days: int = REFRESH_DAYS
+) -> int:
+    """Publish the tab again for everyone who opened it in the last `days`; forget the
+    others. Returns how many tabs Slack took. One user's failure never stops the rest."""
+    if context.store.sample:
+        return 0
+    cutoff = format_timestamp(now - timedelta(days=days))
+    with context.store.writing() as db:
+        home_visits.forget_before(db, cutoff)
+        visits = home_visits.since(db, cutoff)
+    published = 0
+    for visit in visits:
+        try:
+            published += publish_home(
+                client, context, visit.team_id, visit.user_id, visit.channel_id, now
+            )
+        except Exception:
+            log.exception("refreshing the home tab of %s failed", visit.user_id)
+    return published

@@ -1,0 +1,150 @@
+"""The `new` answer and the launch message: launches put into words and Block Kit.
+
+The launches themselves are decided by `openmodels.launches` and read by
+`openmodels.launch_finder`; nothing here judges what counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from commands import blocks as bk
+from commands.answer import Answer
+from commands.common import NoData, footer
+from commands.format import escape, hub_url, human, link, signed
+from commands.parser import New
+from openmodels.families import Families
+from openmodels.launch_finder import launches_between
+from openmodels.launches import Launch
+from storage import queries as q
+from storage.snapshots import format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    from commands.answers import AnswerContext
+
+RULES_NOTE = (
+    "A launch: a model first seen in a snapshot and created on the Hub in the period (first "
+    "seen decides where the creation date is unknown), neither in the store's first snapshot "
+    "nor counted only because the families file changed. Fastest start: more downloads since "
+    "first seen than every earlier launch of its family at the same age."
+)
+
+
+def age_text(age: timedelta) -> str:
+    """'2 days', '1 day', '18 hours'."""
+    days = age.total_seconds() / 86_400
+    if days >= 1:
+        n = round(days)
+        return f"{n} day" if n == 1 else f"{n} days"
+    hours = max(1, round(age.total_seconds() / 3600))
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def launch_line(launch: Launch, families: Families, show_family: bool = True) -> str:
+    """One launch: its name, family, dates and downloads since first seen."""
+    parts = [link(hub_url(launch.repo_id), launch.repo_id)]
+    if show_family:
+        parts.append(escape(families.label(launch.family)))
+    seen = f"first seen {launch.first_seen[:10]}"
+    seen += (
+        f" (created {launch.created_at[:10]})" if launch.created_at else " (creation date unknown)"
+    )
+    parts.append(seen)
+    if launch.gained is None:
+        parts.append(f"no longer listed on {launch.as_of[:10]}")
+    elif launch.age <= timedelta(0):
+        parts.append(f"{human(launch.downloads_at_first)} downloads so far")
+    else:
+        assert launch.downloads_now is not None
+        parts.append(
+            f"{signed(launch.gained)} in {age_text(launch.age)} "
+            f"({human(launch.downloads_now)} all-time)"
+        )
+    line = " · ".join(parts)
+    if launch.fastest is not None:
+        f = launch.fastest
+        others = f.compared - 1
+        rest = f" and {others} other earlier launch{'es' if others != 1 else ''}" if others else ""
+        line += (
+            f"\n      :zap: *fastest start*: ahead of {escape(f.runner_up)} "
+            f"({signed(f.runner_up_gained)} at {age_text(f.age)}){rest}"
+        )
+    return line
+
+
+def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
+    """Models launched in the last N days, newest first, and how they started."""
+    from commands.answers import resolve  # answers imports this module
+
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise NoData
+    family = resolve(ctx.families, command.family) if command.family else None
+    end = parse_timestamp(latest.taken_at)
+    start = end - timedelta(days=command.days)
+    keys = [family.key] if family else ctx.families.keys
+    launches = launches_between(db, start, end, keys)
+    period = f"the last {command.days} days" if command.days != 1 else "the last day"
+    subject = f"New {family.label} models" if family else "New models"
+    span = f"{start.date().isoformat()} → {latest.date}"
+    blocks: list[bk.Block] = [bk.header(f"{subject}: launched in {period}")]
+    if not launches:
+        text = f"No {family.label + ' ' if family else ''}launches in {period} ({span})."
+        first = q.list_snapshots(db)[0]
+        if first.id == latest.id:
+            text += (
+                " The store holds one snapshot: a launch is a model first seen after the "
+                "first one. Ask again after the next collection."
+            )
+        elif first.taken_at > format_timestamp(start):
+            text += (
+                f" The store's first snapshot ({first.date}) counts no launches: it lists "
+                "the models that were already there."
+            )
+        blocks += [bk.section(escape(text)), bk.context(RULES_NOTE), footer(latest)]
+        return Answer(text=text, blocks=blocks, public=command.public)
+    by_family = Counter(ctx.families.label(x.family) for x in launches)
+    count = f"{len(launches)} launch{'es' if len(launches) != 1 else ''}"
+    summary = f"*{count}* from {span}"
+    if family is None:
+        summary += ": " + ", ".join(f"{escape(label)} {n}" for label, n in by_family.most_common())
+    fastest = [x for x in launches if x.fastest is not None]
+    if fastest:
+        names = ", ".join(escape(x.repo_id) for x in fastest)
+        summary += f". Fastest start: {names}."
+    lines = [
+        f"{i}. {launch_line(x, ctx.families, show_family=family is None)}"
+        for i, x in enumerate(launches, 1)
+    ]
+    blocks.append(bk.section(summary))
+    blocks.append(bk.section(bk.bulleted(lines, limit=bk.MAX_SECTION_TEXT, noun="launches")))
+    blocks += [bk.context(RULES_NOTE), footer(latest)]
+    text = f"{count} in {period} ({span}): " + ", ".join(
+        x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]
+    )
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+
+
+def launch_message(
+    launches: Sequence[Launch], families: Families, snapshot: q.Snapshot
+) -> dict[str, Any]:
+    """The message a `launches` subscription gets after a snapshot that found launches."""
+    count = len(launches)
+    noun = "new model" if count == 1 else "new models"
+    lines = [f"• {launch_line(x, families)}" for x in launches]
+    blocks = [
+        bk.section(
+            f":rocket: *{count} {noun}* first seen in the snapshot of {snapshot.date}:\n"
+            + bk.bulleted(lines, limit=bk.MAX_SECTION_TEXT - 100, noun="launches")
+        ),
+        bk.context("`/openmodels new` shows the week's launches and how each started"),
+    ]
+    text = f"{count} {noun} first seen on {snapshot.date}: " + ", ".join(
+        f"{x.repo_id} ({families.label(x.family)})" for x in launches[:20]
+    )
+    return {"text": bk.cut(text, bk.MAX_MESSAGE_TEXT), "blocks": blocks}

@@ -1,0 +1,94 @@
+"""The buttons under an answer: each carries the command text of its next step."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands import blocks as bk
+from commands.next_steps import (
+    COMPARE_WITH_ACTION,
+    TOGGLE_ACTION,
+    TOP_MODELS_ACTION,
+    command_text,
+    next_steps,
+)
+from commands.parser import parse
+from openmodels.families import load_families, parse_families
+
+FAMILIES = load_families()
+
+
+def elements(text: str) -> dict[str, dict]:
+    block = next_steps(parse(text), FAMILIES)
+    assert block is not None and bk.check_limits([block]) == []
+    return {e["action_id"]: e for e in block["elements"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "toggled", "label"),
+    [
+        ("top", "top --30d", "Last 30 days"),
+        ("top 5 --30d", "top 5", "All-time"),
+        ("top --derivatives", "top", "All-time"),
+        ("compare Qwen LLAMA", "compare qwen llama --30d", "Last 30 days"),
+        ("family qwen --30d", "family qwen", "All-time"),
+        ("family qwen --models", "family qwen --models --30d", "Last 30 days"),
+    ],
+)
+def test_the_toggle_switches_the_metric_of_the_same_question(text, toggled, label):
+    toggle = elements(text)[TOGGLE_ACTION]
+
+    assert (toggle["value"], toggle["text"]["text"]) == (toggled, label)
+
+
+def test_compare_with_offers_every_other_family_added_to_the_comparison():
+    select = elements("compare qwen llama --30d")[COMPARE_WITH_ACTION]
+
+    values = [o["value"] for o in select["options"]]
+    assert "compare qwen llama deepseek --30d" in values
+    assert not any(v.endswith((" qwen --30d", " llama --30d")) for v in values)
+    assert len(values) == len(FAMILIES) - 2
+
+
+def test_a_full_comparison_offers_no_family_to_add():
+    assert COMPARE_WITH_ACTION not in elements("compare qwen llama deepseek gemma phi glm")
+
+
+def test_family_offers_compare_with_and_its_top_models():
+    steps = elements("family Qwen")
+
+    assert steps[TOP_MODELS_ACTION]["value"] == "family qwen --models"
+    assert "compare qwen llama" in [o["value"] for o in steps[COMPARE_WITH_ACTION]["options"]]
+    assert TOP_MODELS_ACTION not in elements("family qwen --models")
+
+
+@pytest.mark.parametrize("text", ["model Qwen/Qwen3-8B", "help", "status", "forecast"])
+def test_answers_without_a_next_step_get_no_buttons(text):
+    assert next_steps(parse(text), FAMILIES) is None
+
+
+def test_every_value_parses_back_to_an_answer_that_only_reads():
+    from commands.answers import only_reads
+
+    for text in ("top", "compare qwen llama", "family qwen", "family qwen --models --30d"):
+        for element in elements(text).values():
+            values = [o["value"] for o in element.get("options", [])] or [element["value"]]
+            assert all(only_reads(v) and parse(v) for v in values)
+
+
+def test_a_hundred_and_twenty_families_stay_within_a_selects_hundred_options():
+    many = parse_families(
+        "\n".join(f'[families.f{i}]\nlabel = "F{i}"\norgs = ["org{i}"]\n' for i in range(120)),
+        "test",
+    )
+
+    block = next_steps(parse("family f0"), many)
+
+    assert block is not None and bk.check_limits([block]) == []
+    [select] = [e for e in block["elements"] if e["type"] == "static_select"]
+    assert len(select["options"]) == bk.MAX_OPTIONS
+
+
+def test_command_text_names_families_by_key():
+    assert command_text(parse("compare Qwen Llama --30d"), FAMILIES) == "compare qwen llama --30d"
+    assert command_text(parse("family nosuch"), FAMILIES) is None

@@ -1,0 +1,185 @@
+"""Shorthand: `/openmodels qwen` is `family qwen`, `/openmodels qwen llama` is
+`compare qwen llama`, `/openmodels` alone is `top`; and which reading wins when a word
+could be more than one.
+
+Precedence: a subcommand name, then a family name, then a mistyped subcommand (at most
+two edits), then a mistyped family (the suggestion every unknown family gets), then the
+help. The store is tests.builders.growing_store (Qwen 262,000 all-time downloads,
+Llama 209,000, DeepSeek 54,500 on 2026-01-10).
+"""
+
+import pytest
+
+from commands import AnswerContext, answer_text
+from commands.answers import only_reads
+from commands.parser import Compare, FamilyDetail, Help, Top, Unresolved, UsageError, parse
+from commands.shorthand import resolve
+from openmodels.families import load_families, parse_families
+from tests.builders import growing_store
+
+# Families whose names sit a couple of letters from a subcommand: OPT (Meta's) and
+# StepFun's `step` are two edits from `top`; and one family named like a subcommand.
+NEAR_SUBCOMMANDS = parse_families(
+    """
+[families.qwen]
+orgs = ["Qwen"]
+
+[families.opt]
+label = "OPT"
+orgs = ["facebook"]
+
+[families.step]
+label = "Step"
+orgs = ["stepfun-ai"]
+aliases = ["stepfun"]
+
+[families.top]
+orgs = ["someone"]
+""",
+    "test families",
+)
+
+
+def resolved(text, families=NEAR_SUBCOMMANDS):
+    command = parse(text)
+    return resolve(command, families) if isinstance(command, Unresolved) else command
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 1. a subcommand name wins, even over a family of that very name
+        ("top", Top()),
+        ("top 5", Top(n=5)),
+        # 2. then a family name: one is `family`, two to six are `compare`
+        ("qwen", FamilyDetail("qwen")),
+        ("OPT", FamilyDetail("OPT")),
+        ("opt --30d", FamilyDetail("opt", "30d")),
+        ("stepfun", FamilyDetail("stepfun")),  # an alias
+        ("opt step", Compare(("opt", "step"))),
+        ("qwen opt step --public", Compare(("qwen", "opt", "step"), public=True)),
+        # a second name need not be known: `compare` names the unknown one
+        ("qwen nonsense", Compare(("qwen", "nonsense"))),
+        # 4. then a mistyped family: answered as family/compare, which suggest the name
+        ("qwne", FamilyDetail("qwne")),
+        ("qwne opt", Compare(("qwne", "opt"))),
+        # 5. then the help, naming the word it does not know
+        ("frobnicate", Help(unknown="frobnicate")),
+        ("frobnicate qwen", Help(unknown="frobnicate")),
+        # `/openmodels` alone is `top`
+        ("", Top()),
+        ("--30d", Top(metric="30d")),
+    ],
+)
+def test_each_text_resolves_by_precedence(text, expected):
+    assert resolved(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        # 3. a mistyped subcommand, when no family has that exact name
+        ("comapre qwen llama", "compare"),
+        ("tpo", "top"),
+        ("famliy qwen", "family"),
+        ("subscibe digest", "subscribe"),
+        # ... even when the word is as close to a family name (the family `top`)
+        ("tops", "top"),
+    ],
+)
+def test_a_mistyped_subcommand_gets_did_you_mean(text, suggested):
+    with pytest.raises(UsageError) as caught:
+        resolved(text)
+
+    assert f"did you mean `{suggested}`?" in caught.value.message
+    assert caught.value.usage is not None
+    assert caught.value.usage.startswith(f"`/openmodels {suggested}")
+
+
+def test_a_mistyped_subcommand_is_never_run():
+    with pytest.raises(UsageError):
+        resolved("subscrbe digest")
+    with pytest.raises(UsageError):
+        resolved("unsubscrbe alerts")
+
+
+# -- answered from a store ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    store = growing_store(tmp_path_factory.mktemp("shorthand") / "s.db")
+    return AnswerContext(store=store, families=load_families())
+
+
+@pytest.mark.parametrize(
+    ("shorthand", "longhand"),
+    [
+        ("", "top"),
+        ("--30d", "top --30d"),
+        ("qwen", "family qwen"),
+        ("Meta", "family meta"),
+        ("qwen --30d", "family qwen --30d"),
+        ("qwen llama", "compare qwen llama"),
+        ("qwen vs llama, deepseek --30d", "compare qwen llama deepseek --30d"),
+    ],
+)
+def test_shorthand_answers_as_its_longhand(ctx, shorthand, longhand):
+    short, long = answer_text(shorthand, ctx), answer_text(longhand, ctx)
+
+    assert not short.error
+    assert (short.text, short.blocks, short.chart) == (long.text, long.blocks, long.chart)
+    assert short.shareable
+
+
+def test_a_mistyped_subcommand_is_answered_with_a_suggestion(ctx):
+    result = answer_text("comapre qwen llama", ctx)
+
+    assert result.error and not result.shareable
+    assert result.text.splitlines()[0] == (
+        "I don't know the command 'comapre' — did you mean `compare`?"
+    )
+    assert "Usage: `/openmodels compare A B" in result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("qwne", "Unknown family 'qwne' — did you mean qwen?"),
+        ("qwen lama", "Unknown family 'lama' — did you mean llama?"),
+        ("qwen 5", "Unknown family '5'."),
+        ("qwen llama --derivatives", "Unknown option --derivatives."),
+        ("qwen llama deepseek gemma phi glm kimi", "Compare needs 2 to 6 families; you gave 7."),
+    ],
+)
+def test_shorthand_gets_the_errors_of_the_command_it_stands_for(ctx, text, message):
+    result = answer_text(text, ctx)
+
+    assert result.error
+    assert result.text.startswith(message)
+
+
+def test_an_unknown_word_gets_the_help(ctx):
+    result = answer_text("frobnicate now", ctx)
+
+    assert result.error
+    assert result.text.startswith("I don't know the command 'frobnicate'. Here is what I can do:")
+    assert "`/openmodels compare A B" in result.text
+
+
+def test_the_help_explains_the_shorthand(ctx):
+    text = answer_text("help", ctx).text
+
+    assert "`/openmodels qwen` is `family qwen`" in text
+    assert "`/openmodels qwen llama` is `compare qwen llama`" in text
+    assert "`/openmodels` alone is `top`" in text
+
+
+@pytest.mark.parametrize("text", ["", "qwen", "qwen llama", "comapre qwen", "frobnicate"])
+def test_shorthand_only_reads_so_it_may_be_shared(text):
+    assert only_reads(text)
+
+
+@pytest.mark.parametrize("text", ["subscribe digest", "unsubscribe alerts"])
+def test_changes_are_still_never_shared(text):
+    assert not only_reads(text)
