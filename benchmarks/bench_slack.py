@@ -19,7 +19,7 @@ render of the same series. Not a test: it prints figures and asserts nothing.
 The store is built with benchmarks/bench_store.py's builder (Size, Catalogue,
 ingest_storage); families fam00 and fam01 are labelled Qwen and Llama so that
 `compare qwen llama` names two of them. Charts are drawn as `openmodels serve` draws
-them: in a separate process (bot.runtime.ChartProcess).
+them: in worker processes (bot.chart_pool.ChartPool).
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ from pathlib import Path
 import bench_store  # the store builder, beside this file
 
 from bot.app import build_app
+from bot.chart_pool import ChartPool
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
 from bot.local_slack import LocalSlack, signed_headers, slash_command_body
-from bot.runtime import BackgroundServer, ChartProcess
+from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext, answer_text
 from openmodels.charts import render_chart
@@ -123,7 +124,7 @@ class Bench:
         settings = SlackSettings(
             bot_token="xoxb-0-bench", signing_secret=SIGNING_SECRET, api_url=self.slack.api_url
         )
-        render = ChartProcess()  # as `openmodels serve` draws charts
+        render = ChartPool()  # as `openmodels serve` draws charts
         render.warm_up()
         self.services = BotServices(
             context=context,

@@ -4,7 +4,14 @@ Slack gives an app 3 seconds to acknowledge a slash command. This script sends
 `--count` signed commands, `--concurrency` at a time, to `--url`, each with its own
 response URL (`--response-url-base`/1, /2, …), and prints one JSON line:
 
-    {"count": 500, "errors": 0, "p50_ms": 12.3, "p99_ms": 80.1, "max_ms": 95.0, "over_3s": 0}
+    {"count": 500, "errors": 0, "p50_ms": 12.3, "p99_ms": 80.1, "max_ms": 95.0, "over_3s": 0,
+     "by_text": {"top": {"count": 500, ...}}}
+
+With `--text` given several times the commands take the texts in turn (a mix); the
+figures are given for all of them and per text. `--report FILE` writes one JSON line
+per command: its response URL, text, status, ack seconds and `sent`, the
+time.monotonic() at which it was sent (the same clock in every process of the machine,
+so a stand-in Slack can tell how long the answer took to arrive).
 
 An error is anything but an HTTP 200 (a refusal, a timeout, a refused connection).
 The ack time is from sending the request to reading the whole HTTP response.
@@ -29,7 +36,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 SLACK_ACK_SECONDS = 3.0
@@ -41,6 +49,9 @@ class Ack:
 
     status: int
     seconds: float
+    text: str = ""
+    response_url: str = ""
+    sent: float = 0.0  # time.monotonic() when it was sent
 
 
 def slash_body(text: str, response_url: str) -> bytes:
@@ -80,6 +91,7 @@ def send(url: str, secret: str, text: str, response_url: str, timeout: float) ->
     request = urllib.request.Request(
         url, data=body, headers=signed_headers(secret, body, time.time()), method="POST"
     )
+    sent = time.monotonic()
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -89,7 +101,7 @@ def send(url: str, secret: str, text: str, response_url: str, timeout: float) ->
         status = exc.code
     except OSError:  # refused, reset, timed out: no answer at all
         status = 0
-    return Ack(status, time.perf_counter() - started)
+    return Ack(status, time.perf_counter() - started, text, response_url, sent)
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
@@ -110,17 +122,45 @@ def summarise(acks: Sequence[Ack]) -> dict[str, float | int]:
     }
 
 
+def summarise_by_text(acks: Sequence[Ack]) -> dict[str, Any]:
+    """The figures of `summarise` for all commands, and for each text apart."""
+    texts = list(dict.fromkeys(a.text for a in acks))
+    return {
+        **summarise(acks),
+        "by_text": {t: summarise([a for a in acks if a.text == t]) for t in texts},
+    }
+
+
 def run(
-    url: str, secret: str, response_url_base: str, count: int, concurrency: int, text: str
+    url: str,
+    secret: str,
+    response_url_base: str,
+    count: int,
+    concurrency: int,
+    text: str | Sequence[str],
+    first: int = 1,
 ) -> list[Ack]:
-    """Send `count` commands, `concurrency` in flight at a time; response URLs BASE/1..count."""
+    """Send `count` commands, `concurrency` in flight at a time; response URLs BASE/first,
+    BASE/first+1, ….
+
+    Several texts are taken in turn: the n-th command (from 0) gets texts[n % len(texts)].
+    """
     base = response_url_base.rstrip("/")
+    texts = [text] if isinstance(text, str) else list(text)
     # A request still unanswered after 10 s has failed Slack long before; stop waiting.
     with ThreadPoolExecutor(concurrency) as pool:
         futures = [
-            pool.submit(send, url, secret, text, f"{base}/{i}", 10.0) for i in range(1, count + 1)
+            pool.submit(send, url, secret, texts[n % len(texts)], f"{base}/{first + n}", 10.0)
+            for n in range(count)
         ]
         return [f.result() for f in futures]
+
+
+def write_report(path: str, acks: Sequence[Ack]) -> None:
+    """One JSON line per command, in the order they were numbered."""
+    with open(path, "w", encoding="utf-8") as out:
+        for ack in acks:
+            out.write(json.dumps(asdict(ack)) + "\n")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -132,10 +172,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--count", type=int, default=500, help="commands to send (500)")
     parser.add_argument("--concurrency", type=int, default=50, help="in flight at once (50)")
-    parser.add_argument("--text", default="top", help="the command text (top)")
+    parser.add_argument(
+        "--text",
+        action="append",
+        help="the command text (top); give it several times to send a mix, in turn",
+    )
+    parser.add_argument("--first", type=int, default=1, help="number of the first response URL")
+    parser.add_argument("--report", help="write one JSON line per command to this file")
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1:
         parser.error("--count and --concurrency must be at least 1")
+    args.text = args.text or ["top"]
     return args
 
 
@@ -148,8 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.count,
         args.concurrency,
         args.text,
+        args.first,
     )
-    print(json.dumps(summarise(acks)), flush=True)
+    if args.report:
+        write_report(args.report, acks)
+    # What sending cost this process: on a machine shared with the server, it is CPU the
+    # server did not get.
+    cpu = time.process_time()
+    print(json.dumps({**summarise_by_text(acks), "cpu_seconds": round(cpu, 2)}), flush=True)
     return 0
 
 

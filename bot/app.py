@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.error import URLError
 
 from slack_bolt import App
@@ -18,14 +19,26 @@ from openmodels.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: SlackSettings, services: BotServices, *, verify_token: bool = True) -> App:
-    """A Bolt app for `settings`, its listeners registered.
+def build_app(
+    settings: SlackSettings,
+    services: BotServices,
+    *,
+    verify_token: bool = True,
+    listeners: Callable[[App, BotServices], None] | None = None,
+) -> App:
+    """A Bolt app for `settings`, its listeners registered (`listeners`: the load
+    benchmark's floor registers one that only acknowledges).
 
     With `verify_token` (the default) the bot token is checked with auth.test now, so a
     revoked or mistyped token stops start-up instead of failing the first command.
     Requests are verified with the signing secret when there is one (HTTP mode);
     Socket Mode needs none. Listeners run after ack() in Bolt's thread pool
-    (`process_before_response=False`), so Slack gets its acknowledgement at once.
+    (`process_before_response=False`), so Slack gets its acknowledgement at once, and
+    the slash command's listener only acknowledges and queues its answer (bot.handlers).
+    (Listeners run on the request's own thread, `True`, spared Bolt's hand-off and its
+    10 ms polls for the ack, measured with benchmarks/bench_load.py; but the App Home,
+    mention and button listeners do their work inline after their ack, and would then
+    hold their ack until done.)
     """
     client = make_web_client(settings.bot_token, settings.api_url)
     try:
@@ -54,6 +67,9 @@ def build_app(settings: SlackSettings, services: BotServices, *, verify_token: b
             f"cannot reach the Slack Web API at {settings.api_url} to check SLACK_BOT_TOKEN "
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
-    register(app, services)
-    alert_actions.register(app, services)
+    if listeners is None:
+        register(app, services)
+        alert_actions.register(app, services)
+    else:
+        listeners(app, services)
     return app

@@ -117,7 +117,7 @@ class LocalBot:
         if self._server is not None:
             self._server.close()
         if self._services is not None:
-            self._services.close()  # also stops the renderer, if it is a ChartProcess
+            self._services.close()  # also stops the renderer, if it is a ChartPool
         self.slack.close()
 
     def _finished(self, response_url: str) -> None:

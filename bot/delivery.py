@@ -46,6 +46,7 @@ from typing import Any, Literal, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.chart_pool import ChartError, ChartsBusy
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.blocks import Block
@@ -64,6 +65,10 @@ CHART_NOT_SHOWN = (
     "Add `--public` to share the answer and its chart with the channel."
 )
 CHART_NOT_DRAWN = "The chart could not be drawn this time; the answer above is complete."
+CHARTS_BUSY = (
+    "Many charts are being drawn right now, so this answer comes without one; "
+    "ask again in a minute for the chart. The answer above is complete."
+)
 CHART_NOT_UPLOADED = (
     "Slack did not take the chart's upload (`{error}`); the answer above is complete."
 )
@@ -278,10 +283,9 @@ def share_chart(
         return report
     try:
         png = render(chart)
-    except Exception:
-        log.exception("chart %s could not be drawn; the text answer stands", chart.filename)
+    except Exception as exc:
         report.chart = "failed"
-        url.note(CHART_NOT_DRAWN)
+        url.note(_not_drawn(chart, exc))
         return _counted(report, url)
     try:
         response = client.files_upload_v2(
@@ -421,9 +425,8 @@ def deliver_private_chart(
         return _counted(report, pending.url)
     try:
         png = render(chart)
-    except Exception:
-        log.exception("chart %s could not be drawn; the text answer stands", chart.filename)
-        return _no_chart(pending, CHART_NOT_DRAWN)
+    except Exception as exc:
+        return _no_chart(pending, _not_drawn(chart, exc))
     try:
         report.file_id = file_id = _file_id(client.files_upload_v2(**upload_args(chart, png)))
     except SlackApiError as exc:
@@ -446,6 +449,18 @@ def deliver_private_chart(
         return _no_chart(pending, CHART_NOT_SHOWN)
     report.chart = shown
     return _counted(report, pending.url)
+
+
+def _not_drawn(chart: ChartSpec, exc: Exception) -> str:
+    """Log why `chart` was not drawn, once; the note that tells the user."""
+    if isinstance(exc, ChartsBusy):  # a burst of charts: one line each is plenty
+        log.info("chart %s not drawn (%s); the text answer stands", chart.filename, exc)
+        return CHARTS_BUSY
+    if isinstance(exc, ChartError):  # its worker hung or died: the pool has logged that
+        log.warning("chart %s not drawn (%s); the text answer stands", chart.filename, exc)
+        return CHART_NOT_DRAWN
+    log.error("chart %s could not be drawn; the text answer stands", chart.filename, exc_info=exc)
+    return CHART_NOT_DRAWN
 
 
 def _no_chart(pending: PrivateAnswer, why: str) -> Delivered:

@@ -4,21 +4,35 @@
 through `BotServices`, so they run the same under Socket Mode, HTTP, the console
 and the tests.
 
-A listener acknowledges and answers, then hands the chart (draw, upload, wait for
-Slack to process it, show it) to a pool of its own. Bolt calls ack() from inside its
-listener threads (five by default), so a listener busy for seconds with a chart
-would keep the next commands from being acknowledged within Slack's 3 seconds once
-the pool is full. A private answer with a chart goes out once, with its chart if
-the chart is ready about two seconds after the command (bot.delivery says why): a
-deadline (bot.deadlines), not a waiting listener, posts the text alone when the
-chart is late.
+Acknowledgements come first. The slash command's listener (and the share button's)
+only acknowledges and queues the answer on the `answers` thread, so the Bolt listener
+thread it runs on is free again at once for the next command's ack. Measured with
+benchmarks/bench_load.py (50 commands in flight on 2 cores), what delays an ack is
+everything else the process does at the same time: before, the listeners made their
+answers on Bolt's five listener threads, and the next commands' acks queued behind them
+(p99 0.9 s). Making answers apart was not enough by itself: every thread busy making or
+posting an answer is one more thread the acknowledging threads share the interpreter
+lock with (four answer threads: ack p99 2 to 3 times that of one). So answers are made
+one at a time, on one thread, in the order the commands came, and that thread waits
+while commands are still arriving (bot.acks_first): under a burst the acks stay close
+to what Bolt and waitress alone cost, and the answers follow right after. (Mentions,
+direct messages, the App Home and the answer buttons, in their own modules, still
+answer on Bolt's listener threads after their ack.)
+
+Then the chart is handed on. With a chart pool (bot.chart_pool, as `serve` runs) the
+chart is queued while the answer is made, so a full queue is known at once (the answer
+then gets its text and a note, on the answers thread), and drawn in a worker process;
+once drawn, a thread of `charts` uploads and shows it. No thread waits on a drawing. A
+private answer with a chart goes out once, with its chart if the chart is ready about
+two seconds after the command (bot.delivery says why): a deadline (bot.deadlines), not
+a waiting listener, posts the text alone when the chart is late.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,7 +40,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deadlines import Deadlines
+from bot.acks_first import AcksFirst
+from bot.chart_pool import ChartError, ChartPool
+from bot.deadlines import Deadline, Deadlines
 from bot.delivery import (
     SHARE_ACTION,
     DeliveryOptions,
@@ -62,13 +78,22 @@ class BotServices:
     """What the listeners need, built once at start-up and handed to `register`."""
 
     context: AnswerContext  # store, families, schedules; the channel is set per request
+    # A ChartPool (serve, console, demo), or any function drawing in the calling thread.
     render: Callable[[ChartSpec], bytes]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
     # Told each response URL (for a mention or a DM: its event id) once its answer (or
     # apology) has been delivered: the console, the tests and the benchmark wait on it
     # instead of sleeping.
     on_done: Callable[[str], None] | None = None
-    # Where charts are drawn, uploaded and shown, away from Bolt's listener threads.
+    # Where answers are made and posted, one at a time, apart from the threads that
+    # acknowledge, and held back while commands are still arriving: see the module
+    # docstring.
+    answers: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="openmodels-answer")
+    )
+    acks_first: AcksFirst = field(default_factory=AcksFirst)
+    # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
+    # listener threads.
     charts: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-chart")
     )
@@ -76,12 +101,18 @@ class BotServices:
     texts: Deadlines = field(default_factory=Deadlines)
 
     def close(self) -> None:
-        """Finish the charts in flight, then stop the pools and the renderer."""
-        self.charts.shutdown(wait=True)
-        self.texts.close()
+        """Finish the answers and charts in flight, then stop the pools.
+
+        The answers first, then the chart pool: charts queued are refused (their answers
+        get the text and a note), those being drawn finish; then the uploads they lead
+        to; then the texts.
+        """
+        self.answers.shutdown(wait=True)
         close_render = getattr(self.render, "close", None)
         if callable(close_render):
             close_render()
+        self.charts.shutdown(wait=True)
+        self.texts.close()
 
 
 def register(app: App, services: BotServices) -> None:
@@ -121,11 +152,29 @@ def handle_command(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    """Answer `/openmodels TEXT`: acknowledge at once, then answer through the response URL."""
+    """`/openmodels TEXT`: acknowledge at once; the answer is made on a thread of `answers`
+    and goes to the response URL."""
     # First, before touching the store: Slack shows an error if this takes over 3 s. An
     # empty ack shows nothing, so the real answer arrives alone at the response URL.
+    services.acks_first.arrived()
     ack()
     started = services.texts.now()
+    _answer_apart(
+        services,
+        command,
+        respond,
+        lambda: answer_command(services, command, respond, client, started),
+    )
+
+
+def answer_command(
+    services: BotServices,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    started: float,
+) -> None:
+    """Answer an acknowledged `/openmodels TEXT` (`started`: when it was acknowledged)."""
     text = str(command.get("text") or "")  # the parser caps its length
     channel = Channel(
         team_id=str(command.get("team_id") or ""),
@@ -185,8 +234,26 @@ def handle_share(
     Only answers that read carry the button; a value naming anything else (a message
     from an older version, a forged click) is refused, never run for the channel.
     """
+    services.acks_first.arrived()
     ack()
     started = services.texts.now()
+    _answer_apart(
+        services,
+        body,
+        respond,
+        lambda: answer_share(services, body, action, respond, client, started),
+    )
+
+
+def answer_share(
+    services: BotServices,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    started: float,
+) -> None:
+    """Answer an acknowledged click of "Share in channel", for the whole channel."""
     text = str(action.get("value") or "")
     channel_id = str(
         (body.get("channel") or {}).get("id")
@@ -205,6 +272,25 @@ def handle_share(
         if not answer.error:
             answer = replace(answer, public=True)
     deliver_answer(services, answer, respond, client, channel_id, body, started)
+
+
+def _answer_apart(
+    services: BotServices, body: dict[str, Any], respond: Respond, work: Callable[[], None]
+) -> None:
+    """Run `work` on the `answers` thread, once acknowledging has its turn; a failure
+    goes to the one error handler."""
+
+    def answer() -> None:
+        try:
+            services.acks_first.wait_turn()
+            work()
+        except Exception as exc:
+            handle_error(services, exc, body, respond)
+
+    try:
+        services.answers.submit(answer)
+    except RuntimeError:  # the bot is stopping: answer on this thread
+        answer()
 
 
 def deliver_answer(
@@ -229,6 +315,7 @@ def deliver_answer(
     if answer.chart is None:
         _done(services, body.get("response_url"))
         return
+    drawing = _start_drawing(services, answer.chart)
 
     def chart() -> None:
         try:
@@ -236,7 +323,7 @@ def deliver_answer(
                 posted,
                 client=client,
                 channel_id=channel_id,
-                render=services.render,
+                render=drawing.render,
                 options=services.delivery,
             )
         except Exception:  # share_chart should not raise; if it does, say so once
@@ -244,7 +331,7 @@ def deliver_answer(
         finally:
             _done(services, body.get("response_url"))
 
-    _submit(services, chart, lambda: _done(services, body.get("response_url")))
+    _once_drawn(services, drawing, chart, lambda: _done(services, body.get("response_url")))
 
 
 def _deliver_private_chart(
@@ -259,38 +346,88 @@ def _deliver_private_chart(
 ) -> None:
     """One message with text and chart if the chart is ready in time; else the text
     alone (posted by a timer) and the chart after it."""
+    assert answer.chart is not None
     pending = PrivateAnswer(answer, respond=respond, share_text=share_text, replace=replace)
-    try:
-        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
-    except RuntimeError:  # shutting down: answer with the text alone
-        pending.post_text()
-        _done(services, body.get("response_url"))
-        return
+    drawing = _start_drawing(services, answer.chart)
+    deadline: Deadline | None = None
 
     def finish() -> None:
-        deadline.cancel()
+        if deadline is not None:
+            deadline.cancel()
         pending.post_text()  # the text always goes, whatever became of the chart
         _done(services, body.get("response_url"))
 
     def chart() -> None:
         try:
             deliver_private_chart(
-                pending, client=client, render=services.render, options=services.delivery
+                pending, client=client, render=drawing.render, options=services.delivery
             )
         except Exception:  # deliver_private_chart should not raise; if it does, say so once
             log.exception("showing the chart for %s failed", _describe(body))
         finally:
             finish()
 
-    _submit(services, chart, finish)
+    if drawing.refused:  # no chart will come: the text and a note, now
+        chart()
+        return
+    try:
+        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
+    except RuntimeError:  # shutting down: answer with the text alone
+        finish()
+        return
+    _once_drawn(services, drawing, chart, finish)
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """A chart on its way: what the chart step calls to get its PNG."""
+
+    render: Callable[[ChartSpec], bytes]
+    future: Future[bytes] | None = None  # drawing in the chart pool
+    refused: bool = False  # the pool's queue is full: the render says so
+
+
+def _start_drawing(services: BotServices, chart: ChartSpec) -> _Drawing:
+    """Start drawing `chart` now if the renderer is a chart pool; else draw in the chart step.
+
+    With a chart pool the chart is queued while the answer is made: a full queue refuses
+    it at once, and no thread of `charts` waits while it is drawn.
+    """
+    if not isinstance(services.render, ChartPool):
+        return _Drawing(services.render)
+    try:
+        future = services.render.submit(chart)
+    except ChartError as exc:
+        refusal = exc
+
+        def refuse(_spec: ChartSpec) -> bytes:
+            raise refusal
+
+        return _Drawing(refuse, refused=True)
+    return _Drawing(lambda _spec: future.result(), future)
+
+
+def _once_drawn(
+    services: BotServices, drawing: _Drawing, work: Callable[[], None], instead: Callable[[], None]
+) -> None:
+    """Run the chart step `work` once the chart is drawn, on a thread of `charts`.
+
+    A refused chart's step only posts a note: it runs at once, on this thread.
+    """
+    if drawing.refused:
+        work()
+    elif drawing.future is None:
+        _submit(services, work, instead)
+    else:
+        drawing.future.add_done_callback(lambda _drawn: _submit(services, work, instead))
 
 
 def _submit(services: BotServices, work: Callable[[], None], instead: Callable[[], None]) -> None:
-    """Run `work` in the chart pool; if the pool is shutting down, run `instead` now."""
+    """Run `work` on a thread of `charts`; if they are shutting down, run `instead` now."""
     try:
         services.charts.submit(work)
     except RuntimeError:
-        log.warning("the chart pool is shut down: answering without the chart")
+        log.warning("the chart threads are shut down: answering without the chart")
         instead()
 
 

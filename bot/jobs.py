@@ -16,6 +16,7 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
+from bot.collection import collect_in_own_process, derivatives_in_own_process
 from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Job, parse_daily, parse_weekly
 from commands import AnswerContext
@@ -55,6 +56,9 @@ class Services:
     slack: WebClient | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
     failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
+    # Take snapshots, and look up their derivative counts, in processes of their own
+    # (`serve`: see bot.collection).
+    collect_apart: bool = False
 
 
 def services_from_config(
@@ -113,14 +117,17 @@ def collect_job(
     Alerts follow every committed snapshot, however it was taken (cron or scheduler).
     Derivative counts come last, so no message waits for their requests.
     """
-    result = collect_snapshot(
-        services.families,
-        services.hub,
-        services.store,
-        now=now,
-        concurrency=services.config.hub_concurrency,
-        progress=progress,
-    )
+    if services.collect_apart:
+        result = collect_in_own_process(services.config, services.families, now)
+    else:
+        result = collect_snapshot(
+            services.families,
+            services.hub,
+            services.store,
+            now=now,
+            concurrency=services.config.hub_concurrency,
+            progress=progress,
+        )
     # Crash tests kill here: the snapshot is committed, its check has not run.
     services.failpoint("after_snapshot")
     check = alerts_job(services, now)
@@ -205,6 +212,8 @@ def derivatives_job(services: Services, snapshot_id: int) -> DerivativesReport |
     """Fill in the snapshot's derivative counts. A failure leaves them unknown and is
     logged: the snapshot is committed, and retrying the collection would take another."""
     try:
+        if services.collect_apart:
+            return derivatives_in_own_process(services.config, snapshot_id)
         return fill_derivatives(
             services.store,
             services.hub,

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import io
 import logging
-import multiprocessing
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +24,6 @@ from waitress.server import create_server
 
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
-from commands.answer import ChartSpec
-from openmodels.charts import render_chart
 from openmodels.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -70,6 +64,11 @@ def wsgi_app(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Iterabl
 
 
 def _make_server(app: App, host: str, port: int, threads: int) -> Any:
+    # waitress warns "Task queue depth is N" on every request that waits for one of its
+    # threads: under a burst of commands, every request, and the log line took a larger
+    # share of the interpreter than the acknowledgement itself (py-spy under
+    # benchmarks/bench_load.py). A queue this short is no news; the acks are measured.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return create_server(
         wsgi_app(app),
         host=host,
@@ -78,57 +77,6 @@ def _make_server(app: App, host: str, port: int, threads: int) -> Any:
         max_request_body_size=MAX_REQUEST_BYTES,
         ident="openmodels",
     )
-
-
-class ChartProcess:
-    """Draws charts with `openmodels.charts.render_chart` in separate processes.
-
-    matplotlib's Agg drawing and PNG encoding run in C while holding the GIL, so a
-    chart drawn in a thread stalls every other thread of the bot, acknowledgements
-    included: with 8 compares in flight on 2 cores (benchmarks/bench_slack.py), p99
-    ack was 1.6 s drawing in threads and 40 ms drawing in a spawned process.
-    """
-
-    def __init__(self, workers: int | None = None, timeout: float = 60.0) -> None:
-        self.workers = workers or max(1, min(4, (os.cpu_count() or 2) - 1))
-        self.timeout = timeout
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                # spawn, not fork: forking a process full of threads can copy held locks.
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn")
-                )
-            return self._pool
-
-    def warm_up(self) -> None:
-        """Start the workers and import matplotlib there now, not at the first chart."""
-        for _ in range(self.workers):
-            self._executor().submit(_import_matplotlib)
-
-    def __call__(self, spec: ChartSpec) -> bytes:
-        pool = self._executor()
-        try:
-            return pool.submit(render_chart, spec).result(timeout=self.timeout)
-        except BrokenProcessPool:
-            # A worker died (out of memory, killed): start afresh for the next chart.
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            raise
-
-    def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _import_matplotlib() -> None:
-    from matplotlib.backends import backend_agg  # noqa: F401 - imported for its cost
 
 
 class BackgroundServer:

@@ -252,10 +252,12 @@ def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, 
     if latest is None:
         raise _NoData
     baseline = q.snapshot_near(db, latest, days=7)
-    # A family without a figure (a derivative count not measured) is left out, not 0.
-    current = q.values_at(db, latest.id, metric)
-    before = q.values_at(db, baseline.id, metric) if baseline else None
-    return latest, baseline, rank_families(current, before)
+    # Both snapshots' figures in one read. A family without a figure (a derivative count
+    # not measured) is left out, not 0.
+    ids = [latest.id] if baseline is None else [latest.id, baseline.id]
+    values = q.values_of(db, ids, metric)
+    before = values[baseline.id] if baseline else None
+    return latest, baseline, rank_families(values[latest.id], before)
 
 
 def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:

@@ -22,9 +22,7 @@ from openmodels.errors import OpenModelsError
 
 if TYPE_CHECKING:
     from bot.jobs import Services
-    from bot.scheduler import JobRunner
     from commands import AnswerContext
-    from commands.subscriptions import Schedules
     from openmodels.families import Families
     from openmodels.history_import import ImportReport
 
@@ -438,73 +436,36 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     # Checked first, so a missing or malformed token stops start-up with one line.
     settings = SlackSettings.from_env("http" if args.http else "socket")
-    import threading
+    from bot.runtime import serve_http, serve_socket
+    from bot.serve import BotProcess
 
-    from bot.app import build_app
-    from bot.handlers import BotServices
-    from bot.jobs import scheduled_jobs, services_from_config
-    from bot.runtime import ChartProcess, serve_http, serve_socket
-    from bot.scheduler import JobRunner
-    from commands import AnswerContext
-    from openmodels.families import load_families
-
-    families = load_families(config.families_path)
-    # The bot answers from, and collects into, the real store: never the bundled sample.
-    jobs = services_from_config(
-        config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
-    )
-    runner = JobRunner(jobs.store, scheduled_jobs(jobs))
-    context = AnswerContext(
-        store=jobs.store,
-        families=families,
-        schedules=_schedules(runner),
-        collects=not args.no_scheduler,
-        admins=config.admins,
-    )
-    render = ChartProcess()
-    services = BotServices(context=context, render=render)
-    scheduler: list[threading.Thread] = []
+    bot = BotProcess.build(config, settings, collects=not args.no_scheduler)
 
     def start_scheduler() -> None:
         # Only once Slack is reachable: a refused token never starts a collection.
-        if args.no_scheduler:
-            return
-        thread = threading.Thread(target=runner.run_forever, name="scheduler", daemon=True)
-        thread.start()
-        scheduler.append(thread)
+        if not args.no_scheduler:
+            bot.start_scheduler()
 
     try:
-        app = build_app(settings, services)
-        render.warm_up()
         if args.http:
 
             def listening(url: str) -> None:
                 print(f"openmodels: listening on {url}", file=sys.stderr)
                 start_scheduler()
 
-            serve_http(app, args.host, args.port, on_listening=listening)
+            serve_http(bot.app, args.host, args.port, on_listening=listening)
         else:
-            serve_socket(app, settings, on_connected=start_scheduler)
+            serve_socket(bot.app, settings, on_connected=start_scheduler)
     finally:
         # SIGTERM ends the server above; the scheduler then stops between jobs: a job
         # already running is allowed to finish (and commit) first.
-        runner.stop()
-        for thread in scheduler:
-            thread.join()
-        services.close()
+        bot.close()
     return 0
 
 
-def _schedules(runner: JobRunner) -> Schedules:
-    from commands.subscriptions import Schedules
-
-    when = {job.name: str(job.when) for job in runner.jobs}
-    return Schedules(collect=when["collect"], digest=when["digest"])
-
-
 def cmd_console(args: argparse.Namespace, config: Config) -> int:
+    from bot.chart_pool import ChartPool
     from bot.console import LocalBot, run_console
-    from bot.runtime import ChartProcess
 
     context = _answer_context(config)
     print(
@@ -513,7 +474,7 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
         "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
         file=sys.stderr,
     )
-    render = ChartProcess()
+    render = ChartPool(config.chart_workers)
     render.warm_up()
     with LocalBot(context, render, out_dir=args.out) as bot:
         prompt = "/openmodels " if sys.stdin.isatty() else ""
@@ -522,8 +483,8 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.chart_pool import ChartPool
     from bot.console import LocalBot, run_demo
-    from bot.runtime import ChartProcess
 
     context = _answer_context(config)
     print(
@@ -532,7 +493,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         f"Store: {context.store.path}"
         + (" (bundled sample: synthetic data)" if context.store.sample else ""),
     )
-    render = ChartProcess()
+    render = ChartPool(config.chart_workers)
     render.warm_up()
     with LocalBot(context, render, out_dir=args.out) as bot:
         failures = run_demo(bot, sys.stdout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class CollectResult:
     taken_at: str
     model_count: int
     totals: list[FamilyTotal]
+    write_seconds: float = 0.0  # committing it to the store, for the log and the benchmark
 
 
 class _Cancelled(Exception):
@@ -80,11 +82,19 @@ def collect_snapshot(
             "the Hub listed no models of any tracked family; nothing was written "
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
+    started = time.perf_counter()
     snapshot_id = write_snapshot(store, now, "hub", records, families.definitions())
+    written = time.perf_counter() - started
     log_changes(store, snapshot_id)
     totals = family_totals(records)
-    log.info("snapshot %s: %s models in %s families", snapshot_id, len(records), len(totals))
-    return CollectResult(snapshot_id, format_timestamp(now), len(records), totals)
+    log.info(
+        "snapshot %s: %s models in %s families, written in %.2f s",
+        snapshot_id,
+        len(records),
+        len(totals),
+        written,
+    )
+    return CollectResult(snapshot_id, format_timestamp(now), len(records), totals, written)
 
 
 def fetch_listings(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openmodels.errors import ConfigError
@@ -16,6 +16,11 @@ from openmodels.errors import ConfigError
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 MAX_DERIVATIVES_TOP = 1000  # per family, and one request each, every collection
+
+
+def default_chart_workers() -> int:
+    """One fewer chart worker than the cores, 1 to 4: a core stays for acknowledging Slack."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class Config:
     collect_at: str = "06:00"  # UTC
     digest_at: str = "Monday 09:00"  # weekday and UTC time
     alert_confirm: int = 1  # snapshots the new order must hold before an alert
+    # Processes drawing charts in `serve`, the console and the demo.
+    chart_workers: int = field(default_factory=default_chart_workers)
     # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
     # are taken over by the next run once it has passed.
     delivery_claim_seconds: float = 300.0
@@ -56,6 +63,7 @@ class Config:
             collect_at=env.get("OPENMODELS_COLLECT_AT") or "06:00",
             digest_at=env.get("OPENMODELS_DIGEST_AT") or "Monday 09:00",
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
+            chart_workers=_whole_number(env, "OPENMODELS_CHART_WORKERS", default_chart_workers()),
             delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
             admins=_user_ids(env, "OPENMODELS_ADMINS"),
             derivatives_top=_count(env, "OPENMODELS_DERIVATIVES_TOP", 20, MAX_DERIVATIVES_TOP),

@@ -5,6 +5,8 @@ message as one line and exits non-zero, the Slack layer answers it ephemerally.
 Anything else is a bug and is logged with its traceback.
 """
 
+from __future__ import annotations
+
 
 class OpenModelsError(Exception):
     """An error whose message is meant for the person running openmodels."""
@@ -28,3 +30,8 @@ class HubError(OpenModelsError):
     def __init__(self, org: str, message: str) -> None:
         super().__init__(f"Hub listing for '{org}' failed: {message}")
         self.org = org
+        self.reason = message
+
+    def __reduce__(self) -> tuple[type[HubError], tuple[str, str]]:
+        # Rebuilt from both arguments when it crosses from a collection's own process.
+        return (type(self), (self.org, self.reason))

@@ -357,6 +357,25 @@ def repo_ids_by_lowercase(db: Database) -> dict[str, str]:
     return {r[0].lower(): r[0] for r in db.execute("SELECT repo_id FROM models ORDER BY id")}
 
 
+def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[int, dict[str, int]]:
+    """Per snapshot, family -> value of `metric`, for a few snapshots in one read.
+
+    The rankings' read, made on every answer: that one column, nothing else. A family
+    without the figure (a derivative count not measured) is left out, as in `values_at`.
+    """
+    column = METRIC_COLUMNS[metric]
+    found: dict[int, dict[str, int]] = {i: {} for i in snapshot_ids}
+    marks = ",".join("?" * len(snapshot_ids))
+    rows = db.execute(
+        f"""SELECT snapshot_id, family, {column} FROM family_totals
+            WHERE snapshot_id IN ({marks}) AND {column} IS NOT NULL""",
+        snapshot_ids,
+    )
+    for snapshot_id, family, value in rows:
+        found[snapshot_id][family] = value
+    return found
+
+
 def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
     """family -> value of `metric` in one snapshot."""
     column = METRIC_COLUMNS[metric]

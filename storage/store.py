@@ -1,15 +1,26 @@
 """Opening the store: path, WAL mode, busy timeout, migrations, transactions.
 
-Every unit of work opens its own connection (cheap for SQLite) so that the Slack
-handler threads, the scheduler and a collection never share one. Reads run inside
-one deferred transaction so an answer sees a single consistent snapshot; writes
-start with BEGIN IMMEDIATE so they take the write lock up front instead of failing
-half-way with SQLITE_BUSY in WAL mode.
+No connection is ever shared: the Slack handler threads, the scheduler and a
+collection each use their own. Reads run inside one deferred transaction so an answer
+sees a single consistent snapshot; writes start with BEGIN IMMEDIATE so they take the
+write lock up front instead of failing half-way with SQLITE_BUSY in WAL mode.
+
+A write opens a connection and closes it. A read uses its thread's own read
+connection, kept open between reads: measured (benchmarks/bench_load.py, the `top`
+figure), opening a connection, reading the schema and, when it was the last one open,
+checkpointing and deleting the WAL file on close cost more than the answer itself, and
+every answer on an idle bot paid it. Each read still begins its own transaction, so it
+sees every snapshot committed before it, as on a fresh connection; nothing is cached
+but SQLite's own pages and statements, which it checks against the WAL at every
+transaction. A kept connection is dropped after an error, and when the store's file is
+no longer the file it was opened on (the store replaced by a restored copy).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,36 +43,52 @@ class Store:
     path: Path
     sample: bool = False
 
-    def connect(self) -> Database:
-        """A new connection in autocommit mode; callers open transactions explicitly."""
+    def connect(self, *, writing: bool = True) -> Database:
+        """A new connection in autocommit mode; callers open transactions explicitly.
+
+        A connection only for reading skips what only writes need (foreign key checks,
+        sqlite-utils' recursive triggers): every answer opens one, so its set-up counts.
+        """
         try:
             if self.sample:
                 uri = f"file:{self.path}?mode=ro&immutable=1"
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
+                # `timeout` is SQLite's busy timeout: wait up to 30 s for another writer.
                 conn = sqlite3.connect(
                     str(self.path),
                     timeout=BUSY_TIMEOUT_MS / 1000,
                     isolation_level=None,
                     check_same_thread=False,
                 )
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if writing:
+                conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        return Database(conn, execute_plugins=False)
+        return Database(conn, execute_plugins=False, recursive_triggers=writing)
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
-        """A connection inside one read transaction: every query sees the same data."""
-        db = self.connect()
+        """This thread's read connection inside one read transaction: every query sees the
+        same data, committed before the transaction began."""
+        db = _readers.take(self)
+        healthy = True  # the caller's own failures (a usage error) leave it so
         try:
             db.execute("BEGIN")
             yield db
+        except sqlite3.Error:
+            healthy = False
+            raise
         finally:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            db.close()
+            try:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+            except sqlite3.Error:
+                healthy = False
+            if healthy:
+                _readers.keep(db)
+            else:
+                db.close()
 
     @contextmanager
     def writing(self) -> Iterator[Database]:
@@ -88,6 +115,45 @@ class Store:
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
+
+
+class _Readers(threading.local):
+    """Each thread's idle read connection: one, for the store it read last."""
+
+    def __init__(self) -> None:
+        self.db: Database | None = None
+        self.store: Store | None = None
+        self.identity: tuple[int, int] | None = None
+
+    def take(self, store: Store) -> Database:
+        """The thread's kept connection to `store`'s file, else a new one."""
+        db, self.db = self.db, None
+        identity = _identity(store.path)
+        if db is not None and (self.store != store or self.identity != identity):
+            db.close()
+            db = None
+        if db is None:
+            db = store.connect(writing=False)
+        self.store, self.identity = store, identity
+        return db
+
+    def keep(self, db: Database) -> None:
+        """Keep `db`, just used for the store last taken, for the thread's next read."""
+        if self.db is not None:  # a read nested in another took a connection of its own
+            self.db.close()
+        self.db = db
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file `path` names now (None: none yet), to notice a replaced store."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+_readers = _Readers()
 
 
 def open_store(path: str | Path, *, sample: bool = False) -> Store:

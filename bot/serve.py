@@ -1,0 +1,94 @@
+"""`openmodels serve`, assembled: the Slack app, its chart pool and its job runner.
+
+One place builds what a serving bot process holds and closes it in order, so that the
+CLI (over HTTP or Socket Mode) and the load benchmark run the very same assembly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+
+from slack_bolt import App
+
+from bot.app import build_app
+from bot.chart_pool import ChartPool
+from bot.handlers import BotServices
+from bot.jobs import Services, scheduled_jobs, services_from_config
+from bot.scheduler import JobRunner
+from bot.settings import SlackSettings
+from commands import AnswerContext
+from commands.subscriptions import Schedules
+from openmodels.config import Config
+from openmodels.families import load_families
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotProcess:
+    """The parts of one serving bot: build with `build`, then serve `app`, then `close`."""
+
+    app: App
+    services: BotServices  # what the Slack listeners use
+    jobs: Services  # what the scheduled jobs use
+    runner: JobRunner
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, config: Config, settings: SlackSettings, *, collects: bool = True) -> BotProcess:
+        """Everything `serve` runs, from the configuration; the bot token is checked now.
+
+        `collects`: whether this bot's scheduler takes the snapshots (not with
+        --no-scheduler), which answers on an empty store say.
+        """
+        families = load_families(config.families_path)
+        # The bot answers from, and collects into, the real store: never the bundled sample.
+        jobs = services_from_config(
+            config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
+        )
+        # One chart pool for the answers and the scheduled digests: a digest drawn inside
+        # `serve` would otherwise hold up every acknowledgement while it draws.
+        render = ChartPool(config.chart_workers)
+        # Collections in a process of their own: on a thread of this one they would wait
+        # behind the answering threads for the interpreter lock (bot.collection).
+        jobs = replace(jobs, render=render, collect_apart=True)
+        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
+        context = AnswerContext(
+            store=jobs.store,
+            families=families,
+            schedules=schedules(runner),
+            collects=collects,
+            admins=config.admins,
+        )
+        services = BotServices(context=context, render=render)
+        try:
+            app = build_app(settings, services)
+        except BaseException:
+            services.close()
+            raise
+        render.warm_up()
+        return cls(app=app, services=services, jobs=jobs, runner=runner)
+
+    def start_scheduler(self) -> None:
+        """Run the scheduled jobs on a thread of their own (once Slack is reachable)."""
+        thread = threading.Thread(target=self.runner.run_forever, name="scheduler", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        """Stop the scheduler between jobs, then the listeners' pools and the chart pool.
+
+        A job already running is allowed to finish (and commit) first.
+        """
+        self.runner.stop()
+        for thread in self._threads:
+            thread.join()
+        self.services.close()
+
+
+def schedules(runner: JobRunner) -> Schedules:
+    """When the runner's jobs run, in words, for `/openmodels subscriptions`."""
+    when = {job.name: str(job.when) for job in runner.jobs}
+    return Schedules(collect=when["collect"], digest=when["digest"])
