@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery import Respond
-from bot.handlers import BotServices
+from bot.handlers import BotServices, clicked_in
 from commands import blocks as bk
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
 from commands.answer import Answer
@@ -44,20 +44,6 @@ def register(app: App, services: BotServices) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         handle_mute(services, ack, body, action, respond, client, muting=False)
-
-
-def clicked_in(body: dict[str, Any]) -> Channel:
-    """The channel a button was clicked in, and who clicked it (from Slack's payload)."""
-    user = body.get("user") or {}
-    return Channel(
-        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
-        channel_id=str(
-            (body.get("channel") or {}).get("id")
-            or (body.get("container") or {}).get("channel_id")
-            or ""
-        ),
-        user_id=user.get("id"),
-    )
 
 
 def handle_mute(

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery import Respond
-from bot.handlers import APOLOGY, BotServices, deliver_answer
+from bot.handlers import APOLOGY, BotServices, clicked_in, deliver_answer
 from commands import answer_text
 from commands import blocks as bk
 from commands import next_steps as steps
@@ -33,7 +33,6 @@ from commands.answer import Answer
 from commands.answers import only_reads
 from commands.format import echo, escape, hide_paths
 from commands.home_view import COMPARE_ACTION, FAMILY_ACTION
-from commands.subscriptions import Channel
 from commands.views import View, answer_modal, error_modal, working_modal
 from openmodels.errors import OpenModelsError
 
@@ -90,18 +89,11 @@ def handle_action(
     if respond is None:  # a message always has a response URL; log a payload without one
         log.warning("action %s on a message without a response URL", action.get("action_id"))
         return
-    channel_id = str(
-        (body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id")
-        or ""
-    )
-    user = body.get("user") or {}
-    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-    channel = Channel(team_id=team_id, channel_id=channel_id, user_id=user.get("id"))
+    channel = clicked_in(body)
     if not only_reads(text):
         log.warning("refused the action %r: not an answer that only reads", echo(text, 100))
         answer = Answer(text=REFUSED, blocks=[bk.section(REFUSED)], error=True)
-        deliver_answer(services, answer, respond, client, channel_id, body, started)
+        deliver_answer(services, answer, respond, client, channel.channel_id, body, started)
         return
     # A button's answer is private, whatever its value says: only "Share in channel"
     # shows an answer to the channel.
@@ -111,7 +103,7 @@ def handle_action(
         answer,
         respond,
         client,
-        channel_id,
+        channel.channel_id,
         body,
         started,
         share_text=text,

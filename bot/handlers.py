@@ -245,6 +245,20 @@ def handle_share(
     )
 
 
+def clicked_in(body: dict[str, Any]) -> Channel:
+    """The channel a button was clicked in, and who clicked it (from Slack's payload)."""
+    user = body.get("user") or {}
+    return Channel(
+        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+        channel_id=str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
+        ),
+        user_id=user.get("id"),
+    )
+
+
 def answer_share(
     services: BotServices,
     body: dict[str, Any],
@@ -255,14 +269,7 @@ def answer_share(
 ) -> None:
     """Answer an acknowledged click of "Share in channel", for the whole channel."""
     text = str(action.get("value") or "")
-    channel_id = str(
-        (body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id")
-        or ""
-    )
-    user = body.get("user") or {}
-    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-    channel = Channel(team_id=team_id, channel_id=channel_id, user_id=user.get("id"))
+    channel = clicked_in(body)
     if not only_reads(text):
         # Checked before answering: answering a subscription command would change it.
         log.warning("refused to share %r: not an answer that only reads", echo(text, 100))
@@ -271,7 +278,7 @@ def answer_share(
         answer = answer_text(text, replace(services.context, channel=channel))
         if not answer.error:
             answer = replace(answer, public=True)
-    deliver_answer(services, answer, respond, client, channel_id, body, started)
+    deliver_answer(services, answer, respond, client, channel.channel_id, body, started)
 
 
 def _answer_apart(
