@@ -1209,6 +1209,37 @@ def _public_view(stored: JsonDict) -> JsonDict:
 # -- what Slack sends to the app ---------------------------------------------------------
 
 
+def slash_command_fields(
+    text: str,
+    response_url: str,
+    *,
+    app_id: str = APP_ID,
+    channel_id: str = CHANNEL_ID,
+    user_id: str = USER_ID,
+    team_id: str = TEAM_ID,
+    command: str = "/openmodels",
+    trigger_id: str = "0.0.local",
+) -> dict[str, str]:
+    """The fields Slack sends for a slash command: a form over HTTP, the same fields as
+    JSON strings over Socket Mode
+    (https://docs.slack.dev/interactivity/implementing-slash-commands)."""
+    return {
+        "token": "local-verification-token",
+        "team_id": team_id,
+        "team_domain": "local",
+        "channel_id": channel_id,
+        "channel_name": "local",
+        "user_id": user_id,
+        "user_name": "you",
+        "command": command,
+        "text": text,
+        "api_app_id": app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
 def slash_command_body(
     text: str,
     response_url: str,
@@ -1219,23 +1250,10 @@ def slash_command_body(
     command: str = "/openmodels",
 ) -> bytes:
     """The form body Slack POSTs for a slash command."""
-    return urlencode(
-        {
-            "token": "local-verification-token",
-            "team_id": team_id,
-            "team_domain": "local",
-            "channel_id": channel_id,
-            "channel_name": "local",
-            "user_id": user_id,
-            "user_name": "you",
-            "command": command,
-            "text": text,
-            "api_app_id": "A0LOCAL",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "0.0.local",
-        }
-    ).encode()
+    fields = slash_command_fields(
+        text, response_url, channel_id=channel_id, user_id=user_id, team_id=team_id, command=command
+    )
+    return urlencode(fields).encode()
 
 
 def signed_headers(

@@ -47,7 +47,14 @@ from websockets.server import ServerProtocol
 
 # Re-exported: the Events API payloads are built in bot.local_slack, which the console
 # and the demo use without loading `websockets`.
-from bot.local_slack import APP_ID, CHANNEL_ID, TEAM_ID, USER_ID
+from bot.local_slack import (
+    APP_ID,
+    CHANNEL_ID,
+    TEAM_ID,
+    USER_ID,
+    message_actions_payload,
+    slash_command_fields,
+)
 from bot.local_slack import app_home_opened as app_home_opened
 from bot.local_slack import event_callback as event_callback
 
@@ -697,21 +704,18 @@ def slash_command_payload(
 ) -> JsonDict:
     """A slash command's payload: the fields of the HTTP form, as JSON strings
     (https://docs.slack.dev/apis/events-api/using-socket-mode#command)."""
-    return {
-        "token": "local-verification-token",
-        "team_id": team_id,
-        "team_domain": "local",
-        "channel_id": channel_id,
-        "channel_name": "local",
-        "user_id": user_id,
-        "user_name": "you",
-        "command": command,
-        "text": text,
-        "api_app_id": app_id,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": f"{uuid.uuid4().int % 10**12}.0.local",
-    }
+    return dict(
+        slash_command_fields(
+            text,
+            response_url,
+            app_id=app_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            team_id=team_id,
+            command=command,
+            trigger_id=_trigger_id(),
+        )
+    )
 
 
 def block_actions_payload(
@@ -727,27 +731,29 @@ def block_actions_payload(
     action_type: str = "button",
 ) -> JsonDict:
     """A click on a button in a message (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "local"},
-        "user": {"id": user_id, "username": "you", "team_id": team_id},
-        "api_app_id": app_id,
-        "token": "local-verification-token",
-        "container": container
-        or {"type": "message", "channel_id": channel_id, "is_ephemeral": True},
-        "trigger_id": f"{uuid.uuid4().int % 10**12}.0.local",
-        "channel": {"id": channel_id, "name": "local"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": action_type,
-                "action_id": action_id,
-                "block_id": "local-block",
-                "value": value,
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
+    action = {
+        "type": action_type,
+        "action_id": action_id,
+        "block_id": "local-block",
+        "value": value,
+        "action_ts": f"{time.time():.6f}",
     }
+    payload = message_actions_payload(
+        action,
+        response_url,
+        trigger_id=_trigger_id(),
+        channel_id=channel_id,
+        user_id=user_id,
+        team_id=team_id,
+    )
+    payload["api_app_id"] = app_id
+    if container is not None:
+        payload["container"] = container
+    return payload
+
+
+def _trigger_id() -> str:
+    return f"{uuid.uuid4().int % 10**12}.0.local"
 
 
 def app_mention(text: str, *, channel_id: str = CHANNEL_ID, user_id: str = USER_ID) -> JsonDict:
