@@ -29,6 +29,12 @@ _ASIDE = {
 }
 
 
+UNRECORDED = (
+    "Snapshots before {date} do not record the rules each family was counted by (an "
+    "older openmodels took them), so nothing is compared with them: {consequence}."
+)
+
+
 def growth(fraction: float | None) -> str:
     """'+3.6%', '+1,250%'; 'new' when there was nothing to grow from."""
     if fraction is None:
@@ -37,11 +43,14 @@ def growth(fraction: float | None) -> str:
     return f"{value:+,.0f}%" if abs(value) >= 1000 else f"{value:+.1f}%"
 
 
-def period(latest: q.Snapshot, baseline: q.Snapshot, days: int) -> tuple[str, str]:
+def period(
+    latest: q.Snapshot, baseline: q.Snapshot, days: int, *, why: str | None = None
+) -> tuple[str, str]:
     """(short, exact) wording of the period compared: the snapshot dates it really spans.
 
     ('in 7 days', '2026-01-10 → 2026-01-17'), or when no snapshot is exactly `days`
-    back, ('since 2026-01-12', '2026-01-12 → 2026-01-17, 5 days: …').
+    back, ('since 2026-01-12', '2026-01-12 → 2026-01-17, 5 days: …'). `why` replaces
+    the reason given for the shorter period, when it is not a missing snapshot.
     """
     span = (date.fromisoformat(latest.date) - date.fromisoformat(baseline.date)).days
     dates = f"{baseline.date} → {latest.date}"
@@ -50,7 +59,8 @@ def period(latest: q.Snapshot, baseline: q.Snapshot, days: int) -> tuple[str, st
     length = "the same day" if span == 0 else ("1 day" if span == 1 else f"{span} days")
     return (
         f"since {baseline.date}",
-        f"{dates}, {length}: the store has no snapshot from {days} days before the latest",
+        f"{dates}, {length}: "
+        + (why or f"the store has no snapshot from {days} days before the latest"),
     )
 
 
@@ -67,6 +77,21 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
     defined = q.definitions_of(db, [baseline.id, latest.id])
+    unrecorded = ""
+    if defined[latest.id] and not defined[baseline.id]:
+        # The baseline was taken by an openmodels that did not record by which rules it
+        # counted, so no family compares with it. Gains are counted from the first
+        # snapshot that did, when there is one before the latest, and the answer says so.
+        recorded = q.first_snapshot_with_definitions(db, after=baseline, before=latest)
+        if recorded is not None:
+            baseline = recorded
+            defined[baseline.id] = q.definitions_at(db, baseline.id)
+            consequence = f"gains are counted from {baseline.date}"
+        else:
+            consequence = "families are ranked again from the next snapshot"
+        unrecorded = UNRECORDED.format(
+            date=baseline.date if recorded else latest.date, consequence=consequence
+        )
     redefined = frozenset(
         c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
     )
@@ -74,7 +99,8 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         q.values_at(db, baseline.id, "all_time"), q.values_at(db, latest.id, "all_time"), redefined
     )
     models = q.model_gains(db, baseline, latest, TOP_MODELS, exclude_families=redefined)
-    short, exact = period(latest, baseline, command.days)
+    why = "older snapshots are not comparable (below)" if unrecorded else None
+    short, exact = period(latest, baseline, command.days, why=why)
 
     label = ctx.families.label
     blocks: list[bk.Block] = [bk.header(f"Movers: all-time downloads gained {short}")]
@@ -91,6 +117,8 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             f"*{escape(label(fastest.family))}* grew fastest: {growth(fastest.growth)}."
         )
     blocks.append(bk.section(" ".join([*headline, f"_{exact}_"])))
+    if unrecorded:
+        blocks.append(bk.context(unrecorded))
 
     lines = [
         f"{i}. *{family_link(ctx.families, g.family)}*  {signed(g.gained)} · "
@@ -100,10 +128,14 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
     families_text = "*Families*\n" + (
         bk.bulleted(lines, limit=2900, noun="families") if lines else "None to rank."
     )
-    if movers.set_aside:
+    # With nothing recorded to compare with, the note says why for every family at once.
+    set_aside = [
+        s for s in movers.set_aside if not (unrecorded and s.reason is AsideReason.REDEFINED)
+    ]
+    if set_aside:
         aside = ", ".join(
             f"{escape(label(s.family))} ({_ASIDE[s.reason].format(since=baseline.date)})"
-            for s in movers.set_aside
+            for s in set_aside
         )
         families_text += f"\n_Not ranked: {aside}_"
     blocks.append(bk.section(bk.cut(families_text, bk.MAX_SECTION_TEXT)))

@@ -40,6 +40,8 @@ def refused() -> Answer:
 def metrics_words(metrics: tuple[str, ...]) -> str:
     """'all-time downloads', '30-day downloads', 'all-time and 30-day downloads'."""
     return " and ".join(METRIC_WORDS[m] for m in metrics) + " downloads"
+
+
 NOUNS = {"digest": "the weekly digest", "alerts": "overtake alerts", "launches": "launch messages"}
 
 

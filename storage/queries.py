@@ -419,6 +419,21 @@ def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[
     return found
 
 
+def first_snapshot_with_definitions(
+    db: Database, after: Snapshot, before: Snapshot
+) -> Snapshot | None:
+    """The earliest snapshot strictly between `after` and `before` that recorded the
+    families' definitions, if any."""
+    row = db.execute(
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots s
+            WHERE taken_at > ? AND taken_at < ?
+              AND EXISTS (SELECT 1 FROM snapshot_definitions d WHERE d.snapshot_id = s.id)
+            ORDER BY taken_at ASC LIMIT 1""",
+        [after.taken_at, before.taken_at],
+    ).fetchone()
+    return _snapshot(row) if row else None
+
+
 def definitions_at(db: Database, snapshot_id: int) -> dict[str, str]:
     """family -> the definition it was counted by in one snapshot ({} if not recorded).
 

@@ -359,6 +359,8 @@ def m009_alert_flow(db: Database) -> None:
     # that a delivery interrupted after it looks for the post in that thread: Slack's
     # channel history does not list thread replies.
     db.execute("ALTER TABLE outbox ADD COLUMN thread_ts TEXT")
+
+
 @migrations()
 def m010_home_visits(db: Database) -> None:
     # Who opened the bot's App Home tab, and when last: the tab is published again after

@@ -319,7 +319,6 @@ class RunningBot:
         after = self.slack.channel_messages.get(channel_id, [])
         return Conversation(reply, event_id, message, from_the_app(after))
 
-
     def event(self, event: dict[str, Any], team_id: str = TEAM) -> Reply:
         """Send an Events API event (e.g. app_home_opened), signed, as JSON."""
         body = json.dumps(event_callback(event, team_id=team_id)).encode()

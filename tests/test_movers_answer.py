@@ -7,6 +7,8 @@ meta-llama/Llama-3.1-8B 200,000 + 1,000d, deepseek-ai/DeepSeek-R1 50,000 + 500d.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from commands import AnswerContext, answer_text
@@ -159,6 +161,52 @@ def test_families_redefined_in_the_period_are_set_aside_with_their_models(tmp_pa
     assert "1. llama  +100" in out
     assert "qwen (definition changed since 2026-01-01)" in out
     assert "Qwen/" not in out and "qwen-extra/" not in out
+
+
+def upgraded_store(path, recorded_from: int):
+    """growing_store's figures, its snapshots recording the families' definitions only
+    from day `recorded_from` on, as after an upgrade from an openmodels that did not."""
+    defaults = load_families().definitions()
+    store = open_store(path)
+    for d in range(10):
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=d),
+            "hub",
+            [
+                record("Qwen/Qwen3-8B", "qwen", 100_000 + 5_000 * d),
+                record("meta-llama/Llama-3.1-8B", "llama", 200_000 + 1_000 * d),
+            ],
+            defaults if d >= recorded_from else None,
+        )
+    return store
+
+
+def test_after_an_upgrade_gains_are_counted_from_the_first_snapshot_recording_definitions(
+    tmp_path,
+):
+    ctx = AnswerContext(store=upgraded_store(tmp_path / "u.db", 6), families=load_families())
+
+    out = rendered("movers", ctx)
+    blocks = str(answer_text("movers", ctx).blocks)
+
+    assert "Movers: all-time downloads gained since 2026-01-07" in out
+    assert "2026-01-07 → 2026-01-10, 3 days: older snapshots are not comparable (below)" in out
+    assert "Snapshots before 2026-01-07 do not record the rules each family" in blocks
+    assert "gains are counted from 2026-01-07." in blocks
+    assert "1. Qwen  +15.0K" in out and "2. Llama  +3.0K" in out
+    assert "definition changed" not in out
+
+
+def test_when_only_the_latest_records_definitions_one_line_says_why_none_is_ranked(tmp_path):
+    ctx = AnswerContext(store=upgraded_store(tmp_path / "u.db", 9), families=load_families())
+
+    blocks = str(answer_text("movers", ctx).blocks)
+
+    assert "None to rank." in blocks
+    assert "Snapshots before 2026-01-10 do not record" in blocks
+    assert "families are ranked again from the next snapshot" in blocks
+    assert "definition changed" not in blocks and "Not ranked" not in blocks
 
 
 def test_one_snapshot_is_not_enough_and_says_so(tmp_path):
