@@ -78,6 +78,7 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
     defined = q.definitions_of(db, [baseline.id, latest.id])
     unrecorded = ""
+    comparable = True  # the baseline recorded definitions, or predates them as the latest does
     if defined[latest.id] and not defined[baseline.id]:
         # The baseline was taken by an openmodels that did not record by which rules it
         # counted, so no family compares with it. Gains are counted from the first
@@ -88,6 +89,7 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             defined[baseline.id] = q.definitions_at(db, baseline.id)
             consequence = f"gains are counted from {baseline.date}"
         else:
+            comparable = False
             consequence = "families are ranked again from the next snapshot"
         unrecorded = UNRECORDED.format(
             date=baseline.date if recorded else latest.date, consequence=consequence
@@ -129,9 +131,7 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         bk.bulleted(lines, limit=2900, noun="families") if lines else "None to rank."
     )
     # With nothing recorded to compare with, the note says why for every family at once.
-    set_aside = [
-        s for s in movers.set_aside if not (unrecorded and s.reason is AsideReason.REDEFINED)
-    ]
+    set_aside = [s for s in movers.set_aside if comparable or s.reason is not AsideReason.REDEFINED]
     if set_aside:
         aside = ", ".join(
             f"{escape(label(s.family))} ({_ASIDE[s.reason].format(since=baseline.date)})"

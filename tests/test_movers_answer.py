@@ -198,6 +198,33 @@ def test_after_an_upgrade_gains_are_counted_from_the_first_snapshot_recording_de
     assert "definition changed" not in out
 
 
+def test_a_family_redefined_after_the_upgrade_is_still_set_aside_by_name(tmp_path):
+    store = upgraded_store(tmp_path / "u.db", 6)
+    wider = parse_families(
+        '[families.qwen]\norgs = ["Qwen", "qwen-extra"]\n[families.llama]\norgs = ["meta-llama"]\n',
+        "wider",
+    )
+    write_snapshot(
+        store,
+        DAY0 + timedelta(days=10),
+        "hub",
+        [
+            record("Qwen/Qwen3-8B", "qwen", 160_000),
+            record("qwen-extra/c", "qwen", 9_000),
+            record("meta-llama/Llama-3.1-8B", "llama", 211_000),
+        ],
+        {**load_families().definitions(), **wider.definitions()},
+    )
+
+    out = rendered("movers", AnswerContext(store=store, families=load_families()))
+
+    assert "gains are counted from 2026-01-07" in str(
+        answer_text("movers", AnswerContext(store=store, families=load_families())).blocks
+    )
+    assert "1. Llama  +5.0K" in out
+    assert "Qwen (definition changed since 2026-01-07)" in out
+
+
 def test_when_only_the_latest_records_definitions_one_line_says_why_none_is_ranked(tmp_path):
     ctx = AnswerContext(store=upgraded_store(tmp_path / "u.db", 9), families=load_families())
 
