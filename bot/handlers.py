@@ -68,8 +68,8 @@ APOLOGY = (
     "please try again in a moment."
 )
 NOT_SHAREABLE = (
-    "Only answers that read the figures (top, compare, family, model, help) can be shared "
-    "in the channel."
+    "Only answers that read the figures (top, compare, family, model, regions, movers, "
+    "forecast, new, help) can be shared in the channel."
 )
 
 

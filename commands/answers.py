@@ -127,7 +127,7 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, New)
+SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, Regions, Movers, Forecast, New)
 
 
 def only_reads(text: str) -> bool:

@@ -30,7 +30,18 @@ def share_buttons(messages):
 
 
 @pytest.mark.parametrize(
-    "text", ["top", "compare qwen llama", "family qwen", "model Qwen/Qwen3-8B", "help"]
+    "text",
+    [
+        "top",
+        "compare qwen llama",
+        "family qwen",
+        "model Qwen/Qwen3-8B",
+        "regions",
+        "movers --days 5",
+        "forecast",
+        "new",
+        "help",
+    ],
 )
 def test_answers_that_read_carry_share_in_channel(store, text):
     with running_bot(store) as bot:
