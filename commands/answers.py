@@ -20,6 +20,7 @@ from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     arrow,
+    count,
     echo,
     escape,
     family_link,
@@ -330,7 +331,8 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
-        body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
+        left_out = count(len(ranking) - len(shown), "more tracked family", "more tracked families")
+        body += f"\n_{left_out} not shown_"
     if derivatives:
         counted = {r.family for r in ranking}
         uncounted = [ctx.families.label(f) for f in q.totals_at(db, latest.id) if f not in counted]
@@ -345,8 +347,9 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             blocks.append(
                 bk.section(
                     f"*{escape(ctx.families.label(the_lead.leader))}* has {comparison} the "
-                    f"{metric_name} of the {the_lead.rest_count} families after it combined "
-                    f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
+                    f"{metric_name} of the {count(the_lead.rest_count, 'family', 'families')} "
+                    f"after it combined ({human(the_lead.leader_value)} vs "
+                    f"{human(the_lead.rest_value)})."
                 )
             )
     if derivatives:
@@ -470,7 +473,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     more = t.model_count - len(models)
     model_text = "*Top models*\n" + bk.bulleted(model_lines, limit=2900, noun="models")
     if more > 0:
-        model_text += f"\n_{more} more models not shown_"
+        model_text += f"\n_{count(more, 'more model')} not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
     built_upon = q.top_models(db, latest.id, family.key, "derivatives", limit=5)
     if built_upon:
@@ -530,10 +533,11 @@ def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail
     for start in range(0, len(lines), _MODELS_PER_SECTION):
         blocks.append(bk.section("\n".join(lines[start : start + _MODELS_PER_SECTION])))
     more = t.model_count - len(models)
-    notes = [f"{more} more models of {escape(family.label)} not shown"] if more > 0 else []
+    notes = [f"{count(more, 'more model')} of {escape(family.label)} not shown"] if more > 0 else []
     blocks.append(footer(latest, None, *notes))
-    text = f"{family.label}: top {len(models)} models by {metric_name} ({latest.date}): " + (
-        ", ".join(m.repo_id for m in models[:5])
+    text = (
+        f"{family.label}: top {count(len(models), 'model')} by {metric_name} ({latest.date}): "
+        + (", ".join(m.repo_id for m in models[:5]))
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
@@ -594,7 +598,7 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"*Likes*\n{human(now.likes)}",
         f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
-        f"*Tracked since*\n{history[0].taken_at[:10]} ({len(history)} snapshots)",
+        f"*Tracked since*\n{history[0].taken_at[:10]} ({count(len(history), 'snapshot')})",
     ]
     blocks = [
         header,

@@ -48,7 +48,33 @@ def test_top_compares_the_leader_with_the_rest_combined(ctx):
 def test_top_n_says_how_many_were_left_out(ctx):
     out = rendered("top 2", ctx)
     assert "DeepSeek" not in out.split("Qwen has")[0]
-    assert "1 more tracked families not shown" in out
+    assert "1 more tracked family not shown" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("top", "the all-time downloads of the 1 family after it combined"),
+        ("family llama --models", "Llama: top 1 model by all-time downloads"),
+        ("model meta-llama/b", "2026-01-01 (1 snapshot)"),
+        ("movers --days 1", "the store has no snapshot from 1 day before the latest"),
+    ],
+)
+def test_one_of_anything_is_said_in_the_singular(tmp_path, text, said):
+    # Two snapshots on the same day, Llama's one model only in the second: one family
+    # after the leader, one model, one snapshot of it, and no snapshot a day back.
+    store = open_store(tmp_path / "s.db")
+    write_snapshot(store, DAY0, "hub", [record("Qwen/a", "qwen", 1_000)])
+    write_snapshot(
+        store,
+        DAY0 + timedelta(hours=6),
+        "hub",
+        [record("Qwen/a", "qwen", 1_100), record("meta-llama/b", "llama", 900)],
+    )
+
+    result = answer_text(text, AnswerContext(store=store, families=load_families()))
+
+    assert said in result.text + "\n" + render_text(result)
 
 
 def test_top_30d_ranks_by_the_rolling_window(ctx):
