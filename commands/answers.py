@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.common import SAMPLE_NOTE, chart_alt_text, footer
+from commands.common import SAMPLE_NOTE, chart_alt_text, footer, lead_sentence
 from commands.common import NoData as _NoData
 from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
@@ -390,11 +390,12 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     summary = ""
     if len(present) >= 2:
         first, second = by_family[present[0].key], by_family[present[1].key]
-        gap = first.value - second.value
-        ratio = f" ({first.value / second.value:.2f}×)" if second.value else ""
-        summary = (
-            f"*{escape(present[0].label)}* leads *{escape(present[1].label)}* by "
-            f"{human(gap)} {metric_name}{ratio}."
+        summary = lead_sentence(
+            escape(present[0].label),
+            escape(present[1].label),
+            first.value,
+            second.value,
+            metric_name,
         )
     title = " vs ".join(f.label for f in chosen)
     series = q.family_series(db, [f.key for f in chosen], "all_time")

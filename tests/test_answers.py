@@ -19,7 +19,7 @@ from openmodels.locate import sample_store_path
 from storage import jobs as job_runs
 from storage import open_store
 from storage.snapshots import write_snapshot
-from tests.builders import DAY0, growing_store, record
+from tests.builders import DAY0, growing_store, record, store_with
 
 
 @pytest.fixture
@@ -106,6 +106,30 @@ def test_compare_summarises_and_carries_a_chart(ctx):
     assert len(result.chart.series["Qwen"]) == 10
     assert result.chart.series["Qwen"][-1] == ("2026-01-10T06:00:00Z", 262_000)
     assert "Qwen from 190.0K on 2026-01-01 to 262.0K on 2026-01-10" in result.chart.alt_text
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("compare llama deepseek --30d", "DeepSeek and Llama are level at 500 30-day downloads."),
+        ("regions --30d", "China and US are level at 500 30-day downloads."),
+    ],
+)
+def test_a_tie_is_said_to_be_level_not_a_lead_of_nothing(tmp_path, text, said):
+    store = store_with(
+        tmp_path / "s.db",
+        [
+            [
+                record("meta-llama/b", "llama", 900, d30=500),
+                record("deepseek-ai/c", "deepseek", 800, d30=500),
+            ]
+        ],
+    )
+
+    result = answer_text(text, AnswerContext(store=store, families=load_families()))
+
+    assert result.text.startswith(said)
+    assert "leads" not in render_text(result)
 
 
 def test_compare_accepts_aliases_and_labels(ctx):
