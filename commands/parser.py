@@ -194,6 +194,21 @@ def _flag(token: str) -> str | None:
     return None
 
 
+def _first_word(tokens: list[str]) -> int | None:
+    """Where the first word that is neither an option nor an option's value is."""
+    pending = False
+    for i, token in enumerate(tokens):
+        flag = _flag(token)
+        if flag is not None:
+            name, eq, _ = flag.partition("=")
+            pending = name in _VALUE_FLAGS and not eq
+        elif pending:
+            pending = False
+        else:
+            return i
+    return None
+
+
 def parse(text: str, *, verb: str | None = None) -> Command:
     """Parse the text after `/openmodels`. Raises UsageError with a usage line.
 
@@ -209,8 +224,14 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     if verb is not None:
         tokens = [verb, *tokens]
     elif not tokens or _flag(tokens[0]) is not None:
-        # `/openmodels` alone, or with options only (`/openmodels --30d`), is `top`.
-        tokens = ["top", *tokens]
+        # Options may come first (`/openmodels --public qwen`, `--days 3 movers`): the
+        # first word is still the subcommand or a family. Options alone, or before a
+        # number only (`/openmodels --30d 5`), are `top`'s.
+        first = _first_word(tokens)
+        if first is None or tokens[first].isdecimal():
+            tokens = ["top", *tokens]
+        else:
+            tokens = [tokens[first], *tokens[:first], *tokens[first + 1 :]]
     verb, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
     flags: set[str] = set()

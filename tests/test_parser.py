@@ -31,6 +31,12 @@ from commands.parser import (
         ("   ", Top()),
         ("--30d", Top(metric="30d")),  # options alone are top's
         ("—public", Top(public=True)),
+        ("--30d 5", Top(n=5, metric="30d")),  # options before a number only: top's too
+        # options before the subcommand are still its own
+        ("--days 3 movers", Movers(days=3)),
+        ("--days=30 --public movers", Movers(days=30, public=True)),
+        ("--public forecast", Forecast(public=True)),
+        ("--30d compare qwen llama", Compare(("qwen", "llama"), "30d")),
         ("help", Help()),
         ("top", Top()),
         ("TOP 5", Top(n=5)),
