@@ -140,6 +140,14 @@ def test_new_for_one_family_and_a_shorter_period(store):
     assert ":zap: fastest start: ahead of Qwen/A (+1.0K at 1 day)" in out
 
 
+def test_a_period_reaching_back_before_the_store_says_what_it_cannot_count(store):
+    # The store begins 2026-01-01; seven days back from 2026-01-04 is 2025-12-28.
+    note = "The store's first snapshot (2026-01-01) counts no launches"
+
+    assert f"Fastest start: Qwen/B. {note}" in ask(store, "new")
+    assert note not in ask(store, "new --days 2")
+
+
 def test_new_says_when_there_is_nothing_and_why(store, tmp_path):
     one = open_store(tmp_path / "one.db")
     day(one, 0, ModelRecord("Qwen/Old", "qwen", 0, 1, created_at=made(-0.5)))
