@@ -404,6 +404,10 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     forecasts, no_forecasts = compare_forecasts(
         ctx.families.label, adjacent_forecasts(by_all_time, series)
     )
+    if command.metric != "all_time":
+        # Said beside a ranking by another metric, a pass must say which order it is in.
+        forecasts = [(_by_all_time(sentence), basis) for sentence, basis in forecasts]
+        no_forecasts = [_by_all_time(sentence) for sentence in no_forecasts]
     blocks: list[bk.Block] = [bk.header(f"{title} — {metric_name}")]
     lead_lines = [summary] if summary else []
     lead_lines += [f"{sentence} _({basis})_" for sentence, basis in forecasts]
@@ -428,6 +432,13 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     headline = " ".join([summary] + [sentence for sentence, _ in forecasts]).strip()
     text = headline.replace("*", "") or f"{title} ({latest.date})"
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _by_all_time(sentence: str) -> str:
+    """'By all-time downloads, Qwen is …' ('No forecast …' becomes '…, no forecast …')."""
+    if sentence.startswith("No "):
+        sentence = "n" + sentence[1:]
+    return f"By all-time downloads, {sentence}"
 
 
 CHART_METRIC = {"all_time": "cumulative downloads", "30d": "downloads in the last 30 days"}
