@@ -8,6 +8,7 @@ which commands.shorthand resolves against the families (`qwen` is `family qwen`,
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from commands.format import echo
@@ -215,6 +216,9 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     With `verb`, the whole text is that subcommand's arguments: how shorthand is read
     once resolved (`qwen llama` with verb "compare").
     """
+    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
+    # them) and other compatibility forms read as the plain ones they stand for.
+    text = unicodedata.normalize("NFKC", text)
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",

@@ -31,6 +31,8 @@ from commands.parser import (
         ("   ", Top()),
         ("--30d", Top(metric="30d")),  # options alone are top's
         ("—public", Top(public=True)),
+        ("ｔｏｐ　５", Top(n=5)),  # full-width, as a CJK input method types it
+        ("ｍｏｖｅｒｓ －－ｄａｙｓ ３０", Movers(days=30)),
         ("--30d 5", Top(n=5, metric="30d")),  # options before a number only: top's too
         # options before the subcommand are still its own
         ("--days 3 movers", Movers(days=3)),

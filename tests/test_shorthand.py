@@ -122,6 +122,7 @@ def ctx(tmp_path_factory):
         ("qwen --30d", "family qwen --30d"),
         ("qwen llama", "compare qwen llama"),
         ("qwen vs llama, deepseek --30d", "compare qwen llama deepseek --30d"),
+        ("ｑｗｅｎ　ｌｌａｍａ", "compare qwen llama"),  # full-width letters
         # options may come before the names
         ("--30d qwen", "family qwen --30d"),
         ("--30d qwen llama", "compare qwen llama --30d"),
