@@ -338,7 +338,8 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         uncounted = [ctx.families.label(f) for f in q.totals_at(db, latest.id) if f not in counted]
         if uncounted:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
-    blocks = [bk.header(f"Top {len(shown)} model families by {metric_name}"), bk.section(body)]
+    title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"
+    blocks = [bk.header(title), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None:
         ratio = the_lead.ratio
@@ -355,7 +356,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     if derivatives:
         blocks.append(bk.context(DERIVATIVES_NOTE))
     blocks.append(footer(latest, baseline))
-    text = f"Top {len(shown)} model families by {metric_name} ({latest.date}): " + ", ".join(
+    text = f"{title} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)

@@ -55,6 +55,7 @@ def test_top_n_says_how_many_were_left_out(ctx):
     ("text", "said"),
     [
         ("top", "the all-time downloads of the 1 family after it combined"),
+        ("top 1", "Top 1 model family by all-time downloads"),
         ("family llama --models", "Llama: top 1 model by all-time downloads"),
         ("model meta-llama/b", "2026-01-01 (1 snapshot)"),
         ("movers --days 1", "the store has no snapshot from 1 day before the latest"),
