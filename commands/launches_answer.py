@@ -116,7 +116,8 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
     count = f"{len(launches)} launch{'es' if len(launches) != 1 else ''}"
     summary = f"*{count}* from {span}"
     if family is None:
-        summary += ": " + ", ".join(f"{escape(label)} {n}" for label, n in by_family.most_common())
+        # The count before the name: "Qwen 2" or "GLM 5" would read as a model generation.
+        summary += ": " + ", ".join(f"{n} {escape(label)}" for label, n in by_family.most_common())
     fastest = [x for x in launches if x.fastest is not None]
     if fastest:
         names = ", ".join(escape(x.repo_id) for x in fastest)

@@ -118,7 +118,8 @@ def test_new_lists_the_weeks_launches_newest_first_with_their_start(store):
     out = ask(store, "new")
 
     assert "New models: launched in the last 7 days" in out
-    assert "3 launches from 2025-12-28 → 2026-01-04: Qwen 2, Gemma 1. Fastest start: Qwen/B." in out
+    # Counts come before names: "Qwen 2" would read as the model generation Qwen2.
+    assert "3 launches from 2025-12-28 → 2026-01-04: 2 Qwen, 1 Gemma. Fastest start: Qwen/B." in out
     # B gained 2,500 in its first day (40 -> 2,540); A gained 1,000 in its own (100 -> 1,100).
     assert (
         "1. google/gemma-4-1b · Gemma · first seen 2026-01-03 (created 2026-01-03) · "
