@@ -375,6 +375,14 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return Subscribe(kind=kind, families=tuple(words[1:]), metrics=chosen or ("all_time",))
     if verb == "unsubscribe":
         refuse_flags(set())
+        if len(words) > 1 and words[0].lower() in SUBSCRIPTION_KINDS:
+            kind = words[0].lower()
+            raise UsageError(
+                f"`unsubscribe {kind}` takes no names: it stops them all in this channel. "
+                f"To follow fewer families, subscribe again with only those "
+                f"(`/openmodels subscribe {kind} FAMILY…`).",
+                usage_line("unsubscribe"),
+            )
         if len(words) != 1 or words[0].lower() not in SUBSCRIPTION_KINDS:
             raise UsageError(
                 "Unsubscribe from `digest`, `alerts` or `launches`.", usage_line("unsubscribe")

@@ -181,8 +181,8 @@ def _listing(
     muted = muted or []
     if not found and not muted:
         text = (
-            "This channel has no subscriptions. Try `/openmodels subscribe digest` or "
-            "`/openmodels subscribe alerts`."
+            "This channel has no subscriptions. Try `/openmodels subscribe digest`, "
+            "`/openmodels subscribe alerts` or `/openmodels subscribe launches`."
         )
         return Answer(text=text, blocks=[bk.section(text)])
     lines = []

@@ -52,6 +52,12 @@ def test_new_and_launch_subscriptions_parse(text, expected):
         ("new --30d", "Unknown option --30d."),
         ("subscribe everything", "Subscribe to `digest`, `alerts` or `launches`."),
         ("unsubscribe launch", "Unsubscribe from `digest`, `alerts` or `launches`."),
+        (
+            "unsubscribe launches qwen",
+            "`unsubscribe launches` takes no names: it stops them all in this channel. To "
+            "follow fewer families, subscribe again with only those "
+            "(`/openmodels subscribe launches FAMILY…`).",
+        ),
     ],
 )
 def test_a_bad_new_gets_a_clear_usage_message(text, message):
