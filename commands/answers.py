@@ -159,7 +159,7 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
 def _answer(command: Command, ctx: AnswerContext) -> Answer:
     try:
         if isinstance(command, Help):
-            return help_answer(command.unknown)
+            return replace(help_answer(command.unknown), public=command.public)
         if isinstance(command, Subscribe | Unsubscribe | Subscriptions):
             if ctx.channel is None:
                 return error_answer(

@@ -133,6 +133,11 @@ def test_a_tie_is_said_to_be_level_not_a_lead_of_nothing(tmp_path, text, said):
     assert "leads" not in render_text(result)
 
 
+@pytest.mark.parametrize("text", ["help --public", "--public help", "top --public"])
+def test_public_shows_the_answer_to_the_channel(ctx, text):
+    assert answer_text(text, ctx).payload()["response_type"] == "in_channel"
+
+
 def test_compare_accepts_aliases_and_labels(ctx):
     assert answer_text("compare Alibaba META", ctx).text.startswith("Qwen leads Llama")
 
