@@ -593,6 +593,8 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     before = next(
         (p for p in reversed(history) if baseline and p.taken_at <= baseline.taken_at), None
     )
+    if before is None and baseline is not None and len(history) > 1:
+        before = history[0]  # first seen after the baseline: the change since then
     # The change runs from the model's own figure at the baseline, which is older than
     # the baseline if the model was missing from it: say the period it really covers.
     if before is not None:

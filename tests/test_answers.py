@@ -173,6 +173,23 @@ def test_model_detail_is_case_insensitive(ctx):
     assert "+35.0K all-time" in out  # against the snapshot of 2026-01-03
 
 
+def test_a_model_first_seen_after_the_weeks_baseline_gives_its_change_since_then(tmp_path):
+    # Days 0-9; Qwen/new appears on day 5 with 100 and gains 50 a day: 300 on day 9.
+    store = store_with(
+        tmp_path / "s.db",
+        (
+            [record("meta-llama/b", "llama", 900 + d)]
+            + ([record("Qwen/new", "qwen", 100 + 50 * (d - 5))] if d >= 5 else [])
+            for d in range(10)
+        ),
+    )
+
+    out = rendered("model Qwen/new", AnswerContext(store=store, families=load_families()))
+
+    assert "Since 6 Jan\n      +200 all-time" in out  # from 100 when first seen, to 300
+    assert "no earlier snapshot" not in out
+
+
 def test_unknown_model_suggests_similar_names(ctx):
     result = answer_text("model Qwen/Qwen3", ctx)
     assert result.error
