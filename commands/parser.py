@@ -195,6 +195,16 @@ def _flag(token: str) -> str | None:
     return None
 
 
+def _unformatted(token: str) -> str:
+    """A word without the mrkdwn marks around it: `*qwen*`, `` `qwen` ``, `~qwen~` and
+    `_qwen_` (bold, code, strike, italics in a message or pasted from one) are `qwen`.
+    No Hub name starts or ends with `*`, a backtick or `~`; `_` goes only in pairs."""
+    token = token.strip("*`~")
+    while len(token) > 2 and token[0] == token[-1] == "_":
+        token = token[1:-1].strip("*`~")
+    return token
+
+
 def _first_word(tokens: list[str]) -> int | None:
     """Where the first word that is neither an option nor an option's value is."""
     pending = False
@@ -224,7 +234,8 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
-    tokens = [t for t in text.replace(",", " ").split() if t.lower() not in {"vs", "vs.", "and"}]
+    unformatted = (_unformatted(t) for t in text.replace(",", " ").split())
+    tokens = [t for t in unformatted if t and t.lower() not in {"vs", "vs.", "and"}]
     if verb is not None:
         tokens = [verb, *tokens]
     elif not tokens or _flag(tokens[0]) is not None:
