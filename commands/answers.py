@@ -421,14 +421,19 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     blocks.append(footer(latest, baseline))
     if command.metric != "all_time":
         series = q.family_series(db, [f.key for f in chosen], command.metric)
-    chart = ChartSpec(
-        title=f"{title}: {CHART_METRIC[command.metric]}",
-        series={f.label: series[f.key] for f in chosen},
-        metric=command.metric,
-        snapshot_date=latest.date,
-        alt_text=_alt_text(chosen, series, latest.date, command.metric),
-        filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
-        sample=latest.is_sample,
+    # None of the families ever had a model in the store: a chart would be empty.
+    chart = (
+        ChartSpec(
+            title=f"{title}: {CHART_METRIC[command.metric]}",
+            series={f.label: series[f.key] for f in chosen},
+            metric=command.metric,
+            snapshot_date=latest.date,
+            alt_text=_alt_text(chosen, series, latest.date, command.metric),
+            filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
+            sample=latest.is_sample,
+        )
+        if any(series.get(f.key) for f in chosen)
+        else None
     )
     headline = " ".join([summary] + [sentence for sentence, _ in forecasts]).strip()
     text = headline.replace("*", "") or f"{title} ({latest.date})"

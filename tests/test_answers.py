@@ -138,6 +138,14 @@ def test_public_shows_the_answer_to_the_channel(ctx, text):
     assert answer_text(text, ctx).payload()["response_type"] == "in_channel"
 
 
+def test_compare_of_families_never_in_the_store_draws_no_empty_chart(ctx):
+    result = answer_text("compare gemma phi", ctx)
+
+    assert not result.error
+    assert result.chart is None
+    assert render_text(result).count("no models in this snapshot") == 2
+
+
 def test_compare_accepts_aliases_and_labels(ctx):
     assert answer_text("compare Alibaba META", ctx).text.startswith("Qwen leads Llama")
 
