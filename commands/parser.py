@@ -270,6 +270,8 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             else:
                 flags.add(flag)
     public = "public" in flags
+    if "help" in flags:  # `/openmodels --help`, as most command-line tools take it
+        return Help(public=public)
     metric = "30d" if "30d" in flags else "all_time"
 
     def refuse_flags(allowed: set[str]) -> None:

@@ -33,7 +33,9 @@ from commands.parser import (
         ("—public", Top(public=True)),
         ("ｔｏｐ　５", Top(n=5)),  # full-width, as a CJK input method types it
         ("ｍｏｖｅｒｓ －－ｄａｙｓ ３０", Movers(days=30)),
-        ("--30d 5", Top(n=5, metric="30d")),  # options before a number only: top's too
+        ("--30d 5", Top(n=5, metric="30d")),
+        ("--help", Help()),
+        ("movers --help", Help()),  # options before a number only: top's too
         # options before the subcommand are still its own
         ("--days 3 movers", Movers(days=3)),
         ("--days=30 --public movers", Movers(days=30, public=True)),
