@@ -24,6 +24,11 @@ _VALUE_FLAGS = frozenset({"days"})
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
 _DASHES = ("--", "—", "–")
+# With one hyphen (`-30d`, as with a single dash above), only these names are options:
+# anything else (`-1`, a name starting with a hyphen) stays a word.
+_OPTIONS = frozenset(
+    {"30d", "all-time", "public", "models", "derivatives", "days", "always", "help"}
+)
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,8 @@ def _flag(token: str) -> str | None:
     for dash in _DASHES:
         if token.startswith(dash) and len(token) > len(dash):
             return token[len(dash) :].lower()
+    if token.startswith("-") and token[1:].partition("=")[0].lower() in _OPTIONS:
+        return token[1:].lower()
     return None
 
 

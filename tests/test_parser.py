@@ -46,6 +46,8 @@ from commands.parser import (
         ("TOP 5", Top(n=5)),
         ("top --30d", Top(metric="30d")),
         ("top 3 —30d", Top(n=3, metric="30d")),  # Slack turns -- into an em dash
+        ("top 3 -30d -public", Top(n=3, metric="30d", public=True)),  # one hyphen, as one dash
+        ("movers -days 30", Movers(days=30)),
         ("top --public", Top(public=True)),
         ("top --derivatives", Top(metric="derivatives")),
         ("top 5 —derivatives", Top(n=5, metric="derivatives")),
