@@ -129,7 +129,7 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
         for i, x in enumerate(launches, 1)
     ]
     blocks.append(bk.section(summary))
-    blocks.append(bk.section(bk.bulleted(lines, limit=bk.MAX_SECTION_TEXT, noun="launches")))
+    blocks += [bk.section(text) for text in bk.packed(lines, noun="launches")]
     blocks += [bk.context(RULES_NOTE), footer(latest)]
     text = f"{count} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]

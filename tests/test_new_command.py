@@ -14,6 +14,7 @@ from commands.parser import New, Subscribe, Unsubscribe, UsageError, parse
 from commands.render import render_text
 from openmodels.cli import main
 from openmodels.families import load_families
+from openmodels.locate import sample_store_path
 from storage import Store, open_store
 from storage.snapshots import ModelRecord, write_snapshot
 from tests.slack_helpers import running_bot
@@ -195,3 +196,14 @@ def test_help_lists_new(store):
 
     assert "/openmodels new [FAMILY] [--days N]" in out
     assert "| launches [FAMILY…]" in out and "/openmodels unsubscribe digest|alerts|launches" in out
+
+
+def test_a_long_list_of_launches_is_spread_over_sections_not_cut_at_the_first():
+    # The bundled sample holds 36 launches in the year up to 2026-01-17.
+    sample = open_store(sample_store_path(), sample=True)
+    result = answer_text("new --days 365", AnswerContext(sample, load_families()))
+
+    out = render_text(result)
+    assert "36 launches" in out and "\n36. " in out
+    assert "not shown" not in out
+    assert check_limits(result.blocks) == []
