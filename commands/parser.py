@@ -233,14 +233,14 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     With `verb`, the whole text is that subcommand's arguments: how shorthand is read
     once resolved (`qwen llama` with verb "compare").
     """
-    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
-    # them) and other compatibility forms read as the plain ones they stand for.
-    text = unicodedata.normalize("NFKC", text)
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
+    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
+    # them) and other compatibility forms read as the plain ones they stand for.
+    text = unicodedata.normalize("NFKC", text)
     unformatted = (_unformatted(t) for t in text.replace(",", " ").split())
     tokens = [t for t in unformatted if t and t.lower() not in {"vs", "vs.", "and"}]
     if verb is not None:
