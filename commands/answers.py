@@ -14,12 +14,13 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.common import SAMPLE_NOTE, chart_alt_text, footer
+from commands.common import SAMPLE_NOTE, chart_alt_text, footer, lead_sentence
 from commands.common import NoData as _NoData
 from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     arrow,
+    count,
     echo,
     escape,
     family_link,
@@ -158,7 +159,7 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
 def _answer(command: Command, ctx: AnswerContext) -> Answer:
     try:
         if isinstance(command, Help):
-            return help_answer(command.unknown)
+            return replace(help_answer(command.unknown), public=command.public)
         if isinstance(command, Subscribe | Unsubscribe | Subscriptions):
             if ctx.channel is None:
                 return error_answer(
@@ -330,13 +331,15 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         ]
     body = bk.bulleted(lines, noun="families")
     if len(ranking) > len(shown):
-        body += f"\n_{len(ranking) - len(shown)} more tracked families not shown_"
+        left_out = count(len(ranking) - len(shown), "more tracked family", "more tracked families")
+        body += f"\n_{left_out} not shown_"
     if derivatives:
         counted = {r.family for r in ranking}
         uncounted = [ctx.families.label(f) for f in q.totals_at(db, latest.id) if f not in counted]
         if uncounted:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
-    blocks = [bk.header(f"Top {len(shown)} model families by {metric_name}"), bk.section(body)]
+    title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"
+    blocks = [bk.header(title), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None:
         ratio = the_lead.ratio
@@ -345,14 +348,15 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             blocks.append(
                 bk.section(
                     f"*{escape(ctx.families.label(the_lead.leader))}* has {comparison} the "
-                    f"{metric_name} of the {the_lead.rest_count} families after it combined "
-                    f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
+                    f"{metric_name} of the {count(the_lead.rest_count, 'family', 'families')} "
+                    f"after it combined ({human(the_lead.leader_value)} vs "
+                    f"{human(the_lead.rest_value)})."
                 )
             )
     if derivatives:
         blocks.append(bk.context(DERIVATIVES_NOTE))
     blocks.append(footer(latest, baseline))
-    text = f"Top {len(shown)} model families by {metric_name} ({latest.date}): " + ", ".join(
+    text = f"{title} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
@@ -387,11 +391,12 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     summary = ""
     if len(present) >= 2:
         first, second = by_family[present[0].key], by_family[present[1].key]
-        gap = first.value - second.value
-        ratio = f" ({first.value / second.value:.2f}×)" if second.value else ""
-        summary = (
-            f"*{escape(present[0].label)}* leads *{escape(present[1].label)}* by "
-            f"{human(gap)} {metric_name}{ratio}."
+        summary = lead_sentence(
+            escape(present[0].label),
+            escape(present[1].label),
+            first.value,
+            second.value,
+            metric_name,
         )
     title = " vs ".join(f.label for f in chosen)
     series = q.family_series(db, [f.key for f in chosen], "all_time")
@@ -400,6 +405,10 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     forecasts, no_forecasts = compare_forecasts(
         ctx.families.label, adjacent_forecasts(by_all_time, series)
     )
+    if command.metric != "all_time":
+        # Said beside a ranking by another metric, a pass must say which order it is in.
+        forecasts = [(_by_all_time(sentence), basis) for sentence, basis in forecasts]
+        no_forecasts = [_by_all_time(sentence) for sentence in no_forecasts]
     blocks: list[bk.Block] = [bk.header(f"{title} — {metric_name}")]
     lead_lines = [summary] if summary else []
     lead_lines += [f"{sentence} _({basis})_" for sentence, basis in forecasts]
@@ -412,18 +421,30 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     blocks.append(footer(latest, baseline))
     if command.metric != "all_time":
         series = q.family_series(db, [f.key for f in chosen], command.metric)
-    chart = ChartSpec(
-        title=f"{title}: {CHART_METRIC[command.metric]}",
-        series={f.label: series[f.key] for f in chosen},
-        metric=command.metric,
-        snapshot_date=latest.date,
-        alt_text=_alt_text(chosen, series, latest.date, command.metric),
-        filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
-        sample=latest.is_sample,
+    # None of the families ever had a model in the store: a chart would be empty.
+    chart = (
+        ChartSpec(
+            title=f"{title}: {CHART_METRIC[command.metric]}",
+            series={f.label: series[f.key] for f in chosen},
+            metric=command.metric,
+            snapshot_date=latest.date,
+            alt_text=_alt_text(chosen, series, latest.date, command.metric),
+            filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
+            sample=latest.is_sample,
+        )
+        if any(series.get(f.key) for f in chosen)
+        else None
     )
     headline = " ".join([summary] + [sentence for sentence, _ in forecasts]).strip()
     text = headline.replace("*", "") or f"{title} ({latest.date})"
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _by_all_time(sentence: str) -> str:
+    """'By all-time downloads, Qwen is …' ('No forecast …' becomes '…, no forecast …')."""
+    if sentence.startswith("No "):
+        sentence = "n" + sentence[1:]
+    return f"By all-time downloads, {sentence}"
 
 
 CHART_METRIC = {"all_time": "cumulative downloads", "30d": "downloads in the last 30 days"}
@@ -470,7 +491,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     more = t.model_count - len(models)
     model_text = "*Top models*\n" + bk.bulleted(model_lines, limit=2900, noun="models")
     if more > 0:
-        model_text += f"\n_{more} more models not shown_"
+        model_text += f"\n_{count(more, 'more model')} not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
     built_upon = q.top_models(db, latest.id, family.key, "derivatives", limit=5)
     if built_upon:
@@ -530,10 +551,11 @@ def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail
     for start in range(0, len(lines), _MODELS_PER_SECTION):
         blocks.append(bk.section("\n".join(lines[start : start + _MODELS_PER_SECTION])))
     more = t.model_count - len(models)
-    notes = [f"{more} more models of {escape(family.label)} not shown"] if more > 0 else []
+    notes = [f"{count(more, 'more model')} of {escape(family.label)} not shown"] if more > 0 else []
     blocks.append(footer(latest, None, *notes))
-    text = f"{family.label}: top {len(models)} models by {metric_name} ({latest.date}): " + (
-        ", ".join(m.repo_id for m in models[:5])
+    text = (
+        f"{family.label}: top {count(len(models), 'model')} by {metric_name} ({latest.date}): "
+        + (", ".join(m.repo_id for m in models[:5]))
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
@@ -576,6 +598,8 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     before = next(
         (p for p in reversed(history) if baseline and p.taken_at <= baseline.taken_at), None
     )
+    if before is None and baseline is not None and len(history) > 1:
+        before = history[0]  # first seen after the baseline: the change since then
     # The change runs from the model's own figure at the baseline, which is older than
     # the baseline if the model was missing from it: say the period it really covers.
     if before is not None:
@@ -594,7 +618,7 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"*Likes*\n{human(now.likes)}",
         f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
-        f"*Tracked since*\n{history[0].taken_at[:10]} ({len(history)} snapshots)",
+        f"*Tracked since*\n{history[0].taken_at[:10]} ({count(len(history), 'snapshot')})",
     ]
     blocks = [
         header,

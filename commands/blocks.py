@@ -159,6 +159,28 @@ def bulleted(lines: list[str], limit: int = MAX_SECTION_TEXT, noun: str = "more"
     return "\n".join(out)
 
 
+def packed(
+    lines: list[str], noun: str = "more", limit: int = MAX_SECTION_TEXT, sections: int = 3
+) -> list[str]:
+    """Lines packed into at most `sections` section texts, in order; if they don't all
+    fit, the last one says how many were left out (as `bulleted` does for one)."""
+    texts: list[str] = []
+    rest = lines
+    while rest and len(texts) < sections - 1:
+        used, taken = 0, 0
+        for line in rest:
+            if used + len(line) + 1 > limit:
+                break
+            used, taken = used + len(line) + 1, taken + 1
+        if taken == len(rest):
+            break
+        texts.append("\n".join(rest[: max(taken, 1)])[:limit])
+        rest = rest[max(taken, 1) :]
+    if rest:
+        texts.append(bulleted(rest, limit, noun))
+    return texts
+
+
 def check_limits(blocks: list[Block], max_blocks: int = MAX_BLOCKS) -> list[str]:
     """Every way `blocks` breaks a Block Kit limit; empty when the message is valid.
 

@@ -44,3 +44,13 @@ def chart_alt_text(series: dict[str, list[tuple[str, int]]], date: str, what: st
     if passes:
         text += " " + "; ".join(passes) + "."
     return text
+
+
+def lead_sentence(first: str, second: str, first_value: int, second_value: int, what: str) -> str:
+    """'*Qwen* leads *Llama* by 53.0K all-time downloads (1.25×).', or on a tie '*Qwen* and
+    *Llama* are level at 900 all-time downloads.' (no one leads by 0). `first` and
+    `second` are labels already escaped; `what` names the metric."""
+    if first_value == second_value:
+        return f"*{first}* and *{second}* are level at {human(first_value)} {what}."
+    ratio = f" ({first_value / second_value:.2f}×)" if second_value else ""
+    return f"*{first}* leads *{second}* by {human(first_value - second_value)} {what}{ratio}."

@@ -19,6 +19,11 @@ def signed(n: int) -> str:
     return ("+" if n > 0 else "") + human(n)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 family', '2 families', '1,200 models': a number with its noun agreeing."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def percent(share: float) -> str:
     return f"{share * 100:.1f}%"
 

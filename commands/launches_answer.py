@@ -93,36 +93,43 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
     subject = f"New {family.label} models" if family else "New models"
     span = f"{start.date().isoformat()} → {latest.date}"
     blocks: list[bk.Block] = [bk.header(f"{subject}: launched in {period}")]
+    first = q.list_snapshots(db)[0]
+    # A period reaching back before the store: its first snapshot's models are no launches.
+    before_store = (
+        f"The store's first snapshot ({first.date}) counts no launches: it lists the "
+        "models that were already there."
+        if first.id != latest.id and first.taken_at > format_timestamp(start)
+        else ""
+    )
     if not launches:
         text = f"No {family.label + ' ' if family else ''}launches in {period} ({span})."
-        first = q.list_snapshots(db)[0]
         if first.id == latest.id:
             text += (
                 " The store holds one snapshot: a launch is a model first seen after the "
                 "first one. Ask again after the next collection."
             )
-        elif first.taken_at > format_timestamp(start):
-            text += (
-                f" The store's first snapshot ({first.date}) counts no launches: it lists "
-                "the models that were already there."
-            )
+        elif before_store:
+            text += " " + before_store
         blocks += [bk.section(escape(text)), bk.context(RULES_NOTE), footer(latest)]
         return Answer(text=text, blocks=blocks, public=command.public)
     by_family = Counter(ctx.families.label(x.family) for x in launches)
     count = f"{len(launches)} launch{'es' if len(launches) != 1 else ''}"
     summary = f"*{count}* from {span}"
     if family is None:
-        summary += ": " + ", ".join(f"{escape(label)} {n}" for label, n in by_family.most_common())
+        # The count before the name: "Qwen 2" or "GLM 5" would read as a model generation.
+        summary += ": " + ", ".join(f"{n} {escape(label)}" for label, n in by_family.most_common())
     fastest = [x for x in launches if x.fastest is not None]
     if fastest:
         names = ", ".join(escape(x.repo_id) for x in fastest)
         summary += f". Fastest start: {names}."
+    if before_store:
+        summary += ("" if summary.endswith(".") else ".") + " " + before_store
     lines = [
         f"{i}. {launch_line(x, ctx.families, show_family=family is None)}"
         for i, x in enumerate(launches, 1)
     ]
     blocks.append(bk.section(summary))
-    blocks.append(bk.section(bk.bulleted(lines, limit=bk.MAX_SECTION_TEXT, noun="launches")))
+    blocks += [bk.section(text) for text in bk.packed(lines, noun="launches")]
     blocks += [bk.context(RULES_NOTE), footer(latest)]
     text = f"{count} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
-from commands.format import escape, family_link, hub_url, human, link, signed
+from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
 from openmodels.definitions import definition_changes
 from openmodels.movers import AsideReason, family_movers
@@ -60,7 +60,7 @@ def period(
     return (
         f"since {baseline.date}",
         f"{dates}, {length}: "
-        + (why or f"the store has no snapshot from {days} days before the latest"),
+        + (why or f"the store has no snapshot from {count(days, 'day')} before the latest"),
     )
 
 

@@ -8,6 +8,7 @@ which commands.shorthand resolves against the families (`qwen` is `family qwen`,
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from commands.format import echo
@@ -23,6 +24,11 @@ _VALUE_FLAGS = frozenset({"days"})
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
 _DASHES = ("--", "—", "–")
+# With one hyphen (`-30d`, as with a single dash above), only these names are options:
+# anything else (`-1`, a name starting with a hyphen) stays a word.
+_OPTIONS = frozenset(
+    {"30d", "all-time", "public", "models", "derivatives", "days", "always", "help"}
+)
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,33 @@ def _flag(token: str) -> str | None:
     for dash in _DASHES:
         if token.startswith(dash) and len(token) > len(dash):
             return token[len(dash) :].lower()
+    if token.startswith("-") and token[1:].partition("=")[0].lower() in _OPTIONS:
+        return token[1:].lower()
+    return None
+
+
+def _unformatted(token: str) -> str:
+    """A word without the mrkdwn marks around it: `*qwen*`, `` `qwen` ``, `~qwen~` and
+    `_qwen_` (bold, code, strike, italics in a message or pasted from one) are `qwen`.
+    No Hub name starts or ends with `*`, a backtick or `~`; `_` goes only in pairs."""
+    token = token.strip("*`~")
+    while len(token) > 2 and token[0] == token[-1] == "_":
+        token = token[1:-1].strip("*`~")
+    return token
+
+
+def _first_word(tokens: list[str]) -> int | None:
+    """Where the first word that is neither an option nor an option's value is."""
+    pending = False
+    for i, token in enumerate(tokens):
+        flag = _flag(token)
+        if flag is not None:
+            name, eq, _ = flag.partition("=")
+            pending = name in _VALUE_FLAGS and not eq
+        elif pending:
+            pending = False
+        else:
+            return i
     return None
 
 
@@ -205,12 +238,22 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
-    tokens = [t for t in text.replace(",", " ").split() if t.lower() not in {"vs", "vs.", "and"}]
+    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
+    # them) and other compatibility forms read as the plain ones they stand for.
+    text = unicodedata.normalize("NFKC", text)
+    unformatted = (_unformatted(t) for t in text.replace(",", " ").split())
+    tokens = [t for t in unformatted if t and t.lower() not in {"vs", "vs.", "and"}]
     if verb is not None:
         tokens = [verb, *tokens]
     elif not tokens or _flag(tokens[0]) is not None:
-        # `/openmodels` alone, or with options only (`/openmodels --30d`), is `top`.
-        tokens = ["top", *tokens]
+        # Options may come first (`/openmodels --public qwen`, `--days 3 movers`): the
+        # first word is still the subcommand or a family. Options alone, or before a
+        # number only (`/openmodels --30d 5`), are `top`'s.
+        first = _first_word(tokens)
+        if first is None or tokens[first].isdecimal():
+            tokens = ["top", *tokens]
+        else:
+            tokens = [tokens[first], *tokens[:first], *tokens[first + 1 :]]
     verb, rest = tokens[0].lower(), tokens[1:]
     words: list[str] = []
     flags: set[str] = set()
@@ -234,6 +277,8 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             else:
                 flags.add(flag)
     public = "public" in flags
+    if "help" in flags:  # `/openmodels --help`, as most command-line tools take it
+        return Help(public=public)
     metric = "30d" if "30d" in flags else "all_time"
 
     def refuse_flags(allowed: set[str]) -> None:
@@ -350,6 +395,14 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return Subscribe(kind=kind, families=tuple(words[1:]), metrics=chosen or ("all_time",))
     if verb == "unsubscribe":
         refuse_flags(set())
+        if len(words) > 1 and words[0].lower() in SUBSCRIPTION_KINDS:
+            kind = words[0].lower()
+            raise UsageError(
+                f"`unsubscribe {kind}` takes no names: it stops them all in this channel. "
+                f"To follow fewer families, subscribe again with only those "
+                f"(`/openmodels subscribe {kind} FAMILY…`).",
+                usage_line("unsubscribe"),
+            )
         if len(words) != 1 or words[0].lower() not in SUBSCRIPTION_KINDS:
             raise UsageError(
                 "Unsubscribe from `digest`, `alerts` or `launches`.", usage_line("unsubscribe")

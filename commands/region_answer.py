@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.common import NoData, chart_alt_text, footer
+from commands.common import NoData, chart_alt_text, footer, lead_sentence
 from commands.forecast_answer import forecast_line
 from commands.format import METRIC_NAMES, arrow, escape, family_link, human, percent, signed
 from commands.parser import Regions
@@ -47,10 +47,8 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
     summary = ""
     if len(ranking) >= 2:
         first, second = ranking[0], ranking[1]
-        ratio = f" ({first.value / second.value:.2f}×)" if second.value else ""
-        summary = (
-            f"*{escape(first.family)}* leads *{escape(second.family)}* by "
-            f"{human(first.value - second.value)} {metric_name}{ratio}."
+        summary = lead_sentence(
+            escape(first.family), escape(second.family), first.value, second.value, metric_name
         )
     # A pass is projected on all-time totals only: 30-day figures rise and fall.
     forecasts = (

@@ -178,11 +178,13 @@ def _listing(
     missing: list[chart_shares.ChartShare] | None = None,
     muted: list[mu.Mute] | None = None,
 ) -> Answer:
-    muted = muted or []
+    # A pair with a family since removed from the families file gets no alerts anyway,
+    # and its Unmute button would be refused as naming no pair of tracked families.
+    muted = [m for m in muted or [] if all(families.get(k) is not None for k in m.pair)]
     if not found and not muted:
         text = (
-            "This channel has no subscriptions. Try `/openmodels subscribe digest` or "
-            "`/openmodels subscribe alerts`."
+            "This channel has no subscriptions. Try `/openmodels subscribe digest`, "
+            "`/openmodels subscribe alerts` or `/openmodels subscribe launches`."
         )
         return Answer(text=text, blocks=[bk.section(text)])
     lines = []

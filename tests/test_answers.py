@@ -19,7 +19,7 @@ from openmodels.locate import sample_store_path
 from storage import jobs as job_runs
 from storage import open_store
 from storage.snapshots import write_snapshot
-from tests.builders import DAY0, growing_store, record
+from tests.builders import DAY0, growing_store, record, store_with
 
 
 @pytest.fixture
@@ -48,7 +48,34 @@ def test_top_compares_the_leader_with_the_rest_combined(ctx):
 def test_top_n_says_how_many_were_left_out(ctx):
     out = rendered("top 2", ctx)
     assert "DeepSeek" not in out.split("Qwen has")[0]
-    assert "1 more tracked families not shown" in out
+    assert "1 more tracked family not shown" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("top", "the all-time downloads of the 1 family after it combined"),
+        ("top 1", "Top 1 model family by all-time downloads"),
+        ("family llama --models", "Llama: top 1 model by all-time downloads"),
+        ("model meta-llama/b", "2026-01-01 (1 snapshot)"),
+        ("movers --days 1", "the store has no snapshot from 1 day before the latest"),
+    ],
+)
+def test_one_of_anything_is_said_in_the_singular(tmp_path, text, said):
+    # Two snapshots on the same day, Llama's one model only in the second: one family
+    # after the leader, one model, one snapshot of it, and no snapshot a day back.
+    store = open_store(tmp_path / "s.db")
+    write_snapshot(store, DAY0, "hub", [record("Qwen/a", "qwen", 1_000)])
+    write_snapshot(
+        store,
+        DAY0 + timedelta(hours=6),
+        "hub",
+        [record("Qwen/a", "qwen", 1_100), record("meta-llama/b", "llama", 900)],
+    )
+
+    result = answer_text(text, AnswerContext(store=store, families=load_families()))
+
+    assert said in result.text + "\n" + render_text(result)
 
 
 def test_top_30d_ranks_by_the_rolling_window(ctx):
@@ -80,6 +107,43 @@ def test_compare_summarises_and_carries_a_chart(ctx):
     assert len(result.chart.series["Qwen"]) == 10
     assert result.chart.series["Qwen"][-1] == ("2026-01-10T06:00:00Z", 262_000)
     assert "Qwen from 190.0K on 2026-01-01 to 262.0K on 2026-01-10" in result.chart.alt_text
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("compare llama deepseek --30d", "DeepSeek and Llama are level at 500 30-day downloads."),
+        ("regions --30d", "China and US are level at 500 30-day downloads."),
+    ],
+)
+def test_a_tie_is_said_to_be_level_not_a_lead_of_nothing(tmp_path, text, said):
+    store = store_with(
+        tmp_path / "s.db",
+        [
+            [
+                record("meta-llama/b", "llama", 900, d30=500),
+                record("deepseek-ai/c", "deepseek", 800, d30=500),
+            ]
+        ],
+    )
+
+    result = answer_text(text, AnswerContext(store=store, families=load_families()))
+
+    assert result.text.startswith(said)
+    assert "leads" not in render_text(result)
+
+
+@pytest.mark.parametrize("text", ["help --public", "--public help", "top --public"])
+def test_public_shows_the_answer_to_the_channel(ctx, text):
+    assert answer_text(text, ctx).payload()["response_type"] == "in_channel"
+
+
+def test_compare_of_families_never_in_the_store_draws_no_empty_chart(ctx):
+    result = answer_text("compare gemma phi", ctx)
+
+    assert not result.error
+    assert result.chart is None
+    assert render_text(result).count("no models in this snapshot") == 2
 
 
 def test_compare_accepts_aliases_and_labels(ctx):
@@ -115,6 +179,23 @@ def test_model_detail_is_case_insensitive(ctx):
     assert "Qwen/Qwen3-8B" in out
     assert "145.0K" in out and "text-generation" in out
     assert "+35.0K all-time" in out  # against the snapshot of 2026-01-03
+
+
+def test_a_model_first_seen_after_the_weeks_baseline_gives_its_change_since_then(tmp_path):
+    # Days 0-9; Qwen/new appears on day 5 with 100 and gains 50 a day: 300 on day 9.
+    store = store_with(
+        tmp_path / "s.db",
+        (
+            [record("meta-llama/b", "llama", 900 + d)]
+            + ([record("Qwen/new", "qwen", 100 + 50 * (d - 5))] if d >= 5 else [])
+            for d in range(10)
+        ),
+    )
+
+    out = rendered("model Qwen/new", AnswerContext(store=store, families=load_families()))
+
+    assert "Since 6 Jan\n      +200 all-time" in out  # from 100 when first seen, to 300
+    assert "no earlier snapshot" not in out
 
 
 def test_unknown_model_suggests_similar_names(ctx):

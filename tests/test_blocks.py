@@ -75,3 +75,18 @@ def test_a_menu_leaves_out_an_option_whose_value_would_have_to_be_cut():
     select = bk.static_select("Pick…", "pick", [("ok", "short"), ("too long", "x" * 151)])
 
     assert [o["value"] for o in select["options"]] == ["short"]
+
+
+def test_packed_spreads_a_long_list_over_sections_before_cutting_it():
+    lines = [f"{i}. " + "x" * 95 for i in range(100)]  # about 100 characters each
+
+    texts = bk.packed(lines, noun="launches", limit=1000, sections=3)
+
+    assert len(texts) == 3 and all(len(t) <= 1000 for t in texts)
+    shown = "\n".join(texts).splitlines()
+    assert shown[:3] == lines[:3] and lines[20] in shown  # in order, beyond one section
+    assert shown[-1] == f"_…and {100 - (len(shown) - 1)} launches not shown_"
+
+
+def test_packed_keeps_a_short_list_in_one_section():
+    assert bk.packed(["a", "b"]) == ["a\nb"]

@@ -103,8 +103,13 @@ def test_compare_says_why_when_there_is_no_forecast(tmp_path):
     )
 
 
-def test_compare_by_30_days_still_forecasts_all_time_downloads(ctx):
-    assert PASS in render_text(answer_text("compare qwen llama --30d", ctx))
+def test_compare_by_30_days_still_forecasts_all_time_downloads_and_says_so(ctx):
+    result = answer_text("compare deepseek qwen llama --30d", ctx)
+    out = render_text(result)
+
+    assert f"By all-time downloads, {PASS}" in result.text
+    assert f"By all-time downloads, {PASS}" in out
+    assert "By all-time downloads, DeepSeek is not gaining on Qwen" in out
 
 
 @pytest.mark.parametrize("text", ["regions", "movers", "forecast", "regions --30d"])

@@ -122,6 +122,22 @@ def test_subscriptions_lists_muted_pairs_and_unmute_replaces_the_list(store):
     assert muted(store) == [("deepseek", "gemma")]
 
 
+def test_a_muted_pair_whose_family_is_no_longer_tracked_is_not_listed(store):
+    # Its Unmute button would be refused as naming no pair of tracked families.
+    with store.writing() as db:
+        subs.subscribe(db, TEAM, CHANNEL, "alerts", (), NOW)
+        mu.mute(db, TEAM, CHANNEL, ("qwen", "llama"), "2026-01-02T00:00:00Z", USER)
+        mu.mute(db, TEAM, CHANNEL, ("qwen", "removed"), "2026-01-03T00:00:00Z", USER)
+
+    with running_bot(store) as bot:
+        [listing] = bot.command("subscriptions").posts
+
+    assert "*Muted pairs* (1): no overtake alerts about them here." in listing["text"]
+    assert [b["accessory"]["value"] for b in listing["blocks"] if "accessory" in b] == [
+        "llama|qwen"
+    ]
+
+
 @pytest.mark.parametrize("value", ["qwen|qwen", "qwen|nosuchfamily", "qwen", ""])
 def test_a_button_naming_no_pair_of_tracked_families_changes_nothing(store, value):
     with running_bot(store) as bot:

@@ -14,6 +14,7 @@ from commands.parser import New, Subscribe, Unsubscribe, UsageError, parse
 from commands.render import render_text
 from openmodels.cli import main
 from openmodels.families import load_families
+from openmodels.locate import sample_store_path
 from storage import Store, open_store
 from storage.snapshots import ModelRecord, write_snapshot
 from tests.slack_helpers import running_bot
@@ -52,6 +53,12 @@ def test_new_and_launch_subscriptions_parse(text, expected):
         ("new --30d", "Unknown option --30d."),
         ("subscribe everything", "Subscribe to `digest`, `alerts` or `launches`."),
         ("unsubscribe launch", "Unsubscribe from `digest`, `alerts` or `launches`."),
+        (
+            "unsubscribe launches qwen",
+            "`unsubscribe launches` takes no names: it stops them all in this channel. To "
+            "follow fewer families, subscribe again with only those "
+            "(`/openmodels subscribe launches FAMILY…`).",
+        ),
     ],
 )
 def test_a_bad_new_gets_a_clear_usage_message(text, message):
@@ -118,7 +125,8 @@ def test_new_lists_the_weeks_launches_newest_first_with_their_start(store):
     out = ask(store, "new")
 
     assert "New models: launched in the last 7 days" in out
-    assert "3 launches from 2025-12-28 → 2026-01-04: Qwen 2, Gemma 1. Fastest start: Qwen/B." in out
+    # Counts come before names: "Qwen 2" would read as the model generation Qwen2.
+    assert "3 launches from 2025-12-28 → 2026-01-04: 2 Qwen, 1 Gemma. Fastest start: Qwen/B." in out
     # B gained 2,500 in its first day (40 -> 2,540); A gained 1,000 in its own (100 -> 1,100).
     assert (
         "1. google/gemma-4-1b · Gemma · first seen 2026-01-03 (created 2026-01-03) · "
@@ -138,6 +146,14 @@ def test_new_for_one_family_and_a_shorter_period(store):
     assert "1. Qwen/B · first seen 2026-01-03" in out
     assert "Qwen/A ·" not in out  # created 2.5 days before the latest snapshot
     assert ":zap: fastest start: ahead of Qwen/A (+1.0K at 1 day)" in out
+
+
+def test_a_period_reaching_back_before_the_store_says_what_it_cannot_count(store):
+    # The store begins 2026-01-01; seven days back from 2026-01-04 is 2025-12-28.
+    note = "The store's first snapshot (2026-01-01) counts no launches"
+
+    assert f"Fastest start: Qwen/B. {note}" in ask(store, "new")
+    assert note not in ask(store, "new --days 2")
 
 
 def test_new_says_when_there_is_nothing_and_why(store, tmp_path):
@@ -180,3 +196,14 @@ def test_help_lists_new(store):
 
     assert "/openmodels new [FAMILY] [--days N]" in out
     assert "| launches [FAMILY…]" in out and "/openmodels unsubscribe digest|alerts|launches" in out
+
+
+def test_a_long_list_of_launches_is_spread_over_sections_not_cut_at_the_first():
+    # The bundled sample holds 36 launches in the year up to 2026-01-17.
+    sample = open_store(sample_store_path(), sample=True)
+    result = answer_text("new --days 365", AnswerContext(sample, load_families()))
+
+    out = render_text(result)
+    assert "36 launches" in out and "\n36. " in out
+    assert "not shown" not in out
+    assert check_limits(result.blocks) == []

@@ -31,11 +31,23 @@ from commands.parser import (
         ("   ", Top()),
         ("--30d", Top(metric="30d")),  # options alone are top's
         ("—public", Top(public=True)),
+        ("ｔｏｐ　５", Top(n=5)),  # full-width, as a CJK input method types it
+        ("ｍｏｖｅｒｓ －－ｄａｙｓ ３０", Movers(days=30)),
+        ("--30d 5", Top(n=5, metric="30d")),
+        ("--help", Help()),
+        ("movers --help", Help()),  # options before a number only: top's too
+        # options before the subcommand are still its own
+        ("--days 3 movers", Movers(days=3)),
+        ("--days=30 --public movers", Movers(days=30, public=True)),
+        ("--public forecast", Forecast(public=True)),
+        ("--30d compare qwen llama", Compare(("qwen", "llama"), "30d")),
         ("help", Help()),
         ("top", Top()),
         ("TOP 5", Top(n=5)),
         ("top --30d", Top(metric="30d")),
         ("top 3 —30d", Top(n=3, metric="30d")),  # Slack turns -- into an em dash
+        ("top 3 -30d -public", Top(n=3, metric="30d", public=True)),  # one hyphen, as one dash
+        ("movers -days 30", Movers(days=30)),
         ("top --public", Top(public=True)),
         ("top --derivatives", Top(metric="derivatives")),
         ("top 5 —derivatives", Top(n=5, metric="derivatives")),

@@ -122,6 +122,14 @@ def ctx(tmp_path_factory):
         ("qwen --30d", "family qwen --30d"),
         ("qwen llama", "compare qwen llama"),
         ("qwen vs llama, deepseek --30d", "compare qwen llama deepseek --30d"),
+        ("ｑｗｅｎ　ｌｌａｍａ", "compare qwen llama"),  # full-width letters
+        # mrkdwn marks around words (bold, code, italics) are not part of the names
+        ("*qwen*", "family qwen"),
+        ("`qwen` _llama_", "compare qwen llama"),
+        ("*family qwen*", "family qwen"),
+        # options may come before the names
+        ("--30d qwen", "family qwen --30d"),
+        ("--30d qwen llama", "compare qwen llama --30d"),
     ],
 )
 def test_shorthand_answers_as_its_longhand(ctx, shorthand, longhand):

@@ -81,6 +81,24 @@ def test_unsubscribing(store):
     assert stored(store) == []
 
 
+def test_unsubscribing_from_some_families_says_how_and_changes_nothing(store):
+    ask(store, "subscribe alerts qwen llama")
+
+    result = ask(store, "unsubscribe alerts qwen")
+
+    assert result.error
+    assert "subscribe again with only those" in result.text
+    assert [s.families for s in stored(store)] == [("qwen", "llama")]
+
+
+def test_a_channel_without_subscriptions_is_offered_each_kind(store):
+    text = ask(store, "subscriptions").text
+
+    assert all(
+        f"`/openmodels subscribe {kind}`" in text for kind in ("digest", "alerts", "launches")
+    )
+
+
 def test_other_channels_are_not_affected(store):
     ask(store, "subscribe digest", Channel("T1", "C2", "U1"))
     assert "no subscriptions" in ask(store, "subscriptions").text
