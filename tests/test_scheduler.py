@@ -291,7 +291,7 @@ def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
     running = threading.Thread(target=runner.tick)
     running.start()
     inside.wait(timeout=10)
-    status = render_text(answer_text("status", AnswerContext(store, load_families())))
+    status = render_text(answer_text("status", AnswerContext(store, load_families(), now=clock)))
     release.set()
     running.join(timeout=10)
 
@@ -301,6 +301,42 @@ def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
     ) in status
     assert "Running: digest since 2026-01-07T06:00:00Z" in status
     assert "collect 2026-01-07T06:00:00Z (failed: RuntimeError: hub down)" in status
+
+
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        ("2026-01-07 06:04", "Running: collect since 2026-01-07T06:00:00Z"),
+        (
+            "2026-01-07 06:30",
+            "Never finished: collect started 2026-01-07T06:00:00Z (`old-host:77:dead`); "
+            "its lease ran out at 2026-01-07T06:05:00Z, so a serving bot's scheduler runs "
+            "it again",
+        ),
+    ],
+)
+def test_status_tells_a_run_in_progress_from_one_whose_process_died(store, now, shown):
+    from commands import AnswerContext, answer_text
+    from commands.render import render_text
+    from openmodels.families import load_families
+
+    # A run began and its process was killed: its lease is neither renewed nor released.
+    with store.writing() as db:
+        job_runs.start(
+            db,
+            "collect",
+            owner="old-host:77:dead",
+            slot="2026-01-07T06:00:00Z",
+            now="2026-01-07T06:00:00Z",
+            lease_expires="2026-01-07T06:05:00Z",
+            failures=0,
+        )
+    context = AnswerContext(store, load_families(), now=lambda: at(now))
+
+    status = render_text(answer_text("status", context))
+
+    assert shown in status
+    assert ("Running:" in status) == shown.startswith("Running:")
 
 
 def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(store, fake_hub):
