@@ -12,7 +12,9 @@ claim, so it skips it. Once the claim has expired, the next run takes the item o
 looks it up by its metadata key, and posts it again only if absent, so a duplicate
 needs both a crash in that window and a look-up that fails. The look-up reads where the
 item was posted: the channel's recent history, or, for an alert posted as a reply, its
-thread (conversations.replies), since Slack's history lists no thread replies. For a
+thread (conversations.replies), since Slack's history lists no thread replies. A post
+whose answer never came (a read timeout, a dropped connection) may have reached Slack
+too: it is left interrupted in the same way, and looked up before it is posted again. For a
 digest the chart upload follows the message; its own window is recorded the same way
 through `slack_ts` (message done, chart not yet). A digest counts as the channel's last
 digest only once it is recorded as sent.
@@ -217,6 +219,7 @@ def _deliver_one(
     if message_ts is None and item.kind == "alert":
         thread_ts = _choose_thread(store, item, clock)
     failpoint("before_post")
+    recorded = message_ts is not None  # the message is in Slack and its ts in the store
     try:
         chart = item.payload.get("chart")
         if message_ts is None:
@@ -237,6 +240,7 @@ def _deliver_one(
             failpoint("after_post")
             with store.writing() as db:
                 db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
+            recorded = True
         if chart:
             charts.deliver(item, chart, report)
     except SlackApiError as exc:
@@ -262,7 +266,9 @@ def _deliver_one(
         _retry(store, item, now(), error, report)
         return True
     except Exception as exc:  # network trouble: keep it for the next run
-        _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
+        # A post that timed out or lost its connection may still have reached Slack:
+        # unless its ts is recorded, the next run looks for it before posting again.
+        _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report, unsure=not recorded)
         return True
     with store.writing() as db:
         _record_sent(db, item, now(), message_ts, thread_ts)
@@ -314,9 +320,21 @@ def _choose_thread(store: Store, item: OutboxItem, clock: Callable[[], datetime]
     return thread
 
 
-def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:
+def _retry(
+    store: Store,
+    item: OutboxItem,
+    now: str,
+    error: str,
+    report: DeliveryReport,
+    *,
+    unsure: bool = False,
+) -> None:
+    """Leave `item` for the next run; `unsure`: it may have been posted all the same."""
     with store.writing() as db:
-        ob.mark_retry(db, item.id, now, error)
+        if unsure:
+            ob.mark_interrupted(db, item.id, now, error)
+        else:
+            ob.mark_retry(db, item.id, now, error)
     log.warning("item %s to %s not delivered (%s); will retry", item.id, item.channel_id, error)
     report.retry.append(item.id)
 

@@ -184,6 +184,19 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
+def mark_interrupted(db: Database, item_id: int, now: str, error: str) -> None:
+    """Release `item_id` as interrupted mid-post ('sending', unclaimed): its post may
+    have reached Slack, so the next deliverer looks for it before posting again. Failed
+    once it has used its attempts, as `mark_retry`."""
+    db.execute(
+        """UPDATE outbox SET
+               status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'sending' END,
+               last_error = ?, updated_at = ?, claimed_by = NULL, claim_expires = NULL
+           WHERE id = ?""",
+        [MAX_ATTEMPTS, error, now, item_id],
+    )
+
+
 def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
     db.execute(
         """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver, item_key
@@ -46,13 +48,20 @@ def alert(store, channel: str, event: str, text: str = "Qwen passed Llama") -> N
         ob.enqueue(db, "T1", channel, "alert", event, {"text": text, "blocks": []}, NOW)
 
 
+LATER = datetime(2026, 1, 5, 6, 1, tzinfo=UTC)
+
+
+def no_pause(_seconds: float) -> None:
+    pass
+
+
 def run(store, slack, pauses=None):
     return deliver(
         store,
         make_web_client("xoxb-test", slack.api_url),
         render=render_chart,
-        clock=lambda: datetime(2026, 1, 5, 6, 1, tzinfo=UTC),
-        pause=(pauses.append if pauses is not None else lambda _s: None),
+        clock=lambda: LATER,
+        pause=(pauses.append if pauses is not None else no_pause),
     )
 
 
@@ -120,6 +129,25 @@ def test_a_transient_error_leaves_the_item_pending_for_the_next_run(store, slack
     assert statuses(store)[("C1", "e1")] == "pending"
     assert run(store, slack).sent
     assert posted(slack, "C1") == ["Qwen passed Llama"]
+
+
+def test_a_post_whose_answer_never_came_is_looked_for_before_it_is_posted_again(store, slack):
+    # Slack takes the message but its answer comes after the client has given up (a read
+    # timeout): the deliverer cannot know whether the post went through.
+    answered = threading.Event()
+    slack.fail("chat.postMessage", "unused", when=lambda _params: answered.wait(10) and False)
+    alert(store, "C1", "e1")
+    impatient = WebClient(token="xoxb-test", base_url=slack.api_url, timeout=1)
+
+    first = deliver(store, impatient, render=render_chart, clock=lambda: LATER, pause=no_pause)
+    answered.set()
+    assert slack.wait_for(lambda: posted(slack, "C1") == ["Qwen passed Llama"])
+    second = run(store, slack)
+
+    assert first.retry == [1]
+    assert posted(slack, "C1") == ["Qwen passed Llama"]  # posted once
+    assert second.recovered == [1]
+    assert statuses(store)[("C1", "e1")] == "sent"
 
 
 def crashed_claim(store, item_id: int = 1, until: str = NOW):
