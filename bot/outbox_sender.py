@@ -99,6 +99,7 @@ class DeliveryReport:
     charts_unconfirmed: list[int] = field(default_factory=list)  # shared, not shown yet
     charts_reshared: list[int] = field(default_factory=list)
     charts_failed: list[int] = field(default_factory=list)
+    stopped: str | None = None  # Slack refused the app itself (a revoked token): its error
 
 
 class _AppError(Exception):
@@ -157,6 +158,7 @@ def deliver(
                     break  # the channel is refused: its other items were failed with it
         charts.recheck(report)
     except _AppError as exc:
+        report.stopped = str(exc)
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
     if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
@@ -246,8 +248,9 @@ def _deliver_one(
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc)
         if error in APP_ERRORS:
+            # The app's problem, not the item's: this attempt does not count against it.
             with store.writing() as db:
-                ob.mark_retry(db, item.id, now(), error)
+                ob.release(db, item, error)
             raise _AppError(error) from None
         if error in CHANNEL_ERRORS:
             with store.writing() as db:

@@ -409,7 +409,12 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"{len(report.charts_unconfirmed)} not shown yet (checked again next run), "
             f"{len(report.charts_failed)} failed"
         )
-    return 0 if not report.retry else 1
+    if report.stopped:
+        print(
+            f"Slack refused the app ({report.stopped}): queued items stay pending until "
+            "SLACK_BOT_TOKEN is fixed"
+        )
+    return 0 if not report.retry and not report.stopped else 1
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:

@@ -184,6 +184,18 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
+def release(db: Database, item: OutboxItem, error: str) -> None:
+    """Undo a claim on `item` (the item as it was before the claim), keeping only
+    `error`: no attempt is spent, since nothing about the item itself failed, and an
+    interrupted item stays interrupted, to be looked for before it is posted again."""
+    db.execute(
+        """UPDATE outbox SET status = ?, attempts = ?, last_error = ?, updated_at = ?,
+               claimed_by = NULL, claim_expires = NULL
+           WHERE id = ?""",
+        [item.status, item.attempts, error, item.updated_at, item.id],
+    )
+
+
 def mark_interrupted(db: Database, item_id: int, now: str, error: str) -> None:
     """Release `item_id` as interrupted mid-post ('sending', unclaimed): its post may
     have reached Slack, so the next deliverer looks for it before posting again. Failed

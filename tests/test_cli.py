@@ -233,3 +233,21 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
         f"openmodels: error: {broken}: family 'qwen': has no orgs; "
         "give at least one Hub organisation"
     )
+
+
+def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, monkeypatch):
+    from bot.local_slack import LocalSlack
+    from storage import open_store
+    from storage import outbox as ob
+
+    with open_store(db).writing() as conn:
+        ob.enqueue(conn, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-05")
+    with LocalSlack() as slack:
+        slack.fail("chat.postMessage", "token_revoked")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+
+        code, out, _ = run(capsys, "deliver", "--db", str(db))
+
+    assert code == 1
+    assert "Slack refused the app (token_revoked): queued items stay pending" in out

@@ -15,6 +15,7 @@ from openmodels.charts import render_chart
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
+from storage.outbox import MAX_ATTEMPTS
 from tests.conftest import record_sleeps
 
 NOW = "2026-01-05T06:00:00Z"
@@ -177,3 +178,20 @@ def test_an_item_interrupted_after_slack_accepted_it_is_not_posted_again(store, 
     assert report.recovered == [1]
     assert posted(slack, "C1") == ["Qwen passed Llama"]
     assert statuses(store)[("C1", "e1")] == "sent"
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_slack_refusing_the_app_stops_the_run_and_spends_no_item_attempt(store, slack, error):
+    # A revoked token is the app's problem, not the item's: every run until it is fixed
+    # must not count against the item's attempts, or its alerts would fail for good.
+    alert(store, "C1", "e1")
+    for _ in range(MAX_ATTEMPTS + 2):
+        slack.fail("chat.postMessage", error)
+        report = run(store, slack)
+        assert report.stopped == error
+    with store.reading() as db:
+        [item] = ob.all_items(db)
+    assert item.status == "pending" and item.attempts == 0 and item.last_error == error
+
+    assert run(store, slack).sent == [1]  # the token fixed: delivered
+    assert posted(slack, "C1") == ["Qwen passed Llama"]
