@@ -418,10 +418,17 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from openmodels.locate import store_for_reading
+    from openmodels.config import DEFAULT_DB
+    from openmodels.errors import StoreError
+    from storage import open_store
     from storage.backup import backup
 
-    store = store_for_reading(config)
+    # Never the bundled sample, and never a new empty store made at a mistyped path:
+    # either would be a backup that holds none of the team's data.
+    path = config.db_path or Path(DEFAULT_DB)
+    if not path.is_file():
+        raise StoreError(f"no store at {path} to back up (give --db or set OPENMODELS_DB)")
+    store = open_store(path)
     size = backup(store, args.path)
     print(f"backed up {store.path} to {args.path} ({size:,} bytes)")
     return 0

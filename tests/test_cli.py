@@ -209,6 +209,19 @@ def test_backup_never_overwrites(db, tmp_path, capsys):
     assert existing.read_bytes() == b"precious"
 
 
+@pytest.mark.parametrize("where", ["--db", "cwd"])
+def test_backup_of_a_store_that_does_not_exist_is_refused(tmp_path, capsys, monkeypatch, where):
+    # A mistyped --db, or a cron job started in the wrong folder: no empty store is made
+    # and backed up, and the bundled sample is never taken for the team's store.
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    store = ["--db", str(tmp_path / "typo.db")] if where == "--db" else []
+    code, _, err = run(capsys, "backup", *store, str(tmp_path / "copy.db"))
+    assert code == 1
+    assert err.startswith("openmodels: error: no store at ") and "to back up" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
