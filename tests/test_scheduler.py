@@ -375,6 +375,45 @@ def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(stor
     assert run.done_slot == "2026-01-07T06:00:00Z" and run.last_error is None
 
 
+def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
+    # The 06:00 collection queued an alert, but Slack answered its post with an error:
+    # `serve` tries again within the hour, not only after the next day's collection.
+    from bot.jobs import Services, deliver_job, scheduled_jobs
+    from bot.local_slack import LocalSlack
+    from bot.slack_client import make_web_client
+    from openmodels.config import Config
+    from openmodels.families import parse_families
+    from storage import outbox as ob
+    from tests.slack_helpers import tiny_png
+
+    with store.writing() as db:
+        ob.enqueue(db, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-07")
+    with LocalSlack() as slack:
+        services = Services(
+            config=Config(db_path=store.path),
+            families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
+            store=store,
+            hub=None,  # delivery never asks the Hub
+            slack=make_web_client("xoxb-test", slack.api_url),
+            render=tiny_png,
+        )
+        slack.fail("chat.postMessage", "internal_error", status=500)
+        assert deliver_job(services).retry  # the collection's own delivery
+        clock = Clock(at("2026-01-07 06:01"))
+        runner = JobRunner(store, scheduled_jobs(services), clock=clock)
+        runner.jobs[:] = [job for job in runner.jobs if job.name == "deliver"]
+
+        ran = []
+        for minute in range(0, 60, 5):
+            clock.now = at("2026-01-07 06:01") + timedelta(minutes=minute)
+            ran += runner.tick()
+
+        assert ran == ["deliver"]
+        assert [m["text"] for m in slack.channel_messages["C1"]] == ["Qwen passed Llama"]
+    with store.reading() as db:
+        assert [item.status for item in ob.all_items(db)] == ["sent"]
+
+
 def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
     # Written by an openmodels without leases: the collection ran today at 06:00.
     from storage.schema import migrations
