@@ -5,13 +5,22 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.scheduler import Every, Job, JobRunner, parse_daily, parse_weekly, retry_delay
+from bot.scheduler import (
+    Every,
+    Hourly,
+    Job,
+    JobRunner,
+    parse_daily,
+    parse_weekly,
+    retry_delay,
+)
 from openmodels.errors import ConfigError
 from storage import jobs as job_runs
 from storage import open_store
 
 DAILY = Every(time(6, 0))
 MONDAY_9 = Every(time(9, 0), weekday=0)
+HALF_PAST = Hourly(30)
 
 
 class Clock:
@@ -34,11 +43,34 @@ def at(text: str) -> datetime:
         (MONDAY_9, "2026-01-07 12:00", "2026-01-05 09:00", "2026-01-12 09:00"),  # a Wednesday
         (MONDAY_9, "2026-01-05 08:59", "2025-12-29 09:00", "2026-01-05 09:00"),
         (MONDAY_9, "2026-01-05 09:00", "2026-01-05 09:00", "2026-01-12 09:00"),
+        # Across a year's end, a leap day and a month's end: UTC has no DST to skip.
+        (DAILY, "2026-12-31 23:59", "2026-12-31 06:00", "2027-01-01 06:00"),
+        (DAILY, "2028-02-29 05:00", "2028-02-28 06:00", "2028-02-29 06:00"),
+        (DAILY, "2028-03-01 05:00", "2028-02-29 06:00", "2028-03-01 06:00"),
+        (MONDAY_9, "2027-01-01 00:00", "2026-12-28 09:00", "2027-01-04 09:00"),
+        (MONDAY_9, "2028-03-01 12:00", "2028-02-28 09:00", "2028-03-06 09:00"),
+        (HALF_PAST, "2026-12-31 23:45", "2026-12-31 23:30", "2027-01-01 00:30"),
+        (HALF_PAST, "2027-01-01 00:10", "2026-12-31 23:30", "2027-01-01 00:30"),
+        (HALF_PAST, "2028-02-29 00:30", "2028-02-29 00:30", "2028-02-29 01:30"),
     ],
 )
 def test_last_and_next_scheduled_moments(when, now, last, next_):
     assert when.last_due(at(now)) == at(last)
     assert when.next_due(at(now)) == at(next_)
+
+
+def test_a_clock_set_back_never_runs_a_slot_again(store):
+    clock = Clock(at("2027-01-01 06:00"))
+    calls = []
+    runner = runner_with(store, clock, calls)
+    assert runner.tick() == ["collect"]
+
+    clock.now = at("2026-12-30 07:00")  # NTP corrects a clock that ran two days fast
+    assert runner.tick() == []
+    clock.now = at("2027-01-01 07:00")
+    assert runner.tick() == []
+    clock.now = at("2027-01-02 06:00")
+    assert runner.tick() == ["collect"]
 
 
 def test_schedules_parse_from_the_environment_format():
