@@ -82,6 +82,9 @@ def services_from_config(
         )
     if slack_token and not slack_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    # Checked now: the jobs read the schedules only after the snapshot is written.
+    parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")
+    parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")
     return Services(
         config=config,
         families=families,

@@ -7,6 +7,7 @@ import pytest
 
 from openmodels.cli import main, split_ask_text
 from tests.builders import growing_store
+from tests.fakes import hub_model
 
 
 @pytest.fixture
@@ -264,3 +265,28 @@ def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, mo
 
     assert code == 1
     assert "Slack refused the app (token_revoked): queued items stay pending" in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OPENMODELS_COLLECT_AT", "25:00"), ("OPENMODELS_DIGEST_AT", "Funday 09:00")],
+)
+def test_a_bad_schedule_stops_collect_before_it_asks_the_hub(
+    tmp_path, capsys, monkeypatch, fake_hub, variable, value
+):
+    # Found only after the snapshot, it would fail a collection that had been written
+    # (and a cron job retrying it would collect twice).
+    fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing listens
+    monkeypatch.setenv(variable, value)
+    families = tmp_path / "families.toml"
+    families.write_text('[families.qwen]\norgs = ["Qwen"]\n')
+    store = tmp_path / "s.db"
+
+    code, out, err = run(capsys, "collect", "--db", str(store), "--families", str(families))
+
+    assert code == 1 and out == ""
+    assert err.startswith(f"openmodels: error: {variable} must be")
+    assert fake_hub.requests == [] and not store.exists()
