@@ -353,6 +353,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from commands.render import plain
     from openmodels.charts import render_chart
     from openmodels.digest import build_digest
+    from openmodels.errors import ConfigError
     from openmodels.families import load_families
     from openmodels.locate import store_for_reading
 
@@ -364,7 +365,12 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1
-        args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        try:
+            args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the chart to {args.out}: {exc.strerror or exc}"
+            ) from None
         for block in digest_message(digest, families)["blocks"]:
             if "text" in block:
                 print(plain(block["text"]["text"]))
@@ -387,8 +393,11 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     from bot.jobs import deliver_job
+    from openmodels.errors import ConfigError
     from openmodels.families import load_families
 
+    if not os.environ.get("SLACK_BOT_TOKEN"):  # `deliver` has no --dry-run to suggest
+        raise ConfigError("SLACK_BOT_TOKEN is not set; it is needed to post what is queued")
     services = _services(
         config,
         load_families(config.families_path),

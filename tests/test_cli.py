@@ -183,12 +183,28 @@ def test_digest_dry_run_writes_the_chart_and_posts_nothing(db, tmp_path, capsys)
     assert "openmodels weekly digest" in out and "dry run: nothing posted" in out
 
 
+@pytest.mark.parametrize("out", ["missing-folder/digest.png", "."])
+def test_a_dry_run_digest_chart_that_cannot_be_written_is_one_line(db, tmp_path, capsys, out):
+    code, _, err = run(capsys, "digest", "--dry-run", "--db", str(db), "--out", str(tmp_path / out))
+    assert code == 1
+    assert err.startswith("openmodels: error: cannot write the chart to ")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_digest_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "digest", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
         "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
         "(use --dry-run to preview)"
+    ]
+
+
+def test_deliver_without_a_token_says_what_is_missing(db, capsys):
+    code, _, err = run(capsys, "deliver", "--db", str(db))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post what is queued"
     ]
 
 
