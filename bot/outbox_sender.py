@@ -14,7 +14,8 @@ needs both a crash in that window and a look-up that fails. The look-up reads wh
 item was posted: the channel's recent history, or, for an alert posted as a reply, its
 thread (conversations.replies), since Slack's history lists no thread replies. A post
 whose answer never came (a read timeout, a dropped connection) may have reached Slack
-too: it is left interrupted in the same way, and looked up before it is posted again. For a
+too: it is left interrupted in the same way, and looked up before it is posted again.
+When Slack does not answer at all the run stops, and no item spends an attempt on it. For a
 digest the chart upload follows the message; its own window is recorded the same way
 through `slack_ts` (message done, chart not yet). A digest counts as the channel's last
 digest only once it is recorded as sent.
@@ -100,10 +101,15 @@ class DeliveryReport:
     charts_reshared: list[int] = field(default_factory=list)
     charts_failed: list[int] = field(default_factory=list)
     stopped: str | None = None  # Slack refused the app itself (a revoked token): its error
+    unreachable: str | None = None  # Slack did not answer at all: why
 
 
 class _AppError(Exception):
     pass
+
+
+class _Unreachable(Exception):
+    """Slack did not answer at all (refused connection, DNS failure, timeout)."""
 
 
 def item_key(item: OutboxItem) -> str:
@@ -160,6 +166,9 @@ def deliver(
     except _AppError as exc:
         report.stopped = str(exc)
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
+    except _Unreachable as exc:
+        report.unreachable = str(exc)
+        log.warning("delivery stopped: Slack did not answer (%s); items stay pending", exc)
     if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
             "delivery: %d sent, %d found already posted, %d to retry, %d failed, "
@@ -268,10 +277,19 @@ def _deliver_one(
             return False
         _retry(store, item, now(), error, report)
         return True
-    except Exception as exc:  # network trouble: keep it for the next run
-        # A post that timed out or lost its connection may still have reached Slack:
-        # unless its ts is recorded, the next run looks for it before posting again.
-        _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report, unsure=not recorded)
+    except OSError as exc:
+        # Slack did not answer (refused connection, DNS, timeout): nothing about this
+        # item failed, so no attempt is spent, however long the outage; and the others
+        # would only wait out the same, so the run stops. A post that timed out may
+        # still have reached Slack: unless its ts is recorded, the item is left
+        # interrupted, so the next run looks for it before posting again.
+        error = f"{type(exc).__name__}: {exc}"
+        with store.writing() as db:
+            ob.release(db, item, error, interrupted=not recorded)
+        report.retry.append(item.id)
+        raise _Unreachable(error) from None
+    except Exception as exc:  # anything else: keep it for the next run
+        _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
         return True
     with store.writing() as db:
         _record_sent(db, item, now(), message_ts, thread_ts)
@@ -323,21 +341,9 @@ def _choose_thread(store: Store, item: OutboxItem, clock: Callable[[], datetime]
     return thread
 
 
-def _retry(
-    store: Store,
-    item: OutboxItem,
-    now: str,
-    error: str,
-    report: DeliveryReport,
-    *,
-    unsure: bool = False,
-) -> None:
-    """Leave `item` for the next run; `unsure`: it may have been posted all the same."""
+def _retry(store: Store, item: OutboxItem, now: str, error: str, report: DeliveryReport) -> None:
     with store.writing() as db:
-        if unsure:
-            ob.mark_interrupted(db, item.id, now, error)
-        else:
-            ob.mark_retry(db, item.id, now, error)
+        ob.mark_retry(db, item.id, now, error)
     log.warning("item %s to %s not delivered (%s); will retry", item.id, item.channel_id, error)
     report.retry.append(item.id)
 

@@ -423,6 +423,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"Slack refused the app ({report.stopped}): queued items stay pending until "
             "SLACK_BOT_TOKEN is fixed"
         )
+    if report.unreachable:
+        print(f"Slack did not answer ({report.unreachable}): queued items stay pending")
     return 0 if not report.retry and not report.stopped else 1
 
 

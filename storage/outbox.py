@@ -184,28 +184,26 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
-def release(db: Database, item: OutboxItem, error: str) -> None:
+def release(db: Database, item: OutboxItem, error: str, *, interrupted: bool = False) -> None:
     """Undo a claim on `item` (the item as it was before the claim), keeping only
-    `error`: no attempt is spent, since nothing about the item itself failed, and an
-    interrupted item stays interrupted, to be looked for before it is posted again."""
+    `error`: no attempt is spent, since nothing about the item itself failed. An
+    interrupted item stays interrupted, and `interrupted` makes it so (its post may have
+    reached Slack): either way it is looked for before it is posted again."""
+    if interrupted:
+        # updated_at stays the claim's moment, just before the post: the look-up for
+        # the post starts from it.
+        db.execute(
+            """UPDATE outbox SET status = 'sending', attempts = ?, last_error = ?,
+                   claimed_by = NULL, claim_expires = NULL
+               WHERE id = ?""",
+            [item.attempts, error, item.id],
+        )
+        return
     db.execute(
         """UPDATE outbox SET status = ?, attempts = ?, last_error = ?, updated_at = ?,
                claimed_by = NULL, claim_expires = NULL
            WHERE id = ?""",
         [item.status, item.attempts, error, item.updated_at, item.id],
-    )
-
-
-def mark_interrupted(db: Database, item_id: int, now: str, error: str) -> None:
-    """Release `item_id` as interrupted mid-post ('sending', unclaimed): its post may
-    have reached Slack, so the next deliverer looks for it before posting again. Failed
-    once it has used its attempts, as `mark_retry`."""
-    db.execute(
-        """UPDATE outbox SET
-               status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'sending' END,
-               last_error = ?, updated_at = ?, claimed_by = NULL, claim_expires = NULL
-           WHERE id = ?""",
-        [MAX_ATTEMPTS, error, now, item_id],
     )
 
 

@@ -195,3 +195,22 @@ def test_slack_refusing_the_app_stops_the_run_and_spends_no_item_attempt(store, 
 
     assert run(store, slack).sent == [1]  # the token fixed: delivered
     assert posted(slack, "C1") == ["Qwen passed Llama"]
+
+
+def test_slack_unreachable_for_many_runs_loses_nothing(store, slack):
+    # Hourly runs through a long outage (here: nothing listens at Slack's address) must
+    # not use up the items' attempts, or they would fail for good before Slack is back.
+    alert(store, "C1", "e1")
+    alert(store, "C2", "e1")
+    down = make_web_client("xoxb-test", "http://127.0.0.1:9/api/")
+    for _ in range(MAX_ATTEMPTS + 2):
+        report = deliver(store, down, render=render_chart, clock=lambda: LATER, pause=no_pause)
+        assert report.unreachable and report.retry == [1]  # the run stops at the first
+    with store.reading() as db:
+        assert [(i.status, i.attempts) for i in ob.all_items(db)] == [
+            ("sending", 0),  # looked for before it is posted: a timeout may have posted it
+            ("pending", 0),
+        ]
+
+    assert sorted(run(store, slack).sent) == [1, 2]
+    assert posted(slack, "C1") == posted(slack, "C2") == ["Qwen passed Llama"]
