@@ -88,12 +88,16 @@ class _Relay(logging.Handler):
 
 
 def _child_starts(records: Any, level: int) -> None:
-    """In the child: log through the queue to the parent; leave Ctrl-C to the parent.
+    """In the child: log through the queue to the parent; leave Ctrl-C and SIGTERM to
+    the parent.
 
-    Ctrl-C reaches every process of the terminal's group; `serve` then stops between
-    jobs, letting this collection finish and commit, so the child ignores it.
+    Ctrl-C reaches every process of the terminal's group, and systemd's stop (its default
+    KillMode=control-group) sends SIGTERM to every process of the service; `serve` then
+    stops between jobs, letting this collection finish and commit, so the child ignores
+    both. A kill that cannot be ignored (SIGKILL) still leaves no half snapshot.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(level)

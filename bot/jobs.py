@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.collection import collect_in_own_process, derivatives_in_own_process
 from bot.outbox_sender import DeliveryReport, deliver
-from bot.scheduler import Job, parse_daily, parse_weekly
+from bot.scheduler import Hourly, Job, parse_daily, parse_weekly
 from commands import AnswerContext
 from commands.alert_message import alert_message
 from commands.answer import ChartSpec
@@ -82,6 +82,9 @@ def services_from_config(
         )
     if slack_token and not slack_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    # Checked now: the jobs read the schedules only after the snapshot is written.
+    parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")
+    parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")
     return Services(
         config=config,
         families=families,
@@ -270,7 +273,8 @@ def deliver_job(services: Services) -> DeliveryReport | None:
 
 
 def scheduled_jobs(services: Services) -> list[Job]:
-    """The jobs `openmodels serve` runs, at the times the configuration names."""
+    """The jobs `openmodels serve` runs: collection and digest at the times the
+    configuration names, and delivery of anything left pending, hourly."""
     config = services.config
     return [
         Job(
@@ -284,7 +288,14 @@ def scheduled_jobs(services: Services) -> list[Job]:
             parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT"),
             lambda now, slot: _log_digest(digest_job(services, now, slot)),
         ),
+        # Collections and digests deliver what they queue; this picks up what Slack
+        # refused for a moment, and rechecks digest charts not shown yet, meanwhile.
+        Job("deliver", Hourly(30), lambda _now, _slot: _deliver_pending(services)),
     ]
+
+
+def _deliver_pending(services: Services) -> None:
+    deliver_job(services)
 
 
 def _log_collect(outcome: tuple[CollectResult, AlertCheck]) -> None:

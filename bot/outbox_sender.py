@@ -12,7 +12,10 @@ claim, so it skips it. Once the claim has expired, the next run takes the item o
 looks it up by its metadata key, and posts it again only if absent, so a duplicate
 needs both a crash in that window and a look-up that fails. The look-up reads where the
 item was posted: the channel's recent history, or, for an alert posted as a reply, its
-thread (conversations.replies), since Slack's history lists no thread replies. For a
+thread (conversations.replies), since Slack's history lists no thread replies. A post
+whose answer never came (a read timeout, a dropped connection) may have reached Slack
+too: it is left interrupted in the same way, and looked up before it is posted again.
+When Slack does not answer at all the run stops, and no item spends an attempt on it. For a
 digest the chart upload follows the message; its own window is recorded the same way
 through `slack_ts` (message done, chart not yet). A digest counts as the channel's last
 digest only once it is recorded as sent.
@@ -97,10 +100,16 @@ class DeliveryReport:
     charts_unconfirmed: list[int] = field(default_factory=list)  # shared, not shown yet
     charts_reshared: list[int] = field(default_factory=list)
     charts_failed: list[int] = field(default_factory=list)
+    stopped: str | None = None  # Slack refused the app itself (a revoked token): its error
+    unreachable: str | None = None  # Slack did not answer at all: why
 
 
 class _AppError(Exception):
     pass
+
+
+class _Unreachable(Exception):
+    """Slack did not answer at all (refused connection, DNS failure, timeout)."""
 
 
 def item_key(item: OutboxItem) -> str:
@@ -155,7 +164,11 @@ def deliver(
                     break  # the channel is refused: its other items were failed with it
         charts.recheck(report)
     except _AppError as exc:
+        report.stopped = str(exc)
         log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
+    except _Unreachable as exc:
+        report.unreachable = str(exc)
+        log.warning("delivery stopped: Slack did not answer (%s); items stay pending", exc)
     if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
             "delivery: %d sent, %d found already posted, %d to retry, %d failed, "
@@ -217,6 +230,7 @@ def _deliver_one(
     if message_ts is None and item.kind == "alert":
         thread_ts = _choose_thread(store, item, clock)
     failpoint("before_post")
+    recorded = message_ts is not None  # the message is in Slack and its ts in the store
     try:
         chart = item.payload.get("chart")
         if message_ts is None:
@@ -237,13 +251,15 @@ def _deliver_one(
             failpoint("after_post")
             with store.writing() as db:
                 db.execute("UPDATE outbox SET slack_ts = ? WHERE id = ?", [message_ts, item.id])
+            recorded = True
         if chart:
             charts.deliver(item, chart, report)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc)
         if error in APP_ERRORS:
+            # The app's problem, not the item's: this attempt does not count against it.
             with store.writing() as db:
-                ob.mark_retry(db, item.id, now(), error)
+                ob.release(db, item, error)
             raise _AppError(error) from None
         if error in CHANNEL_ERRORS:
             with store.writing() as db:
@@ -261,7 +277,18 @@ def _deliver_one(
             return False
         _retry(store, item, now(), error, report)
         return True
-    except Exception as exc:  # network trouble: keep it for the next run
+    except OSError as exc:
+        # Slack did not answer (refused connection, DNS, timeout): nothing about this
+        # item failed, so no attempt is spent, however long the outage; and the others
+        # would only wait out the same, so the run stops. A post that timed out may
+        # still have reached Slack: unless its ts is recorded, the item is left
+        # interrupted, so the next run looks for it before posting again.
+        error = f"{type(exc).__name__}: {exc}"
+        with store.writing() as db:
+            ob.release(db, item, error, interrupted=not recorded)
+        report.retry.append(item.id)
+        raise _Unreachable(error) from None
+    except Exception as exc:  # anything else: keep it for the next run
         _retry(store, item, now(), f"{type(exc).__name__}: {exc}", report)
         return True
     with store.writing() as db:

@@ -4,6 +4,9 @@
 kept in the store, because `schedule` never runs a job that was missed while the
 process was down, and its `.at()` times are local unless pytz is installed.
 
+Delivery also runs hourly, so a message Slack refused for a moment (or a digest chart
+it had not shown yet) waits an hour at most, not until the next collection.
+
 A job is owed once per slot, the scheduled moment a run belongs to (`Every.last_due`),
 and the job is told its slot. A run that fails, or never finishes (the process killed
 mid-collection), is retried after 5, 15, then every 60 minutes until it succeeds or
@@ -70,6 +73,25 @@ class Every:
         return f"{day} at {self.at.strftime('%H:%M')} UTC"
 
 
+@dataclass(frozen=True)
+class Hourly:
+    """Every hour, at `minute` past."""
+
+    minute: int = 0
+
+    def last_due(self, now: datetime) -> datetime:
+        """The latest scheduled moment at or before `now`."""
+        moment = now.replace(minute=self.minute, second=0, microsecond=0)
+        return moment if moment <= now else moment - timedelta(hours=1)
+
+    def next_due(self, now: datetime) -> datetime:
+        """The first scheduled moment strictly after `now`."""
+        return self.last_due(now) + timedelta(hours=1)
+
+    def __str__(self) -> str:
+        return f"hourly at {self.minute:02d} past"
+
+
 def parse_daily(text: str, variable: str) -> Every:
     """'06:00' -> daily at 06:00 UTC."""
     match = _TIME.match(text.strip())
@@ -94,7 +116,7 @@ def parse_weekly(text: str, variable: str) -> Every:
 @dataclass(frozen=True)
 class Job:
     name: str
-    when: Every
+    when: Every | Hourly
     run: Callable[[datetime, datetime], None]  # run(now, slot)
     catch_up_if_never_run: bool = False  # collect: yes; digest: wait for its first slot
 

@@ -633,7 +633,7 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     return Answer(text=text, blocks=blocks, public=command.public)
 
 
-def _health_lines(db: Database, in_slack: bool) -> list[str]:
+def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
     """Scheduler runs, delivery backlog, digest charts not shown and flagged drops: what an
     operator checks first. In Slack, error texts lose their server file paths."""
     lines = []
@@ -648,7 +648,14 @@ def _health_lines(db: Database, in_slack: bool) -> list[str]:
             parts.append(part)
         lines.append("*Last runs:* " + " · ".join(parts))
     for run in runs:
-        if run.lease_owner:
+        if run.lease_owner and not run.lease_live(now):
+            # Its process died (or froze) mid-run: nothing renews the lease any more.
+            lines.append(
+                f"*Never finished:* {run.job} started {run.last_started} "
+                f"(`{escape(run.lease_owner)}`); its lease ran out at {run.lease_expires}, "
+                "so a serving bot's scheduler runs it again"
+            )
+        elif run.lease_owner:
             lines.append(
                 f"*Running:* {run.job} since {run.last_started} "
                 f"(`{escape(run.lease_owner)}`, lease until {run.lease_expires})"
@@ -701,7 +708,7 @@ def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Ans
         )
     else:
         lines.append(no_snapshots(db, ctx))
-    lines += _health_lines(db, in_slack)
+    lines += _health_lines(db, in_slack, format_timestamp(ctx.now()))
     text = "\n".join(lines)
     blocks = [bk.header("openmodels status"), bk.section(text)]
     if stats.latest and stats.latest.is_sample:

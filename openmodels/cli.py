@@ -353,6 +353,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from commands.render import plain
     from openmodels.charts import render_chart
     from openmodels.digest import build_digest
+    from openmodels.errors import ConfigError
     from openmodels.families import load_families
     from openmodels.locate import store_for_reading
 
@@ -364,7 +365,12 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1
-        args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        try:
+            args.out.write_bytes(render_chart(digest_chart(digest, families)))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the chart to {args.out}: {exc.strerror or exc}"
+            ) from None
         for block in digest_message(digest, families)["blocks"]:
             if "text" in block:
                 print(plain(block["text"]["text"]))
@@ -387,8 +393,11 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     from bot.jobs import deliver_job
+    from openmodels.errors import ConfigError
     from openmodels.families import load_families
 
+    if not os.environ.get("SLACK_BOT_TOKEN"):  # `deliver` has no --dry-run to suggest
+        raise ConfigError("SLACK_BOT_TOKEN is not set; it is needed to post what is queued")
     services = _services(
         config,
         load_families(config.families_path),
@@ -409,14 +418,28 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"{len(report.charts_unconfirmed)} not shown yet (checked again next run), "
             f"{len(report.charts_failed)} failed"
         )
-    return 0 if not report.retry else 1
+    if report.stopped:
+        print(
+            f"Slack refused the app ({report.stopped}): queued items stay pending until "
+            "SLACK_BOT_TOKEN is fixed"
+        )
+    if report.unreachable:
+        print(f"Slack did not answer ({report.unreachable}): queued items stay pending")
+    return 0 if not report.retry and not report.stopped else 1
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from openmodels.locate import store_for_reading
+    from openmodels.config import DEFAULT_DB
+    from openmodels.errors import StoreError
+    from storage import open_store
     from storage.backup import backup
 
-    store = store_for_reading(config)
+    # Never the bundled sample, and never a new empty store made at a mistyped path:
+    # either would be a backup that holds none of the team's data.
+    path = config.db_path or Path(DEFAULT_DB)
+    if not path.is_file():
+        raise StoreError(f"no store at {path} to back up (give --db or set OPENMODELS_DB)")
+    store = open_store(path)
     size = backup(store, args.path)
     print(f"backed up {store.path} to {args.path} ({size:,} bytes)")
     return 0

@@ -16,6 +16,7 @@ from openmodels.errors import ConfigError
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 MAX_DERIVATIVES_TOP = 1000  # per family, and one request each, every collection
+MAX_SECONDS = 86_400  # a timeout or claim longer than a day is a mistake
 
 
 def default_chart_workers() -> int:
@@ -122,6 +123,10 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    # float() also reads "nan" and "inf", and huge values overflow the date arithmetic
+    # of timeouts and claims: refuse them here rather than as a Hub or delivery failure.
+    if not 0 < value <= MAX_SECONDS:
+        raise ConfigError(
+            f"{name} must be a number greater than 0 and at most {MAX_SECONDS:,}, got {raw!r}"
+        )
     return value

@@ -184,6 +184,29 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
+def release(db: Database, item: OutboxItem, error: str, *, interrupted: bool = False) -> None:
+    """Undo a claim on `item` (the item as it was before the claim), keeping only
+    `error`: no attempt is spent, since nothing about the item itself failed. An
+    interrupted item stays interrupted, and `interrupted` makes it so (its post may have
+    reached Slack): either way it is looked for before it is posted again."""
+    if interrupted:
+        # updated_at stays the claim's moment, just before the post: the look-up for
+        # the post starts from it.
+        db.execute(
+            """UPDATE outbox SET status = 'sending', attempts = ?, last_error = ?,
+                   claimed_by = NULL, claim_expires = NULL
+               WHERE id = ?""",
+            [item.attempts, error, item.id],
+        )
+        return
+    db.execute(
+        """UPDATE outbox SET status = ?, attempts = ?, last_error = ?, updated_at = ?,
+               claimed_by = NULL, claim_expires = NULL
+           WHERE id = ?""",
+        [item.status, item.attempts, error, item.updated_at, item.id],
+    )
+
+
 def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
     db.execute(
         """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,

@@ -7,6 +7,7 @@ import pytest
 
 from openmodels.cli import main, split_ask_text
 from tests.builders import growing_store
+from tests.fakes import hub_model
 
 
 @pytest.fixture
@@ -182,12 +183,28 @@ def test_digest_dry_run_writes_the_chart_and_posts_nothing(db, tmp_path, capsys)
     assert "openmodels weekly digest" in out and "dry run: nothing posted" in out
 
 
+@pytest.mark.parametrize("out", ["missing-folder/digest.png", "."])
+def test_a_dry_run_digest_chart_that_cannot_be_written_is_one_line(db, tmp_path, capsys, out):
+    code, _, err = run(capsys, "digest", "--dry-run", "--db", str(db), "--out", str(tmp_path / out))
+    assert code == 1
+    assert err.startswith("openmodels: error: cannot write the chart to ")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_digest_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "digest", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
         "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
         "(use --dry-run to preview)"
+    ]
+
+
+def test_deliver_without_a_token_says_what_is_missing(db, capsys):
+    code, _, err = run(capsys, "deliver", "--db", str(db))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post what is queued"
     ]
 
 
@@ -207,6 +224,19 @@ def test_backup_never_overwrites(db, tmp_path, capsys):
     code, _, err = run(capsys, "backup", "--db", str(db), str(existing))
     assert code == 1 and "already exists" in err
     assert existing.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("where", ["--db", "cwd"])
+def test_backup_of_a_store_that_does_not_exist_is_refused(tmp_path, capsys, monkeypatch, where):
+    # A mistyped --db, or a cron job started in the wrong folder: no empty store is made
+    # and backed up, and the bundled sample is never taken for the team's store.
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    store = ["--db", str(tmp_path / "typo.db")] if where == "--db" else []
+    code, _, err = run(capsys, "backup", *store, str(tmp_path / "copy.db"))
+    assert code == 1
+    assert err.startswith("openmodels: error: no store at ") and "to back up" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -233,3 +263,46 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
         f"openmodels: error: {broken}: family 'qwen': has no orgs; "
         "give at least one Hub organisation"
     )
+
+
+def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, monkeypatch):
+    from bot.local_slack import LocalSlack
+    from storage import open_store
+    from storage import outbox as ob
+
+    with open_store(db).writing() as conn:
+        ob.enqueue(conn, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-05")
+    with LocalSlack() as slack:
+        slack.fail("chat.postMessage", "token_revoked")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+
+        code, out, _ = run(capsys, "deliver", "--db", str(db))
+
+    assert code == 1
+    assert "Slack refused the app (token_revoked): queued items stay pending" in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OPENMODELS_COLLECT_AT", "25:00"), ("OPENMODELS_DIGEST_AT", "Funday 09:00")],
+)
+def test_a_bad_schedule_stops_collect_before_it_asks_the_hub(
+    tmp_path, capsys, monkeypatch, fake_hub, variable, value
+):
+    # Found only after the snapshot, it would fail a collection that had been written
+    # (and a cron job retrying it would collect twice).
+    fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing listens
+    monkeypatch.setenv(variable, value)
+    families = tmp_path / "families.toml"
+    families.write_text('[families.qwen]\norgs = ["Qwen"]\n')
+    store = tmp_path / "s.db"
+
+    code, out, err = run(capsys, "collect", "--db", str(store), "--families", str(families))
+
+    assert code == 1 and out == ""
+    assert err.startswith(f"openmodels: error: {variable} must be")
+    assert fake_hub.requests == [] and not store.exists()

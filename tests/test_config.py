@@ -1,4 +1,4 @@
-"""Configuration from the environment: the chart pool's size."""
+"""Configuration from the environment: the chart pool's size, durations in seconds."""
 
 from __future__ import annotations
 
@@ -24,3 +24,18 @@ def test_the_chart_pool_size_is_a_setting():
 def test_a_bad_chart_pool_size_names_the_variable(value):
     with pytest.raises(ConfigError, match="OPENMODELS_CHART_WORKERS"):
         Config.from_env({"OPENMODELS_CHART_WORKERS": value})
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["OPENMODELS_HUB_TIMEOUT", "OPENMODELS_DELIVERY_CLAIM_SECONDS", "OPENMODELS_HUB_CONCURRENCY"],
+)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e300", "0", "-5", "abc"])
+def test_a_value_that_is_no_usable_number_names_the_variable(variable, value):
+    with pytest.raises(ConfigError, match=variable):
+        Config.from_env({variable: value})
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0.5", 0.5), ("90", 90.0), ("86400", 86_400.0)])
+def test_a_duration_in_seconds_is_a_setting(value, seconds):
+    assert Config.from_env({"OPENMODELS_HUB_TIMEOUT": value}).hub_timeout == seconds

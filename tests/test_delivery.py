@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver, item_key
@@ -13,6 +15,7 @@ from openmodels.charts import render_chart
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
+from storage.outbox import MAX_ATTEMPTS
 from tests.conftest import record_sleeps
 
 NOW = "2026-01-05T06:00:00Z"
@@ -46,13 +49,20 @@ def alert(store, channel: str, event: str, text: str = "Qwen passed Llama") -> N
         ob.enqueue(db, "T1", channel, "alert", event, {"text": text, "blocks": []}, NOW)
 
 
+LATER = datetime(2026, 1, 5, 6, 1, tzinfo=UTC)
+
+
+def no_pause(_seconds: float) -> None:
+    pass
+
+
 def run(store, slack, pauses=None):
     return deliver(
         store,
         make_web_client("xoxb-test", slack.api_url),
         render=render_chart,
-        clock=lambda: datetime(2026, 1, 5, 6, 1, tzinfo=UTC),
-        pause=(pauses.append if pauses is not None else lambda _s: None),
+        clock=lambda: LATER,
+        pause=(pauses.append if pauses is not None else no_pause),
     )
 
 
@@ -122,6 +132,25 @@ def test_a_transient_error_leaves_the_item_pending_for_the_next_run(store, slack
     assert posted(slack, "C1") == ["Qwen passed Llama"]
 
 
+def test_a_post_whose_answer_never_came_is_looked_for_before_it_is_posted_again(store, slack):
+    # Slack takes the message but its answer comes after the client has given up (a read
+    # timeout): the deliverer cannot know whether the post went through.
+    answered = threading.Event()
+    slack.fail("chat.postMessage", "unused", when=lambda _params: answered.wait(10) and False)
+    alert(store, "C1", "e1")
+    impatient = WebClient(token="xoxb-test", base_url=slack.api_url, timeout=1)
+
+    first = deliver(store, impatient, render=render_chart, clock=lambda: LATER, pause=no_pause)
+    answered.set()
+    assert slack.wait_for(lambda: posted(slack, "C1") == ["Qwen passed Llama"])
+    second = run(store, slack)
+
+    assert first.retry == [1]
+    assert posted(slack, "C1") == ["Qwen passed Llama"]  # posted once
+    assert second.recovered == [1]
+    assert statuses(store)[("C1", "e1")] == "sent"
+
+
 def crashed_claim(store, item_id: int = 1, until: str = NOW):
     """A claim by a deliverer that died right after committing it (expired at `until`)."""
     with store.writing() as db:
@@ -149,3 +178,39 @@ def test_an_item_interrupted_after_slack_accepted_it_is_not_posted_again(store, 
     assert report.recovered == [1]
     assert posted(slack, "C1") == ["Qwen passed Llama"]
     assert statuses(store)[("C1", "e1")] == "sent"
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_slack_refusing_the_app_stops_the_run_and_spends_no_item_attempt(store, slack, error):
+    # A revoked token is the app's problem, not the item's: every run until it is fixed
+    # must not count against the item's attempts, or its alerts would fail for good.
+    alert(store, "C1", "e1")
+    for _ in range(MAX_ATTEMPTS + 2):
+        slack.fail("chat.postMessage", error)
+        report = run(store, slack)
+        assert report.stopped == error
+    with store.reading() as db:
+        [item] = ob.all_items(db)
+    assert item.status == "pending" and item.attempts == 0 and item.last_error == error
+
+    assert run(store, slack).sent == [1]  # the token fixed: delivered
+    assert posted(slack, "C1") == ["Qwen passed Llama"]
+
+
+def test_slack_unreachable_for_many_runs_loses_nothing(store, slack):
+    # Hourly runs through a long outage (here: nothing listens at Slack's address) must
+    # not use up the items' attempts, or they would fail for good before Slack is back.
+    alert(store, "C1", "e1")
+    alert(store, "C2", "e1")
+    down = make_web_client("xoxb-test", "http://127.0.0.1:9/api/")
+    for _ in range(MAX_ATTEMPTS + 2):
+        report = deliver(store, down, render=render_chart, clock=lambda: LATER, pause=no_pause)
+        assert report.unreachable and report.retry == [1]  # the run stops at the first
+    with store.reading() as db:
+        assert [(i.status, i.attempts) for i in ob.all_items(db)] == [
+            ("sending", 0),  # looked for before it is posted: a timeout may have posted it
+            ("pending", 0),
+        ]
+
+    assert sorted(run(store, slack).sent) == [1, 2]
+    assert posted(slack, "C1") == posted(slack, "C2") == ["Qwen passed Llama"]

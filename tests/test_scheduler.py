@@ -5,13 +5,22 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.scheduler import Every, Job, JobRunner, parse_daily, parse_weekly, retry_delay
+from bot.scheduler import (
+    Every,
+    Hourly,
+    Job,
+    JobRunner,
+    parse_daily,
+    parse_weekly,
+    retry_delay,
+)
 from openmodels.errors import ConfigError
 from storage import jobs as job_runs
 from storage import open_store
 
 DAILY = Every(time(6, 0))
 MONDAY_9 = Every(time(9, 0), weekday=0)
+HALF_PAST = Hourly(30)
 
 
 class Clock:
@@ -34,11 +43,34 @@ def at(text: str) -> datetime:
         (MONDAY_9, "2026-01-07 12:00", "2026-01-05 09:00", "2026-01-12 09:00"),  # a Wednesday
         (MONDAY_9, "2026-01-05 08:59", "2025-12-29 09:00", "2026-01-05 09:00"),
         (MONDAY_9, "2026-01-05 09:00", "2026-01-05 09:00", "2026-01-12 09:00"),
+        # Across a year's end, a leap day and a month's end: UTC has no DST to skip.
+        (DAILY, "2026-12-31 23:59", "2026-12-31 06:00", "2027-01-01 06:00"),
+        (DAILY, "2028-02-29 05:00", "2028-02-28 06:00", "2028-02-29 06:00"),
+        (DAILY, "2028-03-01 05:00", "2028-02-29 06:00", "2028-03-01 06:00"),
+        (MONDAY_9, "2027-01-01 00:00", "2026-12-28 09:00", "2027-01-04 09:00"),
+        (MONDAY_9, "2028-03-01 12:00", "2028-02-28 09:00", "2028-03-06 09:00"),
+        (HALF_PAST, "2026-12-31 23:45", "2026-12-31 23:30", "2027-01-01 00:30"),
+        (HALF_PAST, "2027-01-01 00:10", "2026-12-31 23:30", "2027-01-01 00:30"),
+        (HALF_PAST, "2028-02-29 00:30", "2028-02-29 00:30", "2028-02-29 01:30"),
     ],
 )
 def test_last_and_next_scheduled_moments(when, now, last, next_):
     assert when.last_due(at(now)) == at(last)
     assert when.next_due(at(now)) == at(next_)
+
+
+def test_a_clock_set_back_never_runs_a_slot_again(store):
+    clock = Clock(at("2027-01-01 06:00"))
+    calls = []
+    runner = runner_with(store, clock, calls)
+    assert runner.tick() == ["collect"]
+
+    clock.now = at("2026-12-30 07:00")  # NTP corrects a clock that ran two days fast
+    assert runner.tick() == []
+    clock.now = at("2027-01-01 07:00")
+    assert runner.tick() == []
+    clock.now = at("2027-01-02 06:00")
+    assert runner.tick() == ["collect"]
 
 
 def test_schedules_parse_from_the_environment_format():
@@ -291,7 +323,7 @@ def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
     running = threading.Thread(target=runner.tick)
     running.start()
     inside.wait(timeout=10)
-    status = render_text(answer_text("status", AnswerContext(store, load_families())))
+    status = render_text(answer_text("status", AnswerContext(store, load_families(), now=clock)))
     release.set()
     running.join(timeout=10)
 
@@ -301,6 +333,42 @@ def test_status_shows_a_pending_retry_and_a_run_in_progress(store):
     ) in status
     assert "Running: digest since 2026-01-07T06:00:00Z" in status
     assert "collect 2026-01-07T06:00:00Z (failed: RuntimeError: hub down)" in status
+
+
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        ("2026-01-07 06:04", "Running: collect since 2026-01-07T06:00:00Z"),
+        (
+            "2026-01-07 06:30",
+            "Never finished: collect started 2026-01-07T06:00:00Z (`old-host:77:dead`); "
+            "its lease ran out at 2026-01-07T06:05:00Z, so a serving bot's scheduler runs "
+            "it again",
+        ),
+    ],
+)
+def test_status_tells_a_run_in_progress_from_one_whose_process_died(store, now, shown):
+    from commands import AnswerContext, answer_text
+    from commands.render import render_text
+    from openmodels.families import load_families
+
+    # A run began and its process was killed: its lease is neither renewed nor released.
+    with store.writing() as db:
+        job_runs.start(
+            db,
+            "collect",
+            owner="old-host:77:dead",
+            slot="2026-01-07T06:00:00Z",
+            now="2026-01-07T06:00:00Z",
+            lease_expires="2026-01-07T06:05:00Z",
+            failures=0,
+        )
+    context = AnswerContext(store, load_families(), now=lambda: at(now))
+
+    status = render_text(answer_text("status", context))
+
+    assert shown in status
+    assert ("Running:" in status) == shown.startswith("Running:")
 
 
 def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(store, fake_hub):
@@ -337,6 +405,45 @@ def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(stor
         run = job_runs.get(db, "collect")
     assert latest is not None and latest.model_count == 1
     assert run.done_slot == "2026-01-07T06:00:00Z" and run.last_error is None
+
+
+def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
+    # The 06:00 collection queued an alert, but Slack answered its post with an error:
+    # `serve` tries again within the hour, not only after the next day's collection.
+    from bot.jobs import Services, deliver_job, scheduled_jobs
+    from bot.local_slack import LocalSlack
+    from bot.slack_client import make_web_client
+    from openmodels.config import Config
+    from openmodels.families import parse_families
+    from storage import outbox as ob
+    from tests.slack_helpers import tiny_png
+
+    with store.writing() as db:
+        ob.enqueue(db, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-07")
+    with LocalSlack() as slack:
+        services = Services(
+            config=Config(db_path=store.path),
+            families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
+            store=store,
+            hub=None,  # delivery never asks the Hub
+            slack=make_web_client("xoxb-test", slack.api_url),
+            render=tiny_png,
+        )
+        slack.fail("chat.postMessage", "internal_error", status=500)
+        assert deliver_job(services).retry  # the collection's own delivery
+        clock = Clock(at("2026-01-07 06:01"))
+        runner = JobRunner(store, scheduled_jobs(services), clock=clock)
+        runner.jobs[:] = [job for job in runner.jobs if job.name == "deliver"]
+
+        ran = []
+        for minute in range(0, 60, 5):
+            clock.now = at("2026-01-07 06:01") + timedelta(minutes=minute)
+            ran += runner.tick()
+
+        assert ran == ["deliver"]
+        assert [m["text"] for m in slack.channel_messages["C1"]] == ["Qwen passed Llama"]
+    with store.reading() as db:
+        assert [item.status for item in ob.all_items(db)] == ["sent"]
 
 
 def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
