@@ -107,9 +107,12 @@ class BackgroundServer:
             # Runs inside the loop. The trigger leaves the map but stays open: the loop
             # may run this thunk, woken by a task thread's pull, before our own write to
             # the trigger below, and closing the pipe here made that write fail (EBADF)
-            # or, had the number been reused, land in some other file.
+            # or, had the number been reused, land in some other file. So the listening
+            # socket is closed as a plain dispatcher: waitress's server.close() closes
+            # the trigger too.
             trigger.del_channel()
-            wasyncore.close_all(server._map)  # an empty map ends the loop
+            wasyncore.dispatcher.close(server)
+            wasyncore.close_all(server._map)  # the connections; an empty map ends the loop
 
         # Closing sockets from another thread races the loop, so the loop does it.
         trigger.pull_trigger(stop_loop)
