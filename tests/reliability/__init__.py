@@ -1,1 +1,1 @@
-"""Reliability suite (issue 5): faults, load and hostile input. Run alone with -m reliability."""
+"""Reliability suite: faults, load and hostile input. Run alone with -m reliability."""
