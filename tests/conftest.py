@@ -1,4 +1,5 @@
-"""Fixtures shared by the suite: a real store on disk, a fake Hub, instant Hub retries."""
+"""Fixtures shared by the suite: a real store on disk, a fake Hub, instant Hub retries,
+the Slack stand-in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.local_slack import LocalSlack
 from storage import Store, open_store
 from tests.fakes import FakeHub
 
@@ -60,3 +62,10 @@ def fake_hub(instant_sleep: list[float]) -> Iterator[FakeHub]:
     """A running fake Hub (page size 3). Retries against it never really sleep."""
     with FakeHub(page_size=3) as hub:
         yield hub
+
+
+@pytest.fixture
+def slack() -> Iterator[LocalSlack]:
+    """The Slack stand-in, serving on 127.0.0.1."""
+    with LocalSlack() as server:
+        yield server

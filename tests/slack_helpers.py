@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,7 @@ from commands.answer import ChartSpec
 from commands.blocks import check_limits, check_view_limits
 from openmodels.families import load_families
 from storage import Store
+from tests.fakes import FakeHub
 
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 # Production's waits, shortened: the stand-in answers at once, so only the count of
@@ -57,6 +59,21 @@ QUICK = DeliveryOptions(
 BOT_TOKEN = "xoxb-1-test-token"
 TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
 DM = "D0TEST"  # the direct message conversation between USER and the app
+
+
+def run_cli_against(monkeypatch: Any, db: Path, hub: FakeHub, slack: LocalSlack) -> None:
+    """Point the command line, run in this process, at the store `db`, the fake Hub and
+    the Slack stand-in, with the default families."""
+    monkeypatch.setenv("OPENMODELS_DB", str(db))
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.delenv("OPENMODELS_FAMILIES", raising=False)
+
+
+def channel_texts(slack: LocalSlack) -> dict[str, list[str]]:
+    """Each channel's messages' texts, in the order they were posted."""
+    return {c: [m["text"] for m in ms] for c, ms in slack.channel_messages.items()}
 
 
 def tiny_png(spec: ChartSpec | None = None) -> bytes:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlite_utils import Database
 
-from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver
 from bot.slack_client import make_web_client
 from commands.alert_message import MUTE_ACTION, alert_message
@@ -234,12 +233,6 @@ def test_several_pairs_go_in_the_thread_of_the_latest_announcement_only_if_all_w
     with_a_new_pair = reply_thread([("qwen", "llama"), ("gemma", "llama")], announced, T0)
 
     assert (both, with_a_new_pair) == ("2.2", None)
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 def delivered(store, slack, at: datetime):

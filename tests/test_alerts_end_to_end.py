@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.local_slack import LocalSlack
 from openmodels.cli import main
 from storage import open_store
 from storage import subscriptions as subs
 from tests.fakes import hub_model
+from tests.slack_helpers import channel_texts, run_cli_against
 
 
 def day(hub, qwen: int, llama: int) -> None:
     # 30-day counts keep Llama ahead, so only the all-time order changes.
     hub.replace("Qwen", hub_model("Qwen/Qwen3-8B", downloads=10, all_time=qwen))
     hub.replace("meta-llama", hub_model("meta-llama/Llama-3.1-8B", downloads=50, all_time=llama))
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture
@@ -33,16 +27,8 @@ def env(fake_hub, slack, tmp_path, monkeypatch):
         subs.subscribe(conn, "T1", "C_QWEN", "alerts", ("qwen",), "2026-01-01T00:00:00Z")
         subs.subscribe(conn, "T1", "C_DEEPSEEK", "alerts", ("deepseek",), "2026-01-01T00:00:00Z")
         subs.subscribe(conn, "T1", "C_DIGEST", "digest", (), "2026-01-01T00:00:00Z")
-    monkeypatch.setenv("OPENMODELS_DB", str(db))
-    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
-    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.delenv("OPENMODELS_FAMILIES", raising=False)
+    run_cli_against(monkeypatch, db, fake_hub, slack)
     return monkeypatch
-
-
-def texts(slack):
-    return {c: [m["text"] for m in ms] for c, ms in slack.channel_messages.items()}
 
 
 EXPECTED = {
@@ -54,15 +40,15 @@ EXPECTED = {
 def test_an_overtake_reaches_each_alert_channel_once(fake_hub, slack, env, capsys):
     day(fake_hub, qwen=690_000_000, llama=699_000_000)
     assert main(["collect"]) == 0
-    assert texts(slack) == {}
+    assert channel_texts(slack) == {}
 
     day(fake_hub, qwen=701_200_000, llama=699_800_000)
     assert main(["collect"]) == 0
-    assert texts(slack) == EXPECTED
+    assert channel_texts(slack) == EXPECTED
     assert "overtake: Qwen passed Llama (all_time)" in capsys.readouterr().out
 
     assert main(["collect"]) == 0  # a third run on the same data
-    assert texts(slack) == EXPECTED
+    assert channel_texts(slack) == EXPECTED
 
 
 def test_a_restart_between_snapshot_and_delivery_still_delivers_once(fake_hub, slack, env, capsys):
@@ -72,9 +58,9 @@ def test_a_restart_between_snapshot_and_delivery_still_delivers_once(fake_hub, s
     env.delenv("SLACK_BOT_TOKEN")  # this run dies before delivering: alerts stay queued
     assert main(["collect"]) == 0
     assert "2 alerts queued" in capsys.readouterr().out
-    assert texts(slack) == {}
+    assert channel_texts(slack) == {}
 
     env.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # the next run delivers them
     assert main(["collect"]) == 0
     assert main(["collect"]) == 0
-    assert texts(slack) == EXPECTED
+    assert channel_texts(slack) == EXPECTED

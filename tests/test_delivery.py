@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
-from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver, item_key
 from bot.slack_client import make_web_client
 from openmodels.charts import render_chart
@@ -19,12 +18,6 @@ from storage.outbox import MAX_ATTEMPTS
 from tests.conftest import record_sleeps
 
 NOW = "2026-01-05T06:00:00Z"
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture

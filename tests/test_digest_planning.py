@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.jobs import Services, digest_job, scheduled_jobs
-from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver
 from bot.scheduler import JobRunner
 from bot.slack_client import make_web_client
@@ -43,12 +42,6 @@ def store(tmp_path):
         subs.subscribe(db, "T1", "C2", "digest", (), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C3", "alerts", (), "2026-01-01T00:00:00Z")
     return store
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 def planned(store, now, *, slot, **options):

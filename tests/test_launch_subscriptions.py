@@ -10,7 +10,6 @@ import pytest
 from sqlite_utils import Database
 
 from bot.jobs import Services, launches_job
-from bot.local_slack import LocalSlack
 from commands import AnswerContext, answer_text
 from commands.blocks import check_limits
 from commands.launches_answer import launch_message
@@ -28,7 +27,7 @@ from storage import subscriptions as subs
 from storage.schema import migrations
 from storage.snapshots import ModelRecord, write_snapshot
 from tests.fakes import hub_model
-from tests.slack_helpers import tiny_png
+from tests.slack_helpers import channel_texts, run_cli_against, tiny_png
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 HERE = Channel("T1", "C1", "U42")
@@ -264,12 +263,6 @@ def test_the_launch_message_lists_each_launch_within_block_kit_limits():
 
 
 @pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
-
-
-@pytest.fixture
 def env(fake_hub, slack, tmp_path, monkeypatch):
     db = tmp_path / "openmodels.db"
     store = open_store(db)
@@ -278,16 +271,8 @@ def env(fake_hub, slack, tmp_path, monkeypatch):
         subs.subscribe(conn, "T1", "C_QWEN", "launches", ("qwen",), "2026-01-01T00:00:00Z")
         subs.subscribe(conn, "T1", "C_LLAMA", "launches", ("llama",), "2026-01-01T00:00:00Z")
         subs.subscribe(conn, "T1", "C_ALERTS", "alerts", (), "2026-01-01T00:00:00Z")
-    monkeypatch.setenv("OPENMODELS_DB", str(db))
-    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
-    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.delenv("OPENMODELS_FAMILIES", raising=False)
+    run_cli_against(monkeypatch, db, fake_hub, slack)
     return store
-
-
-def texts(slack):
-    return {c: [m["text"] for m in ms] for c, ms in slack.channel_messages.items()}
 
 
 def test_a_launch_reaches_each_interested_channel_once(fake_hub, slack, env):
@@ -297,7 +282,7 @@ def test_a_launch_reaches_each_interested_channel_once(fake_hub, slack, env):
     fake_hub.replace("Qwen", old)
     fake_hub.replace("meta-llama", llama)
     assert main(["collect"]) == 0  # the store's first snapshot: no launches
-    assert texts(slack) == {}
+    assert channel_texts(slack) == {}
 
     fake_hub.replace(
         "Qwen", old, hub_model("Qwen/Qwen4-9B", downloads=1, all_time=2_700, created_at=created)
@@ -310,7 +295,7 @@ def test_a_launch_reaches_each_interested_channel_once(fake_hub, slack, env):
         + datetime.now(UTC).date().isoformat()
         + ": Qwen/Qwen4-9B (Qwen)"
     ]
-    assert texts(slack) == {"C_ALL": expected, "C_QWEN": expected}
+    assert channel_texts(slack) == {"C_ALL": expected, "C_QWEN": expected}
 
 
 def test_imported_history_never_posts_launches(env, tmp_path, capsys):

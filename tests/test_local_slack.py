@@ -15,12 +15,6 @@ from bot.slack_client import make_web_client
 from tests.slack_helpers import tiny_png
 
 
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
-
-
 def web(slack: LocalSlack):
     return make_web_client("xoxb-test", slack.api_url)
 

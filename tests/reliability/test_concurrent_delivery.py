@@ -15,7 +15,6 @@ from collections import Counter
 
 import pytest
 
-from bot.local_slack import LocalSlack
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
@@ -24,12 +23,6 @@ from tests.reliability.helpers import program_env, start_openmodels
 CHANNELS = ("C1", "C2", "C3")
 PER_CHANNEL = 4
 NOW = "2026-01-05T06:00:00Z"
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture

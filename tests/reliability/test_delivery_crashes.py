@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.local_slack import LocalSlack
 from bot.slack_client import make_web_client
 from storage import announcements as an
 from storage import open_store
@@ -28,12 +27,6 @@ from tests.reliability.helpers import openmodels, program_env
 
 CHANNELS = ("C1", "C2", "C3")
 NOW = "2026-01-05T06:00:00Z"
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import sqlite3
 
 import pytest
 
-from bot.local_slack import LocalSlack
 from storage import open_store
 from storage import subscriptions as subs
 from tests.fakes import hub_model
@@ -27,12 +26,6 @@ orgs = ["Qwen"]
 label = "Llama"
 orgs = ["meta-llama"]
 """
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture
