@@ -21,7 +21,6 @@ import bisect
 import importlib
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench_store import paired_median_ms  # beside this file
 
 from openmodels.families import parse_families
 from storage import open_store
@@ -172,21 +173,6 @@ def raw_reads(path: Path, text: str) -> Callable[[], object]:
             conn.close()
 
     return run
-
-
-def paired_median_ms(
-    first: Callable[[], object], second: Callable[[], object], runs: int
-) -> tuple[float, float]:
-    """Median ms of each, timed turn about, so that a busy moment weighs on both alike."""
-    first()
-    second()
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for fn, out in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - started)
-    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
