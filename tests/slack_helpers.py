@@ -76,6 +76,40 @@ def channel_texts(slack: LocalSlack) -> dict[str, list[str]]:
     return {c: [m["text"] for m in ms] for c, ms in slack.channel_messages.items()}
 
 
+def message_press(
+    slack: LocalSlack,
+    message: dict[str, Any],
+    action_id: str,
+    option: str | None,
+    response_url: str,
+) -> dict[str, Any]:
+    """The payload of USER pressing `action_id` in a private `message` in CHANNEL (for a
+    menu: choosing the option whose value is `option`)."""
+    block, element = find_element(message["blocks"], action_id)
+    return message_actions_payload(
+        pressed(block, element, option),
+        response_url,
+        trigger_id=slack.trigger_id(USER),
+        channel_id=CHANNEL,
+        user_id=USER,
+        team_id=TEAM,
+    )
+
+
+def view_press(
+    slack: LocalSlack, view: dict[str, Any], action_id: str, option: str | None
+) -> dict[str, Any]:
+    """The payload of USER pressing `action_id` in a home tab or modal."""
+    block, element = find_element(view["blocks"], action_id)
+    return view_actions_payload(
+        pressed(block, element, option),
+        view,
+        trigger_id=slack.trigger_id(USER),
+        user_id=USER,
+        team_id=TEAM,
+    )
+
+
 def tiny_png(spec: ChartSpec | None = None) -> bytes:
     """A valid 1x1 PNG: enough for Slack (and the stand-in) to take as an image."""
 
@@ -344,18 +378,9 @@ class RunningBot:
     def press(self, message: dict[str, Any], action_id: str, option: str | None = None) -> Exchange:
         """Press the element `action_id` of a private message (for a menu: choose the
         option whose value is `option`) and wait for the answer at its response URL."""
-        block, element = find_element(message["blocks"], action_id)
-        action = pressed(block, element, option)
         return self.send(
             lambda url: interaction_body(
-                message_actions_payload(
-                    action,
-                    url,
-                    trigger_id=self.slack.trigger_id(USER),
-                    channel_id=CHANNEL,
-                    user_id=USER,
-                    team_id=TEAM,
-                )
+                message_press(self.slack, message, action_id, option, url)
             ),
             kind="action",
         )
@@ -364,15 +389,7 @@ class RunningBot:
         self, view: dict[str, Any], action_id: str, option: str | None = None
     ) -> Reply:
         """Press the element `action_id` of a home tab or modal (no response URL)."""
-        block, element = find_element(view["blocks"], action_id)
-        payload = view_actions_payload(
-            pressed(block, element, option),
-            view,
-            trigger_id=self.slack.trigger_id(USER),
-            user_id=USER,
-            team_id=TEAM,
-        )
-        body = interaction_body(payload)
+        body = interaction_body(view_press(self.slack, view, action_id, option))
         return post(self.server.url, body, signed(body))
 
     def wait_for_view(self, predicate: Callable[[], bool]) -> None:

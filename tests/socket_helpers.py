@@ -20,9 +20,6 @@ from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
 from bot.local_slack import (
     LocalSlack,
-    message_actions_payload,
-    pressed,
-    view_actions_payload,
 )
 from bot.local_socket_mode import (
     Envelope,
@@ -37,7 +34,15 @@ from commands import AnswerContext
 from commands.answer import ChartSpec
 from openmodels.families import load_families
 from storage import Store
-from tests.slack_helpers import BOT_TOKEN, CHANNEL, TEAM, USER, find_element, new_event_id, tiny_png
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    CHANNEL,
+    TEAM,
+    message_press,
+    new_event_id,
+    tiny_png,
+    view_press,
+)
 
 APP_TOKEN = "xapp-1-A0LOCAL-1-test"
 # Generous: a test waits this long for what normally takes milliseconds, and for what
@@ -138,16 +143,8 @@ class RunningSocketBot:
         self, message: dict[str, Any], action_id: str, option: str | None = None
     ) -> SocketExchange:
         """Press an element of a private message; waits until acked and answered."""
-        block, element = find_element(message["blocks"], action_id)
         response_url = self.slack.response_url("action")
-        payload = message_actions_payload(
-            pressed(block, element, option),
-            response_url,
-            trigger_id=self.slack.trigger_id(USER),
-            channel_id=CHANNEL,
-            user_id=USER,
-            team_id=TEAM,
-        )
+        payload = message_press(self.slack, message, action_id, option, response_url)
         envelope = self.socket.interactive(payload)
         assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
         self.wait_done(response_url)
@@ -157,14 +154,7 @@ class RunningSocketBot:
         self, view: dict[str, Any], action_id: str, option: str | None = None
     ) -> Envelope:
         """Press an element of a home tab or modal; waits for the ack."""
-        block, element = find_element(view["blocks"], action_id)
-        payload = view_actions_payload(
-            pressed(block, element, option),
-            view,
-            trigger_id=self.slack.trigger_id(USER),
-            user_id=USER,
-            team_id=TEAM,
-        )
+        payload = view_press(self.slack, view, action_id, option)
         envelope = self.socket.interactive(payload)
         assert self.socket.wait_acked(envelope, WAIT), f"not acknowledged: {envelope}"
         return envelope
