@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.handlers import BotServices
 from commands import AnswerContext
-from commands.home_view import Membership, home_view, read_home
+from commands.home_view import HomeFacts, Membership, home_view, read_home
 from openmodels.errors import OpenModelsError
 from storage import Store, home_visits
 from storage.snapshots import format_timestamp
@@ -117,9 +117,11 @@ def publish_home(
     user_id: str,
     dm_channel: str | None,
     now: datetime,
+    facts: HomeFacts | None = None,
 ) -> bool:
-    """Build and publish `user_id`'s home tab. True if Slack took it."""
-    facts = read_home(context.store, team_id, now)
+    """Build and publish `user_id`'s home tab (from `facts`, the team's as read now, if
+    given). True if Slack took it."""
+    facts = facts or read_home(context.store, team_id, now)
     subscribed = {s.channel_id for s in facts.subscriptions}
     member = membership(client, user_id, dm_channel, subscribed)
     view = home_view(facts, context.families, member, now, context.schedules)
@@ -143,10 +145,19 @@ def refresh_home_tabs(
         home_visits.forget_before(db, cutoff)
         visits = home_visits.since(db, cutoff)
     published = 0
+    by_team: dict[str, HomeFacts] = {}  # every visitor of a team sees the same figures
     for visit in visits:
         try:
+            if visit.team_id not in by_team:
+                by_team[visit.team_id] = read_home(context.store, visit.team_id, now)
             published += publish_home(
-                client, context, visit.team_id, visit.user_id, visit.channel_id, now
+                client,
+                context,
+                visit.team_id,
+                visit.user_id,
+                visit.channel_id,
+                now,
+                by_team[visit.team_id],
             )
         except Exception:
             log.exception("refreshing the home tab of %s failed", visit.user_id)
