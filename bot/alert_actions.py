@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery import Respond
-from bot.handlers import BotServices, clicked_in
+from bot.handlers import BotServices, clicked_in, done_with
 from commands import blocks as bk
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
 from commands.answer import Answer
@@ -84,8 +84,7 @@ def handle_mute(
         shown = replace(now_listed, blocks=[bk.context(answer.text), *now_listed.blocks])
         _replace_list(respond, shown)
     # Errors go to the app's one error handler, which apologises and says it is done.
-    if services.on_done is not None and body.get("response_url"):
-        services.on_done(str(body["response_url"]))
+    done_with(services, body.get("response_url"))
 
 
 def _replace_list(respond: Respond, answer: Answer) -> None:

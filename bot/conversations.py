@@ -44,13 +44,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
-from bot.delivery import deliver_to_conversation, post_message, share_chart
-from bot.handlers import BotServices, confirm_in_channel, failure_message
+from bot.delivery import deliver_to_conversation, post_message
+from bot.handlers import (
+    BotServices,
+    confirm_in_channel,
+    done_with,
+    failure_message,
+    share_chart_apart,
+)
 from commands import answer_text
 from commands.subscriptions import Channel
 
@@ -186,10 +193,7 @@ def answer_message(
     )
     thread_ts = reply_thread(event)
 
-    def done() -> None:
-        if services.on_done is not None and event_id:
-            services.on_done(event_id)
-
+    done = partial(done_with, services, event_id)
     try:
         text = command_text(str(event.get("text") or ""), bot_user_id)
         answer = answer_text(text, replace(services.context, channel=channel))
@@ -208,24 +212,6 @@ def answer_message(
     if posted is None or answer.chart is None:
         done()
         return
-
-    def chart() -> None:
-        try:
-            share_chart(
-                posted,
-                client=client,
-                channel_id=channel.channel_id,
-                render=services.render,
-                options=services.delivery,
-                thread_ts=thread_ts,
-            )
-        except Exception:  # share_chart should not raise; if it does, say so once
-            log.exception("sharing the chart for event %s failed", event_id)
-        finally:
-            done()
-
-    try:
-        services.charts.submit(chart)
-    except RuntimeError:
-        log.warning("the chart pool is shut down: answering without the chart")
-        done()
+    share_chart_apart(
+        services, answer.chart, posted, client, channel.channel_id, body, done, thread_ts
+    )

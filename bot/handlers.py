@@ -34,6 +34,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -46,6 +47,7 @@ from bot.deadlines import Deadline, Deadlines
 from bot.delivery import (
     SHARE_ACTION,
     DeliveryOptions,
+    Posted,
     PrivateAnswer,
     Respond,
     deliver_private_chart,
@@ -319,12 +321,29 @@ def deliver_answer(
         )
         return
     posted = deliver_text(answer, respond=respond, share_text=share_text, replace=replace)
+    done = partial(done_with, services, body.get("response_url"))
     if answer.chart is None:
-        _done(services, body.get("response_url"))
+        done()
         return
-    drawing = _start_drawing(services, answer.chart)
+    share_chart_apart(services, answer.chart, posted, client, channel_id, body, done)
 
-    def chart() -> None:
+
+def share_chart_apart(
+    services: BotServices,
+    chart: ChartSpec,
+    posted: Posted,
+    client: WebClient,
+    channel_id: str,
+    body: dict[str, Any],
+    done: Callable[[], None],
+    thread_ts: str | None = None,
+) -> None:
+    """Draw `chart` (in the chart pool, if there is one) and share it with the answer
+    `posted` in `channel_id`, in the thread `thread_ts` if given, on a thread of
+    `charts`; then call `done`."""
+    drawing = _start_drawing(services, chart)
+
+    def share() -> None:
         try:
             share_chart(
                 posted,
@@ -332,13 +351,14 @@ def deliver_answer(
                 channel_id=channel_id,
                 render=drawing.render,
                 options=services.delivery,
+                thread_ts=thread_ts,
             )
         except Exception:  # share_chart should not raise; if it does, say so once
             log.exception("sharing the chart for %s failed", _describe(body))
         finally:
-            _done(services, body.get("response_url"))
+            done()
 
-    _once_drawn(services, drawing, chart, lambda: _done(services, body.get("response_url")))
+    _once_drawn(services, drawing, share, done)
 
 
 def _deliver_private_chart(
@@ -362,7 +382,7 @@ def _deliver_private_chart(
         if deadline is not None:
             deadline.cancel()
         pending.post_text()  # the text always goes, whatever became of the chart
-        _done(services, body.get("response_url"))
+        done_with(services, body.get("response_url"))
 
     def chart() -> None:
         try:
@@ -448,7 +468,7 @@ def handle_error(
             respond(text=message, response_type="ephemeral", replace_original=False)
         except Exception as exc:  # the apology is best effort; the traceback is logged above
             log.warning("could not tell the user about the failure: %s", exc)
-    _done(services, body.get("response_url"))
+    done_with(services, body.get("response_url"))
 
 
 def failure_message(error: Exception, body: dict[str, Any]) -> str:
@@ -473,6 +493,7 @@ def _describe(body: dict[str, Any]) -> str:
     return f"action {actions[0].get('action_id', body.get('type', '?'))}"
 
 
-def _done(services: BotServices, response_url: Any) -> None:
+def done_with(services: BotServices, response_url: Any) -> None:
+    """Tell `on_done` that the answer to `response_url` (or event id) is delivered."""
     if services.on_done is not None and response_url:
         services.on_done(str(response_url))
