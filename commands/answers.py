@@ -322,9 +322,9 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         f"{percent(r.share)} · {_change(r, period, missing)}"
         for r in shown
     ]
+    totals = q.totals_at(db, latest.id) if derivatives else {}
     if derivatives:  # a sum over some of a family's models says over how many
         known = q.derivatives_known_by_family(db, latest.id)
-        totals = q.totals_at(db, latest.id)
         lines = [
             line + _counted(known.get(r.family, 0), totals[r.family].model_count)
             for line, r in zip(lines, shown, strict=True)
@@ -335,7 +335,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         body += f"\n_{left_out} not shown_"
     if derivatives:
         counted = {r.family for r in ranking}
-        uncounted = [ctx.families.label(f) for f in q.totals_at(db, latest.id) if f not in counted]
+        uncounted = [ctx.families.label(f) for f in totals if f not in counted]
         if uncounted:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
     title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"

@@ -174,10 +174,7 @@ def build_digest(
     changes = week_changes(db, latest, baseline, confirm)
     top = [r.family for r in ranked["all_time"][:CHART_FAMILIES]]
     start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
-    series = {
-        f: [p for p in points if p[0] >= start]
-        for f, points in q.family_series(db, top, "all_time").items()
-    }
+    series = q.family_series(db, top, "all_time", since=start)
     return DigestContent(
         week=iso_week(now),
         latest=latest,
@@ -186,7 +183,7 @@ def build_digest(
         thirty=ranked["30d"],
         changes=changes,
         regions=week_regions(families, current_all_time, before_all_time),
-        mover=biggest_mover(db, latest, baseline, changes),
+        mover=biggest_mover(db, latest, baseline, changes, current_all_time, before_all_time),
         forecast=nearest_forecast(db, latest, current_all_time),
         launches=tuple(launches),
         chart_series=series,
@@ -206,22 +203,24 @@ def week_regions(
 
 
 def biggest_mover(
-    db: Any, latest: q.Snapshot, baseline: q.Snapshot | None, changes: WeekChanges
+    db: Any,
+    latest: q.Snapshot,
+    baseline: q.Snapshot | None,
+    changes: WeekChanges,
+    current: dict[str, int],
+    before: dict[str, int] | None,
 ) -> Gain | None:
-    """The family that gained most all-time downloads over the week, by the `movers`
-    rules: a family new, gone, fallen or redefined since the baseline is not ranked, nor
-    one whose figures broke during the week. None when no family gained."""
-    if baseline is None:
+    """The family that gained most all-time downloads over the week (`before` at the
+    baseline, `current` at the latest), by the `movers` rules: a family new, gone,
+    fallen or redefined since the baseline is not ranked, nor one whose figures broke
+    during the week. None when no family gained."""
+    if baseline is None or before is None:
         return None
     defined = q.definitions_of(db, [baseline.id, latest.id])
     redefined = frozenset(
         c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
     )
-    movers = family_movers(
-        q.values_at(db, baseline.id, "all_time"),
-        q.values_at(db, latest.id, "all_time"),
-        redefined | changes.broken,
-    )
+    movers = family_movers(before, current, redefined | changes.broken)
     best = movers.ranked[0] if movers.ranked else None
     return best if best is not None and best.gained > 0 else None
 
