@@ -111,18 +111,15 @@ def plain_text(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": cut(text, limit)}
 
 
-def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+def button(text: str, action_id: str, value: str) -> Block:
     """A button element. `value` is never cut (it is what the click runs): a caller
     whose value is longer than MAX_BUTTON_VALUE must leave the button out."""
-    element: Block = {
+    return {
         "type": "button",
         "action_id": action_id,
         "text": plain_text(text, MAX_BUTTON_TEXT),
         "value": value,
     }
-    if style:
-        element["style"] = style
-    return element
 
 
 def static_select(placeholder: str, action_id: str, options: list[tuple[str, str]]) -> Block:

@@ -153,9 +153,9 @@ class Forecast:
     low_days: float  # the 80% range
     high_days: float
 
-    def moment(self, days: float | None = None) -> datetime:
-        """The projected time of the pass (or `days` after the latest snapshot)."""
-        return _parse(self.trend.last) + timedelta(days=self.days if days is None else days)
+    def moment(self) -> datetime:
+        """The projected time of the pass."""
+        return _parse(self.trend.last) + timedelta(days=self.days)
 
 
 @dataclass(frozen=True)

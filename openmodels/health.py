@@ -45,10 +45,6 @@ class CollectionHealth:
     run: JobRun | None  # the collect job's record, when the scheduler has one
     running: bool = False  # a collection holds a live lease
 
-    @property
-    def healthy(self) -> bool:
-        return self.state in {CollectionState.HEALTHY, CollectionState.RUNNING}
-
 
 def collection_health(
     latest: Snapshot | None,

@@ -27,13 +27,12 @@ from openmodels.launches import (
     fastest_start,
     in_period,
     is_launch,
-    moment,
     newest_first,
     start_at_age,
 )
 from storage import queries as q
 from storage import subscriptions as subs
-from storage.snapshots import format_timestamp
+from storage.snapshots import format_timestamp, parse_timestamp
 
 
 def week_launches(
@@ -68,7 +67,7 @@ def snapshot_launches(
     """The launches a snapshot found: models it was the first to list, created at most
     NEW_DAYS before it, and judged launches by the rules. As of that snapshot."""
     reader = _Reader(db, timedelta(days=NEW_DAYS), families)
-    after = format_timestamp(_moment(snapshot.taken_at) - timedelta(seconds=1))
+    after = format_timestamp(parse_timestamp(snapshot.taken_at) - timedelta(seconds=1))
     found = [s for s in reader.launches(after, snapshot.taken_at) if s.snapshot.id == snapshot.id]
     return reader.described(found, snapshot, compare=False)
 
@@ -103,7 +102,7 @@ def launch_notices(db: Database, families: Collection[str]) -> list[LaunchNotice
     live = [s for s in q.list_snapshots(db) if s.is_live]
     if not live:
         return []
-    since = format_timestamp(_moment(live[-1].taken_at) - timedelta(days=NEW_DAYS))
+    since = format_timestamp(parse_timestamp(live[-1].taken_at) - timedelta(days=NEW_DAYS))
     notices: list[LaunchNotice] = []
     for snapshot in (s for s in live if s.taken_at >= since):
         found = snapshot_launches(db, snapshot, families)
@@ -126,7 +125,7 @@ class _Reader:
         self.families = None if families is None else sorted(families)
         self.snapshots = q.list_snapshots(db)
         self.baseline = baselines([(s.id, s.source) for s in self.snapshots])
-        self._times = [_moment(s.taken_at) for s in self.snapshots]
+        self._times = [parse_timestamp(s.taken_at) for s in self.snapshots]
         self._definitions: dict[int, dict[str, str]] = {}
 
     def sighting(self, found: q.FirstSeen) -> Sighting:
@@ -209,7 +208,7 @@ class _Reader:
         wanted: list[tuple[int, int]] = []
         for launch in young:
             for e in self._earlier(earlier[launch.family], launch):
-                target = _moment(e.snapshot.taken_at) + launch.age
+                target = parse_timestamp(e.snapshot.taken_at) + launch.age
                 wanted += [(sid, e.model_id) for sid in self._snapshots_near(target, as_of)]
         figures = q.all_time_at(self.db, wanted)
         taken = {s.id: s.taken_at for s in self.snapshots}
@@ -220,7 +219,7 @@ class _Reader:
                 continue
             starts: dict[str, int | None] = {}
             for e in self._earlier(earlier[launch.family], launch):
-                target = _moment(e.snapshot.taken_at) + launch.age
+                target = parse_timestamp(e.snapshot.taken_at) + launch.age
                 points = [
                     (taken[sid], figures[(sid, e.model_id)])
                     for sid in self._snapshots_near(target, as_of)
@@ -242,10 +241,3 @@ class _Reader:
         return [
             s.id for s in self.snapshots[lo:hi] if (s.taken_at, s.id) <= (as_of.taken_at, as_of.id)
         ]
-
-
-def _moment(text: str) -> datetime:
-    found = moment(text)
-    if found is None:
-        raise ValueError(f"unreadable snapshot time {text!r}")
-    return found
