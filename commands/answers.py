@@ -60,9 +60,10 @@ from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
 from openmodels.forecast import adjacent_forecasts
+from openmodels.health import COLLECT_JOB
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
-from storage import Store, chart_shares
+from storage import Store, chart_shares, jobs
 from storage import queries as q
 from storage.snapshots import FamilyTotal, format_timestamp
 
@@ -83,7 +84,6 @@ NO_COLLECTION = (
     "No snapshots yet, and this bot does not collect any by itself: an admin of openmodels "
     "must start the first collection. Ask again once it has run."
 )
-COLLECT_JOB = "collect"  # the scheduler's name for the collection job (bot.jobs)
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
     "(fine-tunes, adapters, quantizations, merges), summed over the models counted. A "
@@ -224,7 +224,7 @@ def no_snapshots(db: Database, ctx: AnswerContext) -> str:
     the first collection is running (or will be retried), or that an admin must start it."""
     if ctx.channel is None:
         return NO_SNAPSHOTS
-    collect = next((run for run in q.job_runs(db) if run.job == COLLECT_JOB), None)
+    collect = jobs.get(db, COLLECT_JOB)
     now = format_timestamp(ctx.now())
     if collect is not None and collect.lease_live(now):
         return FIRST_COLLECTION_RUNNING  # here, or in another process sharing the store

@@ -289,6 +289,17 @@ def parse(text: str, *, verb: str | None = None) -> Command:
                 usage_line(verb) if verb in USAGE else None,
             )
 
+    def days_option(default: int) -> int:
+        """`--days N` (1 to MAX_DAYS), else `default`."""
+        if "days" not in flags:
+            return default
+        raw = values.get("days", "")
+        if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+            raise UsageError(
+                f"--days takes a whole number of days from 1 to {MAX_DAYS}.", usage_line(verb)
+            )
+        return int(raw)
+
     if verb == "top":
         refuse_flags({"30d", "all-time", "derivatives", "public"})
         if "derivatives" in flags:
@@ -335,15 +346,7 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         refuse_flags({"days", "public"})
         if words:
             raise UsageError("Give the period as `--days N`.", usage_line("movers"))
-        days = MOVERS_DAYS
-        if "days" in flags:
-            raw = values.get("days", "")
-            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
-                raise UsageError(
-                    f"--days takes a whole number of days from 1 to {MAX_DAYS}.",
-                    usage_line("movers"),
-                )
-            days = int(raw)
+        days = days_option(MOVERS_DAYS)
         return Movers(days=days, public=public)
     if verb == "forecast":
         refuse_flags({"public"})
@@ -359,15 +362,7 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             raise UsageError("Give the period as `--days N`.", usage_line("new"))
         if len(words) > 1:
             raise UsageError("Name at most one family.", usage_line("new"))
-        days = NEW_DAYS
-        if "days" in flags:
-            raw = values.get("days", "")
-            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
-                raise UsageError(
-                    f"--days takes a whole number of days from 1 to {MAX_DAYS}.",
-                    usage_line("new"),
-                )
-            days = int(raw)
+        days = days_option(NEW_DAYS)
         return New(family=words[0] if words else None, days=days, public=public)
     if verb == "status":
         refuse_flags({"public"})
