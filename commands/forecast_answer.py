@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
@@ -20,6 +19,7 @@ from commands.answer import Answer
 from commands.common import NoData, footer
 from commands.format import escape, human
 from commands.parser import Forecast as ForecastCommand
+from openmodels.digest import ranking_outlooks
 from openmodels.forecast import (
     CONFIDENCE,
     HORIZON_DAYS,
@@ -30,11 +30,9 @@ from openmodels.forecast import (
     NoForecast,
     Outlook,
     Reason,
-    adjacent_forecasts,
 )
 from openmodels.ranking import order
 from storage import queries as q
-from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -152,9 +150,7 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
     if latest is None:
         raise NoData
     ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
-    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
-    series = q.family_series(db, None, "all_time", since=since)
-    outlooks = adjacent_forecasts(ranking, series)
+    outlooks = ranking_outlooks(db, latest, ranking)
     found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
     others = [o for o in outlooks if isinstance(o, NoForecast)]
     header = bk.header(f"Forecast: passes due within {HORIZON_DAYS} days")

@@ -20,15 +20,14 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.common import footer
 from commands.forecast_answer import forecast_basis, forecast_line
 from commands.format import arrow, escape, family_link, hide_paths, human, percent, signed
 from commands.subscriptions import Schedules
+from openmodels.digest import nearest_forecast
 from openmodels.families import Families
-from openmodels.forecast import HORIZON_DAYS, WINDOW_DAYS, Forecast, adjacent_forecasts
+from openmodels.forecast import HORIZON_DAYS, Forecast
 from openmodels.health import COLLECT_JOB, CollectionHealth, CollectionState, collection_health
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, rank_families
@@ -36,7 +35,7 @@ from storage import Store
 from storage import jobs as job_runs
 from storage import queries as q
 from storage import subscriptions as subs
-from storage.snapshots import format_timestamp, parse_timestamp
+from storage.snapshots import format_timestamp
 
 View = dict[str, Any]
 CALLBACK_ID = "openmodels_home"
@@ -83,17 +82,10 @@ def read_home(store: Store, team_id: str, now: datetime) -> HomeFacts:
         current = q.values_at(db, latest.id, "all_time")
         before = q.values_at(db, baseline.id, "all_time") if baseline else None
         ranking = rank_families(current, before)
-        nearest = _nearest_pass(db, latest, [r.family for r in ranking])
+        nearest = nearest_forecast(db, latest, current)
         return HomeFacts(
             latest, baseline, ranking, nearest, collection_health(latest, run, now), team_subs
         )
-
-
-def _nearest_pass(db: Database, latest: q.Snapshot, order: list[str]) -> Forecast | None:
-    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
-    series = q.family_series(db, order, "all_time", since=since)
-    found = [o for o in adjacent_forecasts(order, series) if isinstance(o, Forecast)]
-    return min(found, key=lambda f: f.days) if found else None
 
 
 def home_view(

@@ -27,7 +27,7 @@ from typing import Any
 
 from openmodels.definitions import definition_changes
 from openmodels.families import Families
-from openmodels.forecast import WINDOW_DAYS, Forecast, adjacent_forecasts
+from openmodels.forecast import WINDOW_DAYS, Forecast, Outlook, adjacent_forecasts
 from openmodels.movers import Gain, family_movers
 from openmodels.overtakes import Overtake, Point, replay, untrusted
 from openmodels.ranking import RankedFamily, order, rank_families
@@ -225,12 +225,18 @@ def biggest_mover(
     return best if best is not None and best.gained > 0 else None
 
 
+def ranking_outlooks(db: Any, latest: q.Snapshot, ranking: list[str]) -> list[Outlook]:
+    """An outlook for each adjacent pair of `ranking` (the all-time order, leader first),
+    fitted over the forecasts' window up to `latest`: for the digest, `forecast` and the
+    App Home."""
+    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
+    return adjacent_forecasts(ranking, q.family_series(db, ranking, "all_time", since=since))
+
+
 def nearest_forecast(db: Any, latest: q.Snapshot, current: dict[str, int]) -> Forecast | None:
     """The projected pass due soonest among neighbours in the all-time ranking, if any
     is on course within the forecasts' horizon."""
-    ranking = [f for f, _ in order(current)]
-    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
-    outlooks = adjacent_forecasts(ranking, q.family_series(db, None, "all_time", since=since))
+    outlooks = ranking_outlooks(db, latest, [f for f, _ in order(current)])
     found = [o for o in outlooks if isinstance(o, Forecast)]
     return min(found, key=lambda f: (f.days, f.trailer)) if found else None
 
