@@ -18,14 +18,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.delivery import Respond
+from bot.delivery import Respond, post_message
 from bot.handlers import BotServices, clicked_in, done_with
 from commands import blocks as bk
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
 from commands.answer import Answer
-from commands.subscriptions import Channel, change_mute, listing
+from commands.subscriptions import change_mute, listing
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,8 @@ def handle_mute(
     )
     confirmation = answer.extra.get("confirmation")
     if confirmation:
-        _say_in_channel(client, channel, str(confirmation))
+        # The change stands whatever Slack says to this line (post_message logs a refusal).
+        post_message(client, channel.channel_id, None, str(confirmation))
     if muting or answer.error:
         respond(
             text=answer.text,
@@ -94,15 +94,3 @@ def _replace_list(respond: Respond, answer: Answer) -> None:
         response_type="ephemeral",
         replace_original=True,
     )
-
-
-def _say_in_channel(client: WebClient, channel: Channel, text: str) -> None:
-    """Tell the channel who changed its alerts; the change stands if Slack refuses."""
-    try:
-        client.chat_postMessage(channel=channel.channel_id, text=text, unfurl_links=False)
-    except SlackApiError as exc:
-        log.warning(
-            "could not say in %s that its alerts changed (%s)",
-            channel.channel_id,
-            exc.response.get("error"),
-        )
