@@ -661,7 +661,7 @@ def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
                 f"(`{escape(run.lease_owner)}`, lease until {run.lease_expires})"
             )
         elif run.retry_at and run.failures:
-            tries = "1 failed attempt" if run.failures == 1 else f"{run.failures} failed attempts"
+            tries = count(run.failures, "failed attempt")
             lines.append(
                 f"*Retrying:* {run.job} for its {run.slot} slot after {tries}; "
                 f"next try {run.retry_at}"

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
-from commands.format import escape, human
+from commands.format import count, escape, human
 from commands.parser import Forecast as ForecastCommand
 from openmodels.digest import ranking_outlooks
 from openmodels.forecast import (
@@ -42,10 +42,6 @@ RANGE = f"{CONFIDENCE:.0%}"
 Label = Callable[[str], str]  # key -> display name: a family's label, or a region as is
 
 
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
 def pace(per_day: float) -> str:
     """'1.2M a day', '850 a day'."""
     return f"{human(abs(per_day))} a day"
@@ -58,7 +54,8 @@ def forecast_line(label: Label, forecast: Forecast) -> str:
     days = max(1, round(forecast.days))
     low, high = math.floor(forecast.low_days), math.ceil(forecast.high_days)
     spread = f"; range {low}–{high}" if low != high else ""
-    return f"*{trailer}* is on course to pass *{leader}* around {when} (in {_days(days)}{spread})."
+    in_days = count(days, "day")
+    return f"*{trailer}* is on course to pass *{leader}* around {when} (in {in_days}{spread})."
 
 
 def forecast_basis(forecast: Forecast) -> str:
@@ -84,7 +81,8 @@ def no_forecast_line(label: Label, outlook: NoForecast) -> str:
     if outlook.reason is Reason.TOO_FAR and trend is not None and outlook.days is not None:
         return (
             f"{trailer} is closing on {leader} by {pace(trend.closing)}, too slowly to pass "
-            f"it within {HORIZON_DAYS} days (about {_days(round(outlook.days))} at this pace)."
+            f"it within {HORIZON_DAYS} days "
+            f"(about {count(round(outlook.days), 'day')} at this pace)."
         )
     if outlook.reason is Reason.TOO_NOISY and trend is not None:
         return (
@@ -105,7 +103,7 @@ def no_forecast_line(label: Label, outlook: NoForecast) -> str:
 
 
 def _window(trend: GapTrend) -> str:
-    return f"the last {_days(round(trend.span_days))}"
+    return f"the last {count(round(trend.span_days), 'day')}"
 
 
 def compare_forecasts(

@@ -23,7 +23,7 @@ from typing import Any
 from commands import blocks as bk
 from commands.common import footer
 from commands.forecast_answer import forecast_basis, forecast_line
-from commands.format import arrow, escape, family_link, hide_paths, human, percent, signed
+from commands.format import arrow, count, escape, family_link, hide_paths, human, percent, signed
 from commands.subscriptions import Schedules
 from openmodels.digest import nearest_forecast
 from openmodels.families import Families
@@ -144,8 +144,8 @@ def _leaderboard(facts: HomeFacts, families: Families) -> str:
         )
     rest = len(facts.ranking) - LEADERS_SHOWN
     if rest > 0:
-        noun = "family" if rest == 1 else "families"
-        lines.append(f"_…and {rest} more {noun}: `/openmodels top {len(facts.ranking)}`_")
+        more = count(rest, "more family", "more families")
+        lines.append(f"_…and {more}: `/openmodels top {len(facts.ranking)}`_")
     return bk.bulleted([title, *lines], noun="families")
 
 
@@ -213,7 +213,7 @@ def _collection_text(health: CollectionHealth, now: datetime, schedules: Schedul
     elif state is CollectionState.RUNNING:
         lines.append(f":hourglass_flowing_sand: A collection is running now ({schedules.collect}).")
     elif state is CollectionState.RETRYING and run is not None:
-        tries = "1 failed attempt" if run.failures == 1 else f"{run.failures} failed attempts"
+        tries = count(run.failures, "failed attempt")
         lines.append(
             f":warning: The last collection failed ({tries}: {error}); "
             f"next try {(run.retry_at or '').replace('T', ' ').removesuffix('Z')} UTC."

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
-from commands.format import escape, hub_url, human, link, signed
+from commands.format import count, escape, hub_url, human, link, signed
 from commands.parser import New
 from openmodels.families import Families
 from openmodels.launch_finder import launches_between
@@ -69,7 +69,8 @@ def launch_line(launch: Launch, families: Families, show_family: bool = True) ->
     if launch.fastest is not None:
         f = launch.fastest
         others = f.compared - 1
-        rest = f" and {others} other earlier launch{'es' if others != 1 else ''}" if others else ""
+        earlier = count(others, "other earlier launch", "other earlier launches")
+        rest = f" and {earlier}" if others else ""
         line += (
             f"\n      :zap: *fastest start*: ahead of {escape(f.runner_up)} "
             f"({signed(f.runner_up_gained)} at {age_text(f.age)}){rest}"
@@ -113,8 +114,8 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
         blocks += [bk.section(escape(text)), bk.context(RULES_NOTE), footer(latest)]
         return Answer(text=text, blocks=blocks, public=command.public)
     by_family = Counter(ctx.families.label(x.family) for x in launches)
-    count = f"{len(launches)} launch{'es' if len(launches) != 1 else ''}"
-    summary = f"*{count}* from {span}"
+    launched = count(len(launches), "launch", "launches")
+    summary = f"*{launched}* from {span}"
     if family is None:
         # The count before the name: "Qwen 2" or "GLM 5" would read as a model generation.
         summary += ": " + ", ".join(f"{n} {escape(label)}" for label, n in by_family.most_common())
@@ -131,7 +132,7 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
     blocks.append(bk.section(summary))
     blocks += [bk.section(text) for text in bk.packed(lines, noun="launches")]
     blocks += [bk.context(RULES_NOTE), footer(latest)]
-    text = f"{count} in {period} ({span}): " + ", ".join(
+    text = f"{launched} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
@@ -141,17 +142,16 @@ def launch_message(
     launches: Sequence[Launch], families: Families, snapshot: q.Snapshot
 ) -> dict[str, Any]:
     """The message a `launches` subscription gets after a snapshot that found launches."""
-    count = len(launches)
-    noun = "new model" if count == 1 else "new models"
+    found = count(len(launches), "new model")
     lines = [f"• {launch_line(x, families)}" for x in launches]
     blocks = [
         bk.section(
-            f":rocket: *{count} {noun}* first seen in the snapshot of {snapshot.date}:\n"
+            f":rocket: *{found}* first seen in the snapshot of {snapshot.date}:\n"
             + bk.bulleted(lines, limit=bk.MAX_SECTION_TEXT - 100, noun="launches")
         ),
         bk.context("`/openmodels new` shows the week's launches and how each started"),
     ]
-    text = f"{count} {noun} first seen on {snapshot.date}: " + ", ".join(
+    text = f"{found} first seen on {snapshot.date}: " + ", ".join(
         f"{x.repo_id} ({families.label(x.family)})" for x in launches[:20]
     )
     return {"text": bk.cut(text, bk.MAX_MESSAGE_TEXT), "blocks": blocks}

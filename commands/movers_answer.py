@@ -56,7 +56,7 @@ def period(
     dates = f"{baseline.date} → {latest.date}"
     if span == days:
         return f"in {days} days" if days != 1 else "in 1 day", dates
-    length = "the same day" if span == 0 else ("1 day" if span == 1 else f"{span} days")
+    length = "the same day" if span == 0 else count(span, "day")
     return (
         f"since {baseline.date}",
         f"{dates}, {length}: "
