@@ -62,11 +62,16 @@ def launches_between(
 
 
 def snapshot_launches(
-    db: Database, snapshot: q.Snapshot, families: Collection[str] | None = None
+    db: Database,
+    snapshot: q.Snapshot,
+    families: Collection[str] | None = None,
+    reader: _Reader | None = None,
 ) -> list[Launch]:
     """The launches a snapshot found: models it was the first to list, created at most
-    NEW_DAYS before it, and judged launches by the rules. As of that snapshot."""
-    reader = _Reader(db, timedelta(days=NEW_DAYS), families)
+    NEW_DAYS before it, and judged launches by the rules. As of that snapshot.
+
+    `reader`: one already made for `families` and NEW_DAYS, to share its reads."""
+    reader = reader or _Reader(db, timedelta(days=NEW_DAYS), families)
     after = format_timestamp(parse_timestamp(snapshot.taken_at) - timedelta(seconds=1))
     found = [s for s in reader.launches(after, snapshot.taken_at) if s.snapshot.id == snapshot.id]
     return reader.described(found, snapshot, compare=False)
@@ -99,13 +104,14 @@ def launch_notices(db: Database, families: Collection[str]) -> list[LaunchNotice
     wanting = subs.of_kind(db, "launches")
     if not wanting:
         return []
-    live = [s for s in q.list_snapshots(db) if s.is_live]
+    reader = _Reader(db, timedelta(days=NEW_DAYS), families)  # shared by every snapshot
+    live = [s for s in reader.snapshots if s.is_live]
     if not live:
         return []
     since = format_timestamp(parse_timestamp(live[-1].taken_at) - timedelta(days=NEW_DAYS))
     notices: list[LaunchNotice] = []
     for snapshot in (s for s in live if s.taken_at >= since):
-        found = snapshot_launches(db, snapshot, families)
+        found = snapshot_launches(db, snapshot, families, reader)
         for sub in wanting:
             if not found or sub.created_at > snapshot.taken_at:
                 continue
@@ -205,12 +211,19 @@ class _Reader:
             sightings = q.first_seen_between(self.db, first, as_of.taken_at, [family])
             self._load_definitions(sightings)
             earlier[family] = [s for s in sightings if self._is_launch(s)]
-        wanted: list[tuple[int, int]] = []
-        for launch in young:
-            for e in self._earlier(earlier[launch.family], launch):
-                target = parse_timestamp(e.snapshot.taken_at) + launch.age
-                wanted += [(sid, e.model_id) for sid in self._snapshots_near(target, as_of)]
-        figures = q.all_time_at(self.db, wanted)
+        # For each young launch, each earlier launch of its family and the snapshots
+        # near the age it has now.
+        near = {
+            id(launch): [
+                (e, self._snapshots_near(parse_timestamp(e.snapshot.taken_at) + launch.age, as_of))
+                for e in self._earlier(earlier[launch.family], launch)
+            ]
+            for launch in young
+        }
+        figures = q.all_time_at(
+            self.db,
+            [(sid, e.model_id) for pairs in near.values() for e, ids in pairs for sid in ids],
+        )
         taken = {s.id: s.taken_at for s in self.snapshots}
         marked: list[Launch] = []
         for launch in launches:
@@ -218,11 +231,10 @@ class _Reader:
                 marked.append(launch)
                 continue
             starts: dict[str, int | None] = {}
-            for e in self._earlier(earlier[launch.family], launch):
-                target = parse_timestamp(e.snapshot.taken_at) + launch.age
+            for e, ids in near[id(launch)]:
                 points = [
                     (taken[sid], figures[(sid, e.model_id)])
-                    for sid in self._snapshots_near(target, as_of)
+                    for sid in ids
                     if (sid, e.model_id) in figures
                 ]
                 starts[e.repo_id] = start_at_age(self.sighting(e), points, launch.age)
