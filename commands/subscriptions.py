@@ -109,6 +109,7 @@ def answer_subscription(
                 metrics=command.metrics,
                 always=command.always,
             )
+        scope = ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
         if command.kind == "digest":
             when = (
                 "every week, saying so when nothing changed"
@@ -117,17 +118,11 @@ def answer_subscription(
             )
             what = f"the weekly openmodels digest ({schedules.digest}, {when})"
         elif command.kind == "launches":
-            scope = (
-                ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
-            )
             what = (
                 f"new-model launches of {scope} (a message after each collection that "
                 f"finds any, {schedules.collect})"
             )
         else:
-            scope = (
-                ", ".join(families.label(k) for k in chosen) if chosen else "every tracked family"
-            )
             what = (
                 f"overtake alerts for {scope} in {metrics_words(command.metrics)} "
                 f"(checked after each collection, {schedules.collect})"
@@ -196,12 +191,9 @@ def _listing(
         elif sub.kind == "launches":
             line = f"• *Launches* of {_scope(sub, families)}, after each collection that finds any"
         else:
-            scope = (
-                ", ".join(escape(families.label(k)) for k in sub.families)
-                if sub.families
-                else "every tracked family"
+            line = (
+                f"• *Overtake alerts* for {_scope(sub, families)} in {metrics_words(sub.metrics)}"
             )
-            line = f"• *Overtake alerts* for {scope} in {metrics_words(sub.metrics)}"
         line += f" (since {sub.created_at[:10]})"
         if sub.failing:
             line += (
