@@ -106,7 +106,7 @@ def _child_starts(records: Any, level: int) -> None:
 def _hub(config: Config) -> Any:
     from openmodels.hub import HubClient
 
-    return HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout)
+    return HubClient.from_config(config)
 
 
 def _collect(config: Config, families: Families, now: datetime) -> CollectResult:

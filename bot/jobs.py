@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.collection import collect_in_own_process, derivatives_in_own_process
 from bot.outbox_sender import DeliveryReport, deliver
-from bot.scheduler import Hourly, Job, parse_daily, parse_weekly
+from bot.scheduler import Every, Hourly, Job, parse_daily, parse_weekly
 from commands import AnswerContext
 from commands.alert_message import alert_message
 from commands.answer import ChartSpec
@@ -83,17 +83,31 @@ def services_from_config(
     if slack_token and not slack_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     # Checked now: the jobs read the schedules only after the snapshot is written.
-    parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")
-    parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")
+    schedules_of(config)
     return Services(
         config=config,
         families=families,
         store=store_for_writing(config),
-        hub=HubClient(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout),
+        hub=HubClient.from_config(config),
         slack=make_web_client(slack_token, slack_api_url) if slack_token else None,
         render=render_chart,
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
+
+
+def collect_every(config: Config) -> Every:
+    """When collections run (OPENMODELS_COLLECT_AT)."""
+    return parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")
+
+
+def digest_every(config: Config) -> Every:
+    """When digests run (OPENMODELS_DIGEST_AT)."""
+    return parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")
+
+
+def schedules_of(config: Config) -> Schedules:
+    """Both schedules, in words, for the answers; a malformed one raises ConfigError."""
+    return Schedules(collect=str(collect_every(config)), digest=str(digest_every(config)))
 
 
 def crash_at(name: str) -> Callable[[str], None]:
@@ -152,10 +166,7 @@ def home_job(services: Services, now: datetime) -> int:
         store=services.store,
         families=services.families,
         now=lambda: now,
-        schedules=Schedules(
-            collect=str(parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT")),
-            digest=str(parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT")),
-        ),
+        schedules=schedules_of(config),
     )
     try:
         refreshed = refresh_home_tabs(services.slack, context, now)
@@ -233,7 +244,7 @@ def digest_job(services: Services, now: datetime, slot: datetime | None = None) 
     """Queue the digest of `slot` and deliver it. Without a slot (`openmodels digest`
     run by hand) the digest belongs to the most recent scheduled moment."""
     if slot is None:
-        slot = parse_weekly(services.config.digest_at, "OPENMODELS_DIGEST_AT").last_due(now)
+        slot = digest_every(services.config).last_due(now)
     plan = plan_digests(
         services.store,
         services.families,
@@ -279,13 +290,13 @@ def scheduled_jobs(services: Services) -> list[Job]:
     return [
         Job(
             "collect",
-            parse_daily(config.collect_at, "OPENMODELS_COLLECT_AT"),
+            collect_every(config),
             lambda now, _slot: _log_collect(collect_job(services, now)),
             catch_up_if_never_run=True,
         ),
         Job(
             "digest",
-            parse_weekly(config.digest_at, "OPENMODELS_DIGEST_AT"),
+            digest_every(config),
             lambda now, slot: _log_digest(digest_job(services, now, slot)),
         ),
         # Collections and digests deliver what they queue; this picks up what Slack

@@ -15,11 +15,10 @@ from slack_bolt import App
 from bot.app import build_app
 from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
-from bot.jobs import Services, scheduled_jobs, services_from_config
+from bot.jobs import Services, scheduled_jobs, schedules_of, services_from_config
 from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
-from commands.subscriptions import Schedules
 from openmodels.config import Config
 from openmodels.families import load_families
 
@@ -58,7 +57,7 @@ class BotProcess:
         context = AnswerContext(
             store=jobs.store,
             families=families,
-            schedules=schedules(runner),
+            schedules=schedules_of(config),
             collects=collects,
             admins=config.admins,
         )
@@ -86,9 +85,3 @@ class BotProcess:
         for thread in self._threads:
             thread.join()
         self.services.close()
-
-
-def schedules(runner: JobRunner) -> Schedules:
-    """When the runner's jobs run, in words, for `/openmodels subscriptions`."""
-    when = {job.name: str(job.when) for job in runner.jobs}
-    return Schedules(collect=when["collect"], digest=when["digest"])

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 import httpx2
 from huggingface_hub import HfApi, ModelInfo, set_client_factory
@@ -24,6 +25,9 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_ba
 from huggingface_hub.utils._http import hf_request_event_hook
 
 from openmodels.errors import HubError
+
+if TYPE_CHECKING:
+    from openmodels.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,11 @@ class HubClient:
         self._api = HfApi(endpoint=self.endpoint, token=token or False)
         self._token = token
         _bound_request_timeouts(timeout)
+
+    @classmethod
+    def from_config(cls, config: Config) -> HubClient:
+        """The client `config` names: its endpoint, token and timeout."""
+        return cls(config.hf_endpoint, token=config.hf_token, timeout=config.hub_timeout)
 
     def __repr__(self) -> str:  # never show the token
         return f"HubClient(endpoint={self.endpoint!r}, timeout={self.timeout!r})"
