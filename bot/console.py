@@ -32,6 +32,7 @@ from bot.local_slack import (
     LocalSlack,
     app_home_opened,
     event_callback,
+    find_element,
     interaction_body,
     pressed,
     signed_headers,
@@ -133,15 +134,8 @@ class LocalBot:
             done = self._done.setdefault(response_url, threading.Event())
         known_files = set(self.slack.files)
         body = slash_command_body(text, response_url)
-        request = urllib.request.Request(
-            self._server.url, data=body, headers=signed_headers(self.signing_secret, body)
-        )
         started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                status = reply.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
+        status = self._post(body, signed_headers(self.signing_secret, body))
         acked = time.perf_counter()
         if status == 200:
             done.wait(self.timeout)
@@ -184,13 +178,10 @@ class LocalBot:
     def choose_in_home(self, action_id: str, option: str) -> dict[str, Any] | None:
         """Choose `option` in the home tab's menu `action_id`; the modal it fills."""
         home = self.slack.home_views[USER_ID]
-        block, element = next(
-            (b, e)
-            for b in home["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == action_id
-        )
+        found = find_element(home["blocks"], action_id)
+        if found is None:
+            return None
+        block, element = found
         updated = len(self.slack.calls_to("views.update"))
         payload = view_actions_payload(
             pressed(block, element, option), home, trigger_id=self.slack.trigger_id()
@@ -335,18 +326,10 @@ def run_home_demo(bot: LocalBot, out: IO[str]) -> int:
         out.write("(no home tab was published)\n")
         return 2
     out.write(render_view(home))
-    menu = next(
-        (
-            e
-            for b in home["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == COMPARE_ACTION
-        ),
-        None,
-    )
-    if menu is None:
+    found = find_element(home["blocks"], COMPARE_ACTION)
+    if found is None:
         return 0  # no snapshot yet: nothing to compare
+    menu = found[1]
     option = menu["options"][0]
     out.write(f'\n$ (choose "{option["text"]["text"]}" in the home tab\'s Compare… menu)\n')
     modal = bot.choose_in_home(COMPARE_ACTION, option["value"])

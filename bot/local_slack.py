@@ -1323,6 +1323,18 @@ def app_home_opened(
     return event
 
 
+def find_element(blocks: list[JsonDict], action_id: str) -> tuple[JsonDict, JsonDict] | None:
+    """The actions block holding the element `action_id`, and the element; None if no
+    actions block holds it."""
+    for block in blocks:
+        if block.get("type") != "actions":
+            continue
+        for element in block["elements"]:
+            if element.get("action_id") == action_id:
+                return block, element
+    return None
+
+
 def pressed(block: JsonDict, element: JsonDict, option_value: str | None = None) -> JsonDict:
     """What a block_actions payload says of `element` (in `block`) when it is pressed,
     or, for a select menu, when the option whose value is `option_value` is chosen

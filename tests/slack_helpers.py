@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bot import local_slack
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
@@ -454,13 +455,9 @@ def find_element(
     blocks: list[dict[str, Any]], action_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The actions block holding the element `action_id`, and the element."""
-    for block in blocks:
-        if block.get("type") != "actions":
-            continue
-        for element in block["elements"]:
-            if element.get("action_id") == action_id:
-                return block, element
-    raise AssertionError(f"no element {action_id} in {[b.get('type') for b in blocks]}")
+    found = local_slack.find_element(blocks, action_id)
+    assert found is not None, f"no element {action_id} in {[b.get('type') for b in blocks]}"
+    return found
 
 
 def all_strings(value: Any) -> Iterator[str]:
