@@ -10,7 +10,6 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
-from bot import alert_actions
 from bot.handlers import BotServices, register
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
@@ -69,7 +68,6 @@ def build_app(
         ) from None
     if listeners is None:
         register(app, services)
-        alert_actions.register(app, services)
     else:
         listeners(app, services)
     return app

@@ -137,8 +137,9 @@ def register(app: App, services: BotServices) -> None:
 
     # The buttons and the App Home register from their own modules, which build on this
     # one's BotServices and deliver_answer (so they are imported here, not at the top).
-    from bot import answer_actions, home
+    from bot import alert_actions, answer_actions, home
 
+    alert_actions.register(app, services)
     answer_actions.register(app, services)
     home.register(app, services)
 
