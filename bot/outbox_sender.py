@@ -525,23 +525,26 @@ def _recent_messages(client: WebClient, item: OutboxItem, oldest: str) -> Iterat
     channel), so a reply is looked for in its thread: conversations.replies, whose
     first page starts with the thread's first message whatever `oldest` says.
     """
-    fetch: Callable[..., Any]
-    where: dict[str, Any]
-    if item.thread_ts:
-        fetch, where = client.conversations_replies, {"ts": item.thread_ts}
-    else:
-        fetch, where = client.conversations_history, {}
     cursor: str | None = None
     for _ in range(MAX_LOOKUP_PAGES):
         paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
-        response = fetch(
-            channel=item.channel_id,
-            oldest=oldest,
-            include_all_metadata=True,
-            limit=100,
-            **where,
-            **paging,
-        )
+        if item.thread_ts:
+            response = client.conversations_replies(
+                channel=item.channel_id,
+                ts=item.thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
+        else:
+            response = client.conversations_history(
+                channel=item.channel_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=100,
+                **paging,
+            )
         yield from response.get("messages") or []
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not response.get("has_more") or not cursor:
