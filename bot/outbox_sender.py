@@ -49,7 +49,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlite_utils import Database
 
 from bot.delivery import (
     DeliveryOptions,
@@ -68,6 +67,7 @@ from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.outbox import OutboxItem
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def _claim(
 ) -> OutboxItem | None:
     """Claim `item` for this run; the item as it was before the claim, or None if taken."""
     now = clock()
-    with store.writing() as db:
+    with store.claiming() as db:
         return ob.claim(
             db,
             item.id,
@@ -299,7 +299,7 @@ def _deliver_one(
 
 
 def _record_sent(
-    db: Database, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
+    db: Connection, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
 ) -> None:
     """Mark `item` sent; a digest becomes its channel's last digest only now, so one
     that never arrives does not hold back the next, and an alert's pairs count as

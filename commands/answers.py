@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.common import SAMPLE_NOTE, chart_alt_text, footer, lead_sentence
@@ -66,6 +64,7 @@ from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares, jobs
 from storage import queries as q
 from storage.snapshots import FamilyTotal, format_timestamp
+from storage.sql import Connection
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
@@ -219,7 +218,7 @@ def error_answer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
 
 
-def no_snapshots(db: Database, ctx: AnswerContext) -> str:
+def no_snapshots(db: Connection, ctx: AnswerContext) -> str:
     """What to say about an empty store: at a terminal, how to collect; in Slack, that
     the first collection is running (or will be retried), or that an admin must start it."""
     if ctx.channel is None:
@@ -248,7 +247,9 @@ def resolve(families: Families, name: str) -> Family:
     raise UsageError(message)
 
 
-def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
+def _ranking(
+    db: Connection, metric: str
+) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
     latest = q.latest_snapshot(db)
     if latest is None:
         raise _NoData
@@ -305,7 +306,7 @@ def help_answer(unknown: str | None = None) -> Answer:
     return Answer(text=text, blocks=blocks, error=bool(unknown))
 
 
-def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
+def top_answer(db: Connection, ctx: AnswerContext, command: Top) -> Answer:
     latest, baseline, ranking = _ranking(db, command.metric)
     metric_name = METRIC_NAMES[command.metric]
     period = _period(latest, baseline)
@@ -362,7 +363,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
 
-def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer:
+def compare_answer(db: Connection, ctx: AnswerContext, command: Compare) -> Answer:
     chosen: list[Family] = []
     for name in command.names:
         family = resolve(ctx.families, name)
@@ -458,7 +459,7 @@ def _alt_text(
     return chart_alt_text(by_label, date, _ALT_METRIC[metric])
 
 
-def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+def family_answer(db: Connection, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     family = resolve(ctx.families, command.name)
     latest, baseline, ranking = _ranking(db, command.metric)
     r = next((x for x in ranking if x.family == family.key), None)
@@ -527,7 +528,7 @@ FAMILY_MODELS_SHOWN = 30
 _MODELS_PER_SECTION = 10  # ten lines with their links stay well within a section's 3,000
 
 
-def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+def family_models_answer(db: Connection, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     """A family's top models in full (`family NAME --models`): thirty by the metric,
     each with both download figures and its likes."""
     family = resolve(ctx.families, command.name)
@@ -560,7 +561,7 @@ def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
 
-def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:
+def _derivatives(db: Connection, snapshot: q.Snapshot, t: FamilyTotal) -> str:
     """A family's derivative count; 'unknown' when no model of it has one (never 0)."""
     if t.derivatives is None:
         return "unknown"
@@ -570,7 +571,7 @@ def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:
     return human(t.derivatives)
 
 
-def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answer:
+def model_answer(db: Connection, ctx: AnswerContext, command: ModelDetail) -> Answer:
     latest = q.latest_snapshot(db)
     if latest is None:
         raise _NoData
@@ -633,7 +634,7 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     return Answer(text=text, blocks=blocks, public=command.public)
 
 
-def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
+def _health_lines(db: Connection, in_slack: bool, now: str) -> list[str]:
     """Scheduler runs, delivery backlog, digest charts not shown and flagged drops: what an
     operator checks first. In Slack, error texts lose their server file paths."""
     lines = []
@@ -688,13 +689,13 @@ def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
     return lines
 
 
-def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Answer:
+def status_answer(db: Connection, ctx: AnswerContext, public: bool = False) -> Answer:
     stats = q.store_stats(db)
     store = ctx.store
     in_slack = ctx.channel is not None
     kind = "bundled sample store (synthetic data)" if store.sample else "store"
     # The path is for the operator at a terminal; Slack gets no server file paths.
-    where = "" if in_slack else f"`{escape(str(store.path))}` "
+    where = "" if in_slack else f"`{escape(store.display)}` "
     lines = [
         f"*Store:* {where}({kind}, {human(store.size_bytes)}B on disk)",
         f"*Snapshots:* {stats.snapshot_count}"

@@ -12,8 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -33,6 +31,7 @@ from openmodels.forecast import (
 )
 from openmodels.ranking import order
 from storage import queries as q
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -142,7 +141,7 @@ def reason_summary(outlooks: Sequence[NoForecast]) -> str:
     return ", ".join(parts)
 
 
-def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) -> Answer:
+def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand) -> Answer:
     """Every adjacent pair of the all-time ranking on course to swap within the horizon."""
     latest = q.latest_snapshot(db)
     if latest is None:

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -23,6 +21,7 @@ from openmodels.launch_finder import launches_between
 from openmodels.launches import Launch
 from storage import queries as q
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -78,7 +77,7 @@ def launch_line(launch: Launch, families: Families, show_family: bool = True) ->
     return line
 
 
-def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
+def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
     """Models launched in the last N days, newest first, and how they started."""
     from commands.answers import resolve  # answers imports this module
 

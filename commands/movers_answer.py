@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -15,6 +13,7 @@ from commands.parser import Movers
 from openmodels.definitions import definition_changes
 from openmodels.movers import AsideReason, family_movers
 from storage import queries as q
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -64,7 +63,7 @@ def period(
     )
 
 
-def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
+def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer:
     """Families ranked by all-time downloads gained, and the models that gained most."""
     latest = q.latest_snapshot(db)
     if latest is None:

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from openmodels.definitions import definition_changes
 from openmodels.families import Families
 from openmodels.overtakes import Anomaly, Overtake, Point, anomalies, replay
@@ -34,6 +32,7 @@ from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
 from storage.snapshots import format_timestamp
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +151,14 @@ def check_overtakes(
     return AlertCheck(latest.id, found, drops, queued, reason)
 
 
-def _points(db: Database, snapshot_ids: list[int]) -> list[Point]:
+def _points(db: Connection, snapshot_ids: list[int]) -> list[Point]:
     figures = q.figures_of(db, snapshot_ids)
     definitions = q.definitions_of(db, snapshot_ids)
     return [Point(figures[i], definitions[i]) for i in snapshot_ids]
 
 
 def _note_breaks(
-    db: Database, snapshots: list[q.Snapshot], points: list[Point], start: int
+    db: Connection, snapshots: list[q.Snapshot], points: list[Point], start: int
 ) -> list[Anomaly]:
     """Log, and record for `status`, what breaks the comparison into each judged snapshot:
     figures going backwards, and changed family definitions."""
@@ -176,8 +175,8 @@ def _note_breaks(
                 snapshot.taken_at,
             )
             db.execute(
-                """INSERT OR IGNORE INTO anomalies (snapshot_id, family, metric, previous, current)
-                   VALUES (?, ?, ?, ?, ?)""",
+                """INSERT INTO anomalies (snapshot_id, family, metric, previous, current)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 [snapshot.id, a.family, a.metric, a.previous, a.current],
             )
             found.append(a)
@@ -199,8 +198,8 @@ def _note_breaks(
     return found
 
 
-def _record_checked(db: Database, snapshot_ids: list[int], stamp: str, found: int) -> None:
-    db.conn.executemany(
+def _record_checked(db: Connection, snapshot_ids: list[int], stamp: str, found: int) -> None:
+    db.executemany(
         "INSERT INTO alert_checks (snapshot_id, checked_at, overtakes) VALUES (?, ?, ?)",
         [(i, stamp, found) for i in snapshot_ids],
     )

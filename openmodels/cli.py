@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_store(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
-            "--db", type=Path, help="SQLite store (default: $OPENMODELS_DB or ./openmodels.db)"
+            "--db",
+            help="the store: a SQLite file or a postgresql:// URL "
+            "(default: $OPENMODELS_DB or ./openmodels.db)",
         )
         p.add_argument(
             "--families",
@@ -205,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _config(args: argparse.Namespace) -> Config:
     config = Config.from_env()
     if getattr(args, "db", None):
-        config = replace(config, db_path=args.db)
+        config = replace(config, db=args.db)
     if getattr(args, "families", None):
         config = replace(config, families_path=args.families)
     return config
@@ -223,7 +225,8 @@ def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     result, check = collect_job(services, datetime.now(UTC), progress=progress)
     print(
         f"snapshot {result.snapshot_id} taken at {result.taken_at}: "
-        f"{result.model_count} models in {len(result.totals)} families -> {services.store.path}"
+        f"{result.model_count} models in {len(result.totals)} families -> "
+        f"{services.store.display}"
     )
     for o in check.overtakes:
         print(
@@ -241,12 +244,14 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from openmodels.history_import import import_history
     from openmodels.locate import store_for_writing
     from openmodels.progress import TerminalImportProgress
+    from storage.store import display_location, is_postgresql
 
     families = load_families(config.families_path)
-    path = config.db_path or Path(DEFAULT_DB)
-    # A dry run against a store that does not exist yet plans against an empty one
+    location = config.db or DEFAULT_DB
+    # A dry run against a store file that does not exist yet plans against an empty one
     # rather than creating the file.
-    store = store_for_writing(config) if not args.dry_run or path.exists() else None
+    exists = is_postgresql(location) or Path(location).exists()
+    store = store_for_writing(config) if not args.dry_run or exists else None
     failpoint = os.environ.get("OPENMODELS_FAILPOINT")
     report = import_history(
         args.file,
@@ -257,12 +262,12 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         progress=TerminalImportProgress(sys.stderr) if sys.stderr.isatty() else None,
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
-    for line in _import_summary(report, path):
+    for line in _import_summary(report, display_location(location)):
         print(line)
     return 0
 
 
-def _import_summary(report: ImportReport, store_path: Path) -> list[str]:
+def _import_summary(report: ImportReport, store_path: str) -> list[str]:
     plan = report.plan
     lines = []
     if plan.snapshots:
@@ -432,11 +437,15 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     from openmodels.config import DEFAULT_DB
     from openmodels.errors import StoreError
     from storage import open_store
-    from storage.backup import backup
+    from storage.backup import backup, pg_dump_advice
+    from storage.store import is_postgresql, store_at
 
+    location = config.db or DEFAULT_DB
+    if is_postgresql(location):  # pg_dump does it, consistently, while replicas write
+        raise StoreError(pg_dump_advice(store_at(location), args.path))
     # Never the bundled sample, and never a new empty store made at a mistyped path:
     # either would be a backup that holds none of the team's data.
-    path = config.db_path or Path(DEFAULT_DB)
+    path = Path(location)
     if not path.is_file():
         raise StoreError(f"no store at {path} to back up (give --db or set OPENMODELS_DB)")
     store = open_store(path)
@@ -493,7 +502,7 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
     context = _answer_context(config)
     print(
         "openmodels console: the real Slack app, answering a local stand-in for Slack "
-        f"(no workspace, no Hub). Store: {context.store.path}. "
+        f"(no workspace, no Hub). Store: {context.store.display}. "
         "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
         file=sys.stderr,
     )
@@ -513,7 +522,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     print(
         "openmodels demo: signed /openmodels commands sent to the real Slack app, which "
         "answers a local stand-in for Slack on 127.0.0.1 (no workspace, no Hub access).\n"
-        f"Store: {context.store.path}"
+        f"Store: {context.store.display}"
         + (" (bundled sample: synthetic data)" if context.store.sample else ""),
     )
     render = ChartPool(config.chart_workers)

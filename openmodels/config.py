@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openmodels.errors import ConfigError
+from storage.store import display_location
 
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
@@ -28,7 +29,9 @@ def default_chart_workers() -> int:
 class Config:
     """Settings from the environment (and CLI flags layered over it by the CLI)."""
 
-    db_path: Path | None = None  # explicit --db or OPENMODELS_DB; None = default/sample
+    # The store: a SQLite file's path or a postgresql:// URL, from --db or OPENMODELS_DB;
+    # None = ./openmodels.db, or the bundled sample for answers when there is none.
+    db: str | None = None
     families_path: Path | None = None
     hf_endpoint: str = DEFAULT_HF_ENDPOINT
     hf_token: str | None = None
@@ -53,7 +56,7 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         return cls(
-            db_path=Path(env["OPENMODELS_DB"]) if env.get("OPENMODELS_DB") else None,
+            db=env.get("OPENMODELS_DB") or None,
             families_path=(
                 Path(env["OPENMODELS_FAMILIES"]) if env.get("OPENMODELS_FAMILIES") else None
             ),
@@ -72,7 +75,8 @@ class Config:
 
     def __repr__(self) -> str:  # never print the token
         return (
-            f"Config(db_path={self.db_path!r}, families_path={self.families_path!r}, "
+            f"Config(db={display_location(self.db) if self.db else None!r}, "
+            f"families_path={self.families_path!r}, "
             f"hf_endpoint={self.hf_endpoint!r}, hf_token={'set' if self.hf_token else None})"
         )
 

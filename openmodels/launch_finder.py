@@ -2,7 +2,7 @@
 `openmodels.launches`, returned as plain `Launch` values for answers, digests and
 launch messages to put into words.
 
-Each function takes an open `Database`, so a caller reads everything it shows in one
+Each function takes an open `Connection`, so a caller reads everything it shows in one
 transaction. Models are found through their recorded first sighting (`models.
 first_seen_at`, indexed), so a period's launches cost a few rows, not a scan of every
 snapshot's counts.
@@ -14,8 +14,6 @@ import bisect
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-from sqlite_utils import Database
 
 from openmodels.launches import (
     AGE_TOLERANCE,
@@ -33,10 +31,11 @@ from openmodels.launches import (
 from storage import queries as q
 from storage import subscriptions as subs
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 
 def week_launches(
-    db: Database, start: datetime, end: datetime, families: Collection[str]
+    db: Connection, start: datetime, end: datetime, families: Collection[str]
 ) -> list[Launch]:
     """The launches of `families` (keys) launched after `start` and at or before `end`,
     newest first, read as of the newest snapshot taken by `end`: for the digest."""
@@ -44,7 +43,7 @@ def week_launches(
 
 
 def launches_between(
-    db: Database, start: datetime, end: datetime, families: Collection[str] | None = None
+    db: Connection, start: datetime, end: datetime, families: Collection[str] | None = None
 ) -> list[Launch]:
     """Launches whose creation date (first sighting where unknown) falls in (start, end],
     of `families` (keys; every family when None), newest first.
@@ -62,7 +61,7 @@ def launches_between(
 
 
 def snapshot_launches(
-    db: Database,
+    db: Connection,
     snapshot: q.Snapshot,
     families: Collection[str] | None = None,
     reader: _Reader | None = None,
@@ -92,7 +91,7 @@ class LaunchNotice:
         return f"launches:s{self.snapshot.id}"
 
 
-def launch_notices(db: Database, families: Collection[str]) -> list[LaunchNotice]:
+def launch_notices(db: Connection, families: Collection[str]) -> list[LaunchNotice]:
     """What each `launches` subscription should hear: for every live snapshot of the
     last NEW_DAYS up to the newest live one, the launches of its families it found.
 
@@ -125,7 +124,7 @@ class _Reader:
     """One question's reads: the snapshots, their baselines and definitions, the
     sightings judged, and the figures a launch is described with."""
 
-    def __init__(self, db: Database, within: timedelta, families: Collection[str] | None) -> None:
+    def __init__(self, db: Connection, within: timedelta, families: Collection[str] | None) -> None:
         self.db = db
         self.within = within
         self.families = None if families is None else sorted(families)

@@ -15,13 +15,13 @@ def sample_store_path() -> Path:
 
 def store_for_writing(config: Config) -> Store:
     """The store a collection writes to; created if missing. Never the sample."""
-    return open_store(config.db_path or Path(DEFAULT_DB))
+    return open_store(config.db or DEFAULT_DB)
 
 
 def store_for_reading(config: Config, cwd: Path | None = None) -> Store:
     """The store answers read from: the configured one, or the sample when none exists."""
-    if config.db_path is not None:
-        return open_store(config.db_path)
+    if config.db is not None:
+        return open_store(config.db)
     default = (cwd or Path.cwd()) / DEFAULT_DB
     if default.exists():
         return open_store(default)

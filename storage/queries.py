@@ -1,7 +1,7 @@
 """Read-only queries over the store, returning plain data.
 
 Rankings read the precomputed `family_totals` rows of two snapshots, never every
-model. Each function takes an open `Database` so a caller can run several inside
+model. Each function takes an open `Connection` so a caller can run several inside
 one read transaction (see `Store.reading`).
 """
 
@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlite_utils import Database
-
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_HUB,
@@ -21,6 +19,7 @@ from storage.snapshots import (
     FamilyTotal,
     parse_timestamp,
 )
+from storage.sql import Connection
 
 METRIC_COLUMNS = {
     "all_time": "downloads_all_time",
@@ -92,14 +91,14 @@ def _snapshot(row: tuple) -> Snapshot:
 _SNAPSHOT_COLS = "id, taken_at, source, model_count"
 
 
-def latest_snapshot(db: Database) -> Snapshot | None:
+def latest_snapshot(db: Connection) -> Snapshot | None:
     row = db.execute(
         f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
     ).fetchone()
     return _snapshot(row) if row else None
 
 
-def previous_snapshot(db: Database, snapshot: Snapshot) -> Snapshot | None:
+def previous_snapshot(db: Connection, snapshot: Snapshot) -> Snapshot | None:
     """The snapshot just before `snapshot`, if any."""
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
@@ -109,12 +108,12 @@ def previous_snapshot(db: Database, snapshot: Snapshot) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def list_snapshots(db: Database) -> list[Snapshot]:
+def list_snapshots(db: Connection) -> list[Snapshot]:
     rows = db.execute(f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id")
     return [_snapshot(r) for r in rows]
 
 
-def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | None:
+def snapshot_near(db: Connection, latest: Snapshot, days: int = 7) -> Snapshot | None:
     """The earlier snapshot closest to `days` before `latest` (else the earliest one).
 
     None when `latest` is the only snapshot.
@@ -141,7 +140,7 @@ def snapshot_near(db: Database, latest: Snapshot, days: int = 7) -> Snapshot | N
     )
 
 
-def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
+def totals_at(db: Connection, snapshot_id: int) -> dict[str, FamilyTotal]:
     rows = db.execute(
         """SELECT family, downloads_30d, downloads_all_time, likes, model_count, derivatives
            FROM family_totals WHERE snapshot_id = ?""",
@@ -156,7 +155,7 @@ def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
 
 
 def family_series(
-    db: Database, families: list[str] | None, metric: str = "all_time", since: str | None = None
+    db: Connection, families: list[str] | None, metric: str = "all_time", since: str | None = None
 ) -> dict[str, list[tuple[str, int]]]:
     """Per family, (taken_at, value) for every snapshot in which it had models.
 
@@ -170,15 +169,17 @@ def family_series(
     wanted = "" if families is None else f"AND t.family IN ({','.join('?' * len(families))})"
     # A few families' whole history: through the family index. Every family, or a
     # recent stretch: snapshot by snapshot in time order (CROSS JOIN fixes that order
-    # in SQLite), so nothing is sorted and only the stretch is read.
+    # in SQLite; PostgreSQL plans either itself), so nothing is sorted and only the
+    # stretch is read.
     source = (
         "family_totals t JOIN snapshots s ON s.id = t.snapshot_id"
         if families is not None and since is None
-        else "snapshots s CROSS JOIN family_totals t ON t.snapshot_id = s.id"
+        else "snapshots s CROSS JOIN family_totals t"
     )
     rows = db.execute(
         f"""SELECT t.family, s.taken_at, t.{column} FROM {source}
-            WHERE s.taken_at >= ? {wanted} ORDER BY s.taken_at, s.id""",
+            WHERE t.snapshot_id = s.id AND s.taken_at >= ? {wanted}
+            ORDER BY s.taken_at, s.id""",
         [since or "", *(families or ())],
     )
     for family, taken_at, value in rows.fetchall():
@@ -210,7 +211,7 @@ class ModelGain:
 
 
 def model_gains(
-    db: Database,
+    db: Connection,
     before: Snapshot,
     after: Snapshot,
     limit: int = 10,
@@ -244,7 +245,7 @@ def model_gains(
 
 
 def top_models(
-    db: Database, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
+    db: Connection, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
 ) -> list[ModelRow]:
     column = METRIC_COLUMNS[metric]
     # Models without the figure are left out (a NULL derivative count is unknown, not 0).
@@ -259,7 +260,7 @@ def top_models(
     return [ModelRow(*r) for r in rows]
 
 
-def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
+def derivatives_known(db: Connection, snapshot_id: int, family: str) -> int:
     """How many of a family's models have a derivative count in one snapshot."""
     row = db.execute(
         """SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
@@ -269,7 +270,7 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
-def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
+def derivatives_known_by_family(db: Connection, snapshot_id: int) -> dict[str, int]:
     """Per family, how many of its models have a derivative count in one snapshot."""
     rows = db.execute(
         """SELECT m.family, count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
@@ -279,30 +280,32 @@ def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int
     return {family: int(n) for family, n in rows}
 
 
-def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
-    """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively."""
+def find_model(db: Connection, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
+    """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively
+    (the exact spelling first)."""
+    # lower() folds ASCII on both engines, as SQLite's NOCASE does; repo ids are ASCII.
     row = db.execute(
         """SELECT repo_id, family, created_at, pipeline_tag FROM models
-           WHERE repo_id = ? COLLATE NOCASE ORDER BY repo_id = ? DESC LIMIT 1""",
+           WHERE lower(repo_id) = lower(?) ORDER BY repo_id = ? DESC LIMIT 1""",
         [repo_id, repo_id],
     ).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def similar_models(db: Database, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
+def similar_models(db: Connection, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
     """Repo ids containing `text` (case-insensitive), most downloaded first."""
     needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = db.execute(
         """SELECT m.repo_id FROM models m
            LEFT JOIN model_counts c ON c.model_id = m.id AND c.snapshot_id = ?
-           WHERE m.repo_id LIKE ? ESCAPE '\\'
+           WHERE lower(m.repo_id) LIKE lower(?) ESCAPE '\\'
            ORDER BY coalesce(c.downloads_all_time, 0) DESC LIMIT ?""",
         [latest.id, f"%{needle}%", limit],
     )
     return [r[0] for r in rows]
 
 
-def model_history(db: Database, repo_id: str) -> list[ModelPoint]:
+def model_history(db: Connection, repo_id: str) -> list[ModelPoint]:
     rows = db.execute(
         """SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes
            FROM model_counts c
@@ -314,7 +317,7 @@ def model_history(db: Database, repo_id: str) -> list[ModelPoint]:
     return [ModelPoint(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
 
-def store_stats(db: Database) -> StoreStats:
+def store_stats(db: Connection) -> StoreStats:
     count = int(db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
     first_row = db.execute(
         f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id LIMIT 1"
@@ -337,7 +340,7 @@ def store_stats(db: Database) -> StoreStats:
     )
 
 
-def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snapshot]:
+def recent_snapshots(db: Connection, n: int, *, history: bool = True) -> list[Snapshot]:
     """The newest `n` snapshots, oldest first; without imported ones if `history` is False."""
     where = "" if history else "WHERE source != ?"
     rows = db.execute(
@@ -347,17 +350,19 @@ def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snap
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def snapshot_days(db: Database) -> set[str]:
+def snapshot_days(db: Connection) -> set[str]:
     """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source."""
     return {r[0] for r in db.execute("SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots")}
 
 
-def repo_ids_by_lowercase(db: Database) -> dict[str, str]:
+def repo_ids_by_lowercase(db: Connection) -> dict[str, str]:
     """Every stored repo id, keyed by its lower case: the Hub's ids ignore case."""
     return {r[0].lower(): r[0] for r in db.execute("SELECT repo_id FROM models ORDER BY id")}
 
 
-def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[int, dict[str, int]]:
+def values_of(
+    db: Connection, snapshot_ids: Sequence[int], metric: str
+) -> dict[int, dict[str, int]]:
     """Per snapshot, family -> value of `metric`, for a few snapshots in one read.
 
     The rankings' read, made on every answer: that one column, nothing else. A family
@@ -376,7 +381,7 @@ def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[in
     return found
 
 
-def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
+def values_at(db: Connection, snapshot_id: int, metric: str) -> dict[str, int]:
     """family -> value of `metric` in one snapshot."""
     column = METRIC_COLUMNS[metric]
     rows = db.execute(
@@ -385,7 +390,7 @@ def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
     return {family: int(value) for family, value in rows if value is not None}
 
 
-def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
+def figures_of(db: Connection, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
     """Per snapshot, metric -> family -> value, for every snapshot of `snapshot_ids`."""
     found: dict[int, dict[str, dict[str, int]]] = {
         i: {metric: {} for metric in METRIC_COLUMNS} for i in snapshot_ids
@@ -403,7 +408,7 @@ def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str,
     return found
 
 
-def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+def definitions_of(db: Connection, snapshot_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """Per snapshot, family -> the definition it was counted by ({} where not recorded)."""
     found: dict[int, dict[str, str]] = {i: {} for i in snapshot_ids}
     for chunk in _chunks(snapshot_ids):
@@ -420,7 +425,7 @@ def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[
 
 
 def first_snapshot_with_definitions(
-    db: Database, after: Snapshot, before: Snapshot
+    db: Connection, after: Snapshot, before: Snapshot
 ) -> Snapshot | None:
     """The earliest snapshot strictly between `after` and `before` that recorded the
     families' definitions, if any."""
@@ -434,7 +439,7 @@ def first_snapshot_with_definitions(
     return _snapshot(row) if row else None
 
 
-def definitions_at(db: Database, snapshot_id: int) -> dict[str, str]:
+def definitions_at(db: Connection, snapshot_id: int) -> dict[str, str]:
     """family -> the definition it was counted by in one snapshot ({} if not recorded).
 
     With `openmodels.definitions`, this tells whether a model appeared in a snapshot
@@ -456,7 +461,7 @@ class FirstSeen:
 
 
 def first_seen_between(
-    db: Database, after: str, until: str, families: Sequence[str] | None = None
+    db: Connection, after: str, until: str, families: Sequence[str] | None = None
 ) -> list[FirstSeen]:
     """Models first listed by a snapshot taken after `after` and at or before `until`
     (timestamps), of `families` (every family when None), oldest sighting first."""
@@ -474,7 +479,7 @@ def first_seen_between(
     return [FirstSeen(int(r[0]), r[1], r[2], r[3], _snapshot(r[4:8]), int(r[8])) for r in rows]
 
 
-def snapshot_at_or_before(db: Database, moment: str) -> Snapshot | None:
+def snapshot_at_or_before(db: Connection, moment: str) -> Snapshot | None:
     """The newest snapshot taken at or before `moment` (a timestamp)."""
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ?
@@ -484,7 +489,7 @@ def snapshot_at_or_before(db: Database, moment: str) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+def all_time_at(db: Connection, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """All-time downloads of each (snapshot id, model id) pair; pairs without a row (the
     model not in that snapshot) are left out."""
     found: dict[tuple[int, int], int] = {}
@@ -503,7 +508,7 @@ def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[in
     return found
 
 
-def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> list[str]:
+def top_models_by_family(db: Connection, snapshot_id: int, per_family: int) -> list[str]:
     """The repo ids of each family's `per_family` most downloaded models (all-time) in
     one snapshot."""
     rows = db.execute(
@@ -513,7 +518,7 @@ def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> lis
                ) AS place
                FROM model_counts c JOIN models m ON m.id = c.model_id
                WHERE c.snapshot_id = ?
-           ) WHERE place <= ? ORDER BY repo_id""",
+           ) AS ranked WHERE place <= ? ORDER BY repo_id""",
         [snapshot_id, per_family],
     )
     return [r[0] for r in rows]
@@ -523,7 +528,7 @@ def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-def last_checked_live(db: Database) -> Snapshot | None:
+def last_checked_live(db: Connection) -> Snapshot | None:
     """The newest live snapshot already checked for overtakes."""
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
@@ -533,7 +538,7 @@ def last_checked_live(db: Database) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def live_snapshots_after(db: Database, after: Snapshot | None) -> list[Snapshot]:
+def live_snapshots_after(db: Connection, after: Snapshot | None) -> list[Snapshot]:
     """Live snapshots newer than `after` (all of them when None), oldest first."""
     if after is None:
         rows = db.execute(
@@ -548,7 +553,7 @@ def live_snapshots_after(db: Database, after: Snapshot | None) -> list[Snapshot]
     return [_snapshot(r) for r in rows]
 
 
-def live_snapshots_before(db: Database, before: Snapshot, n: int) -> list[Snapshot]:
+def live_snapshots_before(db: Connection, before: Snapshot, n: int) -> list[Snapshot]:
     """The `n` live snapshots just older than `before`, oldest first."""
     rows = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
@@ -559,14 +564,14 @@ def live_snapshots_before(db: Database, before: Snapshot, n: int) -> list[Snapsh
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def is_checked(db: Database, snapshot_id: int) -> bool:
+def is_checked(db: Connection, snapshot_id: int) -> bool:
     """Whether a snapshot was already checked for overtakes."""
     row = db.execute("SELECT 1 FROM alert_checks WHERE snapshot_id = ?", [snapshot_id])
     return row.fetchone() is not None
 
 
 def recent_anomalies(
-    db: Database, limit: int = 20
+    db: Connection, limit: int = 20
 ) -> list[tuple[str, str, str, int | None, int | None]]:
     """(taken_at, family, metric, previous, current) of the latest flagged drops."""
     rows = db.execute(
@@ -578,13 +583,13 @@ def recent_anomalies(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def job_runs(db: Database) -> list[JobRun]:
+def job_runs(db: Connection) -> list[JobRun]:
     """Every scheduled job's state: its last run and error, a pending retry, a run in
     progress."""
     return all_runs(db)
 
 
-def outbox_counts(db: Database) -> dict[str, int]:
+def outbox_counts(db: Connection) -> dict[str, int]:
     """How many outbox items are in each state."""
     rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
     return {status: int(n) for status, n in rows}
@@ -599,7 +604,7 @@ class ModelChanges:
     decreased: list[tuple[str, int, int]]  # (repo id, before, after) all-time went down
 
 
-def model_changes(db: Database, previous_id: int, current_id: int) -> ModelChanges:
+def model_changes(db: Connection, previous_id: int, current_id: int) -> ModelChanges:
     def per_family(sql: str, a: int, b: int) -> dict[str, int]:
         rows = db.execute(sql, [a, b])
         return {family: int(n) for family, n in rows}

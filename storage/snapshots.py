@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
+from storage.sql import Connection
 from storage.store import Store
 
 # Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
@@ -112,57 +111,25 @@ def write_snapshot(
 
 
 def insert_snapshot(
-    db: Database,
+    db: Connection,
     taken_at: datetime,
     source: str,
     rows: Sequence[ModelRecord],
     definitions: Mapping[str, str] | None = None,
 ) -> int:
     """Insert one snapshot inside the caller's open transaction."""
-    cursor = db.execute(
-        "INSERT INTO snapshots (taken_at, source, model_count) VALUES (?, ?, ?)",
-        [format_timestamp(taken_at), source, len(rows)],
-    )
-    snapshot_id = int(cursor.lastrowid or 0)
     stamp = format_timestamp(taken_at)
-    # A model's first sighting moves to this snapshot only if it is older than the one
-    # recorded: imported history may be written after the live snapshots it precedes.
-    db.conn.executemany(
-        """
-        INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
-                            first_seen_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (repo_id) DO UPDATE SET
-            family = excluded.family,
-            created_at = coalesce(excluded.created_at, models.created_at),
-            pipeline_tag = coalesce(excluded.pipeline_tag, models.pipeline_tag),
-            first_snapshot_id = CASE WHEN coalesce(excluded.first_seen_at < models.first_seen_at, 1)
-                THEN excluded.first_snapshot_id ELSE models.first_snapshot_id END,
-            first_seen_at = CASE WHEN coalesce(excluded.first_seen_at < models.first_seen_at, 1)
-                THEN excluded.first_seen_at ELSE models.first_seen_at END
-        """,
-        [(r.repo_id, r.family, r.created_at, r.pipeline_tag, snapshot_id, stamp) for r in rows],
+    snapshot_id = int(
+        db.execute(
+            "INSERT INTO snapshots (taken_at, source, model_count) VALUES (?, ?, ?) RETURNING id",
+            [stamp, source, len(rows)],
+        ).fetchone()[0]
     )
-    ids = model_ids(db, [r.repo_id for r in rows])
-    db.conn.executemany(
-        """
-        INSERT INTO model_counts
-            (snapshot_id, model_id, downloads_30d, downloads_all_time, likes, derivatives)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """,
-        [
-            (
-                snapshot_id,
-                ids[r.repo_id],
-                r.downloads_30d,
-                r.downloads_all_time,
-                r.likes,
-                r.derivatives,
-            )
-            for r in rows
-        ],
-    )
-    db.conn.executemany(
+    if db.engine == "postgresql":
+        _insert_models_by_copy(db, snapshot_id, stamp, rows)
+    else:
+        _insert_models(db, snapshot_id, stamp, rows)
+    db.executemany(
         """
         INSERT INTO family_totals (snapshot_id, family, downloads_30d, downloads_all_time,
                                    likes, model_count, derivatives)
@@ -186,14 +153,134 @@ def insert_snapshot(
     return snapshot_id
 
 
-def insert_definitions(db: Database, snapshot_id: int, definitions: Mapping[str, str]) -> None:
+# A model seen again keeps its id; its family, and its creation date and task when the
+# source gives them, follow the latest snapshot. Its first sighting moves to this
+# snapshot only if it is older than the one recorded: imported history may be written
+# after the live snapshots it precedes.
+_MODEL_UPSERT = """
+    ON CONFLICT (repo_id) DO UPDATE SET
+        family = excluded.family,
+        created_at = coalesce(excluded.created_at, models.created_at),
+        pipeline_tag = coalesce(excluded.pipeline_tag, models.pipeline_tag),
+        first_snapshot_id = CASE WHEN models.first_seen_at IS NULL
+                                   OR excluded.first_seen_at < models.first_seen_at
+            THEN excluded.first_snapshot_id ELSE models.first_snapshot_id END,
+        first_seen_at = CASE WHEN models.first_seen_at IS NULL
+                               OR excluded.first_seen_at < models.first_seen_at
+            THEN excluded.first_seen_at ELSE models.first_seen_at END
+"""
+
+
+def _insert_models(
+    db: Connection, snapshot_id: int, stamp: str, rows: Sequence[ModelRecord]
+) -> None:
+    """The models and their counts, row by row (SQLite: no round trips to save)."""
+    db.executemany(
+        """INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
+                               first_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?)"""
+        + _MODEL_UPSERT,
+        [(r.repo_id, r.family, r.created_at, r.pipeline_tag, snapshot_id, stamp) for r in rows],
+    )
+    ids = model_ids(db, [r.repo_id for r in rows])
+    db.executemany(
+        """
+        INSERT INTO model_counts
+            (snapshot_id, model_id, downloads_30d, downloads_all_time, likes, derivatives)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """,
+        [
+            (
+                snapshot_id,
+                ids[r.repo_id],
+                r.downloads_30d,
+                r.downloads_all_time,
+                r.likes,
+                r.derivatives,
+            )
+            for r in rows
+        ],
+    )
+
+
+def _insert_models_by_copy(
+    db: Connection, snapshot_id: int, stamp: str, rows: Sequence[ModelRecord]
+) -> None:
+    """The models and their counts through one COPY into a scratch table (PostgreSQL).
+
+    A statement per model costs a round trip each, tens of thousands per snapshot; COPY
+    sends them all at once, and two statements take them from there. The upsert
+    rewrites only models that changed: PostgreSQL writes a new row version for every
+    row an UPDATE touches, even one set to what it was.
+    """
+    from storage.engines.postgres import PostgresConnection
+
+    assert isinstance(db, PostgresConnection)
+    db.execute(
+        """CREATE TEMPORARY TABLE incoming_models (
+               repo_id text COLLATE "C", family text, created_at text, pipeline_tag text,
+               downloads_30d bigint, downloads_all_time bigint, likes integer,
+               derivatives integer
+           ) ON COMMIT DROP"""
+    )
+    db.copy_rows(
+        "incoming_models",
+        (
+            "repo_id",
+            "family",
+            "created_at",
+            "pipeline_tag",
+            "downloads_30d",
+            "downloads_all_time",
+            "likes",
+            "derivatives",
+        ),
+        (
+            (
+                r.repo_id,
+                r.family,
+                r.created_at,
+                r.pipeline_tag,
+                r.downloads_30d,
+                r.downloads_all_time,
+                r.likes,
+                r.derivatives,
+            )
+            for r in rows
+        ),
+    )
+    db.execute(
+        """INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
+                               first_seen_at)
+           SELECT repo_id, family, created_at, pipeline_tag, ?, ? FROM incoming_models"""
+        + _MODEL_UPSERT
+        + """WHERE models.family IS DISTINCT FROM excluded.family
+                 OR coalesce(excluded.created_at, models.created_at)
+                    IS DISTINCT FROM models.created_at
+                 OR coalesce(excluded.pipeline_tag, models.pipeline_tag)
+                    IS DISTINCT FROM models.pipeline_tag
+                 OR models.first_seen_at IS NULL
+                 OR excluded.first_seen_at < models.first_seen_at""",
+        [snapshot_id, stamp],
+    )
+    db.execute(
+        """INSERT INTO model_counts
+               (snapshot_id, model_id, downloads_30d, downloads_all_time, likes, derivatives)
+           SELECT ?, m.id, i.downloads_30d, i.downloads_all_time, i.likes, i.derivatives
+           FROM incoming_models i JOIN models m ON m.repo_id = i.repo_id""",
+        [snapshot_id],
+    )
+    db.execute("DROP TABLE incoming_models")
+
+
+def insert_definitions(db: Connection, snapshot_id: int, definitions: Mapping[str, str]) -> None:
     """Record each family's definition for one snapshot; equal texts are stored once."""
     texts = sorted(set(definitions.values()))
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO family_definitions (definition) VALUES (?) ON CONFLICT DO NOTHING",
         [(t,) for t in texts],
     )
-    db.conn.executemany(
+    db.executemany(
         """
         INSERT INTO snapshot_definitions (snapshot_id, family, definition_id)
         SELECT ?, ?, id FROM family_definitions WHERE definition = ?
@@ -202,7 +289,7 @@ def insert_definitions(db: Database, snapshot_id: int, definitions: Mapping[str,
     )
 
 
-def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:
+def model_ids(db: Connection, repo_ids: Sequence[str]) -> dict[str, int]:
     """Map repo ids to their integer ids, in chunks under SQLite's variable limit."""
     found: dict[str, int] = {}
     for start in range(0, len(repo_ids), 500):
@@ -213,7 +300,7 @@ def model_ids(db: Database, repo_ids: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def set_derivatives(db: Database, snapshot_id: int, counts: Mapping[str, int]) -> int:
+def set_derivatives(db: Connection, snapshot_id: int, counts: Mapping[str, int]) -> int:
     """Record the derivative counts of some models in the snapshot just written, and
     make its family totals the sum of the counts now known (NULL where none is).
 
@@ -222,7 +309,7 @@ def set_derivatives(db: Database, snapshot_id: int, counts: Mapping[str, int]) -
     """
     ids = model_ids(db, list(counts))
     rows = [(counts[repo_id], snapshot_id, model_id) for repo_id, model_id in ids.items()]
-    cursor = db.conn.executemany(
+    cursor = db.executemany(
         "UPDATE model_counts SET derivatives = ? WHERE snapshot_id = ? AND model_id = ?", rows
     )
     set_rows = max(cursor.rowcount, 0)
@@ -232,7 +319,7 @@ def set_derivatives(db: Database, snapshot_id: int, counts: Mapping[str, int]) -
            WHERE c.snapshot_id = ? GROUP BY m.family""",
         [snapshot_id],
     ).fetchall()
-    db.conn.executemany(
+    db.executemany(
         "UPDATE family_totals SET derivatives = ? WHERE snapshot_id = ? AND family = ?",
         [(total, snapshot_id, family) for family, total in sums],
     )

@@ -1,10 +1,19 @@
-"""Fixtures shared by the suite: a real store on disk, a fake Hub, instant Hub retries,
-the Slack stand-in."""
+"""Fixtures shared by the suite: a real store on either engine, a fake Hub, instant Hub
+retries, the Slack stand-in.
+
+Tests that take `tmp_store` or `new_store` run twice: on a SQLite file, and on
+PostgreSQL, in a schema of its own in one throwaway cluster started for the session
+(tests/pg_cluster.py). Without PostgreSQL's server binaries the PostgreSQL cases are
+skipped, with one line saying so, unless OPENMODELS_TEST_POSTGRESQL=require (CI), where
+a cluster that cannot start fails them.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +22,88 @@ import pytest
 from bot.local_slack import LocalSlack
 from storage import Store, open_store
 from tests.fakes import FakeHub
+from tests.pg_cluster import Cluster, ClusterError, find_bindir
+
+REQUIRE_POSTGRESQL = os.environ.get("OPENMODELS_TEST_POSTGRESQL") == "require"
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_report_header() -> str:
+    bindir = find_bindir()
+    if bindir is None:
+        return "postgresql: no server binaries found: the PostgreSQL cases are skipped"
+    return f"postgresql: {bindir} (one throwaway cluster for the session)"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A database in a cluster started for this session; its URL."""
+    bindir = find_bindir()
+    if bindir is None:
+        message = "no PostgreSQL server binaries (initdb, pg_ctl) on this machine"
+        if REQUIRE_POSTGRESQL:
+            pytest.fail(message + ", and OPENMODELS_TEST_POSTGRESQL=require")
+        pytest.skip(message + ": the PostgreSQL cases are skipped")
+    try:
+        cluster = Cluster.start(bindir)
+    except ClusterError as exc:
+        if REQUIRE_POSTGRESQL:
+            pytest.fail(f"PostgreSQL could not start: {exc}")
+        pytest.skip(f"PostgreSQL could not start ({str(exc).splitlines()[0]}): skipped")
+    try:
+        import psycopg
+
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE openmodels_test")
+        yield cluster.url("openmodels_test")
+    finally:
+        cluster.stop()
+
+
+_schemas = itertools.count(1)
+
+
+def postgresql_schema(base_url: str) -> str:
+    """A new, empty schema in the session's database; the URL of a store in it."""
+    import psycopg
+
+    name = f"t{next(_schemas)}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    return f"{base_url}?options=-csearch_path%3D{name}"
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a store test runs on: each such test runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_location(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[[str], str]:
+    """Locations for fresh, empty stores on the test's engine: a file in the test's
+    folder, or a new schema in the session's PostgreSQL database."""
+    if engine == "sqlite":
+        return lambda name="store": str(tmp_path / f"{name}.db")
+    base = request.getfixturevalue("postgresql_url")
+    return lambda name="store": postgresql_schema(base)
+
+
+@pytest.fixture
+def new_store(store_location: Callable[[str], str]) -> Iterator[Callable[..., Store]]:
+    """Make fresh, migrated stores on the test's engine; each is closed after the test."""
+    made: list[Store] = []
+
+    def make(name: str = "store") -> Store:
+        store = open_store(store_location(name))
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +119,9 @@ def no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def tmp_store(tmp_path: Path) -> Store:
-    """A fresh store, migrated, in a real SQLite file."""
-    return open_store(tmp_path / "t.db")
+def tmp_store(new_store: Callable[..., Store]) -> Store:
+    """A fresh store, migrated, on the test's engine (each test runs on both)."""
+    return new_store("t")
 
 
 def record_sleeps(monkeypatch: pytest.MonkeyPatch, module: object) -> list[float]:

@@ -1,0 +1,64 @@
+"""What every storage function is handed: one open transaction's connection, on either engine.
+
+The storage modules write their SQL once, in the subset both engines read the same way
+(`?` and `:name` parameters, `ON CONFLICT`, `RETURNING`, row values, window functions);
+each engine's connection runs it. Where the engines differ in what a statement does,
+not just how it is spelled, the storage function asks `db.engine` and the difference
+is tested on both (tests/test_engines.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, Literal, Protocol
+
+Params = Sequence[Any] | Mapping[str, Any]
+EngineName = Literal["sqlite", "postgresql"]
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor storage uses: rows as tuples, and the rows changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection inside one transaction (`Store.reading` or `Store.writing`)."""
+
+    @property
+    def engine(self) -> EngineName: ...
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        """Run one statement with `?` or `:name` parameters."""
+        ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        """Run one statement once per row of parameters."""
+        ...
+
+
+# A quoted string or identifier, a `::` cast, a named parameter, a `?` or a `%`.
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|:([A-Za-z_]\w*)|\?|%")
+
+
+@lru_cache(maxsize=2048)
+def to_pyformat(sql: str) -> str:
+    """`sql` with SQLite's `?` and `:name` parameters in psycopg's `%s` and `%(name)s`
+    style, and literal `%` doubled. Quoted text and `::` casts are left as they are."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return {"?": "%s", "%": "%%"}.get(token, token)
+
+    return _TOKEN.sub(replace, sql)
