@@ -19,7 +19,7 @@ from storage.snapshots import (
     FamilyTotal,
     parse_timestamp,
 )
-from storage.sql import Connection
+from storage.sql import Connection, one_of
 
 METRIC_COLUMNS = {
     "all_time": "downloads_all_time",
@@ -166,7 +166,7 @@ def family_series(
     series: dict[str, list[tuple[str, int]]] = {f: [] for f in families or ()}
     if families == []:
         return series
-    wanted = "" if families is None else f"AND t.family IN ({','.join('?' * len(families))})"
+    wanted = "" if families is None else "AND " + one_of("t.family", len(families))
     # A few families' whole history: through the family index. Every family, or a
     # recent stretch: snapshot by snapshot in time order (CROSS JOIN fixes that order
     # in SQLite; PostgreSQL plans either itself), so nothing is sorted and only the
@@ -227,7 +227,6 @@ def model_gains(
     The ranking is done here, not in Python: a store holds tens of thousands of models.
     """
     excluded = sorted(exclude_families)
-    marks = ",".join("?" * len(excluded))
     rows = db.execute(
         f"""SELECT m.repo_id, m.family, b.downloads_all_time, c.downloads_all_time
             FROM model_counts c
@@ -236,7 +235,7 @@ def model_gains(
             WHERE c.snapshot_id = ?
               AND (b.model_id IS NOT NULL OR m.created_at > ?)
               AND c.downloads_all_time > coalesce(b.downloads_all_time, 0)
-              AND m.family NOT IN ({marks})
+              AND NOT {one_of("m.family", len(excluded))}
             ORDER BY c.downloads_all_time - coalesce(b.downloads_all_time, 0) DESC, m.repo_id
             LIMIT ?""",
         [before.id, after.id, before.taken_at, *excluded, limit],
@@ -370,10 +369,9 @@ def values_of(
     """
     column = METRIC_COLUMNS[metric]
     found: dict[int, dict[str, int]] = {i: {} for i in snapshot_ids}
-    marks = ",".join("?" * len(snapshot_ids))
     rows = db.execute(
         f"""SELECT snapshot_id, family, {column} FROM family_totals
-            WHERE snapshot_id IN ({marks}) AND {column} IS NOT NULL""",
+            WHERE {one_of("snapshot_id", len(snapshot_ids))} AND {column} IS NOT NULL""",
         snapshot_ids,
     )
     for snapshot_id, family, value in rows:
@@ -465,7 +463,7 @@ def first_seen_between(
 ) -> list[FirstSeen]:
     """Models first listed by a snapshot taken after `after` and at or before `until`
     (timestamps), of `families` (every family when None), oldest sighting first."""
-    wanted = "" if families is None else f"AND m.family IN ({','.join('?' * len(families))})"
+    wanted = "" if families is None else "AND " + one_of("m.family", len(families))
     rows = db.execute(
         f"""SELECT m.id, m.repo_id, m.family, m.created_at, s.id, s.taken_at, s.source,
                    s.model_count, c.downloads_all_time

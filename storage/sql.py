@@ -46,6 +46,12 @@ class Connection(Protocol):
         ...
 
 
+def one_of(column: str, count: int) -> str:
+    """`column IN (?, …)` for `count` parameters. An empty list is false on both engines
+    (PostgreSQL refuses `IN ()`, which SQLite takes)."""
+    return f"{column} IN ({','.join('?' * count)})" if count else "(0 = 1)"
+
+
 # A quoted string or identifier, a `::` cast, a named parameter, a `?` or a `%`.
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|:([A-Za-z_]\w*)|\?|%")
 

@@ -7,10 +7,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 from storage import Store, open_store
+from storage.port import applied_migrations, column_names, table_names
 from storage.snapshots import ModelRecord, write_snapshot
 
 DAY0 = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+# What a broken constraint raises, on either engine.
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 def record(
@@ -28,15 +33,18 @@ def record(
     )
 
 
-def store_with(path: Path, days: Iterable[list[ModelRecord]], start: datetime = DAY0) -> Store:
-    """A store at `path` with one snapshot per item of `days`, one day apart."""
-    store = open_store(path)
+def store_with(
+    where: Path | Store, days: Iterable[list[ModelRecord]], start: datetime = DAY0
+) -> Store:
+    """A store (at a new SQLite file `where`, or the empty store `where`) with one
+    snapshot per item of `days`, one day apart."""
+    store = where if isinstance(where, Store) else open_store(where)
     for i, records in enumerate(days):
         write_snapshot(store, start + timedelta(days=i), "hub", records)
     return store
 
 
-def growing_store(path: Path, days: int = 10) -> Store:
+def growing_store(path: Path | Store, days: int = 10) -> Store:
     """Qwen (two models) overtakes Llama on day 3; DeepSeek trails. Figures are linear in d.
 
     Day d: Qwen/Qwen3-8B 100,000 + 5,000d; Qwen/Qwen2.5-7B 90,000 + 3,000d;
@@ -82,9 +90,13 @@ def family_day(
 
 
 def dump(store: Store) -> list[str]:
-    """Every table's schema and rows, as SQL: equal dumps mean equal stores."""
-    conn = sqlite3.connect(store.path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
+    """Every table's columns and rows, and the migrations recorded, on either engine:
+    equal dumps mean equal stores."""
+    lines = []
+    with store.reading() as db:
+        lines += [f"migration {name}" for name, _ in applied_migrations(db)]
+        for table in table_names(db):
+            lines.append(f"table {table} ({', '.join(column_names(db, table))})")
+            # Sorted here: the engines put NULLs at opposite ends of an ORDER BY.
+            lines += sorted(repr(tuple(row)) for row in db.execute(f"SELECT * FROM {table}"))
+    return lines

@@ -119,6 +119,14 @@ def no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def postgresql_store(postgresql_url: str) -> Iterator[Store]:
+    """A fresh store on PostgreSQL, for what only PostgreSQL does."""
+    store = open_store(postgresql_schema(postgresql_url))
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def tmp_store(new_store: Callable[..., Store]) -> Store:
     """A fresh store, migrated, on the test's engine (each test runs on both)."""
     return new_store("t")

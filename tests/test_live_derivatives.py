@@ -60,7 +60,7 @@ def arrange(hub: FakeHub) -> FakeHub:
 
 def services(store: Store, hub: FakeHub, top: int = 2) -> Services:
     return Services(
-        config=Config(db_path=store.path, derivatives_top=top, hub_concurrency=2),
+        config=Config(db=str(store.path), derivatives_top=top, hub_concurrency=2),
         families=FAMILIES,
         store=store,
         hub=HubClient(hub.url, timeout=5),

@@ -15,7 +15,7 @@ from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 
 
 def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_size(tmp_path):
-    config = Config(db_path=tmp_path / "s.db", chart_workers=2)
+    config = Config(db=str(tmp_path / "s.db"), chart_workers=2)
     with LocalSlack() as slack:
         settings = SlackSettings(
             bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=slack.api_url

@@ -1,4 +1,5 @@
-"""The store on real SQLite files: schema, atomic snapshots, queries, refusals; and ranking."""
+"""The store on both engines (a real SQLite file, a real PostgreSQL database): schema,
+atomic snapshots, queries, refusals; and ranking."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import random
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from openmodels.errors import StoreError
 from openmodels.ranking import Lead, lead, rank_families
 from storage import Store, open_store
+from storage.port import applied_migrations, table_names
 from storage.queries import (
     ModelPoint,
     ModelRow,
@@ -26,6 +27,7 @@ from storage.queries import (
     top_models,
     totals_at,
 )
+from storage.schema import known_migration_names
 from storage.snapshots import (
     FamilyTotal,
     ModelRecord,
@@ -33,7 +35,7 @@ from storage.snapshots import (
     format_timestamp,
     write_snapshot,
 )
-from tests.builders import DAY0, dump, record, store_with
+from tests.builders import DAY0, INTEGRITY_ERRORS, dump, record, store_with
 
 D0, D1, D2 = (format_timestamp(DAY0 + timedelta(days=d)) for d in range(3))
 
@@ -58,13 +60,13 @@ THREE_DAYS = [
 
 
 @pytest.fixture
-def three_days(tmp_path: Path) -> Store:
-    return store_with(tmp_path / "three.db", THREE_DAYS)
+def three_days(new_store) -> Store:
+    return store_with(new_store("three"), THREE_DAYS)
 
 
 def tables(store: Store) -> set[str]:
     with store.reading() as db:
-        return set(db.table_names())
+        return set(table_names(db))
 
 
 # -- schema and opening -------------------------------------------------------------
@@ -84,20 +86,25 @@ def test_migrations_create_every_table(tmp_store):
         "family_definitions",
         "snapshot_definitions",
         "pair_orders",
-        "_sqlite_migrations",
+        "mutes",
+        "announcements",
+        "home_visits",
     }
+    with tmp_store.reading() as db:
+        assert {name for name, _ in applied_migrations(db)} == known_migration_names()
 
 
 def test_opening_again_applies_nothing_and_keeps_the_data(three_days):
     before = dump(three_days)
 
-    again = open_store(three_days.path)
+    again = open_store(three_days.location)
 
     assert dump(again) == before
 
 
-def test_the_store_is_in_wal_mode(tmp_store):
-    with tmp_store.reading() as db:
+def test_a_sqlite_store_is_in_wal_mode(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    with store.reading() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -117,13 +124,19 @@ def test_opening_a_new_store_waits_while_another_process_creates_it(tmp_path):
 
 def test_a_store_from_a_newer_openmodels_is_refused(tmp_store):
     with tmp_store.writing() as db:
-        db.execute(
-            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
-            ["openmodels", "m999_future", "2030-01-01 00:00:00+00:00"],
-        )
+        if db.engine == "sqlite":
+            db.execute(
+                "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                ["openmodels", "m999_future", "2030-01-01 00:00:00+00:00"],
+            )
+        else:
+            db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                ["m999_future", "2030-01-01 00:00:00+00:00"],
+            )
 
     with pytest.raises(StoreError, match=r"written by a newer openmodels \(schema m999_future\)"):
-        open_store(tmp_store.path)
+        open_store(tmp_store.location)
 
 
 def test_a_file_of_random_bytes_is_refused(tmp_path):
@@ -141,8 +154,8 @@ def test_a_directory_or_a_missing_folder_is_refused(tmp_path):
         open_store(tmp_path / "missing" / "s.db")
 
 
-def test_the_sample_store_is_read_only(three_days):
-    sample = open_store(three_days.path, sample=True)
+def test_the_sample_store_is_read_only(tmp_path):
+    sample = open_store(store_with(tmp_path / "s.db", THREE_DAYS).path, sample=True)
 
     with pytest.raises(StoreError, match="read-only"), sample.writing():
         pass
@@ -168,7 +181,7 @@ def test_write_snapshot_is_all_or_nothing(three_days):
     before = dump(three_days)
     broken = ModelRecord("Qwen/C", "qwen", None, 10)  # type: ignore[arg-type]  # NOT NULL
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         write_snapshot(three_days, DAY0 + timedelta(days=3), "hub", [*THREE_DAYS[2], broken])
 
     assert dump(three_days) == before
@@ -324,8 +337,8 @@ def test_store_stats(three_days, tmp_store):
         ([10], None),  # only the latest itself
     ],
 )
-def test_snapshot_near_a_week_earlier(tmp_path, days, expected):
-    store = open_store(tmp_path / "near.db")
+def test_snapshot_near_a_week_earlier(new_store, days, expected):
+    store = new_store("near")
     for day in days:
         write_snapshot(store, DAY0 + timedelta(days=day), "hub", [record("Qwen/A", "qwen", day)])
 

@@ -1,0 +1,115 @@
+"""`openmodels port-db`: a SQLite store copied into an empty PostgreSQL database, whole,
+counts verified, or not at all; and the copy answers exactly as the original does."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands import AnswerContext, answer_text
+from commands.render import render_text
+from openmodels.cli import main
+from openmodels.errors import StoreError
+from openmodels.families import load_families
+from openmodels.locate import sample_store_path
+from storage import open_store
+from storage import port as port_module
+from storage.port import port
+from tests.builders import dump, growing_store
+
+SAMPLE = sample_store_path()
+
+
+@pytest.fixture
+def target(postgresql_url):
+    from tests.conftest import postgresql_schema
+
+    store = open_store(postgresql_schema(postgresql_url))
+    yield store
+    store.close()
+
+
+def test_the_bundled_sample_is_ported_whole(target, capsys):
+    assert main(["port-db", str(SAMPLE), target.location]) == 0
+
+    out = capsys.readouterr()
+    assert "every table's count matches the source's; 9 migrations recorded" in out.out
+    assert "model_counts: 18,069 rows" in out.err
+    assert dump(target) == dump(open_store(SAMPLE, sample=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "top",
+        "top 3 --30d",
+        "top --derivatives",
+        "compare qwen llama",
+        "family qwen",
+        "family qwen --models",
+        "model Qwen/Qwen2.5-7B-Instruct",
+        "model qwen/qwen2.5-7b-instruct",
+        "model Qwen/no-such-model",
+        "regions",
+        "movers --days 30",
+        "forecast",
+        "new --days 30",
+        "new gemma --days 90",
+    ],
+)
+def test_the_copy_answers_as_the_original_does(target, text):
+    port(open_store(SAMPLE, sample=True), target)
+    families = load_families()
+
+    on_sqlite = answer_text(text, AnswerContext(open_store(SAMPLE, sample=True), families))
+    on_postgresql = answer_text(text, AnswerContext(target, families))
+
+    assert on_postgresql.error == on_sqlite.error
+    assert render_text(on_postgresql) == render_text(on_sqlite)
+
+
+def test_a_target_that_holds_data_is_refused(target, tmp_path):
+    growing_store(tmp_path / "a.db", days=2)
+    port(open_store(tmp_path / "a.db"), target)
+    before = dump(target)
+
+    with pytest.raises(StoreError, match="already holds data"):
+        port(open_store(SAMPLE, sample=True), target)
+
+    assert dump(target) == before
+
+
+def test_a_port_that_fails_half_way_leaves_the_target_empty(target, tmp_path):
+    source = growing_store(tmp_path / "a.db", days=3)
+    empty = dump(target)
+
+    def fail_after_snapshots(table, copied, total):
+        if table == "snapshots":
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        port(source, target, fail_after_snapshots)
+
+    assert dump(target) == empty
+    port(source, target)  # and the same target takes the port again
+    assert dump(target) == dump(source)
+
+
+def test_a_copy_whose_counts_differ_is_rolled_back(target, tmp_path, monkeypatch):
+    source = growing_store(tmp_path / "a.db", days=3)
+    empty = dump(target)
+    counted = port_module.row_count
+
+    def one_row_short(db, table):  # as if a row of the source had not arrived
+        n = counted(db, table)
+        return n - 1 if n and db.engine == "postgresql" and table == "model_counts" else n
+
+    monkeypatch.setattr(port_module, "row_count", one_row_short)
+    with pytest.raises(StoreError, match="row counts differ"):
+        port(source, target)
+
+    assert dump(target) == empty
+
+
+def test_the_command_refuses_a_target_that_is_not_postgresql(tmp_path, capsys):
+    assert main(["port-db", str(SAMPLE), str(tmp_path / "copy.db")]) == 1
+    assert "the target must be a postgresql:// URL" in capsys.readouterr().err
