@@ -89,6 +89,29 @@ def family_day(
     )
 
 
+def write_lock_is_free(store: Store) -> bool:
+    """Whether another process could start writing to `store` at once."""
+    if store.engine_name == "sqlite":
+        conn = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
+    from storage.engines.postgres import LOCK_SPACE
+
+    with psycopg.connect(store.location, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", [LOCK_SPACE]
+        ).fetchone()
+        if row and row[0]:
+            conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", [LOCK_SPACE])
+        return bool(row and row[0])
+
+
 def dump(store: Store) -> list[str]:
     """Every table's columns and rows, and the migrations recorded, on either engine:
     equal dumps mean equal stores."""

@@ -292,7 +292,7 @@ def test_a_digest_waiting_for_delivery_is_not_queued_again_with_the_same_ranking
 
 
 def services(store, digest_at: str = "Sunday 18:00") -> Services:
-    config = Config(db=str(store.path), digest_at=digest_at)
+    config = Config(db=store.location, digest_at=digest_at)
     return Services(
         config=config,
         families=FAMILIES,

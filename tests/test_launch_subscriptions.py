@@ -332,7 +332,7 @@ def test_a_launch_seen_in_a_live_snapshot_is_queued_with_its_key(env):
         load_families().definitions(),
     )
     services = Services(
-        config=Config(db=str(env.path)),
+        config=Config(db=env.location),
         families=load_families(),
         store=env,
         hub=HubClient("http://127.0.0.1:9"),  # never asked

@@ -385,7 +385,7 @@ def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(stor
     fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
     fake_hub.inject("Qwen", server_errors=6)  # one request and its five retries
     services = Services(
-        config=Config(db=str(store.path)),
+        config=Config(db=store.location),
         families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
         store=store,
         hub=HubClient(fake_hub.url, timeout=5),
@@ -422,7 +422,7 @@ def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
         ob.enqueue(db, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-07")
     with LocalSlack() as slack:
         services = Services(
-            config=Config(db=str(store.path)),
+            config=Config(db=store.location),
             families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
             store=store,
             hub=None,  # delivery never asks the Hub
@@ -449,10 +449,10 @@ def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
 def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
     # Written by an openmodels without leases: the collection ran today at 06:00.
     from storage.schema import migrations
-    from storage.store import Store
+    from storage.store import store_at
 
-    old = Store(tmp_path / "old.db")
-    db = old.connect()
+    old = store_at(tmp_path / "old.db")
+    db = old.engine.connect()  # type: ignore[union-attr]
     migrations.apply(db, stop_before="m005_claims_and_leases")
     db.execute(
         "INSERT INTO job_runs (job, last_started, last_finished, last_ok) VALUES (?, ?, ?, ?)",

@@ -43,9 +43,9 @@ POOL_TIMEOUT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10
 # Advisory lock keys are per database; the second half names the schema, so stores in
 # two schemas of one database (as the tests make) have a write lock each.
-_LOCK_SPACE = 0x6F6D  # "om"
-_WRITE_LOCK = f"SELECT pg_advisory_xact_lock({_LOCK_SPACE}, hashtext(current_schema()))"
-_MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({_LOCK_SPACE + 1}, hashtext(current_schema()))"
+LOCK_SPACE = 0x6F6D  # "om"
+_WRITE_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_SPACE}, hashtext(current_schema()))"
+_MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_SPACE + 1}, hashtext(current_schema()))"
 
 
 class PostgresConnection:
