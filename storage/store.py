@@ -26,7 +26,9 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def display_location(location: str | Path) -> str:
-    """A store's path, or its URL without the password: what messages and logs show."""
+    """A store's path, or its URL without the password: what messages and logs show, and
+    what a command shown to the operator can take (libpq reads the password from
+    PGPASSWORD or ~/.pgpass)."""
     text = str(location)
     if not is_postgresql(text):
         return text
@@ -34,7 +36,8 @@ def display_location(location: str | Path) -> str:
     if parts.password is None:
         return text
     host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + host))
 
 
 def is_postgresql(location: str | Path) -> bool:

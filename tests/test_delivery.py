@@ -29,8 +29,8 @@ def no_retry_wait(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         for channel in ("C1", "C2"):
             subs.subscribe(db, "T1", channel, "alerts", (), NOW)

@@ -35,8 +35,8 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C1", "digest", (), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C2", "digest", (), "2026-01-01T00:00:00Z")

@@ -179,8 +179,8 @@ def test_a_new_store_and_a_migrated_one_have_the_same_subscriptions_table(old_st
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def ask(store, text, channel=HERE):

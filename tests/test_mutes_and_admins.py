@@ -35,8 +35,8 @@ MUTED = (
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def check(store, n: int):

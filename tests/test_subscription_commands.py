@@ -15,8 +15,8 @@ HERE = Channel("T1", "C1", "U42")
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def ask(store, text, channel=HERE):
