@@ -62,9 +62,7 @@ TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
 DM = "D0TEST"  # the direct message conversation between USER and the app
 
 
-def run_cli_against(
-    monkeypatch: Any, db: Path | str, hub: FakeHub, slack: LocalSlack
-) -> None:
+def run_cli_against(monkeypatch: Any, db: Path | str, hub: FakeHub, slack: LocalSlack) -> None:
     """Point the command line, run in this process, at the store `db`, the fake Hub and
     the Slack stand-in, with the default families."""
     monkeypatch.setenv("OPENMODELS_DB", str(db))

@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from bot.outbox_sender import deliver, item_key
 from bot.slack_client import make_web_client
 from openmodels.charts import render_chart
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.outbox import MAX_ATTEMPTS

@@ -18,7 +18,6 @@ from openmodels.config import Config
 from openmodels.digest import build_digest, plan_digests
 from openmodels.families import load_families, parse_families
 from openmodels.hub import HubClient
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.snapshots import write_snapshot

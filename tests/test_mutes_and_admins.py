@@ -18,7 +18,6 @@ from openmodels.config import Config
 from openmodels.errors import ConfigError
 from openmodels.families import load_families
 from storage import mutes as mu
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from tests.builders import DAY0, family_day
