@@ -299,8 +299,13 @@ class JobRunner:
         now = self.clock()
         return {job.name: job.when.next_due(now) for job in self.jobs}
 
-    def run_forever(self, tick_seconds: int = 30) -> None:
-        """Catch up once, then tick until `stopping` is set (SIGTERM sets it)."""
+    def run_forever(self, tick_seconds: float | None = None) -> None:
+        """Catch up once, then tick until `stopping` is set (SIGTERM sets it).
+
+        Ticks come every 30 s, or every tenth of the lease if that is shorter, so a job
+        whose runner died is taken over soon after its lease expires."""
+        if tick_seconds is None:
+            tick_seconds = min(30.0, self.lease.total_seconds() / 10)
         scheduler = schedule.Scheduler()
         scheduler.every(tick_seconds).seconds.do(self._safe_tick)
         self._safe_tick()
@@ -308,7 +313,7 @@ class JobRunner:
             log.info("job %s: next run %s", name, when.isoformat())
         while not self.stopping.is_set():
             scheduler.run_pending()
-            self.stopping.wait(timeout=1)
+            self.stopping.wait(timeout=min(1.0, tick_seconds))
         log.info("scheduler stopped")
 
     def _safe_tick(self) -> None:

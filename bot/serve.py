@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from slack_bolt import App
 
@@ -53,7 +54,9 @@ class BotProcess:
         # Collections in a process of their own: on a thread of this one they would wait
         # behind the answering threads for the interpreter lock (bot.collection).
         jobs = replace(jobs, render=render, collect_apart=True)
-        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
+        runner = JobRunner(
+            jobs.store, scheduled_jobs(jobs), lease=timedelta(seconds=config.job_lease_seconds)
+        )
         context = AnswerContext(
             store=jobs.store,
             families=families,

@@ -45,6 +45,9 @@ class Config:
     # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
     # are taken over by the next run once it has passed.
     delivery_claim_seconds: float = 300.0
+    # How long a scheduled job's lease lasts unless renewed: a replica killed in the
+    # middle of a job leaves it to another replica this long after its last renewal.
+    job_lease_seconds: float = 300.0
     # Slack user ids who alone may change a channel's subscriptions and mutes;
     # None (OPENMODELS_ADMINS unset) lets anyone.
     admins: frozenset[str] | None = None
@@ -69,6 +72,7 @@ class Config:
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
             chart_workers=_whole_number(env, "OPENMODELS_CHART_WORKERS", default_chart_workers()),
             delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
+            job_lease_seconds=_positive_float(env, "OPENMODELS_JOB_LEASE_SECONDS", 300.0),
             admins=_user_ids(env, "OPENMODELS_ADMINS"),
             derivatives_top=_count(env, "OPENMODELS_DERIVATIVES_TOP", 20, MAX_DERIVATIVES_TOP),
         )
