@@ -88,3 +88,4 @@ class BotProcess:
         for thread in self._threads:
             thread.join()
         self.services.close()
+        self.jobs.store.close()  # on PostgreSQL, this process's connections to it

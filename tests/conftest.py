@@ -21,6 +21,7 @@ import pytest
 
 from bot.local_slack import LocalSlack
 from storage import Store, open_store
+from storage.store import store_at
 from tests.fakes import FakeHub
 from tests.pg_cluster import Cluster, ClusterError, find_bindir
 
@@ -82,13 +83,23 @@ def engine(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def store_location(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Callable[[str], str]:
+) -> Iterator[Callable[[str], str]]:
     """Locations for fresh, empty stores on the test's engine: a file in the test's
-    folder, or a new schema in the session's PostgreSQL database."""
+    folder, or a new schema in the session's PostgreSQL database. After the test, this
+    process lets go of each (PostgreSQL: closes its connection pool)."""
     if engine == "sqlite":
-        return lambda name="store": str(tmp_path / f"{name}.db")
+        yield lambda name="store": str(tmp_path / f"{name}.db")
+        return
     base = request.getfixturevalue("postgresql_url")
-    return lambda name="store": postgresql_schema(base)
+    made: list[str] = []
+
+    def make(name: str = "store") -> str:
+        made.append(postgresql_schema(base))
+        return made[-1]
+
+    yield make
+    for location in made:
+        store_at(location).close()
 
 
 @pytest.fixture
@@ -123,7 +134,7 @@ def postgresql_store(postgresql_url: str) -> Iterator[Store]:
     """A fresh store on PostgreSQL, for what only PostgreSQL does."""
     store = open_store(postgresql_schema(postgresql_url))
     yield store
-    store.close()
+    store.close()  # every Store of this location shares this process's pool
 
 
 @pytest.fixture
