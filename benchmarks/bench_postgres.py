@@ -43,6 +43,7 @@ import psycopg
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # for tests.*: the cluster, the replicas
 
+from bot.scheduler import tick_for  # noqa: E402
 from commands import AnswerContext, answer_text  # noqa: E402
 from openmodels.families import parse_families  # noqa: E402
 from storage import Store, open_store  # noqa: E402
@@ -337,10 +338,10 @@ def kills_during_delivery(url: str, kills: int, folder: Path) -> None:
         posted = Counter(m["text"] for ms in slack.channel_messages.values() for m in ms)
     lost = [t for t in texts if posted[t] == 0]
     twice = [t for t, n in posted.items() if n > 1]
-    tick = min(30.0, LEASE_SECONDS / 10)
+    tick = tick_for(timedelta(seconds=LEASE_SECONDS))
     print(
         f"\nfailover: two `openmodels serve` replicas on PostgreSQL, a job lease of "
-        f"{LEASE_SECONDS} s (ticks every {tick:.1f} s), delivery claims of {CLAIM_SECONDS} s"
+        f"{LEASE_SECONDS} s (ticks every {tick} s), delivery claims of {CLAIM_SECONDS} s"
     )
     if takeovers:
         within = max(takeovers) <= LEASE_SECONDS + tick

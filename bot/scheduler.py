@@ -130,6 +130,11 @@ class Due:
     took_over: str | None = None  # the holder of an expired lease
 
 
+def tick_for(lease: timedelta) -> int:
+    """Seconds between two looks at the jobs: a tenth of the lease, 1 to 30."""
+    return max(1, min(30, int(lease.total_seconds() / 10)))
+
+
 def retry_delay(failures: int) -> timedelta:
     """How long to wait after the `failures`-th failed attempt in a row."""
     return RETRY_DELAYS[min(max(failures, 1), len(RETRY_DELAYS)) - 1]
@@ -299,13 +304,13 @@ class JobRunner:
         now = self.clock()
         return {job.name: job.when.next_due(now) for job in self.jobs}
 
-    def run_forever(self, tick_seconds: float | None = None) -> None:
+    def run_forever(self, tick_seconds: int | None = None) -> None:
         """Catch up once, then tick until `stopping` is set (SIGTERM sets it).
 
-        Ticks come every 30 s, or every tenth of the lease if that is shorter, so a job
-        whose runner died is taken over soon after its lease expires."""
+        Ticks come every 30 s, or every tenth of the lease if that is shorter (at least
+        a second), so a job whose runner died is taken over soon after its lease expires."""
         if tick_seconds is None:
-            tick_seconds = min(30.0, self.lease.total_seconds() / 10)
+            tick_seconds = tick_for(self.lease)
         scheduler = schedule.Scheduler()
         scheduler.every(tick_seconds).seconds.do(self._safe_tick)
         self._safe_tick()
@@ -313,7 +318,7 @@ class JobRunner:
             log.info("job %s: next run %s", name, when.isoformat())
         while not self.stopping.is_set():
             scheduler.run_pending()
-            self.stopping.wait(timeout=min(1.0, tick_seconds))
+            self.stopping.wait(timeout=1)
         log.info("scheduler stopped")
 
     def _safe_tick(self) -> None:
