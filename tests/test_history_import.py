@@ -275,8 +275,8 @@ def test_a_moment_with_only_untracked_models_is_no_snapshot():
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return open_store(tmp_path / "s.db")
+def store(new_store) -> Store:
+    return new_store("s")
 
 
 def test_each_moment_becomes_one_imported_snapshot_with_hand_summed_totals(store):

@@ -295,7 +295,7 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(store, monkeypatch, 
         monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
         monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
 
-        code = main(["serve", "--http", "--db", str(store.path)])
+        code = main(["serve", "--http", "--db", store.location])
 
     err = capsys.readouterr().err
     assert code == 1
@@ -312,7 +312,7 @@ def test_an_app_token_slack_refuses_stops_socket_mode_with_one_line(store, monke
         monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
         monkeypatch.setenv("SLACK_APP_TOKEN", GOOD_ENV["SLACK_APP_TOKEN"])
 
-        code = main(["serve", "--db", str(store.path)])
+        code = main(["serve", "--db", store.location])
 
         assert len(slack.calls_to("apps.connections.open")) == 1
     err = capsys.readouterr().err
@@ -359,7 +359,7 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             **GOOD_ENV,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_API_URL": slack.api_url,
-            "OPENMODELS_DB": str(store.path),
+            "OPENMODELS_DB": store.location,
         }
         serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
         process = subprocess.Popen(
@@ -416,7 +416,7 @@ def _listening_url(process: subprocess.Popen[str]) -> str:
 def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     out_dir = tmp_path / "charts"
 
-    code = main(["demo", "--db", str(store.path), "--out", str(out_dir)])
+    code = main(["demo", "--db", store.location, "--out", str(out_dir)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -447,7 +447,7 @@ def test_console_answers_typed_lines_through_the_app(store, tmp_path, capsys, mo
     typed = "/openmodels compare qwen llama --public\n\nsubscribe digest\nfamily <!channel>\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
 
-    code = main(["console", "--db", str(store.path), "--out", str(tmp_path / "c")])
+    code = main(["console", "--db", store.location, "--out", str(tmp_path / "c")])
 
     out = capsys.readouterr().out
     assert code == 0
