@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmodels.errors import StoreError
-from storage.sql import Connection
+from storage.schema_postgresql import MIGRATIONS_TABLE, PACKED, VIEW_ONLY_COLUMNS
+from storage.snapshots import pack_counts
+from storage.sql import Connection, one_of
 from storage.store import Store
 
 # progress(table, rows copied so far, rows in the table)
@@ -31,23 +33,26 @@ class PortReport:
 
 
 def table_names(db: Connection) -> list[str]:
-    """The store's tables, in name order, without the record of migrations."""
+    """The store's tables, as SQLite's schema names them, in name order, without the
+    record of migrations. (On PostgreSQL a packed table is its view: schema_postgresql.)"""
     if db.engine == "sqlite":
         rows = db.execute(
             """SELECT name FROM sqlite_master WHERE type = 'table'
                AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations' ORDER BY name"""
         )
     else:
+        hidden = [MIGRATIONS_TABLE, *PACKED.values()]
         rows = db.execute(
-            """SELECT table_name FROM information_schema.tables
-               WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-               AND table_name != 'schema_migrations' ORDER BY table_name"""
+            f"""SELECT table_name FROM information_schema.tables
+                WHERE table_schema = current_schema() AND table_type IN ('BASE TABLE', 'VIEW')
+                AND NOT {one_of("table_name", len(hidden))} ORDER BY table_name""",
+            hidden,
         )
     return [str(r[0]) for r in rows]
 
 
 def column_names(db: Connection, table: str) -> list[str]:
-    """A table's columns, in their order."""
+    """A table's columns as SQLite's schema has them, in their order."""
     if db.engine == "sqlite":
         return [str(r[1]) for r in db.execute(f'PRAGMA table_info("{table}")')]
     rows = db.execute(
@@ -55,7 +60,7 @@ def column_names(db: Connection, table: str) -> list[str]:
            WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position""",
         [table],
     )
-    return [str(r[0]) for r in rows]
+    return [str(r[0]) for r in rows if r[0] not in VIEW_ONLY_COLUMNS.get(table, ())]
 
 
 def row_count(db: Connection, table: str) -> int:
@@ -80,10 +85,12 @@ def applied_migrations(db: Connection) -> list[tuple[str, str]]:
 def _parents_first(db: Connection, tables: list[str]) -> list[str]:
     """`tables` ordered so that each comes after every table its foreign keys name."""
     refers: dict[str, set[str]] = {t: set() for t in tables}
+    presented_as = {packed: view for view, packed in PACKED.items()}
     for child, parent in db.execute(
         """SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint
            WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"""
     ):
+        child = presented_as.get(child, child)
         if child in refers and parent != child:
             refers[child].add(parent)
     ordered: list[str] = []
@@ -154,7 +161,12 @@ def _copy_table(
             if copied[0] % PROGRESS_EVERY == 0:
                 progress(table, copied[0], total)
 
-    dst.copy_rows(table, [f'"{c}"' for c in columns], counted())
+    if table not in PACKED:
+        dst.copy_rows(table, [f'"{c}"' for c in columns], counted())
+    else:  # through a scratch table, then packed as a snapshot's counts are
+        dst.execute(f'CREATE TEMPORARY TABLE incoming_{table} (LIKE "{table}") ON COMMIT DROP')
+        dst.copy_rows(f"incoming_{table}", [f'"{c}"' for c in columns], counted())
+        pack_counts(dst, f"SELECT {names} FROM incoming_{table}")
     progress(table, copied[0], total)
 
 

@@ -84,6 +84,18 @@ class StoreStats:
     imported_count: int = 0
 
 
+def _counts_of(db: Connection, counts: str, model_id: str) -> str:
+    """The join condition of `counts` (model_counts) on one model's rows. PostgreSQL
+    keeps the counts packed by block of model ids (storage/schema_postgresql.py): naming
+    the block lets it read one block per snapshot instead of unpacking every count."""
+    same = f"{counts}.model_id = {model_id}"
+    if db.engine == "postgresql":
+        from storage.schema_postgresql import COUNTS_BLOCK
+
+        return f"{counts}.block = {model_id} / {COUNTS_BLOCK} AND {same}"
+    return same
+
+
 def _snapshot(row: tuple) -> Snapshot:
     return Snapshot(int(row[0]), row[1], row[2], int(row[3]))
 
@@ -306,11 +318,11 @@ def similar_models(db: Connection, latest: Snapshot, text: str, limit: int = 5) 
 
 def model_history(db: Connection, repo_id: str) -> list[ModelPoint]:
     rows = db.execute(
-        """SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes
-           FROM model_counts c
-           JOIN models m ON m.id = c.model_id
-           JOIN snapshots s ON s.id = c.snapshot_id
-           WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
+        f"""SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes
+            FROM models m
+            JOIN model_counts c ON {_counts_of(db, "c", "m.id")}
+            JOIN snapshots s ON s.id = c.snapshot_id
+            WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
         [repo_id],
     )
     return [ModelPoint(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
@@ -469,7 +481,7 @@ def first_seen_between(
                    s.model_count, c.downloads_all_time
             FROM models m
             JOIN snapshots s ON s.id = m.first_snapshot_id
-            JOIN model_counts c ON c.snapshot_id = s.id AND c.model_id = m.id
+            JOIN model_counts c ON c.snapshot_id = s.id AND {_counts_of(db, "c", "m.id")}
             WHERE m.first_seen_at > ? AND m.first_seen_at <= ? {wanted}
             ORDER BY m.first_seen_at, s.id, m.repo_id""",
         [after, until, *(families or ())],
@@ -498,7 +510,8 @@ def all_time_at(db: Connection, pairs: Sequence[tuple[int, int]]) -> dict[tuple[
         rows = db.execute(
             f"""WITH wanted (snapshot_id, model_id) AS (VALUES {values})
                 SELECT c.snapshot_id, c.model_id, c.downloads_all_time FROM wanted w
-                JOIN model_counts c ON c.snapshot_id = w.snapshot_id AND c.model_id = w.model_id""",
+                JOIN model_counts c ON c.snapshot_id = w.snapshot_id
+                     AND {_counts_of(db, "c", "w.model_id")}""",
             [n for pair in chunk for n in pair],
         )
         for snapshot_id, model_id, all_time in rows:

@@ -12,7 +12,17 @@ How the tables differ from SQLite's, and why:
   collation, so it sorts by code point as SQLite's BINARY does, whatever the database's
   locale; `taken_at < ?` and `family_a < family_b` then mean the same on both;
 - integer ids are identity columns (BY DEFAULT, so `port-db` can copy ids as they are);
-- download counts are bigint: a family's all-time total passes 2^31.
+- download counts are bigint: a family's all-time total passes 2^31;
+- the per-model counts, nearly all of a store, are kept packed: one row per snapshot and
+  block of COUNTS_BLOCK model ids, each figure an array (compressed by TOAST), read
+  through the view `model_counts`, which has SQLite's table's rows and columns (and the
+  block). A row per model-day costs PostgreSQL 28 bytes of row header and pointer and
+  about 20 per index entry before any figure, over 100 bytes in all against SQLite's
+  34; packed, the figures cost 15 to 20 (docs/benchmarks.md), and a snapshot is written
+  as a few hundred rows instead of tens of thousands. Reads by snapshot go through the
+  view as they are; reads of one model name its block too (storage.queries), so they
+  read one block per snapshot rather than every count. Model ids inside the arrays have
+  no foreign key: only insert_snapshot writes them, from the models it has just stored.
 """
 
 from __future__ import annotations
@@ -33,6 +43,11 @@ BASELINE_NAMES = (
 )
 
 _TEXT = 'text COLLATE "C"'
+COUNTS_BLOCK = 256  # model ids per row of model_count_blocks
+# Tables kept packed, each presented by a view of SQLite's table's name; the columns the
+# view adds for PostgreSQL's own use.
+PACKED = {"model_counts": "model_count_blocks"}
+VIEW_ONLY_COLUMNS = {"model_counts": ("block",)}
 
 BASELINE = f"""
 CREATE TABLE snapshots (
@@ -55,16 +70,45 @@ CREATE TABLE models (
 CREATE INDEX models_family ON models (family);
 CREATE INDEX models_first_seen ON models (first_seen_at);
 
-CREATE TABLE model_counts (
+CREATE TABLE model_count_blocks (
     snapshot_id integer NOT NULL REFERENCES snapshots(id),
-    model_id integer NOT NULL REFERENCES models(id),
-    downloads_30d bigint NOT NULL,
-    downloads_all_time bigint NOT NULL,
-    likes integer NOT NULL,
-    derivatives integer,
-    PRIMARY KEY (snapshot_id, model_id)
-);
-CREATE INDEX model_counts_model ON model_counts (model_id, snapshot_id);
+    block integer NOT NULL,               -- model_id / {COUNTS_BLOCK}
+    model_ids integer[] NOT NULL,         -- ascending; the arrays below follow it
+    downloads_30d bigint[] NOT NULL,
+    downloads_all_time bigint[] NOT NULL,
+    likes integer[] NOT NULL,
+    derivatives integer[] NOT NULL,       -- NULL elements: not measured
+    PRIMARY KEY (snapshot_id, block),
+    -- What SQLite's NOT NULL columns promise, element by element, and one length.
+    CHECK (array_position(model_ids, NULL) IS NULL
+           AND array_position(downloads_30d, NULL) IS NULL
+           AND array_position(downloads_all_time, NULL) IS NULL
+           AND array_position(likes, NULL) IS NULL),
+    CHECK (cardinality(downloads_30d) = cardinality(model_ids)
+           AND cardinality(downloads_all_time) = cardinality(model_ids)
+           AND cardinality(likes) = cardinality(model_ids)
+           AND cardinality(derivatives) = cardinality(model_ids))
+) WITH (toast_tuple_target = 128);
+CREATE INDEX model_count_blocks_block ON model_count_blocks (block, snapshot_id);
+-- lz4 packs about as tight as PostgreSQL's default (pglz) and writes a snapshot a fifth
+-- faster (docs/benchmarks.md); a server without it (one built without lz4, or before
+-- version 14) keeps the default.
+DO $$ BEGIN
+    ALTER TABLE model_count_blocks
+        ALTER COLUMN model_ids SET COMPRESSION lz4,
+        ALTER COLUMN downloads_30d SET COMPRESSION lz4,
+        ALTER COLUMN downloads_all_time SET COMPRESSION lz4,
+        ALTER COLUMN likes SET COMPRESSION lz4,
+        ALTER COLUMN derivatives SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN NULL;
+END $$;
+CREATE VIEW model_counts AS
+    SELECT b.snapshot_id, b.block, c.model_id, c.downloads_30d, c.downloads_all_time,
+           c.likes, c.derivatives
+    FROM model_count_blocks b
+    CROSS JOIN LATERAL unnest(b.model_ids, b.downloads_30d, b.downloads_all_time, b.likes,
+                              b.derivatives)
+        AS c (model_id, downloads_30d, downloads_all_time, likes, derivatives);
 
 CREATE TABLE family_totals (
     snapshot_id integer NOT NULL REFERENCES snapshots(id),

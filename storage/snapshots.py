@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storage.sql import Connection
+from storage.sql import Connection, one_of
 from storage.store import Store
 
 # Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
@@ -206,12 +206,13 @@ def _insert_models(
 def _insert_models_by_copy(
     db: Connection, snapshot_id: int, stamp: str, rows: Sequence[ModelRecord]
 ) -> None:
-    """The models and their counts through one COPY into a scratch table (PostgreSQL).
+    """The models, and their counts packed by block of ids, through one COPY into a
+    scratch table (PostgreSQL: see storage/schema_postgresql.py).
 
     A statement per model costs a round trip each, tens of thousands per snapshot; COPY
-    sends them all at once, and two statements take them from there. The upsert
-    rewrites only models that changed: PostgreSQL writes a new row version for every
-    row an UPDATE touches, even one set to what it was.
+    sends them all at once, and three statements take them from there. Only models new
+    or changed are upserted: PostgreSQL writes a new row version for every row an
+    UPDATE touches, even one set to what it was.
     """
     from storage.engines.postgres import PostgresConnection
 
@@ -252,25 +253,42 @@ def _insert_models_by_copy(
     db.execute(
         """INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
                                first_seen_at)
-           SELECT repo_id, family, created_at, pipeline_tag, ?, ? FROM incoming_models"""
-        + _MODEL_UPSERT
-        + """WHERE models.family IS DISTINCT FROM excluded.family
-                 OR coalesce(excluded.created_at, models.created_at)
-                    IS DISTINCT FROM models.created_at
-                 OR coalesce(excluded.pipeline_tag, models.pipeline_tag)
-                    IS DISTINCT FROM models.pipeline_tag
-                 OR models.first_seen_at IS NULL
-                 OR excluded.first_seen_at < models.first_seen_at""",
-        [snapshot_id, stamp],
+           SELECT i.repo_id, i.family, i.created_at, i.pipeline_tag, :snapshot, :stamp
+           FROM incoming_models i LEFT JOIN models m ON m.repo_id = i.repo_id
+           WHERE m.id IS NULL
+              OR m.family IS DISTINCT FROM i.family
+              OR coalesce(i.created_at, m.created_at) IS DISTINCT FROM m.created_at
+              OR coalesce(i.pipeline_tag, m.pipeline_tag) IS DISTINCT FROM m.pipeline_tag
+              OR m.first_seen_at IS NULL OR :stamp < m.first_seen_at"""
+        + _MODEL_UPSERT,
+        {"snapshot": snapshot_id, "stamp": stamp},
     )
-    db.execute(
-        """INSERT INTO model_counts
-               (snapshot_id, model_id, downloads_30d, downloads_all_time, likes, derivatives)
-           SELECT ?, m.id, i.downloads_30d, i.downloads_all_time, i.likes, i.derivatives
+    pack_counts(
+        db,
+        """SELECT ? AS snapshot_id, m.id AS model_id, i.downloads_30d, i.downloads_all_time,
+                  i.likes, i.derivatives
            FROM incoming_models i JOIN models m ON m.repo_id = i.repo_id""",
         [snapshot_id],
     )
     db.execute("DROP TABLE incoming_models")
+
+
+def pack_counts(db: Connection, counts: str, params: Sequence[object] = ()) -> None:
+    """Write the model counts `counts` selects (snapshot_id, model_id, downloads_30d,
+    downloads_all_time, likes, derivatives) into PostgreSQL's packed blocks."""
+    from storage.schema_postgresql import COUNTS_BLOCK
+
+    db.execute(
+        f"""INSERT INTO model_count_blocks (snapshot_id, block, model_ids, downloads_30d,
+                                            downloads_all_time, likes, derivatives)
+            SELECT snapshot_id, model_id / {COUNTS_BLOCK}, array_agg(model_id ORDER BY model_id),
+                   array_agg(downloads_30d ORDER BY model_id),
+                   array_agg(downloads_all_time ORDER BY model_id),
+                   array_agg(likes ORDER BY model_id), array_agg(derivatives ORDER BY model_id)
+            FROM ({counts}) AS counted
+            GROUP BY snapshot_id, model_id / {COUNTS_BLOCK}""",
+        params,
+    )
 
 
 def insert_definitions(db: Connection, snapshot_id: int, definitions: Mapping[str, str]) -> None:
@@ -308,11 +326,15 @@ def set_derivatives(db: Connection, snapshot_id: int, counts: Mapping[str, int])
     ignored; returns how many model rows were set.
     """
     ids = model_ids(db, list(counts))
-    rows = [(counts[repo_id], snapshot_id, model_id) for repo_id, model_id in ids.items()]
-    cursor = db.executemany(
-        "UPDATE model_counts SET derivatives = ? WHERE snapshot_id = ? AND model_id = ?", rows
-    )
-    set_rows = max(cursor.rowcount, 0)
+    by_id = {model_id: counts[repo_id] for repo_id, model_id in ids.items()}
+    if db.engine == "postgresql":
+        set_rows = _set_packed_derivatives(db, snapshot_id, by_id)
+    else:
+        cursor = db.executemany(
+            "UPDATE model_counts SET derivatives = ? WHERE snapshot_id = ? AND model_id = ?",
+            [(n, snapshot_id, model_id) for model_id, n in by_id.items()],
+        )
+        set_rows = max(cursor.rowcount, 0)
     sums = db.execute(
         """SELECT m.family, sum(c.derivatives)
            FROM model_counts c JOIN models m ON m.id = c.model_id
@@ -322,5 +344,29 @@ def set_derivatives(db: Connection, snapshot_id: int, counts: Mapping[str, int])
     db.executemany(
         "UPDATE family_totals SET derivatives = ? WHERE snapshot_id = ? AND family = ?",
         [(total, snapshot_id, family) for family, total in sums],
+    )
+    return set_rows
+
+
+def _set_packed_derivatives(db: Connection, snapshot_id: int, counts: Mapping[int, int]) -> int:
+    """Set derivative counts (model id -> count) in one snapshot's packed blocks
+    (PostgreSQL); returns how many models of the snapshot were set."""
+    from storage.schema_postgresql import COUNTS_BLOCK
+
+    blocks = sorted({model_id // COUNTS_BLOCK for model_id in counts})
+    found = db.execute(
+        f"""SELECT block, model_ids, derivatives FROM model_count_blocks
+            WHERE snapshot_id = ? AND {one_of("block", len(blocks))} FOR UPDATE""",
+        [snapshot_id, *blocks],
+    ).fetchall()
+    updates, set_rows = [], 0
+    for block, ids, derivatives in found:
+        changed = [counts.get(model_id, n) for model_id, n in zip(ids, derivatives, strict=True)]
+        set_rows += sum(model_id in counts for model_id in ids)
+        updates.append((changed, snapshot_id, block))
+    db.executemany(
+        """UPDATE model_count_blocks SET derivatives = ?::integer[]
+           WHERE snapshot_id = ? AND block = ?""",
+        updates,
     )
     return set_rows

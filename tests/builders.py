@@ -119,7 +119,9 @@ def dump(store: Store) -> list[str]:
     with store.reading() as db:
         lines += [f"migration {name}" for name, _ in applied_migrations(db)]
         for table in table_names(db):
-            lines.append(f"table {table} ({', '.join(column_names(db, table))})")
+            columns = ", ".join(column_names(db, table))
+            lines.append(f"table {table} ({columns})")
             # Sorted here: the engines put NULLs at opposite ends of an ORDER BY.
-            lines += sorted(repr(tuple(row)) for row in db.execute(f"SELECT * FROM {table}"))
+            rows = db.execute(f"SELECT {columns} FROM {table}")
+            lines += sorted(repr(tuple(row)) for row in rows)
     return lines
