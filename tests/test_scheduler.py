@@ -92,8 +92,8 @@ def test_a_bad_weekly_schedule_names_the_variable(text):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def runner_with(store, clock, calls, fail=False):
