@@ -255,7 +255,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from openmodels.history_import import import_history
     from openmodels.locate import store_for_writing
     from openmodels.progress import TerminalImportProgress
-    from storage.store import display_location, is_postgresql
+    from storage.locations import display_location, is_postgresql
 
     families = load_families(config.families_path)
     location = config.db or DEFAULT_DB
@@ -449,7 +449,8 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     from openmodels.errors import StoreError
     from storage import open_store
     from storage.backup import backup, pg_dump_advice
-    from storage.store import is_postgresql, store_at
+    from storage.locations import is_postgresql
+    from storage.store import store_at
 
     location = config.db or DEFAULT_DB
     if is_postgresql(location):  # pg_dump does it, consistently, while replicas write
@@ -469,8 +470,8 @@ def cmd_port_db(args: argparse.Namespace, config: Config) -> int:
     from openmodels.errors import StoreError
     from openmodels.locate import sample_store_path
     from storage import open_store
+    from storage.locations import display_location, is_postgresql
     from storage.port import port
-    from storage.store import display_location, is_postgresql
 
     source = Path(args.source)
     if not source.is_file():

@@ -13,36 +13,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from openmodels.errors import StoreError
 from storage.engines.sqlite import SQLiteEngine
+from storage.locations import is_postgresql
 from storage.sql import Connection, EngineName
 
 if TYPE_CHECKING:
     from storage.engines.postgres import PostgresEngine
-
-URL_SCHEMES = ("postgresql://", "postgres://")
-
-
-def display_location(location: str | Path) -> str:
-    """A store's path, or its URL without the password: what messages and logs show, and
-    what a command shown to the operator can take (libpq reads the password from
-    PGPASSWORD or ~/.pgpass)."""
-    text = str(location)
-    if not is_postgresql(text):
-        return text
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=user + host))
-
-
-def is_postgresql(location: str | Path) -> bool:
-    """Whether a store location names a PostgreSQL database rather than a SQLite file."""
-    return str(location).startswith(URL_SCHEMES)
 
 
 @dataclass(frozen=True)

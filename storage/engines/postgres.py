@@ -30,10 +30,10 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from openmodels.errors import StoreError
+from storage.locations import display_location
 from storage.schema import known_migration_names
 from storage.schema_postgresql import BASELINE, BASELINE_NAMES, DELTAS, MIGRATIONS_TABLE
 from storage.sql import EngineName, Params, to_pyformat
-from storage.store import display_location
 
 # Connections one process keeps to one store at most: the Slack listeners, the answer
 # thread, the scheduler, delivery and the lease's heartbeat, with room to spare. Two
