@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmodels.errors import StoreError
-from storage.schema_postgresql import MIGRATIONS_TABLE, PACKED, VIEW_ONLY_COLUMNS
+from storage.schema_postgresql import (
+    MIGRATIONS_TABLE,
+    PACKED,
+    POSTGRESQL_ONLY,
+    VIEW_ONLY_COLUMNS,
+)
 from storage.snapshots import pack_counts
 from storage.sql import Connection, one_of
 from storage.store import Store
@@ -41,7 +46,7 @@ def table_names(db: Connection) -> list[str]:
                AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations' ORDER BY name"""
         )
     else:
-        hidden = [MIGRATIONS_TABLE, *PACKED.values()]
+        hidden = [MIGRATIONS_TABLE, *PACKED.values(), *POSTGRESQL_ONLY]
         rows = db.execute(
             f"""SELECT table_name FROM information_schema.tables
                 WHERE table_schema = current_schema() AND table_type IN ('BASE TABLE', 'VIEW')

@@ -47,6 +47,8 @@ COUNTS_BLOCK = 256  # model ids per row of model_count_blocks
 # Tables kept packed, each presented by a view of SQLite's table's name; the columns the
 # view adds for PostgreSQL's own use.
 PACKED = {"model_counts": "model_count_blocks"}
+# Tables only PostgreSQL has, which a SQLite store has no rows for.
+POSTGRESQL_ONLY = ("seen_events",)
 VIEW_ONLY_COLUMNS = {"model_counts": ("block",)}
 
 BASELINE = f"""
@@ -246,6 +248,15 @@ CREATE TABLE home_visits (
     PRIMARY KEY (team_id, user_id)
 );
 CREATE INDEX home_visits_opened_at ON home_visits (opened_at);
+
+-- PostgreSQL only: the Slack events (mentions, direct messages) a replica has taken to
+-- answer, so that Slack's retry of one, which may reach another replica, is not
+-- answered twice. One process on SQLite keeps them in memory (bot.conversations).
+CREATE TABLE seen_events (
+    event_id {_TEXT} PRIMARY KEY,
+    seen_at {_TEXT} NOT NULL
+);
+CREATE INDEX seen_events_seen_at ON seen_events (seen_at);
 """
 
 # Migrations after the baseline: (name, statements), in order, each named as in

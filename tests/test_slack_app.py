@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -24,6 +23,7 @@ from bot.settings import SlackSettings
 from openmodels.cli import main
 from openmodels.errors import StoreError
 from storage import Store, open_store
+from storage.engines.sqlite import SQLiteEngine
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, growing_store, record
 from tests.slack_helpers import (
@@ -200,7 +200,7 @@ class GatedStore(Store):
 
 
 def test_a_failure_in_the_handler_apologises_and_logs_the_traceback_once(tmp_path, caplog):
-    with running_bot(BrokenStore(tmp_path / "x.db")) as bot:
+    with running_bot(BrokenStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         exchange = bot.command("top")
 
     [message] = exchange.posts
@@ -213,7 +213,7 @@ def test_a_failure_in_the_handler_apologises_and_logs_the_traceback_once(tmp_pat
 
 
 def test_a_user_facing_error_is_told_plainly_without_a_traceback(tmp_path, caplog):
-    with running_bot(UnreadableStore(tmp_path / "x.db")) as bot:
+    with running_bot(UnreadableStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         [message] = bot.command("top").posts
 
     assert "is not a readable openmodels SQLite store" in message["text"]
@@ -221,7 +221,7 @@ def test_a_user_facing_error_is_told_plainly_without_a_traceback(tmp_path, caplo
 
 
 def test_ack_comes_at_once_however_slow_the_answer(tmp_path):
-    store = GatedStore(growing_store(tmp_path / "s.db").path)
+    store = GatedStore(growing_store(tmp_path / "s.db").engine)
     with running_bot(store) as bot:
         exchange = bot.command("top", wait=False)
 
@@ -468,7 +468,7 @@ def test_logging_does_not_leak_the_token(store, caplog):
 
 def test_store_path_is_not_needed_for_help(tmp_path):
     # Help never touches the store: it answers even when the store is broken.
-    with running_bot(BrokenStore(Path(tmp_path / "x.db"))) as bot:
+    with running_bot(BrokenStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         [message] = bot.command("help").posts
     assert "/openmodels top" in str(message["blocks"])
 
