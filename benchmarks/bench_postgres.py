@@ -15,7 +15,7 @@ Starts a throwaway PostgreSQL cluster from the server binaries on the machine
 - 20 such SIGKILLs while 200 queued alerts are delivered: how many were lost, and how
   many posted twice (goal: 0 lost; no duplicate, since the stand-in's history can be read).
 
-    python benchmarks/bench_postgres.py [--days 60] [--count 1000] [--kills 20]
+    python benchmarks/bench_postgres.py [--days 365] [--count 1000] [--kills 20]
     python benchmarks/bench_postgres.py --quick      # 10 days, 300 commands, 5 kills
 
 Figures are printed, never asserted. Run it on a quiet machine.
@@ -365,7 +365,7 @@ def kills_during_delivery(url: str, kills: int, folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--days", type=int, default=60, help="daily snapshots of the store")
+    parser.add_argument("--days", type=int, default=365, help="daily snapshots of the store")
     parser.add_argument("--count", type=int, default=1000, help="commands under load")
     parser.add_argument("--concurrency", type=int, default=50, help="in flight at once")
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs during delivery")
