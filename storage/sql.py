@@ -52,14 +52,15 @@ def one_of(column: str, count: int) -> str:
     return f"{column} IN ({','.join('?' * count)})" if count else "(0 = 1)"
 
 
-# A quoted string or identifier, a `::` cast, a named parameter, a `?` or a `%`.
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|:([A-Za-z_]\w*)|\?|%")
+# A quoted string or identifier, a comment, a `::` cast, a named parameter, `?` or `%`.
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|:([A-Za-z_]\w*)|\?|%")
 
 
 @lru_cache(maxsize=2048)
 def to_pyformat(sql: str) -> str:
     """`sql` with SQLite's `?` and `:name` parameters in psycopg's `%s` and `%(name)s`
-    style, and literal `%` doubled. Quoted text and `::` casts are left as they are."""
+    style, and literal `%` doubled. Quoted text, comments and `::` casts are left as
+    they are."""
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)

@@ -37,6 +37,10 @@ from tests.reliability.helpers import REPO, program_env
         ),
         ('SELECT 100 % 7, "odd?" FROM t', 'SELECT 100 %% 7, "odd?" FROM t'),
         ("WHERE a LIKE ? ESCAPE '\\'", "WHERE a LIKE %s ESCAPE '\\'"),
+        (
+            "SELECT a -- the model's id?\nFROM t WHERE b = ?",
+            "SELECT a -- the model's id?\nFROM t WHERE b = %s",
+        ),
     ],
 )
 def test_parameters_are_written_once_and_run_on_postgresql(sqlite, postgresql):
