@@ -252,7 +252,7 @@ def answer_top(store: Store, families: Families) -> Callable[[], object] | None:
 def raw_top_fresh(path: Path) -> Callable[[], object]:
     """The reads `top` needs in plain SQL (the TOP_…_SQL statements), in one read
     transaction as the answer makes them, on a connection opened for them: what `top` is
-    held to (an answer reads on its thread's kept connection: see storage.store)."""
+    held to (an answer reads on its thread's kept connection: see storage.engines.sqlite)."""
 
     def run() -> object:
         conn = sqlite3.connect(path)

@@ -75,7 +75,7 @@ CREATE INDEX models_first_seen ON models (first_seen_at);
 CREATE TABLE model_count_blocks (
     snapshot_id integer NOT NULL REFERENCES snapshots(id),
     block integer NOT NULL,               -- model_id / {COUNTS_BLOCK}
-    model_ids integer[] NOT NULL,         -- ascending; the arrays below follow it
+    model_ids integer[] NOT NULL,         -- the arrays below follow its order
     downloads_30d bigint[] NOT NULL,
     downloads_all_time bigint[] NOT NULL,
     likes integer[] NOT NULL,

@@ -218,8 +218,10 @@ def test_a_run_that_never_finished_is_retried_once_its_lease_expires(store, capl
     runner = runner_with(store, clock, calls)
 
     assert runner.tick() == []  # the lease is live: it may still be running elsewhere
+    assert runner.look_again_at == at("2026-01-07 06:05")  # as the lease runs out
     clock.now = at("2026-01-07 06:05")
     assert runner.tick() == ["collect"]
+    assert runner.look_again_at is None
     assert "never finished; running it again" in caplog.text
     with store.reading() as db:
         run = job_runs.get(db, "collect")

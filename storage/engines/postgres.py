@@ -64,11 +64,21 @@ class PostgresConnection:
         cursor.executemany(to_pyformat(sql), rows)
         return cursor
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Write `rows` into `table` with COPY: the bulk path of a snapshot's rows."""
+    def copy_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        types: Sequence[str] | None = None,
+    ) -> None:
+        """Write `rows` into `table` with COPY: the bulk path of a snapshot's rows. With
+        the columns' `types`, in COPY's binary format, which the server reads in about
+        two thirds of the time of text (measured on a 20,000-model snapshot)."""
         names = ", ".join(columns)
-        statement = f"COPY {table} ({names}) FROM STDIN"
+        statement = f"COPY {table} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if types else "")
         with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            if types:
+                copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
 
@@ -204,6 +214,13 @@ def record_migrations(
     )
 
 
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Each new connection: no JIT compilation. The store's statements run for
+    milliseconds, and PostgreSQL, misjudging a scratch table's rows, compiled a
+    snapshot's write for 20 ms of its 80 (measured with EXPLAIN ANALYZE)."""
+    conn.execute("SET jit = off")
+
+
 class _Pools:
     """This process's connection pools, one per store URL; a forked child makes its own."""
 
@@ -225,6 +242,7 @@ class _Pools:
                     # A connection the server dropped (a restart, a failover) is
                     # noticed when taken, not by the query that would have used it.
                     check=ConnectionPool.check_connection,
+                    configure=_configure,
                     name="openmodels",
                     open=True,
                 )
