@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from storage.sql import Connection, Params, one_of
 from storage.store import Store
@@ -203,6 +204,18 @@ def _insert_models(
     )
 
 
+_INCOMING = (
+    "repo_id",
+    "family",
+    "created_at",
+    "pipeline_tag",
+    "downloads_30d",
+    "downloads_all_time",
+    "likes",
+    "derivatives",
+)
+
+
 def _insert_models_by_copy(
     db: Connection, snapshot_id: int, stamp: str, rows: Sequence[ModelRecord]
 ) -> None:
@@ -226,29 +239,8 @@ def _insert_models_by_copy(
     )
     db.copy_rows(
         "incoming_models",
-        (
-            "repo_id",
-            "family",
-            "created_at",
-            "pipeline_tag",
-            "downloads_30d",
-            "downloads_all_time",
-            "likes",
-            "derivatives",
-        ),
-        (
-            (
-                r.repo_id,
-                r.family,
-                r.created_at,
-                r.pipeline_tag,
-                r.downloads_30d,
-                r.downloads_all_time,
-                r.likes,
-                r.derivatives,
-            )
-            for r in rows
-        ),
+        _INCOMING,
+        map(attrgetter(*_INCOMING), rows),  # a tuple per record, made in C
         types=("text", "text", "text", "text", "int8", "int8", "int4", "int4"),
     )
     db.execute(
