@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -29,11 +30,39 @@ REQUIRE_POSTGRESQL = os.environ.get("OPENMODELS_TEST_POSTGRESQL") == "require"
 ENGINES = ("sqlite", "postgresql")
 
 
+POSTGRESQL_FIXTURES = {"postgresql_url", "postgresql_store"}
+NO_SERVER = "no PostgreSQL server binaries (initdb, pg_ctl) on this machine"
+_LEFT_OUT = pytest.StashKey[int]()  # how many PostgreSQL cases were left out
+
+
 def pytest_report_header() -> str:
     bindir = find_bindir()
     if bindir is None:
-        return "postgresql: no server binaries found: the PostgreSQL cases are skipped"
+        return f"postgresql: {NO_SERVER}: its cases are skipped"
     return f"postgresql: {bindir} (one throwaway cluster for the session)"
+
+
+def needs_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    engine = callspec.params.get("engine") if callspec is not None else None
+    return engine == "postgresql" or bool(POSTGRESQL_FIXTURES & set(item.fixturenames))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PostgreSQL's binaries (and unless it is required), leave its cases out:
+    one line at the end says so, instead of a skip line per test."""
+    if find_bindir() is not None or REQUIRE_POSTGRESQL:
+        return
+    left_out = [item for item in items if needs_postgresql(item)]
+    if left_out:
+        items[:] = [item for item in items if not needs_postgresql(item)]
+        config.hook.pytest_deselected(items=left_out)
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if left_out := config.stash.get(_LEFT_OUT, 0):
+        terminalreporter.write_line(f"{NO_SERVER}: its {left_out} cases were skipped")
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +70,9 @@ def postgresql_url() -> Iterator[str]:
     """A database in a cluster started for this session; its URL."""
     bindir = find_bindir()
     if bindir is None:
-        message = "no PostgreSQL server binaries (initdb, pg_ctl) on this machine"
         if REQUIRE_POSTGRESQL:
-            pytest.fail(message + ", and OPENMODELS_TEST_POSTGRESQL=require")
-        pytest.skip(message + ": the PostgreSQL cases are skipped")
+            pytest.fail(NO_SERVER + ", and OPENMODELS_TEST_POSTGRESQL=require")
+        pytest.skip(NO_SERVER)
     try:
         cluster = Cluster.start(bindir)
     except ClusterError as exc:
