@@ -49,7 +49,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlite_utils import Database
 
 from bot.delivery import (
     DeliveryOptions,
@@ -66,6 +65,7 @@ from storage import announcements as an
 from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
+from storage.connection import Database
 from storage.outbox import OutboxItem
 from storage.snapshots import format_timestamp, parse_timestamp
 

@@ -2,6 +2,11 @@
 
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
+
+The answers kept in modules of their own (regions, movers, forecast, new, the
+subscriptions) are imported when first asked for: `openmodels ask top` starts in a
+new process every time, and the forecast and launch code (with the digest's) would
+cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -10,13 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.common import SAMPLE_NOTE, chart_alt_text, footer, lead_sentence
 from commands.common import NoData as _NoData
-from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     arrow,
@@ -31,8 +33,6 @@ from commands.format import (
     percent,
     signed,
 )
-from commands.launches_answer import new_answer
-from commands.movers_answer import movers_answer
 from commands.next_steps import next_steps
 from commands.parser import (
     USAGE,
@@ -55,16 +55,15 @@ from commands.parser import (
     parse,
     usage_line,
 )
-from commands.region_answer import regions_answer
 from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
-from openmodels.forecast import adjacent_forecasts
 from openmodels.health import COLLECT_JOB
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
 from storage import Store, chart_shares, jobs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp
 
 NO_SNAPSHOTS = (
@@ -188,12 +187,20 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
             if isinstance(command, Regions):
+                from commands.region_answer import regions_answer
+
                 return regions_answer(db, ctx, command)
             if isinstance(command, Movers):
+                from commands.movers_answer import movers_answer
+
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
+                from commands.forecast_answer import forecast_answer
+
                 return forecast_answer(db, ctx, command)
             if isinstance(command, New):
+                from commands.launches_answer import new_answer
+
                 return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
@@ -402,6 +409,9 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     series = q.family_series(db, [f.key for f in chosen], "all_time")
     # Forecasts follow the all-time order, whatever metric the comparison ranks by.
     by_all_time = sorted((f.key for f in present), key=lambda k: (-totals[k].downloads_all_time, k))
+    from commands.forecast_answer import compare_forecasts
+    from openmodels.forecast import adjacent_forecasts
+
     forecasts, no_forecasts = compare_forecasts(
         ctx.families.label, adjacent_forecasts(by_all_time, series)
     )

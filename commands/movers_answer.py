@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -15,6 +13,7 @@ from commands.parser import Movers
 from openmodels.definitions import definition_changes
 from openmodels.movers import AsideReason, family_movers
 from storage import queries as q
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext

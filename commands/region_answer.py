@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.common import NoData, chart_alt_text, footer, lead_sentence
@@ -16,6 +14,7 @@ from openmodels.forecast import Forecast, adjacent_forecasts
 from openmodels.ranking import rank_families
 from openmodels.regions import OTHER, region_members, region_names, region_series, region_totals
 from storage import queries as q
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
