@@ -74,6 +74,7 @@ def services_from_config(
     failpoint: str | None = None,
 ) -> Services:
     """Build the services from configuration; Slack only when a bot token is given."""
+    from bot.chart_cache import ChartCache, cache_directory
     from openmodels.charts import render_chart
     from openmodels.hub import HubClient
     from openmodels.locate import store_for_writing
@@ -86,13 +87,15 @@ def services_from_config(
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     # Checked now: the jobs read the schedules only after the snapshot is written.
     schedules_of(config)
+    store = store_for_writing(config)
     return Services(
         config=config,
         families=families,
-        store=store_for_writing(config),
+        store=store,
         hub=HubClient.from_config(config),
         slack=_slack_client(slack_token, slack_api_url) if slack_token else None,
-        render=render_chart,
+        # A digest's chart, drawn once for all its channels (and kept beside the store).
+        render=ChartCache(render_chart, cache_directory(store.path)),
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
 

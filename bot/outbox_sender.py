@@ -58,6 +58,7 @@ from bot.delivery import (
     with_chart_description,
 )
 from bot.identity import holder_id
+from bot.posting import run_now
 from commands.answer import ChartSpec
 from openmodels.threads import reply_thread
 from storage import Store
@@ -400,7 +401,9 @@ class _Charts:
         with self.store.reading() as db:
             share = cs.get(db, item_id)
         assert share is not None and share.file_id is not None
-        state = confirm_share(self.client, share.file_id, channel_id, self.share_waits, self.pause)
+        state = run_now(
+            confirm_share(self.client, share.file_id, channel_id, self.share_waits), self.pause
+        )
         if state == "landed":
             with self.store.writing() as db:
                 cs.mark(db, item_id, cs.LANDED)

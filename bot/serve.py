@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from slack_bolt import App
 
 from bot.app import build_app
+from bot.chart_cache import ChartCache, cache_directory
 from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
 from bot.jobs import Services, scheduled_jobs, schedules_of, services_from_config
@@ -48,8 +49,11 @@ class BotProcess:
             config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
         )
         # One chart pool for the answers and the scheduled digests: a digest drawn inside
-        # `serve` would otherwise hold up every acknowledgement while it draws.
-        render = ChartPool(config.chart_workers)
+        # `serve` would otherwise hold up every acknowledgement while it draws. Both ask
+        # through one cache, so a chart is drawn once however many answers and digest
+        # channels show it (bot.chart_cache).
+        pool = ChartPool(config.chart_workers)
+        render = ChartCache(pool, cache_directory(jobs.store.path))
         # Collections in a process of their own: on a thread of this one they would wait
         # behind the answering threads for the interpreter lock (bot.collection).
         jobs = replace(jobs, render=render, collect_apart=True)
@@ -67,7 +71,7 @@ class BotProcess:
         except BaseException:
             services.close()
             raise
-        render.warm_up()
+        pool.warm_up()
         return cls(app=app, services=services, jobs=jobs, runner=runner)
 
     def start_scheduler(self) -> None:
