@@ -42,6 +42,7 @@ class Drawer(Protocol):
 
     def submit(self, spec: ChartSpec, *, bounded: bool = True) -> Future[bytes]: ...
 
+
 MEMORY_BYTES = 32 * 1024 * 1024  # a chart is 50 to 150 KB: some hundreds of charts
 DISK_BYTES = 256 * 1024 * 1024
 

@@ -55,6 +55,7 @@ from typing import Any, Literal, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.chart_pool import ChartError, ChartsBusy
 from bot.posting import Steps
@@ -143,11 +144,39 @@ class Notes(Protocol):
     def note(self, text: str) -> bool: ...
 
 
+def posted_once(respond: Respond) -> Respond:
+    """Bolt's respond(), posting each message once.
+
+    Bolt's respond() posts with a WebhookClient that has slack_sdk's default retry
+    handler, which sends a post again when its connection was reset or closed before
+    the answer (ConnectionErrorRetryHandler, for "Connection reset by peer"). Slack may
+    have taken the first: the answer would show twice. This posts to the same URL, with
+    the same proxy and TLS settings, and no retry; a post without an answer is the
+    caller's to log ("unknown"), never to make again. Anything without a response URL
+    (the tests' fakes) is left as it is.
+    """
+    url = getattr(respond, "response_url", None)
+    if not isinstance(url, str):
+        return respond
+    hook = WebhookClient(  # a response URL takes no token: no Web API scope
+        url=url,
+        proxy=getattr(respond, "proxy", None),
+        ssl=getattr(respond, "ssl", None),
+        retry_handlers=[],
+    )
+
+    def post(**message: Any) -> Any:
+        return hook.send_dict({k: v for k, v in message.items() if v is not None})
+
+    return post
+
+
 class ResponseUrl:
-    """One response URL: posts through Bolt's respond(), counting them against Slack's five."""
+    """One response URL: posts each message once (`posted_once`), counting them against
+    Slack's five."""
 
     def __init__(self, respond: Respond, limit: int = RESPONSE_URL_POSTS) -> None:
-        self._respond = respond
+        self._respond = posted_once(respond)
         self.limit = limit
         self.used = 0
 

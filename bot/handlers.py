@@ -54,6 +54,7 @@ from bot.delivery import (
     Posted,
     PrivateAnswer,
     Respond,
+    ResponseUrl,
     deliver_private_chart,
     deliver_text,
     share_chart,
@@ -507,10 +508,8 @@ def handle_error(
     """The one place a listener's failure is logged (traceback once) and the user told."""
     message = failure_message(error, body)
     if body.get("response_url") and respond is not None:
-        try:
-            respond(text=message, response_type="ephemeral", replace_original=False)
-        except Exception as exc:  # the apology is best effort; the traceback is logged above
-            log.warning("could not tell the user about the failure: %s", exc)
+        # Best effort, posted once; ResponseUrl logs what Slack said to it.
+        ResponseUrl(respond).note(message)
     done_with(services, body.get("response_url"))
 
 

@@ -153,7 +153,7 @@ class StoredFile:
 @dataclass
 class _Delay:
     method: str
-    seconds: float
+    seconds: float | threading.Event  # an Event: until the test sets it
     times: int | None  # None: every matching call
     when: Callable[[JsonDict], bool] | None = None
 
@@ -222,6 +222,7 @@ class LocalSlack:
         self._comments: dict[str, str] = {}  # file id -> initial_comment
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: list[_Delay] = []
+        self._lost: list[_Delay] = []
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -359,14 +360,15 @@ class LocalSlack:
     def delay(
         self,
         method: str,
-        seconds: float,
+        seconds: float | threading.Event,
         *,
         times: int | None = None,
         when: Callable[[JsonDict], bool] | None = None,
     ) -> None:
-        """Take `seconds` before answering calls of `method` (a Web API method,
-        `response_url` or `upload`): the next `times`, or all; with `when`, only those
-        whose parameters (for `response_url`, the posted body) satisfy it.
+        """Take `seconds` (or, given an Event, until it is set) before answering calls of
+        `method` (a Web API method, `response_url` or `upload`): the next `times`, or
+        all; with `when`, only those whose parameters (for `response_url`, the posted
+        body, and `_key`, the URL's key) satisfy it.
 
         Slack's servers sometimes answer posts slowly, past a client's timeout: "The read
         operation timed out (occasionally)" on chat.postMessage (slackapi/bolt-python#1370),
@@ -376,10 +378,24 @@ class LocalSlack:
         with self._changed:
             self._delays.append(_Delay(method, seconds, times, when))
 
-    def slow_response_url(self, response_url: str, seconds: float) -> None:
-        """Every post to `response_url` takes `seconds` before Slack answers it."""
+    def slow_response_url(self, response_url: str, seconds: float | threading.Event) -> None:
+        """Every post to `response_url` takes `seconds` (or until the Event is set)
+        before Slack answers it."""
         key = _key(response_url)
         self.delay("response_url", seconds, when=lambda body: body.get("_key") == key)
+
+    def lose_answers(
+        self, method: str, *, times: int = 1, when: Callable[[JsonDict], bool] | None = None
+    ) -> None:
+        """Take the next `times` calls of `method` as usual (a message is posted), then
+        drop the connection before answering: the client never learns that it worked.
+
+        What a client's read timeout looks like from Slack's side: the request was
+        received and acted on, its answer never read ("The read operation timed out
+        (occasionally)" on chat.postMessage, slackapi/bolt-python#1370).
+        """
+        with self._changed:
+            self._lost.append(_Delay(method, 0.0, times, when))
 
     # -- what was received --------------------------------------------------------------
 
@@ -454,17 +470,19 @@ class LocalSlack:
             self._calls.append(call)
             self._changed.notify_all()
 
-    def _delayed(self, method: str, params: JsonDict) -> float:
-        """How long to wait before answering this call (see `delay`)."""
-        with self._changed:
-            for delay in self._delays:
-                if delay.method == method and (delay.when is None or delay.when(params)):
-                    if delay.times is not None:
-                        delay.times -= 1
-                        if delay.times <= 0:
-                            self._delays.remove(delay)
-                    return delay.seconds
-        return 0.0
+    def _wait_before_answering(self, method: str, params: JsonDict) -> None:
+        """Wait as `delay` asked for this call, if it did."""
+        found = _take(self._delays, method, params, self._changed)
+        if found is None:
+            return
+        if isinstance(found.seconds, threading.Event):
+            found.seconds.wait(60)
+        else:
+            time.sleep(found.seconds)
+
+    def _answer_lost(self, method: str, params: JsonDict) -> bool:
+        """Whether this call's answer is to be dropped (see `lose_answers`)."""
+        return _take(self._lost, method, params, self._changed) is not None
 
     def _injected(self, method: str, params: JsonDict) -> _Failure | None:
         with self._changed:
@@ -1124,7 +1142,7 @@ class _Handler(BaseHTTPRequestHandler):
             params["_authed"] = bool(token)
             params["_app_token"] = token.startswith("xapp-")
             public = {k: v for k, v in params.items() if not k.startswith("_")}
-            time.sleep(slack._delayed(method, public))
+            slack._wait_before_answering(method, public)
             failure = slack._injected(method, public)
             if failure:
                 self._send_failure(method, public, failure)
@@ -1132,10 +1150,13 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = slack._web_api(method, params)
             # Recorded before answering: once the client has its answer, the call is on record.
             slack._record(Call(method, public, parts.path, status, time.monotonic()))
+            if slack._answer_lost(method, public):
+                self.close_connection = True  # done, and the answer never leaves
+                return
             self._send_json(status, body)
             return
         if len(segments) == 2 and segments[0] == "upload" and self.command == "POST":
-            time.sleep(slack._delayed("upload", {"file_id": segments[1]}))
+            slack._wait_before_answering("upload", {"file_id": segments[1]})
             failure = slack._injected("upload", {"file_id": segments[1]})
             if failure:
                 self._send_failure("upload", {"file_id": segments[1]}, failure, len(raw))
@@ -1151,13 +1172,16 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._send_json(400, {"ok": False, "error": "invalid_payload"})
                 return
-            time.sleep(slack._delayed("response_url", {**body, "_key": segments[1]}))
+            slack._wait_before_answering("response_url", {**body, "_key": segments[1]})
             failure = slack._injected("response_url", body)
             if failure:
                 self._send_failure("response_url", body, failure)
                 return
             status, answer = slack._response(segments[1], body)
             slack._record(Call("response_url", body, parts.path, status, time.monotonic()))
+            if slack._answer_lost("response_url", {**body, "_key": segments[1]}):
+                self.close_connection = True  # posted, and the answer never leaves
+                return
             self._send_json(status, answer)
             return
         if len(segments) == 2 and segments[0] == "files" and self.command == "GET":
@@ -1257,6 +1281,21 @@ def _page(messages: list[JsonDict], params: JsonDict, default_limit: int) -> Jso
 def _json_param(value: Any) -> Any:
     """Slack accepts structured arguments as JSON or as JSON-encoded strings."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _take(
+    found: list[_Delay], method: str, params: JsonDict, lock: threading.Condition
+) -> _Delay | None:
+    """The first of `found` that applies to this call, counted down (removed when spent)."""
+    with lock:
+        for delay in found:
+            if delay.method == method and (delay.when is None or delay.when(params)):
+                if delay.times is not None:
+                    delay.times -= 1
+                    if delay.times <= 0:
+                        found.remove(delay)
+                return delay
+    return None
 
 
 def _is_dm(channel: str) -> bool:
