@@ -59,6 +59,7 @@ from bot.delivery import (
     deliver_text,
     share_chart,
 )
+from bot.home_pace import HomePace
 from bot.posting import Lane, Lanes
 from commands import AnswerContext, answer_text
 from commands import blocks as bk
@@ -104,6 +105,8 @@ class BotServices:
     # Where each answer's posts go, in a lane of its own (bot.posting): the response URL,
     # the messages, the uploads (and the drawing, without a pool), and the waits between.
     posting: Lanes = field(default_factory=Lanes)
+    # The pace of asking Slack which channels App Home visitors are in (bot.home_pace).
+    home_pace: HomePace = field(default_factory=HomePace)
     # Where the answers' charts come from: each distinct chart drawn once (bot.chart_cache).
     charts: ChartCache = field(init=False)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.outbox_sender import DeliveryReport
+    from commands import AnswerContext
     from commands.answer import ChartSpec
     from openmodels.digest import DigestLaunch, DigestPlan
     from openmodels.progress import Progress
@@ -62,6 +64,9 @@ class Services:
     # Take snapshots, and look up their derivative counts, in processes of their own
     # (`serve`: see bot.collection).
     collect_apart: bool = False
+    # Refresh the App Home tabs in the background, at Slack's pace (`serve`: in a lane
+    # of the Slack app's posting threads); None: here, waiting for the pace.
+    refresh_homes: Callable[[datetime], None] | None = None
 
 
 def services_from_config(
@@ -168,28 +173,37 @@ def collect_job(
 
 def home_job(services: Services, now: datetime) -> int:
     """Refresh the App Home tab of everyone who opened it in the last 7 days, now that a
-    new snapshot is in. Never raises: the snapshot and its alerts stand whatever Slack
-    says, and a collection must not be retried for a tab."""
+    new snapshot is in, at the pace Slack allows (bot.home_pace): in the background in
+    `serve`, here (and 0 returned) otherwise. Returns the tabs refreshed here. Never
+    raises: the snapshot and its alerts stand whatever Slack says, and a collection must
+    not be retried for a tab."""
     if services.slack is None:
         return 0
+    if services.refresh_homes is not None:
+        services.refresh_homes(now)
+        return 0
     from bot.home import refresh_home_tabs
-    from commands import AnswerContext
+    from bot.home_pace import HomePace
+    from bot.posting import run_now
 
-    config = services.config
-    context = AnswerContext(
-        store=services.store,
-        families=services.families,
-        now=lambda: now,
-        schedules=schedules_of(config),
-    )
     try:
-        refreshed = refresh_home_tabs(services.slack, context, now)
+        steps = refresh_home_tabs(services.slack, home_context(services, now), now, HomePace())
+        return run_now(steps, time.sleep)
     except Exception:
         log.exception("refreshing the App Home tabs failed; the snapshot stands")
         return 0
-    if refreshed:
-        log.info("refreshed %d App Home tabs", refreshed)
-    return refreshed
+
+
+def home_context(services: Services, now: datetime) -> AnswerContext:
+    """What the App Home tabs are built from, as of the snapshot taken at `now`."""
+    from commands import AnswerContext
+
+    return AnswerContext(
+        store=services.store,
+        families=services.families,
+        now=lambda: now,
+        schedules=schedules_of(services.config),
+    )
 
 
 def alerts_job(services: Services, now: datetime) -> AlertCheck:

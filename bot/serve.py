@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
 
 from slack_bolt import App
 
@@ -16,7 +18,8 @@ from bot.app import build_app
 from bot.chart_cache import ChartCache, cache_directory
 from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
-from bot.jobs import Services, scheduled_jobs, schedules_of, services_from_config
+from bot.home import refresh_home_tabs
+from bot.jobs import Services, home_context, scheduled_jobs, schedules_of, services_from_config
 from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
@@ -54,10 +57,6 @@ class BotProcess:
         # channels show it (bot.chart_cache).
         pool = ChartPool(config.chart_workers)
         render = ChartCache(pool, cache_directory(jobs.store.path))
-        # Collections in a process of their own: on a thread of this one they would wait
-        # behind the answering threads for the interpreter lock (bot.collection).
-        jobs = replace(jobs, render=render, collect_apart=True)
-        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
         context = AnswerContext(
             store=jobs.store,
             families=families,
@@ -66,6 +65,17 @@ class BotProcess:
             admins=config.admins,
         )
         services = BotServices(context=context, render=render)
+        # Collections in a process of their own: on a thread of this one they would wait
+        # behind the answering threads for the interpreter lock (bot.collection). The App
+        # Home tabs refreshed after each in the background, at Slack's pace, sharing it
+        # with the tabs visitors open (bot.home_pace).
+        jobs = replace(
+            jobs,
+            render=render,
+            collect_apart=True,
+            refresh_homes=partial(refresh_homes_apart, services, jobs),
+        )
+        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
         try:
             app = build_app(settings, services)
         except BaseException:
@@ -89,3 +99,12 @@ class BotProcess:
         for thread in self._threads:
             thread.join()
         self.services.close()
+
+
+def refresh_homes_apart(services: BotServices, jobs: Services, now: datetime) -> None:
+    """Refresh the App Home tabs after the snapshot taken at `now`, in a lane of the app's
+    posting threads: the scheduler's job returns at once, and the tabs follow at the
+    pace users.conversations allows."""
+    assert jobs.slack is not None, "serve always has a bot token"
+    client, context = jobs.slack, home_context(jobs, now)
+    services.posting.lane().run(lambda: refresh_home_tabs(client, context, now, services.home_pace))
