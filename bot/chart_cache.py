@@ -77,6 +77,7 @@ class ChartCache:
         self.drawn = 0  # charts drawn (PNGs the renderer made)
         self.served = 0  # requests answered from memory or disk
         self.joined = 0  # requests that waited for a drawing already under way
+        self.refused = 0  # requests the chart pool refused (too much drawing ahead)
         self._lock = threading.Lock()
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._memory_size = 0
@@ -109,6 +110,7 @@ class ChartCache:
             drawing = self._start(spec, bounded)
         except BaseException as exc:  # refused (ChartsBusy), or the pool is closed
             with self._lock:
+                self.refused += 1
                 del self._drawing[key]
             ours.set_exception(exc)
             raise
