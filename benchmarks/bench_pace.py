@@ -97,7 +97,10 @@ class Report:
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(6)]
         for row in rows:
-            print("  " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+            print(
+                "  "
+                + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            )
         for note in self.notes:
             print(f"  {note}")
 
