@@ -202,12 +202,10 @@ def answer_command(
     share_text = text if text.strip() else "top"
     lane = services.posting.lane()
 
-    def confirm_then_deliver() -> None:
-        # In the lane: a channel slow to take the confirmation holds no other answer.
-        confirmed = confirm_in_channel(services, answer, client, channel)
+    def deliver(said: Answer) -> None:
         deliver_answer(
             services,
-            confirmed,
+            said,
             respond,
             client,
             channel.channel_id,
@@ -218,19 +216,11 @@ def answer_command(
         )
 
     if answer.extra.get("confirmation"):
-        _in_lane(services, lane, command, respond, confirm_then_deliver)
+        # In the lane: a channel slow to take the confirmation holds no other answer.
+        confirm = lambda: deliver(confirm_in_channel(services, answer, client, channel))  # noqa: E731
+        _in_lane(services, lane, command, respond, confirm)
         return
-    deliver_answer(
-        services,
-        answer,
-        respond,
-        client,
-        channel.channel_id,
-        command,
-        started,
-        share_text=share_text,
-        lane=lane,
-    )
+    deliver(answer)
 
 
 def confirm_in_channel(
