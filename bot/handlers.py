@@ -22,10 +22,12 @@ answer on Bolt's listener threads after their ack.)
 Then the answer is handed to Slack in a lane of its own (bot.posting): its posts run
 in order on threads shared by every answer, so the answers thread never waits on Slack,
 and a response URL that takes seconds to answer (or a subscription's confirmation in a
-slow channel) delays only its own answer. With a chart pool (bot.chart_pool, as
-`serve` runs) the chart is queued while the answer is made, so a full queue is known
-at once (the answer then gets its text and a note), and drawn in a worker process;
-once drawn, the answer's lane uploads and shows it. No thread waits on a drawing, nor
+slow channel) delays only its own answer. The chart is asked for while the answer is
+made: one already drawn, or being drawn for another answer, is shared
+(bot.chart_cache); a new one is queued in the chart pool (bot.chart_pool, as `serve`
+runs), which refuses it at once when too much drawing is ahead (the answer then gets
+its text and a note), and drawn in a worker process; once drawn, the answer's lane
+uploads and shows it. No thread waits on a drawing, nor
 on the files.info polls between posts. A private answer with a chart goes out once,
 with its chart if the chart is ready about two seconds after the command
 (bot.delivery says why): the lane's timer, not a waiting thread, posts the text alone
@@ -60,7 +62,7 @@ from bot.delivery import (
     share_chart,
 )
 from bot.home_pace import HomePace
-from bot.posting import Lane, Lanes
+from bot.posting import Lane, Lanes, Scheduled
 from commands import AnswerContext, answer_text
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
@@ -103,7 +105,7 @@ class BotServices:
     )
     acks_first: AcksFirst = field(default_factory=AcksFirst)
     # Where each answer's posts go, in a lane of its own (bot.posting): the response URL,
-    # the messages, the uploads (and the drawing, without a pool), and the waits between.
+    # the messages, the uploads, and the waits between.
     posting: Lanes = field(default_factory=Lanes)
     # The pace of asking Slack which channels App Home visitors are in (bot.home_pace).
     home_pace: HomePace = field(default_factory=HomePace)
@@ -427,7 +429,7 @@ def _deliver_private_chart(
     assert answer.chart is not None
     pending = PrivateAnswer(answer, respond=respond, share_text=share_text, replace=replace)
     drawing = _start_drawing(services, answer.chart)
-    deadline: Any = None
+    deadline: Scheduled | None = None
 
     def finish() -> None:
         if deadline is not None:

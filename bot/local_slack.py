@@ -37,7 +37,8 @@ each marked where it is modelled with its source. By default:
   `include_all_metadata`;
 - a response URL takes at most five posts;
 - any request can be made to take its time before Slack answers (`delay`: a slow
-  response URL, a slow chat.postMessage);
+  response URL, a slow chat.postMessage), or to be acted on with its answer lost
+  (`lose_answers`: the client's read times out);
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
   refuses one, with not_allowed_token_type;

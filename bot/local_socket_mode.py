@@ -88,8 +88,9 @@ WARNING_CLOSE_AFTER = 10.0
 DEBUG_INFO = {"host": "applink-local"}
 # How late Slack answers an app's ping: seconds, or an Event it waits for. Slack's servers
 # often take more than 5 s ("A pong wasn't received from the server before the timeout of
-# 5000ms!", slackapi/bolt-js#2496: over 1,000 a day on one deployment); the benchmark
-# draws each delay at random between 0 and 15 s.
+# 5000ms!", again and again: slackapi/bolt-js#2496, labelled a server-side issue; Bolt's
+# own example of a longer timeout takes 15 s, slackapi/bolt-js#2786); the benchmark draws
+# each delay at random between 0 and 15 s.
 PongDelay = Callable[[], "float | threading.Event"]
 
 

@@ -26,7 +26,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ Work = Callable[[], Iterator[float] | None]
 POST_THREADS = 16
 
 
+class Scheduled(Protocol):
+    """A callback the timer will make, unless cancelled first."""
+
+    def cancel(self) -> None: ...
+
+
 class Timer(Protocol):
     """Calls back at a moment of its clock (bot.deadlines.Deadlines; a fake in tests).
 
@@ -50,7 +56,7 @@ class Timer(Protocol):
 
     def now(self) -> float: ...
 
-    def at(self, when: float, callback: Callable[[], None]) -> Any: ...
+    def at(self, when: float, callback: Callable[[], None]) -> Scheduled: ...
 
     def close(self) -> None: ...
 

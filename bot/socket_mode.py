@@ -12,10 +12,11 @@ This client, built on `websockets`:
   a close frame ends its thread at once, and a new one is opened within a second;
 - pings every 5 s, and takes a connection whose pong is more than 20 s late as lost.
   Slack's servers often answer pings late: @slack/socket-mode's 5 s (its default
-  clientPingTimeout) fires over and over on healthy links (slackapi/bolt-js#2496, where
-  one deployment logged over 1,000 pong timeouts a day; Slack's own maintainers expose
-  a longer timeout for it, slackapi/bolt-js#2786, whose example takes 15 s). So pongs
-  up to 15 s late (and a little more) replace nothing, and a connection that is really
+  clientPingTimeout) fires again and again on links that work (slackapi/bolt-js#2496,
+  labelled a server-side issue); Bolt's maintainers merged a way to lengthen it, whose
+  example takes 15 s (slackapi/bolt-js#2786), and apps raise it to 20 s
+  (mbakgun/n8n-slack-socket-mode#11, citing #2496). So pongs up to 15 s late (and a
+  little more) replace nothing, and a connection that is really
   gone (a NAT timeout, a laptop lid) is still replaced within 30 s of its last sign of
   life: at most one ping interval, then 20 s. That is slower than the 10 s of a 5 s
   timeout, and the price of not reconnecting, through apps.connections.open (which is
