@@ -4,9 +4,8 @@ One read transaction per answer, so every figure in it comes from the same snaps
 even while a collection commits.
 
 The answers kept in modules of their own (regions, movers, forecast, new) are imported
-when first asked for: `openmodels ask top` starts in a
-new process every time, and the forecast and launch code (with the digest's) would
-cost it more than the answer itself.
+when first asked for: `openmodels ask top` starts in a new process every time, and the
+forecast and launch code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
