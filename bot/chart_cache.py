@@ -172,13 +172,13 @@ class ChartCache:
             ours.set_exception(error)
             return
         png = drawing.result()
+        if self._disk is not None:
+            self._disk.write(key, png)  # first: once anyone has the chart, so has the disk
         with self._lock:
             self.drawn += 1
             self._remember(key, png)
             del self._drawing[key]
-        ours.set_result(png)  # those waiting first; then the disk
-        if self._disk is not None:
-            self._disk.write(key, png)
+        ours.set_result(png)
 
 
 def _done(png: bytes) -> Future[bytes]:
