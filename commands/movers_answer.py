@@ -12,8 +12,9 @@ from commands.answer import Answer
 from commands.common import NoData, footer
 from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
-from openmodels.definitions import definition_changes
-from openmodels.movers import AsideReason, family_movers
+from openmodels.comparability import Why
+from openmodels.movers import SetAside, family_movers
+from openmodels.timeline import Timeline, read_timeline
 from storage import queries as q
 
 if TYPE_CHECKING:
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
 TOP_MODELS = 10
 
 _ASIDE = {
-    AsideReason.NEW: "new since {since}",
-    AsideReason.GONE: "no models in the latest snapshot",
-    AsideReason.FELL: "total went down: missing data",
-    AsideReason.REDEFINED: "definition changed since {since}",
+    Why.NEW: "new since {since}",
+    Why.GONE: "no models in the latest snapshot",
+    Why.FELL: "total below an earlier one: missing data",
+    Why.REDEFINED: "definition changed on {at}",
+    Why.UNRECORDED: "definition first recorded on {at}",
 }
 
 
@@ -76,17 +78,16 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             "Ask again after the next collection."
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
-    defined = q.definitions_of(db, [baseline.id, latest.id])
+    timeline = read_timeline(db)
     unrecorded = ""
     comparable = True  # the baseline recorded definitions, or predates them as the latest does
-    if defined[latest.id] and not defined[baseline.id]:
+    if timeline.at(latest).definitions and not timeline.at(baseline).definitions:
         # The baseline was taken by an openmodels that did not record by which rules it
         # counted, so no family compares with it. Gains are counted from the first
         # snapshot that did, when there is one before the latest, and the answer says so.
         recorded = q.first_snapshot_with_definitions(db, after=baseline, before=latest)
         if recorded is not None:
             baseline = recorded
-            defined[baseline.id] = q.definitions_at(db, baseline.id)
             consequence = f"gains are counted from {baseline.date}"
         else:
             comparable = False
@@ -94,12 +95,11 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         unrecorded = UNRECORDED.format(
             date=baseline.date if recorded else latest.date, consequence=consequence
         )
-    redefined = frozenset(
-        c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
-    )
-    movers = family_movers(
-        q.values_at(db, baseline.id, "all_time"), q.values_at(db, latest.id, "all_time"), redefined
-    )
+    before = q.values_at(db, baseline.id, "all_time")
+    after = q.values_at(db, latest.id, "all_time")
+    aside = timeline.set_aside(baseline, latest, {*before, *after})
+    movers = family_movers(before, after, aside)
+    redefined = frozenset(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
     models = q.model_gains(db, baseline, latest, TOP_MODELS, exclude_families=redefined)
     why = "older snapshots are not comparable (below)" if unrecorded else None
     short, exact = period(latest, baseline, command.days, why=why)
@@ -131,13 +131,13 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         bk.bulleted(lines, limit=2900, noun="families") if lines else "None to rank."
     )
     # With nothing recorded to compare with, the note says why for every family at once.
-    set_aside = [s for s in movers.set_aside if comparable or s.reason is not AsideReason.REDEFINED]
+    set_aside = [s for s in movers.set_aside if comparable or s.reason is not Why.UNRECORDED]
     if set_aside:
-        aside = ", ".join(
-            f"{escape(label(s.family))} ({_ASIDE[s.reason].format(since=baseline.date)})"
+        reasons = ", ".join(
+            f"{escape(label(s.family))} ({_aside(db, timeline, s, baseline, latest)})"
             for s in set_aside
         )
-        families_text += f"\n_Not ranked: {aside}_"
+        families_text += f"\n_Not ranked: {reasons}_"
     blocks.append(bk.section(bk.cut(families_text, bk.MAX_SECTION_TEXT)))
 
     model_lines = [
@@ -157,3 +157,19 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         for g in movers.ranked[:5]
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+
+
+def _aside(
+    db: Database, timeline: Timeline, s: SetAside, baseline: q.Snapshot, latest: q.Snapshot
+) -> str:
+    """Why a family is not ranked; for one redefined in the period, its gain since."""
+    if s.reason not in (Why.REDEFINED, Why.UNRECORDED):
+        return _ASIDE[s.reason].format(since=baseline.date)
+    basis = timeline.basis(s.family, baseline, latest)
+    at = basis.at.date if basis.at is not None else latest.date
+    text = _ASIDE[s.reason].format(at=at)
+    if basis.start is not None:
+        values = q.values_of(db, [basis.start.id, latest.id], "all_time")
+        gained = values[latest.id][s.family] - values[basis.start.id][s.family]
+        text += f": {signed(gained)} since"
+    return text
