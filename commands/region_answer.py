@@ -105,6 +105,11 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
             text += "\n_" + _aside(ctx, standings, left_out, period) + "_"
         blocks.append(bk.section(text))
     notes = [f"Families without a region count under {OTHER}."] if OTHER in members else []
+    if aside and period is not None:
+        notes.append(
+            "A region's change counts only its families counted alike at both ends; its "
+            "share moves are among those families."
+        )
     blocks.append(footer(latest, baseline, *notes))
 
     what = "cumulative downloads" if command.metric == "all_time" else "30-day downloads"
