@@ -98,9 +98,16 @@ def test_compare_says_the_gap_held_and_marks_the_change_on_the_chart(ctx):
     chart = result.chart
     assert chart is not None
     assert chart.breaks == {"Aurora": ["2026-02-15T06:00:00Z"]}
+    # Aurora's line in two pieces: 1-14 Feb (50M to 63M), 15-21 Feb (94M to 100M).
     before, after = chart.segments("Aurora")
-    assert (before[0], before[-1]) == (("2026-02-01T06:00:00Z", 50_000_000), ("2026-02-14T06:00:00Z", 63_000_000))  # fmt: skip
-    assert (after[0], after[-1]) == (("2026-02-15T06:00:00Z", 94_000_000), ("2026-02-21T06:00:00Z", 100_000_000))  # fmt: skip
+    assert [before[0], before[-1]] == [
+        ("2026-02-01T06:00:00Z", 50_000_000),
+        ("2026-02-14T06:00:00Z", 63_000_000),
+    ]
+    assert [after[0], after[-1]] == [
+        ("2026-02-15T06:00:00Z", 94_000_000),
+        ("2026-02-21T06:00:00Z", 100_000_000),
+    ]
     assert chart.segments("Borealis") == [chart.series["Borealis"]]
     assert chart.alt_text.endswith(
         "Marked where a line counts by other rules, a step that is not growth: "

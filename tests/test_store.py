@@ -374,10 +374,7 @@ def test_a_family_new_since_the_baseline_has_no_change():
 
 
 def test_without_a_baseline_nothing_has_changed():
-    assert all(
-        r.rank_change is None and r.value_change is None
-        for r in rank_families(CURRENT)
-    )
+    assert all(r.rank_change is None and r.value_change is None for r in rank_families(CURRENT))
 
 
 def test_ties_are_broken_by_name():
