@@ -1,7 +1,8 @@
 """Families: named sets of Hub organisations, loaded from a TOML file.
 
-The file format is a public interface (see the README). Loading validates the whole
-file and refuses it with one message naming the file, the family and the problem.
+The file format is a public interface (docs/operations.md, "Defining families").
+Loading validates the whole file and refuses it with one message naming the file, the
+family and the problem.
 """
 
 from __future__ import annotations

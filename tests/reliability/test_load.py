@@ -13,7 +13,7 @@ behind waitress on 127.0.0.1, reading the bundled sample store (11 families, 120
 snapshots), and every answer goes to a response URL on bot.local_slack.LocalSlack.
 
 This checks correctness, not speed: charts are a stub PNG and the stand-in Slack shares
-the bot's process. The load figures the README and RELIABILITY.md give come from
+the bot's process. The load figures docs/benchmarks.md and RELIABILITY.md give come from
 benchmarks/bench_load.py (the real renderer, each party in its own process).
 """
 
