@@ -64,7 +64,7 @@ from openmodels.health import COLLECT_JOB
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead
 from openmodels.standings import Standings, read_standings
-from openmodels.timeline import Timeline, family_runs, read_timeline
+from openmodels.timeline import Timeline, TimelineCache, family_runs
 from storage import Store, chart_shares, jobs
 from storage import queries as q
 from storage.snapshots import FamilyTotal, format_timestamp
@@ -118,6 +118,9 @@ class AnswerContext:
     collects: bool = False
     # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
     admins: frozenset[str] | None = None
+    # The store's snapshots as the comparability rule sees them, read again only when a
+    # snapshot was added.
+    timelines: TimelineCache = field(default_factory=TimelineCache)
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -250,7 +253,7 @@ def resolve(families: Families, name: str) -> Family:
     raise UsageError(message)
 
 
-def _standings(db: Database, metric: str, timeline: Timeline | None = None) -> Standings:
+def _standings(db: Database, metric: str, timeline: Timeline) -> Standings:
     standings = read_standings(db, metric, timeline)
     if standings is None:
         raise _NoData
@@ -301,7 +304,7 @@ def help_answer(unknown: str | None = None) -> Answer:
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
-    standings = _standings(db, command.metric)
+    standings = _standings(db, command.metric, ctx.timelines.read(db))
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     metric_name = METRIC_NAMES[command.metric]
     derivatives = command.metric == "derivatives"
@@ -364,7 +367,7 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         if family in chosen:
             raise UsageError(f"{escape(family.label)} is named twice.", usage_line("compare"))
         chosen.append(family)
-    timeline = read_timeline(db)
+    timeline = ctx.timelines.read(db)
     standings = _standings(db, command.metric, timeline)
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     by_family = {r.family: r for r in ranking}
@@ -477,7 +480,7 @@ def _family_chart(
 
 def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     family = resolve(ctx.families, command.name)
-    timeline = read_timeline(db)
+    timeline = ctx.timelines.read(db)
     standings = _standings(db, command.metric, timeline)
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     r = next((x for x in ranking if x.family == family.key), None)

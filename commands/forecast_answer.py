@@ -31,7 +31,6 @@ from openmodels.forecast import (
     Reason,
 )
 from openmodels.ranking import order
-from openmodels.timeline import read_timeline
 from storage import queries as q
 
 if TYPE_CHECKING:
@@ -159,7 +158,7 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
     if latest is None:
         raise NoData
     ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
-    outlooks = ranking_outlooks(db, latest, ranking, read_timeline(db))
+    outlooks = ranking_outlooks(db, latest, ranking, ctx.timelines.read(db))
     found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
     others = [o for o in outlooks if isinstance(o, NoForecast)]
     header = bk.header(f"Forecast: passes due within {HORIZON_DAYS} days")

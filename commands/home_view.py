@@ -34,7 +34,7 @@ from openmodels.health import COLLECT_JOB, CollectionHealth, CollectionState, co
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily
 from openmodels.standings import read_standings
-from openmodels.timeline import read_timeline
+from openmodels.timeline import TimelineCache, read_timeline
 from storage import Store
 from storage import jobs as job_runs
 from storage import queries as q
@@ -70,8 +70,11 @@ class Membership:
     error: str | None = None
 
 
-def read_home(store: Store, team_id: str, now: datetime) -> HomeFacts:
-    """Everything the tab needs from the store, from one consistent read."""
+def read_home(
+    store: Store, team_id: str, now: datetime, timelines: TimelineCache | None = None
+) -> HomeFacts:
+    """Everything the tab needs from the store, from one consistent read (`timelines`:
+    the process's cache of the store's timeline, if it keeps one)."""
     with store.reading() as db:
         latest = q.latest_snapshot(db)
         run = job_runs.get(db, COLLECT_JOB)
@@ -83,7 +86,7 @@ def read_home(store: Store, team_id: str, now: datetime) -> HomeFacts:
         ]
         if latest is None:
             return HomeFacts(None, None, [], {}, None, collection_health(None, run, now), team_subs)
-        timeline = read_timeline(db)
+        timeline = timelines.read(db) if timelines is not None else read_timeline(db)
         standings = read_standings(db, "all_time", timeline, latest)
         assert standings is not None  # the latest snapshot was read in this transaction
         ranking = [r.family for r in standings.ranking]

@@ -14,7 +14,7 @@ from commands.format import count, escape, family_link, hub_url, human, link, si
 from commands.parser import Movers
 from openmodels.comparability import Why
 from openmodels.movers import SetAside, family_movers
-from openmodels.timeline import Timeline, read_timeline
+from openmodels.timeline import Timeline
 from storage import queries as q
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             "Ask again after the next collection."
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
-    timeline = read_timeline(db)
+    timeline = ctx.timelines.read(db)
     unrecorded = ""
     comparable = True  # the baseline recorded definitions, or predates them as the latest does
     if timeline.at(latest).definitions and not timeline.at(baseline).definitions:

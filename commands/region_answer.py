@@ -25,7 +25,7 @@ from openmodels.regions import (
     region_set_aside,
 )
 from openmodels.standings import Standings, read_standings
-from openmodels.timeline import read_timeline, region_runs
+from openmodels.timeline import region_runs
 from storage import queries as q
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
 
     A region's change adds up its families' comparable changes and names those set
     aside; its forecast fits only the snapshots every one of its families may use."""
-    timeline = read_timeline(db)
+    timeline = ctx.timelines.read(db)
     standings = read_standings(db, command.metric, timeline)
     if standings is None:
         raise NoData

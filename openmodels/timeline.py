@@ -9,8 +9,11 @@ runs forecasts fit, the breaks charts mark, the pairs alerts judge.
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_left
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from sqlite_utils import Database
@@ -26,34 +29,47 @@ from openmodels.comparability import (
     breaks,
     comparable_run,
     falls,
-    last_break,
     set_aside,
 )
-from openmodels.forecast import Change
+from openmodels.forecast import WINDOW_DAYS, Change
 from openmodels.regions import region_of
 from storage import queries as q
+from storage.snapshots import format_timestamp, parse_timestamp
 
 Point = tuple[str, int]  # (ISO 8601 UTC timestamp, value), as the store keeps them
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """Every snapshot of the store, oldest first, as the rule sees it."""
+    """Every snapshot of the store, oldest first, as the rule sees it.
+
+    Questions about a period look only at the snapshots in it, so an answer costs the
+    same in a store a year old as in a new one.
+    """
 
     snapshots: list[Counted]
     falls: dict[int, list[Fall]] = field(default_factory=dict)  # snapshot id -> its anomalies
 
     @cached_property
-    def _by_id(self) -> dict[int, Counted]:
-        return {s.id: s for s in self.snapshots}
+    def _position(self) -> dict[int, int]:
+        return {s.id: i for i, s in enumerate(self.snapshots)}
+
+    @cached_property
+    def _times(self) -> list[str]:
+        return [s.taken_at for s in self.snapshots]
+
+    @cached_property
+    def _breaks(self) -> dict[str, list[Break]]:
+        return {}  # family -> its breaks, found once per family
 
     def at(self, snapshot: q.Snapshot | int) -> Counted:
         """The snapshot `snapshot` (or of that id) as the rule sees it."""
-        return self._by_id[snapshot if isinstance(snapshot, int) else snapshot.id]
+        return self.snapshots[self._where(snapshot)]
 
     def basis(self, family: str, baseline: q.Snapshot, latest: q.Snapshot) -> Basis:
         """Where `family`'s change from `baseline` to `latest` may be measured from."""
-        return basis(self.snapshots, family, self.at(baseline), self.at(latest))
+        period = self.snapshots[self._where(baseline) : self._where(latest) + 1]
+        return basis(period, family, period[0], period[-1])
 
     def set_aside(
         self, earlier: q.Snapshot, later: q.Snapshot, families: Collection[str]
@@ -62,14 +78,53 @@ class Timeline:
         return set_aside(self.at(earlier), self.at(later), families)
 
     def breaks(self, family: str) -> list[Break]:
-        return breaks(self.snapshots, family)
+        """Where `family` starts counting by another definition, oldest first."""
+        found = self._breaks.get(family)
+        if found is None:
+            found = self._breaks[family] = breaks(self.snapshots, family)
+        return found
 
     def last_break(self, family: str, latest: q.Snapshot) -> Break | None:
-        return last_break(self.snapshots, family, self.at(latest))
+        """The latest break of `family` at or before `latest`."""
+        upto = self._where(latest)
+        found = [b for b in self.breaks(family) if self._position[b.at.id] <= upto]
+        return found[-1] if found else None
 
-    def run(self, family: str, latest: q.Snapshot) -> list[Counted]:
-        """The snapshots a trend of `family` up to `latest` may use."""
-        return comparable_run(self.snapshots, family, self.at(latest))
+    def run(self, family: str, latest: q.Snapshot, since: str = "") -> list[Counted]:
+        """The snapshots a trend of `family` up to `latest` may use, from `since` on (a
+        timestamp: earlier ones are not looked at)."""
+        start = bisect_left(self._times, since)
+        return comparable_run(
+            self.snapshots[start : self._where(latest) + 1], family, self.at(latest)
+        )
+
+    def _where(self, snapshot: q.Snapshot | int) -> int:
+        return self._position[snapshot if isinstance(snapshot, int) else snapshot.id]
+
+
+class TimelineCache:
+    """The timeline last read from one store, kept while the store holds the same
+    snapshots, for a process that answers many questions (`commands.AnswerContext`).
+
+    Snapshots are only ever added, never changed or removed, so their count, newest id
+    and newest time tell whether the timeline read before still holds: an answer then
+    costs one small query instead of a read of every snapshot. Safe across threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[tuple[int, int, str], Timeline] | None = None
+
+    def read(self, db: Database) -> Timeline:
+        """The timeline of the snapshots `db`'s read transaction sees."""
+        mark = q.snapshots_mark(db)
+        with self._lock:
+            if self._kept is not None and self._kept[0] == mark:
+                return self._kept[1]
+        timeline = read_timeline(db)
+        with self._lock:
+            self._kept = (mark, timeline)
+        return timeline
 
 
 def read_timeline(db: Database) -> Timeline:
@@ -107,16 +162,18 @@ class Runs:
 def family_runs(
     timeline: Timeline, series: Mapping[str, Sequence[Point]], latest: q.Snapshot
 ) -> Runs:
-    """Each family's series up to `latest`, cut to the snapshots its trend may use."""
+    """Each family's series up to `latest`, cut to the snapshots its trend may use
+    within the forecasts' window."""
+    since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
     cut: dict[str, list[Point]] = {}
     changed: dict[str, Change] = {}
     fell: set[str] = set()
     for family, points in series.items():
-        run = {s.taken_at for s in timeline.run(family, latest)}
+        run = {s.taken_at for s in timeline.run(family, latest, since)}
         cut[family] = [p for p in points if p[0] in run]
-        since = timeline.last_break(family, latest)
-        if since is not None:
-            changed[family] = Change(family, since.at.taken_at)
+        last = timeline.last_break(family, latest)
+        if last is not None:
+            changed[family] = Change(family, last.at.taken_at)
         if family in timeline.at(latest).anomalous:
             fell.add(family)
     return Runs(cut, changed, frozenset(fell))
