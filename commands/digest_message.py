@@ -122,14 +122,15 @@ def regions_line(content: DigestContent, families: Families) -> str:
         return ""
     parts = []
     for r in content.regions:
+        aside = content.regions_aside.get(r.family, {})
+        left_out = ", ".join(escape(families.label(f)) for f in aside)
         change = ""
         if r.value_change is not None:
             moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
-            aside = content.regions_aside.get(r.family, {})
-            without = (
-                " without " + ", ".join(escape(families.label(f)) for f in aside) if aside else ""
-            )
+            without = f" without {left_out}" if left_out else ""
             change = f" ({signed(r.value_change)}{moved}{without})"
+        elif left_out:  # none of its families compares over the week
+            change = f" (no change: {left_out} not comparable)"
         parts.append(f"{escape(r.family)} {percent(r.share)}{change}")
     return "*Regions:* " + " · ".join(parts)
 

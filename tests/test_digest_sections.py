@@ -16,7 +16,8 @@ from openmodels.families import load_families, parse_families
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
-from tests.builders import DAY0, family_day
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, family_day, record
 
 FAMILIES = load_families()
 WEEK = DAY0 + timedelta(days=7)  # 2026-01-08 06:00
@@ -62,6 +63,29 @@ def test_the_regions_line_marks_regions_that_changed_places(store):
 
     assert starting(lines(store), "Regions:") == [
         "Regions: China 54.2% (+40 ▲1) · US 45.8% (+10 ▼1)"
+    ]
+
+
+def test_a_region_none_of_whose_families_compares_shows_no_change_and_says_why(store):
+    # Both of China's families are counted by other rules on day 7 than on day 0.
+    narrow = {"qwen": "q1", "deepseek": "d1", "llama": "l1"}
+    wide = {"qwen": "q2", "deepseek": "d2", "llama": "l1"}
+    for day, defined, qwen in ((0, narrow, 90), (7, wide, 500)):
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=day),
+            "hub",
+            [
+                record("Qwen/a", "qwen", qwen),
+                record("deepseek-ai/c", "deepseek", 10),
+                record("meta-llama/b", "llama", 100 + day),
+            ],
+            defined,
+        )
+
+    # China 500 + 10 = 510, US 107: of 617, 82.7% and 17.3%.
+    assert starting(lines(store), "Regions:") == [
+        "Regions: China 82.7% (no change: DeepSeek, Qwen not comparable) · US 17.3% (+7)"
     ]
 
 
