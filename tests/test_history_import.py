@@ -645,6 +645,11 @@ def test_imported_snapshots_record_the_families_they_were_counted_by(store):
 
     assert "definition changed" not in movers
     assert "Qwen" in movers and "Llama" in movers
+    # And the week's change crosses from history to the live snapshot: Qwen 36,000 on
+    # 15 Dec (14,000 + 22,000), 40,000 on 22 Dec; Llama 33,000, then 34,000.
+    top = render_text(answer_text("top", AnswerContext(store=store, families=FAMILIES)))
+    assert "1. Qwen  40.0K · 54.1% · +4.0K this week" in top
+    assert "2. Llama  34.0K · 45.9% · +1.0K this week" in top
 
 
 # -- the command line -------------------------------------------------------------------
