@@ -22,21 +22,20 @@ def change_text(
     *,
     missing: str | None = None,
     with_period: bool = True,
-    with_arrow: bool = True,
 ) -> str:
     """'+56.0K this week ▲1' (or 'since 3 Jan'), or what the rule lets be said instead.
 
     `period` names the period ('this week'), None without a baseline; `latest` is the
-    latest snapshot's time (`taken_at`). `missing` says why a family compared over the period has
-    no earlier figure (default: new). `with_period`/`with_arrow` leave the period or the
-    rank move out where a title or a column already says them.
+    latest snapshot's time (`taken_at`). `missing` says why a family compared over the
+    period has no earlier figure (default: new). `with_period` False leaves the period
+    out where a title already says it.
     """
     if period is None:
         return "no earlier snapshot"
     if basis is None or basis.why is None or basis.why is Why.NEW:
         if r.value_change is None:
             return missing or f"new {period}"
-        moved = f" {arrow(r.rank_change)}" if with_arrow and r.rank_change else ""
+        moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
         return signed(r.value_change) + (f" {period}" if with_period else "") + moved
     return instead(r, basis, latest)
 

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer
+from commands.changes import aside_reason
 from commands.common import NoData, footer
 from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
@@ -21,15 +22,6 @@ if TYPE_CHECKING:
     from commands.answers import AnswerContext
 
 TOP_MODELS = 10
-
-_ASIDE = {
-    Why.NEW: "new since {since}",
-    Why.GONE: "no models in the latest snapshot",
-    Why.FELL: "total below an earlier one: missing data",
-    Why.REDEFINED: "definition changed on {at}",
-    Why.UNRECORDED: "definition first recorded on {at}",
-}
-
 
 UNRECORDED = (
     "Snapshots before {date} do not record the rules each family was counted by (an "
@@ -163,12 +155,9 @@ def _aside(
     db: Database, timeline: Timeline, s: SetAside, baseline: q.Snapshot, latest: q.Snapshot
 ) -> str:
     """Why a family is not ranked; for one redefined in the period, its gain since."""
-    if s.reason not in (Why.REDEFINED, Why.UNRECORDED):
-        return _ASIDE[s.reason].format(since=baseline.date)
     basis = timeline.basis(s.family, baseline, latest)
-    at = basis.at.date if basis.at is not None else latest.date
-    text = _ASIDE[s.reason].format(at=at)
-    if basis.start is not None:
+    text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
+    if s.reason in (Why.REDEFINED, Why.UNRECORDED) and basis.start is not None:
         values = q.values_of(db, [basis.start.id, latest.id], "all_time")
         gained = values[latest.id][s.family] - values[basis.start.id][s.family]
         text += f": {signed(gained)} since"

@@ -172,7 +172,7 @@ def test_movers_set_aurora_aside_with_its_gain_since_the_change(ctx):
     assert "1. Borealis  +7.0M · +6.2% (now 120.0M)" in out  # 7 / 113
     assert "2. Cirrus  +1.4M · +1.8% (now 81.4M)" in out  # 1.4 / 80
     assert "3. Dawn  +700.0K · +3.3% (now 22.0M)" in out  # 0.7 / 21.3
-    assert "Not ranked: Aurora (definition changed on 2026-02-15: +6.0M since)" in out
+    assert "Not ranked: Aurora (definition changed on 15 Feb: +6.0M since)" in out
     assert "aurora-community/" not in out and "aurora/" not in out
 
 
