@@ -16,15 +16,8 @@ from commands.parser import Regions
 from openmodels.comparability import Why
 from openmodels.forecast import Forecast, NoForecast, Reason, adjacent_forecasts
 from openmodels.periods import change_period
-from openmodels.regions import (
-    OTHER,
-    region_members,
-    region_names,
-    region_ranking,
-    region_series,
-    region_set_aside,
-)
-from openmodels.standings import Standings, read_standings
+from openmodels.regions import OTHER, region_members, region_names, region_series
+from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import region_runs
 from storage import queries as q
 
@@ -47,14 +40,8 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
     metric_name = METRIC_NAMES[command.metric]
     names = region_names(ctx.families)
     current = q.values_at(db, latest.id, command.metric)
-    before = q.values_at(db, baseline.id, command.metric) if baseline else None
-    compared = (
-        {f: before[f] for f, b in standings.bases.items() if b.why is None and f in before}
-        if before is not None
-        else None
-    )
-    ranking = region_ranking(current, compared, names)
-    aside = region_set_aside({f: b.why for f, b in standings.bases.items() if b.why}, names)
+    regional = region_standings(db, standings, names, command.metric)
+    ranking, aside = regional.ranking, regional.aside
     members = region_members(current, names)
 
     # Every family's series in one read; the chart sums those in the latest snapshot.

@@ -31,8 +31,8 @@ from openmodels.forecast import WINDOW_DAYS, Forecast, Outlook, adjacent_forecas
 from openmodels.movers import Gain, family_movers
 from openmodels.overtakes import Overtake, Point, replay
 from openmodels.ranking import RankedFamily
-from openmodels.regions import OTHER, region_names, region_ranking, region_set_aside
-from openmodels.standings import Standings, read_standings
+from openmodels.regions import OTHER, region_names
+from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import Timeline, family_runs, read_timeline
 from storage import Store
 from storage import outbox as ob
@@ -180,16 +180,10 @@ def week_regions(
     families each set aside; empty when no family of the snapshot carries a region
     (everything would be "Other")."""
     names = region_names(families)
-    latest, baseline = standings.latest, standings.baseline
-    current = q.values_at(db, latest.id, "all_time")
-    if {names.get(f, OTHER) for f in current} <= {OTHER}:
+    if {names.get(r.family, OTHER) for r in standings.ranking} <= {OTHER}:
         return [], {}
-    if baseline is None:
-        return region_ranking(current, None, names), {}
-    before = q.values_at(db, baseline.id, "all_time")
-    compared = {f: before[f] for f, b in standings.bases.items() if b.why is None}
-    why = {f: b.why for f, b in standings.bases.items() if b.why is not None}
-    return region_ranking(current, compared, names), region_set_aside(why, names)
+    regional = region_standings(db, standings, names)
+    return regional.ranking, regional.aside
 
 
 def biggest_mover(db: Any, timeline: Timeline, standings: Standings) -> Gain | None:

@@ -11,12 +11,14 @@ answer to say.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from openmodels.comparability import Basis
+from openmodels.comparability import Basis, Why
 from openmodels.ranking import RankedFamily, rank_families
+from openmodels.regions import region_ranking, region_set_aside
 from openmodels.timeline import Timeline, read_timeline
 from storage import queries as q
 
@@ -67,3 +69,29 @@ def read_standings(
         if b.why is not None and b.start is not None and family in values[b.start.id]
     }
     return Standings(latest, baseline, rank_families(current, compared, since), bases)
+
+
+@dataclass(frozen=True)
+class RegionStandings:
+    """Regions ranked by the sum of their families, with their comparable changes, and
+    per region the families set aside from them (and why)."""
+
+    ranking: list[RankedFamily]
+    aside: dict[str, dict[str, Why]]
+
+
+def region_standings(
+    db: Database, standings: Standings, regions: Mapping[str, str], metric: str = "all_time"
+) -> RegionStandings:
+    """`standings` (of `metric`) summed into `regions` (family -> region): each region's
+    change adds up its families compared over the period, the others set aside."""
+    latest, baseline = standings.latest, standings.baseline
+    current = q.values_at(db, latest.id, metric)
+    if baseline is None:
+        return RegionStandings(region_ranking(current, None, regions), {})
+    before = q.values_at(db, baseline.id, metric)
+    compared = {f: before[f] for f, b in standings.bases.items() if b.why is None and f in before}
+    why = {f: b.why for f, b in standings.bases.items() if b.why is not None}
+    return RegionStandings(
+        region_ranking(current, compared, regions), region_set_aside(why, regions)
+    )
