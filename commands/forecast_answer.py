@@ -96,8 +96,9 @@ def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = N
         )
     if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
         who = escape((family or label)(outlook.changed.family))
+        what = "was first recorded" if outlook.changed.first_recorded else "changed"
         return (
-            f"No forecast for {trailer} and {leader} yet. {who}'s definition changed on "
+            f"No forecast for {trailer} and {leader} yet. {who}'s definition {what} on "
             f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since."
         )
     if outlook.reason is Reason.LEVEL:

@@ -214,10 +214,12 @@ class NoForecast:
 @dataclass(frozen=True)
 class Change:
     """A definition change that shortens a series' comparable run: `family`'s, from the
-    snapshot taken at `at` (for a region, one of its families')."""
+    snapshot taken at `at` (for a region, one of its families'). `first_recorded`: the
+    first snapshot to record definitions at all, after ones that recorded none."""
 
     family: str
     at: str
+    first_recorded: bool = False
 
 
 Outlook = Forecast | NoForecast

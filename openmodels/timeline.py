@@ -173,7 +173,7 @@ def family_runs(
         cut[family] = [p for p in points if p[0] in run]
         last = timeline.last_break(family, latest)
         if last is not None:
-            changed[family] = Change(family, last.at.taken_at)
+            changed[family] = Change(family, last.at.taken_at, last.why is Why.UNRECORDED)
         if family in timeline.at(latest).anomalous:
             fell.add(family)
     return Runs(cut, changed, frozenset(fell))

@@ -9,6 +9,8 @@ swings (worked in tests/test_forecast.py), is 5.09 to 7.20 days: "range 5–8".
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from commands import AnswerContext, answer_text
@@ -16,7 +18,8 @@ from commands.blocks import check_limits
 from commands.render import render_text
 from openmodels.families import load_families
 from storage import open_store
-from tests.builders import growing_store, record, store_with
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, growing_store, record, store_with
 
 GAPS = [100_000, 90_000, 78_000, 70_000, 60_000]
 
@@ -130,3 +133,21 @@ def test_a_single_snapshot_forecasts_nothing_and_says_so(tmp_path):
     result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
 
     assert "2 lack the history" in result.text
+
+
+def test_after_an_upgrade_the_forecast_says_definitions_were_first_recorded(tmp_path):
+    # The first three snapshots were taken by an openmodels that recorded no
+    # definitions; the two since record them: too few comparable ones for a forecast.
+    store = open_store(tmp_path / "u.db")
+    for d in range(5):
+        definitions = load_families().definitions() if d >= 3 else None
+        write_snapshot(store, DAY0 + timedelta(days=d), "hub", day(d), definitions)
+
+    out = render_text(
+        answer_text("compare qwen llama", AnswerContext(store=store, families=load_families()))
+    )
+
+    assert (
+        "No forecast for Qwen and Llama yet. Qwen's definition was first recorded on "
+        "2026-01-04: a forecast needs 5 snapshots since."
+    ) in out.replace("\n", " ")
