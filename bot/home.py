@@ -156,7 +156,7 @@ def publish_home(
 ) -> bool:
     """Build and publish `user_id`'s home tab now, asking Slack afresh which channels
     they are in (from `facts`, the team's as read now, if given). True if Slack took it."""
-    facts = facts or read_home(context.store, team_id, now)
+    facts = facts or read_home(context.store, team_id, now, context.timelines)
     subscribed = {s.channel_id for s in facts.subscriptions}
     # Fresh: no wait is ever yielded, so this sleeps for nothing.
     member = run_now(
@@ -208,7 +208,9 @@ def refresh_home_tabs(
             continue
         try:
             if visit.team_id not in by_team:
-                by_team[visit.team_id] = read_home(context.store, visit.team_id, now)
+                by_team[visit.team_id] = read_home(
+                    context.store, visit.team_id, now, context.timelines
+                )
             facts = by_team[visit.team_id]
             member = yield from membership(
                 client,
