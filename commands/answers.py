@@ -2,6 +2,10 @@
 
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
+
+The answers kept in modules of their own (regions, movers, forecast, new) are imported
+when first asked for: `openmodels ask top` starts in a new process every time, and the
+forecast and launch code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -10,14 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.changes import change_text
 from commands.common import SAMPLE_NOTE, chart_alt_text, chart_marks, footer, lead_sentence
 from commands.common import NoData as _NoData
-from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     count,
@@ -31,8 +32,6 @@ from commands.format import (
     percent,
     signed,
 )
-from commands.launches_answer import new_answer
-from commands.movers_answer import movers_answer
 from commands.next_steps import next_steps
 from commands.parser import (
     USAGE,
@@ -55,11 +54,9 @@ from commands.parser import (
     parse,
     usage_line,
 )
-from commands.region_answer import regions_answer
 from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
-from openmodels.forecast import adjacent_forecasts
 from openmodels.health import COLLECT_JOB
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead
@@ -67,6 +64,7 @@ from openmodels.standings import Standings, read_standings
 from openmodels.timeline import Timeline, TimelineCache, family_runs
 from storage import Store, chart_shares, jobs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp
 
 NO_SNAPSHOTS = (
@@ -193,12 +191,20 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
             if isinstance(command, Regions):
+                from commands.region_answer import regions_answer
+
                 return regions_answer(db, ctx, command)
             if isinstance(command, Movers):
+                from commands.movers_answer import movers_answer
+
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
+                from commands.forecast_answer import forecast_answer
+
                 return forecast_answer(db, ctx, command)
             if isinstance(command, New):
+                from commands.launches_answer import new_answer
+
                 return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
@@ -402,6 +408,9 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     series = q.family_series(db, [f.key for f in chosen], "all_time")
     # Forecasts follow the all-time order, whatever metric the comparison ranks by.
     by_all_time = sorted((f.key for f in present), key=lambda k: (-totals[k].downloads_all_time, k))
+    from commands.forecast_answer import compare_forecasts
+    from openmodels.forecast import adjacent_forecasts
+
     runs = family_runs(timeline, series, latest)
     outlooks = adjacent_forecasts(by_all_time, runs.series, changed=runs.changed, fell=runs.fell)
     forecasts, no_forecasts = compare_forecasts(ctx.families.label, outlooks)
