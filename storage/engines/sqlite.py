@@ -28,18 +28,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from openmodels.errors import StoreError
-from storage.schema import MIGRATION_SET, known_migration_names, migrations
+from storage.connection import Connection as Database
+from storage.schema import (
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    applied_migration_names,
+    known_migration_names,
+)
 from storage.sql import EngineName, Params
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 class SQLiteConnection:
-    """A sqlite3 connection inside one transaction; `db` is its sqlite-utils Database."""
+    """A sqlite3 connection inside one transaction (`db`: the plain connection the store
+    opened, storage.connection; sqlite-utils is loaded only to migrate)."""
 
     engine: EngineName = "sqlite"
 
@@ -72,8 +76,8 @@ class SQLiteEngine:
     def connect(self, *, writing: bool = True) -> Database:
         """A new connection in autocommit mode; callers open transactions explicitly.
 
-        A connection only for reading skips what only writes need (foreign key checks,
-        sqlite-utils' recursive triggers): every answer opens one, so its set-up counts.
+        A connection only for reading skips what only writes need (foreign key checks):
+        every answer opens one, so its set-up counts.
         """
         try:
             if self.read_only:
@@ -91,7 +95,7 @@ class SQLiteEngine:
                 conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        return Database(conn, execute_plugins=False, recursive_triggers=writing)
+        return Database(conn)
 
     @contextmanager
     def reading(self) -> Iterator[SQLiteConnection]:
@@ -163,7 +167,7 @@ class SQLiteEngine:
                 mode = _switch_to_wal(db)
                 if str(mode).lower() != "wal":
                     raise StoreError(f"cannot switch store {self.path} to WAL mode (got {mode})")
-                if migrations.pending(db):
+                if _pending(db):
                     _migrate(db, self.path)
             finally:
                 db.close()
@@ -175,7 +179,7 @@ class SQLiteEngine:
             db = self.connect()
             try:
                 _refuse_newer_schema(db, self.path)
-                if migrations.pending(db):
+                if _pending(db):
                     raise StoreError(
                         f"store {self.path} is from an older openmodels and is read-only"
                     )
@@ -250,11 +254,19 @@ def _migrate(db: Database, path: Path) -> None:
     Two processes opening a new store at once both see migrations pending; the second
     waits here for the first to commit, then finds nothing left to do.
     """
+    # sqlite-utils applies them: imported only now (storage.connection says why).
+    from sqlite_utils import Database as SqliteUtils
+
+    from storage.schema import all_migrations
+
     db.execute("BEGIN IMMEDIATE")
     try:
         _refuse_newer_schema(db, path)
-        if migrations.pending(db):
-            migrations.apply(db)  # each migration nests as a savepoint in this transaction
+        if _pending(db):
+            # Each migration nests as a savepoint in this transaction.
+            all_migrations().apply(
+                SqliteUtils(db.conn, execute_plugins=False, recursive_triggers=False)
+            )
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
@@ -262,14 +274,24 @@ def _migrate(db: Database, path: Path) -> None:
     db.execute("COMMIT")
 
 
+def _pending(db: Database) -> bool:
+    """Whether this version knows migrations the store has not had."""
+    return bool(known_migration_names() - applied_migration_names(db))
+
+
 def applied_migrations(db: Database) -> list[tuple[str, str]]:
-    """(name, applied_at) of every migration recorded in the store, in order."""
-    return [(m.name, m.applied_at) for m in Migrations(MIGRATION_SET).applied(db)]
+    """(name, applied_at) of every migration recorded in the store, in the order applied."""
+    if not applied_migration_names(db):
+        return []
+    rows = db.execute(
+        f"SELECT name, applied_at FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATION_SET],
+    )
+    return [(str(name), str(applied_at)) for name, applied_at in rows]
 
 
 def _refuse_newer_schema(db: Database, path: Path) -> None:
-    applied = {name for name, _ in applied_migrations(db)}
-    unknown = applied - known_migration_names()
+    unknown = applied_migration_names(db) - known_migration_names()
     if unknown:
         raise StoreError(
             f"store {path} was written by a newer openmodels (schema {max(unknown)}); "
