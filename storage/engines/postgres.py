@@ -21,6 +21,8 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
@@ -113,6 +115,7 @@ class PostgresEngine:
                         conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+                _last_used[conn] = time.monotonic()
         except PoolTimeout as exc:
             raise StoreError(f"cannot reach the store at {self.display}: {exc}") from None
 
@@ -214,6 +217,19 @@ def record_migrations(
     )
 
 
+# When each pooled connection last finished a transaction. One idle longer than this
+# is checked (a round trip) before it is handed out: the server may have dropped it
+# (a restart, a failover, an idle timeout). One used just now is not: the check would
+# add a tenth to every answer's round trips, to catch what a moment ago was working.
+CHECK_IDLE_SECONDS = 5.0
+_last_used: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
+
+
+def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    if time.monotonic() - _last_used.get(conn, 0.0) > CHECK_IDLE_SECONDS:
+        ConnectionPool.check_connection(conn)
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     """Each new connection: no JIT compilation. The store's statements run for
     milliseconds, and PostgreSQL, misjudging a scratch table's rows, compiled a
@@ -239,9 +255,9 @@ class _Pools:
                     max_size=POOL_MAX,
                     timeout=POOL_TIMEOUT_SECONDS,
                     kwargs={"autocommit": True, "application_name": "openmodels"},
-                    # A connection the server dropped (a restart, a failover) is
-                    # noticed when taken, not by the query that would have used it.
-                    check=ConnectionPool.check_connection,
+                    # A connection idle a while is checked when taken: one the server
+                    # dropped is replaced, not found out by the query that needed it.
+                    check=_check_if_idle,
                     configure=_configure,
                     name="openmodels",
                     open=True,
