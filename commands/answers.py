@@ -31,7 +31,7 @@ from commands.format import (
     percent,
     signed,
 )
-from commands.launches_answer import new_answer
+from commands.launches_answer import adoption_text, new_answer
 from commands.movers_answer import movers_answer
 from commands.next_steps import next_steps
 from commands.parser import (
@@ -44,7 +44,9 @@ from commands.parser import (
     ModelDetail,
     Movers,
     New,
+    Race,
     Regions,
+    Sizes,
     Status,
     Subscribe,
     Subscriptions,
@@ -55,15 +57,21 @@ from commands.parser import (
     parse,
     usage_line,
 )
+from commands.race_answer import race_answer
 from commands.region_answer import regions_answer
 from commands.shorthand import resolve as resolve_shorthand
+from commands.sizes_answer import family_sizes_text, size_class, size_text_of, sizes_answer
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
 from openmodels.forecast import adjacent_forecasts
 from openmodels.health import COLLECT_JOB
+from openmodels.launch_finder import NoLaunch, NotLaunched, launch_of
+from openmodels.launches import NEW_DAYS
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead, rank_families
-from storage import Store, chart_shares, jobs
+from openmodels.size_classes import class_ranking, read_class_figures
+from openmodels.sizes import SizeClass
+from storage import Store, chart_shares, jobs, model_sizes
 from storage import queries as q
 from storage.snapshots import FamilyTotal, format_timestamp
 
@@ -98,6 +106,12 @@ NO_DERIVATIVES = (
     "`derivatives`)."
 )
 
+SIZE_NOTE = (
+    "Shares are of the downloads of {models}. Each model is classed by its total "
+    "parameters as known now, at both ends of a change, so a size read since never counts "
+    "as growth; `/openmodels sizes` shows every class."
+)
+
 
 @dataclass(frozen=True)
 class AnswerContext:
@@ -128,7 +142,19 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, Regions, Movers, Forecast, New)
+SHAREABLE = (
+    Help,
+    Top,
+    Sizes,
+    Compare,
+    FamilyDetail,
+    ModelDetail,
+    Regions,
+    Movers,
+    Forecast,
+    New,
+    Race,
+)
 
 
 def only_reads(text: str) -> bool:
@@ -179,6 +205,10 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return status_answer(db, ctx, command.public)
             if isinstance(command, Top):
                 return top_answer(db, ctx, command)
+            if isinstance(command, Sizes):
+                return sizes_answer(db, ctx, command)
+            if isinstance(command, Race):
+                return race_answer(db, ctx, command)
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
             if isinstance(command, FamilyDetail):
@@ -261,6 +291,21 @@ def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, 
     return latest, baseline, rank_families(values[latest.id], before)
 
 
+def _class_ranking(
+    db: Database, metric: str, chosen: SizeClass
+) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
+    """As `_ranking`, among the models of one size class: each family's downloads from
+    them, summed at both snapshots by the sizes known now."""
+    latest = q.latest_snapshot(db)
+    if latest is None:
+        raise _NoData
+    baseline = q.snapshot_near(db, latest, days=7)
+    ids = [latest.id] if baseline is None else [latest.id, baseline.id]
+    figures = read_class_figures(db, ids, metric)
+    before = figures[baseline.id] if baseline else None
+    return latest, baseline, class_ranking(figures[latest.id], before, chosen.key)
+
+
 def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:
     """What a change covers: 'this week' only for seven days, else 'since 3 Jan'."""
     return change_period(latest.date, baseline.date) if baseline else None
@@ -306,8 +351,17 @@ def help_answer(unknown: str | None = None) -> Answer:
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
-    latest, baseline, ranking = _ranking(db, command.metric)
+    chosen = size_class(command.size) if command.size is not None else None
+    if chosen is None:
+        latest, baseline, ranking = _ranking(db, command.metric)
+    else:
+        latest, baseline, ranking = _class_ranking(db, command.metric, chosen)
     metric_name = METRIC_NAMES[command.metric]
+    among = f" among {chosen.models}" if chosen is not None else ""
+    if chosen is not None and not ranking:
+        message = f"No tracked family has {chosen.models} in the snapshot of {latest.date}."
+        blocks = [bk.header(f"Top model families{among}"), bk.section(message)]
+        return Answer(text=message, blocks=[*blocks, footer(latest)], public=command.public)
     period = _period(latest, baseline)
     derivatives = command.metric == "derivatives"
     if derivatives and not ranking:
@@ -338,7 +392,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         uncounted = [ctx.families.label(f) for f in totals if f not in counted]
         if uncounted:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
-    title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"
+    title = f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
     blocks = [bk.header(title), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None:
@@ -348,13 +402,15 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             blocks.append(
                 bk.section(
                     f"*{escape(ctx.families.label(the_lead.leader))}* has {comparison} the "
-                    f"{metric_name} of the {count(the_lead.rest_count, 'family', 'families')} "
-                    f"after it combined ({human(the_lead.leader_value)} vs "
-                    f"{human(the_lead.rest_value)})."
+                    f"{metric_name}{among} of the "
+                    f"{count(the_lead.rest_count, 'family', 'families')} after it combined "
+                    f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
                 )
             )
     if derivatives:
         blocks.append(bk.context(DERIVATIVES_NOTE))
+    if chosen is not None:
+        blocks.append(bk.context(SIZE_NOTE.format(models=chosen.models)))
     blocks.append(footer(latest, baseline))
     text = f"{title} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
@@ -493,6 +549,13 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     if more > 0:
         model_text += f"\n_{count(more, 'more model')} not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
+    by_size = family_sizes_text(
+        read_class_figures(db, [latest.id], command.metric, [family.key])[latest.id],
+        family.key,
+        command.metric,
+    )
+    if by_size is not None:
+        blocks.append(bk.section(by_size))
     built_upon = q.top_models(db, latest.id, family.key, "derivatives", limit=5)
     if built_upon:
         lines = [
@@ -619,6 +682,8 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
         f"*Tracked since*\n{history[0].taken_at[:10]} ({count(len(history), 'snapshot')})",
+        f"*Size*\n{size_text_of(model_sizes.size_of(db, repo_id))}",
+        f"*Start vs its class*\n{_class_start(db, ctx, repo_id)}",
     ]
     blocks = [
         header,
@@ -631,6 +696,24 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"{human(now.downloads_30d)} in 30 days ({latest.date})"
     )
     return Answer(text=text, blocks=blocks, public=command.public)
+
+
+def _class_start(db: Database, ctx: AnswerContext, repo_id: str) -> str:
+    """A model's relative adoption if it is a launch old enough to judge; else why not."""
+    launch = launch_of(db, repo_id, ctx.families.keys)
+    if isinstance(launch, NoLaunch):
+        return f"not a launch the store saw: {NOT_LAUNCHED[launch.why]}"
+    if launch.adoption is None:
+        return "first seen in the latest snapshot: judged from the next one"
+    return adoption_text(launch.adoption)
+
+
+NOT_LAUNCHED = {
+    NotLaunched.UNKNOWN: "not in the store",
+    NotLaunched.THERE_ALL_ALONG: "listed by the store's first snapshot of its kind",
+    NotLaunched.REDEFINED: "counted only since the families file changed",
+    NotLaunched.CREATED_EARLIER: f"first listed more than {NEW_DAYS} days after its creation",
+}
 
 
 def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:

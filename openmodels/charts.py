@@ -25,11 +25,10 @@ MAX_LABELLED_CROSSINGS = 8  # beyond this a chart shows the marks, not a label f
 
 
 def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
-    """Draw one line per series of `spec` and return the PNG bytes."""
+    """Draw one line per series (or per runner of a race) of `spec`; the PNG bytes."""
     buffer = io.BytesIO()
-    chart_figure(spec, dpi).savefig(
-        buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"}
-    )
+    figure = race_figure(spec, dpi) if spec.race else chart_figure(spec, dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"})
     return buffer.getvalue()
 
 
@@ -204,3 +203,53 @@ def _line_points(axes: Any, np: Any, per_line: int = 400) -> Any:
             np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
         )
     return np.vstack(chunks)
+
+
+def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
+    """A race of `spec`: each runner's downloads since first seen by days since first
+    seen, day 0 aligned, with a dashed mark at the age the race is judged at."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    ends: list[tuple[float, str, str]] = []
+    for i, (label, points) in enumerate(spec.race.items()):
+        if not points:
+            continue
+        colour = PALETTE[i % len(PALETTE)]
+        axes.plot([x for x, _ in points], [v for _, v in points], label=label, color=colour,
+                  linewidth=2.2, marker="o" if len(points) == 1 else None)  # fmt: skip
+        ends.append((float(points[-1][1]), human(points[-1][1]), colour))
+    if ends:
+        _label_ends(axes, ends)
+        axes.legend(loc="upper left", frameon=False)
+    else:
+        axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
+    if spec.race_age is not None and spec.race_age > 0:
+        axes.axvline(spec.race_age, color=MARK_COLOUR, linestyle="--", linewidth=1, alpha=0.6)
+        axes.annotate(
+            f"day {spec.race_age:g}",
+            xy=(spec.race_age, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color=MARK_COLOUR,
+        )
+    axes.set_xlim(left=0)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("days since first seen")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v).replace(".0", "")))
+    axes.set_ylabel("downloads since first seen")
+    axes.grid(True, alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    note = f"Hugging Face Hub, snapshot {spec.snapshot_date} · day 0: first seen"
+    if spec.sample:
+        note += " · SAMPLE DATA (synthetic)"
+    axes.set_title(note, loc="left", fontsize=9, color="#555555")
+    return figure

@@ -188,6 +188,13 @@ class SizeClass:
     def known(self) -> bool:
         return self.key != UNKNOWN
 
+    @property
+    def models(self) -> str:
+        """The class's models in a sentence: '1–5B models', 'models under 1B'."""
+        if self.label[0].isdigit() and " " not in self.label:
+            return f"{self.label} models"
+        return f"models {'of ' if not self.label.startswith('under') else ''}{self.label}"
+
 
 CLASSES = (
     SizeClass("under-1b", "under 1B", 0, BILLION, ("<1b", "0-1b", "1b-")),

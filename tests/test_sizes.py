@@ -268,5 +268,12 @@ def test_text_that_names_no_class(text):
     assert parse_class(text) is None
 
 
+def test_a_classs_models_in_a_sentence():
+    assert [c.models for c in ALL_CLASSES] == [
+        "models under 1B", "1–5B models", "5–10B models", "10–50B models", "50–100B models",
+        "100–250B models", "models of 250B and over", "models of unknown size",
+    ]  # fmt: skip
+
+
 def test_the_unknown_class_is_not_known():
     assert not UNKNOWN_CLASS.known and all(c.known for c in CLASSES)
