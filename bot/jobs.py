@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -30,9 +30,10 @@ from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
 from openmodels.derivative_counts import DerivativeSource, DerivativesReport, fill_derivatives
 from openmodels.digest import DigestLaunch, DigestPlan, plan_digests
+from openmodels.digest import digest_launches as week_digest_launches
 from openmodels.errors import ConfigError
 from openmodels.families import Families
-from openmodels.launch_finder import launch_notices, week_launches
+from openmodels.launch_finder import launch_notices
 from openmodels.progress import Progress
 from storage import Store
 from storage import outbox as ob
@@ -259,15 +260,9 @@ def digest_job(services: Services, now: datetime, slot: datetime | None = None) 
 
 
 def digest_launches(services: Services, now: datetime) -> tuple[DigestLaunch, ...]:
-    """The models launched in the seven days up to `now`, as the digest lists them;
-    those no longer listed are left out."""
+    """The models launched in the seven days up to `now`, as the digest lists them."""
     with services.store.reading() as db:
-        found = week_launches(db, now - timedelta(days=7), now, services.families.keys)
-    return tuple(
-        DigestLaunch(launch.repo_id, launch.family, launch.first_seen, launch.gained)
-        for launch in found
-        if launch.gained is not None
-    )
+        return week_digest_launches(db, now, services.families)
 
 
 def deliver_job(services: Services) -> DeliveryReport | None:

@@ -38,6 +38,10 @@ RULES_NOTE = (
     "measured)."
 )
 
+# A long list of launches is spread over this many sections before it is cut: each line
+# says how the launch started against its family's and its size class's.
+LIST_SECTIONS = 4
+
 
 def age_text(age: timedelta) -> str:
     """'2 days', '1 day', '18 hours'."""
@@ -64,7 +68,7 @@ def ratio_text(ratio: float) -> str:
 
 
 def adoption_text(adoption: Adoption) -> str:
-    """'2.3× its class at day 14 (1–5B)', or why no ratio can be given."""
+    """'2.3× its class at day 14 (1–5B)', or in a few words why no ratio is given."""
     if adoption.size_class is None:
         return "size unknown: no class to compare with"
     label = by_key(adoption.size_class).label
@@ -72,14 +76,13 @@ def adoption_text(adoption: Adoption) -> str:
     if adoption.ratio is not None:
         return f"{ratio_text(adoption.ratio)} its class at {when} ({label})"
     if not adoption.compared:
-        return f"{label}: no earlier launch of its class measured at {when} to compare with"
+        return f"{label}: no earlier launch of the class at {when} to compare with"
     if not adoption.enough:
-        measured = count(adoption.compared, "earlier launch", "earlier launches")
         return (
-            f"{label}: only {measured} of its class measured at {when}, too few to compare "
+            f"{label}: {adoption.compared} earlier at {when}, too few to compare with "
             f"({MIN_CLASS_LAUNCHES} needed)"
         )
-    return f"{label}: the earlier launches of its class had no downloads at {when}"
+    return f"{label}: its class's earlier launches had no downloads at {when}"
 
 
 def launch_line(launch: Launch, families: Families, show_family: bool = True) -> str:
@@ -174,7 +177,9 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
         for i, x in enumerate(launches, 1)
     ]
     blocks.append(bk.section(summary))
-    blocks += [bk.section(text) for text in bk.packed(lines, noun="launches")]
+    blocks += [
+        bk.section(text) for text in bk.packed(lines, noun="launches", sections=LIST_SECTIONS)
+    ]
     blocks += [bk.context(RULES_NOTE), footer(latest)]
     text = f"{launched} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]

@@ -69,7 +69,7 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
         metric="since_launch",
         snapshot_date=latest.date,
         alt_text=race_alt_text(race, latest.date, verdict.replace("*", "")),
-        filename=f"openmodels-race-{'-'.join(_slug(x.repo_id) for x in runners)}.png"[:120],
+        filename=f"openmodels-race-{'-'.join(_slug(x.repo_id) for x in runners)}-{latest.date}.png",
         sample=latest.is_sample,
         race=race.lines,
         race_age=round(race.age.total_seconds() / 86_400, 2),
@@ -194,4 +194,6 @@ def race_alt_text(race: Judged, date: str, verdict: str) -> str:
 
 
 def _slug(repo_id: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in repo_id.split("/", 1)[-1].lower())
+    """A runner's name in a file name: its model name, lower case, at most 24 characters."""
+    name = repo_id.split("/", 1)[-1].lower()[:24]
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-")

@@ -1,10 +1,13 @@
 """The weekly digest: what changed in a week, as plain data, and which channels get it.
 
 The digest holds the rankings with their changes, the week's overtakes, the regions,
-the week's biggest mover, the nearest forecast pass and the week's launches, each only
-when there is something to say. The week's overtakes follow the alert rules
+the week's biggest mover, the nearest forecast pass, the week's launches, any change of
+leader within a size class and the week's best launch for its size, each only when
+there is something to say. The week's overtakes follow the alert rules
 (`openmodels.overtakes`): ties, figures going backwards and changed family definitions
-are judged as the alerts judge them. The biggest mover is ranked as `movers` ranks
+are judged as the alerts judge them, and so is a change of leader within a size class
+(`openmodels.size_classes`), whose figures are summed by the sizes known now at every
+snapshot, so a size newly read never makes one. The biggest mover is ranked as `movers` ranks
 (`openmodels.movers`): a family whose definition changed, or whose figures broke during
 the week, is never it.
 
@@ -28,10 +31,13 @@ from typing import Any
 from openmodels.definitions import definition_changes
 from openmodels.families import Families
 from openmodels.forecast import WINDOW_DAYS, Forecast, Outlook, adjacent_forecasts
+from openmodels.launch_finder import week_launches
+from openmodels.launches import Adoption, best_for_its_size
 from openmodels.movers import Gain, family_movers
 from openmodels.overtakes import Overtake, Point, replay, untrusted
 from openmodels.ranking import RankedFamily, order, rank_families
 from openmodels.regions import OTHER, region_names, region_totals
+from openmodels.size_classes import LeaderChange, week_leader_changes
 from storage import Store
 from storage import outbox as ob
 from storage import queries as q
@@ -70,6 +76,7 @@ class DigestLaunch:
     family: str
     first_seen: str  # ISO 8601 timestamp of the first snapshot that held it
     downloads: int  # downloads since it was first seen
+    adoption: Adoption | None = None  # its start against its size class's, if judged
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,10 @@ class DigestContent:
     forecast: Forecast | None  # the nearest projected pass within the horizon, if any
     launches: tuple[DigestLaunch, ...]  # the week's launches, as the planner passed them
     chart_series: dict[str, list[tuple[str, int]]]  # family key -> (taken_at, all-time)
+    # Size classes whose leading family changed in the week, by the overtake rules.
+    class_leaders: list[LeaderChange] = field(default_factory=list)
+    # The week's launch with the highest relative adoption, when one has a ratio.
+    best_launch: DigestLaunch | None = None
 
     @property
     def rankings(self) -> dict[str, list[str]]:
@@ -187,6 +198,22 @@ def build_digest(
         forecast=nearest_forecast(db, latest, current_all_time),
         launches=tuple(launches),
         chart_series=series,
+        class_leaders=week_leader_changes(db, latest, baseline, confirm),
+        best_launch=best_for_its_size(launches),
+    )
+
+
+def digest_launches(db: Any, now: datetime, families: Families) -> tuple[DigestLaunch, ...]:
+    """The models launched in the seven days up to `now`, as the digest lists them, each
+    judged against the earlier launches of its size class; those no longer listed are
+    left out."""
+    found = week_launches(db, now - timedelta(days=7), now, families.keys)
+    return tuple(
+        DigestLaunch(
+            launch.repo_id, launch.family, launch.first_seen, launch.gained, launch.adoption
+        )
+        for launch in found
+        if launch.gained is not None
     )
 
 
