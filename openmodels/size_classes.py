@@ -25,7 +25,6 @@ from openmodels.sizes import (
     FROM_NAME,
     UNKNOWN,
     SizeClass,
-    by_key,
 )
 from storage import model_sizes as ms
 from storage import queries as q
@@ -246,8 +245,3 @@ def week_leader_changes(
         for i in ids
     ]
     return leader_changes(points, first - max(0, first - confirm), confirm)
-
-
-def label(key: str) -> str:
-    """A class's label from its key."""
-    return by_key(key).label
