@@ -121,7 +121,7 @@ def publish_home(
 ) -> bool:
     """Build and publish `user_id`'s home tab (from `facts`, the team's as read now, if
     given). True if Slack took it."""
-    facts = facts or read_home(context.store, team_id, now)
+    facts = facts or read_home(context.store, team_id, now, context.timelines)
     subscribed = {s.channel_id for s in facts.subscriptions}
     member = membership(client, user_id, dm_channel, subscribed)
     view = home_view(facts, context.families, member, now, context.schedules)
@@ -149,7 +149,9 @@ def refresh_home_tabs(
     for visit in visits:
         try:
             if visit.team_id not in by_team:
-                by_team[visit.team_id] = read_home(context.store, visit.team_id, now)
+                by_team[visit.team_id] = read_home(
+                    context.store, visit.team_id, now, context.timelines
+                )
             published += publish_home(
                 client,
                 context,

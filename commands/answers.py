@@ -14,12 +14,12 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
-from commands.common import SAMPLE_NOTE, chart_alt_text, footer, lead_sentence
+from commands.changes import change_text
+from commands.common import SAMPLE_NOTE, chart_alt_text, chart_marks, footer, lead_sentence
 from commands.common import NoData as _NoData
 from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
-    arrow,
     count,
     echo,
     escape,
@@ -68,9 +68,11 @@ from openmodels.health import COLLECT_JOB
 from openmodels.launch_finder import NoLaunch, NotLaunched, launch_of
 from openmodels.launches import NEW_DAYS
 from openmodels.periods import change_period
-from openmodels.ranking import RankedFamily, lead, rank_families
-from openmodels.size_classes import class_ranking, read_class_figures
+from openmodels.ranking import RankedFamily, lead
+from openmodels.size_classes import class_values, read_class_figures
 from openmodels.sizes import SizeClass
+from openmodels.standings import Standings, read_standings
+from openmodels.timeline import Timeline, TimelineCache, family_runs
 from storage import Store, chart_shares, jobs, model_sizes
 from storage import queries as q
 from storage.snapshots import FamilyTotal, format_timestamp
@@ -130,6 +132,9 @@ class AnswerContext:
     collects: bool = False
     # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
     admins: frozenset[str] | None = None
+    # The store's snapshots as the comparability rule sees them, read again only when a
+    # snapshot was added.
+    timelines: TimelineCache = field(default_factory=TimelineCache)
 
 
 def answer_text(text: str, ctx: AnswerContext) -> Answer:
@@ -278,32 +283,15 @@ def resolve(families: Families, name: str) -> Family:
     raise UsageError(message)
 
 
-def _ranking(db: Database, metric: str) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
-    latest = q.latest_snapshot(db)
-    if latest is None:
+def _standings(
+    db: Database, metric: str, timeline: Timeline, among: SizeClass | None = None
+) -> Standings:
+    """The ranking by `metric`, or by downloads from the models of one size class."""
+    values = None if among is None else class_values(db, metric, among.key)
+    standings = read_standings(db, metric, timeline, values=values)
+    if standings is None:
         raise _NoData
-    baseline = q.snapshot_near(db, latest, days=7)
-    # Both snapshots' figures in one read. A family without a figure (a derivative count
-    # not measured) is left out, not 0.
-    ids = [latest.id] if baseline is None else [latest.id, baseline.id]
-    values = q.values_of(db, ids, metric)
-    before = values[baseline.id] if baseline else None
-    return latest, baseline, rank_families(values[latest.id], before)
-
-
-def _class_ranking(
-    db: Database, metric: str, chosen: SizeClass
-) -> tuple[q.Snapshot, q.Snapshot | None, list[RankedFamily]]:
-    """As `_ranking`, among the models of one size class: each family's downloads from
-    them, summed at both snapshots by the sizes known now."""
-    latest = q.latest_snapshot(db)
-    if latest is None:
-        raise _NoData
-    baseline = q.snapshot_near(db, latest, days=7)
-    ids = [latest.id] if baseline is None else [latest.id, baseline.id]
-    figures = read_class_figures(db, ids, metric)
-    before = figures[baseline.id] if baseline else None
-    return latest, baseline, class_ranking(figures[latest.id], before, chosen.key)
+    return standings
 
 
 def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:
@@ -311,15 +299,14 @@ def _period(latest: q.Snapshot, baseline: q.Snapshot | None) -> str | None:
     return change_period(latest.date, baseline.date) if baseline else None
 
 
-def _change(r: RankedFamily, period: str | None, missing: str | None = None) -> str:
-    """'+56.0K this week ▲1' (or 'since 3 Jan'): value change, and the rank change when
-    there was one. `missing` says why a family has no earlier figure (default: new)."""
-    if period is None:
-        return "no earlier snapshot"
-    if r.value_change is None:
-        return missing or f"new {period}"
-    moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
-    return f"{signed(r.value_change)} {period}{moved}"
+def _change(standings: Standings, r: RankedFamily, missing: str | None = None) -> str:
+    """'+56.0K this week ▲1' (or 'since 3 Jan'), or what may be said instead when the
+    family's figures do not compare over the period. `missing` says why a family has no
+    earlier figure (default: new)."""
+    latest, baseline = standings.latest, standings.baseline
+    return change_text(
+        r, standings.basis(r.family), _period(latest, baseline), latest.taken_at, missing=missing
+    )
 
 
 # -- answers ---------------------------------------------------------------------------
@@ -352,17 +339,14 @@ def help_answer(unknown: str | None = None) -> Answer:
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     chosen = size_class(command.size) if command.size is not None else None
-    if chosen is None:
-        latest, baseline, ranking = _ranking(db, command.metric)
-    else:
-        latest, baseline, ranking = _class_ranking(db, command.metric, chosen)
+    standings = _standings(db, command.metric, ctx.timelines.read(db), chosen)
+    latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     metric_name = METRIC_NAMES[command.metric]
     among = f" among {chosen.models}" if chosen is not None else ""
     if chosen is not None and not ranking:
         message = f"No tracked family has {chosen.models} in the snapshot of {latest.date}."
         blocks = [bk.header(f"Top model families{among}"), bk.section(message)]
         return Answer(text=message, blocks=[*blocks, footer(latest)], public=command.public)
-    period = _period(latest, baseline)
     derivatives = command.metric == "derivatives"
     if derivatives and not ranking:
         message = NO_DERIVATIVES.format(date=latest.date)
@@ -373,7 +357,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
     shown = ranking[: command.n]
     lines = [
         f"{r.rank}. *{family_link(ctx.families, r.family)}*  {human(r.value)} · "
-        f"{percent(r.share)} · {_change(r, period, missing)}"
+        f"{percent(r.share)} · {_change(standings, r, missing)}"
         for r in shown
     ]
     totals = q.totals_at(db, latest.id) if derivatives else {}
@@ -425,7 +409,9 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         if family in chosen:
             raise UsageError(f"{escape(family.label)} is named twice.", usage_line("compare"))
         chosen.append(family)
-    latest, baseline, ranking = _ranking(db, command.metric)
+    timeline = ctx.timelines.read(db)
+    standings = _standings(db, command.metric, timeline)
+    latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     by_family = {r.family: r for r in ranking}
     metric_name = METRIC_NAMES[command.metric]
     totals = q.totals_at(db, latest.id)
@@ -439,7 +425,7 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         fields.append(
             f"*{link(family.hub_url, family.label)}*  #{r.rank} of {len(ranking)}\n"
             f"All-time: {human(t.downloads_all_time)}\n30 days: {human(t.downloads_30d)}\n"
-            f"Share: {percent(r.share)}\nChange: {_change(r, _period(latest, baseline))}\n"
+            f"Share: {percent(r.share)}\nChange: {_change(standings, r)}\n"
             f"Models: {t.model_count}"
         )
     present = [f for f in chosen if f.key in by_family]
@@ -458,9 +444,9 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     series = q.family_series(db, [f.key for f in chosen], "all_time")
     # Forecasts follow the all-time order, whatever metric the comparison ranks by.
     by_all_time = sorted((f.key for f in present), key=lambda k: (-totals[k].downloads_all_time, k))
-    forecasts, no_forecasts = compare_forecasts(
-        ctx.families.label, adjacent_forecasts(by_all_time, series)
-    )
+    runs = family_runs(timeline, series, latest)
+    outlooks = adjacent_forecasts(by_all_time, runs.series, changed=runs.changed, fell=runs.fell)
+    forecasts, no_forecasts = compare_forecasts(ctx.families.label, outlooks)
     if command.metric != "all_time":
         # Said beside a ranking by another metric, a pass must say which order it is in.
         forecasts = [(_by_all_time(sentence), basis) for sentence, basis in forecasts]
@@ -479,14 +465,14 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
         series = q.family_series(db, [f.key for f in chosen], command.metric)
     # None of the families ever had a model in the store: a chart would be empty.
     chart = (
-        ChartSpec(
-            title=f"{title}: {CHART_METRIC[command.metric]}",
-            series={f.label: series[f.key] for f in chosen},
-            metric=command.metric,
-            snapshot_date=latest.date,
-            alt_text=_alt_text(chosen, series, latest.date, command.metric),
-            filename=f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
-            sample=latest.is_sample,
+        _family_chart(
+            f"{title}: {CHART_METRIC[command.metric]}",
+            chosen,
+            series,
+            timeline,
+            latest,
+            command.metric,
+            f"openmodels-compare-{'-'.join(f.key for f in chosen)}-{latest.date}.png",
         )
         if any(series.get(f.key) for f in chosen)
         else None
@@ -507,16 +493,38 @@ CHART_METRIC = {"all_time": "cumulative downloads", "30d": "downloads in the las
 _ALT_METRIC = {"all_time": "cumulative Hub downloads", "30d": "Hub downloads in the last 30 days"}
 
 
-def _alt_text(
-    chosen: list[Family], series: dict[str, list[tuple[str, int]]], date: str, metric: str
-) -> str:
+def _family_chart(
+    title: str,
+    chosen: list[Family],
+    series: dict[str, list[tuple[str, int]]],
+    timeline: Timeline,
+    latest: q.Snapshot,
+    metric: str,
+    filename: str,
+) -> ChartSpec:
+    """A chart of the families' lines by `metric`, each definition change marked on its
+    line (not drawn as growth) and named in the alt text."""
     by_label = {family.label: series.get(family.key) or [] for family in chosen}
-    return chart_alt_text(by_label, date, _ALT_METRIC[metric])
+    marks = chart_marks(
+        {f.label: [(f.label, b) for b in timeline.breaks(f.key)] for f in chosen}, by_label
+    )
+    return ChartSpec(
+        title=title,
+        series=by_label,
+        metric=metric,
+        snapshot_date=latest.date,
+        alt_text=chart_alt_text(by_label, latest.date, _ALT_METRIC[metric], marks),
+        filename=filename,
+        sample=latest.is_sample,
+        breaks=marks.breaks,
+    )
 
 
 def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     family = resolve(ctx.families, command.name)
-    latest, baseline, ranking = _ranking(db, command.metric)
+    timeline = ctx.timelines.read(db)
+    standings = _standings(db, command.metric, timeline)
+    latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     r = next((x for x in ranking if x.family == family.key), None)
     t = q.totals_at(db, latest.id).get(family.key)
     header = bk.header(f"{family.label} family")
@@ -534,7 +542,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         f"*All-time downloads*\n{human(t.downloads_all_time)}",
         f"*Last 30 days*\n{human(t.downloads_30d)}",
         f"*Share of tracked*\n{percent(r.share)}",
-        f"*Change*\n{_change(r, _period(latest, baseline))}",
+        f"*Change*\n{_change(standings, r)}",
         f"*Models tracked*\n{t.model_count}",
         f"*Derivatives*\n{_derivatives(db, latest, t)}",
     ]
@@ -565,14 +573,14 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
         blocks.append(bk.section("*Most built upon*\n" + "\n".join(lines)))
     blocks.append(footer(latest, baseline))
     series = q.family_series(db, [family.key], command.metric)
-    chart = ChartSpec(
-        title=f"{family.label}: {CHART_METRIC[command.metric]}",
-        series={family.label: series[family.key]},
-        metric=command.metric,
-        snapshot_date=latest.date,
-        alt_text=_alt_text([family], series, latest.date, command.metric),
-        filename=f"openmodels-family-{family.key}-{latest.date}.png",
-        sample=latest.is_sample,
+    chart = _family_chart(
+        f"{family.label}: {CHART_METRIC[command.metric]}",
+        [family],
+        series,
+        timeline,
+        latest,
+        command.metric,
+        f"openmodels-family-{family.key}-{latest.date}.png",
     )
     text = (
         f"{family.label}: #{r.rank} by {metric_name}, {human(t.downloads_all_time)} all-time, "

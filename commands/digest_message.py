@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from commands import blocks as bk
 from commands.answer import ChartSpec
+from commands.changes import instead
+from commands.common import chart_marks, marks_sentence
 from commands.forecast_answer import forecast_line
 from commands.format import arrow, escape, family_link, hub_url, human, link, percent, signed
 from commands.launches_answer import adoption_text
 from commands.movers_answer import growth
+from openmodels.comparability import Why
 from openmodels.digest import CHART_DAYS
 from openmodels.periods import change_period
 from openmodels.sizes import by_key
@@ -45,7 +48,7 @@ def digest_message(
     overtakes, moves = _overtakes(content, families, period)
     blocks.append(bk.section(overtakes))
     for section in (
-        regions_line(content),
+        regions_line(content, families),
         mover_line(content, families, period),
         forecast_section(content, families),
         launches_section(content.launches, families, period),
@@ -81,14 +84,17 @@ def _headline(content: DigestContent, families: Families) -> str:
 def _ranking(content: DigestContent, families: Families) -> str:
     lines = []
     for r in content.all_time:
-        change = f" {signed(r.value_change)}" if r.value_change is not None else ""
-        if r.family in content.changes.redefined and r.value_change is not None:
-            change = " (families file changed)"
+        basis = content.bases.get(r.family)
+        compared = basis is None or basis.why in (None, Why.NEW)
+        change = ""
+        if compared and r.value_change is not None:
+            change = f" {signed(r.value_change)}"
+        elif not compared and basis is not None:
+            change = f" ({instead(r, basis, content.latest.taken_at)})"
+        # The move in the ranking is only among families compared over the week.
+        moved = f"{arrow(r.rank_change)} " if compared else ""
         name = family_link(families, r.family)
-        lines.append(
-            f"{r.rank}. {arrow(r.rank_change)} *{name}*  {human(r.value)} "
-            f"({percent(r.share)}){change}"
-        )
+        lines.append(f"{r.rank}. {moved}*{name}*  {human(r.value)} ({percent(r.share)}){change}")
     return "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
 
 
@@ -100,7 +106,7 @@ def _overtakes(
     moves = [
         f"{escape(families.label(o.passer))} passed {escape(families.label(o.passed))} "
         f"in {words[o.metric]} downloads"
-        for o in content.changes.overtakes
+        for o in content.overtakes
     ]
     if period is None:
         return "*Overtakes*\nNone yet: there is no earlier snapshot to compare with.", moves
@@ -111,16 +117,24 @@ def _overtakes(
     return text, moves
 
 
-def regions_line(content: DigestContent) -> str:
-    """'*Regions:* US 47.3% (+16.9M) · China 45.7% (+28.2M ▲1)'; '' without regions."""
+def regions_line(content: DigestContent, families: Families) -> str:
+    """'*Regions:* US 47.3% (+16.9M) · China 45.7% (+28.2M ▲1)'; '' without regions.
+
+    A region's change adds up its families' comparable changes; those set aside are
+    named: 'China 45.7% (+7.0M without Aurora)'."""
     if not content.regions:
         return ""
     parts = []
     for r in content.regions:
+        aside = content.regions_aside.get(r.family, {})
+        left_out = ", ".join(escape(families.label(f)) for f in aside)
         change = ""
         if r.value_change is not None:
             moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
-            change = f" ({signed(r.value_change)}{moved})"
+            without = f" without {left_out}" if left_out else ""
+            change = f" ({signed(r.value_change)}{moved}{without})"
+        elif left_out:  # none of its families compares over the week
+            change = f" (no change: {left_out} not comparable)"
         parts.append(f"{escape(r.family)} {percent(r.share)}{change}")
     return "*Regions:* " + " · ".join(parts)
 
@@ -189,18 +203,28 @@ def class_leaders_section(content: DigestContent, families: Families, period: st
 
 
 def digest_chart(content: DigestContent, families: Families) -> ChartSpec:
-    """The chart shared with the digest: the leaders' cumulative downloads."""
+    """The chart shared with the digest: the leaders' cumulative downloads, each
+    definition change marked on its line."""
     latest = content.latest
     series = {families.label(f): points for f, points in content.chart_series.items()}
+    marks = chart_marks(
+        {
+            families.label(f): [(families.label(f), b) for b in found]
+            for f, found in content.chart_breaks.items()
+        },
+        series,
+    )
+    alt_text = (
+        f"Line chart of cumulative Hub downloads over {CHART_DAYS} days up to {latest.date} "
+        "for " + ", ".join(f"{k} ({human(v[-1][1])})" for k, v in series.items() if v) + "."
+    )
     return ChartSpec(
         title="Top families: cumulative downloads",
         series=series,
         metric="all_time",
         snapshot_date=latest.date,
-        alt_text=(
-            f"Line chart of cumulative Hub downloads over {CHART_DAYS} days up to {latest.date} "
-            "for " + ", ".join(f"{k} ({human(v[-1][1])})" for k, v in series.items() if v) + "."
-        ),
+        alt_text=alt_text + marks_sentence(marks),
         filename=f"openmodels-digest-{content.week}.png",
         sample=latest.is_sample,
+        breaks=marks.breaks,
     )

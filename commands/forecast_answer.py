@@ -7,7 +7,6 @@ them: "Gemma is on course to pass DeepSeek around 2026-03-14 (in 21 days; range
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -52,7 +51,7 @@ def forecast_line(label: Label, forecast: Forecast) -> str:
     trailer, leader = escape(label(forecast.trailer)), escape(label(forecast.leader))
     when = forecast.moment().date().isoformat()
     days = max(1, round(forecast.days))
-    low, high = math.floor(forecast.low_days), math.ceil(forecast.high_days)
+    low, high = forecast.range_days()
     spread = f"; range {low}–{high}" if low != high else ""
     in_days = count(days, "day")
     return f"*{trailer}* is on course to pass *{leader}* around {when} (in {in_days}{spread})."
@@ -67,8 +66,9 @@ def forecast_basis(forecast: Forecast) -> str:
     )
 
 
-def no_forecast_line(label: Label, outlook: NoForecast) -> str:
-    """Why there is no date for this pair, in one sentence."""
+def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = None) -> str:
+    """Why there is no date for this pair, in one sentence or two. `family` names the
+    family whose definition changed (default: `label`, when the pair are families)."""
     trailer, leader = escape(label(outlook.trailer)), escape(label(outlook.leader))
     trend = outlook.trend
     if outlook.reason is Reason.WIDENING and trend is not None:
@@ -91,8 +91,15 @@ def no_forecast_line(label: Label, outlook: NoForecast) -> str:
         )
     if outlook.reason is Reason.BACKWARDS:
         return (
-            f"No forecast for {trailer} and {leader}: a total went backwards in the last "
-            f"{WINDOW_DAYS} days (missing data)."
+            f"No forecast for {trailer} and {leader}: a latest total is below an earlier one "
+            "(missing data)."
+        )
+    if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
+        who = escape((family or label)(outlook.changed.family))
+        what = "was first recorded" if outlook.changed.first_recorded else "changed"
+        return (
+            f"No forecast for {trailer} and {leader} yet. {who}'s definition {what} on "
+            f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since."
         )
     if outlook.reason is Reason.LEVEL:
         return f"{trailer} and {leader} are level."
@@ -126,7 +133,11 @@ _REASON_COUNTS = {
     ),
     Reason.TOO_NOISY: ("1 moves too unevenly to project", "{n} move too unevenly to project"),
     Reason.TOO_SHORT: ("1 lacks the history", "{n} lack the history"),
-    Reason.BACKWARDS: ("1 has a total that went backwards", "{n} have totals that went backwards"),
+    Reason.REDEFINED: (
+        "1 lacks the history since a definition changed",
+        "{n} lack the history since a definition changed",
+    ),
+    Reason.BACKWARDS: ("1 has a total below an earlier one", "{n} have totals below earlier ones"),
     Reason.LEVEL: ("1 is level", "{n} are level"),
 }
 
@@ -148,13 +159,14 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
     if latest is None:
         raise NoData
     ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
-    outlooks = ranking_outlooks(db, latest, ranking)
+    outlooks = ranking_outlooks(db, latest, ranking, ctx.timelines.read(db))
     found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
     others = [o for o in outlooks if isinstance(o, NoForecast)]
     header = bk.header(f"Forecast: passes due within {HORIZON_DAYS} days")
     method = (
-        f"Each gap between neighbours in the all-time ranking, fitted by least squares "
-        f"over the last {WINDOW_DAYS} days; ranges are {RANGE} intervals of the pace."
+        f"Each gap between neighbours in the all-time ranking, and its pace over the "
+        f"comparable snapshots of the last {WINDOW_DAYS} days; a range holds the pass with "
+        f"{RANGE} probability if the day-to-day swings go on as they were."
     )
     if found:
         lines = [
@@ -174,6 +186,13 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
             body += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
         rest = ""
         text = body
+    # A definition change that leaves a pair too short a run to fit is said by name.
+    redefined = [
+        no_forecast_line(ctx.families.label, o) for o in others if o.reason is Reason.REDEFINED
+    ]
+    if redefined:
+        rest = " ".join([rest, *redefined]).strip()
+        text = f"{text} {' '.join(redefined)}".replace("*", "")
     blocks = [header, bk.section(body)]
     if rest:
         blocks.append(bk.section(rest))

@@ -21,16 +21,20 @@ from itertools import pairwise
 from typing import Any
 
 from commands import blocks as bk
+from commands.changes import change_text
 from commands.common import footer
 from commands.forecast_answer import forecast_basis, forecast_line
-from commands.format import arrow, count, escape, family_link, hide_paths, human, percent, signed
+from commands.format import count, escape, family_link, hide_paths, human, percent
 from commands.subscriptions import Schedules
+from openmodels.comparability import Basis
 from openmodels.digest import nearest_forecast
 from openmodels.families import Families
 from openmodels.forecast import HORIZON_DAYS, Forecast
 from openmodels.health import COLLECT_JOB, CollectionHealth, CollectionState, collection_health
 from openmodels.periods import change_period
-from openmodels.ranking import RankedFamily, rank_families
+from openmodels.ranking import RankedFamily
+from openmodels.standings import read_standings
+from openmodels.timeline import TimelineCache, read_timeline
 from storage import Store
 from storage import jobs as job_runs
 from storage import queries as q
@@ -52,6 +56,7 @@ class HomeFacts:
     latest: q.Snapshot | None
     baseline: q.Snapshot | None
     ranking: list[RankedFamily]  # all-time downloads, against the baseline
+    bases: dict[str, Basis]  # where each family's change runs from (comparability)
     nearest: Forecast | None  # the soonest projected pass between neighbours
     health: CollectionHealth
     subscriptions: list[subs.Subscription]  # the team's, in every channel
@@ -65,8 +70,11 @@ class Membership:
     error: str | None = None
 
 
-def read_home(store: Store, team_id: str, now: datetime) -> HomeFacts:
-    """Everything the tab needs from the store, from one consistent read."""
+def read_home(
+    store: Store, team_id: str, now: datetime, timelines: TimelineCache | None = None
+) -> HomeFacts:
+    """Everything the tab needs from the store, from one consistent read (`timelines`:
+    the process's cache of the store's timeline, if it keeps one)."""
     with store.reading() as db:
         latest = q.latest_snapshot(db)
         run = job_runs.get(db, COLLECT_JOB)
@@ -77,14 +85,20 @@ def read_home(store: Store, team_id: str, now: datetime) -> HomeFacts:
             if s.team_id == team_id
         ]
         if latest is None:
-            return HomeFacts(None, None, [], None, collection_health(None, run, now), team_subs)
-        baseline = q.snapshot_near(db, latest, days=7)
-        current = q.values_at(db, latest.id, "all_time")
-        before = q.values_at(db, baseline.id, "all_time") if baseline else None
-        ranking = rank_families(current, before)
-        nearest = nearest_forecast(db, latest, current)
+            return HomeFacts(None, None, [], {}, None, collection_health(None, run, now), team_subs)
+        timeline = timelines.read(db) if timelines is not None else read_timeline(db)
+        standings = read_standings(db, "all_time", timeline, latest)
+        assert standings is not None  # the latest snapshot was read in this transaction
+        ranking = [r.family for r in standings.ranking]
+        nearest = nearest_forecast(db, latest, ranking, timeline)
         return HomeFacts(
-            latest, baseline, ranking, nearest, collection_health(latest, run, now), team_subs
+            latest,
+            standings.baseline,
+            standings.ranking,
+            standings.bases,
+            nearest,
+            collection_health(latest, run, now),
+            team_subs,
         )
 
 
@@ -131,13 +145,8 @@ def _leaderboard(facts: HomeFacts, families: Families) -> str:
     title = "*Leaderboard* — all-time downloads" + (f", change {period}" if period else "")
     lines = []
     for r in facts.ranking[:LEADERS_SHOWN]:
-        if period is None:
-            change = "no earlier snapshot"
-        elif r.value_change is None:
-            change = f"new {period}"
-        else:
-            moved = f" {arrow(r.rank_change)}" if r.rank_change else ""
-            change = f"{signed(r.value_change)}{moved}"
+        basis = facts.bases.get(r.family)
+        change = change_text(r, basis, period, facts.latest.taken_at, with_period=False)
         lines.append(
             f"{r.rank}. *{family_link(families, r.family)}*  {human(r.value)} · "
             f"{percent(r.share)} · {change}"

@@ -9,25 +9,19 @@ from sqlite_utils import Database
 
 from commands import blocks as bk
 from commands.answer import Answer
+from commands.changes import aside_reason
 from commands.common import NoData, footer
 from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
-from openmodels.definitions import definition_changes
-from openmodels.movers import AsideReason, family_movers
+from openmodels.comparability import Why
+from openmodels.movers import SetAside, family_movers
+from openmodels.timeline import Timeline
 from storage import queries as q
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
 
 TOP_MODELS = 10
-
-_ASIDE = {
-    AsideReason.NEW: "new since {since}",
-    AsideReason.GONE: "no models in the latest snapshot",
-    AsideReason.FELL: "total went down: missing data",
-    AsideReason.REDEFINED: "definition changed since {since}",
-}
-
 
 UNRECORDED = (
     "Snapshots before {date} do not record the rules each family was counted by (an "
@@ -76,17 +70,16 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             "Ask again after the next collection."
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
-    defined = q.definitions_of(db, [baseline.id, latest.id])
+    timeline = ctx.timelines.read(db)
     unrecorded = ""
     comparable = True  # the baseline recorded definitions, or predates them as the latest does
-    if defined[latest.id] and not defined[baseline.id]:
+    if timeline.at(latest).definitions and not timeline.at(baseline).definitions:
         # The baseline was taken by an openmodels that did not record by which rules it
         # counted, so no family compares with it. Gains are counted from the first
         # snapshot that did, when there is one before the latest, and the answer says so.
         recorded = q.first_snapshot_with_definitions(db, after=baseline, before=latest)
         if recorded is not None:
             baseline = recorded
-            defined[baseline.id] = q.definitions_at(db, baseline.id)
             consequence = f"gains are counted from {baseline.date}"
         else:
             comparable = False
@@ -94,12 +87,11 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         unrecorded = UNRECORDED.format(
             date=baseline.date if recorded else latest.date, consequence=consequence
         )
-    redefined = frozenset(
-        c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
-    )
-    movers = family_movers(
-        q.values_at(db, baseline.id, "all_time"), q.values_at(db, latest.id, "all_time"), redefined
-    )
+    before = q.values_at(db, baseline.id, "all_time")
+    after = q.values_at(db, latest.id, "all_time")
+    aside = timeline.set_aside(baseline, latest, {*before, *after})
+    movers = family_movers(before, after, aside)
+    redefined = frozenset(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
     models = q.model_gains(db, baseline, latest, TOP_MODELS, exclude_families=redefined)
     why = "older snapshots are not comparable (below)" if unrecorded else None
     short, exact = period(latest, baseline, command.days, why=why)
@@ -131,13 +123,13 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         bk.bulleted(lines, limit=2900, noun="families") if lines else "None to rank."
     )
     # With nothing recorded to compare with, the note says why for every family at once.
-    set_aside = [s for s in movers.set_aside if comparable or s.reason is not AsideReason.REDEFINED]
+    set_aside = [s for s in movers.set_aside if comparable or s.reason is not Why.UNRECORDED]
     if set_aside:
-        aside = ", ".join(
-            f"{escape(label(s.family))} ({_ASIDE[s.reason].format(since=baseline.date)})"
+        reasons = ", ".join(
+            f"{escape(label(s.family))} ({_aside(db, timeline, s, baseline, latest)})"
             for s in set_aside
         )
-        families_text += f"\n_Not ranked: {aside}_"
+        families_text += f"\n_Not ranked: {reasons}_"
     blocks.append(bk.section(bk.cut(families_text, bk.MAX_SECTION_TEXT)))
 
     model_lines = [
@@ -157,3 +149,16 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
         for g in movers.ranked[:5]
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+
+
+def _aside(
+    db: Database, timeline: Timeline, s: SetAside, baseline: q.Snapshot, latest: q.Snapshot
+) -> str:
+    """Why a family is not ranked; for one redefined in the period, its gain since."""
+    basis = timeline.basis(s.family, baseline, latest)
+    text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
+    if s.reason in (Why.REDEFINED, Why.UNRECORDED) and basis.start is not None:
+        values = q.values_of(db, [basis.start.id, latest.id], "all_time")
+        gained = values[latest.id][s.family] - values[basis.start.id][s.family]
+        text += f": {signed(gained)} since"
+    return text

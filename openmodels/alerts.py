@@ -25,9 +25,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from openmodels.definitions import definition_changes
+from openmodels.comparability import Fall, Why, set_aside
 from openmodels.families import Families
-from openmodels.overtakes import Anomaly, Overtake, Point, anomalies, replay
+from openmodels.overtakes import Overtake, Point, replay
+from openmodels.timeline import Timeline, read_timeline
 from storage import Store, pair_orders
 from storage import mutes as mu
 from storage import outbox as ob
@@ -44,7 +45,7 @@ class AlertCheck:
 
     snapshot_id: int | None
     overtakes: list[Overtake]
-    anomalies: list[Anomaly]
+    anomalies: list[Fall]
     queued: int
     reason: str = ""
 
@@ -119,8 +120,9 @@ def check_overtakes(
         # first pending one, and for settling the orders when none are stored yet.
         context = q.live_snapshots_before(db, pending[0], confirm + 1)
         snapshots = context + pending
-        points = _points(db, [s.id for s in snapshots])
-        drops = _note_breaks(db, snapshots, points, start=len(context))
+        timeline = read_timeline(db)
+        points = _points(db, timeline, [s.id for s in snapshots])
+        drops = _note_breaks(db, snapshots, timeline, start=len(context))
         judged = replay(points, len(context), confirm=confirm, orders=pair_orders.load(db) or None)
         pair_orders.replace(db, judged.orders)
         found = judged.overtakes
@@ -152,21 +154,21 @@ def check_overtakes(
     return AlertCheck(latest.id, found, drops, queued, reason)
 
 
-def _points(db: Database, snapshot_ids: list[int]) -> list[Point]:
+def _points(db: Database, timeline: Timeline, snapshot_ids: list[int]) -> list[Point]:
     figures = q.figures_of(db, snapshot_ids)
-    definitions = q.definitions_of(db, snapshot_ids)
-    return [Point(figures[i], definitions[i]) for i in snapshot_ids]
+    return [Point(figures[i], timeline.at(i)) for i in snapshot_ids]
 
 
 def _note_breaks(
-    db: Database, snapshots: list[q.Snapshot], points: list[Point], start: int
-) -> list[Anomaly]:
+    db: Database, snapshots: list[q.Snapshot], timeline: Timeline, start: int
+) -> list[Fall]:
     """Log, and record for `status`, what breaks the comparison into each judged snapshot:
-    figures going backwards, and changed family definitions."""
-    found: list[Anomaly] = []
-    for j in range(max(1, start), len(points)):
-        before, after, snapshot = points[j - 1], points[j], snapshots[j]
-        for a in anomalies(before.values["all_time"], after.values["all_time"]):
+    anomalies (figures below earlier ones) and changed family definitions."""
+    found: list[Fall] = []
+    for j in range(max(1, start), len(snapshots)):
+        before, snapshot = timeline.at(snapshots[j - 1]), snapshots[j]
+        after = timeline.at(snapshot)
+        for a in timeline.falls.get(snapshot.id, []):
             log.warning(
                 "%s: all-time downloads went backwards (%s -> %s) at snapshot %s; "
                 "no alert is drawn from it",
@@ -178,10 +180,11 @@ def _note_breaks(
             db.execute(
                 """INSERT OR IGNORE INTO anomalies (snapshot_id, family, metric, previous, current)
                    VALUES (?, ?, ?, ?, ?)""",
-                [snapshot.id, a.family, a.metric, a.previous, a.current],
+                [snapshot.id, a.family, "all_time", a.previous, a.current],
             )
             found.append(a)
-        changed = definition_changes(before.definitions, after.definitions)
+        aside = set_aside(before, after, before.present & after.present)
+        changed = sorted(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
         if changed and not before.definitions:
             log.info(
                 "snapshot %s is the first to record the families' definitions; "
@@ -193,7 +196,7 @@ def _note_breaks(
                 "definition changed at snapshot %s for %s; no alert involving %s is drawn "
                 "across it",
                 snapshot.taken_at,
-                ", ".join(c.family for c in changed),
+                ", ".join(changed),
                 "it" if len(changed) == 1 else "them",
             )
     return found

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 class ChartSpec:
     """What to draw: cumulative series per family label. Rendering happens at the edge.
 
+    `breaks` holds, per label, the times from which its line counts by another
+    definition (`openmodels.comparability`): the line is drawn apart there, with a
+    marker, and no crossing is drawn across it, so the step never reads as growth.
+
     A race (`race` not empty) draws, per launch label, its downloads since first seen
     by days since first seen (day 0 aligned), instead of `series` over dates, with a
     mark at `race_age`, the age the race is judged at.
@@ -21,5 +25,22 @@ class ChartSpec:
     alt_text: str
     filename: str
     sample: bool = False
+    breaks: dict[str, list[str]] = field(default_factory=dict)
     race: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     race_age: float | None = None
+
+    def segments(self, label: str) -> list[list[tuple[str, int]]]:
+        """The line of `label` in the pieces drawn: split at each of its breaks, so each
+        piece after the first starts at the first snapshot counted by a new definition."""
+        pieces: list[list[tuple[str, int]]] = []
+        cuts = sorted(self.breaks.get(label, ()))
+        cut = 0
+        for point in self.series.get(label, []):
+            starts = not pieces
+            while cut < len(cuts) and cuts[cut] <= point[0]:
+                cut += 1
+                starts = True
+            if starts:
+                pieces.append([])
+            pieces[-1].append(point)
+        return pieces

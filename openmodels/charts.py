@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # Colour-blind-safe palette (Okabe–Ito), enough for compare's six families.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARK_COLOUR = "#333333"
+BREAK_MARKER = "D"  # where a line starts counting by another definition
 MAX_LABELLED_CROSSINGS = 8  # beyond this a chart shows the marks, not a label for each
 
 
@@ -46,17 +47,29 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     for i, (label, points) in enumerate(spec.series.items()):
         if not points:
             continue
-        # Full timestamps, so snapshots of one day stay apart and crossings sit on the lines.
-        dates = [datetime.fromisoformat(t) for t, _ in points]
-        values = [v for _, v in points]
-        axes.plot(
-            date2num(dates),
-            values,
-            label=label,
-            color=PALETTE[i % len(PALETTE)],
-            linewidth=2.2,
-        )
-        ends.append((float(values[-1]), human(values[-1]), PALETTE[i % len(PALETTE)]))
+        colour = PALETTE[i % len(PALETTE)]
+        # A line counted by another definition from a snapshot on is drawn apart there,
+        # the new piece's first point marked: the step between them is no growth.
+        for j, piece in enumerate(spec.segments(label)):
+            # Full timestamps, so snapshots of one day stay apart and crossings sit on
+            # the lines.
+            xs = date2num([datetime.fromisoformat(t) for t, _ in piece])
+            values = [v for _, v in piece]
+            axes.plot(xs, values, label=label if j == 0 else "_nolegend_", color=colour,
+                      linewidth=2.2)  # fmt: skip
+            if j:
+                axes.plot(
+                    xs[:1],
+                    values[:1],
+                    marker=BREAK_MARKER,
+                    markersize=7,
+                    markerfacecolor="white",
+                    markeredgecolor=colour,
+                    markeredgewidth=1.8,
+                    linestyle="none",
+                    zorder=5,
+                )
+        ends.append((float(points[-1][1]), human(points[-1][1]), colour))
     drawn = len(ends)
     if ends:
         _label_ends(axes, ends)
@@ -74,13 +87,15 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     axes.spines[["top", "right"]].set_visible(False)
     figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
     note = f"Hugging Face Hub, snapshot {spec.snapshot_date}"
+    if spec.breaks:
+        note += " · ◆ definition changed (the step is not growth)"
     if spec.sample:
         note += " · SAMPLE DATA (synthetic)"
     axes.set_title(note, loc="left", fontsize=9, color="#555555")
     if drawn:
         axes.legend(loc="upper left", frameon=False)
         # Last: placing the labels measures the finished layout.
-        _mark_crossings(axes, crossings(spec.series), date2num)
+        _mark_crossings(axes, crossings(spec.series, spec.breaks), date2num)
     return figure
 
 

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--dry-run", action="store_true", help="check the file and say what it holds; write nothing"
     )
+    history.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the file if any row looks wrong (a 30-day count above the all-time "
+        "count, an all-time count that falls); without it they are imported and listed",
+    )
     history.set_defaults(handler=cmd_import)
     ask = with_store(
         sub.add_parser(
@@ -254,6 +260,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         families,
         now=datetime.now(UTC),
         dry_run=args.dry_run,
+        strict=args.strict,
         progress=TerminalImportProgress(sys.stderr) if sys.stderr.isatty() else None,
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
@@ -293,6 +300,13 @@ def _import_summary(report: ImportReport, store_path: Path) -> list[str]:
         )
     if report.ignored_columns:
         lines.append("ignored columns: " + ", ".join(report.ignored_columns))
+    if report.doubt_count:
+        verb = "would be imported" if report.dry_run else "imported"
+        doubts = _count(report.doubt_count, "figure looks", "figures look")
+        lines.append(f"{doubts} wrong ({verb} as they are; --strict refuses such a file):")
+        lines += [f"  {doubt}" for doubt in report.doubts]
+        if report.doubt_count > len(report.doubts):
+            lines.append(f"  …and {report.doubt_count - len(report.doubts):,} more")
     return lines
 
 

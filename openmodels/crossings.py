@@ -4,6 +4,9 @@ Each pair of series is compared at the snapshots both hold. A crossing is a chan
 of which one is strictly ahead; lines that touch and part on the same side do not
 cross. Between two snapshots the lines are drawn straight, so the crossing point is
 where those segments meet; where the lines were level at a snapshot, it is there.
+Where either line counts by another definition from a snapshot on (a break, see
+`openmodels.comparability`), its figures do not compare across it: the order is taken
+afresh there, and a change of order across the break is no crossing.
 """
 
 from __future__ import annotations
@@ -33,25 +36,47 @@ class Crossing:
 
 
 def pair_crossings(
-    a: str, a_points: Sequence[Point], b: str, b_points: Sequence[Point]
+    a: str,
+    a_points: Sequence[Point],
+    b: str,
+    b_points: Sequence[Point],
+    breaks: Sequence[str] = (),
 ) -> list[Crossing]:
-    """Every crossing of series `a` and `b`, oldest first."""
-    return _crossings(a, dict(a_points), b, dict(b_points))
+    """Every crossing of series `a` and `b`, oldest first; `breaks`: the timestamps from
+    which either counts by another definition."""
+    return _crossings(a, dict(a_points), b, dict(b_points), sorted(breaks))
 
 
-def crossings(series: Mapping[str, Sequence[Point]]) -> list[Crossing]:
-    """Every crossing of every pair of series, in time order."""
+def crossings(
+    series: Mapping[str, Sequence[Point]], breaks: Mapping[str, Sequence[str]] | None = None
+) -> list[Crossing]:
+    """Every crossing of every pair of series, in time order; `breaks` holds, per series,
+    the timestamps from which it counts by another definition."""
+    breaks = breaks or {}
     lookup = {name: dict(points) for name, points in series.items()}
-    found = [c for a, b in combinations(lookup, 2) for c in _crossings(a, lookup[a], b, lookup[b])]
+    found = [
+        c
+        for a, b in combinations(lookup, 2)
+        for c in _crossings(
+            a, lookup[a], b, lookup[b], sorted({*breaks.get(a, ()), *breaks.get(b, ())})
+        )
+    ]
     return sorted(found, key=lambda c: (c.at, c.passer, c.passed))
 
 
-def _crossings(a: str, va: Mapping[str, int], b: str, vb: Mapping[str, int]) -> list[Crossing]:
+def _crossings(
+    a: str, va: Mapping[str, int], b: str, vb: Mapping[str, int], breaks: Sequence[str]
+) -> list[Crossing]:
     times = sorted(va.keys() & vb.keys())
     found: list[Crossing] = []
     previous: int | None = None  # index of the last snapshot where one was strictly ahead
     level_since: int | None = None  # first snapshot of a run where the two were level
+    cut = 0  # breaks[:cut] are behind us
     for i, t in enumerate(times):
+        if cut < len(breaks) and breaks[cut] <= t:
+            while cut < len(breaks) and breaks[cut] <= t:
+                cut += 1
+            previous = level_since = None  # the order is taken afresh across a break
         gap = va[t] - vb[t]
         if gap == 0:
             if level_since is None:

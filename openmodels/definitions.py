@@ -4,7 +4,9 @@ canonical definitions of `Families.definitions()`.
 
 A change to the families file (a wider glob, another organisation, a renamed family)
 moves a family's totals without any real growth, so figures compare like with like
-only between snapshots that counted the family by the same rules.
+only between snapshots that counted the family by the same rules: whether they did is
+`openmodels.comparability`'s to say; this module describes the change, and tells a
+model counted only because of it from a new one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from openmodels.comparability import same_definition
 from openmodels.families import Family
 
 Definitions = Mapping[str, str]  # family key -> canonical definition (JSON text)
@@ -37,17 +40,13 @@ class DefinitionChange:
 
 
 def definition_changes(old: Definitions, new: Definitions) -> list[DefinitionChange]:
-    """Families whose recorded definition differs between two snapshots, by key.
-
-    "Not recorded" is a value like any other: two snapshots that both predate recorded
-    definitions compare as unchanged (nothing is known to differ), while the first
-    snapshot that records them differs from the one before for every family, since
-    nothing says the rules were the same.
-    """
+    """Families whose recorded definition differs between two snapshots, by key, as
+    `comparability.same_definition` judges (the first snapshot to record definitions
+    differs from the one before for every family)."""
     return [
         DefinitionChange(family, old.get(family), new.get(family))
         for family in sorted(set(old) | set(new))
-        if old.get(family) != new.get(family)
+        if not same_definition(old, new, family)
     ]
 
 
@@ -84,14 +83,14 @@ def counted_because_redefined(
     counted under the family's definition in the older one.
 
     For telling a model that appeared because the families file changed from a model new
-    on the Hub. Unchanged definitions (both unrecorded included, as in
-    `definition_changes`) say False. When the old definition is unrecorded but the new
-    one is not, nothing shows the model was counted before: True, so nothing is called
-    new on no evidence.
+    on the Hub: a finer rule on top of `comparability.same_definition`, which says False
+    for unchanged definitions (both unrecorded included). When the old definition is
+    unrecorded but the new one is not, nothing shows the model was counted before: True,
+    so nothing is called new on no evidence.
     """
-    before, now = old.get(family), new.get(family)
-    if before == now:
+    if same_definition(old, new, family):
         return False
+    before = old.get(family)
     if before is None:
         return True
     return not owns_under(before, repo_id)

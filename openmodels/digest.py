@@ -3,13 +3,15 @@
 The digest holds the rankings with their changes, the week's overtakes, the regions,
 the week's biggest mover, the nearest forecast pass, the week's launches, any change of
 leader within a size class and the week's best launch for its size, each only when
-there is something to say. The week's overtakes follow the alert rules
-(`openmodels.overtakes`): ties, figures going backwards and changed family definitions
-are judged as the alerts judge them, and so is a change of leader within a size class
-(`openmodels.size_classes`), whose figures are summed by the sizes known now at every
-snapshot, so a size newly read never makes one. The biggest mover is ranked as `movers` ranks
-(`openmodels.movers`): a family whose definition changed, or whose figures broke during
-the week, is never it.
+there is something to say. Every section that spans time asks the comparability
+rule (`openmodels.comparability`): the rankings' changes and arrows as `top` shows them
+(`openmodels.standings`), the overtakes as the alerts judge them
+(`openmodels.overtakes`), a new leader within a size class by the same rules
+(`openmodels.size_classes`, whose figures are summed by the sizes known now at every
+snapshot, so a size newly read never makes one), the regions' changes from their
+families' comparable changes, the biggest mover as `movers` ranks
+(`openmodels.movers`), the forecast from comparable runs, and the chart marks where a
+line's definition changed.
 
 `build_digest` decides the content; the words come from the caller's `message`
 function (`commands.digest_message`). `plan_digests` queues one digest per subscribed
@@ -21,23 +23,24 @@ however late it ran. A channel's last digest moves on only when a digest is deli
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from openmodels.definitions import definition_changes
+from openmodels.comparability import Basis, Break, Why
 from openmodels.families import Families
 from openmodels.forecast import WINDOW_DAYS, Forecast, Outlook, adjacent_forecasts
 from openmodels.launch_finder import week_launches
 from openmodels.launches import Adoption, best_for_its_size
 from openmodels.movers import Gain, family_movers
-from openmodels.overtakes import Overtake, Point, replay, untrusted
-from openmodels.ranking import RankedFamily, order, rank_families
-from openmodels.regions import OTHER, region_names, region_totals
+from openmodels.overtakes import Overtake, Point, replay
+from openmodels.ranking import RankedFamily
+from openmodels.regions import OTHER, region_names
 from openmodels.size_classes import LeaderChange, week_leader_changes
+from openmodels.standings import Standings, read_standings, region_standings
+from openmodels.timeline import Timeline, family_runs, read_timeline
 from storage import Store
 from storage import outbox as ob
 from storage import queries as q
@@ -53,15 +56,6 @@ CHART_DAYS = 90
 def iso_week(moment: datetime) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-@dataclass(frozen=True)
-class WeekChanges:
-    """What changed between the baseline and the latest snapshot, by the alert rules."""
-
-    overtakes: list[Overtake]
-    broken: frozenset[str]  # figures went backwards or definition changed: not like with like
-    redefined: frozenset[str]  # of those, counted by an edited definition
 
 
 @dataclass(frozen=True)
@@ -88,14 +82,18 @@ class DigestContent:
     baseline: q.Snapshot | None
     all_time: list[RankedFamily]
     thirty: list[RankedFamily]
-    changes: WeekChanges
+    bases: dict[str, Basis]  # where each family's change runs from (comparability)
+    overtakes: list[Overtake]  # the week's, by the alert rules
     # Regions ranked by all-time downloads (RankedFamily.family is the region's name);
-    # empty when the families carry no regions.
+    # empty when the families carry no regions. Their changes add up their families'
+    # comparable changes; `regions_aside` names, per region, the families set aside.
     regions: list[RankedFamily]
+    regions_aside: dict[str, dict[str, Why]]
     mover: Gain | None  # the family that gained most all-time downloads, if any did
     forecast: Forecast | None  # the nearest projected pass within the horizon, if any
     launches: tuple[DigestLaunch, ...]  # the week's launches, as the planner passed them
     chart_series: dict[str, list[tuple[str, int]]]  # family key -> (taken_at, all-time)
+    chart_breaks: dict[str, list[Break]]  # family key -> its definition changes
     # Size classes whose leading family changed in the week, by the overtake rules.
     class_leaders: list[LeaderChange] = field(default_factory=list)
     # The week's launch with the highest relative adoption, when one has a ratio.
@@ -122,38 +120,28 @@ class DigestPlan:
     digest: DigestContent | None = None
 
 
-def week_changes(
-    db: Any, latest: q.Snapshot, baseline: q.Snapshot | None, confirm: int = 1
-) -> WeekChanges:
-    """The overtakes from `baseline` to `latest` by the alert rules, and the families whose
-    figures broke in between.
+def week_overtakes(
+    db: Any, timeline: Timeline, latest: q.Snapshot, baseline: q.Snapshot | None, confirm: int = 1
+) -> list[Overtake]:
+    """The overtakes from `baseline` to `latest` by the alert rules.
 
     Like the alerts, it compares snapshots of one source only (live with live), and
     replays that history from its start, so each pair is judged against the order
     settled before the week, however long ago.
     """
     if baseline is None:
-        return WeekChanges([], frozenset(), frozenset())
+        return []
     snapshots = [
         s
         for s in q.list_snapshots(db)
         if s.source == latest.source and (s.taken_at, s.id) <= (latest.taken_at, latest.id)
     ]
     ids = [s.id for s in snapshots]
-    figures, definitions = q.figures_of(db, ids), q.definitions_of(db, ids)
-    points = [Point(figures[i], definitions[i]) for i in ids]
+    figures = q.figures_of(db, ids)
+    points = [Point(figures[i], timeline.at(i)) for i in ids]
     after_baseline = [(s.taken_at, s.id) > (baseline.taken_at, baseline.id) for s in snapshots]
     start = after_baseline.index(True) if True in after_baseline else len(snapshots)
-    broken: set[str] = set()
-    redefined: set[str] = set()
-    for before, after in itertools.pairwise(points[max(0, start - 1) :]):
-        broken |= untrusted(before, after)
-        if before.definitions:  # not the first snapshot to record them: a real edit
-            redefined |= {
-                c.family for c in definition_changes(before.definitions, after.definitions)
-            }
-    judged = replay(points, start, confirm=confirm)
-    return WeekChanges(judged.overtakes, frozenset(broken), frozenset(redefined))
+    return replay(points, start, confirm=confirm).overtakes
 
 
 def build_digest(
@@ -169,36 +157,32 @@ def build_digest(
     `confirm` is the alerts' confirmation: how many snapshots a new order must hold.
     `launches` are the week's launches, listed as given.
     """
-    latest = q.latest_snapshot(db)
-    if latest is None:
+    timeline = read_timeline(db)
+    all_time = read_standings(db, "all_time", timeline)
+    if all_time is None:
         return None
-    baseline = q.snapshot_near(db, latest, days=7)
-    ranked = {}
-    current_all_time: dict[str, int] = {}
-    before_all_time: dict[str, int] | None = None
-    for metric in ("all_time", "30d"):
-        current = q.values_at(db, latest.id, metric)
-        before = q.values_at(db, baseline.id, metric) if baseline else None
-        ranked[metric] = rank_families(current, before)
-        if metric == "all_time":
-            current_all_time, before_all_time = current, before
-    changes = week_changes(db, latest, baseline, confirm)
-    top = [r.family for r in ranked["all_time"][:CHART_FAMILIES]]
+    thirty = read_standings(db, "30d", timeline, all_time.latest)
+    assert thirty is not None
+    latest, baseline = all_time.latest, all_time.baseline
+    top = [r.family for r in all_time.ranking[:CHART_FAMILIES]]
     start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
-    series = q.family_series(db, top, "all_time", since=start)
+    regions, aside = week_regions(db, families, all_time)
     return DigestContent(
         week=iso_week(now),
         latest=latest,
         baseline=baseline,
-        all_time=ranked["all_time"],
-        thirty=ranked["30d"],
-        changes=changes,
-        regions=week_regions(families, current_all_time, before_all_time),
-        mover=biggest_mover(db, latest, baseline, changes, current_all_time, before_all_time),
-        forecast=nearest_forecast(db, latest, current_all_time),
+        all_time=all_time.ranking,
+        thirty=thirty.ranking,
+        bases=all_time.bases,
+        overtakes=week_overtakes(db, timeline, latest, baseline, confirm),
+        regions=regions,
+        regions_aside=aside,
+        mover=biggest_mover(db, timeline, all_time),
+        forecast=nearest_forecast(db, latest, [r.family for r in all_time.ranking], timeline),
         launches=tuple(launches),
-        chart_series=series,
-        class_leaders=week_leader_changes(db, latest, baseline, confirm),
+        chart_series=q.family_series(db, top, "all_time", since=start),
+        chart_breaks={family: timeline.breaks(family) for family in top},
+        class_leaders=week_leader_changes(db, timeline, latest, baseline, confirm),
         best_launch=best_for_its_size(launches),
     )
 
@@ -218,52 +202,50 @@ def digest_launches(db: Any, now: datetime, families: Families) -> tuple[DigestL
 
 
 def week_regions(
-    families: Families, current: dict[str, int], before: dict[str, int] | None
-) -> list[RankedFamily]:
-    """Regions ranked by all-time downloads, with their change; empty when no family
-    of the snapshot carries a region (everything would be "Other")."""
+    db: Any, families: Families, standings: Standings
+) -> tuple[list[RankedFamily], dict[str, dict[str, Why]]]:
+    """Regions ranked by all-time downloads, with their comparable changes and the
+    families each set aside; empty when no family of the snapshot carries a region
+    (everything would be "Other")."""
     names = region_names(families)
-    totals = region_totals(current, names)
-    if set(totals) <= {OTHER}:
-        return []
-    return rank_families(totals, region_totals(before, names) if before else None)
+    if {names.get(r.family, OTHER) for r in standings.ranking} <= {OTHER}:
+        return [], {}
+    regional = region_standings(db, standings, names)
+    return regional.ranking, regional.aside
 
 
-def biggest_mover(
-    db: Any,
-    latest: q.Snapshot,
-    baseline: q.Snapshot | None,
-    changes: WeekChanges,
-    current: dict[str, int],
-    before: dict[str, int] | None,
-) -> Gain | None:
-    """The family that gained most all-time downloads over the week (`before` at the
-    baseline, `current` at the latest), by the `movers` rules: a family new, gone,
-    fallen or redefined since the baseline is not ranked, nor one whose figures broke
-    during the week. None when no family gained."""
-    if baseline is None or before is None:
+def biggest_mover(db: Any, timeline: Timeline, standings: Standings) -> Gain | None:
+    """The family that gained most all-time downloads over the week, by the `movers`
+    rules: only a family whose figures compare from the baseline to the latest snapshot
+    is ranked. None when no family gained."""
+    latest, baseline = standings.latest, standings.baseline
+    if baseline is None:
         return None
-    defined = q.definitions_of(db, [baseline.id, latest.id])
-    redefined = frozenset(
-        c.family for c in definition_changes(defined[baseline.id], defined[latest.id])
-    )
-    movers = family_movers(before, current, redefined | changes.broken)
+    values = q.values_of(db, [baseline.id, latest.id], "all_time")
+    before, after = values[baseline.id], values[latest.id]
+    movers = family_movers(before, after, timeline.set_aside(baseline, latest, {*before, *after}))
     best = movers.ranked[0] if movers.ranked else None
     return best if best is not None and best.gained > 0 else None
 
 
-def ranking_outlooks(db: Any, latest: q.Snapshot, ranking: list[str]) -> list[Outlook]:
+def ranking_outlooks(
+    db: Any, latest: q.Snapshot, ranking: list[str], timeline: Timeline
+) -> list[Outlook]:
     """An outlook for each adjacent pair of `ranking` (the all-time order, leader first),
-    fitted over the forecasts' window up to `latest`: for the digest, `forecast` and the
-    App Home."""
+    fitted over the comparable snapshots of the forecasts' window up to `latest`: for the
+    digest, `forecast` and the App Home."""
     since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
-    return adjacent_forecasts(ranking, q.family_series(db, ranking, "all_time", since=since))
+    series = q.family_series(db, ranking, "all_time", since=since)
+    runs = family_runs(timeline, series, latest)
+    return adjacent_forecasts(ranking, runs.series, changed=runs.changed, fell=runs.fell)
 
 
-def nearest_forecast(db: Any, latest: q.Snapshot, current: dict[str, int]) -> Forecast | None:
-    """The projected pass due soonest among neighbours in the all-time ranking, if any
-    is on course within the forecasts' horizon."""
-    outlooks = ranking_outlooks(db, latest, [f for f, _ in order(current)])
+def nearest_forecast(
+    db: Any, latest: q.Snapshot, ranking: list[str], timeline: Timeline
+) -> Forecast | None:
+    """The projected pass due soonest among neighbours in the all-time ranking (`ranking`,
+    leader first), if any is on course within the forecasts' horizon."""
+    outlooks = ranking_outlooks(db, latest, ranking, timeline)
     found = [o for o in outlooks if isinstance(o, Forecast)]
     return min(found, key=lambda f: (f.days, f.trailer)) if found else None
 

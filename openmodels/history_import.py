@@ -6,14 +6,18 @@ A history file has one row per model and moment:
     2025-06-01,Qwen/Qwen3-8B,1200345,4500012,310,1250
 
 `date` is YYYY-MM-DD (meaning 00:00 UTC) or an ISO 8601 timestamp (UTC when it names
-no offset); `downloads` is the Hub's 30-day count; `likes` and `derivatives` are
-optional. Each distinct moment becomes one snapshot with source `import`.
+no offset), from 2000 on; `downloads` is the Hub's 30-day count; `likes` and
+`derivatives` are optional; `repo_id` is ORG/NAME as the Hub spells them. Each distinct
+moment becomes one snapshot with source `import`.
 
 The work is three steps. `read_history` parses and validates the whole file (pure:
-lines in, rows or problems out); `plan_import` classifies the rows by the current
+lines in, rows or problems out), and names the rows that are valid but unlikely to be
+right (`doubts`: a 30-day count above the all-time count, a model's all-time count
+falling from one date to the next); `plan_import` classifies the rows by the current
 families and leaves out days the store already holds (pure); `import_history` runs
 both and writes every planned snapshot in one transaction, so a file is imported
-completely or not at all, and importing it twice changes nothing.
+completely or not at all, and importing it twice changes nothing. Doubts are reported
+with their lines; a strict import refuses the file for them.
 """
 
 from __future__ import annotations
@@ -52,8 +56,13 @@ _TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?",
     re.IGNORECASE,
 )
-# Hub repo ids: an organisation and a name of letters, digits, '-', '_' and '.'.
-_REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9._-]{1,96}")
+EARLIEST_YEAR = 2000  # no Hub download count is older; an earlier date is a mistake
+# Hub repo ids, as huggingface_hub's validate_repo_id spells out the Hub's rules: an
+# organisation and a name, each of 1 to 96 ASCII letters, digits, '-', '_' and '.',
+# starting and ending with a letter, digit or '_', with no '--' or '..' and no '.git'
+# at the end.
+_HUB_NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
+_REPO_ID = re.compile(rf"(?!.*(?:--|\.\.))(?!.*\.git$){_HUB_NAME}/{_HUB_NAME}")
 
 
 # -- parsing (pure) ----------------------------------------------------------------------
@@ -75,13 +84,17 @@ class Problem:
 class HistoryFileError(OpenModelsError):
     """The file is not valid history. Nothing was written."""
 
-    def __init__(self, source: str, problems: list[Problem], total: int | None = None) -> None:
+    def __init__(
+        self, source: str, problems: list[Problem], total: int | None = None, why: str = ""
+    ) -> None:
         total = len(problems) if total is None else total
         lines = [str(p) for p in problems]
         if total > len(problems):
             lines.append(f"…and {total - len(problems):,} more problems")
         noun = "problem" if total == 1 else "problems"
-        super().__init__(f"{source}: {total:,} {noun}, nothing imported:\n  " + "\n  ".join(lines))
+        super().__init__(
+            f"{source}: {total:,} {noun}{why}, nothing imported:\n  " + "\n  ".join(lines)
+        )
         self.problems = problems
         self.total = total
 
@@ -126,11 +139,14 @@ class HistoryRow(NamedTuple):
 
 @dataclass
 class History:
-    """A whole valid file: its rows grouped by snapshot time, then by lower-case repo id."""
+    """A whole valid file: its rows grouped by snapshot time, then by lower-case repo id,
+    and the rows that look wrong (the first MAX_PROBLEMS of them, and their count)."""
 
     moments: dict[str, dict[str, HistoryRow]] = field(default_factory=dict)
     rows: int = 0
     ignored_columns: tuple[str, ...] = ()
+    doubts: list[Problem] = field(default_factory=list)
+    doubt_count: int = 0
 
 
 def parse_header(fields: list[str]) -> Columns:
@@ -172,9 +188,18 @@ def parse_moment(text: str, now: datetime) -> str:
             "date",
             f"expected YYYY-MM-DD or an ISO 8601 timestamp, got {_quote(text)}",
         ) from None
+    # Checked before converting to UTC, which fails for a moment near year 1.
+    if moment.year < EARLIEST_YEAR:
+        raise RowError("date", f"{_quote(text)} is before {EARLIEST_YEAR}")
     if moment > now:
         raise RowError("date", f"{_quote(text)} is in the future")
-    return format_timestamp(moment)
+    try:
+        stored = format_timestamp(moment)
+    except (OverflowError, ValueError):
+        raise RowError("date", f"{_quote(text)} is out of range") from None
+    if stored < f"{EARLIEST_YEAR}":  # 2000-01-01T00:30+01:00 is still 1999 in UTC
+        raise RowError("date", f"{_quote(text)} is before {EARLIEST_YEAR} in UTC")
+    return stored
 
 
 def parse_count(text: str | None, column: str) -> int | None:
@@ -213,7 +238,10 @@ def parse_row(
         if moments is not None:
             moments[cell or ""] = moment
     if not repo_id or not _REPO_ID.fullmatch(repo_id):
-        raise RowError("repo_id", f"expected ORG/NAME, got {_quote(repo_id or '')}")
+        raise RowError(
+            "repo_id",
+            f"expected ORG/NAME as the Hub spells them, got {_quote(repo_id or '')}",
+        )
     return moment, HistoryRow(
         line,
         repo_id,
@@ -314,7 +342,45 @@ def read_history(
         raise HistoryFileError(source, [Problem(reader.line_num, "no rows after the header")])
     if problems:
         raise HistoryFileError(source, problems, total_problems)
+    history.doubts, history.doubt_count = find_doubts(history)
     return history
+
+
+def find_doubts(history: History) -> tuple[list[Problem], int]:
+    """Valid rows unlikely to be right, in line order (the first MAX_PROBLEMS found), and
+    how many there are: a 30-day count above the all-time count, and a model's all-time
+    count below the one of its previous date (all-time downloads only grow). Pure."""
+    found: list[Problem] = []
+    total = 0
+    last: dict[str, tuple[str, HistoryRow]] = {}  # lower-case repo id -> its previous row
+    for moment in sorted(history.moments):
+        for key, row in history.moments[moment].items():
+            doubts = []
+            if row.downloads_30d > row.downloads_all_time:
+                doubts.append(
+                    Problem(
+                        row.line,
+                        f"30-day downloads {row.downloads_30d:,} are above all-time downloads "
+                        f"{row.downloads_all_time:,}",
+                        "downloads",
+                    )
+                )
+            before = last.get(key)
+            if before is not None and row.downloads_all_time < before[1].downloads_all_time:
+                then, previous = before
+                doubts.append(
+                    Problem(
+                        row.line,
+                        f"{row.repo_id}'s all-time downloads fell from "
+                        f"{previous.downloads_all_time:,} at {then} (line {previous.line}) to "
+                        f"{row.downloads_all_time:,} at {moment}",
+                        "downloads_all_time",
+                    )
+                )
+            last[key] = (moment, row)
+            total += len(doubts)
+            found.extend(doubts[: MAX_PROBLEMS - len(found)])
+    return sorted(found, key=lambda p: p.line), total
 
 
 def _quote(text: str, limit: int = 40) -> str:
@@ -417,13 +483,16 @@ def plan_import(
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import read, wrote (or, in a dry run, would write) and left out."""
+    """What an import read, wrote (or, in a dry run, would write) and left out, and the
+    rows it imported that look wrong."""
 
     path: Path
     rows: int
     plan: ImportPlan
     ignored_columns: tuple[str, ...]
     dry_run: bool
+    doubts: tuple[Problem, ...] = ()
+    doubt_count: int = 0
 
 
 def import_history(
@@ -433,12 +502,14 @@ def import_history(
     *,
     now: datetime,
     dry_run: bool = False,
+    strict: bool = False,
     progress: ImportProgress | None = None,
     failpoint: Callable[[str], None] = lambda _where: None,
 ) -> ImportReport:
     """Validate the history file at `path` and write it into `store`, all or nothing.
 
-    Raises HistoryFileError (nothing written) if any row is invalid. Days that already
+    Raises HistoryFileError (nothing written) if any row is invalid, or, when `strict`,
+    if any looks wrong (`find_doubts`); otherwise those are reported. Days that already
     hold a snapshot are left out, so a second import of the same file writes nothing.
     Every snapshot is written in one transaction; `failpoint` is called with
     'after_snapshot' after each one, before the commit (crash tests only). A dry run
@@ -448,6 +519,10 @@ def import_history(
         raise ValueError("only a dry run may go without a store")
     try:
         history = _read(path, now, progress)
+        if strict and history.doubts:
+            raise HistoryFileError(
+                str(path), history.doubts, history.doubt_count, why=" (refused: --strict)"
+            )
         if store is None or dry_run:
             plan = _plan(history, families, store)
         else:
@@ -472,7 +547,15 @@ def import_history(
     finally:
         if progress is not None:
             progress.finish()
-    return ImportReport(path, history.rows, plan, history.ignored_columns, dry_run)
+    return ImportReport(
+        path,
+        history.rows,
+        plan,
+        history.ignored_columns,
+        dry_run,
+        tuple(history.doubts),
+        history.doubt_count,
+    )
 
 
 def _plan(history: History, families: Families, store: Store | None) -> ImportPlan:

@@ -1,29 +1,20 @@
 """Movers: who gained most all-time downloads between two snapshots. Pure functions.
 
 All-time downloads only grow, so the gain between two snapshots is downloads that
-happened in between. A family is ranked only when that difference means it: it was
-in both snapshots, its total did not fall (a fall is missing data, as in
-`overtakes.anomalies`), and its definition did not change in between (new orgs or
-globs add models that were downloaded long before). The others are set aside with
-the reason, never silently dropped.
+happened in between. A family is ranked only when that difference means it, which is
+the comparability rule's to say (`openmodels.comparability`: in both snapshots, by the
+same definition, neither an anomaly). The others are set aside with the rule's reason,
+never silently dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+
+from openmodels.comparability import Why
 
 Totals = Mapping[str, int]
-
-
-class AsideReason(StrEnum):
-    """Why a family's gain is not ranked."""
-
-    NEW = "new"  # not in the earlier snapshot: its whole total would look like a gain
-    GONE = "gone"  # not in the later snapshot
-    FELL = "fell"  # its all-time total went down: missing data, not a real decline
-    REDEFINED = "redefined"  # its definition changed between the two snapshots
 
 
 @dataclass(frozen=True)
@@ -47,7 +38,7 @@ class Gain:
 @dataclass(frozen=True)
 class SetAside:
     family: str
-    reason: AsideReason
+    reason: Why
 
 
 @dataclass(frozen=True)
@@ -64,24 +55,16 @@ class Movers:
         return max(growing, key=lambda g: (g.growth, g.gained, g.family), default=None)
 
 
-def family_movers(before: Totals, after: Totals, redefined: frozenset[str] = frozenset()) -> Movers:
+def family_movers(before: Totals, after: Totals, aside: Mapping[str, Why]) -> Movers:
     """Rank families by all-time downloads gained from `before` to `after`.
 
-    `redefined` holds the families whose definition changed between the two
-    snapshots; they are set aside whatever their figures say.
+    `aside` holds every family of either snapshot whose figures do not compare between
+    them, with the rule's reason (`comparability.set_aside`); the rest are ranked.
     """
-    ranked: list[Gain] = []
-    aside: list[SetAside] = []
-    for family in sorted(set(before) | set(after)):
-        if family in redefined:
-            aside.append(SetAside(family, AsideReason.REDEFINED))
-        elif family not in before:
-            aside.append(SetAside(family, AsideReason.NEW))
-        elif family not in after:
-            aside.append(SetAside(family, AsideReason.GONE))
-        elif after[family] < before[family]:
-            aside.append(SetAside(family, AsideReason.FELL))
-        else:
-            ranked.append(Gain(family, before[family], after[family]))
+    ranked = [
+        Gain(family, before[family], after[family])
+        for family in sorted(before.keys() & after.keys())
+        if family not in aside
+    ]
     ranked.sort(key=lambda g: (-g.gained, g.family))
-    return Movers(ranked, aside)
+    return Movers(ranked, [SetAside(family, aside[family]) for family in sorted(aside)])

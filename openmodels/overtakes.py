@@ -8,9 +8,10 @@ The rules, shared by the overtake alerts and the digest's "overtakes this week":
   (K = the confirmation). A settled order replaced by the other one is an overtake.
 - A pair's first order is no overtake (the first snapshot, a new family): it settles
   from a single snapshot.
-- Across a family's all-time figure going backwards or vanishing (missing data, not a
-  real fall) or a change of its definition in the families file, its pairs are settled
-  afresh from the figures on the far side, silently: no overtake is drawn across it.
+- Where a family's figures do not compare from one snapshot to the next
+  (`openmodels.comparability`: a change of its definition, an anomaly such as its
+  all-time figure falling, or its models vanishing), its pairs are settled afresh from
+  the figures on the far side, silently: no overtake is drawn across it.
 - Judging several snapshots at once (a check that never ran is made up by the next),
   a pair whose order changed is one overtake, whatever happened in between: it is
   judged against its order before them, or against the order it was last settled to
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from openmodels.definitions import definition_changes
+from openmodels.comparability import Counted, set_aside
 
 METRICS = ("all_time", "30d")
 
@@ -44,22 +45,12 @@ class Overtake:
 
 
 @dataclass(frozen=True)
-class Anomaly:
-    """A family whose figure went backwards (or vanished) between two snapshots."""
-
-    family: str
-    metric: str
-    previous: int
-    current: int | None  # None: the family had no models in the newer snapshot
-
-
-@dataclass(frozen=True)
 class Point:
-    """One snapshot as the rules see it: figures per metric, and each family's definition
-    ({} where the snapshot recorded none)."""
+    """One snapshot as the rules see it: figures per metric, and the snapshot as the
+    comparability rule sees it."""
 
     values: Mapping[str, Totals]  # metric -> family -> figure
-    definitions: Mapping[str, str] = field(default_factory=dict)
+    counted: Counted
 
 
 @dataclass(frozen=True)
@@ -70,26 +61,10 @@ class Replay:
     orders: dict[PairKey, str]
 
 
-def anomalies(previous: Totals, current: Totals, metric: str = "all_time") -> list[Anomaly]:
-    """Families whose cumulative figure fell or disappeared from `previous` to `current`.
-
-    All-time downloads only grow, so a fall means missing data (an org renamed or
-    removed, a partial listing), not a real decline.
-    """
-    found = []
-    for family, before in sorted(previous.items()):
-        now = current.get(family)
-        if now is None or now < before:
-            found.append(Anomaly(family, metric, before, now))
-    return found
-
-
-def untrusted(before: Point, after: Point) -> frozenset[str]:
-    """Families whose figures do not compare like with like from `before` to `after`:
-    all-time downloads went backwards or vanished, or the family's definition changed."""
-    drops = anomalies(before.values.get("all_time", {}), after.values.get("all_time", {}))
-    changed = definition_changes(before.definitions, after.definitions)
-    return frozenset(a.family for a in drops) | frozenset(c.family for c in changed)
+def distrusted(before: Point, after: Point) -> frozenset[str]:
+    """Families whose figures do not compare from `before` to `after`."""
+    families = before.counted.present | after.counted.present
+    return frozenset(set_aside(before.counted, after.counted, families))
 
 
 def leader(window: Sequence[Totals], a: str, b: str) -> str | None:
@@ -111,12 +86,12 @@ def settle(
     A settled order is replaced only by the other one held in each snapshot of the
     window points[i-confirm+1 .. i]. A pair with no settled order takes the one in
     points[i], silently, as does a pair with a distrusted family: one whose figures
-    broke (see `untrusted`) between any two snapshots from the one before the window to
-    points[i], since a window straddling the break compares unlike figures.
+    do not compare (see `distrusted`) between any two snapshots from the one before the
+    window to points[i], since a window straddling the break compares unlike figures.
     """
     first = i - confirm + 1
-    distrusted = frozenset[str]().union(
-        *(untrusted(points[j - 1], points[j]) for j in range(max(1, first), i + 1))
+    broken = frozenset[str]().union(
+        *(distrusted(points[j - 1], points[j]) for j in range(max(1, first), i + 1))
     )
     changes: dict[PairKey, tuple[str | None, bool]] = {}
     for metric in metrics:
@@ -127,7 +102,7 @@ def settle(
         for key in sorted(keys):
             _, a, b = key
             was = orders.get(key)
-            if was is None or a in distrusted or b in distrusted:
+            if was is None or a in broken or b in broken:
                 now = leader([latest], a, b)
                 if now != was:
                     changes[key] = (now, False)  # a first order, or settled afresh

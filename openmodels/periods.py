@@ -15,5 +15,12 @@ def change_period(latest: str, baseline: str) -> str:
     now, then = date.fromisoformat(latest[:10]), date.fromisoformat(baseline[:10])
     if (now - then).days == 7:
         return "this week"
-    text = f"since {then.day} {then:%b}"
-    return text if then.year == now.year else f"{text} {then.year}"
+    return f"since {day(baseline, latest)}"
+
+
+def day(moment: str, latest: str) -> str:
+    """'15 Feb' for a date or timestamp, with the year when it is not `latest`'s:
+    '28 Dec 2025'."""
+    then = date.fromisoformat(moment[:10])
+    text = f"{then.day} {then:%b}"
+    return text if then.year == int(latest[:4]) else f"{text} {then.year}"

@@ -8,27 +8,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RankedFamily:
-    """A family's place in one ranking, and where it stood in the baseline ranking."""
+    """A family's place in one ranking, and how it changed over the period compared.
+
+    The changes are only those the caller found comparable (`openmodels.comparability`):
+    `value_change` runs from the baseline, or from a later snapshot the caller names;
+    `rank_change` is the places gained among the families compared over the whole
+    period, so a family whose figures do not compare moves no one.
+    """
 
     family: str
     rank: int
     value: int
     share: float
-    previous_rank: int | None = None
-    previous_value: int | None = None
-
-    @property
-    def rank_change(self) -> int | None:
-        """Places gained since the baseline (positive = moved up), None if it was absent."""
-        if self.previous_rank is None:
-            return None
-        return self.previous_rank - self.rank
-
-    @property
-    def value_change(self) -> int | None:
-        if self.previous_value is None:
-            return None
-        return self.value - self.previous_value
+    value_change: int | None = None
+    rank_change: int | None = None  # positive = moved up
+    share_change: float | None = None  # share among the families compared, now minus then
 
 
 @dataclass(frozen=True)
@@ -50,22 +44,40 @@ def order(values: Mapping[str, int]) -> list[tuple[str, int]]:
     return sorted(values.items(), key=lambda item: (-item[1], item[0]))
 
 
+def places_gained(now: Mapping[str, int], then: Mapping[str, int]) -> dict[str, int]:
+    """Places each key of both `now` and `then` gained, ranked among those keys only."""
+    both = now.keys() & then.keys()
+    before = {key: i for i, (key, _) in enumerate(order({k: then[k] for k in both}))}
+    return {key: before[key] - i for i, (key, _) in enumerate(order({k: now[k] for k in both}))}
+
+
 def rank_families(
-    current: Mapping[str, int], baseline: Mapping[str, int] | None = None
+    current: Mapping[str, int],
+    baseline: Mapping[str, int] | None = None,
+    since: Mapping[str, int] | None = None,
 ) -> list[RankedFamily]:
-    """Rank `current` values, with share of their total and change against `baseline`."""
+    """Rank `current` values, with share of their total and their changes.
+
+    `baseline` holds the earlier values of the families compared over the whole period:
+    their value changes, and their rank changes among themselves. `since` holds, for
+    families whose change runs from a later snapshot, their value there: a value change,
+    no rank change. A family in neither has no change.
+    """
     total = sum(current.values())
-    previous_ranks = {f: i + 1 for i, (f, _) in enumerate(order(baseline))} if baseline else {}
+    baseline = baseline or {}
+    since = since or {}
+    moved = places_gained({f: v for f, v in current.items() if f in baseline}, baseline)
     ranked = []
     for i, (family, value) in enumerate(order(current)):
+        earlier = baseline.get(family, since.get(family))
         ranked.append(
             RankedFamily(
                 family=family,
                 rank=i + 1,
                 value=value,
                 share=value / total if total else 0.0,
-                previous_rank=previous_ranks.get(family),
-                previous_value=baseline.get(family) if baseline else None,
+                value_change=None if earlier is None else value - earlier,
+                rank_change=moved.get(family),
             )
         )
     return ranked

@@ -4,13 +4,20 @@ A region is free text from the families file, shown as written. Names that diffe
 only in case are one region, spelled as the first family (in file order) spells it,
 so a stray "china" does not split China in two. A family without a region, or one
 the families file no longer defines, counts under "Other".
+
+A region's change over a period adds up the changes of its families whose figures
+compare over it (`openmodels.comparability`); the others are set aside and named, so
+a widened glob is never a region's growth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
+from openmodels.comparability import Why
 from openmodels.families import Family
+from openmodels.ranking import RankedFamily, places_gained, rank_families
 
 OTHER = "Other"
 
@@ -69,3 +76,48 @@ def region_series(
         for taken_at, value in points:
             by_time[taken_at] = get(taken_at, 0) + value
     return {region: sorted(by_time.items()) for region, by_time in sums.items()}
+
+
+def region_ranking(
+    current: Mapping[str, int],
+    compared_before: Mapping[str, int] | None,
+    regions: Mapping[str, str],
+) -> list[RankedFamily]:
+    """Regions ranked by the sum of their families' `current` values.
+
+    `compared_before` holds the earlier values of the families compared over the period
+    (None: no earlier snapshot). A region's change adds up those families' changes; its
+    rank change is the places its sum of them gained, and its share change is its share
+    of them now minus then. A region with none of them has no change.
+    """
+    ranked = rank_families(region_totals(current, regions))
+    if compared_before is None:
+        return ranked
+    kept = [f for f in current if f in compared_before]
+    now = region_totals({f: current[f] for f in kept}, regions)
+    then = region_totals({f: compared_before[f] for f in kept}, regions)
+    moved = places_gained(now, then)
+    all_now, all_then = sum(now.values()), sum(then.values())
+    return [
+        replace(
+            r,
+            value_change=now[r.family] - then[r.family],
+            rank_change=moved[r.family],
+            share_change=now[r.family] / all_now - then[r.family] / all_then
+            if all_now and all_then
+            else None,
+        )
+        if r.family in then
+        else r
+        for r in ranked
+    ]
+
+
+def region_set_aside(
+    why: Mapping[str, Why], regions: Mapping[str, str]
+) -> dict[str, dict[str, Why]]:
+    """Per region, its families not compared over the period (`why`: family -> reason)."""
+    found: dict[str, dict[str, Why]] = {}
+    for family, reason in sorted(why.items()):
+        found.setdefault(region_of(regions, family), {})[family] = reason
+    return found

@@ -3,20 +3,22 @@ families within a class, a family's downloads by class, and who took the lead in
 
 Every snapshot's downloads are summed by the sizes known now (`storage.model_sizes`), so
 a size read later moves a model's downloads into its class in every snapshot alike: a
-change by class is never a size newly read. A change of leader within a class is judged
-by the overtake rules (`openmodels.overtakes`), so a changed families file or figures
-that went backwards make none either.
+change by class is never a size newly read. A ranking within a class is judged as every
+ranking is (`openmodels.standings`), and a change of leader within a class by the
+overtake rules (`openmodels.overtakes`): both ask the comparability rule
+(`openmodels.comparability`) which families two snapshots may compare, so a changed
+families file or figures that went backwards make no change either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from openmodels.overtakes import Point, replay
-from openmodels.ranking import RankedFamily, rank_families
+from openmodels.ranking import rank_families
 from openmodels.sizes import (
     ALL_CLASSES,
     CLASSES,
@@ -26,6 +28,7 @@ from openmodels.sizes import (
     UNKNOWN,
     SizeClass,
 )
+from openmodels.timeline import Timeline
 from storage import model_sizes as ms
 from storage import queries as q
 
@@ -134,14 +137,21 @@ def source_shares(figures: ClassFigures) -> dict[str, float]:
     }
 
 
-def class_ranking(
-    current: ClassFigures, baseline: ClassFigures | None, key: str
-) -> list[RankedFamily]:
-    """The families with downloads in class `key`, ranked, with their share of the class
-    and their change against `baseline` (the same class, summed by the same sizes)."""
-    values = {f: v for f, v in current.of_class(key).items() if v > 0}
-    before = None if baseline is None else baseline.of_class(key)
-    return rank_families(values, before)
+def class_values(
+    db: Database, metric: str, key: str
+) -> Callable[[Sequence[int]], dict[int, dict[str, int]]]:
+    """A reader of each family's downloads by `metric` from its models of class `key`,
+    per snapshot id (families with none left out): what `top --size` ranks, its changes
+    judged by `standings.read_standings` as any ranking's are."""
+
+    def read(snapshot_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        figures = read_class_figures(db, snapshot_ids, metric)
+        return {
+            i: {f: v for f, v in found.of_class(key).items() if v > 0}
+            for i, found in figures.items()
+        }
+
+    return read
 
 
 # -- who took the lead in a class ------------------------------------------------------------
@@ -165,7 +175,7 @@ def class_metric(metric: str, key: str) -> str:
     return f"{metric}/{key}"
 
 
-def class_values(figures: Mapping[str, ClassFigures]) -> dict[str, Mapping[str, int]]:
+def class_values_of(figures: Mapping[str, ClassFigures]) -> dict[str, Mapping[str, int]]:
     """One snapshot's figures per metric (metric -> ClassFigures) as an overtake point's
     values: class metric -> family -> downloads, for every known class."""
     return {
@@ -180,10 +190,10 @@ def leader_changes(
 ) -> list[LeaderChange]:
     """Classes whose leader changed from points[start-1] to the last point, by the
     overtake rules: the new leader must have overtaken the former one (confirmed over
-    `confirm` snapshots, never across a family's broken figures). Pure.
+    `confirm` snapshots, never across figures the comparability rule sets aside). Pure.
 
-    Each point's values hold every class metric (`class_values`); points[:start] settle
-    the orders silently.
+    Each point's values hold every class metric (`class_values_of`); points[:start]
+    settle the orders silently.
     """
     if start < 1 or start >= len(points):
         return []
@@ -214,7 +224,11 @@ def _leader(values: Mapping[str, int]) -> str | None:
 
 
 def week_leader_changes(
-    db: Database, latest: q.Snapshot, baseline: q.Snapshot | None, confirm: int = 1
+    db: Database,
+    timeline: Timeline,
+    latest: q.Snapshot,
+    baseline: q.Snapshot | None,
+    confirm: int = 1,
 ) -> list[LeaderChange]:
     """The classes whose leader changed from `baseline` to `latest`, among snapshots of
     `latest`'s source (as the digest's overtakes), judged over the week and the
@@ -233,15 +247,8 @@ def week_leader_changes(
     window = snapshots[max(0, first - confirm) :]
     ids = [s.id for s in window]
     rows = ms.class_downloads(db, ids, BOUNDS)
-    totals, definitions = q.figures_of(db, ids), q.definitions_of(db, ids)
     points = [
-        Point(
-            {
-                **class_values({m: class_figures(rows[i], m) for m in METRICS}),
-                "all_time": totals[i]["all_time"],  # the families' own figures, for the rules
-            },
-            definitions[i],
-        )
+        Point(class_values_of({m: class_figures(rows[i], m) for m in METRICS}), timeline.at(i))
         for i in ids
     ]
     return leader_changes(points, first - max(0, first - confirm), confirm)

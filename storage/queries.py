@@ -347,6 +347,13 @@ def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snap
     return [_snapshot(r) for r in reversed(rows)]
 
 
+def snapshots_mark(db: Database) -> tuple[int, int, str]:
+    """(count, newest id, newest time) of the snapshots: snapshots are only ever added,
+    so an unchanged mark means the same snapshots."""
+    row = db.execute("SELECT count(*), max(id), max(taken_at) FROM snapshots").fetchone()
+    return int(row[0]), int(row[1] or 0), row[2] or ""
+
+
 def snapshot_days(db: Database) -> set[str]:
     """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source."""
     return {r[0] for r in db.execute("SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots")}

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from openmodels.families import Families, parse_families
 from storage import Store, open_store
 from storage.snapshots import ModelRecord, write_snapshot
 
@@ -88,3 +89,64 @@ def dump(store: Store) -> list[str]:
         return list(conn.iterdump())
     finally:
         conn.close()
+
+
+# -- a families file widened in the middle of the week --------------------------------------
+
+AURORA_START = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+AURORA_FAMILIES = """
+[families.aurora]
+label = "Aurora"
+region = "China"
+orgs = ["aurora"{community}]
+
+[families.borealis]
+label = "Borealis"
+region = "US"
+orgs = ["borealis"]
+
+[families.cirrus]
+label = "Cirrus"
+region = "US"
+orgs = ["cirrus"]
+
+[families.dawn]
+label = "Dawn"
+region = "China"
+orgs = ["dawn"]
+"""
+
+
+def aurora_families(widened: bool = True) -> Families:
+    """The families of `aurora_store`: from 15 Feb on, Aurora also counts aurora-community."""
+    community = ', "aurora-community"' if widened else ""
+    return parse_families(AURORA_FAMILIES.format(community=community), "families.toml")
+
+
+def aurora_store(path: Path, last_day: int = 20) -> Store:
+    """Daily snapshots from 1 Feb 2026 (day 0) to day `last_day` (default 21 Feb).
+
+    On day d (all-time downloads; 30-day figures are 30 days of the daily growth):
+    aurora/aurora-7b 50M + 1M·d, and from day 14 (15 Feb), when the families file
+    widened Aurora, aurora-community/aurora-7b-ft 30M, old downloads growing 0 a day;
+    borealis/borealis-8b 100M + 1M·d; cirrus/cirrus-3b 77.4M + 0.2M·d;
+    dawn/dawn-1b 20M + 0.1M·d. Regions: China (Aurora, Dawn), US (Borealis, Cirrus).
+    On 14 Feb (day 13): Borealis 113M, Cirrus 80M, Aurora 63M, Dawn 21.3M.
+    On 21 Feb (day 20): Borealis 120M, Aurora 100M (70M + 30M), Cirrus 81.4M, Dawn 22M.
+    """
+    store = open_store(path)
+    narrow, wide = aurora_families(False).definitions(), aurora_families().definitions()
+    m = 1_000_000
+    for d in range(last_day + 1):
+        records = [
+            record("aurora/aurora-7b", "aurora", 50 * m + d * m, d30=30 * m),
+            record("borealis/borealis-8b", "borealis", 100 * m + d * m, d30=30 * m),
+            record("cirrus/cirrus-3b", "cirrus", 77_400_000 + 200_000 * d, d30=6 * m),
+            record("dawn/dawn-1b", "dawn", 20 * m + 100_000 * d, d30=3 * m),
+        ]
+        if d >= 14:
+            records.append(record("aurora-community/aurora-7b-ft", "aurora", 30 * m))
+        write_snapshot(
+            store, AURORA_START + timedelta(days=d), "hub", records, wide if d >= 14 else narrow
+        )
+    return store

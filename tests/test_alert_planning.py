@@ -181,17 +181,19 @@ def test_a_store_checked_before_orders_were_kept_settles_them_from_its_last_snap
 
 
 @pytest.mark.parametrize(
-    ("qwen_days", "expected"),
+    ("days", "expected"),
     [
-        ([110, 95, 115, 120], [("C_ALL", "overtakes:s5")]),
-        ([110, 95, 115, 98], []),  # passed, fell back, passed, fell back: no change
+        # Qwen passes, Llama passes back, Qwen passes again and holds: one change.
+        ([(110, 100), (111, 112), (115, 113), (120, 114)], [("C_ALL", "overtakes:s5")]),
+        # Passed, passed back, passed, passed back: no change.
+        ([(110, 100), (111, 112), (115, 113), (116, 118)], []),
     ],
 )
-def test_missed_checks_give_one_alert_per_pair_whose_order_changed(store, qwen_days, expected):
+def test_missed_checks_give_one_alert_per_pair_whose_order_changed(store, days, expected):
     family_day(store, 0, qwen=90, llama=100, deepseek=200)
     check(store)
-    for day, qwen in enumerate(qwen_days, start=1):
-        family_day(store, day, qwen=qwen, llama=100, deepseek=200)
+    for day, (qwen, llama) in enumerate(days, start=1):
+        family_day(store, day, qwen=qwen, llama=llama, deepseek=200)
 
     check(store)
 
@@ -210,10 +212,17 @@ def test_a_fall_in_a_snapshot_whose_check_never_ran_is_flagged_and_draws_no_aler
 
     result = check(store)
 
-    assert [(a.family, a.previous, a.current) for a in result.anomalies] == [("llama", 100, 40)]
+    # Still below its 100 on day 2: missing data until it is back above it.
+    assert [(a.family, a.previous, a.current) for a in result.anomalies] == [
+        ("llama", 100, 40),
+        ("llama", 100, 41),
+    ]
     assert queued(store) == []
     with store.reading() as db:
-        assert db.execute("SELECT snapshot_id, family FROM anomalies").fetchall() == [(2, "llama")]
+        assert db.execute("SELECT snapshot_id, family FROM anomalies").fetchall() == [
+            (2, "llama"),
+            (3, "llama"),
+        ]
 
 
 # -- ties ---------------------------------------------------------------------------------
@@ -248,11 +257,11 @@ def test_drawing_level_and_falling_back_is_no_overtake(store):
 def test_imported_history_never_alerts_and_live_snapshots_are_compared_with_live_ones(store):
     family_day(store, 0, qwen=90, llama=100)
     check(store)
-    family_day(store, 1, qwen=200, llama=100, source="import")  # history from another tool
+    family_day(store, 1, qwen=101, llama=100, source="import")  # history from another tool
     assert check(store).reason == "imported history never alerts"
-    family_day(store, 2, qwen=95, llama=100)
+    family_day(store, 2, qwen=102, llama=103)
     assert check(store).overtakes == []  # llama "passing" imported qwen is no overtake
-    family_day(store, 3, qwen=130, llama=101)
+    family_day(store, 3, qwen=130, llama=104)
 
     assert [(o.passer, o.passed) for o in check(store).overtakes] == [("qwen", "llama")] * 2
 

@@ -16,7 +16,8 @@ from openmodels.families import load_families, parse_families
 from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
-from tests.builders import DAY0, family_day
+from storage.snapshots import write_snapshot
+from tests.builders import DAY0, family_day, record
 
 FAMILIES = load_families()
 WEEK = DAY0 + timedelta(days=7)  # 2026-01-08 06:00
@@ -65,6 +66,29 @@ def test_the_regions_line_marks_regions_that_changed_places(store):
     ]
 
 
+def test_a_region_none_of_whose_families_compares_shows_no_change_and_says_why(store):
+    # Both of China's families are counted by other rules on day 7 than on day 0.
+    narrow = {"qwen": "q1", "deepseek": "d1", "llama": "l1"}
+    wide = {"qwen": "q2", "deepseek": "d2", "llama": "l1"}
+    for day, defined, qwen in ((0, narrow, 90), (7, wide, 500)):
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=day),
+            "hub",
+            [
+                record("Qwen/a", "qwen", qwen),
+                record("deepseek-ai/c", "deepseek", 10),
+                record("meta-llama/b", "llama", 100 + day),
+            ],
+            defined,
+        )
+
+    # China 500 + 10 = 510, US 107: of 617, 82.7% and 17.3%.
+    assert starting(lines(store), "Regions:") == [
+        "Regions: China 82.7% (no change: DeepSeek, Qwen not comparable) · US 17.3% (+7)"
+    ]
+
+
 def test_families_without_regions_give_no_regions_line(store):
     plain_families = parse_families(
         '[families.qwen]\norgs = ["Qwen"]\n[families.llama]\norgs = ["meta-llama"]\n'
@@ -91,11 +115,21 @@ def test_the_biggest_mover_is_the_largest_all_time_gain_of_the_week(store):
 
 def test_a_family_whose_total_fell_is_never_the_biggest_mover(store):
     family_day(store, 0, qwen=90, llama=100)
-    family_day(store, 3, qwen=95, llama=40)  # an organisation of Llama vanished for a day
-    family_day(store, 7, qwen=96, llama=200)
+    family_day(store, 3, qwen=95, llama=40)  # an organisation of Llama vanished
+    family_day(store, 7, qwen=96, llama=60)  # still missing: below its 100, an anomaly
 
     assert starting(lines(store), "Biggest mover") == [
         "Biggest mover: Qwen, +6 all-time downloads this week (+6.7%), now 96."
+    ]
+
+
+def test_a_fall_in_the_week_that_recovered_leaves_the_weeks_gain_standing(store):
+    family_day(store, 0, qwen=90, llama=100)
+    family_day(store, 3, qwen=95, llama=40)  # missing for a day
+    family_day(store, 7, qwen=96, llama=120)  # whole again: both ends compare
+
+    assert starting(lines(store), "Biggest mover") == [
+        "Biggest mover: Llama, +20 all-time downloads this week (+20.0%), now 120."
     ]
 
 

@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openmodels.forecast import (
+    Change,
     Forecast,
     NoForecast,
     Reason,
     adjacent_forecasts,
-    fit_line,
+    fit_pace,
     forecast_pass,
+    pass_range,
     t_quantile_90,
 )
 
@@ -50,22 +52,36 @@ def test_t_quantile_is_the_90th_percentile(df):
     assert t_cdf(t_quantile_90(df), df) == pytest.approx(0.90, abs=2e-5)
 
 
-def test_fit_line_by_hand():
-    # x = -4..0, y = 100, 90, 78, 70, 60: x̄ = -2, ȳ = 79.6, Sxx = 10, Sxy = -100.
-    fit = fit_line([-4, -3, -2, -1, 0], [100, 90, 78, 70, 60])
+def test_the_pace_is_the_whole_change_over_the_whole_span_by_hand():
+    # Gaps 100, 90, 78, 70, 60 on days -4..0: the drift is (60 - 100) / 4 = -10 a day.
+    # Steps -10, -12, -8, -10 leave residuals 0, -2, 2, 0: s² = 8 / (4 - 1), and the
+    # drift's standard error is s / sqrt(4 days).
+    pace = fit_pace([-4, -3, -2, -1, 0], [100, 90, 78, 70, 60])
 
-    assert fit.slope == pytest.approx(-10.0)
-    assert fit.intercept == pytest.approx(59.6)
-    # Residuals 0.4, 0.4, -1.6, 0.4, 0.4: SSE = 3.2, s² = 3.2 / 3, se = sqrt(s² / 10).
-    assert fit.slope_se == pytest.approx(math.sqrt(3.2 / 3 / 10))
-    low, high = fit.slope_interval()
-    assert low == pytest.approx(-10 - 1.637744 * math.sqrt(3.2 / 30))
-    assert high == pytest.approx(-10 + 1.637744 * math.sqrt(3.2 / 30))
+    assert pace.slope == pytest.approx(-10.0)
+    assert pace.swing == pytest.approx(math.sqrt(8 / 3))
+    assert pace.slope_se == pytest.approx(math.sqrt(8 / 3) / 2)
+    assert pace.df == 3
+    low, high = pace.slope_interval()
+    assert low == pytest.approx(-10 - 1.637744 * math.sqrt(8 / 3) / 2)
+    assert high == pytest.approx(-10 + 1.637744 * math.sqrt(8 / 3) / 2)
+
+
+def test_uneven_steps_weigh_by_their_length():
+    # Two days then one: a random walk's step varies in proportion to its length.
+    pace = fit_pace([-3, -1, 0], [30, 10, 0])
+
+    assert pace.slope == pytest.approx(-10.0)
+    assert pace.swing == 0  # both steps are exactly the drift times their length
 
 
 def test_a_closing_gap_is_projected_with_its_range_by_hand():
     # Gaps 100K, 90K, 78K, 70K, 60K on five days: closing 10K a day, so the 60K left
-    # take 6 days; the slope's 80% interval -10,000 ± 534.9 gives 5.695 to 6.339 days.
+    # take 6 days. The drift's standard error is s/2 with s² = 8M/3 (the steps' spread,
+    # see above), q = t(0.90, 3) = 1.637744. The range's ends are where
+    # (10,000·t − 60,000)² = q²·(se²·t² + s²·t): the roots of
+    # a·t² − b·t + 60,000² with a = 10,000² − q²·se² = 98,211,863 and
+    # b = 2·10,000·60,000 + q²·s² = 1,207,152,548: 5.090 and 7.201 days.
     leader = line([1_000_000 + 50_000 * d for d in range(5)])
     gaps = [100_000, 90_000, 78_000, 70_000, 60_000]
     trailer = [(t, v - g) for (t, v), g in zip(leader, gaps, strict=True)]
@@ -77,9 +93,22 @@ def test_a_closing_gap_is_projected_with_its_range_by_hand():
     assert outlook.trend.snapshots == 5
     assert outlook.trend.closing == pytest.approx(10_000)
     assert outlook.days == pytest.approx(6.0)
-    assert outlook.low_days == pytest.approx(60_000 / 10_534.886, abs=1e-4)
-    assert outlook.high_days == pytest.approx(60_000 / 9_465.114, abs=1e-4)
+    assert outlook.low_days == pytest.approx(5.0904, abs=1e-4)
+    assert outlook.high_days == pytest.approx(7.2009, abs=1e-4)
+    assert outlook.range_days() == (5, 8)
     assert outlook.moment() == DAY0 + timedelta(days=10)
+
+
+def test_without_swings_the_range_is_the_paces_interval_alone():
+    # Pace uncertainty only: where the swing term vanishes, the ends are gap / (c ± q·se).
+    pace = fit_pace([-4, -3, -2, -1, 0], [100, 90, 78, 70, 60])
+    still = type(pace)(pace.slope, pace.slope_se, 0.0, pace.steps)
+
+    low, high = pass_range(60, still)
+
+    half = 1.637744 * math.sqrt(8 / 3) / 2
+    assert low == pytest.approx(60 / (10 + half))
+    assert high == pytest.approx(60 / (10 - half))
 
 
 @pytest.mark.parametrize("wiggle", [0, 1_000, 3_000, 8_000])
@@ -172,13 +201,37 @@ def test_a_projection_beyond_the_horizon_is_too_far():
     assert outlook.days == pytest.approx(1_000)
 
 
-def test_a_total_that_went_backwards_gives_no_forecast():
-    leader = line([1_000_000, 1_010_000, 990_000, 1_030_000, 1_040_000, 1_050_000])
-    trailer = line([500_000 + 50_000 * d for d in range(6)])
+def test_a_family_whose_latest_figure_fell_has_no_forecast():
+    series = {"a": line([3_000 + 10 * d for d in range(8)]), "b": line([100 * d for d in range(8)])}
 
-    outlook = forecast_pass("a", leader, "b", trailer)
+    [outlook] = adjacent_forecasts(["a", "b"], series, fell={"b"})
 
     assert isinstance(outlook, NoForecast) and outlook.reason is Reason.BACKWARDS
+
+
+def test_a_run_cut_short_by_a_definition_change_says_whose_and_when():
+    # Three comparable snapshots since b's definition changed on day 5: too few.
+    series = {
+        "a": line([3_000 + 10 * d for d in range(8)]),
+        "b": line([1_000 + 100 * d for d in range(5, 8)], start=5),
+    }
+    change = Change("b", at(5))
+
+    [outlook] = adjacent_forecasts(["a", "b"], series, changed={"b": change})
+
+    assert isinstance(outlook, NoForecast)
+    assert (outlook.reason, outlook.changed) == (Reason.REDEFINED, change)
+
+
+def test_a_change_before_the_window_is_no_reason():
+    series = {
+        "a": line([3_000 + 10 * d for d in range(3)]),
+        "b": line([1_000 + 100 * d for d in range(3)]),
+    }
+
+    [outlook] = adjacent_forecasts(["a", "b"], series, changed={"b": Change("b", at(-30))})
+
+    assert isinstance(outlook, NoForecast) and outlook.reason is Reason.TOO_SHORT
 
 
 def test_level_families_have_nothing_to_close():

@@ -99,6 +99,123 @@ def test_a_date_in_the_future_is_refused():
 
 
 @pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            "0001-01-01T00:30+01:00",
+            "'0001-01-01T00:30+01:00' is before 2000",
+        ),  # before year 1 in UTC
+        ("0999-01-01", "'0999-01-01' is before 2000"),
+        ("1999-12-31T23:59Z", "'1999-12-31T23:59Z' is before 2000"),
+        ("2000-01-01T00:30+01:00", "'2000-01-01T00:30+01:00' is before 2000 in UTC"),
+    ],
+)
+def test_a_date_before_2000_or_out_of_range_is_a_named_problem(cell, message):
+    with pytest.raises(RowError) as caught:
+        parse_moment(cell, NOW)
+    assert (caught.value.column, caught.value.message) == ("date", message)
+
+
+def test_a_date_out_of_range_is_a_problem_with_its_line_not_a_traceback():
+    text = (
+        f"{HEADER}\n2025-12-01,Qwen/A,1,2\n"
+        "0001-01-01T00:30+01:00,Qwen/A,1,2\n0999-01-01,Qwen/A,1,2\n"
+    )
+
+    assert problems_of(text) == [
+        "line 3, column date: '0001-01-01T00:30+01:00' is before 2000",
+        "line 4, column date: '0999-01-01' is before 2000",
+    ]
+
+
+@pytest.mark.parametrize(
+    "repo_id",
+    ["Qwen/..", "Qwen/.", "Qwen/-a", "Qwen/a-", "Qwen/.hidden", "Qwen/a--b", "Qwen/a..b",
+     "Qwen/a.git", "../a", "Qwen/a/b", "Qwen/", "/a", "Qwen/a b", "Qwen/café", "Q" * 97 + "/a"],
+)  # fmt: skip
+def test_a_repo_id_the_hub_would_not_spell_is_refused(repo_id):
+    [problem] = problems_of(f"{HEADER}\n2025-12-01,{repo_id},1,2\n")
+
+    assert problem.startswith("line 2, column repo_id: expected ORG/NAME as the Hub spells them")
+
+
+@pytest.mark.parametrize(
+    "repo_id",
+    ["Qwen/Qwen2.5-7B-Instruct", "TheBloke/Llama-2-7B-GGUF", "a_b/_c_", "0x/1", "Q" * 96 + "/a"],
+)
+def test_repo_ids_as_the_hub_spells_them_are_read(repo_id):
+    assert read(f"{HEADER}\n2025-12-01,{repo_id},1,2\n").rows == 1
+
+
+# -- rows that look wrong: reported, refused when strict ------------------------------------
+
+DOUBTFUL = (
+    f"{HEADER}\n"
+    "2025-12-01,Qwen/A,10,200\n"
+    "2025-12-01,meta-llama/B,900,800\n"  # 30 days above all time
+    "2025-12-02,Qwen/A,10,150\n"  # all time fell from 200
+    "2025-12-02,meta-llama/B,5,810\n"
+)
+
+
+def test_rows_that_look_wrong_are_named_with_their_lines():
+    history = read(DOUBTFUL)
+
+    assert [str(d) for d in history.doubts] == [
+        "line 3, column downloads: 30-day downloads 900 are above all-time downloads 800",
+        "line 4, column downloads_all_time: Qwen/A's all-time downloads fell from 200 at "
+        "2025-12-01T00:00:00Z (line 2) to 150 at 2025-12-02T00:00:00Z",
+    ]
+    assert history.doubt_count == 2
+
+
+def test_an_all_time_count_that_rises_again_is_judged_against_the_date_before():
+    text = f"{HEADER}\n2025-12-01,Qwen/A,1,200\n2025-12-02,Qwen/A,1,150\n2025-12-03,Qwen/A,1,160\n"
+
+    assert [d.line for d in read(text).doubts] == [3]
+
+
+def test_rows_that_look_wrong_are_imported_and_reported(store, tmp_path):
+    path = tmp_path / "doubtful.csv"
+    path.write_text(DOUBTFUL)
+
+    report = run_import(store, path)
+
+    assert report.doubt_count == 2 and [d.line for d in report.doubts] == [3, 4]
+    with store.reading() as db:
+        assert len(q.list_snapshots(db)) == 2
+
+
+def test_a_strict_import_refuses_a_file_with_rows_that_look_wrong(store, tmp_path):
+    path = tmp_path / "doubtful.csv"
+    path.write_text(DOUBTFUL)
+    before = dump(store)
+
+    with pytest.raises(HistoryFileError, match=r"2 problems \(refused: --strict\), nothing"):
+        run_import(store, path, strict=True)
+
+    assert dump(store) == before
+
+
+def test_cli_import_lists_rows_that_look_wrong_and_strict_refuses_them(tmp_path, capsys):
+    path, db = tmp_path / "doubtful.csv", tmp_path / "cli.db"
+    path.write_text(DOUBTFUL)
+
+    code, out, _ = cli(capsys, "import", "--dry-run", str(path), "--db", str(db))
+    strict_code, strict_out, err = cli(capsys, "import", "--strict", str(path), "--db", str(db))
+
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "2 figures look wrong (would be imported as they are; --strict refuses such a file):",
+        "  line 3, column downloads: 30-day downloads 900 are above all-time downloads 800",
+        "  line 4, column downloads_all_time: Qwen/A's all-time downloads fell from 200 at "
+        "2025-12-01T00:00:00Z (line 2) to 150 at 2025-12-02T00:00:00Z",
+    ]
+    assert strict_code == 1 and strict_out == ""
+    assert err.startswith(f"openmodels: error: {path}: 2 problems (refused: --strict)")
+
+
+@pytest.mark.parametrize(
     ("cell", "column", "value"),
     [("0", "downloads", 0), ("123456789", "downloads", 123456789), ("", "likes", None)],
 )
@@ -528,6 +645,11 @@ def test_imported_snapshots_record_the_families_they_were_counted_by(store):
 
     assert "definition changed" not in movers
     assert "Qwen" in movers and "Llama" in movers
+    # And the week's change crosses from history to the live snapshot: Qwen 36,000 on
+    # 15 Dec (14,000 + 22,000), 40,000 on 22 Dec; Llama 33,000, then 34,000.
+    top = render_text(answer_text("top", AnswerContext(store=store, families=FAMILIES)))
+    assert "1. Qwen  40.0K · 54.1% · +4.0K this week" in top
+    assert "2. Llama  34.0K · 45.9% · +1.0K this week" in top
 
 
 # -- the command line -------------------------------------------------------------------

@@ -48,9 +48,12 @@ def test_each_region_has_its_total_share_change_and_families(ctx):
     out = render_text(answer_text("regions", ctx))
 
     assert "Regions by all-time downloads" in out
-    assert "1. US  567.5K · 52.3% · +17.5K\nLlama 514.0K · Gemma 53.5K" in out
-    assert "2. China  477.0K · 44.0% · +77.0K\nQwen 370.0K · DeepSeek 107.0K" in out
-    assert "3. Europe  40.7K · 3.8% · +700\nMistral 40.7K" in out
+    # Shares a week ago: US 550,000, China 400,000, Europe 40,000 of 990,000.
+    assert "1. US  567.5K · 52.3% · +17.5K · share -3.3 pts\nLlama 514.0K · Gemma 53.5K" in out
+    assert (
+        "2. China  477.0K · 44.0% · +77.0K · share +3.6 pts\nQwen 370.0K · DeepSeek 107.0K" in out
+    )
+    assert "3. Europe  40.7K · 3.8% · +700 · share -0.3 pts\nMistral 40.7K" in out
     assert "Snapshot 2026-01-08 · changes since 2026-01-01" in out
 
 

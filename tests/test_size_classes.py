@@ -28,19 +28,21 @@ from commands.blocks import check_limits
 from commands.digest_message import digest_message
 from commands.parser import Sizes, Top, UsageError, parse
 from commands.render import render_text
+from openmodels.comparability import Counted
 from openmodels.digest import build_digest
 from openmodels.families import load_families
 from openmodels.overtakes import Point
 from openmodels.size_classes import (
     ClassFigures,
     LeaderChange,
-    class_values,
+    class_values_of,
     leader_changes,
     read_class_figures,
     summarize,
     week_leader_changes,
 )
 from openmodels.sizes import FROM_FILE, FROM_HUB, FROM_NAME, UNKNOWN, ModelSize
+from openmodels.timeline import read_timeline
 from storage import Store, open_store
 from storage import queries as q
 from storage.snapshots import write_snapshot
@@ -244,16 +246,29 @@ def test_model_shows_its_size_and_where_it_came_from(sized_store):
 # -- a new leader within a class ---------------------------------------------------------------
 
 
-def point(one_to_five: dict[str, int], definitions: dict[str, str] | None = None) -> Point:
-    """A snapshot whose 1–5B class holds `one_to_five` (family -> downloads), the
-    families' own all-time figures being the same."""
+def point(
+    n: int,
+    one_to_five: dict[str, int],
+    definitions: dict[str, str] | None = None,
+    anomalous: frozenset[str] = frozenset(),
+) -> Point:
+    """Snapshot `n` (day n), whose 1–5B class holds `one_to_five` (family -> downloads),
+    as the comparability rule sees it: the families' definitions, and those whose
+    figures are missing data there (`anomalous`)."""
     figures = ClassFigures({"1-5b": one_to_five}, {FROM_HUB: sum(one_to_five.values())})
-    values = class_values({"all_time": figures})
-    return Point({**values, "all_time": one_to_five}, definitions or {})
+    counted = Counted(
+        n,
+        (DAY0 + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hub",
+        definitions or {},
+        frozenset(one_to_five),
+        anomalous,
+    )
+    return Point(class_values_of({"all_time": figures}), counted)
 
 
 def test_a_new_leader_within_a_class_is_an_overtake_of_the_former_one():
-    points = [point({"qwen": 90, "llama": 100}), point({"qwen": 120, "llama": 110})]
+    points = [point(0, {"qwen": 90, "llama": 100}), point(1, {"qwen": 120, "llama": 110})]
 
     assert leader_changes(points, 1, metrics=("all_time",)) == [
         LeaderChange("all_time", "1-5b", "qwen", "llama", 120, 110)
@@ -263,23 +278,26 @@ def test_a_new_leader_within_a_class_is_an_overtake_of_the_former_one():
 @pytest.mark.parametrize(
     ("points", "why"),
     [
-        ([point({"qwen": 90, "llama": 100}), point({"qwen": 110, "llama": 110})], "a tie"),
+        ([point(0, {"qwen": 90, "llama": 100}), point(1, {"qwen": 110, "llama": 110})], "a tie"),
         (
             [
-                point({"qwen": 90, "llama": 100, "phi": 10}),
-                point({"qwen": 90, "llama": 100, "phi": 95}),
+                point(0, {"qwen": 90, "llama": 100, "phi": 10}),
+                point(1, {"qwen": 90, "llama": 100, "phi": 95}),
             ],
             "a pass behind the leader",
         ),
         (
             [
-                point({"qwen": 90, "llama": 100}, {"qwen": "old", "llama": "l"}),
-                point({"qwen": 120, "llama": 110}, {"qwen": "wider", "llama": "l"}),
+                point(0, {"qwen": 90, "llama": 100}, {"qwen": "old", "llama": "l"}),
+                point(1, {"qwen": 120, "llama": 110}, {"qwen": "wider", "llama": "l"}),
             ],
             "a changed families file",
         ),
         (
-            [point({"qwen": 90, "llama": 100}), point({"qwen": 120, "llama": 90})],
+            [
+                point(0, {"qwen": 90, "llama": 100}),
+                point(1, {"qwen": 120, "llama": 90}, anomalous=frozenset({"llama"})),
+            ],
             "figures that went backwards",
         ),
     ],
@@ -290,9 +308,12 @@ def test_no_new_leader_from(points, why):
 
 
 def test_a_new_leader_must_hold_for_the_confirmation():
-    before = point({"qwen": 90, "llama": 100})
-    once = [before, before, point({"qwen": 120, "llama": 110})]
-    twice = [*once, point({"qwen": 130, "llama": 115})]
+    once = [
+        point(0, {"qwen": 90, "llama": 100}),
+        point(1, {"qwen": 90, "llama": 100}),
+        point(2, {"qwen": 120, "llama": 110}),
+    ]
+    twice = [*once, point(3, {"qwen": 130, "llama": 115})]
 
     assert leader_changes(once, 2, confirm=2, metrics=("all_time",)) == []
     assert [c.leader for c in leader_changes(twice, 2, confirm=2, metrics=("all_time",))] == [
@@ -303,7 +324,7 @@ def test_a_new_leader_must_hold_for_the_confirmation():
 def test_the_week_names_a_new_leader_read_from_the_store(sized_store):
     with sized_store.reading() as db:
         snapshots = q.list_snapshots(db)
-        changes = week_leader_changes(db, snapshots[-1], snapshots[0])
+        changes = week_leader_changes(db, read_timeline(db), snapshots[-1], snapshots[0])
 
     # Qwen passed Llama among 1–5B models, all-time and in 30 days; nothing else moved.
     assert changes == [
@@ -322,7 +343,7 @@ def test_a_size_newly_read_makes_no_new_leader(tmp_path):
 
     with store.reading() as db:
         snapshots = q.list_snapshots(db)
-        changes = week_leader_changes(db, snapshots[-1], snapshots[0])
+        changes = week_leader_changes(db, read_timeline(db), snapshots[-1], snapshots[0])
 
     assert [c for c in changes if c.size_class == "1-5b"] == []
 

@@ -347,12 +347,23 @@ BASELINE = {"llama": 400, "qwen": 350, "deepseek": 200, "gone": 50}
 def test_rank_families_orders_shares_and_compares_with_the_baseline():
     ranking = rank_families(CURRENT, BASELINE)
 
-    assert [
-        (r.family, r.rank, r.share, r.previous_rank, r.rank_change, r.value_change) for r in ranking
-    ] == [
-        ("qwen", 1, 0.5, 2, 1, 150),
-        ("llama", 2, 0.3, 1, -1, -100),
-        ("deepseek", 3, 0.2, 3, 0, 0),
+    assert [(r.family, r.rank, r.share, r.rank_change, r.value_change) for r in ranking] == [
+        ("qwen", 1, 0.5, 1, 150),
+        ("llama", 2, 0.3, -1, -100),
+        ("deepseek", 3, 0.2, 0, 0),
+    ]
+
+
+def test_only_families_compared_over_the_period_move_in_the_ranking():
+    # Gemma's definition changed: its value since then is given, and it passes no one.
+    ranking = rank_families(
+        {"gemma": 600, "llama": 310, "qwen": 320}, {"llama": 300, "qwen": 290}, {"gemma": 590}
+    )
+
+    assert [(r.family, r.rank, r.rank_change, r.value_change) for r in ranking] == [
+        ("gemma", 1, None, 10),
+        ("qwen", 2, 1, 30),
+        ("llama", 3, -1, 10),
     ]
 
 
@@ -363,10 +374,7 @@ def test_a_family_new_since_the_baseline_has_no_change():
 
 
 def test_without_a_baseline_nothing_has_changed():
-    assert all(
-        r.previous_rank is None and r.rank_change is None and r.value_change is None
-        for r in rank_families(CURRENT)
-    )
+    assert all(r.rank_change is None and r.value_change is None for r in rank_families(CURRENT))
 
 
 def test_ties_are_broken_by_name():

@@ -1,0 +1,247 @@
+"""Which figures two snapshots may compare: the one rule every figure spanning time asks.
+
+A family's figures in two snapshots compare like with like, and their difference is
+downloads that happened in between, only when:
+
+- the family has models in both;
+- both counted it by the same definition (its rules in the families file, as each
+  snapshot recorded them). A snapshot that recorded none compares only with others
+  that recorded none: nothing says the rules were the same;
+- neither snapshot is an anomaly for it. All-time downloads only grow, so a figure
+  below one the family had earlier under the same definition is missing data there
+  (an organisation renamed or not listed, a partial listing), not a decline. It stays
+  an anomaly until the family is back above that figure, so a recovery never counts
+  as growth either.
+
+A snapshot's source decides nothing: imported history, the bundled sample, live
+collections and any other source compare by this same test, so history stays
+comparable with what follows it wherever the definitions match.
+
+The rule takes snapshots as plain data (`Counted`: their definitions, which families
+they hold, which are anomalies, their source), and `falls` finds the anomalies from
+the figures, so the store, the tests and any new source of snapshots feed it alike.
+Ranking changes and arrows, movers, regions, forecasts, the digest, App Home, alerts
+and charts all decide what spans time here; finer rules sit on top (a launch needs the
+model itself to be new; alerts judge live snapshots only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+MIN_SPAN = timedelta(days=1)  # the least a change since a break must cover to be shown
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One snapshot as the rule sees it."""
+
+    id: int
+    taken_at: str  # ISO 8601 UTC, as the store keeps it
+    source: str
+    definitions: Mapping[str, str] = field(default_factory=dict)  # family -> definition
+    present: frozenset[str] = frozenset()  # families with models in it
+    anomalous: frozenset[str] = frozenset()  # families whose figures there are missing data
+
+    @property
+    def date(self) -> str:
+        return self.taken_at[:10]
+
+
+class Why(StrEnum):
+    """Why a family's figures in two snapshots do not compare."""
+
+    NEW = "new"  # no models in the earlier snapshot
+    GONE = "gone"  # no models in the later snapshot
+    REDEFINED = "redefined"  # counted by another definition (the families file changed)
+    UNRECORDED = "unrecorded"  # the earlier snapshot recorded no definitions, the later does
+    FELL = "fell"  # an anomaly at either end: its all-time figure fell (missing data)
+
+
+def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
+    """Why `family`'s figures in `earlier` and `later` do not compare; None if they do."""
+    if family not in earlier.present:
+        return Why.NEW
+    if family not in later.present:
+        return Why.GONE
+    if not same_definition(earlier.definitions, later.definitions, family):
+        return Why.UNRECORDED if not earlier.definitions else Why.REDEFINED
+    if family in earlier.anomalous or family in later.anomalous:
+        return Why.FELL
+    return None
+
+
+def comparable(earlier: Counted, later: Counted, family: str) -> bool:
+    """Whether `family`'s figures in the two snapshots compare like with like."""
+    return why_not(earlier, later, family) is None
+
+
+def set_aside(earlier: Counted, later: Counted, families: Collection[str]) -> dict[str, Why]:
+    """The families of `families` that do not compare between the two snapshots, and why."""
+    found = {f: why_not(earlier, later, f) for f in sorted(families)}
+    return {f: why for f, why in found.items() if why is not None}
+
+
+def same_definition(earlier: Mapping[str, str], later: Mapping[str, str], family: str) -> bool:
+    """Whether two snapshots' definitions (family -> definition, {} where none were
+    recorded) count `family` by the same rules. "Not recorded" is a value like any other:
+    two snapshots that recorded none compare, one that did with one that did not never."""
+    return earlier.get(family) == later.get(family)
+
+
+# -- anomalies -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One snapshot's all-time figures and definitions: what `falls` reads."""
+
+    all_time: Mapping[str, int]
+    definitions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fall:
+    """A family's all-time figure below one it had earlier under the same definition."""
+
+    family: str
+    previous: int  # the highest earlier figure under the same definition
+    current: int | None  # None: it has no models, having had some in the snapshot before
+
+
+def falls(history: Sequence[Figures]) -> list[list[Fall]]:
+    """For each snapshot of `history` (oldest first), the families that are anomalies in it.
+
+    A figure below the highest the family had in any earlier snapshot counted by the
+    same definition is one; so is a family with no models right after a snapshot in
+    which it had some, counted by the same definition. A change of definition starts
+    the family afresh: a narrower glob lowers its totals legitimately.
+    """
+    highest: dict[tuple[str, str | None], int] = {}
+    before: Figures | None = None
+    found: list[list[Fall]] = []
+    for snapshot in history:
+        here: list[Fall] = []
+        for family, value in sorted(snapshot.all_time.items()):
+            key = (family, snapshot.definitions.get(family))
+            top = highest.get(key)
+            if top is not None and value < top:
+                here.append(Fall(family, top, value))
+            else:
+                highest[key] = value
+        if before is not None:
+            for family in sorted(before.all_time.keys() - snapshot.all_time.keys()):
+                definition = snapshot.definitions.get(family)
+                if before.definitions.get(family) == definition:
+                    here.append(Fall(family, highest[(family, definition)], None))
+        found.append(here)
+        before = snapshot
+    return found
+
+
+# -- breaks and where a change starts ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """`family` is counted by another definition from snapshot `at` on."""
+
+    family: str
+    at: Counted
+    why: Why  # REDEFINED, or UNRECORDED for the first snapshot to record definitions
+
+
+def breaks(snapshots: Sequence[Counted], family: str) -> list[Break]:
+    """Each snapshot (oldest first) whose definition of `family` differs from the one its
+    previous figure was counted by: where its line changes what it counts."""
+    found: list[Break] = []
+    last: Counted | None = None  # the latest snapshot holding the family so far
+    for snapshot in snapshots:
+        if family not in snapshot.present:
+            continue
+        if last is not None and not same_definition(last.definitions, snapshot.definitions, family):
+            why = Why.UNRECORDED if not last.definitions else Why.REDEFINED
+            found.append(Break(family, snapshot, why))
+        last = snapshot
+    return found
+
+
+def last_break(snapshots: Sequence[Counted], family: str, upto: Counted) -> Break | None:
+    """The latest break of `family` at or before snapshot `upto`, if any."""
+    found = [b for b in breaks(snapshots, family) if _key(b.at) <= _key(upto)]
+    return found[-1] if found else None
+
+
+def comparable_run(snapshots: Sequence[Counted], family: str, latest: Counted) -> list[Counted]:
+    """The snapshots a trend of `family` up to `latest` may use: those since its last
+    break whose figures compare with the latest's (none if the latest is an anomaly)."""
+    since = last_break(snapshots, family, latest)
+    start = _key(since.at) if since else ("", -1)
+    return [
+        s for s in snapshots if start <= _key(s) <= _key(latest) and comparable(s, latest, family)
+    ]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Where `family`'s change up to the latest snapshot is measured from.
+
+    `why` is None when it runs from the baseline asked for. Otherwise it says why not:
+    for REDEFINED and UNRECORDED, `at` is the first snapshot counted by its current
+    definition; for FELL, the snapshot whose figure is an anomaly. `start` is the
+    earliest later snapshot whose figures compare with the latest's, at least
+    MIN_SPAN before it; None when there is none (no figure to give).
+    """
+
+    family: str
+    start: Counted | None
+    why: Why | None = None
+    at: Counted | None = None
+
+
+def basis(
+    snapshots: Sequence[Counted],
+    family: str,
+    baseline: Counted,
+    latest: Counted,
+    min_span: timedelta = MIN_SPAN,
+) -> Basis:
+    """Where `family`'s change from `baseline` to `latest` may be measured from
+    (`snapshots`: the timeline holding both, oldest first)."""
+    why = why_not(baseline, latest, family)
+    if why is None:
+        return Basis(family, baseline)
+    if why in (Why.NEW, Why.GONE):
+        return Basis(family, None, why)
+    if family in latest.anomalous:
+        return Basis(family, None, Why.FELL, latest)
+    at = baseline if why is Why.FELL else _break_at(snapshots, family, latest)
+    limit = _moment(latest.taken_at) - min_span
+    start = next(
+        (
+            s
+            for s in snapshots
+            if _key(baseline) < _key(s) < _key(latest)
+            and _moment(s.taken_at) <= limit
+            and comparable(s, latest, family)
+        ),
+        None,
+    )
+    return Basis(family, start, why, at)
+
+
+def _break_at(snapshots: Sequence[Counted], family: str, latest: Counted) -> Counted:
+    found = last_break(snapshots, family, latest)
+    return found.at if found is not None else latest
+
+
+def _key(snapshot: Counted) -> tuple[str, int]:
+    # Time order; the id orders snapshots taken in the same second.
+    return (snapshot.taken_at, snapshot.id)
+
+
+def _moment(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp)

@@ -1,0 +1,105 @@
+"""A ranking with its changes over a period, each asked of the comparability rule.
+
+`top`, `compare`, `family`, the App Home and the digest show each family's value with
+its change since the baseline (the snapshot nearest a week back) and its move in the
+ranking. Only families whose figures compare over the whole period
+(`openmodels.comparability`) are compared at the baseline and move in the ranking; a
+family whose definition changed in the period shows its change since then (when at
+least a day of it exists), and the reason travels with it (`Standings.bases`) for the
+answer to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from openmodels.comparability import Basis, Why
+from openmodels.ranking import RankedFamily, rank_families
+from openmodels.regions import region_ranking, region_set_aside
+from openmodels.timeline import Timeline, read_timeline
+from storage import queries as q
+
+BASELINE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Standings:
+    """One metric's ranking in the latest snapshot, with changes since the baseline."""
+
+    latest: q.Snapshot
+    baseline: q.Snapshot | None
+    ranking: list[RankedFamily]
+    bases: dict[str, Basis] = field(default_factory=dict)  # per ranked family, with a baseline
+
+    def basis(self, family: str) -> Basis | None:
+        """Where `family`'s change runs from; None without a baseline."""
+        return self.bases.get(family)
+
+
+# Per snapshot id, family -> the figure a ranking ranks by (families without one left out).
+ValuesOf = Callable[[Sequence[int]], Mapping[int, Mapping[str, int]]]
+
+
+def read_standings(
+    db: Database,
+    metric: str,
+    timeline: Timeline | None = None,
+    latest: q.Snapshot | None = None,
+    values: ValuesOf | None = None,
+) -> Standings | None:
+    """The ranking by `metric` in the latest snapshot (or `latest`), with its changes;
+    None when the store holds no snapshot. `timeline`: one already read, to share.
+    `values`: the figures to rank instead of the families' totals by `metric` (their
+    downloads from one size class, `size_classes.class_values`), changes judged alike."""
+    latest = latest or q.latest_snapshot(db)
+    if latest is None:
+        return None
+    figures_of: ValuesOf = values or (lambda ids: q.values_of(db, ids, metric))
+    baseline = q.snapshot_near(db, latest, days=BASELINE_DAYS)
+    if baseline is None:
+        return Standings(latest, None, rank_families(figures_of([latest.id])[latest.id]))
+    timeline = timeline or read_timeline(db)
+    current = figures_of([latest.id])[latest.id]
+    bases = {family: timeline.basis(family, baseline, latest) for family in current}
+    starts = sorted({b.start.id for b in bases.values() if b.why and b.start})
+    values_then = figures_of([baseline.id, *starts])
+    compared = {
+        family: values_then[baseline.id][family]
+        for family, b in bases.items()
+        if b.why is None and family in values_then[baseline.id]
+    }
+    since = {
+        family: values_then[b.start.id][family]
+        for family, b in bases.items()
+        if b.why is not None and b.start is not None and family in values_then[b.start.id]
+    }
+    return Standings(latest, baseline, rank_families(current, compared, since), bases)
+
+
+@dataclass(frozen=True)
+class RegionStandings:
+    """Regions ranked by the sum of their families, with their comparable changes, and
+    per region the families set aside from them (and why)."""
+
+    ranking: list[RankedFamily]
+    aside: dict[str, dict[str, Why]]
+
+
+def region_standings(
+    db: Database, standings: Standings, regions: Mapping[str, str], metric: str = "all_time"
+) -> RegionStandings:
+    """`standings` (of `metric`) summed into `regions` (family -> region): each region's
+    change adds up its families compared over the period, the others set aside."""
+    latest, baseline = standings.latest, standings.baseline
+    current = q.values_at(db, latest.id, metric)
+    if baseline is None:
+        return RegionStandings(region_ranking(current, None, regions), {})
+    before = q.values_at(db, baseline.id, metric)
+    compared = {f: before[f] for f, b in standings.bases.items() if b.why is None and f in before}
+    why = {f: b.why for f, b in standings.bases.items() if b.why is not None}
+    return RegionStandings(
+        region_ranking(current, compared, regions), region_set_aside(why, regions)
+    )
