@@ -38,7 +38,6 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
 
     figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -79,19 +78,13 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v).replace(".0", "")))
-    axes.set_ylabel(
-        "cumulative downloads" if spec.metric == "all_time" else "downloads, last 30 days"
+    _dress(
+        figure,
+        axes,
+        spec,
+        "cumulative downloads" if spec.metric == "all_time" else "downloads, last 30 days",
+        " · ◆ definition changed (the step is not growth)" if spec.breaks else "",
     )
-    axes.grid(True, alpha=0.3)
-    axes.spines[["top", "right"]].set_visible(False)
-    figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
-    note = f"Hugging Face Hub, snapshot {spec.snapshot_date}"
-    if spec.breaks:
-        note += " · ◆ definition changed (the step is not growth)"
-    if spec.sample:
-        note += " · SAMPLE DATA (synthetic)"
-    axes.set_title(note, loc="left", fontsize=9, color="#555555")
     if drawn:
         axes.legend(loc="upper left", frameon=False)
         # Last: placing the labels measures the finished layout.
@@ -225,7 +218,7 @@ def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     seen, day 0 aligned, with a dashed mark at the age the race is judged at."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -258,13 +251,21 @@ def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     axes.set_xlim(left=0)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("days since first seen")
+    _dress(figure, axes, spec, "downloads since first seen", " · day 0: first seen")
+    return figure
+
+
+def _dress(figure: Figure, axes: Any, spec: ChartSpec, ylabel: str, note: str) -> None:
+    """What every chart wears: downloads on the y axis, a light grid, the title, and a
+    line naming the source and snapshot (`note` added), and the sample when it is one."""
+    from matplotlib.ticker import FuncFormatter
+
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v).replace(".0", "")))
-    axes.set_ylabel("downloads since first seen")
+    axes.set_ylabel(ylabel)
     axes.grid(True, alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
     figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
-    note = f"Hugging Face Hub, snapshot {spec.snapshot_date} · day 0: first seen"
+    source = f"Hugging Face Hub, snapshot {spec.snapshot_date}{note}"
     if spec.sample:
-        note += " · SAMPLE DATA (synthetic)"
-    axes.set_title(note, loc="left", fontsize=9, color="#555555")
-    return figure
+        source += " · SAMPLE DATA (synthetic)"
+    axes.set_title(source, loc="left", fontsize=9, color="#555555")

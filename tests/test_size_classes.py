@@ -375,3 +375,49 @@ def test_the_digest_says_nothing_of_size_classes_when_no_leader_changed(tmp_path
         digest = build_digest(db, load_families(), DAY0 + timedelta(days=7, hours=1))
     assert digest is not None and digest.class_leaders == []
     assert "New leaders by model size" not in str(digest_message(digest, load_families()))
+
+
+# -- figures by size ask the comparability rule -------------------------------------------------
+
+
+def test_a_family_redefined_in_the_week_shows_its_class_change_since_then(tmp_path):
+    store = open_store(tmp_path / "redefined.db")
+    day(store, 0, WEEK_0, SIZES)
+    # On day 4 the families file counts Llama by other rules (a wider glob, say).
+    write_snapshot(
+        store,
+        DAY0 + timedelta(days=4),
+        "hub",
+        [record(r, FAMILY_OF[r.split("/")[0]], v + 20, d30=v // 10) for r, v in WEEK_0.items()],
+        {**DEFINITIONS, "llama": '{"match":["*"],"orgs":["meta-llama"],"yields_to":[]}'},
+        SIZES,
+    )
+    write_snapshot(
+        store,
+        DAY0 + timedelta(days=7),
+        "hub",
+        [record(r, FAMILY_OF[r.split("/")[0]], v, d30=v // 10) for r, v in WEEK_1.items()],
+        {**DEFINITIONS, "llama": '{"match":["*"],"orgs":["meta-llama"],"yields_to":[]}'},
+        SIZES,
+    )
+
+    out = ask(store, "top --size 1-5B")
+
+    # Qwen compares over the week (1,000 -> 1,300); Llama only since its redefinition on
+    # day 4 (1,220 -> 1,250), said as such, and it takes no part in the ranking's moves.
+    assert "1. Qwen  1.3K · 51.0% · +300 this week\n" in out
+    assert "2. Llama  1.2K · 49.0% · +30 since 5 Jan, when its definition changed" in out
+
+
+def test_no_new_leader_by_size_across_a_familys_missing_figures(tmp_path):
+    store = open_store(tmp_path / "fell.db")
+    day(store, 0, WEEK_0, SIZES)
+    # Llama's unsized model is not listed on day 7: its total falls (4,600 -> 4,350),
+    # missing data by the rule, so Qwen passing it among 1–5B models is no new leader.
+    day(store, 7, {r: v for r, v in WEEK_1.items() if r != "meta-llama/l-x"}, SIZES)
+
+    with store.reading() as db:
+        snapshots = q.list_snapshots(db)
+        changes = week_leader_changes(db, read_timeline(db), snapshots[-1], snapshots[0])
+
+    assert changes == []
