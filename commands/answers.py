@@ -2,6 +2,11 @@
 
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
+
+The answers kept in modules of their own (regions, movers, forecast, new, sizes, race),
+and what the others show by model size and launch, are imported when first asked for:
+`openmodels ask top` starts in a new process every time, and the forecast and launch
+code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -9,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.changes import change_text
 from commands.common import SAMPLE_NOTE, chart_alt_text, chart_marks, footer, lead_sentence
 from commands.common import NoData as _NoData
-from commands.forecast_answer import compare_forecasts, forecast_answer
 from commands.format import (
     METRIC_NAMES,
     count,
@@ -31,8 +34,6 @@ from commands.format import (
     percent,
     signed,
 )
-from commands.launches_answer import adoption_text, new_answer
-from commands.movers_answer import movers_answer
 from commands.next_steps import next_steps
 from commands.parser import (
     USAGE,
@@ -57,25 +58,21 @@ from commands.parser import (
     parse,
     usage_line,
 )
-from commands.race_answer import race_answer
-from commands.region_answer import regions_answer
 from commands.shorthand import resolve as resolve_shorthand
-from commands.sizes_answer import family_sizes_text, size_class, size_text_of, sizes_answer
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
-from openmodels.forecast import adjacent_forecasts
 from openmodels.health import COLLECT_JOB
-from openmodels.launch_finder import NoLaunch, NotLaunched, launch_of
-from openmodels.launches import NEW_DAYS
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead
-from openmodels.size_classes import class_values, read_class_figures
-from openmodels.sizes import SizeClass
 from openmodels.standings import Standings, read_standings
 from openmodels.timeline import Timeline, TimelineCache, family_runs
 from storage import Store, chart_shares, jobs, model_sizes
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp
+
+if TYPE_CHECKING:
+    from openmodels.sizes import SizeClass
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
@@ -211,8 +208,12 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, Top):
                 return top_answer(db, ctx, command)
             if isinstance(command, Sizes):
+                from commands.sizes_answer import sizes_answer
+
                 return sizes_answer(db, ctx, command)
             if isinstance(command, Race):
+                from commands.race_answer import race_answer
+
                 return race_answer(db, ctx, command)
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
@@ -223,12 +224,20 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
             if isinstance(command, ModelDetail):
                 return model_answer(db, ctx, command)
             if isinstance(command, Regions):
+                from commands.region_answer import regions_answer
+
                 return regions_answer(db, ctx, command)
             if isinstance(command, Movers):
+                from commands.movers_answer import movers_answer
+
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
+                from commands.forecast_answer import forecast_answer
+
                 return forecast_answer(db, ctx, command)
             if isinstance(command, New):
+                from commands.launches_answer import new_answer
+
                 return new_answer(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
@@ -287,7 +296,11 @@ def _standings(
     db: Database, metric: str, timeline: Timeline, among: SizeClass | None = None
 ) -> Standings:
     """The ranking by `metric`, or by downloads from the models of one size class."""
-    values = None if among is None else class_values(db, metric, among.key)
+    values = None
+    if among is not None:
+        from openmodels.size_classes import class_values
+
+        values = class_values(db, metric, among.key)
     standings = read_standings(db, metric, timeline, values=values)
     if standings is None:
         raise _NoData
@@ -338,7 +351,11 @@ def help_answer(unknown: str | None = None) -> Answer:
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
-    chosen = size_class(command.size) if command.size is not None else None
+    chosen = None
+    if command.size is not None:
+        from commands.sizes_answer import size_class
+
+        chosen = size_class(command.size)
     standings = _standings(db, command.metric, ctx.timelines.read(db), chosen)
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     metric_name = METRIC_NAMES[command.metric]
@@ -444,6 +461,9 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     series = q.family_series(db, [f.key for f in chosen], "all_time")
     # Forecasts follow the all-time order, whatever metric the comparison ranks by.
     by_all_time = sorted((f.key for f in present), key=lambda k: (-totals[k].downloads_all_time, k))
+    from commands.forecast_answer import compare_forecasts
+    from openmodels.forecast import adjacent_forecasts
+
     runs = family_runs(timeline, series, latest)
     outlooks = adjacent_forecasts(by_all_time, runs.series, changed=runs.changed, fell=runs.fell)
     forecasts, no_forecasts = compare_forecasts(ctx.families.label, outlooks)
@@ -557,6 +577,9 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     if more > 0:
         model_text += f"\n_{count(more, 'more model')} not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
+    from commands.sizes_answer import family_sizes_text
+    from openmodels.size_classes import read_class_figures
+
     by_size = family_sizes_text(
         read_class_figures(db, [latest.id], command.metric, [family.key])[latest.id],
         family.key,
@@ -690,7 +713,7 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
         f"*Tracked since*\n{history[0].taken_at[:10]} ({count(len(history), 'snapshot')})",
-        f"*Size*\n{size_text_of(model_sizes.size_of(db, repo_id))}",
+        f"*Size*\n{_size(db, repo_id)}",
         f"*Start vs its class*\n{_class_start(db, ctx, repo_id)}",
     ]
     blocks = [
@@ -706,22 +729,24 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     return Answer(text=text, blocks=blocks, public=command.public)
 
 
+def _size(db: Database, repo_id: str) -> str:
+    """A model's size and where it came from."""
+    from commands.sizes_answer import size_text_of
+
+    return size_text_of(model_sizes.size_of(db, repo_id))
+
+
 def _class_start(db: Database, ctx: AnswerContext, repo_id: str) -> str:
     """A model's relative adoption if it is a launch old enough to judge; else why not."""
+    from commands.launches_answer import adoption_text, not_launched_text
+    from openmodels.launch_finder import NoLaunch, launch_of
+
     launch = launch_of(db, repo_id, ctx.families.keys)
     if isinstance(launch, NoLaunch):
-        return f"not a launch the store saw: {NOT_LAUNCHED[launch.why]}"
+        return f"not a launch the store saw: {not_launched_text(launch.why)}"
     if launch.adoption is None:
         return "first seen in the latest snapshot: judged from the next one"
     return adoption_text(launch.adoption)
-
-
-NOT_LAUNCHED = {
-    NotLaunched.UNKNOWN: "not in the store",
-    NotLaunched.THERE_ALL_ALONG: "listed by the store's first snapshot of its kind",
-    NotLaunched.REDEFINED: "counted only since the families file changed",
-    NotLaunched.CREATED_EARLIER: f"first listed more than {NEW_DAYS} days after its creation",
-}
 
 
 def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:

@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -32,6 +30,7 @@ from openmodels.forecast import (
 )
 from openmodels.ranking import order
 from storage import queries as q
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext

@@ -11,18 +11,17 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
 from commands.format import count, escape, hub_url, human, link, signed
 from commands.parser import New
 from openmodels.families import Families
-from openmodels.launch_finder import launches_between
-from openmodels.launches import MIN_CLASS_LAUNCHES, Adoption, Launch, best_for_its_size
+from openmodels.launch_finder import NotLaunched, launches_between
+from openmodels.launches import MIN_CLASS_LAUNCHES, NEW_DAYS, Adoption, Launch, best_for_its_size
 from openmodels.sizes import by_key
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -83,6 +82,16 @@ def adoption_text(adoption: Adoption) -> str:
             f"({MIN_CLASS_LAUNCHES} needed)"
         )
     return f"{label}: its class's earlier launches had no downloads at {when}"
+
+
+def not_launched_text(why: NotLaunched) -> str:
+    """Why a model is no launch the store saw, in a few words."""
+    return {
+        NotLaunched.UNKNOWN: "not in the store",
+        NotLaunched.THERE_ALL_ALONG: "listed by the store's first snapshot of its kind",
+        NotLaunched.REDEFINED: "counted only since the families file changed",
+        NotLaunched.CREATED_EARLIER: f"first listed more than {NEW_DAYS} days after its creation",
+    }[why]
 
 
 def launch_line(launch: Launch, families: Families, show_family: bool = True) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.common import NoData, footer
@@ -22,6 +20,7 @@ from openmodels.launches import NEW_DAYS, Launch
 from openmodels.races import Race as Judged
 from openmodels.races import judge_race
 from storage import queries as q
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext

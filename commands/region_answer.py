@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.changes import aside_reason
@@ -20,6 +18,7 @@ from openmodels.regions import OTHER, region_members, region_names, region_serie
 from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import region_runs
 from storage import queries as q
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -27,6 +25,7 @@ from openmodels.sizes import (
     size_text,
 )
 from storage import queries as q
+from storage.connection import Database
 from storage.model_sizes import SizeRow
 
 if TYPE_CHECKING:

@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlite_utils import Database
-
 from openmodels.definitions import counted_because_redefined
 from openmodels.launches import (
     AGE_TOLERANCE,
@@ -36,6 +34,7 @@ from openmodels.sizes import UNKNOWN, class_of
 from storage import model_sizes as ms
 from storage import queries as q
 from storage import subscriptions as subs
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from openmodels.overtakes import Point, replay
 from openmodels.ranking import rank_families
 from openmodels.sizes import (
@@ -31,6 +29,7 @@ from openmodels.sizes import (
 from openmodels.timeline import Timeline
 from storage import model_sizes as ms
 from storage import queries as q
+from storage.connection import Database
 
 BOUNDS = tuple((c.key, c.low or 0) for c in CLASSES)
 SOURCES = (FROM_HUB, FROM_NAME, FROM_FILE, UNKNOWN)  # the order answers list them in

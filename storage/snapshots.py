@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
+from storage.connection import Database
 from storage.model_sizes import Size, record_sizes
 from storage.store import Store
 
