@@ -46,7 +46,7 @@ ANSWERS = (
     "new",
     "new --days 30",
     "new fam00",
-    "race fam00 fam01",
+    "race fam00 fam03",
     "race org00/launch-0010 org01/launch-0010",
     "model org00/launch-0015",
 )
@@ -220,33 +220,26 @@ def raw_reads(path: Path, text: str) -> Callable[[], object]:
         now = reads.pairs([(reads.latest_id, r[0]) for r in found])
         return found, now, reads.compared(found)
 
-    def launch(reads: Reads, family: str) -> tuple[Any, ...]:
-        found = reads.sightings(reads.snapshots[0][1], reads.latest_at, [family])
-        newest = found[-1]
-        return newest, reads.pairs([(reads.latest_id, newest[0])]), reads.compared([newest])
+    def sighting(reads: Reads, name: str) -> Any:
+        """A runner's sighting: a model's own, or its family's newest launch's."""
+        if "/" in name:
+            reads.conn.execute(MODEL_SQL, [name]).fetchall()
+            sql = SIGHTINGS_SQL.format(families="AND m.repo_id = ?")
+            return reads.conn.execute(sql, ["", reads.latest_at, name]).fetchall()[0]
+        return reads.sightings(reads.snapshots[0][1], reads.latest_at, [name])[-1]
 
     def race(reads: Reads) -> object:
-        runners = []
-        for name in words[1:]:
-            if "/" in name:
-                runners.append(model(reads, name))
-            else:
-                newest = launch(reads, name)
-                history = reads.conn.execute(HISTORY_SQL, [newest[0][7]]).fetchall()
-                runners.append((newest, history))
-        return runners
+        # Every runner's sighting, its figure now and its history; the earlier launches
+        # they are judged against, read once for all of them.
+        found = [sighting(reads, name) for name in words[1:]]
+        now = reads.pairs([(reads.latest_id, r[0]) for r in found])
+        histories = [reads.conn.execute(HISTORY_SQL, [r[7]]).fetchall() for r in found]
+        return found, now, histories, reads.compared(found)
 
     def model(reads: Reads, repo_id: str) -> object:
-        found = reads.conn.execute(MODEL_SQL, [repo_id]).fetchall()
         history = reads.conn.execute(HISTORY_SQL, [repo_id]).fetchall()
-        sql = SIGHTINGS_SQL.format(families="AND m.repo_id = ?")
-        sighting = reads.conn.execute(sql, ["", reads.latest_at, repo_id]).fetchall()
-        return (
-            found,
-            history,
-            reads.pairs([(reads.latest_id, sighting[0][0])]),
-            reads.compared(sighting),
-        )
+        found = sighting(reads, repo_id)
+        return history, reads.pairs([(reads.latest_id, found[0])]), reads.compared([found])
 
     def run() -> object:
         conn = sqlite3.connect(path)

@@ -15,7 +15,7 @@ from commands.common import NoData, footer
 from commands.format import count, echo, escape, hub_url, link, signed
 from commands.launches_answer import adoption_text, age_text, at_age, ratio_text
 from commands.parser import Race, UsageError, usage_line
-from openmodels.launch_finder import NoLaunch, NotLaunched, latest_launch, launch_of
+from openmodels.launch_finder import LaunchReader, NoLaunch, NotLaunched
 from openmodels.launches import NEW_DAYS, Launch
 from openmodels.races import Race as Judged
 from openmodels.races import judge_race
@@ -37,7 +37,8 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
     latest = q.latest_snapshot(db)
     if latest is None:
         raise NoData
-    runners = [_runner(db, ctx, name) for name in command.names]
+    reader = LaunchReader(db, ctx.families.keys)
+    runners = [_runner(db, ctx, reader, name) for name in command.names]
     seen: set[str] = set()
     for name, launch in zip(command.names, runners, strict=True):
         if launch.repo_id in seen:
@@ -77,14 +78,13 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def _runner(db: Database, ctx: AnswerContext, name: str) -> Launch:
+def _runner(db: Database, ctx: AnswerContext, reader: LaunchReader, name: str) -> Launch:
     """The launch `name` stands for: a model (ORG/NAME), or a family's latest launch."""
     from commands.answers import resolve  # answers imports this module
 
-    peers = ctx.families.keys
     if "/" not in name:
         family = resolve(ctx.families, name)
-        found = latest_launch(db, family.key, peers)
+        found = reader.latest_launch(family.key)
         if found is None:
             raise UsageError(
                 f"{escape(family.label)} has no launch in the store to race: a launch is a "
@@ -101,7 +101,7 @@ def _runner(db: Database, ctx: AnswerContext, name: str) -> Launch:
         if similar:
             message += " Did you mean: " + ", ".join(f"`{escape(s)}`" for s in similar) + "?"
         raise UsageError(message, usage_line("race"))
-    found_launch = launch_of(db, model[0], peers)
+    found_launch = reader.launch_of(model[0])
     if isinstance(found_launch, NoLaunch):
         raise UsageError(not_a_launch(found_launch), usage_line("race"))
     if found_launch.gained is None:

@@ -50,8 +50,8 @@ class ChartSpec:
 def chart_key(spec: ChartSpec, style: str) -> str:
     """A chart's identity: a hash of what is drawn (title, series, metric, snapshot date,
     the sample mark, the breaks in its lines, a race's lines and mark) and of `style`, the
-    version of how it is drawn. Equal keys draw the same PNG; the alt text and the file name are not drawn, so
-    they take no part."""
+    version of how it is drawn. Equal keys draw the same PNG; the alt text and the file
+    name are not drawn, so they take no part."""
     import hashlib  # here: every answer imports this module, and only the bot hashes
 
     breaks = {label: sorted(times) for label, times in sorted(spec.breaks.items()) if times}

@@ -111,45 +111,59 @@ def launch_of(
     with its starts judged against earlier launches (its size class's from `peers`, keys;
     every family when None); or why it is no launch. A launch here was created at most
     NEW_DAYS before the store first listed it, as for launch messages."""
-    latest = q.latest_snapshot(db)
-    if latest is None:
-        return NoLaunch(repo_id, NotLaunched.UNKNOWN)
-    found = q.first_seen_between(db, "", latest.taken_at, None, repo_id)
-    if not found:
-        return NoLaunch(repo_id, NotLaunched.UNKNOWN)
-    sighting = found[0]
-    reader = _Reader(db, timedelta(days=NEW_DAYS), None, peers)
-    reader._load_definitions(found)
-    if reader._is_launch(sighting):
-        return reader.described(found, latest)[0]
-    before = reader.baseline.get(sighting.snapshot.id)
-    if before is None:
-        why = NotLaunched.THERE_ALL_ALONG
-    elif counted_because_redefined(
-        reader._definitions[before],
-        reader._definitions[sighting.snapshot.id],
-        sighting.family,
-        sighting.repo_id,
-    ):
-        why = NotLaunched.REDEFINED
-    else:
-        why = NotLaunched.CREATED_EARLIER
-    return NoLaunch(repo_id, why, sighting.snapshot.taken_at, sighting.created_at)
+    return LaunchReader(db, peers).launch_of(repo_id)
 
 
-def latest_launch(db: Database, family: str, peers: Collection[str] | None = None) -> Launch | None:
-    """The newest launch of `family` (by first sighting, then creation), as of the latest
-    snapshot and judged as `launch_of` judges one; None when it has none."""
-    reader = _Reader(db, timedelta(days=NEW_DAYS), [family], peers)
-    if not reader.snapshots:
-        return None
-    latest = reader.snapshots[-1]
-    found = reader.launches(reader.snapshots[0].taken_at, latest.taken_at)
-    if not found:
-        return None
-    newest = newest_first(reader.sighting(s) for s in found)[0]
-    chosen = next(s for s in found if s.repo_id == newest.repo_id)
-    return reader.described([chosen], latest)[0]
+class LaunchReader:
+    """Launches one at a time, as `launch_of` finds one or as a family's latest, for a
+    question about several (a race): the earlier launches their starts are judged
+    against are read and judged once for all of them."""
+
+    def __init__(self, db: Database, peers: Collection[str] | None = None) -> None:
+        self._reader = _Reader(db, timedelta(days=NEW_DAYS), None, peers)
+        self._latest = self._reader.snapshots[-1] if self._reader.snapshots else None
+
+    def launch_of(self, repo_id: str) -> Launch | NoLaunch:
+        """As the module's `launch_of`."""
+        reader, latest = self._reader, self._latest
+        if latest is None:
+            return NoLaunch(repo_id, NotLaunched.UNKNOWN)
+        found = q.first_seen_between(reader.db, "", latest.taken_at, None, repo_id)
+        if not found:
+            return NoLaunch(repo_id, NotLaunched.UNKNOWN)
+        sighting = found[0]
+        reader._load_definitions(found)
+        if reader._is_launch(sighting):
+            return reader.described(found, latest)[0]
+        before = reader.baseline.get(sighting.snapshot.id)
+        if before is None:
+            why = NotLaunched.THERE_ALL_ALONG
+        elif counted_because_redefined(
+            reader._definitions[before],
+            reader._definitions[sighting.snapshot.id],
+            sighting.family,
+            sighting.repo_id,
+        ):
+            why = NotLaunched.REDEFINED
+        else:
+            why = NotLaunched.CREATED_EARLIER
+        return NoLaunch(repo_id, why, sighting.snapshot.taken_at, sighting.created_at)
+
+    def latest_launch(self, family: str) -> Launch | None:
+        """The newest launch of `family` (by first sighting, then creation), as of the
+        latest snapshot and judged as `launch_of` judges one; None when it has none."""
+        reader, latest = self._reader, self._latest
+        if latest is None:
+            return None
+        first = reader.snapshots[0].taken_at
+        sightings = q.first_seen_between(reader.db, first, latest.taken_at, [family])
+        reader._load_definitions(sightings)
+        found = [s for s in sightings if reader._is_launch(s)]
+        if not found:
+            return None
+        newest = newest_first(reader.sighting(s) for s in found)[0]
+        chosen = next(s for s in found if s.repo_id == newest.repo_id)
+        return reader.described([chosen], latest)[0]
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,7 @@ class _Reader:
         self.baseline = baselines([(s.id, s.source) for s in self.snapshots])
         self._times = [parse_timestamp(s.taken_at) for s in self.snapshots]
         self._definitions: dict[int, dict[str, str]] = {}
+        self._earlier: dict[int, list[q.FirstSeen]] = {}  # as-of snapshot id -> launches
 
     def sighting(self, found: q.FirstSeen) -> Sighting:
         return Sighting(
@@ -352,11 +367,14 @@ class _Reader:
         return judged
 
     def _earlier_launches(self, as_of: q.Snapshot) -> list[q.FirstSeen]:
-        """Every launch of the peer families sighted up to `as_of`, judged by the rules."""
-        first = self.snapshots[0].taken_at
-        sightings = q.first_seen_between(self.db, first, as_of.taken_at, self.peers)
-        self._load_definitions(sightings)
-        return [s for s in sightings if self._is_launch(s)]
+        """Every launch of the peer families sighted up to `as_of`, judged by the rules;
+        read once per snapshot for all the questions this reader answers."""
+        if as_of.id not in self._earlier:
+            first = self.snapshots[0].taken_at
+            sightings = q.first_seen_between(self.db, first, as_of.taken_at, self.peers)
+            self._load_definitions(sightings)
+            self._earlier[as_of.id] = [s for s in sightings if self._is_launch(s)]
+        return self._earlier[as_of.id]
 
     def _snapshots_near(self, target: datetime, as_of: q.Snapshot) -> list[int]:
         """Ids of the snapshots within AGE_TOLERANCE of `target`, none after `as_of`."""
