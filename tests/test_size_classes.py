@@ -47,6 +47,7 @@ from storage import Store, open_store
 from storage import queries as q
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, record
+from tests.slack_helpers import running_bot
 
 B, M = 1_000_000_000, 1_000_000
 DEFINITIONS = load_families().definitions()
@@ -421,3 +422,14 @@ def test_no_new_leader_by_size_across_a_familys_missing_figures(tmp_path):
         changes = week_leader_changes(db, read_timeline(db), snapshots[-1], snapshots[0])
 
     assert changes == []
+
+
+def test_sizes_in_slack_is_the_same_answer_with_its_buttons(sized_store):
+    with running_bot(sized_store) as bot:
+        exchange = bot.command("sizes")
+
+    [message] = exchange.visible
+    assert message["text"].startswith("Downloads by model size: all-time downloads")
+    assert "*5–10B models* take the largest share: 57.6%" in str(message["blocks"])
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {e.get("value") for e in buttons} >= {"sizes --30d"}
