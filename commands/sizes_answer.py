@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
-from commands.format import METRIC_NAMES, escape, family_link, human, percent, share
+from commands.format import METRIC_NAMES, echo, escape, family_link, human, percent, share
 from commands.parser import Sizes, UsageError, usage_line
 from openmodels.size_classes import ClassFigures, read_class_figures, source_shares, summarize
 from openmodels.sizes import (
@@ -50,7 +50,7 @@ def size_class(text: str) -> SizeClass:
     if found is None:
         keys = ", ".join(c.key for c in ALL_CLASSES)
         raise UsageError(
-            f"'{escape(text[:40])}' is no size class. Classes: {keys}.", usage_line("top")
+            f"'{echo(text, 40)}' is no size class. Classes: {keys}.", usage_line("top")
         )
     return found
 
