@@ -187,18 +187,26 @@ class Reads:
         self.in_chunks(DEFINITIONS_SQL, ids)
         return found
 
-    def compared(self, young: list[Any]) -> object:
-        """What judging `young` sightings' starts reads: every family's earlier launches,
-        their sizes and theirs, and their figures near each young launch's age."""
+    def compared(self, found: list[Any]) -> object:
+        """What judging the starts of `found` (sightings) reads: the earlier sightings up
+        to the newest of them, every one's size, the definitions of those of a family
+        or class of theirs, and their figures near each one's age."""
         latest = at(self.latest_at)
-        earlier = self.sightings(self.snapshots[0][1], self.latest_at, None)
+        young = [r for r in found if latest - at(r[4]) > timedelta(0)]
+        if not young:
+            return []
+        until = max(r[4] for r in young)
+        sql = SIGHTINGS_SQL.format(families="")
+        earlier = self.conn.execute(sql, [self.snapshots[0][1], until]).fetchall()
         sizes = dict(self.in_chunks(SIZES_SQL, sorted({r[0] for r in (*earlier, *young)})))
+        families = {r[1] for r in young}
+        classes = {sizes.get(r[0]) for r in young} - {None}
+        rivals = [e for e in earlier if e[1] in families or sizes.get(e[0]) in classes]
+        self.in_chunks(DEFINITIONS_SQL, sorted({e[3] for e in rivals} | {e[3] - 1 for e in rivals}))
         near: set[tuple[int, int]] = set()
         for r in young:
             age = latest - at(r[4])
-            if age <= timedelta(0):
-                continue
-            for e in (e for e in earlier if e[4] < r[4]):
+            for e in (e for e in rivals if e[4] < r[4]):
                 if e[1] != r[1] and sizes.get(e[0]) != sizes.get(r[0]):
                     continue  # neither its family's nor its class's
                 target = at(e[4]) + age

@@ -21,6 +21,7 @@ from openmodels.races import Race as Judged
 from openmodels.races import judge_race
 from storage import queries as q
 from storage.connection import Database
+from storage.queries import FirstSeen
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -38,15 +39,23 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
     if latest is None:
         raise NoData
     reader = LaunchReader(db, ctx.families.keys)
-    runners = [_runner(db, ctx, reader, name) for name in command.names]
+    sightings = [_runner(db, ctx, reader, name) for name in command.names]
     seen: set[str] = set()
-    for name, launch in zip(command.names, runners, strict=True):
-        if launch.repo_id in seen:
+    for name, sighting in zip(command.names, sightings, strict=True):
+        if sighting.repo_id in seen:
             raise UsageError(
-                f"{escape(launch.repo_id)} is in the race twice (as '{echo(name)}').",
+                f"{escape(sighting.repo_id)} is in the race twice (as '{echo(name)}').",
                 usage_line("race"),
             )
-        seen.add(launch.repo_id)
+        seen.add(sighting.repo_id)
+    runners = reader.described(sightings)
+    for launch in runners:
+        if launch.gained is None:
+            raise UsageError(
+                f"{escape(launch.repo_id)} is not in the latest snapshot: it has no "
+                "downloads to race.",
+                usage_line("race"),
+            )
     race = judge_race(runners, {x.repo_id: _history(db, x.repo_id) for x in runners})
     verdict = verdict_text(race)
     title = " vs ".join(x.repo_id.split("/", 1)[1] for x in runners)
@@ -78,13 +87,14 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def _runner(db: Database, ctx: AnswerContext, reader: LaunchReader, name: str) -> Launch:
-    """The launch `name` stands for: a model (ORG/NAME), or a family's latest launch."""
+def _runner(db: Database, ctx: AnswerContext, reader: LaunchReader, name: str) -> FirstSeen:
+    """The launch `name` stands for, as its sighting: a model (ORG/NAME), or a family's
+    latest launch."""
     from commands.answers import resolve  # answers imports this module
 
     if "/" not in name:
         family = resolve(ctx.families, name)
-        found = reader.latest_launch(family.key)
+        found = reader.latest_of(family.key)
         if found is None:
             raise UsageError(
                 f"{escape(family.label)} has no launch in the store to race: a launch is a "
@@ -101,16 +111,10 @@ def _runner(db: Database, ctx: AnswerContext, reader: LaunchReader, name: str) -
         if similar:
             message += " Did you mean: " + ", ".join(f"`{escape(s)}`" for s in similar) + "?"
         raise UsageError(message, usage_line("race"))
-    found_launch = reader.launch_of(model[0])
-    if isinstance(found_launch, NoLaunch):
-        raise UsageError(not_a_launch(found_launch), usage_line("race"))
-    if found_launch.gained is None:
-        raise UsageError(
-            f"{escape(found_launch.repo_id)} is not in the latest snapshot: it has no "
-            "downloads to race.",
-            usage_line("race"),
-        )
-    return found_launch
+    sighting = reader.find(model[0])
+    if isinstance(sighting, NoLaunch):
+        raise UsageError(not_a_launch(sighting), usage_line("race"))
+    return sighting
 
 
 def not_a_launch(found: NoLaunch) -> str:

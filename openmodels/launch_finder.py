@@ -111,20 +111,23 @@ def launch_of(
     with its starts judged against earlier launches (its size class's from `peers`, keys;
     every family when None); or why it is no launch. A launch here was created at most
     NEW_DAYS before the store first listed it, as for launch messages."""
-    return LaunchReader(db, peers).launch_of(repo_id)
+    reader = LaunchReader(db, peers)
+    found = reader.find(repo_id)
+    return found if isinstance(found, NoLaunch) else reader.described([found])[0]
 
 
 class LaunchReader:
-    """Launches one at a time, as `launch_of` finds one or as a family's latest, for a
-    question about several (a race): the earlier launches their starts are judged
-    against are read and judged once for all of them."""
+    """Launches picked one by one (a model, or a family's latest launch) and then
+    described together, as of the latest snapshot: a race's runners are judged against
+    the earlier launches in one reading of them."""
 
     def __init__(self, db: Database, peers: Collection[str] | None = None) -> None:
         self._reader = _Reader(db, timedelta(days=NEW_DAYS), None, peers)
         self._latest = self._reader.snapshots[-1] if self._reader.snapshots else None
 
-    def launch_of(self, repo_id: str) -> Launch | NoLaunch:
-        """As the module's `launch_of`."""
+    def find(self, repo_id: str) -> q.FirstSeen | NoLaunch:
+        """Model `repo_id`'s sighting, if it is a launch by the rules of `launch_of`;
+        else why it is none."""
         reader, latest = self._reader, self._latest
         if latest is None:
             return NoLaunch(repo_id, NotLaunched.UNKNOWN)
@@ -134,7 +137,7 @@ class LaunchReader:
         sighting = found[0]
         reader._load_definitions(found)
         if reader._is_launch(sighting):
-            return reader.described(found, latest)[0]
+            return sighting
         before = reader.baseline.get(sighting.snapshot.id)
         if before is None:
             why = NotLaunched.THERE_ALL_ALONG
@@ -149,21 +152,26 @@ class LaunchReader:
             why = NotLaunched.CREATED_EARLIER
         return NoLaunch(repo_id, why, sighting.snapshot.taken_at, sighting.created_at)
 
-    def latest_launch(self, family: str) -> Launch | None:
-        """The newest launch of `family` (by first sighting, then creation), as of the
-        latest snapshot and judged as `launch_of` judges one; None when it has none."""
+    def latest_of(self, family: str) -> q.FirstSeen | None:
+        """The sighting of `family`'s newest launch (by first sighting, then creation);
+        None when it has none."""
         reader, latest = self._reader, self._latest
         if latest is None:
             return None
         first = reader.snapshots[0].taken_at
-        sightings = q.first_seen_between(reader.db, first, latest.taken_at, [family])
-        reader._load_definitions(sightings)
-        found = [s for s in sightings if reader._is_launch(s)]
+        found = reader._judged(q.first_seen_between(reader.db, first, latest.taken_at, [family]))
         if not found:
             return None
         newest = newest_first(reader.sighting(s) for s in found)[0]
-        chosen = next(s for s in found if s.repo_id == newest.repo_id)
-        return reader.described([chosen], latest)[0]
+        return next(s for s in found if s.repo_id == newest.repo_id)
+
+    def described(self, sightings: Sequence[q.FirstSeen]) -> list[Launch]:
+        """The launches of `sightings`, in their order, as of the latest snapshot, with
+        their starts judged together against the earlier launches."""
+        if self._latest is None or not sightings:
+            return []
+        found = {x.repo_id: x for x in self._reader.described(sightings, self._latest)}
+        return [found[s.repo_id] for s in sightings]
 
 
 @dataclass(frozen=True)
@@ -232,7 +240,7 @@ class _Reader:
         self.baseline = baselines([(s.id, s.source) for s in self.snapshots])
         self._times = [parse_timestamp(s.taken_at) for s in self.snapshots]
         self._definitions: dict[int, dict[str, str]] = {}
-        self._earlier: dict[int, list[q.FirstSeen]] = {}  # as-of snapshot id -> launches
+        self._sighted: dict[str, list[q.FirstSeen]] = {}  # until -> first sightings
 
     def sighting(self, found: q.FirstSeen) -> Sighting:
         return Sighting(
@@ -247,9 +255,7 @@ class _Reader:
         """Models first seen in (after, until] that are launches by the rules."""
         if self.families == []:
             return []
-        sightings = q.first_seen_between(self.db, after, until, self.families)
-        self._load_definitions(sightings)
-        return [s for s in sightings if self._is_launch(s)]
+        return self._judged(q.first_seen_between(self.db, after, until, self.families))
 
     def described(
         self, found: Sequence[q.FirstSeen], as_of: q.Snapshot, compare: bool = True
@@ -310,9 +316,16 @@ class _Reader:
         young = [x for x in launches if x.gained is not None and x.age > timedelta(0)]
         if not young:
             return launches
-        earlier = self._earlier_launches(as_of)
-        sizes = ms.parameters_of(self.db, [e.model_id for e in (*earlier, *found)])
-        size_class = {e.repo_id: class_of(sizes.get(e.model_id)).key for e in (*earlier, *found)}
+        # Rivals were sighted before the young launch they are compared with: none after
+        # the newest one. Only those of a young launch's family or class are judged.
+        sightings = self._sighted_until(max(x.first_seen for x in young))
+        sizes = ms.parameters_of(self.db, [e.model_id for e in (*sightings, *found)])
+        size_class = {e.repo_id: class_of(sizes.get(e.model_id)).key for e in (*sightings, *found)}
+        families = {x.family for x in young}
+        classes = {size_class[x.repo_id] for x in young} - {UNKNOWN}
+        earlier = self._judged(
+            [e for e in sightings if e.family in families or size_class[e.repo_id] in classes]
+        )
         # Each young launch's rivals: the earlier launches of its family, and those of
         # its size class (known sizes only); each with the snapshots near the age it has.
         rivals: dict[str, tuple[list[q.FirstSeen], list[q.FirstSeen]]] = {}
@@ -366,15 +379,19 @@ class _Reader:
             )
         return judged
 
-    def _earlier_launches(self, as_of: q.Snapshot) -> list[q.FirstSeen]:
-        """Every launch of the peer families sighted up to `as_of`, judged by the rules;
-        read once per snapshot for all the questions this reader answers."""
-        if as_of.id not in self._earlier:
+    def _sighted_until(self, until: str) -> list[q.FirstSeen]:
+        """Every model of the peer families first listed by a snapshot taken after the
+        first and at or before `until`; read once for all the questions this reader
+        answers."""
+        if until not in self._sighted:
             first = self.snapshots[0].taken_at
-            sightings = q.first_seen_between(self.db, first, as_of.taken_at, self.peers)
-            self._load_definitions(sightings)
-            self._earlier[as_of.id] = [s for s in sightings if self._is_launch(s)]
-        return self._earlier[as_of.id]
+            self._sighted[until] = q.first_seen_between(self.db, first, until, self.peers)
+        return self._sighted[until]
+
+    def _judged(self, sightings: Sequence[q.FirstSeen]) -> list[q.FirstSeen]:
+        """Those of `sightings` that are launches by the rules."""
+        self._load_definitions(sightings)
+        return [s for s in sightings if self._is_launch(s)]
 
     def _snapshots_near(self, target: datetime, as_of: q.Snapshot) -> list[int]:
         """Ids of the snapshots within AGE_TOLERANCE of `target`, none after `as_of`."""

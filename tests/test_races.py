@@ -202,6 +202,7 @@ def test_a_runner_first_seen_in_the_latest_snapshot_is_too_young_to_judge(store)
         "hub",
         [
             ModelRecord("Qwen/Qwen4-1", "qwen", 0, 6_020),
+            ModelRecord("Qwen/Qwen4-2", "qwen", 0, 420),
             ModelRecord("google/gemma-9", "gemma", 0, 2_020),
             ModelRecord("google/gemma-10", "gemma", 0, 3, created_at=created(6.9)),
         ],
@@ -211,6 +212,25 @@ def test_a_runner_first_seen_in_the_latest_snapshot_is_too_young_to_judge(store)
     assert "Too early to tell: a runner was first seen in the latest snapshot" in ask(
         store, "race qwen gemma"
     )
+
+
+def test_a_launch_no_longer_listed_cannot_race(store):
+    # Day 7 lists Gemma's launch but not Qwen's latest, Qwen4-2.
+    write_snapshot(
+        store,
+        DAY0 + timedelta(days=7),
+        "hub",
+        [
+            ModelRecord("Qwen/Qwen4-1", "qwen", 0, 6_020),
+            ModelRecord("google/gemma-9", "gemma", 0, 2_020),
+        ],
+        DEFINITIONS,
+    )
+
+    result = answer_text("race qwen gemma", AnswerContext(store, FAMILIES))
+
+    assert result.error
+    assert "Qwen/Qwen4-2 is not in the latest snapshot: it has no downloads to race." in result.text
 
 
 def test_race_is_in_the_help(store):
