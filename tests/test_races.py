@@ -195,18 +195,21 @@ def test_a_runner_that_cannot_race_is_refused_with_the_reason(store, text, messa
     assert result.error and message in result.text
 
 
+def day_seven(store: Store, *records: ModelRecord) -> None:
+    """A snapshot on day 7 listing only `records` besides Qwen4-1 and gemma-9."""
+    listed = [
+        ModelRecord("Qwen/Qwen4-1", "qwen", 0, 6_020),
+        ModelRecord("google/gemma-9", "gemma", 0, 2_020),
+        *records,
+    ]
+    write_snapshot(store, DAY0 + timedelta(days=7), "hub", listed, DEFINITIONS)
+
+
 def test_a_runner_first_seen_in_the_latest_snapshot_is_too_young_to_judge(store):
-    write_snapshot(
+    day_seven(
         store,
-        DAY0 + timedelta(days=7),
-        "hub",
-        [
-            ModelRecord("Qwen/Qwen4-1", "qwen", 0, 6_020),
-            ModelRecord("Qwen/Qwen4-2", "qwen", 0, 420),
-            ModelRecord("google/gemma-9", "gemma", 0, 2_020),
-            ModelRecord("google/gemma-10", "gemma", 0, 3, created_at=created(6.9)),
-        ],
-        DEFINITIONS,
+        ModelRecord("Qwen/Qwen4-2", "qwen", 0, 420),
+        ModelRecord("google/gemma-10", "gemma", 0, 3, created_at=created(6.9)),
     )
 
     assert "Too early to tell: a runner was first seen in the latest snapshot" in ask(
@@ -215,17 +218,7 @@ def test_a_runner_first_seen_in_the_latest_snapshot_is_too_young_to_judge(store)
 
 
 def test_a_launch_no_longer_listed_cannot_race(store):
-    # Day 7 lists Gemma's launch but not Qwen's latest, Qwen4-2.
-    write_snapshot(
-        store,
-        DAY0 + timedelta(days=7),
-        "hub",
-        [
-            ModelRecord("Qwen/Qwen4-1", "qwen", 0, 6_020),
-            ModelRecord("google/gemma-9", "gemma", 0, 2_020),
-        ],
-        DEFINITIONS,
-    )
+    day_seven(store)  # Gemma's latest launch is listed, Qwen's latest (Qwen4-2) is not
 
     result = answer_text("race qwen gemma", AnswerContext(store, FAMILIES))
 
