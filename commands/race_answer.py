@@ -73,7 +73,8 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
         footer(latest),
     ]
     chart = ChartSpec(
-        title=f"Race: {title}",
+        # A long title would run off the image: the legend names the runners anyway.
+        title=f"Race: {title}" if len(title) <= 70 else f"Race of {len(runners)} launches",
         series={},
         metric="since_launch",
         snapshot_date=latest.date,

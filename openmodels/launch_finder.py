@@ -240,7 +240,6 @@ class _Reader:
         self.baseline = baselines([(s.id, s.source) for s in self.snapshots])
         self._times = [parse_timestamp(s.taken_at) for s in self.snapshots]
         self._definitions: dict[int, dict[str, str]] = {}
-        self._sighted: dict[str, list[q.FirstSeen]] = {}  # until -> first sightings
 
     def sighting(self, found: q.FirstSeen) -> Sighting:
         return Sighting(
@@ -318,7 +317,8 @@ class _Reader:
             return launches
         # Rivals were sighted before the young launch they are compared with: none after
         # the newest one. Only those of a young launch's family or class are judged.
-        sightings = self._sighted_until(max(x.first_seen for x in young))
+        until = max(x.first_seen for x in young)
+        sightings = q.first_seen_between(self.db, self.snapshots[0].taken_at, until, self.peers)
         sizes = ms.parameters_of(self.db, [e.model_id for e in (*sightings, *found)])
         size_class = {e.repo_id: class_of(sizes.get(e.model_id)).key for e in (*sightings, *found)}
         families = {x.family for x in young}
@@ -378,15 +378,6 @@ class _Reader:
                 )
             )
         return judged
-
-    def _sighted_until(self, until: str) -> list[q.FirstSeen]:
-        """Every model of the peer families first listed by a snapshot taken after the
-        first and at or before `until`; read once for all the questions this reader
-        answers."""
-        if until not in self._sighted:
-            first = self.snapshots[0].taken_at
-            self._sighted[until] = q.first_seen_between(self.db, first, until, self.peers)
-        return self._sighted[until]
 
     def _judged(self, sightings: Sequence[q.FirstSeen]) -> list[q.FirstSeen]:
         """Those of `sightings` that are launches by the rules."""
