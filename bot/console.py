@@ -49,8 +49,10 @@ from commands.render import render_text
 DEMO_TOUR = (
     "top",
     "regions",
+    "sizes",
     "movers",
     "new",
+    "race deepseek glm mistral",
     "compare qwen llama",
     "compare gemma deepseek",
     "forecast",

@@ -428,3 +428,23 @@ def m010_home_visits(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX home_visits_opened_at ON home_visits (opened_at)")
+
+
+@migration
+def m011_model_sizes(db: Database) -> None:
+    # Each model's size: its total parameters (NULL: unknown), where that figure came
+    # from ('safetensors' from the Hub, 'name' read from the model's name, 'file' set by
+    # hand in the families file, 'unknown'), and its active parameters per token when
+    # its name gives them. Kept per model, not per snapshot: a size does not change with
+    # downloads, and a size read later applies to every snapshot alike, so a figure by
+    # size class never moves because a size was newly read.
+    db.execute(
+        """
+        CREATE TABLE model_sizes (
+            model_id INTEGER PRIMARY KEY REFERENCES models(id),
+            parameters INTEGER,
+            active_parameters INTEGER,
+            source TEXT NOT NULL
+        )
+        """
+    )

@@ -261,7 +261,20 @@ CREATE INDEX seen_events_seen_at ON seen_events (seen_at);
 
 # Migrations after the baseline: (name, statements), in order, each named as in
 # storage/schema.py.
-DELTAS: tuple[tuple[str, str], ...] = ()
+DELTAS: tuple[tuple[str, str], ...] = (
+    (
+        "m011_model_sizes",
+        # Parameter counts are bigint: a trillion-parameter model passes 2^31.
+        f"""
+        CREATE TABLE model_sizes (
+            model_id integer PRIMARY KEY REFERENCES models(id),
+            parameters bigint,
+            active_parameters bigint,
+            source {_TEXT} NOT NULL
+        );
+        """,
+    ),
+)
 
 
 def migration_names() -> tuple[str, ...]:

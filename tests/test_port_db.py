@@ -32,8 +32,9 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
     assert main(["port-db", str(SAMPLE), target.location]) == 0
 
     out = capsys.readouterr()
-    assert "every table's count matches the source's; 9 migrations recorded" in out.out
+    assert "every table's count matches the source's; 10 migrations recorded" in out.out
     assert "model_counts: 18,069 rows" in out.err
+    assert "model_sizes: 168 rows" in out.err
     assert dump(target) == dump(open_store(SAMPLE, sample=True))
 
 
@@ -54,6 +55,13 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
         "forecast",
         "new --days 30",
         "new gemma --days 90",
+        "sizes",
+        "sizes --30d",
+        "top --size 1-5B",
+        "top --size 250B+",
+        "family qwen",
+        "model moonshotai/Kimi-K2-Instruct",
+        "race qwen llama",
     ],
 )
 def test_the_copy_answers_as_the_original_does(target, text):
