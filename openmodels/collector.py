@@ -24,7 +24,7 @@ from openmodels.progress import Progress
 from openmodels.sizes import ModelSize
 from storage import Store
 from storage import queries as q
-from storage.model_sizes import unsized
+from storage.model_sizes import changed_sizes, stored_sizes
 from storage.snapshots import (
     FamilyTotal,
     ModelRecord,
@@ -85,8 +85,14 @@ def collect_snapshot(
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
     sizes = listed_sizes(listings, families)
-    with store.reading() as db:  # models stored before sizes were kept, or gone since
-        sizes.update({r: families.size_of(r) for r in unsized(db) if r not in sizes})
+    with store.reading() as db:
+        stored = stored_sizes(db)
+    # Models stored before sizes were kept, or gone since, get one from their name; of
+    # them all, only sizes new or changed are written (nearly every one is as it was),
+    # decided before the write so that the store's write lock is not held for it.
+    unsized = [r for r, z in stored.items() if z is None and r not in sizes]
+    sizes.update({r: families.size_of(r) for r in unsized})
+    sizes = changed_sizes(sizes, stored)
     started = time.perf_counter()
     snapshot_id = write_snapshot(store, now, "hub", records, families.definitions(), sizes)
     written = time.perf_counter() - started

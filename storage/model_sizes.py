@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from storage.sql import Connection, one_of
 
@@ -32,6 +32,9 @@ class Size(Protocol):
     def source(self) -> str: ...
 
 
+SizeT = TypeVar("SizeT", bound=Size)
+
+
 class SizeRow(NamedTuple):
     """A model's total parameters (None: unknown), active parameters per token when
     known, and where the figure came from."""
@@ -41,8 +44,8 @@ class SizeRow(NamedTuple):
     source: str
 
 
-# A model's size row, inserted or changed only where it differs from the one stored:
-# sizes are recorded with every snapshot and nearly all are as they were.
+# A model's size row, inserted, or rewritten only where it differs from the one stored
+# (a collection sends only sizes that differ, but another writer may have set the same).
 _SIZE_UPSERT = """
     ON CONFLICT (model_id) DO UPDATE SET
         parameters = excluded.parameters,
@@ -76,10 +79,10 @@ def _record_sizes_by_copy(
 ) -> None:
     """The sizes through one COPY into a scratch table and one statement (PostgreSQL).
 
-    A collection records every listed model's size with its snapshot: a statement per
-    model would cost the server one each, tens of thousands per snapshot, where COPY and
-    one join cost a few milliseconds. Only sizes new or changed reach the upsert, as only
-    they are written: PostgreSQL locks, and so rewrites, every row an ON CONFLICT meets.
+    The first collection, or an import, sizes every model at once: a statement per model
+    would cost the server one each, tens of thousands, where COPY and one join cost a
+    few milliseconds. Only sizes new or changed reach the upsert: PostgreSQL locks, and
+    so rewrites, every row an ON CONFLICT meets.
     """
     from storage.engines.postgres import PostgresConnection
 
@@ -108,6 +111,27 @@ def _record_sizes_by_copy(
         + _SIZE_UPSERT
     )
     db.execute("DROP TABLE incoming_sizes")
+
+
+def stored_sizes(db: Connection) -> dict[str, SizeRow | None]:
+    """Every stored model's size by repo id (None: it has no size row yet)."""
+    rows = db.execute(
+        """SELECT m.repo_id, z.parameters, z.active_parameters, z.source
+           FROM models m LEFT JOIN model_sizes z ON z.model_id = m.id"""
+    )
+    return {r[0]: None if r[3] is None else SizeRow(r[1], r[2], r[3]) for r in rows}
+
+
+def changed_sizes(
+    sizes: Mapping[str, SizeT], stored: Mapping[str, SizeRow | None]
+) -> dict[str, SizeT]:
+    """Those of `sizes` that differ from the size `stored` for their model, or whose
+    model has none (or is not stored yet): all a snapshot needs to record. Pure."""
+    return {
+        repo_id: size
+        for repo_id, size in sizes.items()
+        if stored.get(repo_id) != (size.parameters, size.active, size.source)
+    }
 
 
 def unsized(db: Connection) -> list[str]:
