@@ -38,8 +38,9 @@ def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None, *notes: str
 
 @dataclass(frozen=True)
 class ChartMarks:
-    """The definition changes a chart marks: per line label, the times from which it
-    counts by other rules (`ChartSpec.breaks`), and a sentence naming each."""
+    """The breaks a chart marks (a definition changed, a count fell for good): per line
+    label, the times from which it is counted afresh (`ChartSpec.breaks`), and a sentence
+    naming each."""
 
     breaks: dict[str, list[str]] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)
@@ -67,7 +68,8 @@ def chart_marks(
                 recorded.setdefault(b.at.date, []).append(line)
             else:
                 where = "" if who == line else f"{line}: "
-                redefined.append(f"{where}{who}'s definition changed on {b.at.date}")
+                what = "count fell for good" if b.why is Why.DROPPED else "definition changed"
+                redefined.append(f"{where}{who}'s {what} on {b.at.date}")
     sentences = redefined + [
         f"definitions first recorded on {day} ({', '.join(dict.fromkeys(lines))})"
         for day, lines in sorted(recorded.items())

@@ -18,6 +18,7 @@ from commands.answer import Answer
 from commands.common import NoData, footer
 from commands.format import count, escape, human
 from commands.parser import Forecast as ForecastCommand
+from openmodels.comparability import Why
 from openmodels.digest import ranking_outlooks
 from openmodels.forecast import (
     CONFIDENCE,
@@ -96,9 +97,12 @@ def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = N
         )
     if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
         who = escape((family or label)(outlook.changed.family))
-        what = "was first recorded" if outlook.changed.first_recorded else "changed"
+        what = {
+            Why.UNRECORDED: "'s definition was first recorded",
+            Why.DROPPED: "'s count fell for good",
+        }.get(outlook.changed.why, "'s definition changed")
         return (
-            f"No forecast for {trailer} and {leader} yet. {who}'s definition {what} on "
+            f"No forecast for {trailer} and {leader} yet. {who}{what} on "
             f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since."
         )
     if outlook.reason is Reason.LEVEL:

@@ -47,6 +47,8 @@ from functools import lru_cache
 from itertools import pairwise
 from statistics import NormalDist
 
+from openmodels.comparability import Why
+
 WINDOW_DAYS = 14
 MIN_SNAPSHOTS = 5
 MIN_SPAN_DAYS = 4.0  # what five daily snapshots span
@@ -88,7 +90,7 @@ class Reason(StrEnum):
 
     WIDENING = "widening"  # the gap grew or held over the window
     TOO_SHORT = "too short"  # too few snapshots in the window, or too short a span
-    REDEFINED = "redefined"  # too short a run since a family's definition changed
+    REDEFINED = "redefined"  # too short a run since a family's break (definition, fall)
     TOO_NOISY = "too noisy"  # the 80% range of the closing pace includes zero
     TOO_FAR = "too far"  # closing, but the projection lies beyond the horizon
     BACKWARDS = "backwards"  # a family's latest figure is an anomaly: missing data
@@ -213,13 +215,14 @@ class NoForecast:
 
 @dataclass(frozen=True)
 class Change:
-    """A definition change that shortens a series' comparable run: `family`'s, from the
-    snapshot taken at `at` (for a region, one of its families'). `first_recorded`: the
-    first snapshot to record definitions at all, after ones that recorded none."""
+    """A break that shortens a series' comparable run: `family`'s, from the snapshot
+    taken at `at` (for a region, one of its families'). `why` says which: REDEFINED (its
+    definition changed), UNRECORDED (the first snapshot to record definitions at all,
+    after ones that recorded none), DROPPED (its count fell for good)."""
 
     family: str
     at: str
-    first_recorded: bool = False
+    why: Why = Why.REDEFINED
 
 
 Outlook = Forecast | NoForecast
