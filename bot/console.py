@@ -48,14 +48,16 @@ from commands.render import render_text
 
 DEMO_TOUR = (
     "top",
+    "families",
     "regions",
     "movers",
     "new",
     "compare qwen llama",
+    "compare qwen llama --weekly",
     "compare gemma deepseek",
     "forecast",
     "family qwen",
-    "model Qwen/Qwen2.5-7B-Instruct",
+    "model Qwen2.5-7B-Instruct",
     "help",
 )
 # These change what a real channel receives; a console has no channel to subscribe.

@@ -2,31 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+Value = int | float
+Point = tuple[str, Value]  # (ISO 8601 UTC timestamp, value)
+
+# What a chart's values are: a metric's value over time, the all-time downloads gained
+# per week (`openmodels.momentum.weekly`, drawn as steps that hold from each point to the
+# next), or a share of every tracked family's all-time downloads (a fraction).
+TOTAL, WEEKLY, SHARE = "total", "weekly", "share"
+VIEWS = (TOTAL, WEEKLY, SHARE)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A forecast pass drawn ahead of the lines: from the latest snapshot (`start`), each
+    family at its own pace over the forecast's window, dashed, up to where they meet
+    (`at`), with the pass's 80% range (`low` to `high`). Values per day."""
+
+    leader: str  # line labels
+    trailer: str
+    start: str
+    leader_value: Value
+    trailer_value: Value
+    leader_pace: float
+    trailer_pace: float
+    at: str
+    low: str
+    high: str
 
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """What to draw: cumulative series per family label. Rendering happens at the edge.
+    """What to draw: series per line label. Rendering happens at the edge.
 
-    `breaks` holds, per label, the times from which its line counts by another
-    definition (`openmodels.comparability`): the line is drawn apart there, with a
-    marker, and no crossing is drawn across it, so the step never reads as growth.
+    `view` says what the values are (TOTAL: `metric`'s figure; WEEKLY; SHARE). `breaks`
+    holds, per label, the times from which its line counts afresh (a definition change, a
+    count fallen for good: `openmodels.comparability`; for a sum or a share, also where
+    what it adds up changed): the line is drawn apart there, with a marker, and no
+    crossing is drawn across it, so the step never reads as growth. `estimated` holds
+    the times of points from the day-one estimate (`openmodels.estimate`): drawn hollow,
+    the stretch from them dashed, said in the chart's note (`estimate_label`), and no
+    crossing is judged from them. `projections` are forecast passes to draw ahead.
     """
 
     title: str
-    series: dict[str, list[tuple[str, int]]]
+    series: Mapping[str, Sequence[Point]]
     metric: str
     snapshot_date: str
     alt_text: str
     filename: str
     sample: bool = False
     breaks: dict[str, list[str]] = field(default_factory=dict)
+    view: str = TOTAL
+    estimated: list[str] = field(default_factory=list)
+    estimate_label: str = ""
+    projections: list[Projection] = field(default_factory=list)
 
-    def segments(self, label: str) -> list[list[tuple[str, int]]]:
+    def segments(self, label: str) -> list[list[Point]]:
         """The line of `label` in the pieces drawn: split at each of its breaks, so each
-        piece after the first starts at the first snapshot counted by a new definition."""
-        pieces: list[list[tuple[str, int]]] = []
+        piece after the first starts at the first snapshot counted afresh."""
+        pieces: list[list[Point]] = []
         cuts = sorted(self.breaks.get(label, ()))
         cut = 0
         for point in self.series.get(label, []):

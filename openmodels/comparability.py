@@ -215,10 +215,11 @@ def _walk(family: str, history: Sequence[Figures], lasting: int, found: Findings
                 anomalies[i] = Fall(family, level.high, value)
             else:
                 start = run[0]
-                found.drops[start].append(Fall(family, level.high, _value_at(history, start, family)))
+                fallen_to = _value_at(history, start, family)
+                found.drops[start].append(Fall(family, level.high, fallen_to))
                 for j in [j for j in anomalies if j >= start]:
                     del anomalies[j]
-                levels[definition] = _Level(_value_at(history, start, family), start)
+                levels[definition] = _Level(fallen_to, start)
                 found.levels[start][family] = start
                 run = []
                 i = start + 1

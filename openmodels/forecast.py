@@ -199,6 +199,21 @@ class Forecast:
         return math.floor(self.low_days), math.ceil(self.high_days)
 
 
+def own_paces(
+    forecast: Forecast, leader_points: Sequence[Point], trailer_points: Sequence[Point]
+) -> tuple[float, float]:
+    """Each family's own pace (downloads a day) over the forecast's window, from its first
+    snapshot to the latest: drawn ahead from the latest figures, the two lines meet
+    where the forecast projects the pass, since the gap closes by their difference."""
+    span = forecast.trend.span_days
+    ahead, behind = dict(leader_points), dict(trailer_points)
+    first, last = forecast.trend.first, forecast.trend.last
+    return (
+        (ahead[last] - ahead[first]) / span,
+        (behind[last] - behind[first]) / span,
+    )
+
+
 @dataclass(frozen=True)
 class NoForecast:
     """No date can be projected for this pair, and why."""
@@ -211,6 +226,9 @@ class NoForecast:
     days: float | None = None  # the projection, when it was beyond the horizon
     # For REDEFINED: whose definition changed (a family, or a region's family), and when.
     changed: Change | None = None
+    # For TOO_SHORT and REDEFINED: when a forecast can first come if a snapshot is taken
+    # each day from the latest on (a timestamp).
+    ready: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,11 +314,14 @@ def _forecast(
     window.reverse()
     xs.reverse()
     if len(window) < max(3, min_snapshots) or -xs[0] < min_span_days:
+        ready = ready_on(window, last, min_snapshots, min_span_days)
         recent = [c for c in changed if _days_between(c.at, last) < window_days]
         if recent:
             latest_change = max(recent, key=lambda c: (c.at, c.family))
-            return NoForecast(leader, trailer, Reason.REDEFINED, gap, changed=latest_change)
-        return NoForecast(leader, trailer, Reason.TOO_SHORT, gap)
+            return NoForecast(
+                leader, trailer, Reason.REDEFINED, gap, changed=latest_change, ready=ready
+            )
+        return NoForecast(leader, trailer, Reason.TOO_SHORT, gap, ready=ready)
     pace = fit_pace(xs, [ahead[t] - behind[t] for t in window])
     low, high = pace.slope_interval()
     trend = GapTrend(len(window), window[0], last, pace.slope, low, high)
@@ -313,6 +334,24 @@ def _forecast(
         return NoForecast(leader, trailer, Reason.TOO_FAR, gap, trend, days)
     early, late = pass_range(gap, pace)
     return Forecast(leader, trailer, gap, trend, days, early, late)
+
+
+def ready_on(
+    window: Sequence[str],
+    last: str,
+    min_snapshots: int = MIN_SNAPSHOTS,
+    min_span_days: float = MIN_SPAN_DAYS,
+) -> str:
+    """When a forecast can first come, if a snapshot is taken each day after `last`:
+    `window` holds the times of the pair's comparable snapshots so far (at most a
+    window's worth, oldest first). Enough of them, spanning enough days, are needed."""
+    more = max(0, max(3, min_snapshots) - len(window))
+    at = _parse(last) + timedelta(days=more)
+    if window:
+        at = max(at, _parse(window[0]) + timedelta(days=min_span_days))
+    else:
+        at = max(at, _parse(last) + timedelta(days=min_span_days))
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def adjacent_forecasts(

@@ -100,6 +100,10 @@ class Timeline:
             self.snapshots[start : self._where(latest) + 1], family, self.at(latest)
         )
 
+    def anomalous_times(self, family: str) -> set[str]:
+        """The times of the snapshots whose figures of `family` are missing data."""
+        return {s.taken_at for s in self.snapshots if family in s.anomalous}
+
     def _where(self, snapshot: q.Snapshot | int) -> int:
         return self._position[snapshot if isinstance(snapshot, int) else snapshot.id]
 
