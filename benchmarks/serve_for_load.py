@@ -10,7 +10,9 @@ With --floor it serves the same Bolt app with a listener that only acknowledges:
 floor of what Bolt and waitress cost on the machine.
 
 stdout carries one JSON line per event: {"listening": URL} once serving, then
-{"collect": {...}} after each collection, with "ended", its time.monotonic().
+{"collect": {...}} after each collection, with "ended", its time.monotonic(). A line
+`charts` on stdin answers {"charts": {"drawn": N, "served": N, "joined": N, "refused": N}},
+what the chart cache has done so far.
 """
 
 from __future__ import annotations
@@ -52,8 +54,14 @@ def ack_only(app: App, services: BotServices) -> None:
 
 
 def collect_on_request(bot: BotProcess) -> None:
-    """Run the collect job for each `collect` line on stdin; report what it took."""
+    """Run the collect job for each `collect` line on stdin; report what it took. Answer
+    each `charts` line with the chart cache's counts."""
     for line in sys.stdin:
+        if line.strip() == "charts":
+            charts = bot.services.charts
+            counts = ("drawn", "served", "joined", "refused")
+            say({"charts": {name: getattr(charts, name) for name in counts}})
+            continue
         if line.strip() != "collect":
             continue
         started, began = datetime.now(UTC), time.monotonic()

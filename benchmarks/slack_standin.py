@@ -3,6 +3,8 @@
 Run beside a bot under load, so that Slack's side of the exchange does not share the
 bot's interpreter. It prints one JSON line, {"slack": {"api_url": ..., "base_url": ...}}, then
 answers each line on stdin:
+- `slow KEY SECONDS`: every post to the response URL BASE/response/KEY takes SECONDS
+  before Slack answers it (LocalSlack.slow_response_url);
 - `report`: one JSON line, {"responses": {KEY: [POST, ...]}}, every message posted to
   each response URL BASE/response/KEY, in order, as {"at": time.monotonic() when it
   arrived, "status": HTTP status, "image": whether it holds an image block, "text": the
@@ -43,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"slack": urls}), flush=True)
         for line in sys.stdin:
             command = line.strip()
-            if command == "report":
+            if command.startswith("slow "):
+                _, key, seconds = command.split()
+                slack.slow_response_url(f"{slack.base_url}/response/{key}", float(seconds))
+            elif command == "report":
                 print(json.dumps({"responses": responses(slack)}), flush=True)
             elif command == "quit":
                 break

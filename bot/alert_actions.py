@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.delivery import Respond, post_message
+from bot.delivery import Respond, post_message, posted_once
 from bot.handlers import BotServices, clicked_in, done_with
 from commands import blocks as bk
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
@@ -57,6 +57,7 @@ def handle_mute(
 ) -> None:
     """Mute or unmute the pair the clicked button names, in the channel it was clicked in."""
     ack()
+    respond = posted_once(respond)
     context = services.context
     channel = clicked_in(body)
     answer = change_mute(

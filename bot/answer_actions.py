@@ -77,7 +77,7 @@ def handle_action(
 ) -> None:
     """Acknowledge, then answer the click where it came from (see the module docstring)."""
     ack()
-    started = services.texts.now()
+    started = services.now()
     text = action_value(action)
     view = body.get("view") or {}
     if (body.get("container") or {}).get("type") == "view":

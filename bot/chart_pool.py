@@ -11,10 +11,14 @@ Why this shape (benchmarks/bench_load.py measures it from outside the bot):
   wait its turn for a core behind the chart workers.
 - The pool holds `workers` processes (OPENMODELS_CHART_WORKERS; by default one fewer
   than the cores, 1 to 4), so a small machine keeps a core for acknowledging.
-- The queue is bounded: at most `queue_limit` charts wait for a worker. Past that a
-  chart is refused at once (`ChartsBusy`) and its answer says so in a one-line note,
-  instead of promising a chart that would come minutes late. A digest's chart is not
-  refused: the scheduler's job waits its turn (`render`).
+- The queue is bounded by time: a chart is refused at once (`ChartsBusy`), and its
+  answer says so in a one-line note, when the charts ahead of it would take the workers
+  more than `max_wait` seconds (20) to draw, at the pace they drew lately; a chart is
+  then not promised minutes late. (It was bounded by count, eight a worker, before
+  charts were shared by content, bot.chart_cache: now the queue holds distinct charts
+  only, each answering every request for it, and a burst of 300 commands asking for 24
+  charts found most of them refused.) A digest's chart is not refused: the scheduler's
+  job waits its turn (`render`).
 - A chart drawn for longer than `timeout` seconds has its worker killed and replaced,
   and a worker that dies is replaced; that chart fails (`ChartError`) and its answer
   falls back to the text with a note. `close()` leaves no process or thread behind.
@@ -90,6 +94,7 @@ class _Worker:
         child.close()
         self.job: _Job | None = None
         self.deadline = 0.0
+        self.started = 0.0  # when it was handed its chart
 
     @property
     def pid(self) -> int | None:
@@ -114,8 +119,9 @@ class ChartPool:
     """Charts drawn by `renderer` in `workers` processes. A callable renderer, too.
 
     `submit(spec)` queues a chart and returns a Future of its PNG bytes, or raises
-    `ChartsBusy` when the queue is full; `pool(spec)` waits its turn instead and returns
-    the bytes. Workers start at the first chart, or at `warm_up()`.
+    `ChartsBusy` when too much drawing is queued ahead of it; `pool(spec)` waits its
+    turn instead and returns the bytes. Workers start at the first chart, or at
+    `warm_up()`.
     """
 
     def __init__(
@@ -123,6 +129,7 @@ class ChartPool:
         workers: int | None = None,
         *,
         timeout: float = 30.0,
+        max_wait: float = 20.0,
         queue_limit: int | None = None,
         renderer: Renderer = render_chart,
         niceness: int = 10,
@@ -130,9 +137,11 @@ class ChartPool:
     ) -> None:
         self.workers = workers or default_chart_workers()
         self.timeout = timeout
-        # Eight charts a worker: at a few hundred milliseconds a chart, an accepted chart
-        # starts within a few seconds even on a busy machine.
-        self.queue_limit = 8 * self.workers if queue_limit is None else queue_limit
+        self.max_wait = max_wait
+        # Also at most this many charts waiting, if given (the tests fill the queue so).
+        self.queue_limit = queue_limit
+        # Seconds a chart took to draw lately (a moving average); a guess until one is.
+        self.drawing_seconds = 1.0
         self.renderer = renderer
         self.niceness = niceness
         self.preload = tuple(preload)
@@ -154,8 +163,9 @@ class ChartPool:
     def submit(self, spec: ChartSpec, *, bounded: bool = True) -> Future[bytes]:
         """Queue `spec`; its Future gets the PNG bytes, or a ChartError.
 
-        With `bounded` (answers), a chart that would find `queue_limit` others waiting for
-        a worker is refused at once with ChartsBusy.
+        With `bounded` (answers), a chart that would wait more than `max_wait` seconds
+        for the charts ahead of it (or find `queue_limit` waiting) is refused at once
+        with ChartsBusy.
         """
         future: Future[bytes] = Future()
         with self._lock:
@@ -165,10 +175,13 @@ class ChartPool:
             # Charts that would wait: those queued beyond the workers not drawing (idle, or
             # still starting).
             waiting = len(self._queue) - (self.workers - len(self._busy))
-            if bounded and waiting >= self.queue_limit:
+            wait = max(0, waiting + 1) * self.drawing_seconds / self.workers
+            full = self.queue_limit is not None and waiting >= self.queue_limit
+            if bounded and (full or wait > self.max_wait):
                 raise ChartsBusy(
                     f"{len(self._queue)} charts are already waiting for "
-                    f"{self.workers} chart worker{'s' if self.workers > 1 else ''}"
+                    f"{self.workers} chart worker{'s' if self.workers > 1 else ''} "
+                    f"(about {wait:.0f} s of drawing)"
                 )
             self._queue.append(_Job(spec, future))
         self._wake()
@@ -317,7 +330,8 @@ class ChartPool:
             worker.conn.close()
             self._replace()
             return
-        worker.job, worker.deadline = job, time.monotonic() + self.timeout
+        worker.started = time.monotonic()
+        worker.job, worker.deadline = job, worker.started + self.timeout
         self._busy.append(worker)
 
     def _receive(self, worker: _Worker, settled: list[tuple[_Job, bytes | BaseException]]) -> None:
@@ -340,6 +354,8 @@ class ChartPool:
             self._replace()
             return
         self._idle.append(worker)
+        took = time.monotonic() - worker.started
+        self.drawing_seconds = 0.7 * self.drawing_seconds + 0.3 * took
         if kind == "ok":
             settled.append((job, value))
         else:

@@ -194,24 +194,40 @@ def answer_message(
     thread_ts = reply_thread(event)
 
     done = partial(done_with, services, event_id)
+    lane = services.posting.lane()
+
+    def failed_with(exc: Exception) -> None:
+        # Told in the thread; logged once, as every listener's failure is.
+        post_message(client, channel.channel_id, thread_ts, failure_message(exc, body))
+        done()
+
     try:
         text = command_text(str(event.get("text") or ""), bot_user_id)
         answer = answer_text(text, replace(services.context, channel=channel))
-        if event.get("type") == "app_mention" and answer.extra.get("confirmation"):
-            # Said in the channel too, as for /openmodels: everyone there sees the change.
-            answer = confirm_in_channel(services, answer, client, channel)
-        posted = deliver_to_conversation(
-            answer, client=client, channel_id=channel.channel_id, thread_ts=thread_ts
+    except Exception as exc:
+        lane.run(partial(failed_with, exc))
+        return
+
+    def post() -> None:
+        # In the answer's lane: a slow or failing post delays only this answer.
+        try:
+            said = answer
+            if event.get("type") == "app_mention" and said.extra.get("confirmation"):
+                # Said in the channel too, as for /openmodels: everyone there sees the change.
+                said = confirm_in_channel(services, said, client, channel)
+            posted = deliver_to_conversation(
+                said, client=client, channel_id=channel.channel_id, thread_ts=thread_ts
+            )
+        except Exception as exc:
+            failed_with(exc)
+            return
+        if posted is None:
+            log.warning("could not answer event %s in %s", event_id, channel.channel_id)
+        if posted is None or said.chart is None:
+            done()
+            return
+        share_chart_apart(
+            services, lane, said.chart, posted, client, channel.channel_id, body, done, thread_ts
         )
-    except Exception as exc:  # told in the thread; logged once, as every listener's
-        post_message(client, channel.channel_id, thread_ts, failure_message(exc, body))
-        done()
-        return
-    if posted is None:
-        log.warning("could not answer event %s in %s", event_id, channel.channel_id)
-    if posted is None or answer.chart is None:
-        done()
-        return
-    share_chart_apart(
-        services, answer.chart, posted, client, channel.channel_id, body, done, thread_ts
-    )
+
+    lane.run(post)

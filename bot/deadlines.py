@@ -1,9 +1,10 @@
 """Running callbacks at a given time, a few at a time.
 
-A private answer's text waits about two seconds for its chart, then goes alone. One
-waiting thread serves every such deadline and hands what is due to a small pool,
-instead of a timer thread per answer: under a burst of commands, hundreds of timer
-threads would post to Slack all at once.
+The timer of the answers' lanes (bot.posting): a private answer's text, due about two
+seconds after the command, and the rest of a step that waited (for Slack to process an
+upload, say) are put back on their lanes when their time comes. One waiting thread
+serves every deadline and hands what is due to a small pool, instead of a timer thread
+per answer: under a burst of commands, hundreds of timer threads would run at once.
 """
 
 from __future__ import annotations

@@ -13,40 +13,52 @@ public reports of how Slack behaves):
   and shown in an image block (`slack_file`). Uploads "are processed asynchronously"
   (Slack's reference for files.getUploadURLExternal), and an image block sent right
   after the upload is often refused with invalid_blocks, so we poll `files.info`
-  (bounded) until Slack has filled in the mimetype.
+  until Slack has filled in the mimetype, at Slack's pace: its staff advise waits
+  that double from 1 s to 16 s, about 31 s in all (slackapi/slack-github-action#413,
+  a loop of `files.info` calls `for ((i = 1; i < 30; i *= 2))`).
 - Hence the private path (`PrivateAnswer`): the text waits for its chart for about
   two seconds from the command. If the chart is ready by then, the user gets one
   message holding both. If not, or if Slack refuses the image, the text goes alone
   and the chart follows as a message holding only the chart, or as a one-line note
   saying why there is none. At most four posts, within the URL's five. The ack
-  never waits for any of it: Bolt acknowledges first, and the chart work runs in a
-  pool of its own, with a timer for the text so a busy pool never delays it.
+  never waits for any of it: Bolt acknowledges first, and the posts run in the
+  answer's own lane (bot.posting), where a long wait for the chart delays only the
+  chart: the text goes at its time.
+- A post whose answer never came (a timeout, a connection dropped after sending) may
+  have reached Slack: it is "unknown", not refused, and is never posted again (as
+  plain text, say), which could show the answer twice. It is logged.
 - A public chart is shared into the channel with the upload itself (`channel_id`).
   `alt_txt` on that upload is reported to make the share fail silently while every
   call answers ok (slackapi/python-slack-sdk#1818; paradigmxyz/centaur#311 stopped
   sending it), so no upload carries `alt_txt`: the chart's description goes in the
   message (its text and a context line) and in image blocks' alt text instead.
 - files.completeUploadExternal answers before the share exists; the share shows in
-  `files.info` (`shares`, `channels`/`groups`) once Slack has processed it, and the
-  SDK maintainers advise polling for it (slackapi/bolt-js#2115). Shares are also
-  reported to be dropped with `ok: true` (paradigmxyz/centaur#311). So a channel
-  share is confirmed by polling files.info for at most 10 s in all; a public answer
-  whose chart has not shown by then says so in a one-line note.
+  `files.info` (`shares`; `channels`, `groups` and, for a direct message, `ims`) once
+  Slack has processed it, and the SDK maintainers advise polling for it
+  (slackapi/bolt-js#2115). Shares are also reported to be dropped with `ok: true`
+  (paradigmxyz/centaur#311). So a share is confirmed by polling files.info with the
+  same doubling waits (about 31 s); an answer whose chart has not shown by then says
+  so in a one-line note, and not before.
+
+Every wait is a number yielded by a generator (bot.posting's Steps), never a sleep:
+the answer's lane waits on a timer, holding no thread, and `run_now` sleeps instead
+where one thread delivers one item after another (the outbox).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.chart_pool import ChartError, ChartsBusy
+from bot.posting import Steps
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.blocks import Block
@@ -82,6 +94,12 @@ _GONE_ERRORS = frozenset({"file_not_found", "file_deleted"})
 
 Respond = Callable[..., Any]  # Bolt's respond(): returns a WebhookResponse
 ShareState = Literal["landed", "absent", "gone", "unknown"]
+# What became of one post: Slack took it, Slack refused it, or no answer came (it may
+# have arrived: never post it again).
+Outcome = Literal["ok", "refused", "unknown"]
+# Waits doubling from 1 s to 16 s, about 31 s in all: how long Slack's staff advise
+# polling files.info for an upload (slackapi/slack-github-action#413).
+SLACK_PACE = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -90,24 +108,26 @@ class DeliveryOptions:
 
     # How long a private answer's text waits for its chart, counted from the command.
     text_wait: float = 2.0
-    # Seconds between files.info polls until Slack has processed an upload (about 5 s
-    # in all, well inside the 30 minutes a response URL lives); the first is immediate.
-    file_ready_waits: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5, 2.0)
+    # Seconds between files.info polls until Slack has processed an upload (31 s in
+    # all, well inside the 30 minutes a response URL lives); the first is immediate.
+    file_ready_waits: tuple[float, ...] = SLACK_PACE
     # After Slack refused an image block, the pause before trying once more.
     image_retry_wait: float = 2.0
-    # Seconds before each files.info poll confirming a channel share: 10 s in all.
-    share_waits: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5, 2.0, 2.25, 2.5)
-    sleep: Callable[[float], None] = time.sleep
+    # Seconds before each files.info poll confirming a share (the first is immediate):
+    # 31 s in all before a chart is said not to have appeared.
+    share_waits: tuple[float, ...] = (0.0, *SLACK_PACE)
 
 
 @dataclass
 class Delivered:
     """What reached Slack, for logs, tests and the console."""
 
-    text: bool = False
+    text: bool = False  # Slack took it (or, if `unknown`, may have)
     # none | inline (with the text) | followup (a chart-only message after the text)
     # | channel (share confirmed) | unconfirmed (shared, not shown yet) | failed
+    # | unknown (its post got no answer)
     chart: str = "none"
+    unknown: bool = False  # a post got no answer: it was not made again
     file_id: str | None = None
     posts: int = 0
 
@@ -124,35 +144,70 @@ class Notes(Protocol):
     def note(self, text: str) -> bool: ...
 
 
+def posted_once(respond: Respond) -> Respond:
+    """Bolt's respond(), posting each message once.
+
+    Bolt's respond() posts with a WebhookClient that has slack_sdk's default retry
+    handler, which sends a post again when its connection was reset or closed before
+    the answer (ConnectionErrorRetryHandler, for "Connection reset by peer"). Slack may
+    have taken the first: the answer would show twice. This posts to the same URL, with
+    the same proxy and TLS settings, and no retry; a post without an answer is the
+    caller's to log ("unknown"), never to make again. Anything without a response URL
+    (the tests' fakes) is left as it is.
+    """
+    url = getattr(respond, "response_url", None)
+    if not isinstance(url, str):
+        return respond
+    hook = WebhookClient(  # a response URL takes no token: no Web API scope
+        url=url,
+        proxy=getattr(respond, "proxy", None),
+        ssl=getattr(respond, "ssl", None),
+        retry_handlers=[],
+    )
+
+    def post(**message: Any) -> Any:
+        return hook.send_dict({k: v for k, v in message.items() if v is not None})
+
+    return post
+
+
 class ResponseUrl:
-    """One response URL: posts through Bolt's respond(), counting them against Slack's five."""
+    """One response URL: posts each message once (`posted_once`), counting them against
+    Slack's five."""
 
     def __init__(self, respond: Respond, limit: int = RESPONSE_URL_POSTS) -> None:
-        self._respond = respond
+        self._respond = posted_once(respond)
         self.limit = limit
         self.used = 0
 
-    def post(self, **message: Any) -> bool:
-        """Post one message; True if Slack took it. Never raises for a refusal."""
+    def post(self, **message: Any) -> Outcome:
+        """Post one message: "ok", "refused", or "unknown" when no answer came (a timeout,
+        a connection dropped: Slack may have it). Never raises."""
         if self.used >= self.limit:
             log.warning("response URL already used %d times; not posting again", self.used)
-            return False
+            return "refused"
         self.used += 1
         try:
             response = self._respond(**message)
-        except Exception as exc:  # network trouble: the caller decides what is lost
-            log.warning("posting to the response URL failed: %s", exc)
-            return False
+        except Exception as exc:  # it may have arrived: the caller must not post it again
+            log.warning(
+                "no answer from the response URL (%s: %s); the post may have arrived, so it "
+                "is not made again",
+                type(exc).__name__,
+                exc,
+            )
+            return "unknown"
         status = int(getattr(response, "status_code", 0))
         if 200 <= status < 300:
-            return True
+            return "ok"
         body = str(getattr(response, "body", ""))[:300]
         log.warning("Slack refused a response URL post (HTTP %s): %s", status, body)
-        return False
+        return "refused"
 
     def note(self, text: str) -> bool:
-        """A one-line ephemeral note after the answer."""
-        return self.post(text=text, response_type="ephemeral", replace_original=False)
+        """A one-line ephemeral note after the answer; True unless Slack refused it."""
+        sent = self.post(text=text, response_type="ephemeral", replace_original=False)
+        return sent != "refused"
 
 
 def compose(
@@ -249,16 +304,15 @@ def deliver_text(
     if answer.public and answer.chart is not None:
         text, described = with_chart_description(text, blocks, answer.chart.alt_text)
         blocks = described or blocks
-    report.text = url.post(
+    sent = url.post(
         text=text, blocks=blocks, response_type=payload["response_type"], replace_original=replace
     )
-    if not report.text:
+    if sent == "refused":
         # Blocks can be refused; the plain text alone always renders.
-        report.text = url.post(
-            text=text, response_type=payload["response_type"], replace_original=replace
-        )
+        sent = url.post(text=text, response_type=payload["response_type"], replace_original=replace)
+    report.text, report.unknown = sent != "refused", sent == "unknown"
     report.posts = url.used
-    if not report.text:
+    if sent == "refused":
         raise DeliveryError("the response URL refused the answer, even as plain text")
     return Posted(answer, url, report)
 
@@ -271,9 +325,9 @@ def share_chart(
     render: Callable[[ChartSpec], bytes],
     options: DeliveryOptions | None = None,
     thread_ts: str | None = None,
-) -> Delivered:
+) -> Steps[Delivered]:
     """Draw the chart of a public answer, share it in the channel (in the thread
-    `thread_ts`, if given) and confirm it landed.
+    `thread_ts`, if given) and confirm it landed: steps yielding their waits.
 
     Never raises: whatever becomes of the chart, the text answer stands.
     """
@@ -309,7 +363,7 @@ def share_chart(
         log.exception("chart upload to %s failed; the text answer stands", channel_id)
         url.note(CHART_NOT_UPLOADED.format(error="network error"))
         return _counted(report, url)
-    state = confirm_share(client, file_id, channel_id, options.share_waits, options.sleep)
+    state = yield from confirm_share(client, file_id, channel_id, options.share_waits)
     if state == "landed":
         report.chart = "channel"
     else:
@@ -332,11 +386,12 @@ def share_chart(
 class PrivateAnswer:
     """A private answer whose chart is on its way: the text goes out exactly once.
 
-    `post_text` (called by a timer about two seconds after the command, and at the end
-    of the chart step whatever happened) posts the text alone if it has not gone yet.
+    `post_text` (called about two seconds after the command, and at the end of the
+    chart step whatever happened) posts the text alone if it has not gone yet.
     `show_chart` posts the text with the chart if the text has not gone yet, else the
     chart alone. A lock makes the two decide in turn, so the text is never posted
-    twice and a chart-only message always comes after the text.
+    twice and a chart-only message always comes after the text. (The answer's lane
+    runs them one at a time anyway; the lock keeps that true for any caller.)
     """
 
     def __init__(
@@ -372,14 +427,17 @@ class PrivateAnswer:
             if not self._text_gone:
                 self._post_text_alone()
 
-    def show_chart(self, image: Block) -> Literal["inline", "followup", "refused"]:
+    def show_chart(self, image: Block) -> Literal["inline", "followup", "refused", "unknown"]:
         """Show `image`: in one message with the text if the text has not gone yet,
-        else in a message of its own. On a refusal the text is out, alone, either way."""
+        else in a message of its own. On a refusal the text is out, alone, either way;
+        on no answer ("unknown") nothing is posted again."""
         with self._lock:
             if not self._text_gone:
-                if self.url.post(**self._message(chart=image)):
+                sent = self.url.post(**self._message(chart=image))
+                if sent != "refused":
                     self._text_gone = self.report.text = True
-                    return "inline"
+                    self.report.unknown = sent == "unknown"
+                    return "inline" if sent == "ok" else "unknown"
                 log.warning("Slack refused the answer with its chart; posting the text alone")
                 self._post_text_alone()
                 return "refused"
@@ -389,20 +447,22 @@ class PrivateAnswer:
             "response_type": "ephemeral",
             "replace_original": False,
         }
-        return "followup" if self.url.post(**chart_only) else "refused"
+        sent = self.url.post(**chart_only)
+        return "followup" if sent == "ok" else sent
 
     def _post_text_alone(self) -> None:
         self._text_gone = True
         message = self._message()
-        self.report.text = self.url.post(**message)
-        if not self.report.text:
+        sent = self.url.post(**message)
+        if sent == "refused":
             # Blocks can be refused; the plain text alone always renders.
-            self.report.text = self.url.post(
+            sent = self.url.post(
                 text=message["text"],
                 response_type=message["response_type"],
                 replace_original=self.replace,
             )
-        if not self.report.text:
+        self.report.text, self.report.unknown = sent != "refused", sent == "unknown"
+        if sent == "refused":
             log.error("the response URL refused the answer, even as plain text")
 
 
@@ -412,8 +472,9 @@ def deliver_private_chart(
     client: WebClient,
     render: Callable[[ChartSpec], bytes],
     options: DeliveryOptions | None = None,
-) -> Delivered:
-    """Draw, upload and show the chart of a private answer. Never raises.
+) -> Steps[Delivered]:
+    """Draw, upload and show the chart of a private answer: steps yielding their waits.
+    Never raises.
 
     Leaves the text posted, whatever became of the chart: with the chart, alone then
     followed by the chart, or alone then followed by a note saying why there is none.
@@ -436,18 +497,20 @@ def deliver_private_chart(
     except Exception:
         log.exception("chart upload failed; the text answer stands")
         return _no_chart(pending, CHART_NOT_UPLOADED.format(error="network error"))
-    if not wait_until_processed(client, file_id, options):
+    if not (yield from wait_until_processed(client, file_id, options.file_ready_waits)):
         log.info("file %s not reported processed yet; showing it anyway", file_id)
     image = bk.image_file(file_id, chart.alt_text, title=chart.title)
     shown = pending.show_chart(image)
     if shown == "refused":
         # Often an upload Slack has not finished with; once more after a pause, alone.
-        options.sleep(options.image_retry_wait)
+        yield options.image_retry_wait
         shown = pending.show_chart(image)
     if shown == "refused":
         log.warning("Slack refused the chart (file %s); the text answer stands", file_id)
         return _no_chart(pending, CHART_NOT_SHOWN)
     report.chart = shown
+    if shown == "unknown":
+        report.unknown = True
     return _counted(report, pending.url)
 
 
@@ -546,11 +609,14 @@ def deliver_to_conversation(
 # -- asking Slack about a file ------------------------------------------------------------
 
 
-def wait_until_processed(client: WebClient, file_id: str, options: DeliveryOptions) -> bool:
-    """Poll files.info (bounded) until Slack has processed the upload: its mimetype is set."""
-    for wait in (0.0, *options.file_ready_waits):
+def wait_until_processed(
+    client: WebClient, file_id: str, waits: tuple[float, ...] = SLACK_PACE
+) -> Steps[bool]:
+    """Poll files.info (at once, then after each of `waits`) until Slack has processed
+    the upload: its mimetype is set. True once it has."""
+    for wait in (0.0, *waits):
         if wait:
-            options.sleep(wait)
+            yield wait
         try:
             info = client.files_info(file=file_id)
         except SlackApiError as exc:
@@ -567,13 +633,15 @@ def shared_in(file: dict[str, Any], channel_id: str) -> bool:
     """Whether a files.info file object shows the file in `channel_id`.
 
     Slack's file object lists landed shares under `shares` ("public" and "private",
-    each keyed by channel id) and the channels in `channels` (public) and `groups`
-    (private, only for members).
+    each keyed by channel id) and the conversations in `channels` (public), `groups`
+    (private, only for members) and `ims` (direct messages: "the IDs of any direct
+    message channels with which the file is currently shared", docs.slack.dev's File
+    object), so a chart shared in a DM is found there too.
     """
     shares: dict[str, Any] = file.get("shares") or {}
     if any(channel_id in (shares.get(kind) or {}) for kind in ("public", "private")):
         return True
-    return channel_id in (file.get("channels") or []) or channel_id in (file.get("groups") or [])
+    return any(channel_id in (file.get(kind) or []) for kind in ("channels", "groups", "ims"))
 
 
 def share_state(client: WebClient, file_id: str, channel_id: str) -> ShareState:
@@ -591,12 +659,8 @@ def share_state(client: WebClient, file_id: str, channel_id: str) -> ShareState:
 
 
 def confirm_share(
-    client: WebClient,
-    file_id: str,
-    channel_id: str,
-    waits: tuple[float, ...],
-    sleep: Callable[[float], None],
-) -> ShareState:
+    client: WebClient, file_id: str, channel_id: str, waits: tuple[float, ...]
+) -> Steps[ShareState]:
     """Poll files.info, after each wait in `waits`, until the share shows in the channel.
 
     Returns the last state seen: "landed", or why not ("absent" after every poll,
@@ -604,7 +668,8 @@ def confirm_share(
     """
     state: ShareState = "absent"
     for wait in waits:
-        sleep(wait)
+        if wait:
+            yield wait
         state = share_state(client, file_id, channel_id)
         if state != "absent":
             return state

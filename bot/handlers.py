@@ -19,19 +19,25 @@ to what Bolt and waitress alone cost, and the answers follow right after. (Menti
 direct messages, the App Home and the answer buttons, in their own modules, still
 answer on Bolt's listener threads after their ack.)
 
-Then the chart is handed on. With a chart pool (bot.chart_pool, as `serve` runs) the
-chart is queued while the answer is made, so a full queue is known at once (the answer
-then gets its text and a note, on the answers thread), and drawn in a worker process;
-once drawn, a thread of `charts` uploads and shows it. No thread waits on a drawing. A
-private answer with a chart goes out once, with its chart if the chart is ready about
-two seconds after the command (bot.delivery says why): a deadline (bot.deadlines), not
-a waiting listener, posts the text alone when the chart is late.
+Then the answer is handed to Slack in a lane of its own (bot.posting): its posts run
+in order on threads shared by every answer, so the answers thread never waits on Slack,
+and a response URL that takes seconds to answer (or a subscription's confirmation in a
+slow channel) delays only its own answer. The chart is asked for while the answer is
+made: one already drawn, or being drawn for another answer, is shared
+(bot.chart_cache); a new one is queued in the chart pool (bot.chart_pool, as `serve`
+runs), which refuses it at once when too much drawing is ahead (the answer then gets
+its text and a note), and drawn in a worker process; once drawn, the answer's lane
+uploads and shows it. No thread waits on a drawing, nor
+on the files.info polls between posts. A private answer with a chart goes out once,
+with its chart if the chart is ready about two seconds after the command
+(bot.delivery says why): the lane's timer, not a waiting thread, posts the text alone
+when the chart is late.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -42,18 +48,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.acks_first import AcksFirst
-from bot.chart_pool import ChartError, ChartPool
-from bot.deadlines import Deadline, Deadlines
+from bot.chart_cache import ChartCache
+from bot.chart_pool import ChartError
 from bot.delivery import (
     SHARE_ACTION,
     DeliveryOptions,
     Posted,
     PrivateAnswer,
     Respond,
+    ResponseUrl,
     deliver_private_chart,
     deliver_text,
     share_chart,
 )
+from bot.home_pace import HomePace
+from bot.posting import Lane, Lanes, Scheduled
 from commands import AnswerContext, answer_text
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
@@ -80,7 +89,8 @@ class BotServices:
     """What the listeners need, built once at start-up and handed to `register`."""
 
     context: AnswerContext  # store, families, schedules; the channel is set per request
-    # A ChartPool (serve, console, demo), or any function drawing in the calling thread.
+    # A ChartCache over the chart pool (serve, console, demo), or any function drawing a
+    # chart (the tests), which gets a cache of its own, in memory.
     render: Callable[[ChartSpec], bytes]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
     # Told each response URL (for a mention or a DM: its event id) once its answer (or
@@ -94,27 +104,32 @@ class BotServices:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="openmodels-answer")
     )
     acks_first: AcksFirst = field(default_factory=AcksFirst)
-    # Where charts are uploaded and shown (and drawn, without a pool), away from Bolt's
-    # listener threads.
-    charts: Executor = field(
-        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="openmodels-chart")
-    )
-    # Posts a private answer's text alone once it has waited long enough for its chart.
-    texts: Deadlines = field(default_factory=Deadlines)
+    # Where each answer's posts go, in a lane of its own (bot.posting): the response URL,
+    # the messages, the uploads, and the waits between.
+    posting: Lanes = field(default_factory=Lanes)
+    # The pace of asking Slack which channels App Home visitors are in (bot.home_pace).
+    home_pace: HomePace = field(default_factory=HomePace)
+    # Where the answers' charts come from: each distinct chart drawn once (bot.chart_cache).
+    charts: ChartCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        charts = self.render if isinstance(self.render, ChartCache) else ChartCache(self.render)
+        object.__setattr__(self, "charts", charts)
+
+    def now(self) -> float:
+        """The clock the answers' deadlines are given on (when a command was acked)."""
+        return self.posting.timer.now()
 
     def close(self) -> None:
         """Finish the answers and charts in flight, then stop the pools.
 
         The answers first, then the chart pool: charts queued are refused (their answers
-        get the text and a note), those being drawn finish; then the uploads they lead
-        to; then the texts.
+        get the text and a note), those being drawn finish; then the posts they lead to,
+        their waits cut short.
         """
         self.answers.shutdown(wait=True)
-        close_render = getattr(self.render, "close", None)
-        if callable(close_render):
-            close_render()
-        self.charts.shutdown(wait=True)
-        self.texts.close()
+        self.charts.close()
+        self.posting.close()
 
 
 def register(app: App, services: BotServices) -> None:
@@ -161,7 +176,7 @@ def handle_command(
     # empty ack shows nothing, so the real answer arrives alone at the response URL.
     services.acks_first.arrived()
     ack()
-    started = services.texts.now()
+    started = services.now()
     _answer_apart(
         services,
         command,
@@ -185,20 +200,29 @@ def answer_command(
         user_id=command.get("user_id"),
     )
     answer = answer_text(text, replace(services.context, channel=channel))
-    if answer.extra.get("confirmation"):
-        answer = confirm_in_channel(services, answer, client, channel)
     # `/openmodels` alone is `top`: its share button says so rather than carry "".
     share_text = text if text.strip() else "top"
-    deliver_answer(
-        services,
-        answer,
-        respond,
-        client,
-        channel.channel_id,
-        command,
-        started,
-        share_text=share_text,
-    )
+    lane = services.posting.lane()
+
+    def deliver(said: Answer) -> None:
+        deliver_answer(
+            services,
+            said,
+            respond,
+            client,
+            channel.channel_id,
+            command,
+            started,
+            share_text=share_text,
+            lane=lane,
+        )
+
+    if answer.extra.get("confirmation"):
+        # In the lane: a channel slow to take the confirmation holds no other answer.
+        confirm = lambda: deliver(confirm_in_channel(services, answer, client, channel))  # noqa: E731
+        _in_lane(services, lane, command, respond, confirm)
+        return
+    deliver(answer)
 
 
 def confirm_in_channel(
@@ -239,7 +263,7 @@ def handle_share(
     """
     services.acks_first.arrived()
     ack()
-    started = services.texts.now()
+    started = services.now()
     _answer_apart(
         services,
         body,
@@ -288,14 +312,14 @@ def _answer_apart(
     services: BotServices, body: dict[str, Any], respond: Respond, work: Callable[[], None]
 ) -> None:
     """Run `work` on the `answers` thread, once acknowledging has its turn; a failure
-    goes to the one error handler."""
+    goes to the one error handler, whose apology is posted in a lane of its own."""
 
     def answer() -> None:
         try:
             services.acks_first.wait_turn()
             work()
         except Exception as exc:
-            handle_error(services, exc, body, respond)
+            services.posting.lane().run(partial(handle_error, services, exc, body, respond))
 
     try:
         services.answers.submit(answer)
@@ -313,24 +337,51 @@ def deliver_answer(
     started: float,
     share_text: str | None = None,
     replace: bool = False,
+    lane: Lane | None = None,
 ) -> None:
-    """Post the answer to the request's response URL; draw and show its chart in the
-    chart pool. With `replace`, the answer replaces the message a button was on."""
+    """Post the answer to the request's response URL, in `lane` (a new one if none);
+    draw and show its chart in the chart pool. With `replace`, the answer replaces the
+    message a button was on."""
+    lane = lane or services.posting.lane()
     if answer.chart is not None and not answer.public:
         _deliver_private_chart(
-            services, answer, respond, client, body, started, share_text, replace
+            services, lane, answer, respond, client, body, started, share_text, replace
         )
         return
-    posted = deliver_text(answer, respond=respond, share_text=share_text, replace=replace)
+    chart = answer.chart
     done = partial(done_with, services, body.get("response_url"))
-    if answer.chart is None:
-        done()
-        return
-    share_chart_apart(services, answer.chart, posted, client, channel_id, body, done)
+
+    def post_text() -> None:
+        posted = deliver_text(answer, respond=respond, share_text=share_text, replace=replace)
+        if chart is None:
+            done()
+        else:
+            share_chart_apart(services, lane, chart, posted, client, channel_id, body, done)
+
+    _in_lane(services, lane, body, respond, post_text)
+
+
+def _in_lane(
+    services: BotServices,
+    lane: Lane,
+    body: dict[str, Any],
+    respond: Respond | None,
+    work: Callable[[], None],
+) -> None:
+    """Run `work` in `lane`; a failure goes to the one error handler."""
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception as exc:
+            handle_error(services, exc, body, respond)
+
+    lane.run(guarded)
 
 
 def share_chart_apart(
     services: BotServices,
+    lane: Lane,
     chart: ChartSpec,
     posted: Posted,
     client: WebClient,
@@ -340,13 +391,13 @@ def share_chart_apart(
     thread_ts: str | None = None,
 ) -> None:
     """Draw `chart` (in the chart pool, if there is one) and share it with the answer
-    `posted` in `channel_id`, in the thread `thread_ts` if given, on a thread of
-    `charts`; then call `done`."""
+    `posted` in `channel_id`, in the thread `thread_ts` if given, in `lane`; then call
+    `done`."""
     drawing = _start_drawing(services, chart)
 
-    def share() -> None:
+    def share() -> Iterator[float]:
         try:
-            share_chart(
+            yield from share_chart(
                 posted,
                 client=client,
                 channel_id=channel_id,
@@ -359,11 +410,12 @@ def share_chart_apart(
         finally:
             done()
 
-    _once_drawn(services, drawing, share, done)
+    _once_drawn(drawing, lane, share)
 
 
 def _deliver_private_chart(
     services: BotServices,
+    lane: Lane,
     answer: Answer,
     respond: Respond,
     client: WebClient,
@@ -373,11 +425,11 @@ def _deliver_private_chart(
     replace: bool = False,
 ) -> None:
     """One message with text and chart if the chart is ready in time; else the text
-    alone (posted by a timer) and the chart after it."""
+    alone (posted at its deadline) and the chart after it."""
     assert answer.chart is not None
     pending = PrivateAnswer(answer, respond=respond, share_text=share_text, replace=replace)
     drawing = _start_drawing(services, answer.chart)
-    deadline: Deadline | None = None
+    deadline: Scheduled | None = None
 
     def finish() -> None:
         if deadline is not None:
@@ -385,9 +437,9 @@ def _deliver_private_chart(
         pending.post_text()  # the text always goes, whatever became of the chart
         done_with(services, body.get("response_url"))
 
-    def chart() -> None:
+    def chart() -> Iterator[float]:
         try:
-            deliver_private_chart(
+            yield from deliver_private_chart(
                 pending, client=client, render=drawing.render, options=services.delivery
             )
         except Exception:  # deliver_private_chart should not raise; if it does, say so once
@@ -396,14 +448,17 @@ def _deliver_private_chart(
             finish()
 
     if drawing.refused:  # no chart will come: the text and a note, now
-        chart()
+        lane.run(chart)
         return
+    timer = services.posting.timer
     try:
-        deadline = services.texts.at(started + services.delivery.text_wait, pending.post_text)
+        deadline = timer.at(
+            started + services.delivery.text_wait, lambda: lane.run(pending.post_text)
+        )
     except RuntimeError:  # shutting down: answer with the text alone
-        finish()
+        lane.run(finish)
         return
-    _once_drawn(services, drawing, chart, finish)
+    _once_drawn(drawing, lane, chart)
 
 
 @dataclass(frozen=True)
@@ -411,52 +466,35 @@ class _Drawing:
     """A chart on its way: what the chart step calls to get its PNG."""
 
     render: Callable[[ChartSpec], bytes]
-    future: Future[bytes] | None = None  # drawing in the chart pool
-    refused: bool = False  # the pool's queue is full: the render says so
+    future: Future[bytes] | None = None  # None: refused at once (the render says why)
+
+    @property
+    def refused(self) -> bool:
+        return self.future is None
 
 
 def _start_drawing(services: BotServices, chart: ChartSpec) -> _Drawing:
-    """Start drawing `chart` now if the renderer is a chart pool; else draw in the chart step.
-
-    With a chart pool the chart is queued while the answer is made: a full queue refuses
-    it at once, and no thread of `charts` waits while it is drawn.
-    """
-    if not isinstance(services.render, ChartPool):
-        return _Drawing(services.render)
+    """Ask for `chart` now, while the answer is posted: a chart already drawn or being
+    drawn is shared (bot.chart_cache), and a full chart queue refuses a new one at once.
+    No thread waits while it is drawn."""
     try:
-        future = services.render.submit(chart)
+        future = services.charts.submit(chart)
     except ChartError as exc:
         refusal = exc
 
         def refuse(_spec: ChartSpec) -> bytes:
             raise refusal
 
-        return _Drawing(refuse, refused=True)
+        return _Drawing(refuse)
     return _Drawing(lambda _spec: future.result(), future)
 
 
-def _once_drawn(
-    services: BotServices, drawing: _Drawing, work: Callable[[], None], instead: Callable[[], None]
-) -> None:
-    """Run the chart step `work` once the chart is drawn, on a thread of `charts`.
-
-    A refused chart's step only posts a note: it runs at once, on this thread.
-    """
-    if drawing.refused:
-        work()
-    elif drawing.future is None:
-        _submit(services, work, instead)
+def _once_drawn(drawing: _Drawing, lane: Lane, work: Callable[[], Iterator[float]]) -> None:
+    """Queue the chart step `work` in `lane` once the chart is drawn (at once if refused)."""
+    if drawing.future is None:
+        lane.run(work)
     else:
-        drawing.future.add_done_callback(lambda _drawn: _submit(services, work, instead))
-
-
-def _submit(services: BotServices, work: Callable[[], None], instead: Callable[[], None]) -> None:
-    """Run `work` on a thread of `charts`; if they are shutting down, run `instead` now."""
-    try:
-        services.charts.submit(work)
-    except RuntimeError:
-        log.warning("the chart threads are shut down: answering without the chart")
-        instead()
+        drawing.future.add_done_callback(lambda _drawn: lane.run(work))
 
 
 def handle_error(
@@ -465,10 +503,8 @@ def handle_error(
     """The one place a listener's failure is logged (traceback once) and the user told."""
     message = failure_message(error, body)
     if body.get("response_url") and respond is not None:
-        try:
-            respond(text=message, response_type="ephemeral", replace_original=False)
-        except Exception as exc:  # the apology is best effort; the traceback is logged above
-            log.warning("could not tell the user about the failure: %s", exc)
+        # Best effort, posted once; ResponseUrl logs what Slack said to it.
+        ResponseUrl(respond).note(message)
     done_with(services, body.get("response_url"))
 
 

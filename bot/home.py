@@ -9,11 +9,18 @@ app shares membership", its reference page), in cursor pages that may be short b
 the end (so every page is followed until the cursor is empty). It needs channels:read
 and groups:read. When Slack cannot say, the tab lists no subscription at all: a
 private channel is never shown to someone outside it.
+
+users.conversations is rate-limited (Tier 3): its calls keep a pace, and what it said
+is kept for a while (bot.home_pace). A visitor opening the tab is asked about at once;
+the refresh after a snapshot runs in the background at the pace, its waits yielded as
+steps (bot.posting), and skips whoever opened their tab since it began.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +29,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.handlers import BotServices
+from bot.home_pace import HomePace
+from bot.posting import Steps, run_now
 from commands import AnswerContext
 from commands.home_view import HomeFacts, Membership, home_view, read_home
 from openmodels.errors import OpenModelsError
@@ -55,7 +64,10 @@ def handle_home_opened(
     dm_channel = event.get("channel")
     now = services.context.now()
     remember_visit(services.context.store, team_id, user_id, dm_channel, now)
-    publish_home(client, services.context, team_id, user_id, dm_channel, now)
+    # At once, and fresh: a person is looking (the background refresh waits behind it).
+    pace = services.home_pace
+    publish_home(client, services.context, team_id, user_id, dm_channel, now, pace=pace)
+    pace.memberships.opened(team_id, user_id)
 
 
 def remember_visit(
@@ -71,12 +83,18 @@ def remember_visit(
         log.warning("could not record the home tab visit of %s: %s", user_id, exc)
 
 
-def member_channels(client: WebClient, user_id: str) -> frozenset[str]:
+def member_channels(
+    client: WebClient, user_id: str, pace: Callable[[], float] = lambda: 0.0
+) -> Steps[frozenset[str]]:
     """The public and private channels `user_id` is in that the bot can see (raises
-    SlackApiError when Slack will not say, e.g. missing_scope)."""
+    SlackApiError when Slack will not say, e.g. missing_scope): steps that wait, before
+    each page, as long as `pace()` says."""
     channels: set[str] = set()
     cursor: str | None = None
     for _ in range(MAX_PAGES):
+        wait = pace()
+        if wait:
+            yield wait
         page = client.users_conversations(
             user=user_id,
             types=CONVERSATION_TYPES,
@@ -93,20 +111,35 @@ def member_channels(client: WebClient, user_id: str) -> frozenset[str]:
 
 
 def membership(
-    client: WebClient, user_id: str, dm_channel: str | None, subscribed: set[str]
-) -> Membership:
-    """Which of the `subscribed` channels the user is in; an error when Slack cannot say."""
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    dm_channel: str | None,
+    subscribed: set[str],
+    pace: HomePace,
+    *,
+    fresh: bool,
+) -> Steps[Membership]:
+    """Which of the `subscribed` channels the user is in; an error when Slack cannot say.
+
+    With `fresh` (a person opened the tab) Slack is asked now, whatever the pace; else
+    what it said lately is used, or it is asked at the pace.
+    """
     if not subscribed:
         return Membership()  # nothing to list: no need to ask
-    try:
-        channels = member_channels(client, user_id)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "error")
-        log.warning("could not list the channels of %s (%s): none shown", user_id, error)
-        return Membership(error=error)
+    known = None if fresh else pace.memberships.get(team_id, user_id)
+    if known is None:
+        try:
+            known = yield from member_channels(
+                client, user_id, pace.calls.now if fresh else pace.calls.wait
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "error")
+            log.warning("could not list the channels of %s (%s): none shown", user_id, error)
+            return Membership(error=error)
+        pace.memberships.put(team_id, user_id, known)
     # The user's direct-message channel with the bot, where they may have subscribed.
-    if dm_channel:
-        channels |= {dm_channel}
+    channels = known | {dm_channel} if dm_channel else known
     return Membership(channels & frozenset(subscribed))
 
 
@@ -118,12 +151,29 @@ def publish_home(
     dm_channel: str | None,
     now: datetime,
     facts: HomeFacts | None = None,
+    *,
+    pace: HomePace,
 ) -> bool:
-    """Build and publish `user_id`'s home tab (from `facts`, the team's as read now, if
-    given). True if Slack took it."""
+    """Build and publish `user_id`'s home tab now, asking Slack afresh which channels
+    they are in (from `facts`, the team's as read now, if given). True if Slack took it."""
     facts = facts or read_home(context.store, team_id, now, context.timelines)
     subscribed = {s.channel_id for s in facts.subscriptions}
-    member = membership(client, user_id, dm_channel, subscribed)
+    # Fresh: no wait is ever yielded, so this sleeps for nothing.
+    member = run_now(
+        membership(client, team_id, user_id, dm_channel, subscribed, pace, fresh=True),
+        time.sleep,
+    )
+    return _publish(client, context, user_id, facts, member, now)
+
+
+def _publish(
+    client: WebClient,
+    context: AnswerContext,
+    user_id: str,
+    facts: HomeFacts,
+    member: Membership,
+    now: datetime,
+) -> bool:
     view = home_view(facts, context.families, member, now, context.schedules)
     try:
         client.views_publish(user_id=user_id, view=view)
@@ -134,12 +184,19 @@ def publish_home(
 
 
 def refresh_home_tabs(
-    client: WebClient, context: AnswerContext, now: datetime, days: int = REFRESH_DAYS
-) -> int:
-    """Publish the tab again for everyone who opened it in the last `days`; forget the
-    others. Returns how many tabs Slack took. One user's failure never stops the rest."""
+    client: WebClient,
+    context: AnswerContext,
+    now: datetime,
+    pace: HomePace,
+    days: int = REFRESH_DAYS,
+) -> Steps[int]:
+    """Publish the tab again for everyone who opened it in the last `days`, at the pace of
+    users.conversations; forget the others. Steps that wait; their result is how many
+    tabs Slack took. One user's failure never stops the rest; a user who opened their
+    tab since the refresh began is skipped (they have it fresh)."""
     if context.store.sample:
         return 0
+    began = pace.memberships.now()
     cutoff = format_timestamp(now - timedelta(days=days))
     with context.store.writing() as db:
         home_visits.forget_before(db, cutoff)
@@ -147,20 +204,28 @@ def refresh_home_tabs(
     published = 0
     by_team: dict[str, HomeFacts] = {}  # every visitor of a team sees the same figures
     for visit in visits:
+        if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
+            continue
         try:
             if visit.team_id not in by_team:
                 by_team[visit.team_id] = read_home(
                     context.store, visit.team_id, now, context.timelines
                 )
-            published += publish_home(
+            facts = by_team[visit.team_id]
+            member = yield from membership(
                 client,
-                context,
                 visit.team_id,
                 visit.user_id,
                 visit.channel_id,
-                now,
-                by_team[visit.team_id],
+                {s.channel_id for s in facts.subscriptions},
+                pace,
+                fresh=False,
             )
+            if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
+                continue  # opened while we waited our turn: theirs is fresher
+            published += _publish(client, context, visit.user_id, facts, member, now)
         except Exception:
             log.exception("refreshing the home tab of %s failed", visit.user_id)
+    if visits:
+        log.info("refreshed %d of %d App Home tabs", published, len(visits))
     return published

@@ -3,40 +3,45 @@ count derivatives) and the weekly digest.
 
 The same functions serve the scheduler, `openmodels collect` run from cron and
 `openmodels digest`, so alerts follow every committed snapshot however it was taken.
+
+What only some runs need is imported where it is used: `openmodels collect` from cron
+without a Slack token loads neither slack_sdk nor the delivery and chart code, nor the
+digest's.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from slack_sdk import WebClient
-
-from bot.collection import collect_in_own_process, derivatives_in_own_process
-from bot.outbox_sender import DeliveryReport, deliver
 from bot.scheduler import Every, Hourly, Job, parse_daily, parse_weekly
-from commands import AnswerContext
 from commands.alert_message import alert_message
-from commands.answer import ChartSpec
-from commands.digest_message import digest_message
 from commands.launches_answer import launch_message
 from commands.subscriptions import Schedules
 from openmodels.alerts import AlertCheck, check_overtakes
 from openmodels.collector import CollectResult, HubSource, collect_snapshot
 from openmodels.config import Config
 from openmodels.derivative_counts import DerivativeSource, DerivativesReport, fill_derivatives
-from openmodels.digest import DigestLaunch, DigestPlan, plan_digests
 from openmodels.errors import ConfigError
 from openmodels.families import Families
-from openmodels.launch_finder import launch_notices, week_launches
-from openmodels.progress import Progress
+from openmodels.launch_finder import launch_notices
 from storage import Store
 from storage import outbox as ob
 from storage.snapshots import format_timestamp
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.outbox_sender import DeliveryReport
+    from commands import AnswerContext
+    from commands.answer import ChartSpec
+    from openmodels.digest import DigestLaunch, DigestPlan
+    from openmodels.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,9 @@ class Services:
     # Take snapshots, and look up their derivative counts, in processes of their own
     # (`serve`: see bot.collection).
     collect_apart: bool = False
+    # Refresh the App Home tabs in the background, at Slack's pace (`serve`: in a lane
+    # of the Slack app's posting threads); None: here, waiting for the pace.
+    refresh_homes: Callable[[datetime], None] | None = None
 
 
 def services_from_config(
@@ -71,7 +79,7 @@ def services_from_config(
     failpoint: str | None = None,
 ) -> Services:
     """Build the services from configuration; Slack only when a bot token is given."""
-    from bot.slack_client import make_web_client
+    from bot.chart_cache import ChartCache, cache_directory
     from openmodels.charts import render_chart
     from openmodels.hub import HubClient
     from openmodels.locate import store_for_writing
@@ -84,15 +92,23 @@ def services_from_config(
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     # Checked now: the jobs read the schedules only after the snapshot is written.
     schedules_of(config)
+    store = store_for_writing(config)
     return Services(
         config=config,
         families=families,
-        store=store_for_writing(config),
+        store=store,
         hub=HubClient.from_config(config),
-        slack=make_web_client(slack_token, slack_api_url) if slack_token else None,
-        render=render_chart,
+        slack=_slack_client(slack_token, slack_api_url) if slack_token else None,
+        # A digest's chart, drawn once for all its channels (and kept beside the store).
+        render=ChartCache(render_chart, cache_directory(store.path)),
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
+
+
+def _slack_client(token: str, api_url: str | None) -> WebClient:
+    from bot.slack_client import make_web_client  # slack_sdk: only with a token
+
+    return make_web_client(token, api_url)
 
 
 def collect_every(config: Config) -> Every:
@@ -135,6 +151,8 @@ def collect_job(
     Derivative counts come last, so no message waits for their requests.
     """
     if services.collect_apart:
+        from bot.collection import collect_in_own_process
+
         result = collect_in_own_process(services.config, services.families, now)
     else:
         result = collect_snapshot(
@@ -155,27 +173,37 @@ def collect_job(
 
 def home_job(services: Services, now: datetime) -> int:
     """Refresh the App Home tab of everyone who opened it in the last 7 days, now that a
-    new snapshot is in. Never raises: the snapshot and its alerts stand whatever Slack
-    says, and a collection must not be retried for a tab."""
+    new snapshot is in, at the pace Slack allows (bot.home_pace): in the background in
+    `serve`, here (and 0 returned) otherwise. Returns the tabs refreshed here. Never
+    raises: the snapshot and its alerts stand whatever Slack says, and a collection must
+    not be retried for a tab."""
     if services.slack is None:
         return 0
+    if services.refresh_homes is not None:
+        services.refresh_homes(now)
+        return 0
     from bot.home import refresh_home_tabs
+    from bot.home_pace import HomePace
+    from bot.posting import run_now
 
-    config = services.config
-    context = AnswerContext(
-        store=services.store,
-        families=services.families,
-        now=lambda: now,
-        schedules=schedules_of(config),
-    )
     try:
-        refreshed = refresh_home_tabs(services.slack, context, now)
+        steps = refresh_home_tabs(services.slack, home_context(services, now), now, HomePace())
+        return run_now(steps, time.sleep)
     except Exception:
         log.exception("refreshing the App Home tabs failed; the snapshot stands")
         return 0
-    if refreshed:
-        log.info("refreshed %d App Home tabs", refreshed)
-    return refreshed
+
+
+def home_context(services: Services, now: datetime) -> AnswerContext:
+    """What the App Home tabs are built from, as of the snapshot taken at `now`."""
+    from commands import AnswerContext
+
+    return AnswerContext(
+        store=services.store,
+        families=services.families,
+        now=lambda: now,
+        schedules=schedules_of(services.config),
+    )
 
 
 def alerts_job(services: Services, now: datetime) -> AlertCheck:
@@ -227,6 +255,8 @@ def derivatives_job(services: Services, snapshot_id: int) -> DerivativesReport |
     logged: the snapshot is committed, and retrying the collection would take another."""
     try:
         if services.collect_apart:
+            from bot.collection import derivatives_in_own_process
+
             return derivatives_in_own_process(services.config, snapshot_id)
         return fill_derivatives(
             services.store,
@@ -243,6 +273,9 @@ def derivatives_job(services: Services, snapshot_id: int) -> DerivativesReport |
 def digest_job(services: Services, now: datetime, slot: datetime | None = None) -> DigestPlan:
     """Queue the digest of `slot` and deliver it. Without a slot (`openmodels digest`
     run by hand) the digest belongs to the most recent scheduled moment."""
+    from commands.digest_message import digest_message
+    from openmodels.digest import plan_digests
+
     if slot is None:
         slot = digest_every(services.config).last_due(now)
     plan = plan_digests(
@@ -261,6 +294,9 @@ def digest_job(services: Services, now: datetime, slot: datetime | None = None) 
 def digest_launches(services: Services, now: datetime) -> tuple[DigestLaunch, ...]:
     """The models launched in the seven days up to `now`, as the digest lists them;
     those no longer listed are left out."""
+    from openmodels.digest import DigestLaunch
+    from openmodels.launch_finder import week_launches
+
     with services.store.reading() as db:
         found = week_launches(db, now - timedelta(days=7), now, services.families.keys)
     return tuple(
@@ -274,6 +310,8 @@ def deliver_job(services: Services) -> DeliveryReport | None:
     if services.slack is None:
         log.info("SLACK_BOT_TOKEN is not set: queued messages wait for the bot")
         return None
+    from bot.outbox_sender import deliver
+
     return deliver(
         services.store,
         services.slack,

@@ -13,12 +13,15 @@ each marked where it is modelled with its source. By default:
   returned URL, files.completeUploadExternal), and a file is private unless
   completed with a channel;
 - Slack processes an upload asynchronously: until that is done (here: until
-  files.info has been asked `processing_polls` times) an image block that refers
-  to the file is refused with invalid_blocks;
+  files.info has been asked `processing_polls` times, and `processing_seconds` have
+  passed since the upload completed) an image block that refers to the file is
+  refused with invalid_blocks;
 - a channel share is processed asynchronously too: completeUploadExternal answers
   before it exists, and it shows in files.info (`shares`, `channels`/`groups`) and in
-  the channel only after processing (here: after `share_polls` files.info calls); a
-  share can also be dropped for good (`drop_next_shares`) or land late (`land_late`);
+  the channel only after processing (here: after `share_polls` files.info calls, and
+  `share_seconds` after the upload); a share can also be dropped for good
+  (`drop_next_shares`) or land late (`land_late`); a share in a direct message shows
+  under `ims` (and `shares.private`), not `channels`;
 - an upload whose files.getUploadURLExternal carried `alt_txt` is never shared,
   though every call answers ok;
 - a slash command's response URL never replaces or deletes a message: every post
@@ -33,6 +36,9 @@ each marked where it is modelled with its source. By default:
 - message metadata comes back from history and replies only with
   `include_all_metadata`;
 - a response URL takes at most five posts;
+- any request can be made to take its time before Slack answers (`delay`: a slow
+  response URL, a slow chat.postMessage), or to be acted on with its answer lost
+  (`lose_answers`: the client's read times out);
 - messages are checked against Block Kit's limits (invalid_blocks otherwise);
 - apps.connections.open takes only an app-level token (xapp-) and every other method
   refuses one, with not_allowed_token_type;
@@ -111,6 +117,7 @@ class Share:
 
     channel: str
     polls_left: int  # files.info calls that still show no share
+    due: float = 0.0  # time.monotonic() before which it shows nowhere (processing)
     dropped: bool = False  # Slack answered ok but will never complete it
     ts: str | None = None  # the file message's ts, once the share has landed
     thread_ts: str | None = None  # shared as a reply in this thread
@@ -129,6 +136,7 @@ class StoredFile:
     title: str | None = None
     data: bytes | None = None
     completed: bool = False
+    completed_at: float = 0.0  # time.monotonic()
     shares: list[Share] = field(default_factory=list)
     info_polls: int = 0
 
@@ -141,6 +149,14 @@ class StoredFile:
     def requested_channels(self) -> list[str]:
         """Channels the uploader asked to share it in, landed or not."""
         return [share.channel for share in self.shares]
+
+
+@dataclass
+class _Delay:
+    method: str
+    seconds: float | threading.Event  # an Event: until the test sets it
+    times: int | None  # None: every matching call
+    when: Callable[[JsonDict], bool] | None = None
 
 
 @dataclass
@@ -167,8 +183,17 @@ class LocalSlack:
         archived_channels: frozenset[str] | set[str] = frozenset(),
         scopes: frozenset[str] | set[str] | None = None,
         home_tab_enabled: bool = True,
+        processing_seconds: float = 0.0,
+        share_seconds: float = 0.0,
     ) -> None:
         self.processing_polls = processing_polls  # files.info calls before a file is ready
+        # Slack processes uploads and shares in the background, and takes its time: "It
+        # takes a few moments for all file properties to become available", so its staff
+        # advise polling files.info with waits doubling up to 16 s
+        # (slackapi/slack-github-action#413); shares show in a channel only once done
+        # (slackapi/node-slack-sdk#2260). Seconds after the upload before each is done.
+        self.processing_seconds = processing_seconds
+        self.share_seconds = share_seconds
         self.members = members  # channels the bot is in; None: every channel
         self.private_channels = frozenset(private_channels)  # shares show as `groups`
         # The people in each channel (the bot's own membership is `members`).
@@ -197,6 +222,8 @@ class LocalSlack:
         self._drop_shares = 0
         self._comments: dict[str, str] = {}  # file id -> initial_comment
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: list[_Delay] = []
+        self._lost: list[_Delay] = []
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -331,6 +358,46 @@ class LocalSlack:
                 _Failure(error, status, retry_after, times, when)
             )
 
+    def delay(
+        self,
+        method: str,
+        seconds: float | threading.Event,
+        *,
+        times: int | None = None,
+        when: Callable[[JsonDict], bool] | None = None,
+    ) -> None:
+        """Take `seconds` (or, given an Event, until it is set) before answering calls of
+        `method` (a Web API method, `response_url` or `upload`): the next `times`, or
+        all; with `when`, only those whose parameters (for `response_url`, the posted
+        body, and `_key`, the URL's key) satisfy it.
+
+        Slack's servers sometimes answer posts slowly, past a client's timeout: "The read
+        operation timed out (occasionally)" on chat.postMessage (slackapi/bolt-python#1370),
+        ETIMEDOUT on Web API calls, labelled a server-side issue (slackapi/bolt-js#2185).
+        Each request has its own thread here, as at Slack: a slow one delays no other.
+        """
+        with self._changed:
+            self._delays.append(_Delay(method, seconds, times, when))
+
+    def slow_response_url(self, response_url: str, seconds: float | threading.Event) -> None:
+        """Every post to `response_url` takes `seconds` (or until the Event is set)
+        before Slack answers it."""
+        key = _key(response_url)
+        self.delay("response_url", seconds, when=lambda body: body.get("_key") == key)
+
+    def lose_answers(
+        self, method: str, *, times: int = 1, when: Callable[[JsonDict], bool] | None = None
+    ) -> None:
+        """Take the next `times` calls of `method` as usual (a message is posted), then
+        drop the connection before answering: the client never learns that it worked.
+
+        What a client's read timeout looks like from Slack's side: the request was
+        received and acted on, its answer never read ("The read operation timed out
+        (occasionally)" on chat.postMessage, slackapi/bolt-python#1370).
+        """
+        with self._changed:
+            self._lost.append(_Delay(method, 0.0, times, when))
+
     # -- what was received --------------------------------------------------------------
 
     @property
@@ -404,6 +471,20 @@ class LocalSlack:
             self._calls.append(call)
             self._changed.notify_all()
 
+    def _wait_before_answering(self, method: str, params: JsonDict) -> None:
+        """Wait as `delay` asked for this call, if it did."""
+        found = _take(self._delays, method, params, self._changed)
+        if found is None:
+            return
+        if isinstance(found.seconds, threading.Event):
+            found.seconds.wait(60)
+        else:
+            time.sleep(found.seconds)
+
+    def _answer_lost(self, method: str, params: JsonDict) -> bool:
+        """Whether this call's answer is to be dropped (see `lose_answers`)."""
+        return _take(self._lost, method, params, self._changed) is not None
+
     def _injected(self, method: str, params: JsonDict) -> _Failure | None:
         with self._changed:
             queue = self._failures.get(method) or []
@@ -476,6 +557,7 @@ class LocalSlack:
                 if stored is None or stored.data is None:
                     return {"ok": False, "error": "file_not_found"}
                 stored.completed = True
+                stored.completed_at = time.monotonic()
                 stored.title = entry.get("title") or stored.filename
                 for channel in channels:
                     self._request_share(
@@ -489,7 +571,12 @@ class LocalSlack:
     def _request_share(
         self, stored: StoredFile, channel: str, comment: Any, thread_ts: Any = None
     ) -> None:
-        share = Share(channel=channel, polls_left=self.share_polls, thread_ts=thread_ts or None)
+        share = Share(
+            channel=channel,
+            polls_left=self.share_polls,
+            due=time.monotonic() + self.share_seconds,
+            thread_ts=thread_ts or None,
+        )
         if self.alt_txt_blocks_share and stored.alt_txt:
             # Reported: with alt_txt the upload succeeds, ok is true, and the file is
             # never shared to the channel (slackapi/python-slack-sdk#1818; the same
@@ -501,7 +588,7 @@ class LocalSlack:
         stored.shares.append(share)
         if comment:
             self._comments[stored.id] = str(comment)
-        if share.polls_left <= 0 and not share.dropped:
+        if share.polls_left <= 0 and share.due <= time.monotonic() and not share.dropped:
             self._land(stored, share)
 
     def _land(self, stored: StoredFile, share: Share) -> None:
@@ -575,7 +662,7 @@ class LocalSlack:
             for share in stored.shares:
                 if share.landed or share.dropped:
                     continue
-                if share.polls_left <= 0:
+                if share.polls_left <= 0 and share.due <= time.monotonic():
                     self._land(stored, share)
                 else:
                     share.polls_left -= 1
@@ -588,10 +675,22 @@ class LocalSlack:
         # of the message; `channels` lists public channels, `groups` private ones.
         public: dict[str, list[JsonDict]] = {}
         private: dict[str, list[JsonDict]] = {}
+        ims: list[str] = []
         for share in stored.shares:
             if not share.landed:
                 continue
-            where = private if share.channel in self.private_channels else public
+            if _is_dm(share.channel):
+                # A direct message is no channel: its share is listed under `ims` ("the IDs
+                # of any direct message channels with which the file is currently shared",
+                # docs.slack.dev's File object) and with the private shares, never under
+                # `channels` (slackapi/java-slack-sdk json-logs/samples/api/files.info.json
+                # has all three lists).
+                ims.append(share.channel)
+            where = (
+                private
+                if share.channel in self.private_channels or _is_dm(share.channel)
+                else public
+            )
             entry: JsonDict = {
                 "reply_users": [],
                 "reply_users_count": 0,
@@ -622,13 +721,17 @@ class LocalSlack:
             "url_private": f"{self.base_url}/files/{stored.id}",
             "shares": shares,
             "channels": list(public),
-            "groups": list(private),
-            "ims": [],
+            "groups": [c for c in private if not _is_dm(c)],
+            "ims": ims,
             "is_public": bool(public),
         }
 
     def _ready(self, stored: StoredFile) -> bool:
-        return stored.completed and stored.info_polls > self.processing_polls
+        return (
+            stored.completed
+            and stored.info_polls > self.processing_polls
+            and time.monotonic() - stored.completed_at >= self.processing_seconds
+        )
 
     def _api_chat_postMessage(self, params: JsonDict) -> JsonDict:
         channel = params.get("channel")
@@ -1040,6 +1143,7 @@ class _Handler(BaseHTTPRequestHandler):
             params["_authed"] = bool(token)
             params["_app_token"] = token.startswith("xapp-")
             public = {k: v for k, v in params.items() if not k.startswith("_")}
+            slack._wait_before_answering(method, public)
             failure = slack._injected(method, public)
             if failure:
                 self._send_failure(method, public, failure)
@@ -1047,9 +1151,13 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = slack._web_api(method, params)
             # Recorded before answering: once the client has its answer, the call is on record.
             slack._record(Call(method, public, parts.path, status, time.monotonic()))
+            if slack._answer_lost(method, public):
+                self.close_connection = True  # done, and the answer never leaves
+                return
             self._send_json(status, body)
             return
         if len(segments) == 2 and segments[0] == "upload" and self.command == "POST":
+            slack._wait_before_answering("upload", {"file_id": segments[1]})
             failure = slack._injected("upload", {"file_id": segments[1]})
             if failure:
                 self._send_failure("upload", {"file_id": segments[1]}, failure, len(raw))
@@ -1065,12 +1173,16 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._send_json(400, {"ok": False, "error": "invalid_payload"})
                 return
+            slack._wait_before_answering("response_url", {**body, "_key": segments[1]})
             failure = slack._injected("response_url", body)
             if failure:
                 self._send_failure("response_url", body, failure)
                 return
             status, answer = slack._response(segments[1], body)
             slack._record(Call("response_url", body, parts.path, status, time.monotonic()))
+            if slack._answer_lost("response_url", {**body, "_key": segments[1]}):
+                self.close_connection = True  # posted, and the answer never leaves
+                return
             self._send_json(status, answer)
             return
         if len(segments) == 2 and segments[0] == "files" and self.command == "GET":
@@ -1170,6 +1282,27 @@ def _page(messages: list[JsonDict], params: JsonDict, default_limit: int) -> Jso
 def _json_param(value: Any) -> Any:
     """Slack accepts structured arguments as JSON or as JSON-encoded strings."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _take(
+    found: list[_Delay], method: str, params: JsonDict, lock: threading.Condition
+) -> _Delay | None:
+    """The first of `found` that applies to this call, counted down (removed when spent)."""
+    with lock:
+        for delay in found:
+            if delay.method == method and (delay.when is None or delay.when(params)):
+                if delay.times is not None:
+                    delay.times -= 1
+                    if delay.times <= 0:
+                        found.remove(delay)
+                return delay
+    return None
+
+
+def _is_dm(channel: str) -> bool:
+    """Whether `channel` is a direct message: Slack's DM ids start with D
+    (https://docs.slack.dev/reference/objects/conversation-object)."""
+    return channel.startswith("D")
 
 
 def _key(response_url: str) -> str:

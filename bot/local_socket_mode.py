@@ -15,7 +15,9 @@ What it mimics, each with its source beside the code:
 - `disconnect` messages (refresh_requested, warning, link_disabled), after which Slack
   drops the old connection;
 - Slack answers a close frame but leaves the TCP connection open;
-- Slack pings each connection and stops delivering to one that no longer answers.
+- Slack pings each connection and stops delivering to one that no longer answers;
+- Slack's servers often answer the app's pings late (`pong_delay`: seconds, at random
+  if a function of a random.Random; or until an Event is set).
 The faults a network brings are one call each: `black_hole` (the connection stays open
 but nothing passes any more: a NAT timeout, a laptop lid) and `cut` (the TCP connection
 closes with no close frame).
@@ -84,6 +86,25 @@ SERVER_PONG_TIMEOUT = 10.0
 REFRESH_CLOSE_AFTER = 2.0
 WARNING_CLOSE_AFTER = 10.0
 DEBUG_INFO = {"host": "applink-local"}
+# How late Slack answers an app's ping: seconds, or an Event it waits for. Slack's servers
+# often take more than 5 s ("A pong wasn't received from the server before the timeout of
+# 5000ms!", again and again: slackapi/bolt-js#2496, labelled a server-side issue; Bolt's
+# own example of a longer timeout takes 15 s, slackapi/bolt-js#2786); the benchmark draws
+# each delay at random between 0 and 15 s.
+PongDelay = Callable[[], "float | threading.Event"]
+
+
+class _SlackProtocol(ServerProtocol):
+    """The server side of the WebSocket protocol, with the app's pings handed to
+    `on_ping` instead of answered at once (None: answered at once, as websockets does)."""
+
+    on_ping: Callable[[bytes], None] | None = None
+
+    def recv_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.PING and self.on_ping is not None:
+            self.on_ping(bytes(frame.data))
+            return
+        super().recv_frame(frame)
 
 
 @dataclass(frozen=True)
@@ -161,8 +182,11 @@ class SocketConnection:
         self.pings = 0
         self.pongs = 0
         self._sock = sock
-        self._protocol = ServerProtocol(max_size=None)
+        self._protocol = _SlackProtocol(max_size=None)
         self._lock = threading.Lock()  # the protocol and the socket's writes
+        # The app's pings not answered yet: (due time or Event, ping data); see pong_delay.
+        self._late_pongs: list[tuple[float | threading.Event, bytes]] = []
+        self.app_pings = 0
         self._ping_sent_at: float | None = None
         self._awaiting_pong = False
         self._partial: list[bytes] = []
@@ -194,6 +218,21 @@ class SocketConnection:
     def _send_ping(self, data: bytes) -> None:
         with self._lock:
             self._protocol.send_ping(data)
+            self._flush()
+
+    def _send_due_pongs(self, now: float) -> None:
+        """Answer the app's pings whose time has come (the server's lock is held)."""
+        with self._lock:
+            due = [
+                (when, data)
+                for when, data in self._late_pongs
+                if (when.is_set() if isinstance(when, threading.Event) else when <= now)
+            ]
+            if not due:
+                return
+            self._late_pongs = [p for p in self._late_pongs if p not in due]
+            for _, data in due:
+                self._protocol.send_pong(data)
             self._flush()
 
     def _flush(self) -> None:
@@ -241,8 +280,10 @@ class LocalSocketMode:
         ping_interval: float = SERVER_PING_INTERVAL,
         pong_timeout: float = SERVER_PONG_TIMEOUT,
         seed: int = 0,
+        pong_delay: PongDelay | None = None,
     ) -> None:
         self.app_id = app_id
+        self.pong_delay = pong_delay  # None: pongs at once
         self.ack_timeout = ack_timeout
         self.event_retry_delays = event_retry_delays
         self.ping_interval = ping_interval
@@ -514,6 +555,7 @@ class LocalSocketMode:
             sock.settimeout(5.0)
             with self._changed:
                 connection = SocketConnection(next(self._ids), sock)
+                connection._protocol.on_ping = self._ping_handler(connection)
                 self._connections.append(connection)
                 thread = threading.Thread(
                     target=self._read,
@@ -523,6 +565,21 @@ class LocalSocketMode:
                 )
                 connection._thread = thread
             thread.start()
+
+    def _ping_handler(self, connection: SocketConnection) -> Callable[[bytes], None]:
+        """Answer the app's pings on `connection` as late as `pong_delay` says (its reader
+        thread calls this, holding the connection's lock)."""
+
+        def on_ping(data: bytes) -> None:
+            connection.app_pings += 1
+            delay = self.pong_delay() if self.pong_delay is not None else 0.0
+            if isinstance(delay, threading.Event) or delay > 0:
+                due = delay if isinstance(delay, threading.Event) else time.monotonic() + delay
+                connection._late_pongs.append((due, data))
+            else:
+                connection._protocol.send_pong(data)  # flushed by the reader, as it would be
+
+        return on_ping
 
     def _read(self, connection: SocketConnection) -> None:
         while True:
@@ -645,6 +702,8 @@ class LocalSocketMode:
                 for connection in self._connections:
                     if connection.accepting:
                         self._keep_alive(connection, now)
+                        if connection._late_pongs and not connection.black_holed:
+                            connection._send_due_pongs(now)
                 for envelope in list(self._envelopes.values()):
                     overdue = envelope.failure is None and now > envelope.deadline
                     if overdue and not envelope.acked:

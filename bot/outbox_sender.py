@@ -30,9 +30,10 @@ counts as announced only once it is recorded as sent.
 A digest's chart is shared into the channel by its upload, and Slack shows such a
 share only once it has processed it, or never: shares are reported dropped while
 every call answers ok (slackapi/bolt-js#2115; paradigmxyz/centaur#311). So after the
-upload the share is confirmed through files.info, polling for at most 10 s. One not
-confirmed by then is logged with its file id, marked 'unconfirmed' on the item, and
-checked again on the next delivery run; it is shared again only if files.info still
+upload the share is confirmed through files.info, polled at Slack's pace (waits
+doubling from 1 s to 16 s, about 31 s: bot.delivery). One not confirmed by then is
+logged with its file id, marked 'unconfirmed' on the item, and checked again on the
+next delivery run; it is shared again only if files.info still
 shows it in no channel RESHARE_AFTER after its upload, so a late share never gives
 two charts. Until then it never counts as a delivered chart. The chart's description
 goes in the message, not in the upload's `alt_txt` (see bot.delivery).
@@ -49,7 +50,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlite_utils import Database
 
 from bot.delivery import (
     DeliveryOptions,
@@ -59,6 +59,7 @@ from bot.delivery import (
     with_chart_description,
 )
 from bot.identity import holder_id
+from bot.posting import run_now
 from commands.answer import ChartSpec
 from openmodels.threads import reply_thread
 from storage import Store
@@ -66,6 +67,7 @@ from storage import announcements as an
 from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
+from storage.connection import Database
 from storage.outbox import OutboxItem
 from storage.snapshots import format_timestamp, parse_timestamp
 
@@ -400,7 +402,9 @@ class _Charts:
         with self.store.reading() as db:
             share = cs.get(db, item_id)
         assert share is not None and share.file_id is not None
-        state = confirm_share(self.client, share.file_id, channel_id, self.share_waits, self.pause)
+        state = run_now(
+            confirm_share(self.client, share.file_id, channel_id, self.share_waits), self.pause
+        )
         if state == "landed":
             with self.store.writing() as db:
                 cs.mark(db, item_id, cs.LANDED)
@@ -427,7 +431,7 @@ class _Charts:
             waiting = cs.unconfirmed(db)
         for share in waiting:
             if share.item_id in report.charts_unconfirmed:
-                continue  # shared in this very run: its 10 s of polling are done
+                continue  # shared in this very run: its polling is done
             assert share.file_id is not None and share.uploaded_at is not None
             state = share_state(self.client, share.file_id, share.channel_id)
             if state == "landed":

@@ -186,10 +186,13 @@ def serve_socket(
         log.info("Socket Mode connection closed")
 
 
-def socket_mode_client(app: App, settings: SlackSettings) -> SocketModeClient:
-    """The Socket Mode client `serve` runs for `app`: the tests and the benchmark run it too."""
+def socket_mode_client(
+    app: App, settings: SlackSettings, *, pong_timeout: float | None = None
+) -> SocketModeClient:
+    """The Socket Mode client `serve` runs for `app`: the tests and the benchmark run it too
+    (a test that only needs a lost connection noticed may shorten `pong_timeout`)."""
     # Imported here: the console and the demo, which use this module too, never need it.
-    from bot.socket_mode import SocketModeClient, bolt_handler
+    from bot.socket_mode import PONG_TIMEOUT, SocketModeClient, bolt_handler
 
     assert settings.app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
     return SocketModeClient(
@@ -199,6 +202,7 @@ def socket_mode_client(app: App, settings: SlackSettings) -> SocketModeClient:
         make_web_client(None, settings.api_url, timeout=10),
         bolt_handler(app),
         logger=logging.getLogger("bot.socket_mode"),
+        pong_timeout=PONG_TIMEOUT if pong_timeout is None else pong_timeout,
     )
 
 

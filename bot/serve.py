@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
 
 from slack_bolt import App
 
 from bot.app import build_app
+from bot.chart_cache import ChartCache, cache_directory
 from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
-from bot.jobs import Services, scheduled_jobs, schedules_of, services_from_config
+from bot.home import refresh_home_tabs
+from bot.jobs import Services, home_context, scheduled_jobs, schedules_of, services_from_config
 from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
@@ -48,12 +52,11 @@ class BotProcess:
             config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
         )
         # One chart pool for the answers and the scheduled digests: a digest drawn inside
-        # `serve` would otherwise hold up every acknowledgement while it draws.
-        render = ChartPool(config.chart_workers)
-        # Collections in a process of their own: on a thread of this one they would wait
-        # behind the answering threads for the interpreter lock (bot.collection).
-        jobs = replace(jobs, render=render, collect_apart=True)
-        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
+        # `serve` would otherwise hold up every acknowledgement while it draws. Both ask
+        # through one cache, so a chart is drawn once however many answers and digest
+        # channels show it (bot.chart_cache).
+        pool = ChartPool(config.chart_workers)
+        render = ChartCache(pool, cache_directory(jobs.store.path))
         context = AnswerContext(
             store=jobs.store,
             families=families,
@@ -62,12 +65,23 @@ class BotProcess:
             admins=config.admins,
         )
         services = BotServices(context=context, render=render)
+        # Collections in a process of their own: on a thread of this one they would wait
+        # behind the answering threads for the interpreter lock (bot.collection). The App
+        # Home tabs refreshed after each in the background, at Slack's pace, sharing it
+        # with the tabs visitors open (bot.home_pace).
+        jobs = replace(
+            jobs,
+            render=render,
+            collect_apart=True,
+            refresh_homes=partial(refresh_homes_apart, services, jobs),
+        )
+        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
         try:
             app = build_app(settings, services)
         except BaseException:
             services.close()
             raise
-        render.warm_up()
+        pool.warm_up()
         return cls(app=app, services=services, jobs=jobs, runner=runner)
 
     def start_scheduler(self) -> None:
@@ -85,3 +99,12 @@ class BotProcess:
         for thread in self._threads:
             thread.join()
         self.services.close()
+
+
+def refresh_homes_apart(services: BotServices, jobs: Services, now: datetime) -> None:
+    """Refresh the App Home tabs after the snapshot taken at `now`, in a lane of the app's
+    posting threads: the scheduler's job returns at once, and the tabs follow at the
+    pace users.conversations allows."""
+    assert jobs.slack is not None, "serve always has a bot token"
+    client, context = jobs.slack, home_context(jobs, now)
+    services.posting.lane().run(lambda: refresh_home_tabs(client, context, now, services.home_pace))

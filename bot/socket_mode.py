@@ -10,15 +10,24 @@ log lines; we measured 56 s).
 This client, built on `websockets`:
 - reads each connection in a thread of its own, so a connection closed or reset without
   a close frame ends its thread at once, and a new one is opened within a second;
-- pings every 5 s and takes a pong more than 5 s late as a dead link, so a connection
-  that has gone silent (a NAT timeout, a laptop lid) is noticed within 10 s;
-- replaces a connection before letting it go. On Slack's `disconnect` message
-  (refresh_requested, warning) it opens the new connection first and goes on reading
-  the old one until Slack closes it: Slack may deliver to either meanwhile
-  (https://docs.slack.dev/apis/events-api/using-socket-mode#connections). A late pong is
-  not always a dead link either (Slack's servers sometimes answer pings after more than
-  5 s: slackapi/bolt-js#2496), so there too the new connection comes first: a false
-  alarm costs a reconnection, never a command;
+- pings every 5 s, and takes a connection whose pong is more than 20 s late as lost.
+  Slack's servers often answer pings late: @slack/socket-mode's 5 s (its default
+  clientPingTimeout) fires again and again on links that work (slackapi/bolt-js#2496,
+  labelled a server-side issue); Bolt's maintainers merged a way to lengthen it, whose
+  example takes 15 s (slackapi/bolt-js#2786), and apps raise it to 20 s
+  (mbakgun/n8n-slack-socket-mode#11, citing #2496). So pongs up to 15 s late (and a
+  little more) replace nothing, and a connection that is really
+  gone (a NAT timeout, a laptop lid) is still replaced within 30 s of its last sign of
+  life: at most one ping interval, then 20 s. That is slower than the 10 s of a 5 s
+  timeout, and the price of not reconnecting, through apps.connections.open (which is
+  rate-limited), every time Slack is slow to pong;
+- replaces a connection before letting it go, and reads the old one meanwhile. On
+  Slack's `disconnect` message (refresh_requested, warning) it opens the new connection
+  first and goes on reading the old one until Slack closes it: Slack may deliver to
+  either meanwhile (https://docs.slack.dev/apis/events-api/using-socket-mode#connections).
+  A pong 20 s late is not always a dead link either, so there too the old connection is
+  still read, and its envelopes acknowledged, until it closes or has been silent (no
+  message, no pong) for 30 s: a false alarm costs a reconnection, never a command;
 - acknowledges each envelope on the connection it arrived on (on the current one if that
   has closed since);
 - closes every connection and joins every thread it started on close().
@@ -54,10 +63,13 @@ from websockets.sync.client import ClientConnection, connect
 JsonDict = dict[str, Any]
 
 PING_INTERVAL = 5.0  # slack_sdk's built-in client pings every 5 s by default too
-PONG_TIMEOUT = 5.0  # @slack/socket-mode's default clientPingTimeout
+# A pong later than this replaces the connection: Slack's run up to 15 s late (see above).
+PONG_TIMEOUT = 20.0
 OPEN_TIMEOUT = 10.0  # the WebSocket handshake, and again for Slack's `hello`
 CLOSE_TIMEOUT = 1.0  # Slack leaves TCP open after the close handshake (node-slack-sdk#2752)
-DRAIN_LIMIT = 30.0  # an old connection Slack forgot to close is let go after this
+# A replaced connection is read until it closes or stays silent (no message, no pong)
+# this long; Slack may still deliver to it until then.
+SILENT_LIMIT = 30.0
 RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0)  # after failed attempts; then every 10 s
 RECONNECT_MAX_DELAY = 10.0
 TICK = 0.25  # how often the supervisor looks, unless woken sooner
@@ -131,7 +143,9 @@ class SocketModeClient:
         logger: logging.Logger | None = None,
         ping_interval: float = PING_INTERVAL,
         pong_timeout: float = PONG_TIMEOUT,
+        silent_limit: float = SILENT_LIMIT,
         concurrency: int = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._app_token = app_token  # never logged, nor the URLs it opens (their tickets)
         self._web_client = web_client
@@ -139,26 +153,38 @@ class SocketModeClient:
         self._log = logger or logging.getLogger("bot.socket_mode")
         self.ping_interval = ping_interval
         self.pong_timeout = pong_timeout
+        self.silent_limit = silent_limit
+        self.opened = 0  # connections opened (apps.connections.open called and said hello)
+        self._clock = clock
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._current: _Connection | None = None
-        self._draining: dict[_Connection, float] = {}  # old connection -> since when
+        self._draining: set[_Connection] = set()  # replaced, still read until let go
         self._live: set[_Connection] = set()  # every connection whose thread still runs
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._workers = ThreadPoolExecutor(concurrency, thread_name_prefix="socket-mode-envelope")
+        self._failures = 0  # attempts to open a connection that failed in a row
+        self._next_attempt = 0.0
         self._supervisor = threading.Thread(
             target=self._supervise, name="socket-mode-supervisor", daemon=True
         )
 
     # -- public ----------------------------------------------------------------------------
 
-    def connect(self) -> None:
-        """Open the first connection, then keep one open in the background."""
+    def connect(self, *, supervise: bool = True) -> None:
+        """Open the first connection, then keep one open in the background (the tests
+        call `tick` themselves instead, with `supervise` off, on a clock of their own)."""
         first = self._open()
         with self._lock:
             self._current = first
-        self._supervisor.start()
+        if supervise:
+            self._supervisor.start()
+
+    def answered(self) -> bool:
+        """Whether the current connection has answered its last ping (or spoken since)."""
+        current = self._current
+        return current is not None and current.answered()
 
     def close(self) -> None:
         """Stop reconnecting, close every connection, and join every thread started."""
@@ -180,29 +206,32 @@ class SocketModeClient:
     # -- the supervisor --------------------------------------------------------------------
 
     def _supervise(self) -> None:
-        failures = 0
-        next_attempt = 0.0
         while not self._stopping.is_set():
-            now = time.monotonic()
             try:
-                needed = self._replacement_needed(now)
-                if needed is not None and now >= next_attempt:
-                    if self._replace(needed):
-                        failures = 0
-                    else:
-                        failures += 1
-                        delay = _reconnect_delay(failures)
-                        next_attempt = time.monotonic() + delay
-                        self._log.warning(
-                            "Socket Mode: trying again in %.0f s (attempt %d)", delay, failures + 1
-                        )
-                elif needed is None:
-                    next_attempt = 0.0
-                self._let_go_of_drained(now)
+                self.tick()
             except Exception:  # the supervisor must outlive any surprise
                 self._log.exception("Socket Mode supervisor: unexpected error")
             self._wake.wait(TICK)
             self._wake.clear()
+
+    def tick(self) -> None:
+        """Look once: ping, replace the current connection if it must be, let go of
+        replaced ones that closed or fell silent."""
+        now = self._clock()
+        needed = self._replacement_needed(now)
+        if needed is not None and now >= self._next_attempt:
+            if self._replace(needed):
+                self._failures = 0
+            else:
+                self._failures += 1
+                delay = _reconnect_delay(self._failures)
+                self._next_attempt = self._clock() + delay
+                self._log.warning(
+                    "Socket Mode: trying again in %.0f s (attempt %d)", delay, self._failures + 1
+                )
+        elif needed is None:
+            self._next_attempt = 0.0
+        self._let_go_of_drained(now)
 
     def _replacement_needed(self, now: float) -> str | None:
         """Why the current connection must be replaced now, if it must; else ping it."""
@@ -218,7 +247,7 @@ class SocketModeClient:
         return None
 
     def _replace(self, why: str) -> bool:
-        """Open a new connection, then let the old one go: drain it or close it."""
+        """Open a new connection; the old one is read on until it closes or falls silent."""
         old = self._current
         self._log.info(
             "Socket Mode%s: %s; opening a new connection",
@@ -235,20 +264,26 @@ class SocketModeClient:
             if not stopping:
                 self._current = new
                 if old is not None and not old.closed.is_set():
-                    if old.disconnect_reason is not None:
-                        self._draining[old] = time.monotonic()  # Slack closes it soon
-                    else:
-                        old.retire()  # silent: probably dead, at best slow
+                    # Slack may deliver to it until it closes it (a refresh) or gives up on
+                    # it (a dead link): read and acknowledge whatever still comes.
+                    self._draining.add(old)
         if stopping:
             new.retire()  # and close() joins it with the others
         return True
 
     def _let_go_of_drained(self, now: float) -> None:
         with self._lock:
-            for connection, since in list(self._draining.items()):
+            for connection in list(self._draining):
                 if connection.closed.is_set():
-                    del self._draining[connection]
-                elif now - since > DRAIN_LIMIT:
+                    self._draining.discard(connection)
+                elif now - connection.last_heard(now) > self.silent_limit:
+                    self._log.info(
+                        "Socket Mode connection %d: silent for %.0f s since it was replaced; "
+                        "closing it",
+                        connection.number,
+                        self.silent_limit,
+                    )
+                    self._draining.discard(connection)
                     connection.retire()
 
     def _open(self) -> _Connection:
@@ -266,6 +301,7 @@ class SocketModeClient:
             on_message=self._on_message,
             on_closed=self._on_closed,
             log=self._log,
+            clock=self._clock,
         )
         with self._lock:
             self._live.add(connection)
@@ -273,6 +309,7 @@ class SocketModeClient:
         if not connection.ready.wait(2 * OPEN_TIMEOUT + 1) or connection.error is not None:
             connection.retire()
             raise SocketModeUnavailable(_reason(connection.error or TimeoutError("no hello")))
+        self.opened += 1
         self._log.info(
             "Socket Mode connection %d open (%s open in all)",
             connection.number,
@@ -339,8 +376,10 @@ class _Connection:
         on_message: Callable[[_Connection, JsonDict], None],
         on_closed: Callable[[_Connection], None],
         log: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.number = number
+        self._clock = clock
         self._url = url
         self._ssl = ssl if urlsplit(url).scheme == "wss" else None
         self._on_message = on_message
@@ -354,7 +393,8 @@ class _Connection:
         self._retire = threading.Event()
         self._ws: ClientConnection | None = None
         self._pong: threading.Event | None = None
-        self._ping_sent_at = time.monotonic()
+        self._pong_at: float | None = None  # when the last ping's pong was first seen
+        self._ping_sent_at = clock()
         self._last_message_at = self._ping_sent_at
         self._thread = threading.Thread(
             target=self._run, name=f"socket-mode-connection-{number}", daemon=True
@@ -389,16 +429,24 @@ class _Connection:
             self._pong = ws.ping()
         except ConnectionClosed:
             return  # the reader sees it too
-        self._ping_sent_at = now
+        self._ping_sent_at, self._pong_at = now, None
 
     def ping_due(self, now: float, interval: float) -> bool:
-        return self._answered() and now - self._ping_sent_at >= interval
+        return self.answered() and now - self._ping_sent_at >= interval
 
     def pong_late(self, now: float, timeout: float) -> bool:
         """Nothing, not even a pong, for `timeout` seconds since the last ping."""
-        return not self._answered() and now - self._ping_sent_at > timeout
+        return not self.answered() and now - self._ping_sent_at > timeout
 
-    def _answered(self) -> bool:
+    def last_heard(self, now: float) -> float:
+        """When it last gave a sign of life: a message, or the pong of its last ping (seen
+        at `now` if it had not been seen before)."""
+        pong = self._pong
+        if pong is not None and pong.is_set() and self._pong_at is None:
+            self._pong_at = now
+        return max(self._last_message_at, self._pong_at or 0.0)
+
+    def answered(self) -> bool:
         """A sign of life since the last ping: its pong, or any message (hello included)."""
         pong = self._pong
         return (pong is not None and pong.is_set()) or self._last_message_at >= self._ping_sent_at
@@ -441,7 +489,7 @@ class _Connection:
                 " instead of hello"
             )
         self.hello = first
-        self._ping_sent_at = self._last_message_at = time.monotonic()  # pings start from here
+        self._ping_sent_at = self._last_message_at = self._clock()  # pings start from here
         self.ready.set()
 
     def _read(self, ws: ClientConnection) -> None:
@@ -450,7 +498,7 @@ class _Connection:
                 raw = ws.recv(timeout=TICK)
             except TimeoutError:
                 continue
-            self._last_message_at = time.monotonic()
+            self._last_message_at = self._clock()
             try:
                 message = json.loads(raw)
             except ValueError:

@@ -2,6 +2,10 @@
 
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
+
+The answers kept in modules of their own (regions, movers, forecast, new) are imported
+when first asked for: `openmodels ask top` starts in a new process every time, and the
+forecast and launch code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -10,13 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import ESTIMATED, SAMPLE_NOTE
 from commands.common import NoData as _NoData
-from commands.forecast_answer import forecast_answer
 from commands.format import (
     count,
     escape,
@@ -24,9 +25,6 @@ from commands.format import (
     human,
 )
 from commands.guide import families_answer, help_answer
-from commands.launches_answer import new_answer
-from commands.model_answer import model_answer, not_a_command
-from commands.movers_answer import movers_answer
 from commands.next_steps import next_steps
 from commands.parser import (
     Command,
@@ -55,7 +53,6 @@ from commands.ranking_answers import (
     family_models_answer,
     top_answer,
 )
-from commands.region_answer import regions_answer
 from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families
@@ -63,6 +60,7 @@ from openmodels.health import COLLECT_JOB
 from openmodels.timeline import TimelineCache
 from storage import Store, chart_shares, jobs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp
 
 NO_SNAPSHOTS = (
@@ -186,16 +184,28 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                     return family_models_answer(db, ctx, command)
                 return family_answer(db, ctx, command)
             if isinstance(command, ModelDetail):
+                from commands.model_answer import model_answer
+
                 return model_answer(db, ctx, command)
             if isinstance(command, Regions):
+                from commands.region_answer import regions_answer
+
                 return regions_answer(db, ctx, command)
             if isinstance(command, Movers):
+                from commands.movers_answer import movers_answer
+
                 return movers_answer(db, ctx, command)
             if isinstance(command, Forecast):
+                from commands.forecast_answer import forecast_answer
+
                 return forecast_answer(db, ctx, command)
             if isinstance(command, New):
+                from commands.launches_answer import new_answer
+
                 return new_answer(db, ctx, command)
             if isinstance(command, NotACommand):
+                from commands.model_answer import not_a_command
+
                 return not_a_command(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)

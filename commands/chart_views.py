@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlite_utils import Database
-
 from commands.common import ChartMarks, chart_alt_text, chart_marks, estimate_label
 from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, ChartSpec, Projection
 from openmodels.forecast import Forecast, own_paces
 from openmodels.momentum import membership_changes, shares, weekly
 from openmodels.timeline import Timeline
 from storage import queries as q
+from storage.connection import Database
 from storage.estimates import estimate_notes
 from storage.snapshots import format_timestamp, parse_timestamp
 

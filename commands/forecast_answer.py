@@ -12,8 +12,6 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.chart_views import Line, lines_chart, projection
@@ -36,6 +34,7 @@ from openmodels.forecast import (
 from openmodels.ranking import order
 from openmodels.timeline import Timeline, family_runs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.common import NoData, footer
@@ -22,6 +20,7 @@ from openmodels.families import Families
 from openmodels.launch_finder import launches_between
 from openmodels.launches import Launch
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.chart_views import WHAT
@@ -19,6 +17,7 @@ from openmodels.chart_spec import TOTAL, WEEKLY, ChartSpec
 from openmodels.momentum import weekly
 from openmodels.periods import change_period
 from storage import queries as q
+from storage.connection import Database
 from storage.estimates import estimate_notes
 
 if TYPE_CHECKING:

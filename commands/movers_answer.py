@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.changes import aside_reason
@@ -19,6 +17,7 @@ from openmodels.comparability import Why
 from openmodels.movers import SetAside, family_movers
 from openmodels.timeline import Timeline
 from storage import queries as q
+from storage.connection import Database
 from storage.estimates import estimate_note
 
 if TYPE_CHECKING:

@@ -10,14 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.changes import change_text
 from commands.chart_views import Line, lines_chart, projection
 from commands.common import NoData, footer, lead_sentence
-from commands.forecast_answer import compare_forecasts, counted_from
 from commands.format import (
     METRIC_NAMES,
     count,
@@ -32,12 +29,13 @@ from commands.format import (
 from commands.parser import TOP_DEFAULT, Compare, FamilyDetail, Top, UsageError, usage_line
 from openmodels.chart_spec import Projection
 from openmodels.families import Families, Family
-from openmodels.forecast import WINDOW_DAYS, Forecast, adjacent_forecasts
+from openmodels.forecast import WINDOW_DAYS, Forecast
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead
 from openmodels.standings import Standings, read_standings
 from openmodels.timeline import Timeline, family_runs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -244,6 +242,11 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     no_forecasts: list[str] = []
     projections: list[Projection] = []
     if command.metric == "all_time":  # forecasts follow all-time downloads only
+        # Here, not at the top: `top` starts in a new process every time, and the
+        # forecasts' words import the digest's code.
+        from commands.forecast_answer import compare_forecasts, counted_from
+        from openmodels.forecast import adjacent_forecasts
+
         since = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
         series = q.family_series(db, [f.key for f in chosen], "all_time", since=since)
         by_all_time = sorted(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.changes import aside_reason
@@ -29,6 +27,7 @@ from openmodels.regions import OTHER, region_members, region_names
 from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import region_runs
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:

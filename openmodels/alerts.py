@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from openmodels.comparability import LASTING, Counted, Fall, Why, set_aside
 from openmodels.families import Families
 from openmodels.overtakes import Overtake, Point, replay
@@ -34,6 +32,7 @@ from storage import mutes as mu
 from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
+from storage.connection import Database
 from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)

@@ -36,6 +36,11 @@ from openmodels.numbers import human
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+
+# The version of how charts look: part of each chart's identity (chart_spec.chart_key), so
+# charts kept from an earlier drawing are never shown once it changes. Bump it with any
+# change to what render_chart draws.
+STYLE = "2"
 # Colour-blind-safe palette (Okabe–Ito), enough for compare's six families.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARK_COLOUR = "#333333"

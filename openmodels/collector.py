@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlite_utils import Database
-
 from openmodels.definitions import DefinitionChange, definition_changes
 from openmodels.errors import OpenModelsError
 from openmodels.estimate import ESTIMATE_DAYS, Estimate, estimate_before, fresh_families
@@ -28,6 +26,7 @@ from openmodels.hub import HubModel
 from openmodels.progress import Progress
 from storage import Store
 from storage import queries as q
+from storage.connection import Database
 from storage.estimates import families_counted_since, insert_estimate
 from storage.snapshots import (
     SOURCE_HUB,

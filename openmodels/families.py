@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 
 from openmodels.errors import FamiliesError
@@ -40,11 +40,19 @@ class Family:
     def owns(self, repo_id: str) -> bool:
         """True if the model `org/name` belongs to this family."""
         org, _, name = repo_id.partition("/")
-        if org.lower() not in {o.lower() for o in self.orgs}:
-            return False
+        return org.lower() in {o.lower() for o in self.orgs} and self.owns_name(name)
+
+    def owns_name(self, name: str) -> bool:
+        """True if a model named `name`, of one of this family's organisations, is its."""
+        return self._pattern is None or self._pattern.match(name.lower()) is not None
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        """The globs as one compiled pattern (None: every model of the orgs), so that a
+        collection's tens of thousands of models are matched without a glob each."""
         if not self.match:
-            return True
-        return any(fnmatch.fnmatchcase(name.lower(), glob.lower()) for glob in self.match)
+            return None
+        return re.compile("|".join(fnmatch.translate(glob.lower()) for glob in self.match))
 
     @property
     def hub_url(self) -> str:
@@ -98,11 +106,22 @@ class Families:
         return candidates[close[0]] if close else None
 
     def family_of(self, repo_id: str) -> Family | None:
-        """The first family (in file order) that owns model `repo_id`."""
-        for family in self.items:
-            if family.owns(repo_id):
+        """The first family (in file order) that owns model `repo_id`: one look-up of its
+        organisation, then the globs of that organisation's families only."""
+        org, _, name = repo_id.partition("/")
+        for family in self._by_org.get(org.lower(), ()):
+            if family.owns_name(name):
                 return family
         return None
+
+    @cached_property
+    def _by_org(self) -> dict[str, tuple[Family, ...]]:
+        """Each organisation (lowercased) with the families listing it, in file order."""
+        index: dict[str, list[Family]] = {}
+        for family in self.items:
+            for org in {o.lower() for o in family.orgs}:
+                index.setdefault(org, []).append(family)
+        return {org: tuple(found) for org, found in index.items()}
 
     def definitions(self) -> dict[str, str]:
         """Each family's definition as canonical JSON: exactly what decides which models
@@ -221,7 +240,10 @@ def _string_list(
 def load_families(path: str | os.PathLike[str] | None = None) -> Families:
     """Load the families file at `path`, or the defaults shipped with openmodels."""
     if path is None:
-        text = resources.files("openmodels").joinpath(DEFAULT_FAMILIES_RESOURCE).read_text("utf-8")
+        # Beside this module: openmodels is installed as plain files, never zipped (the
+        # sample store is opened by path too), and importlib.resources would cost every
+        # command the import of tempfile, zipfile and the compression modules.
+        text = Path(__file__).with_name(DEFAULT_FAMILIES_RESOURCE).read_text("utf-8")
         return parse_families(text, "default families")
     file = Path(path)
     try:

@@ -15,8 +15,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from openmodels.launches import (
     AGE_TOLERANCE,
     NEW_DAYS,
@@ -32,6 +30,7 @@ from openmodels.launches import (
 )
 from storage import queries as q
 from storage import subscriptions as subs
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from openmodels.config import DEFAULT_DB, Config
@@ -10,7 +9,8 @@ from storage import Store, open_store
 
 
 def sample_store_path() -> Path:
-    return Path(str(resources.files("openmodels.sample").joinpath("sample.db")))
+    # A file beside the package's modules (see openmodels.families.load_families).
+    return Path(__file__).resolve().parent / "sample" / "sample.db"
 
 
 def store_for_writing(config: Config) -> Store:

@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlite_utils import Database
-
 from openmodels.comparability import Basis, Why
 from openmodels.ranking import RankedFamily, rank_families
 from openmodels.regions import region_ranking, region_set_aside
 from openmodels.timeline import Timeline, read_timeline
 from storage import queries as q
+from storage.connection import Database
 from storage.estimates import EstimateNote, estimate_note
 
 BASELINE_DAYS = 7

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from sqlite_utils import Database
-
 from openmodels.comparability import (
     Basis,
     Break,
@@ -34,6 +32,7 @@ from openmodels.comparability import (
 from openmodels.forecast import WINDOW_DAYS, Change
 from openmodels.regions import region_of
 from storage import queries as q
+from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
 
 Point = tuple[str, int]  # (ISO 8601 UTC timestamp, value), as the store keeps them

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlite_utils import Database
-
+from storage.connection import Database
 from storage.mutes import pair_of
 
 Announcement = tuple[str, str]  # (announced_at, thread_ts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
+from storage.connection import Database
 
 UNCONFIRMED, LANDED, FAILED = "unconfirmed", "landed", "failed"
 

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
+from storage.connection import Database
 from storage.snapshots import SOURCE_ESTIMATE, ModelRecord, insert_snapshot
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
+from storage.connection import Database
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlite_utils import Database
+from storage.connection import Database
 
 PairKey = tuple[str, str, str]  # (metric, family_a, family_b) with family_a < family_b
 

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlite_utils import Database
-
+from storage.connection import Database
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_ESTIMATE,

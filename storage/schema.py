@@ -1,17 +1,55 @@
-"""Schema of the store, changed only through `sqlite_utils.Migrations`."""
+"""Schema of the store, changed only through `sqlite_utils.Migrations`.
+
+The migrations are listed here without importing sqlite-utils (see storage.connection:
+it imports numpy): opening an up-to-date store only compares their names with those
+recorded in the store's `_sqlite_migrations` table. `migrations`, the sqlite-utils
+Migrations that apply them, is built on first use.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from storage.connection import Database
+
+if TYPE_CHECKING:
+    from sqlite_utils.migrations import Migrations
 
 MIGRATION_SET = "openmodels"
-migrations = Migrations(MIGRATION_SET)
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite_utils.Migrations.migrations_table
+Migration = Callable[[Database], None]
+_MIGRATIONS: list[Migration] = []
 
 
-@migrations()
+def migration(function: Migration) -> Migration:
+    """Register `function` (named m001_…, in order) as the next migration."""
+    _MIGRATIONS.append(function)
+    return function
+
+
+@cache
+def all_migrations() -> Migrations:
+    """The sqlite-utils Migrations that apply every migration of this version."""
+    from sqlite_utils.migrations import Migrations
+
+    found = Migrations(MIGRATION_SET)
+    for function in _MIGRATIONS:
+        found()(function)
+    return found
+
+
+def __getattr__(name: str) -> Migrations:
+    # `from storage.schema import migrations` (the tests, scripts) still works, building
+    # the sqlite-utils object only then.
+    if name == "migrations":
+        return all_migrations()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@migration
 def m001_snapshots(db: Database) -> None:
     # Integer model ids keep the per-snapshot rows small: a year of daily snapshots of
     # tens of thousands of models is mostly these rows.
@@ -69,10 +107,22 @@ def m001_snapshots(db: Database) -> None:
 
 def known_migration_names() -> frozenset[str]:
     """Names of every migration this version of openmodels knows."""
-    return frozenset(m.name for m in migrations.pending(Database(memory=True)))
+    return frozenset(function.__name__ for function in _MIGRATIONS)
 
 
-@migrations()
+def applied_migration_names(db: Database) -> frozenset[str]:
+    """Names of the migrations recorded in the store (read as sqlite-utils writes them)."""
+    if not db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone():
+        return frozenset()
+    rows = db.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [MIGRATION_SET]
+    )
+    return frozenset(str(name) for (name,) in rows)
+
+
+@migration
 def m002_delivery(db: Database) -> None:
     # Subscriptions are per workspace and channel. `last_digest` keeps the rankings
     # sent in the previous digest, so the next one is sent only if they changed.
@@ -153,7 +203,7 @@ def m002_delivery(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m003_chart_shares(db: Database) -> None:
     # A digest's chart is shared into the channel apart from its message, and Slack
     # may show that share late or never while answering ok. So each outbox item keeps
@@ -168,7 +218,7 @@ def m003_chart_shares(db: Database) -> None:
     db.execute("CREATE INDEX outbox_chart_status ON outbox (chart_status, id)")
 
 
-@migrations()
+@migration
 def m004_family_definitions(db: Database) -> None:
     # What each snapshot counted as each family. Editing the families file moves a
     # family's totals with no real growth, so two snapshots compare like with like only
@@ -210,7 +260,7 @@ def m004_family_definitions(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m005_claims_and_leases(db: Database) -> None:
     # An outbox item is claimed by one deliverer at a time: `claimed_by` names the
     # process, `claim_expires` ends the claim if that process dies. Another deliverer
@@ -236,7 +286,7 @@ def m005_claims_and_leases(db: Database) -> None:
     db.execute("UPDATE job_runs SET done_slot = last_started WHERE last_started IS NOT NULL")
 
 
-@migrations()
+@migration
 def m006_derivatives(db: Database) -> None:
     # Derivatives: how many models on the Hub name a model as their base (its
     # `childrenModelCount`). NULL means not measured (snapshots taken before this
@@ -251,7 +301,7 @@ _KINDS_BEFORE_LAUNCHES = "CHECK (kind IN ('digest', 'alerts'))"
 _KINDS_WITH_LAUNCHES = "CHECK (kind IN ('digest', 'alerts', 'launches'))"
 
 
-@migrations()
+@migration
 def m008_launches(db: Database) -> None:
     # Launch messages are a third kind of subscription. SQLite cannot change a CHECK
     # constraint in place, so the table is rebuilt the way SQLite documents for such
@@ -307,7 +357,7 @@ def _rebuild_with(db: Database, table: str, old: str, new: str) -> None:
         db.execute(sql)
 
 
-@migrations()
+@migration
 def m009_alert_flow(db: Database) -> None:
     # Only new columns and tables: the subscriptions table may have been rebuilt just
     # before (to allow more kinds), and these columns follow it whatever it holds.
@@ -361,7 +411,7 @@ def m009_alert_flow(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN thread_ts TEXT")
 
 
-@migrations()
+@migration
 def m010_home_visits(db: Database) -> None:
     # Who opened the bot's App Home tab, and when last: the tab is published again after
     # each snapshot for those who opened it in the last 7 days. `channel_id` is the
@@ -380,7 +430,7 @@ def m010_home_visits(db: Database) -> None:
     db.execute("CREATE INDEX home_visits_opened_at ON home_visits (opened_at)")
 
 
-@migrations()
+@migration
 def m012_estimates(db: Database) -> None:
     # The day-one estimate: a snapshot (source 'estimate') dated 30 days before the live
     # snapshot it was worked out from (`based_on`), holding each model's all-time count

@@ -27,11 +27,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from openmodels.errors import StoreError
-from storage.schema import MIGRATION_SET, known_migration_names, migrations
+from storage.connection import Connection
+from storage.schema import applied_migration_names, known_migration_names
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -43,11 +41,11 @@ class Store:
     path: Path
     sample: bool = False
 
-    def connect(self, *, writing: bool = True) -> Database:
+    def connect(self, *, writing: bool = True) -> Connection:
         """A new connection in autocommit mode; callers open transactions explicitly.
 
-        A connection only for reading skips what only writes need (foreign key checks,
-        sqlite-utils' recursive triggers): every answer opens one, so its set-up counts.
+        A connection only for reading skips what only writes need (foreign key checks):
+        every answer opens one, so its set-up counts.
         """
         try:
             if self.sample:
@@ -65,10 +63,10 @@ class Store:
                 conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        return Database(conn, execute_plugins=False, recursive_triggers=writing)
+        return Connection(conn)
 
     @contextmanager
-    def reading(self) -> Iterator[Database]:
+    def reading(self) -> Iterator[Connection]:
         """This thread's read connection inside one read transaction: every query sees the
         same data, committed before the transaction began."""
         db = _readers.take(self)
@@ -91,7 +89,7 @@ class Store:
                 db.close()
 
     @contextmanager
-    def writing(self) -> Iterator[Database]:
+    def writing(self) -> Iterator[Connection]:
         """A connection inside one write transaction, committed only if the block succeeds."""
         if self.sample:
             raise StoreError("the bundled sample store is read-only; collect into your own store")
@@ -121,11 +119,11 @@ class _Readers(threading.local):
     """Each thread's idle read connection: one, for the store it read last."""
 
     def __init__(self) -> None:
-        self.db: Database | None = None
+        self.db: Connection | None = None
         self.store: Store | None = None
         self.identity: tuple[int, int] | None = None
 
-    def take(self, store: Store) -> Database:
+    def take(self, store: Store) -> Connection:
         """The thread's kept connection to `store`'s file, else a new one."""
         db, self.db = self.db, None
         identity = _identity(store.path)
@@ -137,7 +135,7 @@ class _Readers(threading.local):
         self.store, self.identity = store, identity
         return db
 
-    def keep(self, db: Database) -> None:
+    def keep(self, db: Connection) -> None:
         """Keep `db`, just used for the store last taken, for the thread's next read."""
         if self.db is not None:  # a read nested in another took a connection of its own
             self.db.close()
@@ -179,7 +177,7 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
             mode = _switch_to_wal(db)
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch store {store.path} to WAL mode (got {mode})")
-            if migrations.pending(db):
+            if _pending(db):
                 _migrate(db, store.path)
         finally:
             db.close()
@@ -188,7 +186,12 @@ def open_store(path: str | Path, *, sample: bool = False) -> Store:
     return store
 
 
-def _switch_to_wal(db: Database) -> str:
+def _pending(db: Connection) -> bool:
+    """Whether this version knows migrations the store has not had."""
+    return bool(known_migration_names() - applied_migration_names(db))
+
+
+def _switch_to_wal(db: Connection) -> str:
     """Switch a store to WAL mode (a no-op once it is), waiting for other processes.
 
     While another connection writes to a file not yet in WAL mode (a second process
@@ -208,17 +211,25 @@ def _switch_to_wal(db: Database) -> str:
         delay = min(delay * 2, 0.25)
 
 
-def _migrate(db: Database, path: Path) -> None:
+def _migrate(db: Connection, path: Path) -> None:
     """Apply the pending migrations under the write lock, checking again once it is held.
 
     Two processes opening a new store at once both see migrations pending; the second
     waits here for the first to commit, then finds nothing left to do.
     """
+    # sqlite-utils applies them: imported only now (storage.connection says why).
+    from sqlite_utils import Database as SqliteUtils
+
+    from storage.schema import all_migrations
+
     db.execute("BEGIN IMMEDIATE")
     try:
         _refuse_newer_schema(db, path)
-        if migrations.pending(db):
-            migrations.apply(db)  # each migration nests as a savepoint in this transaction
+        if _pending(db):
+            # Each migration nests as a savepoint in this transaction.
+            all_migrations().apply(
+                SqliteUtils(db.conn, execute_plugins=False, recursive_triggers=False)
+            )
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
@@ -231,7 +242,7 @@ def _check_schema(store: Store) -> None:
         db = store.connect()
         try:
             _refuse_newer_schema(db, store.path)
-            if migrations.pending(db):
+            if _pending(db):
                 raise StoreError(f"store {store.path} is from an older openmodels and is read-only")
         finally:
             db.close()
@@ -239,9 +250,8 @@ def _check_schema(store: Store) -> None:
         raise StoreError(_describe(exc, store.path)) from None
 
 
-def _refuse_newer_schema(db: Database, path: Path) -> None:
-    applied = {m.name for m in Migrations(MIGRATION_SET).applied(db)}
-    unknown = applied - known_migration_names()
+def _refuse_newer_schema(db: Connection, path: Path) -> None:
+    unknown = applied_migration_names(db) - known_migration_names()
     if unknown:
         raise StoreError(
             f"store {path} was written by a newer openmodels (schema {max(unknown)}); "

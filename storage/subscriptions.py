@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
+from storage.connection import Database
 
 ALERT_METRICS = ("all_time", "30d")
 

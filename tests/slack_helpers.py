@@ -308,9 +308,13 @@ class RunningBot:
             return self._done.setdefault(response_url, threading.Event())
 
     def send(
-        self, body_for: Callable[[str], bytes], wait: bool = True, kind: ResponseKind = "command"
+        self,
+        body_for: Callable[[str], bytes],
+        wait: bool = True,
+        kind: ResponseKind = "command",
+        response_url: str | None = None,
     ) -> Exchange:
-        response_url = self.slack.response_url(kind)
+        response_url = response_url or self.slack.response_url(kind)
         body = body_for(response_url)
         reply = post(self.server.url, body, signed(body))
         if wait and reply.status == 200:
@@ -325,9 +329,16 @@ class RunningBot:
         return Exchange(reply, response_url, posts, self.slack.visible(response_url))
 
     def command(
-        self, text: str, channel_id: str = CHANNEL, wait: bool = True, user_id: str = USER
+        self,
+        text: str,
+        channel_id: str = CHANNEL,
+        wait: bool = True,
+        user_id: str = USER,
+        response_url: str | None = None,
     ) -> Exchange:
-        return self.send(lambda url: slash_form(text, url, channel_id, user_id), wait)
+        """Send `/openmodels text` (to `response_url`, if the test made it already)."""
+        form = lambda url: slash_form(text, url, channel_id, user_id)  # noqa: E731
+        return self.send(form, wait, response_url=response_url)
 
     def click_share(self, value: str) -> Exchange:
         return self.send(lambda url: share_click_form(value, url), kind="action")

@@ -168,11 +168,13 @@ def running_socket_bot(
     render: Callable[[ChartSpec], bytes] | None = None,
     delivery: DeliveryOptions | None = None,
     admins: frozenset[str] | None = None,
+    pong_timeout: float | None = None,
 ) -> Iterator[RunningSocketBot]:
     """Start `slack` (a LocalSlack, unstarted), the real app, and its Socket Mode client.
 
     Yields once the first connection is open; closes the client (every connection and
-    thread) on exit.
+    thread) on exit. `pong_timeout` shortens how long a silent connection is waited for
+    (tests of what comes after; test_socket_liveness checks the real one).
     """
     with slack or LocalSlack() as fake:
         settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
@@ -183,7 +185,8 @@ def running_socket_bot(
             delivery=delivery or DeliveryOptions(),
             on_done=lambda url: holder[0].finished(url),
         )
-        client = socket_mode_client(build_app(settings, services), settings)
+        app = build_app(settings, services)
+        client = socket_mode_client(app, settings, pong_timeout=pong_timeout)
         try:
             client.connect()
             bot = RunningSocketBot(fake, client)

@@ -134,6 +134,31 @@ def test_a_full_queue_refuses_an_answers_chart_at_once_but_a_digest_waits(pools,
         assert future.result(timeout=30).startswith(PNG_MAGIC)
 
 
+def test_a_chart_that_would_wait_too_long_for_those_ahead_is_refused(pools, tmp_path):
+    # Charts have lately taken 8 s each (set, not drawn); 20 s is the most to wait.
+    gate = tmp_path / "gate"
+    pool = pools(partial(chart_renderers.gated, str(gate)), max_wait=20.0)
+    pool.drawing_seconds = 8.0
+    drawing = pool.submit(spec("drawing"))  # an idle worker: no wait
+    wait_until(drawing.running)
+    queued = [pool.submit(spec("8 s")), pool.submit(spec("16 s"))]
+
+    with pytest.raises(ChartsBusy, match="about 24 s of drawing"):
+        pool.submit(spec("24 s"))
+    gate.touch()
+    for future in (drawing, *queued):
+        assert future.result(timeout=30).startswith(PNG_MAGIC)
+
+
+def test_the_pool_learns_how_long_a_chart_takes(pools):
+    pool = pools(chart_renderers.tiny)
+    pool.drawing_seconds = 100.0
+
+    pool(spec())
+
+    assert pool.drawing_seconds < 100.0
+
+
 def test_closing_refuses_queued_charts_finishes_those_drawn_and_leaves_nothing(pools, tmp_path):
     gate = tmp_path / "gate"
     pool = pools(partial(chart_renderers.gated, str(gate)), workers=2)

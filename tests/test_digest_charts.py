@@ -54,13 +54,13 @@ def store(tmp_path):
     return store
 
 
-def run(store, slack, at: datetime = T0, render=tiny_png) -> DeliveryReport:
+def run(store, slack, at: datetime = T0, render=tiny_png, paused=None) -> DeliveryReport:
     return deliver(
         store,
         make_web_client("xoxb-test", slack.api_url),
         render=render,
         clock=lambda: at,
-        pause=lambda _s: None,
+        pause=(lambda _s: None) if paused is None else paused.append,
     )
 
 
@@ -97,7 +97,8 @@ def test_an_unconfirmed_share_is_logged_marked_and_not_counted_as_delivered(stor
     caplog.set_level(logging.INFO)
     with LocalSlack() as slack:
         slack.drop_next_shares()
-        report = run(store, slack)
+        paused: list[float] = []
+        report = run(store, slack, paused=paused)
         [file] = slack.files.values()
 
     assert report.sent == [1]  # the message went out
@@ -106,7 +107,9 @@ def test_an_unconfirmed_share_is_logged_marked_and_not_counted_as_delivered(stor
     assert (share.status, share.file_id, share.uploads) == (cs.UNCONFIRMED, file.id, 1)
     assert share.uploaded_at == "2026-01-05T09:00:00Z"
     assert file.id in caplog.text and "does not count as delivered" in caplog.text
-    assert len(slack.calls_to("files.info")) == 7  # polled, 10 s in all in production
+    # Polled at once, then at Slack's pace: waits doubling from 1 s to 16 s, 31 s in all.
+    assert len(slack.calls_to("files.info")) == 6
+    assert paused == [1.0, 2.0, 4.0, 8.0, 16.0]
 
 
 def test_a_share_that_lands_late_is_counted_then_and_never_shared_twice(store):

@@ -6,6 +6,8 @@ comments name the public source of each.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -147,6 +149,27 @@ def test_a_share_in_a_private_channel_shows_under_private_and_groups():
     assert file["groups"] == ["G1"] and file["channels"] == [] and file["is_public"] is False
 
 
+def test_a_share_in_a_direct_message_shows_under_ims_and_private(slack):
+    file_id = upload(slack, channel="D0DM")
+    info(slack, file_id)
+
+    file = info(slack, file_id)
+
+    assert file["ims"] == ["D0DM"] and "D0DM" in file["shares"]["private"]
+    assert file["channels"] == [] and file["groups"] == []
+
+
+def test_processing_takes_its_time_whatever_files_info_is_asked():
+    with LocalSlack(processing_seconds=3600, share_seconds=3600) as slack:
+        file_id = upload(slack, channel="C1")
+        seen = [info(slack, file_id) for _ in range(6)]
+        blocks = [{"type": "image", "slack_file": {"id": file_id}, "alt_text": "chart"}]
+        shown = WebhookClient(slack.response_url()).send(text="x", blocks=blocks)
+
+    assert all(f["mimetype"] == "" and f["channels"] == [] for f in seen)
+    assert shown.status_code == 404  # invalid slack file: not processed yet
+
+
 def test_an_upload_with_alt_txt_is_never_shared_though_every_call_says_ok(slack):
     file_id = upload(slack, channel="C1", alt_txt="A line chart")
 
@@ -188,6 +211,36 @@ def test_an_image_block_is_refused_until_the_file_is_processed():
         later = WebhookClient(url).send(text="x", blocks=blocks)
 
     assert (early.status_code, later.status_code) == (404, 200)
+
+
+def test_a_slow_response_url_delays_only_its_own_posts(slack):
+    slow, quick, gate = slack.response_url(), slack.response_url(), threading.Event()
+    slack.slow_response_url(slow, gate)
+    answered = threading.Event()
+
+    def post_slowly() -> None:
+        WebhookClient(slow).send(text="slow")
+        answered.set()
+
+    held = threading.Thread(target=post_slowly)
+
+    held.start()
+    quick_answer = WebhookClient(quick).send(text="quick")
+
+    assert quick_answer.status_code == 200 and not answered.is_set()
+    gate.set()
+    held.join(10)
+    assert answered.is_set() and [m["text"] for m in slack.posts(slow)] == ["slow"]
+
+
+def test_an_answer_can_be_lost_after_slack_acted_on_the_request(slack):
+    url = slack.response_url()
+    slack.lose_answers("response_url")
+
+    with pytest.raises(ConnectionError):  # the connection closes without an answer
+        WebhookClient(url, retry_handlers=[]).send(text="posted")
+
+    assert [m["text"] for m in slack.posts(url)] == ["posted"]
 
 
 def test_a_failure_can_be_limited_to_matching_posts(slack):

@@ -8,6 +8,7 @@ Slack's pings) it shortens that clock; the app-facing tests use Slack's own timi
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -340,6 +341,26 @@ def test_slack_stops_delivering_to_a_connection_that_no_longer_answers_its_pings
 
         assert socket.wait_for(lambda: not connection.open, WAIT)
         assert connection.closed_by == "slack" and socket.accepting == []
+
+
+def test_slack_may_answer_the_apps_ping_late(slack):
+    gate = threading.Event()
+    slack.socket_mode.pong_delay = lambda: gate
+    with app_connection(slack) as ws:
+        receive(ws)  # hello
+        pong = ws.ping()
+
+        held = not pong.wait(0.2)  # a moment's look: still no pong
+        gate.set()
+
+        assert held and pong.wait(WAIT)
+
+
+def test_slack_answers_the_apps_ping_at_once_by_default(slack):
+    with app_connection(slack) as ws:
+        receive(ws)
+
+        assert ws.ping().wait(WAIT)
 
 
 def test_slack_answers_the_apps_close_frame(slack):

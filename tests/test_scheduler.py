@@ -448,11 +448,11 @@ def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
 
 def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
     # Written by an openmodels without leases: the collection ran today at 06:00.
-    from storage.schema import migrations
-    from storage.store import Store
+    from sqlite_utils import Database
 
-    old = Store(tmp_path / "old.db")
-    db = old.connect()
+    from storage.schema import migrations
+
+    db = Database(tmp_path / "old.db")
     migrations.apply(db, stop_before="m005_claims_and_leases")
     db.execute(
         "INSERT INTO job_runs (job, last_started, last_finished, last_ok) VALUES (?, ?, ?, ?)",
@@ -460,7 +460,7 @@ def test_a_store_from_before_leases_keeps_its_schedule(tmp_path):
     )
     db.close()
 
-    store = open_store(old.path)  # applies m005_claims_and_leases
+    store = open_store(tmp_path / "old.db")  # applies m005_claims_and_leases
     clock = Clock(at("2026-01-07 12:00"))
     runner = runner_with(store, clock, [])
 

@@ -22,9 +22,13 @@ def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_
         )
         bot = BotProcess.build(config, settings)
         try:
-            pool = bot.services.render
+            charts = bot.services.charts
+            pool = charts.draw
             assert isinstance(pool, ChartPool) and pool.workers == 2
-            assert bot.jobs.render is pool  # the digest job's charts: never in-process
+            # The digest job's charts: never in-process, and from the same cache, kept
+            # beside the store.
+            assert bot.jobs.render is charts
+            assert charts.directory == tmp_path / "s.db-charts"
             workers = pool.worker_pids()
         finally:
             bot.close()

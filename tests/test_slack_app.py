@@ -243,7 +243,7 @@ def test_a_response_url_is_never_posted_to_more_than_five_times():
     url = ResponseUrl(lambda **message: sent.append(message) or Ok())
     results = [url.post(text=str(i)) for i in range(7)]
 
-    assert results == [True] * 5 + [False] * 2
+    assert results == ["ok"] * 5 + ["refused"] * 2
     assert len(sent) == 5
 
 

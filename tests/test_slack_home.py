@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 from bot.home import refresh_home_tabs
+from bot.home_pace import HomePace
 from bot.jobs import Services, home_job
 from bot.local_slack import BOT_USER_ID, LocalSlack, app_home_opened
+from bot.posting import run_now
 from commands import AnswerContext
 from commands import blocks as bk
 from commands.home_view import COMPARE_ACTION, FAMILY_ACTION
@@ -187,7 +189,7 @@ def test_tabs_opened_in_the_last_seven_days_are_refreshed_after_a_snapshot(store
         client = bot_client(slack)
         context = AnswerContext(store=store, families=load_families(), now=lambda: now)
 
-        refreshed = refresh_home_tabs(client, context, now)
+        refreshed = run_now(refresh_home_tabs(client, context, now, HomePace()), lambda _s: None)
 
     assert refreshed == 1
     assert [c.params["user_id"] for c in slack.calls_to("views.publish")] == [USER]

@@ -33,7 +33,9 @@ def store(tmp_path):
 
 @pytest.fixture
 def bot(store):
-    with running_socket_bot(store) as running:
+    # A silent connection given up after 5 s, not 20: these tests are about what comes
+    # after (test_socket_liveness holds the client to the real timing, on its own clock).
+    with running_socket_bot(store, pong_timeout=5.0) as running:
         yield running
 
 

@@ -64,7 +64,9 @@ def three_days(tmp_path: Path) -> Store:
 
 def tables(store: Store) -> set[str]:
     with store.reading() as db:
-        return set(db.table_names())
+        return {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
 
 
 # -- schema and opening -------------------------------------------------------------
