@@ -201,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config(args)
         return int(args.handler(args, config))
     except OpenModelsError as exc:
-        print(f"openmodels: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # one line per failing organisation
+            print(f"openmodels: error: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("openmodels: interrupted", file=sys.stderr)

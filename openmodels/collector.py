@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from openmodels.definitions import DefinitionChange, definition_changes
-from openmodels.errors import OpenModelsError
+from openmodels.errors import HubError, HubErrors, OpenModelsError
 from openmodels.estimate import ESTIMATE_DAYS, Estimate, estimate_before, fresh_families
 from openmodels.families import Families
 from openmodels.hub import HubModel
@@ -76,9 +76,9 @@ def collect_snapshot(
 ) -> CollectResult:
     """List every organisation of `families` and commit one snapshot taken at `now`.
 
-    Raises the first `HubError` if any organisation fails; then nothing is written,
-    queued organisations are never asked, and listings already running stop at their
-    next page.
+    Raises a `HubError` if any organisation fails (`HubErrors`, naming each, if several
+    did); then nothing is written, queued organisations are never asked, and listings
+    already running stop at their next page.
     """
     listings = fetch_listings(families.orgs(), hub, concurrency=concurrency, progress=progress)
     for org, models in listings:
@@ -159,7 +159,9 @@ def fetch_listings(
     concurrency: int = 4,
     progress: Progress | None = None,
 ) -> list[tuple[str, list[HubModel]]]:
-    """Every organisation's listing, in the order of `orgs`; all of them or an exception."""
+    """Every organisation's listing, in the order of `orgs`; all of them or an exception:
+    the `HubError` of the one that failed, or `HubErrors` naming each when several failed
+    before the others stopped."""
     stop = threading.Event()
     errors: list[Exception] = []  # real failures, first first
     seen: dict[str, int] = {}
@@ -194,22 +196,28 @@ def fetch_listings(
     if progress is not None:
         progress.start(len(orgs))
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hub")
+    failed = False
     try:
         futures: dict[str, Future[list[HubModel]]] = {org: pool.submit(fetch, org) for org in orgs}
         done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
-        if any(f.exception() is not None for f in done):
-            # A worker records its error before it sets `stop`, so a listing cancelled
-            # because of it always finds it here.
-            with seen_lock:
-                raise errors[0]
-        return [(org, futures[org].result()) for org in orgs]
+        # A worker records its error before it sets `stop`, so a listing cancelled
+        # because of it always finds it in `errors`.
+        failed = any(f.exception() is not None for f in done)
+        if not failed:
+            return [(org, futures[org].result()) for org in orgs]
     finally:
         stop.set()
         # Queued listings are dropped; running ones stop at their next page. Waiting for
-        # them means no thread is still talking to the Hub once we return or raise.
+        # them means no thread is still talking to the Hub once we return or raise, and
+        # that every organisation failing meanwhile is named.
         pool.shutdown(wait=True, cancel_futures=True)
         if progress is not None:
             progress.finish()
+    with seen_lock:
+        hub_errors = [e for e in errors if isinstance(e, HubError)]
+        if len(hub_errors) > 1 and len(hub_errors) == len(errors):
+            raise HubErrors(hub_errors)
+        raise errors[0]
 
 
 def classify(
