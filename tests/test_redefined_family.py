@@ -269,3 +269,24 @@ def test_the_drawn_chart_marks_the_change_and_draws_no_line_across_it(ctx):
     [legend] = figure.legends
     assert [t.get_text() for t in legend.get_texts()] == ["Aurora", "Borealis"]
     assert "counted afresh" in " ".join(plan.note_lines)
+
+
+def test_the_weekly_view_measures_no_gain_across_the_change(ctx):
+    chart = answer_text("compare aurora borealis --weekly", ctx).chart
+    assert chart is not None
+
+    # Aurora gains 1M a day on each side of 15 Feb: 7M a week, never the 30M step.
+    assert chart.breaks["Aurora"] == ["2026-02-15T06:00:00Z"]
+    assert max(v for _, v in chart.series["Aurora"]) == pytest.approx(7_000_000)
+    assert "Aurora is counted afresh from 2026-02-15" in chart.alt_text
+
+
+def test_the_share_view_draws_every_line_apart_where_the_total_changed(ctx):
+    chart = answer_text("compare aurora borealis --share", ctx).chart
+    assert chart is not None
+
+    assert chart.breaks == {
+        "Aurora": ["2026-02-15T06:00:00Z"],
+        "Borealis": ["2026-02-15T06:00:00Z"],
+    }
+    assert "the tracked total changed what it counts on 2026-02-15" in chart.alt_text
