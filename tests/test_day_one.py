@@ -13,6 +13,7 @@ Qwen 570.5M now, 490M on 18 Dec (+80.5M); Llama 550M now, 518M then (+32M).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from commands.blocks import check_limits
 from commands.render import render_text
 from openmodels.alerts import check_overtakes
 from openmodels.charts import ESTIMATE_MARKER, plan_chart
+from openmodels.cli import main
 from openmodels.collector import collect_snapshot
 from openmodels.digest import build_digest
 from openmodels.families import parse_families
@@ -283,3 +285,25 @@ def test_a_family_newly_added_is_no_point_of_a_region_or_a_share(fake_hub, tmp_p
         ("2026-01-18T06:00:00Z", 10 * M),
     ]
     assert kimi.estimated == ["2025-12-19T06:00:00Z"]
+
+
+def test_at_a_terminal_the_first_collection_gives_a_trend_at_once(
+    fake_hub, tmp_path, capsys, monkeypatch
+):
+    families = tmp_path / "families.toml"
+    families.write_text(FAMILIES)
+    monkeypatch.setenv("HF_ENDPOINT", the_hub(fake_hub).url)
+    store = ["--db", str(tmp_path / "team.db"), "--families", str(families)]
+
+    assert main(["collect", *store]) == 0
+    capsys.readouterr()
+    assert main(["ask", *store, "compare", "qwen", "llama"]) == 0
+    compared = capsys.readouterr().out
+    assert main(["ask", *store, "movers", "30"]) == 0
+    movers = capsys.readouterr().out
+
+    # The collection is taken now: the estimate is of 30 days ago, whatever today is.
+    assert re.search(r"Change: \+80\.5M since \d+ \w+( \d{4})? ▲1", compared)
+    assert "[chart: Line chart of cumulative Hub downloads up to 2026-" in compared
+    assert "1. Qwen  +80.5M · +16.4% (now 570.5M)" in movers
+    assert "estimated from the Hub's 30-day counts" in movers.replace("\n", " ")
