@@ -56,7 +56,7 @@ NO_DERIVATIVES = (
 # A 30-day count rises and falls: its change is said once, where one is shown.
 ROLLING = (
     "30-day downloads are a rolling count: a change compares the last 30 days with the 30 "
-    "days before {date}, so it falls when downloads slow, and says nothing of downloads lost."
+    "days up to {date}, so it falls whenever downloads slow; all-time downloads only grow."
 )
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten"]  # fmt: skip

@@ -9,10 +9,11 @@ from commands import blocks as bk
 from commands.answer import Answer
 from commands.changes import aside_reason
 from commands.chart_views import Line, lines_chart, projection
-from commands.common import NoData, footer, lead_sentence
+from commands.common import NoData, lead_sentence
 from commands.forecast_answer import counted_from, forecast_line, no_forecast_line
 from commands.format import METRIC_NAMES, arrow, escape, family_link, human, percent, signed
 from commands.parser import Regions
+from commands.ranking_answers import standings_footer
 from openmodels.comparability import Why
 from openmodels.forecast import (
     WINDOW_DAYS,
@@ -105,7 +106,7 @@ def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer
             "A region's change counts only its families counted alike at both ends; its "
             "share moves are among those families."
         )
-    blocks.append(footer(latest, baseline, *notes, estimate=standings.estimate))
+    blocks.append(standings_footer(standings, *notes))
 
     chart = lines_chart(
         db,

@@ -196,7 +196,12 @@ def _crossings(spec: ChartSpec, estimated: set[str]) -> list[Crossing]:
 
 
 def _note(spec: ChartSpec, singles: list[str], projections: list[Projection]) -> str:
-    parts = [f"Hugging Face Hub, snapshot {spec.snapshot_date}"]
+    # The sample speaks in its own time, as its answers do.
+    parts = [
+        f"SAMPLE DATA as of {spec.snapshot_date} (synthetic)"
+        if spec.sample
+        else f"Hugging Face Hub, snapshot {spec.snapshot_date}"
+    ]
     if spec.breaks:
         parts.append("◆ counted afresh from here (the step is not growth)")
     if spec.estimated:
@@ -210,8 +215,6 @@ def _note(spec: ChartSpec, singles: list[str], projections: list[Projection]) ->
         for label in singles:
             [(t, _)] = spec.series[label]
             parts.append(f"{label}: one snapshot so far ({_day(t, with_year=True)})")
-    if spec.sample:
-        parts.append("SAMPLE DATA (synthetic)")
     return " · ".join(parts)
 
 

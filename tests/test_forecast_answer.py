@@ -110,8 +110,8 @@ def test_compare_by_30_days_speaks_of_30_day_downloads_only(ctx):
     # Passes are projected on all-time downloads: a 30-day answer leaves them to that one.
     out = render_text(answer_text("compare deepseek qwen llama --30d", ctx))
 
-    assert "on course" not in out and "all-time" not in out.replace("All-time: ", "")
-    assert "No forecast" not in out
+    assert "on course" not in out and "By all-time downloads" not in out
+    assert "No forecast" not in out and "gap" not in out
 
 
 @pytest.mark.parametrize("text", ["regions", "movers", "forecast", "regions --30d"])
