@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from commands import blocks as bk
 from commands.format import count, human
-from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection
+from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, split_at
 from openmodels.comparability import Break, Why
 from openmodels.crossings import crossings
 from storage import queries as q
@@ -123,9 +123,20 @@ def chart_alt_text(
     points estimated and the passes projected."""
     marks = marks or ChartMarks()
     value = _ALT_VALUE.get(view, human_value)
+
+    def span(points: Sequence[tuple[str, float]]) -> str:
+        if len(points) == 1:
+            return f"{value(points[0][1])} on {points[0][0][:10]}"
+        return (
+            f"from {value(points[0][1])} on {points[0][0][:10]} "
+            f"to {value(points[-1][1])} on {points[-1][0][:10]}"
+        )
+
+    # A line drawn apart is described piece by piece: no span reads across a break.
     parts = [
-        f"{label} from {value(points[0][1])} on {points[0][0][:10]} "
-        f"to {value(points[-1][1])} on {points[-1][0][:10]}"
+        f"{label} " + ", then counted afresh, ".join(
+            span(piece) for piece in split_at(points, marks.breaks.get(label, []))
+        )
         for label, points in series.items()
         if points
     ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 Value = int | float
 Point = tuple[str, Value]  # (ISO 8601 UTC timestamp, value)
+P = TypeVar("P", bound=tuple[str, float])  # a point of any kind of value
 
 # What a chart's values are: a metric's value over time, the all-time downloads gained
 # per week (`openmodels.momentum.weekly`, drawn as steps that hold from each point to the
@@ -64,18 +66,24 @@ class ChartSpec:
     def segments(self, label: str) -> list[list[Point]]:
         """The line of `label` in the pieces drawn: split at each of its breaks, so each
         piece after the first starts at the first snapshot counted afresh."""
-        pieces: list[list[Point]] = []
-        cuts = sorted(self.breaks.get(label, ()))
-        cut = 0
-        for point in self.series.get(label, []):
-            starts = not pieces
-            while cut < len(cuts) and cuts[cut] <= point[0]:
-                cut += 1
-                starts = True
-            if starts:
-                pieces.append([])
-            pieces[-1].append(point)
-        return pieces
+        return split_at(self.series.get(label, []), self.breaks.get(label, ()))
+
+
+def split_at(points: Sequence[P], breaks: Sequence[str]) -> list[list[P]]:
+    """`points` (in time order) in pieces, apart at each time of `breaks`: a piece after
+    the first starts at the first point at or after a break."""
+    pieces: list[list[P]] = []
+    cuts = sorted(breaks)
+    cut = 0
+    for point in points:
+        starts = not pieces
+        while cut < len(cuts) and cuts[cut] <= point[0]:
+            cut += 1
+            starts = True
+        if starts:
+            pieces.append([])
+        pieces[-1].append(point)
+    return pieces
 
 
 def chart_key(spec: ChartSpec, style: str) -> str:

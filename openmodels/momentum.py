@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from openmodels.chart_spec import split_at
+
 Point = tuple[str, int]  # (ISO 8601 UTC timestamp, value)
 WEEK = timedelta(days=7)
 
@@ -33,19 +35,9 @@ def runs(points: Sequence[Point], breaks: Collection[str] = (), skip: Collection
          ) -> list[list[Point]]:  # fmt: skip
     """`points` cut into runs whose figures compare: apart at each break (a time from which
     the series counts afresh), without the points at the times of `skip` (anomalies)."""
-    cuts = sorted(breaks)
-    found: list[list[Point]] = []
-    cut = 0
-    for point in points:
-        starts = not found
-        while cut < len(cuts) and cuts[cut] <= point[0]:
-            cut += 1
-            starts = True
-        if starts:
-            found.append([])
-        if point[0] not in skip:
-            found[-1].append(point)
-    return [run for run in found if run]
+    pieces = split_at(points, sorted(breaks))
+    kept = [[p for p in piece if p[0] not in skip] for piece in pieces]
+    return [run for run in kept if run]
 
 
 def weekly(points: Sequence[Point], breaks: Collection[str] = (), skip: Collection[str] = ()
