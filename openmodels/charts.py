@@ -338,6 +338,7 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import date2num
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
     plan = plan_chart(spec)
@@ -355,7 +356,6 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
         axes.plot(
             xs,
             ys,
-            label=piece.label if piece.legend else "_nolegend_",
             color=piece.colour,
             linewidth=2.2,
             linestyle="--" if piece.dashed else "-",
@@ -403,8 +403,16 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
         axes.text(1.01, label.y, label.text, transform=axes.transAxes, va="center", fontsize=9,
                   color=label.colour)  # fmt: skip
     if plan.pieces:
+        # One plain line per series: a dashed first piece (from the estimate) or a single
+        # point would otherwise name the whole series by its exception.
+        handles = [
+            Line2D([], [], color=plan.colours[p.label], linewidth=2.2)
+            for p in plan.pieces
+            if p.legend
+        ]
+        labels = [p.label for p in plan.pieces if p.legend]
         placed: dict[str, Any] = {"loc": plan.legend, "ncols": plan.legend_columns}
-        figure.legend(frameon=False, **placed)
+        figure.legend(handles, labels, frameon=False, **placed)
     marks = [_Mark(c.at, c.value, [f"{c.passer} passes {c.passed}"], c.date)
              for c in plan.crossings]  # fmt: skip
     marks += [_projection_mark(p) for p in plan.projections]
