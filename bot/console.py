@@ -2,7 +2,7 @@
 
 Each line goes the way a slash command comes from Slack: a signed
 application/x-www-form-urlencoded POST to the real Bolt app behind waitress. The
-app answers a local stand-in for Slack (`bot.local_slack`) exactly as it would
+app answers a local stand-in for Slack (`localslack.server`) exactly as it would
 answer Slack: the response URL gets the Block Kit answer, the Web API gets the
 chart upload. What arrived is printed, and each uploaded chart is written as PNG.
 
@@ -27,7 +27,13 @@ from typing import IO, Any
 
 from bot.app import build_app
 from bot.handlers import BotServices
-from bot.local_slack import (
+from bot.runtime import BackgroundServer
+from bot.settings import SlackSettings
+from commands import AnswerContext
+from commands.answer import Answer, ChartSpec
+from commands.home_view import COMPARE_ACTION
+from commands.render import render_text
+from localslack.server import (
     USER_ID,
     LocalSlack,
     app_home_opened,
@@ -39,12 +45,6 @@ from bot.local_slack import (
     slash_command_body,
     view_actions_payload,
 )
-from bot.runtime import BackgroundServer
-from bot.settings import SlackSettings
-from commands import AnswerContext
-from commands.answer import Answer, ChartSpec
-from commands.home_view import COMPARE_ACTION
-from commands.render import render_text
 
 DEMO_TOUR = (
     "top",

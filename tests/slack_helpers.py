@@ -23,11 +23,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bot import local_slack
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import (
+from bot.runtime import BackgroundServer
+from bot.settings import SlackSettings
+from commands import AnswerContext
+from commands.answer import ChartSpec
+from commands.blocks import check_limits, check_view_limits
+from localslack import server as localslack_server
+from localslack.server import (
     BOT_USER_ID,
     RESPONSE_URL_MAX_POSTS,
     LocalSlack,
@@ -39,12 +44,7 @@ from bot.local_slack import (
     signed_headers,
     view_actions_payload,
 )
-from bot.local_socket_mode import app_mention, message_im
-from bot.runtime import BackgroundServer
-from bot.settings import SlackSettings
-from commands import AnswerContext
-from commands.answer import ChartSpec
-from commands.blocks import check_limits, check_view_limits
+from localslack.socket_mode import app_mention, message_im
 from openmodels.families import load_families
 from storage import Store
 from tests.fakes import FakeHub
@@ -466,7 +466,7 @@ def find_element(
     blocks: list[dict[str, Any]], action_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The actions block holding the element `action_id`, and the element."""
-    found = local_slack.find_element(blocks, action_id)
+    found = localslack_server.find_element(blocks, action_id)
     assert found is not None, f"no element {action_id} in {[b.get('type') for b in blocks]}"
     return found
 

@@ -266,7 +266,7 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
 
 
 def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, monkeypatch):
-    from bot.local_slack import LocalSlack
+    from localslack.server import LocalSlack
     from storage import open_store
     from storage import outbox as ob
 

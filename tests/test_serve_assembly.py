@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 
 from bot.chart_pool import ChartPool
-from bot.local_slack import LocalSlack
 from bot.serve import BotProcess
 from bot.settings import SlackSettings
+from localslack.server import LocalSlack
 from openmodels.config import Config
 from tests.chart_renderers import alive
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET

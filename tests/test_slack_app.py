@@ -1,5 +1,5 @@
 """The Slack app end to end: signed slash commands through waitress into the real Bolt app,
-answers checked where they land, on a local stand-in for Slack's Web API (bot.local_slack).
+answers checked where they land, on a local stand-in for Slack's Web API (localslack.server).
 
 The store is tests.builders.growing_store: on its last snapshot (2026-01-10) Qwen has
 262,000 all-time downloads, Llama 209,000, DeepSeek 54,500.
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.delivery import ResponseUrl
-from bot.local_slack import LocalSlack
 from bot.settings import SlackSettings
+from localslack.server import LocalSlack
 from openmodels.cli import main
 from openmodels.errors import StoreError
 from storage import Store, open_store

@@ -1,4 +1,4 @@
-"""Slack's Socket Mode endpoint on 127.0.0.1: the WebSocket half of bot.local_slack.
+"""Slack's Socket Mode endpoint on 127.0.0.1: the WebSocket half of localslack.server.
 
 `apps.connections.open` on the stand-in's Web API hands out a ws:// URL of this server
 (LocalSlack.socket_mode). Over each connection it sends Slack's `hello`, then envelopes
@@ -47,9 +47,9 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-# Re-exported: the Events API payloads are built in bot.local_slack, which the console
+# Re-exported: the Events API payloads are built in localslack.server, which the console
 # and the demo use without loading `websockets`.
-from bot.local_slack import (
+from localslack.server import (
     APP_ID,
     CHANNEL_ID,
     TEAM_ID,
@@ -57,8 +57,8 @@ from bot.local_slack import (
     message_actions_payload,
     slash_command_fields,
 )
-from bot.local_slack import app_home_opened as app_home_opened
-from bot.local_slack import event_callback as event_callback
+from localslack.server import app_home_opened as app_home_opened
+from localslack.server import event_callback as event_callback
 
 log = logging.getLogger(__name__)
 

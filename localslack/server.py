@@ -1,5 +1,5 @@
 """A local stand-in for Slack on 127.0.0.1: the Web API, file uploads and response URLs,
-and Socket Mode (bot.local_socket_mode, started on the first apps.connections.open).
+and Socket Mode (localslack.socket_mode, started on the first apps.connections.open).
 
 It answers the way Slack documents (`{"ok": true, ...}` or `{"ok": false, "error": ...}`),
 records every call, and can be told to fail a method (`not_in_channel`,
@@ -74,7 +74,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from commands.blocks import MAX_VIEW_BLOCKS, check_limits, check_view_limits
 
 if TYPE_CHECKING:
-    from bot.local_socket_mode import LocalSocketMode
+    from localslack.socket_mode import LocalSocketMode
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class LocalSlack:
         """The app's Socket Mode endpoint, started on first use (it needs `websockets`)."""
         with self._changed:
             if self._socket_mode is None:
-                from bot.local_socket_mode import LocalSocketMode
+                from localslack.socket_mode import LocalSocketMode
 
                 self._socket_mode = LocalSocketMode().start()
             return self._socket_mode
