@@ -47,7 +47,8 @@ from bot.handlers import BotServices
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext, answer_text
-from localslack.server import LocalSlack, signed_headers, slash_command_body
+from localslack.payloads import signed_headers, slash_command_body
+from localslack.server import LocalSlack
 from openmodels.charts import render_chart
 from openmodels.families import Families, parse_families
 from storage import Store, open_store

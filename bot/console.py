@@ -33,9 +33,7 @@ from commands import AnswerContext
 from commands.answer import Answer, ChartSpec
 from commands.home_view import COMPARE_ACTION
 from commands.render import render_text
-from localslack.server import (
-    USER_ID,
-    LocalSlack,
+from localslack.payloads import (
     app_home_opened,
     event_callback,
     find_element,
@@ -45,6 +43,8 @@ from localslack.server import (
     slash_command_body,
     view_actions_payload,
 )
+from localslack.server import LocalSlack
+from localslack.workspaces import USER_ID
 
 DEMO_TOUR = (
     "top",

@@ -31,20 +31,19 @@ from bot.settings import SlackSettings
 from commands import AnswerContext
 from commands.answer import ChartSpec
 from commands.blocks import check_limits, check_view_limits
-from localslack import server as localslack_server
-from localslack.server import (
-    BOT_USER_ID,
-    RESPONSE_URL_MAX_POSTS,
-    LocalSlack,
-    ResponseKind,
+from localslack import payloads
+from localslack.payloads import (
+    app_mention,
     event_callback,
     interaction_body,
     message_actions_payload,
+    message_im,
     pressed,
     signed_headers,
     view_actions_payload,
 )
-from localslack.socket_mode import app_mention, message_im
+from localslack.server import RESPONSE_URL_MAX_POSTS, LocalSlack, ResponseKind
+from localslack.workspaces import BOT_USER_ID
 from openmodels.families import load_families
 from storage import Store
 from tests.fakes import FakeHub
@@ -466,7 +465,7 @@ def find_element(
     blocks: list[dict[str, Any]], action_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The actions block holding the element `action_id`, and the element."""
-    found = localslack_server.find_element(blocks, action_id)
+    found = payloads.find_element(blocks, action_id)
     assert found is not None, f"no element {action_id} in {[b.get('type') for b in blocks]}"
     return found
 

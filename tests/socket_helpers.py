@@ -23,15 +23,9 @@ from bot.settings import SlackSettings
 from bot.socket_mode import SocketModeClient
 from commands import AnswerContext
 from commands.answer import ChartSpec
-from localslack.server import (
-    LocalSlack,
-)
-from localslack.socket_mode import (
-    Envelope,
-    LocalSocketMode,
-    SocketConnection,
-    block_actions_payload,
-)
+from localslack.payloads import block_actions_payload
+from localslack.server import LocalSlack
+from localslack.socket_mode import Envelope, LocalSocketMode, SocketConnection
 from openmodels.families import load_families
 from storage import Store
 from tests.slack_helpers import (

@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import make_web_client
 from commands import blocks as bk
-from localslack.server import BOT_USER_ID, LocalSlack
+from localslack.server import LocalSlack
+from localslack.workspaces import BOT_USER_ID
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 HOME = {"type": "home", "blocks": [bk.section("hello")]}

@@ -19,15 +19,9 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from localslack.payloads import app_home_opened, app_mention, block_actions_payload, message_im
 from localslack.server import LocalSlack
-from localslack.socket_mode import (
-    MAX_CONNECTIONS,
-    LocalSocketMode,
-    app_home_opened,
-    app_mention,
-    block_actions_payload,
-    message_im,
-)
+from localslack.socket_mode import MAX_CONNECTIONS, LocalSocketMode
 
 APP_TOKEN = "xapp-1-A0LOCAL-1-test"
 WAIT = 10.0

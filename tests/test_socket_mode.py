@@ -19,8 +19,9 @@ import time
 import pytest
 
 from bot.delivery import SHARE_ACTION
+from localslack.payloads import block_actions_payload
 from localslack.server import LocalSlack
-from localslack.socket_mode import LocalSocketMode, SocketConnection, block_actions_payload
+from localslack.socket_mode import LocalSocketMode, SocketConnection
 from tests.builders import growing_store
 from tests.slack_helpers import BOT_TOKEN
 from tests.socket_helpers import APP_TOKEN, WAIT, RunningSocketBot, running_socket_bot
