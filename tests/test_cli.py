@@ -195,8 +195,8 @@ def test_digest_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "digest", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
-        "(use --dry-run to preview)"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post (use --dry-run to preview)"
     ]
 
 
@@ -204,7 +204,8 @@ def test_deliver_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "deliver", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post what is queued"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post what is queued"
     ]
 
 

@@ -10,8 +10,8 @@ import pytest
 from bot.outbox_sender import deliver
 from bot.slack_client import make_web_client
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION, alert_message
+from commands.permissions import NOT_AN_ADMIN
 from commands.render import plain
-from commands.subscriptions import NOT_AN_ADMIN
 from localslack.workspaces import CHANNEL_ID, TEAM_ID
 from openmodels.alerts import check_overtakes
 from openmodels.config import Config
