@@ -168,4 +168,9 @@ def _oauth_app(
         user_facing_authorize_error_message=NOT_INSTALLED,
         process_before_response=False,
     )
-    return app, authorize.forget
+
+    def forget_tokens(team_id: str | None) -> None:
+        authorize.forget(team_id)
+        installations.forget(team_id)
+
+    return app, forget_tokens

@@ -80,6 +80,7 @@ class Installations:
         self.rotator = rotator
         self.minutes = minutes
         self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._latest: dict[tuple[str, str], Installation] = {}
         self._guard = threading.Lock()
 
     def find(self, enterprise_id: str | None, team_id: str) -> Installation | None:
@@ -92,7 +93,12 @@ class Installations:
     def refresh(self, installation: Installation) -> Installation | None:
         """The installation with a new token if its token expires within `minutes`, else
         None (as Bolt's own refresh answers). Raises SlackTokenRotationError when Slack
-        refuses the refresh token."""
+        refuses the refresh token.
+
+        A token another thread refreshed meanwhile is taken as it is. That is looked for
+        in the store and in what this process refreshed last: slack_sdk's SQLite store
+        records an install's time to the second and answers with either of two records
+        of the same second, so right after a refresh it may still answer the old one."""
         if installation.bot_refresh_token is None and installation.user_refresh_token is None:
             return None
         if self.rotator is None:
@@ -101,19 +107,29 @@ class Installations:
         with self._guard:
             lock = self._locks[key]
         with lock:
-            latest = self.store.find_installation(
+            stored = self.store.find_installation(
                 enterprise_id=installation.enterprise_id, team_id=installation.team_id
             )
-            if latest is not None and latest.bot_token != installation.bot_token:
-                return latest  # refreshed meanwhile by another thread
-            current = latest or installation
+            # Latest first: expiry times are whole seconds, and max() keeps the first of
+            # equals, so on a tie what this process refreshed last wins.
+            candidates = [c for c in (self._latest.get(key), stored, installation) if c]
+            freshest = max(candidates, key=lambda c: c.bot_token_expires_at or 0)
+            if freshest.bot_token != installation.bot_token:
+                return freshest  # refreshed meanwhile by another thread
             refreshed = self.rotator.perform_token_rotation(
-                installation=current, minutes_before_expiration=self.minutes
+                installation=installation, minutes_before_expiration=self.minutes
             )
             if refreshed is not None:
                 self.store.save(refreshed)
+                self._latest[key] = refreshed
                 log.info("refreshed the bot token of workspace %s", installation.team_id)
             return refreshed
+
+    def forget(self, team_id: str | None) -> None:
+        """Forget the token this process refreshed last for a workspace (revoked)."""
+        with self._guard:
+            for key in [k for k in self._latest if k[1] == (team_id or "")]:
+                del self._latest[key]
 
 
 class InstalledWorkspaces:

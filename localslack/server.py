@@ -213,6 +213,7 @@ class LocalSlack:
         # seconds) decides when OAuth codes and rotating tokens expire.
         self.workspaces = Workspaces(strict=strict_tokens, clock=clock)
         self.oauth = OAuth(self.workspaces)
+        self.events_sent: list[JsonDict] = []  # event callbacks sent to the app, in order
         self.processing_polls = processing_polls  # files.info calls before a file is ready
         # Slack processes uploads and shares in the background, and takes its time: "It
         # takes a few moments for all file properties to become available", so its staff
@@ -394,11 +395,14 @@ class LocalSlack:
         return self._send_events(self.oauth.revoke_bot(team_id))
 
     def _send_events(self, callbacks: list[JsonDict]) -> list[int]:
-        """POST each event callback to the app's Request URL, signed as Slack signs them."""
+        """POST each event callback to the app's Request URL, signed as Slack signs them
+        (kept in `events_sent`, in order)."""
         app = self.oauth.app
         assert app is not None and app.events_url and app.signing_secret, "register_app first"
         answers = []
         for callback in callbacks:
+            with self._changed:
+                self.events_sent.append(callback)
             body = json.dumps(callback).encode()
             headers = signed_headers(app.signing_secret, body, content_type="application/json")
             request = urllib.request.Request(app.events_url, data=body, headers=headers)

@@ -135,13 +135,21 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[s
 
 
 def slash_form(
-    text: str, response_url: str, channel_id: str = CHANNEL, user_id: str = USER
+    text: str,
+    response_url: str,
+    channel_id: str = CHANNEL,
+    user_id: str = USER,
+    team_id: str = TEAM,
+    enterprise_id: str | None = None,
 ) -> bytes:
-    """The form Slack POSTs for `/openmodels text`."""
+    """The form Slack POSTs for `/openmodels text` (from an Enterprise Grid workspace, it
+    names the organisation too: https://docs.slack.dev/interactivity/implementing-slash-commands)."""
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return urlencode(
         {
+            **grid,
             "token": "deprecated-verification-token",
-            "team_id": TEAM,
+            "team_id": team_id,
             "team_domain": "test",
             "channel_id": channel_id,
             "channel_name": "general",
@@ -334,9 +342,11 @@ class RunningBot:
         wait: bool = True,
         user_id: str = USER,
         response_url: str | None = None,
+        team_id: str = TEAM,
+        enterprise_id: str | None = None,
     ) -> Exchange:
         """Send `/openmodels text` (to `response_url`, if the test made it already)."""
-        form = lambda url: slash_form(text, url, channel_id, user_id)  # noqa: E731
+        form = lambda url: slash_form(text, url, channel_id, user_id, team_id, enterprise_id)  # noqa: E731
         return self.send(form, wait, response_url=response_url)
 
     def click_share(self, value: str) -> Exchange:

@@ -35,3 +35,29 @@ def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_
 
     assert len(workers) == 2 and not any(alive(pid) for pid in workers)
     assert not [t for t in threading.enumerate() if t.name.startswith("openmodels-")]
+
+
+def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(tmp_path):
+    from bot.installations import InstalledWorkspaces
+    from bot.runtime import BackgroundServer
+    from bot.settings import OAuthCredentials
+    from localslack.browser import Browser
+
+    config = Config(db_path=tmp_path / "s.db", chart_workers=1)
+    with LocalSlack() as slack:
+        settings = SlackSettings(
+            signing_secret=SIGNING_SECRET,
+            api_url=slack.api_url,
+            oauth=OAuthCredentials("1234.5678", "0123456789abcdef0123456789abcdef"),
+        )
+        bot = BotProcess.build(config, settings)
+        try:
+            # No token of its own: nothing to check at start; each workspace's comes later.
+            assert isinstance(bot.jobs.slack, InstalledWorkspaces)
+            assert bot.app.installation_store is bot.jobs.slack.installations.store
+            with BackgroundServer(bot.app) as server:
+                page = Browser().get(server.base_url + "/slack/install")
+            assert page.status == 200 and "Add to Slack" in page.text
+            assert slack.calls == []  # and Slack was not asked anything yet
+        finally:
+            bot.close()
