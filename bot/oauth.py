@@ -171,8 +171,8 @@ class InstallPages:
         )
         name = html.escape(installation.team_name or team)
         body = (
-            f"openmodels is installed in {name}. In any channel, type "
-            "<code>/openmodels top</code>; <code>/openmodels help</code> lists the rest."
+            f"In {name}, type <code>/openmodels top</code> in any channel; "
+            "<code>/openmodels help</code> lists the rest."
         )
         return _page(200, "openmodels is installed", body, args.settings)
 

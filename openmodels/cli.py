@@ -549,7 +549,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     )
     render = ChartPool(config.chart_workers)
     render.warm_up()
-    with LocalBot(context, render, out_dir=args.out) as bot:
+    with LocalBot(context, render, out_dir=args.out, oauth=True) as bot:
         failures = run_demo(bot, sys.stdout)
     print(f"\nCharts are in {args.out}/")
     return 1 if failures else 0

@@ -434,6 +434,13 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "[Family… ▾] [Compare… ▾]" in home
     assert '$ (choose "Qwen vs Llama" in the home tab\'s Compare… menu)' in home
     assert "Qwen vs Llama — all-time downloads" in home
+    # Each workspace installs it through /slack/install and Slack's consent page; the
+    # second is answered with its own token.
+    assert out.count("openmodels is installed: In ") == 2
+    second = out[out.index('$ (install openmodels in "Second workspace"') :]
+    assert "$ /openmodels compare qwen llama --public    (in Second workspace)" in second
+    assert "[visible to everyone in the channel]" in second
+    assert "calls to Slack for Second workspace all went with its own bot token" in second
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
