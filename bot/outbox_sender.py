@@ -398,8 +398,10 @@ def _record_sent(
 ) -> None:
     """Mark `item` sent; a digest becomes its channel's last digest only now, so one
     that never arrives does not hold back the next, and an alert's pairs count as
-    announced (in its thread) only now."""
-    ob.mark_sent(db, item.id, now, slack_ts)
+    announced (in its thread) only now. An item whose workspace was forgotten while it
+    was being posted (uninstalled) leaves nothing behind."""
+    if not ob.mark_sent(db, item.id, now, slack_ts):
+        return
     rankings = item.payload.get("rankings")
     if item.kind == "digest" and rankings is not None:
         subs.set_last_digest(db, item.team_id, item.channel_id, rankings)

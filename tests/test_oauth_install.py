@@ -462,3 +462,17 @@ def test_app_home_tabs_are_refreshed_with_each_workspaces_token(bot, store):
         (T1, PEOPLE[T1][0]),
         (T2, PEOPLE[T2][0]),
     ]
+
+
+def test_an_item_posted_while_its_workspace_is_forgotten_leaves_nothing_behind(store):
+    from bot.outbox_sender import _record_sent
+    from storage import announcements as an
+
+    with store.writing() as db:
+        ob.enqueue(db, T2, "C2A", "alert", "e1", {"text": "x", "pairs": [["llama", "qwen"]]}, "t")
+        [item] = ob.all_items(db)
+        ws.forget(db, T2)  # the uninstall, while the item was being posted
+        _record_sent(db, item, "2026-01-12T00:00:00Z", "1.0", None)
+
+        assert an.latest(db, T2, "C2A", [("llama", "qwen")]) == {}
+        assert ob.all_items(db) == []
