@@ -232,14 +232,15 @@ class _Run:
     claim_seconds: float
     report: DeliveryReport = field(default_factory=DeliveryReport)
     owner: str = field(default_factory=holder_id)
-    # Set when Slack does not answer at all: every workspace's delivery stops.
-    unreachable: threading.Event = field(default_factory=threading.Event)
+    # Set when Slack does not answer at all, or refuses the one token every workspace
+    # shares: every workspace's delivery stops.
+    halted: threading.Event = field(default_factory=threading.Event)
 
     def workspace(
         self, team_id: str, channels: dict[str, list[OutboxItem]], shares: list[cs.ChartShare]
     ) -> None:
         """Deliver one workspace's channels in order, then recheck its charts."""
-        if self.unreachable.is_set():
+        if self.halted.is_set():
             return
         client = self.clients.client_for(team_id)
         if client is None:
@@ -251,7 +252,7 @@ class _Run:
             for queue in channels.values():
                 posted_here = False
                 for listed in queue:
-                    if self.unreachable.is_set():
+                    if self.halted.is_set():
                         return
                     claimed = _claim(self.store, listed, self.owner, self.clock, self.claim_seconds)
                     if claimed is None:
@@ -269,6 +270,8 @@ class _Run:
         except _AppError as exc:
             report.stopped_teams[team_id] = str(exc)
             report.stopped = report.stopped or str(exc)
+            if isinstance(self.clients, OneWorkspace):
+                self.halted.set()  # the other workspaces' token is the same one
             log.error(
                 "delivery to workspace %s stopped: Slack refused its token (%s); its items "
                 "stay pending",
@@ -277,7 +280,7 @@ class _Run:
             )
         except _Unreachable as exc:
             report.unreachable = str(exc)
-            self.unreachable.set()
+            self.halted.set()
             log.warning("delivery stopped: Slack did not answer (%s); items stay pending", exc)
 
 

@@ -42,7 +42,8 @@ class BotProcess:
 
     @classmethod
     def build(cls, config: Config, settings: SlackSettings, *, collects: bool = True) -> BotProcess:
-        """Everything `serve` runs, from the configuration; the bot token is checked now.
+        """Everything `serve` runs, from the configuration; one workspace's bot token is
+        checked now (with installs through OAuth there is none yet).
 
         `collects`: whether this bot's scheduler takes the snapshots (not with
         --no-scheduler), which answers on an empty store say.

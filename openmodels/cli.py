@@ -505,6 +505,11 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
             def listening(url: str) -> None:
                 print(f"openmodels: listening on {url}", file=sys.stderr)
+                if settings.oauth is not None:
+                    from bot.oauth import INSTALL_PATH
+
+                    install = url.removesuffix("/slack/events") + INSTALL_PATH
+                    print(f"openmodels: workspaces install it from {install}", file=sys.stderr)
                 start_scheduler()
 
             serve_http(bot.app, args.host, args.port, on_listening=listening)

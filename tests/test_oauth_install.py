@@ -105,7 +105,7 @@ def test_the_install_page_offers_add_to_slack_for_the_apps_scopes_with_a_state(b
 def test_installing_keeps_the_workspaces_own_token_and_who_installed_it(bot, store):
     done = bot.install(T2)
 
-    assert done.status == 200 and "openmodels is installed in Two" in done.text
+    assert done.status == 200 and "openmodels is installed" in done.text and "In Two," in done.text
     found = installations(store).find_installation(enterprise_id=None, team_id=T2)
     assert found is not None and found.bot_token and found.user_id == PEOPLE[T2][0]
     with store.reading() as db:
@@ -476,3 +476,65 @@ def test_an_item_posted_while_its_workspace_is_forgotten_leaves_nothing_behind(s
 
         assert an.latest(db, T2, "C2A", [("llama", "qwen")]) == {}
         assert ob.all_items(db) == []
+
+
+def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store):
+    """`openmodels serve --http` with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, as a real
+    process: a workspace installs it through the flow and is answered with its token."""
+    import os
+    import subprocess
+    import sys
+
+    from localslack.oauth import SESSION_COOKIE, OAuthApp
+    from localslack.server import LocalSlack
+    from tests.oauth_helpers import workspaces
+    from tests.slack_helpers import SIGNING_SECRET, post, signed, slash_form
+    from tests.test_slack_app import _listening_url
+
+    with LocalSlack(strict_tokens=True) as slack:
+        workspaces(slack)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        env |= {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "OPENMODELS_DB": str(store.path),
+        }
+        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openmodels.cli", *serve],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            events = _listening_url(process)
+            base = events.removesuffix("/slack/events")
+            slack.register_app(
+                OAuthApp(
+                    CLIENT_ID,
+                    CLIENT_SECRET,
+                    (base + REDIRECT_PATH,),
+                    events_url=events,
+                    signing_secret=SIGNING_SECRET,
+                )
+            )
+            browser = Browser()
+            browser.set_cookie(slack.base_url, SESSION_COOKIE, slack.sign_in(T2, PEOPLE[T2][0]))
+
+            installed = browser.add_to_slack(base + "/slack/install")
+            response_url = slack.response_url()
+            body = slash_form("subscribe digest", response_url, CHANNELS[T2][0], PEOPLE[T2][0], T2)
+            reply = post(events, body, signed(body))
+
+            assert installed.status == 200 and "openmodels is installed" in installed.text
+            assert reply.status == 200
+            assert slack.wait_for(lambda: bool(slack.posts(response_url)), timeout=30)
+            assert [(c.team, c.token_serial) for c in slack.calls_to("chat.postMessage")] == [
+                (T2, 1)
+            ]
+        finally:
+            process.terminate()
+            code = process.wait(timeout=20)
+    assert code == 0
