@@ -194,8 +194,9 @@ class InstallPages:
 
 def record_install(store: Store, installation: Installation, now: datetime | None = None) -> None:
     """Record the workspace's organisation and installer beside Slack's record. A
-    failure is logged: the install stands (its token is kept) without this row, found
-    then under no organisation."""
+    failure is logged: the install stands (its token is kept and answers work), but the
+    scheduled jobs find a Grid workspace's token by this row's organisation, so they
+    skip it until it installs again."""
     if store.sample:
         return  # the demo's bundled sample is read-only
     team = installation.team_id or ""

@@ -25,6 +25,7 @@ from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from openmodels.config import Config
+from openmodels.errors import ConfigError
 from openmodels.families import load_families
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ class BotProcess:
         `collects`: whether this bot's scheduler takes the snapshots (not with
         --no-scheduler), which answers on an empty store say.
         """
+        if settings.oauth is not None and config.admins is not None:
+            raise ConfigError(
+                "OPENMODELS_ADMINS lists who may change subscriptions in one workspace; with "
+                "installs through OAuth each workspace decides (/openmodels permissions): "
+                "unset it"
+            )
         families = load_families(config.families_path)
         # The bot answers from, and collects into, the real store: never the bundled sample.
         jobs = services_from_config(config, families, slack=settings)

@@ -73,12 +73,23 @@ def test_cron_jobs_post_with_the_token_or_the_installation_store_or_only_queue()
         (["serve", "--http"], {"SLACK_CLIENT_ID": CLIENT["SLACK_CLIENT_ID"]}, "is not"),
         (["serve"], {**CLIENT, "SLACK_APP_TOKEN": "xapp-1-A1-2-x"}, "needs HTTP"),
         (["deliver"], {"SLACK_BOT_TOKEN": TOKEN, **CLIENT}, "are both set"),
+        (
+            ["serve", "--http"],
+            {**CLIENT, "OPENMODELS_ADMINS": "U012AB3CD"},
+            "each workspace decides",
+        ),
     ],
 )
 def test_serve_and_deliver_stop_with_one_line_and_exit_1(
     argv, env, says, monkeypatch, capsys, tmp_path
 ):
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "OPENMODELS_ADMINS",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in {**HTTP, **env}.items():
         monkeypatch.setenv(name, value)
