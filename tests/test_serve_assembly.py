@@ -61,3 +61,28 @@ def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation
             assert slack.calls == []  # and Slack was not asked anything yet
         finally:
             bot.close()
+
+
+def test_with_the_client_credentials_in_the_environment_bolt_makes_no_stores_of_its_own(
+    tmp_path, monkeypatch
+):
+    # Bolt, finding SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set and no OAuth settings of
+    # the app's, would make file stores meant for development under the home folder.
+    from bot.settings import OAuthCredentials
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1234.5678")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "0123456789abcdef0123456789abcdef")
+    config = Config(db_path=tmp_path / "s.db", chart_workers=1)
+    with LocalSlack() as slack:
+        settings = SlackSettings(
+            signing_secret=SIGNING_SECRET,
+            api_url=slack.api_url,
+            oauth=OAuthCredentials("1234.5678", "0123456789abcdef0123456789abcdef"),
+        )
+        bot = BotProcess.build(config, settings)
+        bot.close()
+
+    assert list(home.iterdir()) == []
