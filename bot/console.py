@@ -59,8 +59,10 @@ from localslack.workspaces import CHANNEL_ID, TEAM_ID, TEAM_NAME, USER_ID
 DEMO_TOUR = (
     "top",
     "regions",
+    "sizes",
     "movers",
     "new",
+    "race deepseek glm mistral",
     "compare qwen llama",
     "compare gemma deepseek",
     "forecast",

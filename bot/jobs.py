@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.scheduler import Every, Hourly, Job, parse_daily, parse_weekly
@@ -307,18 +307,11 @@ def digest_job(services: Services, now: datetime, slot: datetime | None = None) 
 
 
 def digest_launches(services: Services, now: datetime) -> tuple[DigestLaunch, ...]:
-    """The models launched in the seven days up to `now`, as the digest lists them;
-    those no longer listed are left out."""
-    from openmodels.digest import DigestLaunch
-    from openmodels.launch_finder import week_launches
+    """The models launched in the seven days up to `now`, as the digest lists them."""
+    from openmodels.digest import digest_launches as week_digest_launches
 
     with services.store.reading() as db:
-        found = week_launches(db, now - timedelta(days=7), now, services.families.keys)
-    return tuple(
-        DigestLaunch(launch.repo_id, launch.family, launch.first_seen, launch.gained)
-        for launch in found
-        if launch.gained is not None
-    )
+        return week_digest_launches(db, now, services.families)
 
 
 def deliver_job(services: Services) -> DeliveryReport | None:

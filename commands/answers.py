@@ -3,9 +3,10 @@
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
 
-The answers kept in modules of their own (regions, movers, forecast, new) are imported
-when first asked for: `openmodels ask top` starts in a new process every time, and the
-forecast and launch code (with the digest's) would cost it more than the answer itself.
+The answers kept in modules of their own (regions, movers, forecast, new, sizes, race),
+and what the others show by model size and launch, are imported when first asked for:
+`openmodels ask top` starts in a new process every time, and the forecast and launch
+code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
@@ -44,7 +46,9 @@ from commands.parser import (
     Movers,
     New,
     Permissions,
+    Race,
     Regions,
+    Sizes,
     Status,
     Subscribe,
     Subscriptions,
@@ -64,10 +68,13 @@ from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily, lead
 from openmodels.standings import Standings, read_standings
 from openmodels.timeline import Timeline, TimelineCache, family_runs
-from storage import Store, chart_shares, jobs
+from storage import Store, chart_shares, jobs, model_sizes
 from storage import queries as q
 from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp
+
+if TYPE_CHECKING:
+    from openmodels.sizes import SizeClass
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
@@ -98,6 +105,12 @@ NO_DERIVATIVES = (
     "(OPENMODELS_DERIVATIVES_TOP, 20 by default; 0 turns it off), and a lookup that fails "
     "leaves the count unknown; `openmodels import` loads them from a CSV file (column "
     "`derivatives`)."
+)
+
+SIZE_NOTE = (
+    "Shares are of the downloads of {models}. Each model is classed by its total "
+    "parameters as known now, at both ends of a change, so a size read since never counts "
+    "as growth; `/openmodels sizes` shows every class."
 )
 
 
@@ -137,7 +150,19 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 
 
 # The commands whose answers only read: the only ones that carry "Share in channel".
-SHAREABLE = (Help, Top, Compare, FamilyDetail, ModelDetail, Regions, Movers, Forecast, New)
+SHAREABLE = (
+    Help,
+    Top,
+    Sizes,
+    Compare,
+    FamilyDetail,
+    ModelDetail,
+    Regions,
+    Movers,
+    Forecast,
+    New,
+    Race,
+)
 
 
 def only_reads(text: str) -> bool:
@@ -210,6 +235,14 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 return status_answer(db, ctx, command.public)
             if isinstance(command, Top):
                 return top_answer(db, ctx, command)
+            if isinstance(command, Sizes):
+                from commands.sizes_answer import sizes_answer
+
+                return sizes_answer(db, ctx, command)
+            if isinstance(command, Race):
+                from commands.race_answer import race_answer
+
+                return race_answer(db, ctx, command)
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
             if isinstance(command, FamilyDetail):
@@ -287,8 +320,16 @@ def resolve(families: Families, name: str) -> Family:
     raise UsageError(message)
 
 
-def _standings(db: Database, metric: str, timeline: Timeline) -> Standings:
-    standings = read_standings(db, metric, timeline)
+def _standings(
+    db: Database, metric: str, timeline: Timeline, among: SizeClass | None = None
+) -> Standings:
+    """The ranking by `metric`, or by downloads from the models of one size class."""
+    values = None
+    if among is not None:
+        from openmodels.size_classes import class_values
+
+        values = class_values(db, metric, among.key)
+    standings = read_standings(db, metric, timeline, values=values)
     if standings is None:
         raise _NoData
     return standings
@@ -338,9 +379,19 @@ def help_answer(unknown: str | None = None) -> Answer:
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
-    standings = _standings(db, command.metric, ctx.timelines.read(db))
+    chosen = None
+    if command.size is not None:
+        from commands.sizes_answer import size_class
+
+        chosen = size_class(command.size)
+    standings = _standings(db, command.metric, ctx.timelines.read(db), chosen)
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     metric_name = METRIC_NAMES[command.metric]
+    among = f" among {chosen.models}" if chosen is not None else ""
+    if chosen is not None and not ranking:
+        message = f"No tracked family has {chosen.models} in the snapshot of {latest.date}."
+        blocks = [bk.header(f"Top model families{among}"), bk.section(message)]
+        return Answer(text=message, blocks=[*blocks, footer(latest)], public=command.public)
     derivatives = command.metric == "derivatives"
     if derivatives and not ranking:
         message = NO_DERIVATIVES.format(date=latest.date)
@@ -370,7 +421,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         uncounted = [ctx.families.label(f) for f in totals if f not in counted]
         if uncounted:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
-    title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"
+    title = f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
     blocks = [bk.header(title), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None:
@@ -380,13 +431,15 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             blocks.append(
                 bk.section(
                     f"*{escape(ctx.families.label(the_lead.leader))}* has {comparison} the "
-                    f"{metric_name} of the {count(the_lead.rest_count, 'family', 'families')} "
-                    f"after it combined ({human(the_lead.leader_value)} vs "
-                    f"{human(the_lead.rest_value)})."
+                    f"{metric_name}{among} of the "
+                    f"{count(the_lead.rest_count, 'family', 'families')} after it combined "
+                    f"({human(the_lead.leader_value)} vs {human(the_lead.rest_value)})."
                 )
             )
     if derivatives:
         blocks.append(bk.context(DERIVATIVES_NOTE))
+    if chosen is not None:
+        blocks.append(bk.context(SIZE_NOTE.format(models=chosen.models)))
     blocks.append(footer(latest, baseline))
     text = f"{title} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
@@ -552,6 +605,16 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     if more > 0:
         model_text += f"\n_{count(more, 'more model')} not shown_"
     blocks = [header, bk.section(scope), bk.fields_section(fields), bk.section(model_text)]
+    from commands.sizes_answer import family_sizes_text
+    from openmodels.size_classes import read_class_figures
+
+    by_size = family_sizes_text(
+        read_class_figures(db, [latest.id], command.metric, [family.key])[latest.id],
+        family.key,
+        command.metric,
+    )
+    if by_size is not None:
+        blocks.append(bk.section(by_size))
     built_upon = q.top_models(db, latest.id, family.key, "derivatives", limit=5)
     if built_upon:
         lines = [
@@ -678,6 +741,8 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"*{period}*\n{week}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
         f"*Tracked since*\n{history[0].taken_at[:10]} ({count(len(history), 'snapshot')})",
+        f"*Size*\n{_size(db, repo_id)}",
+        f"*Start vs its class*\n{_class_start(db, ctx, repo_id)}",
     ]
     blocks = [
         header,
@@ -690,6 +755,26 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
         f"{human(now.downloads_30d)} in 30 days ({latest.date})"
     )
     return Answer(text=text, blocks=blocks, public=command.public)
+
+
+def _size(db: Database, repo_id: str) -> str:
+    """A model's size and where it came from."""
+    from commands.sizes_answer import size_text_of
+
+    return size_text_of(model_sizes.size_of(db, repo_id))
+
+
+def _class_start(db: Database, ctx: AnswerContext, repo_id: str) -> str:
+    """A model's relative adoption if it is a launch old enough to judge; else why not."""
+    from commands.launches_answer import adoption_text, not_launched_text
+    from openmodels.launch_finder import NoLaunch, launch_of
+
+    launch = launch_of(db, repo_id, ctx.families.keys)
+    if isinstance(launch, NoLaunch):
+        return f"not a launch the store saw: {not_launched_text(launch.why)}"
+    if launch.adoption is None:
+        return "first seen in the latest snapshot: judged from the next one"
+    return adoption_text(launch.adoption)
 
 
 def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:

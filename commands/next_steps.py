@@ -4,7 +4,8 @@ Each button or option carries the command text it answers (the value a click sen
 back), so a click is answered like the command itself, by the same parser, and a
 forged value can name nothing but an answer that only reads (the listener checks).
 
-- a metric toggle: `--30d` to all-time and back, replacing the answer in place;
+- a metric toggle: `--30d` to all-time and back, replacing the answer in place (on
+  `top`, `top --size`, `sizes`, `compare` and `family`);
 - "Compare with…": a select of the families not in the answer yet;
 - on `family`, "Top models": the family's top models in full (`family NAME --models`).
 """
@@ -12,8 +13,9 @@ forged value can name nothing but an answer that only reads (the listener checks
 from __future__ import annotations
 
 from commands import blocks as bk
-from commands.parser import MAX_COMPARE, Command, Compare, FamilyDetail, Top
+from commands.parser import MAX_COMPARE, Command, Compare, FamilyDetail, Sizes, Top
 from openmodels.families import Families, Family
+from openmodels.sizes import parse_class
 
 TOGGLE_ACTION = "answer_toggle"
 COMPARE_WITH_ACTION = "answer_compare_with"
@@ -26,12 +28,23 @@ REPLACES = frozenset({TOGGLE_ACTION})
 _FLAGS = {"all_time": "", "30d": " --30d", "derivatives": " --derivatives"}
 
 
-def command_text(command: Top | Compare | FamilyDetail, families: Families) -> str | None:
-    """The canonical text of a command (family keys, not what was typed); None when a
-    family it names is unknown."""
+Toggled = Top | Sizes | Compare | FamilyDetail
+
+
+def command_text(command: Toggled, families: Families) -> str | None:
+    """The canonical text of a command (family keys and size class keys, not what was
+    typed); None when a family or size class it names is unknown."""
     metric = _FLAGS[command.metric]
+    if isinstance(command, Sizes):
+        return f"sizes{metric}"
     if isinstance(command, Top):
-        return f"top{'' if command.n == 10 else f' {command.n}'}{metric}"
+        size = ""
+        if command.size is not None:
+            found = parse_class(command.size)
+            if found is None:
+                return None
+            size = f" --size {found.key}"
+        return f"top{'' if command.n == 10 else f' {command.n}'}{metric}{size}"
     if isinstance(command, Compare):
         chosen = _resolved(command.names, families)
         return None if chosen is None else f"compare {' '.join(f.key for f in chosen)}{metric}"
@@ -43,7 +56,7 @@ def command_text(command: Top | Compare | FamilyDetail, families: Families) -> s
 
 def next_steps(command: Command, families: Families) -> bk.Block | None:
     """The actions block for an answer to `command`, or None when it has no next step."""
-    if not isinstance(command, Top | Compare | FamilyDetail):
+    if not isinstance(command, Toggled):
         return None
     elements = [_toggle(command, families)]
     if isinstance(command, Compare):
@@ -68,12 +81,14 @@ def next_steps(command: Command, families: Families) -> bk.Block | None:
     return bk.actions(*kept) if kept else None
 
 
-def _toggle(command: Top | Compare | FamilyDetail, families: Families) -> bk.Block | None:
+def _toggle(command: Toggled, families: Families) -> bk.Block | None:
     """'Last 30 days' on an all-time answer; 'All-time' on any other."""
     metric = "all_time" if command.metric != "all_time" else "30d"
     label = "Last 30 days" if metric == "30d" else "All-time"
-    if isinstance(command, Top):
-        other: Top | Compare | FamilyDetail = Top(n=command.n, metric=metric)
+    if isinstance(command, Sizes):
+        other: Toggled = Sizes(metric=metric)
+    elif isinstance(command, Top):
+        other = Top(n=command.n, metric=metric, size=command.size)
     elif isinstance(command, Compare):
         other = Compare(names=command.names, metric=metric)
     else:

@@ -20,15 +20,16 @@ MIN_COMPARE, MAX_COMPARE = 2, 6
 MOVERS_DAYS, MAX_DAYS = 7, 365
 NEW_DAYS = 7  # as openmodels.launches.NEW_DAYS: the parser imports nothing of the core
 SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
+MIN_RACE, MAX_RACE = 2, 6
 # Options that take a value, written `--days 30` or `--days=30`.
-_VALUE_FLAGS = frozenset({"days"})
+_VALUE_FLAGS = frozenset({"days", "size"})
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
 _DASHES = ("--", "—", "–")
 # With one hyphen (`-30d`, as with a single dash above), only these names are options:
 # anything else (`-1`, a name starting with a hyphen) stays a word.
 _OPTIONS = frozenset(
-    {"30d", "all-time", "public", "models", "derivatives", "days", "always", "help"}
+    {"30d", "all-time", "public", "models", "derivatives", "days", "size", "always", "help"}
 )
 
 
@@ -36,6 +37,13 @@ _OPTIONS = frozenset(
 class Top:
     n: int = 10
     metric: str = "all_time"  # or "30d", or "derivatives"
+    public: bool = False
+    size: str | None = None  # a size class as typed (`1-5B`); None = every model
+
+
+@dataclass(frozen=True)
+class Sizes:
+    metric: str = "all_time"
     public: bool = False
 
 
@@ -81,6 +89,12 @@ class Forecast:
 class New:
     family: str | None = None  # as typed; None = every family
     days: int = NEW_DAYS
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Race:
+    names: tuple[str, ...]  # models as ORG/NAME, or families (their latest launch)
     public: bool = False
 
 
@@ -137,6 +151,8 @@ class Unresolved:
 
 Command = (
     Top
+    | Sizes
+    | Race
     | Compare
     | FamilyDetail
     | ModelDetail
@@ -155,8 +171,14 @@ Command = (
 
 USAGE = {
     "top": (
-        "top [N] [--30d|--derivatives]",
-        "the N biggest families (1 to 50, default 10), or those most built upon",
+        "top [N] [--30d|--derivatives] [--size CLASS]",
+        "the N biggest families (1 to 50, default 10), or those most built upon; "
+        "`--size 1-5B`: among models of one size class",
+    ),
+    "sizes": (
+        "sizes [--30d]",
+        "downloads by model size (under 1B, 1–5B … 250B and over): each class's total, "
+        "share and leading family",
     ),
     "compare": ("compare A B [C…] [--30d]", "2 to 6 families side by side"),
     "family": (
@@ -171,6 +193,11 @@ USAGE = {
     "new": (
         "new [FAMILY] [--days N]",
         "models launched in the last N days (default 7), newest first, and how they started",
+    ),
+    "race": (
+        "race A B [C…]",
+        "2 to 6 launches from day 0, charted: models as ORG/NAME, or families "
+        "(each one's latest launch)",
     ),
     "status": ("status", "what the store holds"),
     "subscribe": (
@@ -315,13 +342,26 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return int(raw)
 
     if verb == "top":
-        refuse_flags({"30d", "all-time", "derivatives", "public"})
+        refuse_flags({"30d", "all-time", "derivatives", "public", "size"})
         if "derivatives" in flags:
             if metric == "30d":
                 raise UsageError(
                     "Rank by `--30d` or by `--derivatives`, not both.", usage_line("top")
                 )
+            if "size" in flags:
+                raise UsageError(
+                    "`--size` ranks families by their downloads in one size class, not by "
+                    "`--derivatives`.",
+                    usage_line("top"),
+                )
             metric = "derivatives"
+        size = values.get("size") if "size" in flags else None
+        if "size" in flags and not size:
+            raise UsageError(
+                "--size takes a size class: under-1B, 1-5B, 5-10B, 10-50B, 50-100B, "
+                "100-250B, 250B+ or unknown.",
+                usage_line("top"),
+            )
         if len(words) > 1:
             raise UsageError("`top` takes at most one number.", usage_line("top"))
         n = 10
@@ -332,7 +372,23 @@ def parse(text: str, *, verb: str | None = None) -> Command:
                     f"N must be a whole number from 1 to {MAX_TOP}.", usage_line("top")
                 )
             n = int(raw)
-        return Top(n=n, metric=metric, public=public)
+        return Top(n=n, metric=metric, public=public, size=size)
+    if verb == "sizes":
+        refuse_flags({"30d", "all-time", "public"})
+        if words:
+            raise UsageError(
+                "`sizes` covers every family; for one family's sizes, try `family NAME`.",
+                usage_line("sizes"),
+            )
+        return Sizes(metric=metric, public=public)
+    if verb == "race":
+        refuse_flags({"public"})
+        if not MIN_RACE <= len(words) <= MAX_RACE:
+            raise UsageError(
+                f"A race needs {MIN_RACE} to {MAX_RACE} models or families; you gave {len(words)}.",
+                usage_line("race"),
+            )
+        return Race(names=tuple(w.strip("/") for w in words), public=public)
     if verb == "compare":
         refuse_flags({"30d", "all-time", "public"})
         if not MIN_COMPARE <= len(words) <= MAX_COMPARE:

@@ -13,6 +13,10 @@ class ChartSpec:
     `breaks` holds, per label, the times from which its line counts by another
     definition (`openmodels.comparability`): the line is drawn apart there, with a
     marker, and no crossing is drawn across it, so the step never reads as growth.
+
+    A race (`race` not empty) draws, per launch label, its downloads since first seen
+    by days since first seen (day 0 aligned), instead of `series` over dates, with a
+    mark at `race_age`, the age the race is judged at.
     """
 
     title: str
@@ -23,6 +27,8 @@ class ChartSpec:
     filename: str
     sample: bool = False
     breaks: dict[str, list[str]] = field(default_factory=dict)
+    race: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    race_age: float | None = None
 
     def segments(self, label: str) -> list[list[tuple[str, int]]]:
         """The line of `label` in the pieces drawn: split at each of its breaks, so each
@@ -43,12 +49,14 @@ class ChartSpec:
 
 def chart_key(spec: ChartSpec, style: str) -> str:
     """A chart's identity: a hash of what is drawn (title, series, metric, snapshot date,
-    the sample mark, the breaks in its lines) and of `style`, the version of how it is
-    drawn. Equal keys draw the same PNG; the alt text and the file name are not drawn, so
-    they take no part."""
+    the sample mark, the breaks in its lines, a race's lines and mark) and of `style`, the
+    version of how it is drawn. Equal keys draw the same PNG; the alt text and the file
+    name are not drawn, so they take no part."""
     import hashlib  # here: every answer imports this module, and only the bot hashes
 
     breaks = {label: sorted(times) for label, times in sorted(spec.breaks.items()) if times}
     drawn = [style, spec.title, spec.series, spec.metric, spec.snapshot_date, spec.sample, breaks]
+    if spec.race:  # a race's lines are what is drawn instead of the series
+        drawn += [spec.race, spec.race_age]
     text = json.dumps(drawn, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

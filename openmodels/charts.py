@@ -30,11 +30,10 @@ MAX_LABELLED_CROSSINGS = 8  # beyond this a chart shows the marks, not a label f
 
 
 def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
-    """Draw one line per series of `spec` and return the PNG bytes."""
+    """Draw one line per series (or per runner of a race) of `spec`; the PNG bytes."""
     buffer = io.BytesIO()
-    chart_figure(spec, dpi).savefig(
-        buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"}
-    )
+    figure = race_figure(spec, dpi) if spec.race else chart_figure(spec, dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"})
     return buffer.getvalue()
 
 
@@ -43,7 +42,6 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
 
     figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -84,19 +82,13 @@ def chart_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v).replace(".0", "")))
-    axes.set_ylabel(
-        "cumulative downloads" if spec.metric == "all_time" else "downloads, last 30 days"
+    _dress(
+        figure,
+        axes,
+        spec,
+        "cumulative downloads" if spec.metric == "all_time" else "downloads, last 30 days",
+        " · ◆ definition changed (the step is not growth)" if spec.breaks else "",
     )
-    axes.grid(True, alpha=0.3)
-    axes.spines[["top", "right"]].set_visible(False)
-    figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
-    note = f"Hugging Face Hub, snapshot {spec.snapshot_date}"
-    if spec.breaks:
-        note += " · ◆ definition changed (the step is not growth)"
-    if spec.sample:
-        note += " · SAMPLE DATA (synthetic)"
-    axes.set_title(note, loc="left", fontsize=9, color="#555555")
     if drawn:
         axes.legend(loc="upper left", frameon=False)
         # Last: placing the labels measures the finished layout.
@@ -223,3 +215,61 @@ def _line_points(axes: Any, np: Any, per_line: int = 400) -> Any:
             np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
         )
     return np.vstack(chunks)
+
+
+def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
+    """A race of `spec`: each runner's downloads since first seen by days since first
+    seen, day 0 aligned, with a dashed mark at the age the race is judged at."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(8, 4.5), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    ends: list[tuple[float, str, str]] = []
+    for i, (label, points) in enumerate(spec.race.items()):
+        if not points:
+            continue
+        colour = PALETTE[i % len(PALETTE)]
+        axes.plot([x for x, _ in points], [v for _, v in points], label=label, color=colour,
+                  linewidth=2.2, marker="o" if len(points) == 1 else None)  # fmt: skip
+        ends.append((float(points[-1][1]), human(points[-1][1]), colour))
+    if ends:
+        _label_ends(axes, ends)
+        axes.legend(loc="upper left", frameon=False)
+    else:
+        axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
+    if spec.race_age is not None and spec.race_age > 0:
+        axes.axvline(spec.race_age, color=MARK_COLOUR, linestyle="--", linewidth=1, alpha=0.6)
+        axes.annotate(
+            f"day {spec.race_age:g}",
+            xy=(spec.race_age, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color=MARK_COLOUR,
+        )
+    axes.set_xlim(left=0)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("days since first seen")
+    _dress(figure, axes, spec, "downloads since first seen", " · day 0: first seen")
+    return figure
+
+
+def _dress(figure: Figure, axes: Any, spec: ChartSpec, ylabel: str, note: str) -> None:
+    """What every chart wears: downloads on the y axis, a light grid, the title, and a
+    line naming the source and snapshot (`note` added), and the sample when it is one."""
+    from matplotlib.ticker import FuncFormatter
+
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v).replace(".0", "")))
+    axes.set_ylabel(ylabel)
+    axes.grid(True, alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    source = f"Hugging Face Hub, snapshot {spec.snapshot_date}{note}"
+    if spec.sample:
+        source += " · SAMPLE DATA (synthetic)"
+    axes.set_title(source, loc="left", fontsize=9, color="#555555")

@@ -368,7 +368,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from commands.digest_message import digest_chart, digest_message
     from commands.render import plain
     from openmodels.charts import render_chart
-    from openmodels.digest import build_digest
+    from openmodels.digest import build_digest, digest_launches
     from openmodels.errors import ConfigError
     from openmodels.families import load_families
     from openmodels.locate import store_for_reading
@@ -376,8 +376,12 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     families = load_families(config.families_path)
     if args.dry_run:
         store = store_for_reading(config)
+        now = datetime.now(UTC)
         with store.reading() as db:
-            digest = build_digest(db, families, datetime.now(UTC), confirm=config.alert_confirm)
+            launches = digest_launches(db, now, families)
+            digest = build_digest(
+                db, families, now, confirm=config.alert_confirm, launches=launches
+            )
         if digest is None:
             print("No snapshots yet: nothing to digest. Run `openmodels collect` first.")
             return 1

@@ -21,8 +21,10 @@ from openmodels.errors import OpenModelsError
 from openmodels.families import Families
 from openmodels.hub import HubModel
 from openmodels.progress import Progress
+from openmodels.sizes import ModelSize
 from storage import Store
 from storage import queries as q
+from storage.model_sizes import unsized
 from storage.snapshots import (
     FamilyTotal,
     ModelRecord,
@@ -82,8 +84,11 @@ def collect_snapshot(
             "the Hub listed no models of any tracked family; nothing was written "
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
+    sizes = listed_sizes(listings, families)
+    with store.reading() as db:  # models stored before sizes were kept, or gone since
+        sizes.update({r: families.size_of(r) for r in unsized(db) if r not in sizes})
     started = time.perf_counter()
-    snapshot_id = write_snapshot(store, now, "hub", records, families.definitions())
+    snapshot_id = write_snapshot(store, now, "hub", records, families.definitions(), sizes)
     written = time.perf_counter() - started
     log_changes(store, snapshot_id)
     totals = family_totals(records)
@@ -186,6 +191,23 @@ def classify(
                 )
             )
     return records
+
+
+def listed_sizes(
+    listings: Iterable[tuple[str, Sequence[HubModel]]], families: Families
+) -> dict[str, ModelSize]:
+    """The size of each model some family owns, from the families file, the Hub's count
+    or the name (`Families.size_of`); the first listing of a model wins, as in
+    `classify`. Pure."""
+    sizes: dict[str, ModelSize] = {}
+    for _org, models in listings:
+        for model in models:
+            if model.repo_id in sizes or families.family_of(model.repo_id) is None:
+                continue
+            sizes[model.repo_id] = families.size_of(
+                model.repo_id, model.parameters, dict(model.parameters_by_dtype)
+            )
+    return sizes
 
 
 def log_listing(org: str, models: Sequence[HubModel]) -> None:

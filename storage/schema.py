@@ -431,7 +431,27 @@ def m010_home_visits(db: Database) -> None:
 
 
 @migration
-def m011_workspaces(db: Database) -> None:
+def m011_model_sizes(db: Database) -> None:
+    # Each model's size: its total parameters (NULL: unknown), where that figure came
+    # from ('safetensors' from the Hub, 'name' read from the model's name, 'file' set by
+    # hand in the families file, 'unknown'), and its active parameters per token when
+    # its name gives them. Kept per model, not per snapshot: a size does not change with
+    # downloads, and a size read later applies to every snapshot alike, so a figure by
+    # size class never moves because a size was newly read.
+    db.execute(
+        """
+        CREATE TABLE model_sizes (
+            model_id INTEGER PRIMARY KEY REFERENCES models(id),
+            parameters INTEGER,
+            active_parameters INTEGER,
+            source TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migration
+def m012_workspaces(db: Database) -> None:
     # The workspaces openmodels is installed in through Slack's OAuth flow, and settings
     # that belong to a workspace rather than a channel. Slack's own record of each
     # install (its tokens) is kept by slack_sdk's installation store in its own tables;
