@@ -48,8 +48,7 @@ from bot.runtime import BackgroundServer  # noqa: E402
 from bot.settings import OAuthCredentials, SlackSettings  # noqa: E402
 from commands import AnswerContext  # noqa: E402
 from commands.digest_message import digest_message  # noqa: E402
-from localslack.browser import Browser  # noqa: E402
-from localslack.oauth import SESSION_COOKIE, OAuthApp  # noqa: E402
+from localslack.oauth import OAuthApp  # noqa: E402
 from localslack.server import LocalSlack  # noqa: E402
 from openmodels.charts import render_chart  # noqa: E402
 from openmodels.digest import plan_digests  # noqa: E402
@@ -91,9 +90,7 @@ def build_store(folder: Path) -> tuple[Store, Families]:
 def install_all(slack: LocalSlack, install_url: str, teams: list[str]) -> None:
     """Each workspace's installer installs the app through the real flow."""
     for team in teams:
-        browser = Browser()
-        browser.set_cookie(slack.base_url, SESSION_COOKIE, slack.sign_in(team, f"U{team}"))
-        done = browser.add_to_slack(install_url)
+        done = slack.sign_in(team, f"U{team}").add_to_slack(install_url)
         if done.status != 200:
             raise SystemExit(f"installing {team} failed: {done.status} {done.text[:200]}")
 

@@ -41,8 +41,8 @@ from commands import AnswerContext
 from commands.answer import Answer, ChartSpec
 from commands.home_view import COMPARE_ACTION
 from commands.render import render_text
-from localslack.browser import Browser, Visit
-from localslack.oauth import SESSION_COOKIE, OAuthApp
+from localslack.browser import Visit
+from localslack.oauth import OAuthApp
 from localslack.payloads import (
     app_home_opened,
     event_callback,
@@ -177,10 +177,7 @@ class LocalBot:
         """`user_id` of `team_id` installs the app as people do: the install page, "Add to
         Slack", Slack's consent page, and back. The page the app shows at the end."""
         assert self._server is not None, "use LocalBot as a context manager"
-        browser = Browser()
-        browser.set_cookie(
-            self.slack.base_url, SESSION_COOKIE, self.slack.sign_in(team_id, user_id)
-        )
+        browser = self.slack.sign_in(team_id, user_id)
         return browser.add_to_slack(self._server.base_url + INSTALL_PATH)
 
     def _finished(self, response_url: str) -> None:

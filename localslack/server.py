@@ -73,6 +73,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from commands.blocks import MAX_VIEW_BLOCKS, check_limits, check_view_limits
+from localslack.browser import Browser
 from localslack.oauth import SESSION_COOKIE, OAuth, OAuthApp, Page
 from localslack.payloads import public_view, signed_headers
 from localslack.workspaces import (
@@ -374,11 +375,14 @@ class LocalSlack:
         rotation, and the Request URL and signing secret its events go with."""
         self.oauth.register(app)
 
-    def sign_in(self, team_id: str, user_id: str, *, org_wide: bool = False) -> str:
-        """`user_id` of `team_id` signs in to Slack in their browser: the value of the
-        session cookie (SESSION_COOKIE) the consent page knows them by. With `org_wide`,
-        they install for their whole Enterprise Grid organisation."""
-        return self.oauth.sign_in(team_id, user_id, org_wide=org_wide)
+    def sign_in(self, team_id: str, user_id: str, *, org_wide: bool = False) -> Browser:
+        """`user_id` of `team_id` signs in to Slack: their browser, holding the session
+        cookie (SESSION_COOKIE) the consent page knows them by. With `org_wide`, they
+        install for their whole Enterprise Grid organisation."""
+        browser = Browser()
+        session = self.oauth.sign_in(team_id, user_id, org_wide=org_wide)
+        browser.set_cookie(self.base_url, SESSION_COOKIE, session)
+        return browser
 
     @property
     def authorize_url(self) -> str:

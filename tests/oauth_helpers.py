@@ -20,7 +20,7 @@ from bot.runtime import BackgroundServer
 from bot.settings import OAuthCredentials, SlackSettings
 from commands import AnswerContext
 from localslack.browser import Browser, Visit
-from localslack.oauth import SESSION_COOKIE, OAuthApp
+from localslack.oauth import OAuthApp
 from localslack.payloads import event_callback
 from localslack.server import LocalSlack
 from openmodels.families import load_families
@@ -72,10 +72,7 @@ class OAuthBot(RunningBot):
 
     def browser(self, team: str, user: str | None = None, *, org_wide: bool = False) -> Browser:
         """A browser signed in to Slack as `user` of `team`."""
-        browser = Browser()
-        session = self.slack.sign_in(team, user or PEOPLE[team][0], org_wide=org_wide)
-        browser.set_cookie(self.slack.base_url, SESSION_COOKIE, session)
-        return browser
+        return self.slack.sign_in(team, user or PEOPLE[team][0], org_wide=org_wide)
 
     @property
     def install_url(self) -> str:

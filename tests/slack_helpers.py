@@ -490,3 +490,39 @@ def all_strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from all_strings(item)
+
+
+@contextmanager
+def serving_over_http(env: dict[str, str]) -> Iterator[str]:
+    """`openmodels serve --http` as a real process with `env`; yields the URL it listens
+    on (…/slack/events). On leaving, SIGTERM, and it must stop cleanly."""
+    import subprocess
+    import sys
+
+    serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openmodels.cli", *serve], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield listening_url(process)
+    finally:
+        process.terminate()  # SIGTERM: waitress stops cleanly
+        code = process.wait(timeout=20)
+    assert code == 0
+
+
+def listening_url(process: Any) -> str:
+    """The URL a starting `serve` process says it listens on (read from its stderr)."""
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in process.stderr:
+            if "listening on " in line and not found:
+                found.append(line.split("listening on ", 1)[1].strip())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(30) and found, "the server never said where it listens"
+    return found[0]

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import make_web_client
 from localslack.browser import Browser
-from localslack.oauth import SESSION_COOKIE, OAuthApp
+from localslack.oauth import OAuthApp
 from localslack.server import LocalSlack
 from tests.slack_helpers import SIGNING_SECRET, signature, tiny_png
 
@@ -49,8 +49,7 @@ def slack(clock: Clock) -> Iterator[LocalSlack]:
 
 def consent(slack: LocalSlack, team: str, user: str, **query: str) -> dict[str, str]:
     """`user` of `team` allows the app on Slack's consent page: the redirect's query."""
-    browser = Browser()
-    browser.set_cookie(slack.base_url, SESSION_COOKIE, slack.sign_in(team, user))
+    browser = slack.sign_in(team, user)
     asked = {"client_id": CLIENT_ID, "scope": SCOPES, "state": "st4te"} | query
     visit = browser.get(f"{slack.authorize_url}?{urlencode(asked)}")
     assert visit.status == 302, visit.text
@@ -58,11 +57,16 @@ def consent(slack: LocalSlack, team: str, user: str, **query: str) -> dict[str, 
     return {k: v[-1] for k, v in parse_qs(urlsplit(visit.location).query).items()}
 
 
+def exchange(slack: LocalSlack, code: str, secret: str = CLIENT_SECRET) -> dict[str, Any]:
+    """oauth.v2.access for `code`, as the app calls it: its answer."""
+    client = make_web_client(None, slack.api_url)
+    answer = client.oauth_v2_access(client_id=CLIENT_ID, client_secret=secret, code=code)
+    return dict(answer.data)  # type: ignore[arg-type]
+
+
 def install(slack: LocalSlack, team: str, user: str) -> dict[str, Any]:
     """Install the app in `team`: oauth.v2.access's answer."""
-    code = consent(slack, team, user)["code"]
-    client = make_web_client(None, slack.api_url)
-    return client.oauth_v2_access(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code).data  # type: ignore[return-value]
+    return exchange(slack, consent(slack, team, user)["code"])
 
 
 def error_of(call: Any) -> str:
@@ -101,8 +105,7 @@ def test_cancelling_sends_access_denied_back(slack):
     ],
 )
 def test_a_wrong_client_or_redirect_url_stops_on_slacks_own_error_page(slack, query, shown):
-    browser = Browser()
-    browser.set_cookie(slack.base_url, SESSION_COOKIE, slack.sign_in("T2", "U2"))
+    browser = slack.sign_in("T2", "U2")
     asked = {"client_id": CLIENT_ID, "state": "s"} | query
 
     visit = browser.get(f"{slack.authorize_url}?{urlencode(asked)}")
@@ -126,47 +129,24 @@ def test_a_code_is_exchanged_for_a_bot_token_of_that_workspace(slack):
 
 def test_a_code_works_once(slack):
     code = consent(slack, "T2", "U2")["code"]
-    client = make_web_client(None, slack.api_url)
-    exchange = lambda: client.oauth_v2_access(  # noqa: E731
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
-    )
-    exchange()
+    exchange(slack, code)
 
-    assert error_of(exchange) == "invalid_code"
+    assert error_of(lambda: exchange(slack, code)) == "invalid_code"
 
 
 def test_a_code_expires_after_ten_minutes(slack, clock):
     code = consent(slack, "T2", "U2")["code"]
     clock.now += 601
-    client = make_web_client(None, slack.api_url)
 
-    assert (
-        error_of(
-            lambda: client.oauth_v2_access(
-                client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
-            )
-        )
-        == "invalid_code"
-    )
+    assert error_of(lambda: exchange(slack, code)) == "invalid_code"
 
 
 def test_a_wrong_secret_or_redirect_url_is_refused(slack):
-    client = make_web_client(None, slack.api_url)
     code = consent(slack, "T2", "U2", redirect_uri=REDIRECT)["code"]
 
-    assert (
-        error_of(lambda: client.oauth_v2_access(client_id=CLIENT_ID, client_secret="x", code="c"))
-        == "bad_client_secret"
-    )
+    assert error_of(lambda: exchange(slack, "c", secret="x")) == "bad_client_secret"
     # The redirect URL was sent to the consent page, so the exchange must send it too.
-    assert (
-        error_of(
-            lambda: client.oauth_v2_access(
-                client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
-            )
-        )
-        == "bad_redirect_uri"
-    )
+    assert error_of(lambda: exchange(slack, code)) == "bad_redirect_uri"
 
 
 def test_neither_token_nor_code_nor_secret_is_kept_in_the_calls_record(slack):
@@ -211,10 +191,7 @@ def test_users_info_says_who_is_an_admin_or_owner(slack):
 
 
 def test_users_info_needs_users_read(slack):
-    code = consent(slack, "T2", "U2", scope="chat:write")["code"]
-    answer = make_web_client(None, slack.api_url).oauth_v2_access(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
-    )
+    answer = exchange(slack, consent(slack, "T2", "U2", scope="chat:write")["code"])
     client = make_web_client(answer["access_token"], slack.api_url)
 
     assert error_of(lambda: client.users_info(user="U2")) == "missing_scope"

@@ -482,14 +482,11 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
     """`openmodels serve --http` with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, as a real
     process: a workspace installs it through the flow and is answered with its token."""
     import os
-    import subprocess
-    import sys
 
-    from localslack.oauth import SESSION_COOKIE, OAuthApp
+    from localslack.oauth import OAuthApp
     from localslack.server import LocalSlack
     from tests.oauth_helpers import workspaces
-    from tests.slack_helpers import SIGNING_SECRET, post, signed, slash_form
-    from tests.test_slack_app import _listening_url
+    from tests.slack_helpers import SIGNING_SECRET, post, serving_over_http, signed, slash_form
 
     with LocalSlack(strict_tokens=True) as slack:
         workspaces(slack)
@@ -501,15 +498,7 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
             "SLACK_API_URL": slack.api_url,
             "OPENMODELS_DB": str(store.path),
         }
-        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "openmodels.cli", *serve],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            events = _listening_url(process)
+        with serving_over_http(env) as events:
             base = events.removesuffix("/slack/events")
             slack.register_app(
                 OAuthApp(
@@ -520,10 +509,8 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
                     signing_secret=SIGNING_SECRET,
                 )
             )
-            browser = Browser()
-            browser.set_cookie(slack.base_url, SESSION_COOKIE, slack.sign_in(T2, PEOPLE[T2][0]))
 
-            installed = browser.add_to_slack(base + "/slack/install")
+            installed = slack.sign_in(T2, PEOPLE[T2][0]).add_to_slack(base + "/slack/install")
             response_url = slack.response_url()
             body = slash_form("subscribe digest", response_url, CHANNELS[T2][0], PEOPLE[T2][0], T2)
             reply = post(events, body, signed(body))
@@ -534,7 +521,3 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
             assert [(c.team, c.token_serial) for c in slack.calls_to("chat.postMessage")] == [
                 (T2, 1)
             ]
-        finally:
-            process.terminate()
-            code = process.wait(timeout=20)
-    assert code == 0

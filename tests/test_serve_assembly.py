@@ -40,16 +40,11 @@ def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_
 def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(tmp_path):
     from bot.installations import InstalledWorkspaces
     from bot.runtime import BackgroundServer
-    from bot.settings import OAuthCredentials
     from localslack.browser import Browser
 
     config = Config(db_path=tmp_path / "s.db", chart_workers=1)
     with LocalSlack() as slack:
-        settings = SlackSettings(
-            signing_secret=SIGNING_SECRET,
-            api_url=slack.api_url,
-            oauth=OAuthCredentials("1234.5678", "0123456789abcdef0123456789abcdef"),
-        )
+        settings = installs_through_oauth(slack)
         bot = BotProcess.build(config, settings)
         try:
             # No token of its own: nothing to check at start; each workspace's comes later.
@@ -68,7 +63,6 @@ def test_with_the_client_credentials_in_the_environment_bolt_makes_no_stores_of_
 ):
     # Bolt, finding SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set and no OAuth settings of
     # the app's, would make file stores meant for development under the home folder.
-    from bot.settings import OAuthCredentials
 
     home = tmp_path / "home"
     home.mkdir()
@@ -77,12 +71,16 @@ def test_with_the_client_credentials_in_the_environment_bolt_makes_no_stores_of_
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "0123456789abcdef0123456789abcdef")
     config = Config(db_path=tmp_path / "s.db", chart_workers=1)
     with LocalSlack() as slack:
-        settings = SlackSettings(
-            signing_secret=SIGNING_SECRET,
-            api_url=slack.api_url,
-            oauth=OAuthCredentials("1234.5678", "0123456789abcdef0123456789abcdef"),
-        )
+        settings = installs_through_oauth(slack)
         bot = BotProcess.build(config, settings)
         bot.close()
 
     assert list(home.iterdir()) == []
+
+
+def installs_through_oauth(slack: LocalSlack) -> SlackSettings:
+    """`serve --http`'s settings with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."""
+    from bot.settings import OAuthCredentials
+
+    credentials = OAuthCredentials("1234.5678", "0123456789abcdef0123456789abcdef")
+    return SlackSettings(signing_secret=SIGNING_SECRET, api_url=slack.api_url, oauth=credentials)

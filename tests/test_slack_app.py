@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from tests.slack_helpers import (
     RunningBot,
     post,
     running_bot,
+    serving_over_http,
     signed,
     slash_form,
 )
@@ -361,15 +361,7 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             "SLACK_API_URL": slack.api_url,
             "OPENMODELS_DB": str(store.path),
         }
-        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "openmodels.cli", *serve],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            url = _listening_url(process)
+        with serving_over_http(env) as url:
             response_url = slack.response_url()
             body = slash_form("compare qwen llama", response_url)
 
@@ -383,31 +375,10 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             assert ["Qwen leads Llama" in p["text"] for p in posts].count(True) == 1
             [image] = [b for p in posts for b in image_blocks(p)]
             assert image["slack_file"]["id"] in slack.files
-        finally:
-            process.terminate()  # SIGTERM: waitress stops cleanly
-            code = process.wait(timeout=20)
-    assert code == 0
 
 
 def _has_chart(posts: list[dict]) -> bool:
     return any(image_blocks(p) for p in posts if p.get("blocks"))
-
-
-def _listening_url(process: subprocess.Popen[str]) -> str:
-    found: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "listening on " in line and not found:
-                found.append(line.split("listening on ", 1)[1].strip())
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert ready.wait(30) and found, "the server never said where it listens"
-    return found[0]
 
 
 # -- console and demo -------------------------------------------------------------------
