@@ -45,6 +45,7 @@ from commands.parser import (
     ModelDetail,
     Movers,
     New,
+    Permissions,
     Race,
     Regions,
     Sizes,
@@ -58,6 +59,7 @@ from commands.parser import (
     parse,
     usage_line,
 )
+from commands.permissions import Roles, answer_permissions
 from commands.shorthand import resolve as resolve_shorthand
 from commands.subscriptions import Channel, Schedules, answer_subscription, chart_problem
 from openmodels.families import Families, Family
@@ -127,8 +129,12 @@ class AnswerContext:
     # Whether this process's scheduler collects (`serve` without --no-scheduler): an
     # empty store then means the first collection is on its way.
     collects: bool = False
-    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
+    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: each
+    # workspace's own choice (commands.permissions), anyone by default.
     admins: frozenset[str] | None = None
+    # What Slack says of the person who typed the command (the bot asks it), for the
+    # workspaces that restrict who may change subscriptions.
+    roles: Roles | None = None
     # The store's snapshots as the comparability rule sees them, read again only when a
     # snapshot was added.
     timelines: TimelineCache = field(default_factory=TimelineCache)
@@ -200,7 +206,29 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                     "to subscribe to: an admin of openmodels must give it a store of its own."
                 )
             return answer_subscription(
-                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules, ctx.admins
+                command,
+                ctx.store,
+                ctx.families,
+                ctx.channel,
+                ctx.now(),
+                ctx.schedules,
+                ctx.admins,
+                ctx.roles,
+            )
+        if isinstance(command, Permissions):
+            if ctx.channel is None or ctx.store.sample:
+                return error_answer(
+                    "Who may change subscriptions belongs to a Slack workspace: ask in Slack."
+                )
+            channel = ctx.channel
+            return answer_permissions(
+                command,
+                ctx.store,
+                channel.team_id,
+                channel.user_id,
+                ctx.now(),
+                ctx.admins,
+                ctx.roles,
             )
         with ctx.store.reading() as db:
             if isinstance(command, Status):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 from commands.format import echo
 
@@ -129,6 +130,14 @@ class Subscriptions:
 
 
 @dataclass(frozen=True)
+class Permissions:
+    """Who may change the workspace's subscriptions and mutes: shown, or set."""
+
+    changes_by: Literal["anyone", "admins"] | None = None  # None: say who may
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Unresolved:
     """A text whose first word is no subcommand: family names in shorthand, a mistyped
     subcommand, or nothing openmodels knows. Only the families can tell which
@@ -156,6 +165,7 @@ Command = (
     | Subscribe
     | Unsubscribe
     | Subscriptions
+    | Permissions
     | Unresolved
 )
 
@@ -196,6 +206,10 @@ USAGE = {
     ),
     "unsubscribe": ("unsubscribe digest|alerts|launches", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
+    "permissions": (
+        "permissions [admins|everyone]",
+        "who may change subscriptions here: anyone, or only workspace admins",
+    ),
     "help": ("help", "this list"),
 }
 # A first word this many edits (or fewer) from a subcommand is taken for a typo of it.
@@ -462,6 +476,18 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     if verb == "subscriptions":
         refuse_flags(set())
         return Subscriptions()
+    if verb == "permissions":
+        refuse_flags(set())
+        choice = words[0].lower() if len(words) == 1 else None
+        if words and choice not in {"admins", "everyone", "anyone"}:
+            raise UsageError(
+                "Say `admins` (only workspace admins and owners, and whoever installed "
+                "openmodels) or `everyone`.",
+                usage_line("permissions"),
+            )
+        if choice is None:
+            return Permissions()
+        return Permissions(changes_by="admins" if choice == "admins" else "anyone")
     return Unresolved(text=text, words=(tokens[0], *words), near=nearest_verb(verb))
 
 

@@ -448,3 +448,27 @@ def m011_model_sizes(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m012_workspaces(db: Database) -> None:
+    # The workspaces openmodels is installed in through Slack's OAuth flow, and settings
+    # that belong to a workspace rather than a channel. Slack's own record of each
+    # install (its tokens) is kept by slack_sdk's installation store in its own tables;
+    # this row holds what openmodels needs beside it: the Enterprise Grid organisation the
+    # workspace belongs to (the installation store is keyed by both), who installed it,
+    # and who may change its channels' subscriptions and mutes ('anyone', or only
+    # 'admins': the workspace's admins and owners and the installer).
+    db.execute(
+        """
+        CREATE TABLE workspaces (
+            team_id TEXT PRIMARY KEY,
+            enterprise_id TEXT,
+            installed_by TEXT,
+            installed_at TEXT,
+            changes_by TEXT NOT NULL DEFAULT 'anyone' CHECK (changes_by IN ('anyone', 'admins')),
+            changes_set_by TEXT,
+            changes_set_at TEXT
+        )
+        """
+    )
