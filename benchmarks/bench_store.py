@@ -8,9 +8,11 @@ so the ratio says what our layers cost, whatever the machine.
 
 The default builds 20 families x 1,000 models x 365 daily snapshots (7.3M model-count
 rows) twice, once through `storage.snapshots.insert_snapshot` and once with plain
-`executemany`, in a temporary folder removed at the end (unless --keep). Each answer
-(`top`, `regions`, `movers`, `forecast`, a `compare` that carries a forecast) is timed
-beside the plain SQL reads it needs, on a connection opened for them.
+`executemany`, in a temporary folder removed at the end (unless --keep). Every model
+has a size (recorded with each snapshot, as a collection records them). Each answer
+(`top`, `regions`, `movers`, `forecast`, a `compare` that carries a forecast, `sizes`,
+`top --size 1-5B`) is timed beside the plain SQL reads it needs, on a connection opened
+for them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 
 from openmodels.families import Families, parse_families
 from openmodels.ranking import rank_families
+from openmodels.size_classes import BOUNDS
+from openmodels.sizes import FROM_HUB, FROM_NAME, UNKNOWN, ModelSize
 from storage import Store, open_store
 from storage import queries as q
 from storage.snapshots import ModelRecord, format_timestamp, insert_snapshot
@@ -79,6 +83,8 @@ class Size:
 
 
 REGIONS = ("China", "US", "Europe", None)  # every fourth family has none: Other
+B = 1_000_000_000
+SIZES = (500_000_000, 3 * B, 7 * B, 8 * B, 32 * B, 70 * B, 120 * B, 4 * B, 671 * B, None)
 
 
 def families_toml(count: int) -> str:
@@ -112,6 +118,16 @@ class Catalogue:
                 models.append((f"org{f:02d}/model-{m:05d}", f"fam{f:02d}", daily, base))
         return cls(tuple(models))
 
+    def sizes(self) -> dict[str, ModelSize]:
+        """Every model's size: classes in turn, from the Hub's count or the name, and
+        every tenth unknown."""
+        found = {}
+        for i, (repo_id, *_rest) in enumerate(self.models):
+            parameters = SIZES[i % len(SIZES)]
+            source = UNKNOWN if parameters is None else (FROM_HUB if i % 3 else FROM_NAME)
+            found[repo_id] = ModelSize(parameters, source)
+        return found
+
     def figures(self, day: int) -> list[tuple[str, str, int, int, int, int]]:
         """(repo_id, family, downloads_30d, downloads_all_time, likes, derivatives) on `day`.
 
@@ -141,8 +157,10 @@ def taken_at(day: int) -> datetime:
 def ingest_storage(
     store: Store, catalogue: Catalogue, days: int, progress: Callable[[int], None]
 ) -> float:
-    """Seconds spent in insert_snapshot, one write transaction per snapshot."""
+    """Seconds spent in insert_snapshot, one write transaction per snapshot; the models'
+    sizes are recorded with each, as a collection records the sizes it lists."""
     spent = 0.0
+    sizes = catalogue.sizes()
     for day in range(days):
         # Building the records is the collector's work, not the store's: not timed.
         records = [
@@ -153,7 +171,7 @@ def ingest_storage(
         ]
         start = time.perf_counter()
         with store.writing() as db:
-            insert_snapshot(db, taken_at(day), "bench", records)
+            insert_snapshot(db, taken_at(day), "bench", records, sizes=sizes)
         spent += time.perf_counter() - start
         progress(day)
     return spent
@@ -186,6 +204,10 @@ def ingest_raw(
                 conn.executemany(
                     "INSERT INTO models (id, repo_id, family, created_at) VALUES (?, ?, ?, ?)",
                     [(ids[r[0]], r[0], r[1], "2024-01-01T00:00:00.000Z") for r in figures],
+                )
+                conn.executemany(
+                    "INSERT INTO model_sizes VALUES (?, ?, NULL, ?)",
+                    [(ids[r], z.parameters, z.source) for r, z in catalogue.sizes().items()],
                 )
             conn.executemany(
                 "INSERT INTO model_counts VALUES (?, ?, ?, ?, ?, ?)",
@@ -295,7 +317,7 @@ def raw_top_open(path: Path, runs: int) -> float:
 
 # -- (c) the analytics answers against the plain SQL reads they need ------------------------
 
-ANSWERS = ("regions", "movers", "forecast", "compare fam00 fam01")
+ANSWERS = ("regions", "movers", "forecast", "compare fam00 fam01", "sizes", "top --size 1-5B")
 SNAPSHOT_SQL = "SELECT id, taken_at FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
 NEAR_SQL = "SELECT id FROM snapshots WHERE taken_at <= ? ORDER BY taken_at DESC LIMIT 1"
 TOTALS_SQL = "SELECT family, downloads_all_time FROM family_totals WHERE snapshot_id = ?"
@@ -320,6 +342,19 @@ GAINS_SQL = """
 """
 
 
+CLASS_CASE = " ".join(f"WHEN z.parameters >= {low} THEN '{key}'" for key, low in reversed(BOUNDS))
+CLASSES_SQL = f"""
+    SELECT c.snapshot_id, m.family,
+           CASE WHEN z.parameters IS NULL THEN 'unknown' {CLASS_CASE} END AS size_class,
+           coalesce(z.source, 'unknown') AS size_source,
+           sum(c.downloads_all_time), sum(c.downloads_30d)
+    FROM model_counts c JOIN models m ON m.id = c.model_id
+    LEFT JOIN model_sizes z ON z.model_id = c.model_id
+    WHERE c.snapshot_id IN ({{marks}})
+    GROUP BY c.snapshot_id, m.family, size_class, size_source
+"""
+
+
 def days_before(timestamp: str, days: int) -> str:
     moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ") - timedelta(days=days)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -333,8 +368,19 @@ def raw_reads(path: Path, text: str) -> Callable[[], object]:
         try:
             conn.execute("BEGIN")
             latest_id, latest_at = conn.execute(SNAPSHOT_SQL).fetchone()
+            if text == "sizes":  # one snapshot's downloads by class, family and source
+                rows: list[Any] = [
+                    conn.execute(CLASSES_SQL.format(marks="?"), [latest_id]).fetchall()
+                ]
+                conn.execute("ROLLBACK")
+                return rows
             week = conn.execute(NEAR_SQL, [days_before(latest_at, 7)]).fetchone()
-            rows: list[Any] = [conn.execute(TOTALS_SQL, [latest_id]).fetchall()]
+            if text.startswith("top --size"):  # the same at the latest and its baseline
+                ids = [latest_id, week[0]]
+                rows = [conn.execute(CLASSES_SQL.format(marks="?, ?"), ids).fetchall()]
+                conn.execute("ROLLBACK")
+                return rows
+            rows = [conn.execute(TOTALS_SQL, [latest_id]).fetchall()]
             if text == "regions":
                 rows.append(conn.execute(TOTALS_SQL, [week[0]]).fetchall())
                 rows.append(conn.execute(SERIES_SQL, [""]).fetchall())

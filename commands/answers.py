@@ -3,9 +3,10 @@
 One read transaction per answer, so every figure in it comes from the same snapshots
 even while a collection commits.
 
-The answers kept in modules of their own (regions, movers, forecast, new) are imported
-when first asked for: `openmodels ask top` starts in a new process every time, and the
-forecast and launch code (with the digest's) would cost it more than the answer itself.
+The answers kept in modules of their own (regions, movers, forecast, new, sizes, race,
+model), and what the others show by model size and launch, are imported when first
+asked for: `openmodels ask top` starts in a new process every time, and the forecast
+and launch code (with the digest's) would cost it more than the answer itself.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from commands.parser import (
     Movers,
     New,
     NotACommand,
+    Permissions,
+    Race,
     Regions,
+    Sizes,
     Status,
     Subscribe,
     Subscriptions,
@@ -47,6 +51,7 @@ from commands.parser import (
     UsageError,
     parse,
 )
+from commands.permissions import Roles, answer_permissions
 from commands.ranking_answers import (
     compare_answer,
     family_answer,
@@ -95,8 +100,12 @@ class AnswerContext:
     # Whether this process's scheduler collects (`serve` without --no-scheduler): an
     # empty store then means the first collection is on its way.
     collects: bool = False
-    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: anyone.
+    # Who may change a channel's subscriptions and mutes (OPENMODELS_ADMINS); None: each
+    # workspace's own choice (commands.permissions), anyone by default.
     admins: frozenset[str] | None = None
+    # What Slack says of the person who typed the command (the bot asks it), for the
+    # workspaces that restrict who may change subscriptions.
+    roles: Roles | None = None
     # The store's snapshots as the comparability rule sees them, read again only when a
     # snapshot was added.
     timelines: TimelineCache = field(default_factory=TimelineCache)
@@ -115,6 +124,7 @@ def answer_text(text: str, ctx: AnswerContext) -> Answer:
 SHAREABLE = (
     Help,
     Top,
+    Sizes,
     Compare,
     FamilyDetail,
     ModelDetail,
@@ -122,6 +132,7 @@ SHAREABLE = (
     Movers,
     Forecast,
     New,
+    Race,
     FamiliesList,
 )
 
@@ -170,13 +181,43 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                     "to subscribe to: an admin of openmodels must give it a store of its own."
                 )
             return answer_subscription(
-                command, ctx.store, ctx.families, ctx.channel, ctx.now(), ctx.schedules, ctx.admins
+                command,
+                ctx.store,
+                ctx.families,
+                ctx.channel,
+                ctx.now(),
+                ctx.schedules,
+                ctx.admins,
+                ctx.roles,
+            )
+        if isinstance(command, Permissions):
+            if ctx.channel is None or ctx.store.sample:
+                return error_answer(
+                    "Who may change subscriptions belongs to a Slack workspace: ask in Slack."
+                )
+            channel = ctx.channel
+            return answer_permissions(
+                command,
+                ctx.store,
+                channel.team_id,
+                channel.user_id,
+                ctx.now(),
+                ctx.admins,
+                ctx.roles,
             )
         with ctx.store.reading() as db:
             if isinstance(command, Status):
                 return status_answer(db, ctx, command.public)
             if isinstance(command, Top):
                 return top_answer(db, ctx, command)
+            if isinstance(command, Sizes):
+                from commands.sizes_answer import sizes_answer
+
+                return sizes_answer(db, ctx, command)
+            if isinstance(command, Race):
+                from commands.race_answer import race_answer
+
+                return race_answer(db, ctx, command)
             if isinstance(command, Compare):
                 return compare_answer(db, ctx, command)
             if isinstance(command, FamilyDetail):

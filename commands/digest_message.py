@@ -15,10 +15,12 @@ from commands.changes import instead
 from commands.common import chart_marks, marks_sentence
 from commands.forecast_answer import forecast_line
 from commands.format import arrow, escape, family_link, hub_url, human, link, percent, signed
+from commands.launches_answer import adoption_text
 from commands.movers_answer import growth
 from openmodels.comparability import Why
 from openmodels.digest import CHART_DAYS
 from openmodels.periods import change_period
+from openmodels.sizes import by_key
 
 if TYPE_CHECKING:
     from openmodels.digest import DigestContent, DigestLaunch
@@ -50,6 +52,8 @@ def digest_message(
         mover_line(content, families, period),
         forecast_section(content, families),
         launches_section(content.launches, families, period),
+        best_launch_line(content, families),
+        class_leaders_section(content, families, period),
     ):
         if section:
             blocks.append(bk.section(section))
@@ -171,6 +175,31 @@ def launches_section(
         lines.append(f"_…and {len(ranked) - MAX_LAUNCHES_SHOWN} more_")
     title = f"*Launches {period}*" if period else "*Launches*"
     return title + "\n" + bk.bulleted(lines, limit=2900, noun="launches")
+
+
+def best_launch_line(content: DigestContent, families: Families) -> str:
+    """The week's best start for its size; '' when no launch was given a ratio."""
+    best = content.best_launch
+    if best is None or best.adoption is None:
+        return ""
+    return (
+        f"*Best start for its size:* {link(hub_url(best.repo_id), best.repo_id)} "
+        f"({escape(families.label(best.family))}), {adoption_text(best.adoption)}."
+    )
+
+
+def class_leaders_section(content: DigestContent, families: Families, period: str | None) -> str:
+    """The size classes whose leading family changed; '' when none did."""
+    if not content.class_leaders or period is None:
+        return ""
+    words = {"all_time": "all-time", "30d": "30-day"}
+    lines = [
+        f"• {escape(families.label(c.leader))} took the lead among "
+        f"{by_key(c.size_class).models} from {escape(families.label(c.former))} in "
+        f"{words[c.metric]} downloads ({human(c.leader_value)} vs {human(c.former_value)})"
+        for c in content.class_leaders
+    ]
+    return f"*New leaders by model size {period}*\n" + "\n".join(lines)
 
 
 def digest_chart(content: DigestContent, families: Families) -> ChartSpec:

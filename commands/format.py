@@ -28,6 +28,12 @@ def percent(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+def share(part: float) -> str:
+    """A share as `percent` writes it, but '<0.1%' for one too small to show: a share
+    that is there never reads as 0.0%."""
+    return "<0.1%" if 0 < part < 0.0005 else percent(part)
+
+
 def arrow(rank_change: int | None) -> str:
     """▲2 / ▼1 / = for a rank change; 'new' for a family absent from the baseline."""
     if rank_change is None:

@@ -17,8 +17,9 @@ from commands.common import NoData, footer
 from commands.format import count, escape, hub_url, human, link, signed
 from commands.parser import New
 from openmodels.families import Families
-from openmodels.launch_finder import launches_between
-from openmodels.launches import Launch
+from openmodels.launch_finder import NotLaunched, launches_between
+from openmodels.launches import MIN_CLASS_LAUNCHES, NEW_DAYS, Adoption, Launch, best_for_its_size
+from openmodels.sizes import by_key
 from storage import queries as q
 from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
@@ -30,8 +31,15 @@ RULES_NOTE = (
     "A launch: a model first seen in a snapshot and created on the Hub in the period (first "
     "seen decides where the creation date is unknown), neither in the store's first snapshot "
     "nor counted only because the families file changed. Fastest start: more downloads since "
-    "first seen than every earlier launch of its family at the same age."
+    "first seen than every earlier launch of its family at the same age. “2.3× its class”: "
+    "its downloads since first seen over the median of the earlier launches of its size "
+    f"class, from every tracked family, at the same age (given once {MIN_CLASS_LAUNCHES} are "
+    "measured)."
 )
+
+# A long list of launches is spread over this many sections before it is cut: each line
+# says how the launch started against its family's and its size class's.
+LIST_SECTIONS = 4
 
 
 def age_text(age: timedelta) -> str:
@@ -42,6 +50,48 @@ def age_text(age: timedelta) -> str:
         return f"{n} day" if n == 1 else f"{n} days"
     hours = max(1, round(age.total_seconds() / 3600))
     return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def at_age(age: timedelta) -> str:
+    """'day 14', 'day 1', 'hour 18': an age as a point on a race's clock."""
+    if age >= timedelta(hours=12):
+        return f"day {round(age.total_seconds() / 86_400)}"
+    return f"hour {max(1, round(age.total_seconds() / 3600))}"
+
+
+def ratio_text(ratio: float) -> str:
+    """'2.3×', '0.45×', '12×'."""
+    if ratio >= 10:
+        return f"{ratio:.0f}×"
+    return f"{ratio:.1f}×" if ratio >= 1 else f"{ratio:.2f}×"
+
+
+def adoption_text(adoption: Adoption) -> str:
+    """'2.3× its class at day 14 (1–5B)', or in a few words why no ratio is given."""
+    if adoption.size_class is None:
+        return "size unknown: no class to compare with"
+    label = by_key(adoption.size_class).label
+    when = at_age(adoption.age)
+    if adoption.ratio is not None:
+        return f"{ratio_text(adoption.ratio)} its class at {when} ({label})"
+    if not adoption.compared:
+        return f"{label}: no earlier launch of the class at {when} to compare with"
+    if not adoption.enough:
+        return (
+            f"{label}: {adoption.compared} earlier at {when}, too few to compare with "
+            f"({MIN_CLASS_LAUNCHES} needed)"
+        )
+    return f"{label}: its class's earlier launches had no downloads at {when}"
+
+
+def not_launched_text(why: NotLaunched) -> str:
+    """Why a model is no launch the store saw, in a few words."""
+    return {
+        NotLaunched.UNKNOWN: "not in the store",
+        NotLaunched.THERE_ALL_ALONG: "listed by the store's first snapshot of its kind",
+        NotLaunched.REDEFINED: "counted only since the families file changed",
+        NotLaunched.CREATED_EARLIER: f"first listed more than {NEW_DAYS} days after its creation",
+    }[why]
 
 
 def launch_line(launch: Launch, families: Families, show_family: bool = True) -> str:
@@ -64,6 +114,8 @@ def launch_line(launch: Launch, families: Families, show_family: bool = True) ->
             f"{signed(launch.gained)} in {age_text(launch.age)} "
             f"({human(launch.downloads_now)} all-time)"
         )
+    if launch.adoption is not None:
+        parts.append(adoption_text(launch.adoption))
     line = " · ".join(parts)
     if launch.fastest is not None:
         f = launch.fastest
@@ -88,7 +140,7 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
     end = parse_timestamp(latest.taken_at)
     start = end - timedelta(days=command.days)
     keys = [family.key] if family else ctx.families.keys
-    launches = launches_between(db, start, end, keys)
+    launches = launches_between(db, start, end, keys, ctx.families.keys)
     period = f"the last {command.days} days" if command.days != 1 else "the last day"
     subject = f"New {family.label} models" if family else "New models"
     span = f"{start.date().isoformat()} → {latest.date}"
@@ -125,6 +177,11 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
     if fastest:
         names = ", ".join(escape(x.repo_id) for x in fastest)
         summary += f". Fastest start: {names}."
+    best = best_for_its_size(launches)
+    if best is not None and best.adoption is not None and best.adoption.ratio is not None:
+        summary += ("" if summary.endswith(".") else ".") + (
+            f" Best start for its size: {escape(best.repo_id)}, {adoption_text(best.adoption)}."
+        )
     if before_store:
         summary += ("" if summary.endswith(".") else ".") + " " + before_store
     lines = [
@@ -132,7 +189,9 @@ def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
         for i, x in enumerate(launches, 1)
     ]
     blocks.append(bk.section(summary))
-    blocks += [bk.section(text) for text in bk.packed(lines, noun="launches")]
+    blocks += [
+        bk.section(text) for text in bk.packed(lines, noun="launches", sections=LIST_SECTIONS)
+    ]
     blocks += [bk.context(RULES_NOTE), footer(latest)]
     text = f"{launched} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]

@@ -16,6 +16,7 @@ from commands.parser import ModelDetail, NotACommand
 from openmodels.chart_spec import TOTAL, WEEKLY, ChartSpec
 from openmodels.momentum import weekly
 from openmodels.periods import change_period
+from storage import model_sizes
 from storage import queries as q
 from storage.connection import Database
 from storage.estimates import estimate_notes
@@ -128,6 +129,8 @@ def _model(
         f"*{period}*\n{change}",
         f"*Created*\n{(created_at or 'unknown')[:10]}",
         f"*Tracked since*\n{measured[0].taken_at[:10]} ({count(len(measured), 'snapshot')})",
+        f"*Size*\n{_size(db, repo_id)}",
+        f"*Start vs its class*\n{_class_start(db, ctx, repo_id)}",
     ]
     used = [notes[p.taken_at] for p in history if p.estimated and p.taken_at in notes]
     blocks = [
@@ -144,6 +147,26 @@ def _model(
     chart = model_chart(repo_id, series, latest, command.view, [n.taken_at for n in used],
                         estimate_label(used) if used else "")  # fmt: skip
     return Answer(text=text, blocks=blocks, public=command.public, chart=chart)
+
+
+def _size(db: Database, repo_id: str) -> str:
+    """A model's size and where it came from."""
+    from commands.sizes_answer import size_text_of
+
+    return size_text_of(model_sizes.size_of(db, repo_id))
+
+
+def _class_start(db: Database, ctx: AnswerContext, repo_id: str) -> str:
+    """A model's relative adoption if it is a launch old enough to judge; else why not."""
+    from commands.launches_answer import adoption_text, not_launched_text
+    from openmodels.launch_finder import NoLaunch, launch_of
+
+    launch = launch_of(db, repo_id, ctx.families.keys)
+    if isinstance(launch, NoLaunch):
+        return f"not a launch the store saw: {not_launched_text(launch.why)}"
+    if launch.adoption is None:
+        return "first seen in the latest snapshot: judged from the next one"
+    return adoption_text(launch.adoption)
 
 
 def model_chart(

@@ -4,7 +4,8 @@ Each button or option carries the command text it answers (the value a click sen
 back), so a click is answered like the command itself, by the same parser, and a
 forged value can name nothing but an answer that only reads (the listener checks).
 
-- a metric toggle: `--30d` to all-time and back, replacing the answer in place;
+- a metric toggle: `--30d` to all-time and back, replacing the answer in place (on
+  `top`, `top --size`, `sizes`, `compare`, `family` and `regions`);
 - on a chart's answer (`compare`, `family`, `regions`, `model`), its other views:
   **Weekly** (all-time downloads gained per week), **Share** (of everything tracked)
   and back to the plain chart, replacing the answer in place;
@@ -26,9 +27,11 @@ from commands.parser import (
     FamilyDetail,
     ModelDetail,
     Regions,
+    Sizes,
     Top,
 )
 from openmodels.families import Families, Family
+from openmodels.sizes import parse_class
 
 TOGGLE_ACTION = "answer_toggle"
 # One action id per view: the ids of one block's elements must differ.
@@ -53,17 +56,25 @@ _VIEW_FLAGS = {"total": "", "weekly": " --weekly", "share": " --share"}
 _VIEW_BUTTONS = {"total": "Cumulative", "weekly": "Weekly", "share": "Share"}
 
 Charted = Compare | FamilyDetail | Regions | ModelDetail
-Asked = Top | Compare | FamilyDetail | Regions | ModelDetail
+Asked = Top | Sizes | Compare | FamilyDetail | Regions | ModelDetail
 
 
 def command_text(command: Asked, families: Families) -> str | None:
-    """The canonical text of a command (family keys, not what was typed); None when a
-    family it names is unknown."""
+    """The canonical text of a command (family keys and size class keys, not what was
+    typed); None when a family or size class it names is unknown."""
     if isinstance(command, ModelDetail):
         return f"model {command.repo_id}{_VIEW_FLAGS[command.view]}"
     metric = _FLAGS[command.metric]
+    if isinstance(command, Sizes):
+        return f"sizes{metric}"
     if isinstance(command, Top):
-        return f"top{'' if command.n is None else f' {command.n}'}{metric}"
+        size = ""
+        if command.size is not None:
+            found = parse_class(command.size)
+            if found is None:
+                return None
+            size = f" --size {found.key}"
+        return f"top{'' if command.n is None else f' {command.n}'}{metric}{size}"
     view = _VIEW_FLAGS[command.view]
     if isinstance(command, Regions):
         return f"regions{metric}{view}"
@@ -84,7 +95,7 @@ def next_steps(
     """The actions block for an answer to `command`, or None when it has no next step.
     `suggestions`: (label, command text) of the questions the answer suggests."""
     elements: list[bk.Block | None] = []
-    if isinstance(command, Top | Compare | FamilyDetail | Regions):
+    if isinstance(command, Top | Sizes | Compare | FamilyDetail | Regions):
         elements.append(_toggle(command, families))
     if isinstance(command, Compare | FamilyDetail | Regions | ModelDetail) and not (
         isinstance(command, FamilyDetail) and command.models
@@ -114,13 +125,17 @@ def next_steps(
     return bk.actions(*kept) if kept else None
 
 
-def _toggle(command: Top | Compare | FamilyDetail | Regions, families: Families) -> bk.Block | None:
+def _toggle(
+    command: Top | Sizes | Compare | FamilyDetail | Regions, families: Families
+) -> bk.Block | None:
     """'Last 30 days' on an all-time answer; 'All-time' on any other."""
     metric = "all_time" if command.metric != "all_time" else "30d"
     label = "Last 30 days" if metric == "30d" else "All-time"
     other: Asked
-    if isinstance(command, Top):
-        other = Top(n=command.n, metric=metric)
+    if isinstance(command, Sizes):
+        other = Sizes(metric=metric)
+    elif isinstance(command, Top):
+        other = Top(n=command.n, metric=metric, size=command.size)
     elif isinstance(command, Compare):
         other = Compare(names=command.names, metric=metric)
     elif isinstance(command, Regions):

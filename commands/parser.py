@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 from commands.format import echo
 
@@ -19,8 +20,9 @@ MIN_COMPARE, MAX_COMPARE = 1, 6  # one family is answered for itself, with its n
 MOVERS_DAYS, MAX_DAYS = 7, 365
 NEW_DAYS = 7  # as openmodels.launches.NEW_DAYS: the parser imports nothing of the core
 SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
+MIN_RACE, MAX_RACE = 2, 6
 # Options that take a value, written `--days 30` or `--days=30`.
-_VALUE_FLAGS = frozenset({"days"})
+_VALUE_FLAGS = frozenset({"days", "size"})
 # A period among a command's words: `30`, `30d`, `30days` (`days` may follow a number).
 _PERIOD = re.compile(r"(\d+)(?:d|days?)?")
 MAX_SHOWN = 500  # `top N` beyond this shows as many: no store tracks that many families
@@ -37,6 +39,7 @@ _OPTIONS = frozenset(
         "models",
         "derivatives",
         "days",
+        "size",
         "always",
         "help",
         "weekly",
@@ -55,6 +58,13 @@ TOP_DEFAULT = 10
 class Top:
     n: int | None = None  # None: TOP_DEFAULT; more than the families tracked: all of them
     metric: str = "all_time"  # or "30d", or "derivatives"
+    public: bool = False
+    size: str | None = None  # a size class as typed (`1-5B`); None = every model
+
+
+@dataclass(frozen=True)
+class Sizes:
+    metric: str = "all_time"
     public: bool = False
 
 
@@ -80,6 +90,12 @@ class ModelDetail:
     repo_id: str  # ORG/NAME, or a name alone for the store to find
     public: bool = False
     view: str = "total"
+
+
+@dataclass(frozen=True)
+class Race:
+    names: tuple[str, ...]  # models as ORG/NAME, or families (their latest launch)
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,14 @@ class Subscriptions:
 
 
 @dataclass(frozen=True)
+class Permissions:
+    """Who may change the workspace's subscriptions and mutes: shown, or set."""
+
+    changes_by: Literal["anyone", "admins"] | None = None  # None: say who may
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class NotACommand:
     """A text that names no command, family or model: a question, a typo too far from
     anything. Answered briefly, with the commands nearest to what it says."""
@@ -177,6 +201,9 @@ Command = (
     | Subscribe
     | Unsubscribe
     | Subscriptions
+    | Sizes
+    | Race
+    | Permissions
     | FamiliesList
     | NotACommand
     | Unresolved
@@ -184,8 +211,14 @@ Command = (
 
 USAGE = {
     "top": (
-        "top [N] [--30d|--derivatives]",
-        "the N biggest families (default 10), or those most built upon",
+        "top [N] [--30d|--derivatives] [--size CLASS]",
+        "the N biggest families (default 10), or those most built upon; "
+        "`--size 1-5B`: among models of one size class",
+    ),
+    "sizes": (
+        "sizes [--30d]",
+        "downloads by model size (under 1B, 1–5B … 250B and over): each class's total, "
+        "share and leading family",
     ),
     "compare": (
         "compare A B [C…] [--30d|--weekly|--share]",
@@ -207,6 +240,11 @@ USAGE = {
         "new [FAMILY] [N days]",
         "models launched in the last N days (default 7), newest first, and how they started",
     ),
+    "race": (
+        "race A B [C…]",
+        "2 to 6 launches from day 0, charted: models as ORG/NAME, or families "
+        "(each one's latest launch)",
+    ),
     "families": ("families", "the families tracked, their organisations, regions and aliases"),
     "status": ("status", "what the store holds"),
     "subscribe": (
@@ -215,6 +253,10 @@ USAGE = {
     ),
     "unsubscribe": ("unsubscribe digest|alerts|launches", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
+    "permissions": (
+        "permissions [admins|everyone]",
+        "who may change subscriptions here: anyone, or only workspace admins",
+    ),
     "help": ("help", "this list"),
 }
 # A first word this many edits (or fewer) from a subcommand is taken for a typo of it.
@@ -378,13 +420,26 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return chosen[0] if chosen else "total"
 
     if verb == "top":
-        refuse_flags({"30d", "all-time", "derivatives", "public"})
+        refuse_flags({"30d", "all-time", "derivatives", "public", "size"})
         if "derivatives" in flags:
             if metric == "30d":
                 raise UsageError(
                     "Rank by `--30d` or by `--derivatives`, not both.", usage_line("top")
                 )
+            if "size" in flags:
+                raise UsageError(
+                    "`--size` ranks families by their downloads in one size class, not by "
+                    "`--derivatives`.",
+                    usage_line("top"),
+                )
             metric = "derivatives"
+        size = values.get("size") if "size" in flags else None
+        if "size" in flags and not size:
+            raise UsageError(
+                "--size takes a size class: under-1B, 1-5B, 5-10B, 10-50B, 50-100B, "
+                "100-250B, 250B+ or unknown.",
+                usage_line("top"),
+            )
         if len(words) > 1:
             raise UsageError("`top` takes at most one number.", usage_line("top"))
         n = None
@@ -394,7 +449,23 @@ def parse(text: str, *, verb: str | None = None) -> Command:
                 raise UsageError("N must be a whole number from 1 up.", usage_line("top"))
             # Beyond the families tracked, all of them are shown (and the answer says so).
             n = min(int(raw), MAX_SHOWN) if len(raw) <= 9 else MAX_SHOWN
-        return Top(n=n, metric=metric, public=public)
+        return Top(n=n, metric=metric, public=public, size=size)
+    if verb == "sizes":
+        refuse_flags({"30d", "all-time", "public"})
+        if words:
+            raise UsageError(
+                "`sizes` covers every family; for one family's sizes, try `family NAME`.",
+                usage_line("sizes"),
+            )
+        return Sizes(metric=metric, public=public)
+    if verb == "race":
+        refuse_flags({"public"})
+        if not MIN_RACE <= len(words) <= MAX_RACE:
+            raise UsageError(
+                f"A race needs {MIN_RACE} to {MAX_RACE} models or families; you gave {len(words)}.",
+                usage_line("race"),
+            )
+        return Race(names=tuple(w.strip("/") for w in words), public=public)
     if verb == "compare":
         refuse_flags({"30d", "all-time", "public", "weekly", "share"})
         if not MIN_COMPARE <= len(words) <= MAX_COMPARE:
@@ -491,6 +562,18 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     if verb == "subscriptions":
         refuse_flags(set())
         return Subscriptions()
+    if verb == "permissions":
+        refuse_flags(set())
+        choice = words[0].lower() if len(words) == 1 else None
+        if words and choice not in {"admins", "everyone", "anyone"}:
+            raise UsageError(
+                "Say `admins` (only workspace admins and owners, and whoever installed "
+                "openmodels) or `everyone`.",
+                usage_line("permissions"),
+            )
+        if choice is None:
+            return Permissions()
+        return Permissions(changes_by="admins" if choice == "admins" else "anyone")
     return Unresolved(text=text, words=(tokens[0], *words), near=nearest_verb(verb))
 
 

@@ -40,6 +40,7 @@ from storage.snapshots import FamilyTotal, format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
+    from openmodels.sizes import SizeClass
 
 DERIVATIVES_NOTE = (
     "Derivatives: models on the Hub that name one of the family's models as their base "
@@ -61,6 +62,11 @@ ROLLING = (
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten"]  # fmt: skip
 FAMILY_MODELS_SHOWN = 30
+SIZE_NOTE = (
+    "Shares are of the downloads of {models}. Each model is classed by its total "
+    "parameters as known now, at both ends of a change, so a size read since never counts "
+    "as growth; `/openmodels sizes` shows every class."
+)
 
 
 def resolve(families: Families, name: str) -> Family:
@@ -75,8 +81,16 @@ def resolve(families: Families, name: str) -> Family:
     raise UsageError(message)
 
 
-def standings_of(db: Database, metric: str, timeline: Timeline) -> Standings:
-    standings = read_standings(db, metric, timeline)
+def standings_of(
+    db: Database, metric: str, timeline: Timeline, among: SizeClass | None = None
+) -> Standings:
+    """The ranking by `metric`, or by downloads from the models of one size class."""
+    values = None
+    if among is not None:
+        from openmodels.size_classes import class_values
+
+        values = class_values(db, metric, among.key)
+    standings = read_standings(db, metric, timeline, values=values)
     if standings is None:
         raise NoData
     return standings
@@ -112,19 +126,32 @@ def number_word(n: int) -> str:
     return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else f"{n:,}"
 
 
-def lead_line(label: str, leader_value: int, rest_value: int, rest_count: int) -> str:
-    """'*Qwen* alone: 702.4M; the next ten together: 1.3B.' (`label` already escaped)."""
+def lead_line(
+    label: str, leader_value: int, rest_value: int, rest_count: int, among: str = ""
+) -> str:
+    """'*Qwen* alone: 702.4M; the next ten together: 1.3B.' (`label` already escaped;
+    `among`, ' among models of 1–5B parameters' for a size class)."""
     rest = "the next one" if rest_count == 1 else f"the next {number_word(rest_count)} together"
-    return f"*{label}* alone: {human(leader_value)}; {rest}: {human(rest_value)}."
+    return f"*{label}* alone{among}: {human(leader_value)}; {rest}: {human(rest_value)}."
 
 
 # -- top ------------------------------------------------------------------------------------
 
 
 def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
-    standings = standings_of(db, command.metric, ctx.timelines.read(db))
+    chosen = None
+    if command.size is not None:
+        from commands.sizes_answer import size_class
+
+        chosen = size_class(command.size)
+    standings = standings_of(db, command.metric, ctx.timelines.read(db), chosen)
     latest, baseline, ranking = standings.latest, standings.baseline, standings.ranking
     metric_name = METRIC_NAMES[command.metric]
+    among = f" among {chosen.models}" if chosen is not None else ""
+    if chosen is not None and not ranking:
+        message = f"No tracked family has {chosen.models} in the snapshot of {latest.date}."
+        blocks = [bk.header(f"Top model families{among}"), bk.section(message)]
+        return Answer(text=message, blocks=[*blocks, footer(latest)], public=command.public)
     derivatives = command.metric == "derivatives"
     if derivatives and not ranking:
         message = NO_DERIVATIVES.format(date=latest.date)
@@ -157,9 +184,14 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
     everyone = command.n is not None and command.n > len(ranking)
     if everyone:
-        title = f"All {count(len(ranking), 'tracked family', 'tracked families')} by {metric_name}"
+        title = (
+            f"All {count(len(ranking), 'tracked family', 'tracked families')}{among} by "
+            f"{metric_name}"
+        )
     else:
-        title = f"Top {count(len(shown), 'model family', 'model families')} by {metric_name}"
+        title = (
+            f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
+        )
     blocks = [bk.header(title), bk.section(body)]
     the_lead = lead(ranking)
     if the_lead is not None and the_lead.rest_count:
@@ -170,6 +202,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
                     the_lead.leader_value,
                     the_lead.rest_value,
                     the_lead.rest_count,
+                    among,
                 )
             )
         )
@@ -182,6 +215,8 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
         )
     if derivatives:
         notes.append(DERIVATIVES_NOTE)
+    if chosen is not None:
+        notes.append(SIZE_NOTE.format(models=chosen.models))
     blocks.append(standings_footer(standings, *notes))
     text = f"{title} ({latest.date}): " + ", ".join(
         f"{ctx.families.label(r.family)} {human(r.value)}" for r in shown
@@ -375,6 +410,16 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
             for i, m in enumerate(built_upon, 1)
         ]
         blocks.append(bk.section("*Most built upon*\n" + "\n".join(lines)))
+    from commands.sizes_answer import family_sizes_text
+    from openmodels.size_classes import read_class_figures
+
+    by_size = family_sizes_text(
+        read_class_figures(db, [latest.id], command.metric, [family.key])[latest.id],
+        family.key,
+        command.metric,
+    )
+    if by_size is not None:
+        blocks.append(bk.section(by_size))
     blocks.append(standings_footer(standings))
     chart = lines_chart(
         db,

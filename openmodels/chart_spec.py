@@ -48,6 +48,10 @@ class ChartSpec:
     the times of points from the day-one estimate (`openmodels.estimate`): drawn hollow,
     the stretch from them dashed, said in the chart's note (`estimate_label`), and no
     crossing is judged from them. `projections` are forecast passes to draw ahead.
+
+    A race (`race` not empty) draws, per launch label, its downloads since first seen
+    by days since first seen (day 0 aligned), instead of `series` over dates, with a
+    mark at `race_age`, the age the race is judged at.
     """
 
     title: str
@@ -62,6 +66,8 @@ class ChartSpec:
     estimated: list[str] = field(default_factory=list)
     estimate_label: str = ""
     projections: list[Projection] = field(default_factory=list)
+    race: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    race_age: float | None = None
 
     def segments(self, label: str) -> list[list[Point]]:
         """The line of `label` in the pieces drawn: split at each of its breaks, so each
@@ -89,8 +95,9 @@ def split_at(points: Sequence[P], breaks: Sequence[str]) -> list[list[P]]:
 def chart_key(spec: ChartSpec, style: str) -> str:
     """A chart's identity: a hash of what is drawn (title, series, metric, snapshot date,
     the sample mark, the breaks in its lines, the view, the estimate's points and label,
-    the projected passes) and of `style`, the version of how it is drawn. Equal keys draw
-    the same PNG; the alt text and the file name are not drawn, so they take no part."""
+    the projected passes, a race's lines and mark) and of `style`, the version of how it
+    is drawn. Equal keys draw the same PNG; the alt text and the file name are not drawn,
+    so they take no part."""
     import hashlib  # here: every answer imports this module, and only the bot hashes
     from dataclasses import astuple
 
@@ -108,5 +115,7 @@ def chart_key(spec: ChartSpec, style: str) -> str:
         spec.estimate_label,
         [astuple(p) for p in spec.projections],
     ]
+    if spec.race:  # a race's lines are what is drawn instead of the series
+        drawn += [spec.race, spec.race_age]
     text = json.dumps(drawn, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -103,11 +103,10 @@ class ChartPlan:
 
 
 def render_chart(spec: ChartSpec, dpi: int = 144) -> bytes:
-    """Draw `spec` and return the PNG bytes."""
+    """Draw `spec` (its lines, or a race's runners) and return the PNG bytes."""
     buffer = io.BytesIO()
-    chart_figure(spec, dpi).savefig(
-        buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"}
-    )
+    figure = race_figure(spec, dpi) if spec.race else chart_figure(spec, dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "openmodels"})
     return buffer.getvalue()
 
 
@@ -195,13 +194,15 @@ def _crossings(spec: ChartSpec, estimated: set[str]) -> list[Crossing]:
     return crossings(measured, spec.breaks)  # type: ignore[arg-type]
 
 
-def _note(spec: ChartSpec, singles: list[str], projections: list[Projection]) -> str:
+def _source(spec: ChartSpec) -> str:
     # The sample speaks in its own time, as its answers do.
-    parts = [
-        f"SAMPLE DATA as of {spec.snapshot_date} (synthetic)"
-        if spec.sample
-        else f"Hugging Face Hub, snapshot {spec.snapshot_date}"
-    ]
+    if spec.sample:
+        return f"SAMPLE DATA as of {spec.snapshot_date} (synthetic)"
+    return f"Hugging Face Hub, snapshot {spec.snapshot_date}"
+
+
+def _note(spec: ChartSpec, singles: list[str], projections: list[Projection]) -> str:
+    parts = [_source(spec)]
     if spec.breaks:
         parts.append("◆ counted afresh from here (the step is not growth)")
     if spec.estimated:
@@ -554,3 +555,63 @@ def _line_points(axes: Any, np: Any, per_line: int = 400) -> Any:
             np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
         )
     return np.vstack(chunks)
+
+
+def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:
+    """A race of `spec`: each runner's downloads since first seen by days since first
+    seen, day 0 aligned, with a dashed mark at the age the race is judged at. Dressed as
+    every chart: its title wrapped, the legend below, the values beside the ends."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    title = textwrap.wrap(spec.title, TITLE_WIDTH) or [""]
+    figure = Figure(figsize=(8, 4.5 + 0.25 * (len(title) - 1)), dpi=dpi)
+    figure.set_layout_engine("constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    ends: list[tuple[float, str, str]] = []
+    handles: list[Any] = []
+    for i, (label, points) in enumerate(spec.race.items()):
+        if not points:
+            continue
+        colour = PALETTE[i % len(PALETTE)]
+        axes.plot([x for x, _ in points], [v for _, v in points], color=colour, linewidth=2.2,
+                  marker=POINT_MARKER if len(points) == 1 else None)  # fmt: skip
+        ends.append((float(points[-1][1]), human(points[-1][1]), colour))
+        handles.append((Line2D([], [], color=colour, linewidth=2.2), label))
+    if spec.race_age is not None and spec.race_age > 0:
+        axes.axvline(spec.race_age, color=MARK_COLOUR, linestyle="--", linewidth=1, alpha=0.6)
+        axes.annotate(
+            f"day {spec.race_age:g}",
+            xy=(spec.race_age, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color=MARK_COLOUR,
+        )
+    axes.set_xlim(left=0)
+    axes.set_ylim(bottom=min(0.0, axes.get_ylim()[0]))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("days since first seen")
+    axes.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _pos: human(v).replace(".0", "") if v else "0")
+    )
+    axes.set_ylabel("downloads since first seen")
+    axes.grid(True, alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.suptitle("\n".join(title), x=0.01, ha="left", fontsize=13, fontweight="bold")
+    axes.set_title(f"{_source(spec)} · day 0: first seen", loc="left", fontsize=8.5,
+                   color="#555555")  # fmt: skip
+    if ends:
+        for end in end_labels(ends, axes.get_ylim()):
+            axes.text(1.01, end.y, end.text, transform=axes.transAxes, va="center",
+                      fontsize=9, color=end.colour)  # fmt: skip
+        placed: dict[str, Any] = {"loc": LEGEND, "ncols": min(len(handles), 6)}
+        figure.legend([h for h, _ in handles], [n for _, n in handles], frameon=False, **placed)
+    else:
+        axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
+    return figure

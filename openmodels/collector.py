@@ -24,10 +24,12 @@ from openmodels.estimate import ESTIMATE_DAYS, Estimate, estimate_before, fresh_
 from openmodels.families import Families
 from openmodels.hub import HubModel
 from openmodels.progress import Progress
+from openmodels.sizes import ModelSize
 from storage import Store
 from storage import queries as q
 from storage.connection import Database
 from storage.estimates import families_counted_since, insert_estimate
+from storage.model_sizes import unsized
 from storage.snapshots import (
     SOURCE_HUB,
     FamilyTotal,
@@ -90,11 +92,14 @@ def collect_snapshot(
             "the Hub listed no models of any tracked family; nothing was written "
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
+    sizes = listed_sizes(listings, families)
+    with store.reading() as db:  # models stored before sizes were kept, or gone since
+        sizes.update({r: families.size_of(r) for r in unsized(db) if r not in sizes})
     started = time.perf_counter()
     rows = unique_records(records)
     definitions = families.definitions()
     with store.writing() as db:
-        snapshot_id = insert_snapshot(db, now, SOURCE_HUB, rows, definitions)
+        snapshot_id = insert_snapshot(db, now, SOURCE_HUB, rows, definitions, sizes)
         estimate = write_estimate(db, rows, now, snapshot_id, definitions)
     written = time.perf_counter() - started
     log_changes(store, snapshot_id)
@@ -249,6 +254,23 @@ def classify(
                 )
             )
     return records
+
+
+def listed_sizes(
+    listings: Iterable[tuple[str, Sequence[HubModel]]], families: Families
+) -> dict[str, ModelSize]:
+    """The size of each model some family owns, from the families file, the Hub's count
+    or the name (`Families.size_of`); the first listing of a model wins, as in
+    `classify`. Pure."""
+    sizes: dict[str, ModelSize] = {}
+    for _org, models in listings:
+        for model in models:
+            if model.repo_id in sizes or families.family_of(model.repo_id) is None:
+                continue
+            sizes[model.repo_id] = families.size_of(
+                model.repo_id, model.parameters, dict(model.parameters_by_dtype)
+            )
+    return sizes
 
 
 def log_listing(org: str, models: Sequence[HubModel]) -> None:

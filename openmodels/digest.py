@@ -1,13 +1,17 @@
 """The weekly digest: what changed in a week, as plain data, and which channels get it.
 
 The digest holds the rankings with their changes, the week's overtakes, the regions,
-the week's biggest mover, the nearest forecast pass and the week's launches, each only
-when there is something to say. Every section that spans time asks the comparability
+the week's biggest mover, the nearest forecast pass, the week's launches, any change of
+leader within a size class and the week's best launch for its size, each only when
+there is something to say. Every section that spans time asks the comparability
 rule (`openmodels.comparability`): the rankings' changes and arrows as `top` shows them
 (`openmodels.standings`), the overtakes as the alerts judge them
-(`openmodels.overtakes`), the regions' changes from their families' comparable changes,
-the biggest mover as `movers` ranks (`openmodels.movers`), the forecast from comparable
-runs, and the chart marks where a line's definition changed.
+(`openmodels.overtakes`), a new leader within a size class by the same rules
+(`openmodels.size_classes`, whose figures are summed by the sizes known now at every
+snapshot, so a size newly read never makes one), the regions' changes from their
+families' comparable changes, the biggest mover as `movers` ranks
+(`openmodels.movers`), the forecast from comparable runs, and the chart marks where a
+line's definition changed.
 
 `build_digest` decides the content; the words come from the caller's `message`
 function (`commands.digest_message`). `plan_digests` queues one digest per subscribed
@@ -28,10 +32,13 @@ from typing import Any
 from openmodels.comparability import Basis, Break, Why
 from openmodels.families import Families
 from openmodels.forecast import WINDOW_DAYS, Forecast, Outlook, adjacent_forecasts
+from openmodels.launch_finder import week_launches
+from openmodels.launches import Adoption, best_for_its_size
 from openmodels.movers import Gain, family_movers
 from openmodels.overtakes import Overtake, Point, replay
 from openmodels.ranking import RankedFamily
 from openmodels.regions import OTHER, region_names
+from openmodels.size_classes import LeaderChange, week_leader_changes
 from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import Timeline, family_runs, read_timeline
 from storage import Store
@@ -63,6 +70,7 @@ class DigestLaunch:
     family: str
     first_seen: str  # ISO 8601 timestamp of the first snapshot that held it
     downloads: int  # downloads since it was first seen
+    adoption: Adoption | None = None  # its start against its size class's, if judged
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ class DigestContent:
     launches: tuple[DigestLaunch, ...]  # the week's launches, as the planner passed them
     chart_series: dict[str, list[tuple[str, int]]]  # family key -> (taken_at, all-time)
     chart_breaks: dict[str, list[Break]]  # family key -> its definition changes
+    # Size classes whose leading family changed in the week, by the overtake rules.
+    class_leaders: list[LeaderChange] = field(default_factory=list)
+    # The week's launch with the highest relative adoption, when one has a ratio.
+    best_launch: DigestLaunch | None = None
 
     @property
     def rankings(self) -> dict[str, list[str]]:
@@ -171,6 +183,22 @@ def build_digest(
         launches=tuple(launches),
         chart_series=q.family_series(db, top, "all_time", since=start, estimates=False),
         chart_breaks={family: timeline.breaks(family) for family in top},
+        class_leaders=week_leader_changes(db, timeline, latest, baseline, confirm),
+        best_launch=best_for_its_size(launches),
+    )
+
+
+def digest_launches(db: Any, now: datetime, families: Families) -> tuple[DigestLaunch, ...]:
+    """The models launched in the seven days up to `now`, as the digest lists them, each
+    judged against the earlier launches of its size class; those no longer listed are
+    left out."""
+    found = week_launches(db, now - timedelta(days=7), now, families.keys)
+    return tuple(
+        DigestLaunch(
+            launch.repo_id, launch.family, launch.first_seen, launch.gained, launch.adoption
+        )
+        for launch in found
+        if launch.gained is not None
     )
 
 

@@ -19,10 +19,11 @@ from functools import cached_property
 from pathlib import Path
 
 from openmodels.errors import FamiliesError
+from openmodels.sizes import ModelSize, model_size, parse_size
 
 DEFAULT_FAMILIES_RESOURCE = "families.toml"
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_ALLOWED_KEYS = {"label", "orgs", "match", "aliases", "region"}
+_ALLOWED_KEYS = {"label", "orgs", "match", "aliases", "region", "sizes"}
 MAX_REGION = 40  # shown in rankings and chart legends: keep it a name, not a sentence
 
 
@@ -36,6 +37,8 @@ class Family:
     match: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     region: str | None = None  # free text, shown as written; None counts under "Other"
+    # Sizes set by hand: (glob on the model name, total parameters), first match wins.
+    sizes: tuple[tuple[str, int], ...] = ()
 
     def owns(self, repo_id: str) -> bool:
         """True if the model `org/name` belongs to this family."""
@@ -53,6 +56,14 @@ class Family:
         if not self.match:
             return None
         return re.compile("|".join(fnmatch.translate(glob.lower()) for glob in self.match))
+
+    def size_by_hand(self, repo_id: str) -> int | None:
+        """The total parameters the file sets for model `repo_id`, if it sets any."""
+        name = repo_id.partition("/")[2].lower()
+        for glob, parameters in self.sizes:
+            if fnmatch.fnmatchcase(name, glob.lower()):
+                return parameters
+        return None
 
     @property
     def hub_url(self) -> str:
@@ -123,14 +134,29 @@ class Families:
                 index.setdefault(org, []).append(family)
         return {org: tuple(found) for org, found in index.items()}
 
+    def size_by_hand(self, repo_id: str) -> int | None:
+        """The size the file sets by hand for model `repo_id` (in the family owning it)."""
+        family = self.family_of(repo_id)
+        return family.size_by_hand(repo_id) if family else None
+
+    def size_of(
+        self,
+        repo_id: str,
+        parameters: int | None = None,
+        by_dtype: Mapping[str, int] | None = None,
+    ) -> ModelSize:
+        """Model `repo_id`'s size: set by hand here, else the Hub's count (`parameters`,
+        and per dtype) when given, else read from its name (`openmodels.sizes`)."""
+        return model_size(repo_id, parameters, by_dtype, self.size_by_hand(repo_id))
+
     def definitions(self) -> dict[str, str]:
         """Each family's definition as canonical JSON: exactly what decides which models
         it counts, so equal text means totals that compare like with like.
 
         Organisations and globs are compared case-insensitively, so they are lowercased
-        and sorted; labels and aliases change no figure and are left out. A model goes
-        to the first family that owns it, so a family also records the rules of the
-        earlier families that share one of its organisations ("yields_to").
+        and sorted; labels, aliases and sizes change no family's totals and are left
+        out. A model goes to the first family that owns it, so a family also records the
+        rules of the earlier families that share one of its organisations ("yields_to").
         """
         found: dict[str, str] = {}
         for i, family in enumerate(self.items):
@@ -189,7 +215,7 @@ def parse_families(text: str, source: str) -> Families:
         if not _KEY_RE.match(key):
             raise fail("name must be lowercase letters, digits, '-' or '_' (at most 40)", key)
         if not isinstance(body, Mapping):
-            raise fail("must be a table with label, orgs, match, aliases and region", key)
+            raise fail("must be a table with label, orgs, match, aliases, region and sizes", key)
         unknown = set(body) - _ALLOWED_KEYS
         if unknown:
             raise fail(
@@ -210,6 +236,7 @@ def parse_families(text: str, source: str) -> Families:
             not isinstance(region, str) or not region.strip() or len(region.strip()) > MAX_REGION
         ):
             raise fail(f"region must be a non-empty string of at most {MAX_REGION} characters", key)
+        sizes = _sizes(body.get("sizes", {}), key, fail)
         claim(key, key, "name")
         claim(label.strip(), key, "label")
         for alias in aliases:
@@ -224,9 +251,40 @@ def parse_families(text: str, source: str) -> Families:
                 tuple(match),
                 tuple(aliases),
                 region.strip() if region is not None else None,
+                sizes,
             )
         )
     return Families(tuple(items), source)
+
+
+_SIZES_EXAMPLE = 'e.g. sizes = { "Kimi-K2-*" = "1T" }'
+
+
+def _sizes(
+    value: object, key: str, fail: Callable[[str, str], FamiliesError]
+) -> tuple[tuple[str, int], ...]:
+    """A family's `sizes` table: model-name globs and the sizes set for them by hand."""
+    if not isinstance(value, Mapping):
+        raise fail(f"sizes must be a table of model names (globs) and sizes, {_SIZES_EXAMPLE}", key)
+    found = []
+    for glob, size in value.items():
+        if not glob.strip() or "/" in glob:
+            raise fail(
+                f"sizes: '{glob}' must be a model name or glob without its organisation, "
+                f"{_SIZES_EXAMPLE}",
+                key,
+            )
+        parameters = parse_size(size) if isinstance(size, str) else None
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            parameters = size
+        if parameters is None:
+            raise fail(
+                f'sizes: \'{glob}\' = {size!r} is not a size; write it as "7B", "560M", '
+                '"1T" or a whole number of parameters',
+                key,
+            )
+        found.append((glob.strip(), parameters))
+    return tuple(found)
 
 
 def _string_list(

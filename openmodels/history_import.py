@@ -36,6 +36,7 @@ from openmodels.families import Families
 from openmodels.progress import ImportProgress
 from storage import Store
 from storage import queries as q
+from storage.model_sizes import record_sizes, unsized
 from storage.snapshots import (
     SOURCE_IMPORT,
     ModelRecord,
@@ -540,6 +541,9 @@ def import_history(
                     failpoint("after_snapshot")
                     if progress is not None:
                         progress.wrote(done, len(plan.snapshots))
+                # History has no Hub counts: models new to the store get the size the
+                # families file or their name gives; a collection may refine it later.
+                record_sizes(db, {r: families.size_of(r) for r in unsized(db)})
     finally:
         if progress is not None:
             progress.finish()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from huggingface_hub import HfApi, ModelInfo, set_client_factory
@@ -42,7 +42,20 @@ log = logging.getLogger(__name__)
 # fetching it model by model would multiply the requests a collection makes; so a
 # collection leaves derivative counts unknown (None); `HubClient.derivatives` asks the
 # single-model route afterwards, for the few models worth it (openmodels.derivative_counts).
-EXPAND_FIELDS = ["downloads", "downloadsAllTime", "likes", "createdAt", "pipeline_tag", "tags"]
+#
+# `safetensors` (the parameters in the repository's weights, per dtype and in total) is
+# accepted by the listing (huggingface_hub documents it among `list_models`' expand values
+# and its ModelInfo reads it as SafeTensorsInfo(parameters, total)), so model sizes come
+# in the same pages: a collection makes as many requests as without them.
+EXPAND_FIELDS = [
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "createdAt",
+    "pipeline_tag",
+    "tags",
+    "safetensors",
+]
 DERIVATIVES_FIELD = "childrenModelCount"
 # Retries of one model's lookup after its first try (429, 5xx, timeouts). Fewer than the
 # listing's five: a count missing for a day is no loss, a stalled collection step is.
@@ -62,6 +75,10 @@ class HubModel:
     pipeline_tag: str | None
     tags: tuple[str, ...]
     derivatives: int | None = None  # childrenModelCount, when the Hub gave one
+    # The Hub's `safetensors` count: total parameters and the parameters per dtype
+    # ({"BF16": 7615616512}); None and () for a repository without safetensors weights.
+    parameters: int | None = None
+    parameters_by_dtype: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +243,26 @@ def _hub_model(info: ModelInfo) -> HubModel:
         pipeline_tag=info.pipeline_tag,
         tags=tuple(info.tags or ()),
         derivatives=derivative_count(getattr(info, "children_model_count", None)),
+        **_parameters(info.safetensors),
     )
+
+
+def _parameters(safetensors: object) -> dict[str, Any]:
+    """HubModel's parameter fields from huggingface_hub's SafeTensorsInfo (a dict too):
+    counts that are not whole numbers are treated as not reported."""
+    if not isinstance(safetensors, dict):
+        return {}
+    total = safetensors.get("total")
+    by_dtype = safetensors.get("parameters")
+    if not _count(total) or not isinstance(by_dtype, dict):
+        return {}
+    if not all(isinstance(d, str) and _count(n) for d, n in by_dtype.items()):
+        return {}
+    return {"parameters": total, "parameters_by_dtype": tuple(sorted(by_dtype.items()))}
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def derivative_count(value: object) -> int | None:

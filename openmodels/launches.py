@@ -25,18 +25,27 @@ sighting to the snapshot nearest that many days after it (within a day of it). A
 start when its own start beats, strictly, the start at age `d` of every earlier launch
 of its family (sighted before it) that has a snapshot within a day of that age, and at
 least one does. A launch sighted in the latest snapshot is too young to be compared.
+
+*Relative adoption* (as the ATOM Project judges a new model): the same start at age `d`
+divided by the median start at age `d` of the earlier launches of its size class, from
+every tracked family, measured the same way. It is given once at least
+MIN_CLASS_LAUNCHES of them are measured at that age; a launch of unknown size has no
+class to be judged against.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from openmodels.definitions import Definitions, counted_because_redefined
 
 NEW_DAYS = 7  # the default period of `new`, and the one a launch message covers
 AGE_TOLERANCE = timedelta(days=1)  # how far the snapshot that measures a start may be
+MIN_CLASS_LAUNCHES = 5  # earlier launches of a size class measured before a ratio is given
 
 
 def moment(text: str) -> datetime | None:
@@ -163,6 +172,70 @@ def fastest_start(
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """A launch's start against the starts of the earlier launches of its size class at
+    the same age: `median` of the `compared` ones measured (None with none)."""
+
+    size_class: str | None  # its class's key; None: its size is unknown
+    age: timedelta
+    gained: int
+    compared: int
+    median: float | None
+
+    @property
+    def enough(self) -> bool:
+        return self.size_class is not None and self.compared >= MIN_CLASS_LAUNCHES
+
+    @property
+    def ratio(self) -> float | None:
+        """Its start over the class's median start; None without enough of them, or
+        when their median is no download at all."""
+        if not self.enough or not self.median:
+            return None
+        return self.gained / self.median
+
+
+def relative_adoption(
+    gained: int, age: timedelta, size_class: str | None, earlier: Mapping[str, int | None]
+) -> Adoption:
+    """Judge a start of `gained` downloads at `age` against the starts at the same age of
+    the earlier launches of its size class (repo id -> start; None where not known at
+    that age)."""
+    if size_class is None:
+        return Adoption(None, age, gained, 0, None)
+    measured = sorted(start for start in earlier.values() if start is not None)
+    return Adoption(
+        size_class, age, gained, len(measured), statistics.median(measured) if measured else None
+    )
+
+
+class Rated(Protocol):
+    """A launch as the digest or an answer holds it, with its relative adoption."""
+
+    @property
+    def repo_id(self) -> str: ...
+
+    @property
+    def adoption(self) -> Adoption | None: ...
+
+
+RatedT = TypeVar("RatedT", bound=Rated)
+
+
+def best_for_its_size(launches: Iterable[RatedT]) -> RatedT | None:
+    """The launch with the highest relative adoption among those given a ratio (ties:
+    the first by repo id); None when none is."""
+    best: tuple[float, str, RatedT] | None = None
+    for launch in launches:
+        ratio = launch.adoption.ratio if launch.adoption is not None else None
+        if ratio is None:
+            continue
+        if best is None or (-ratio, launch.repo_id) < (-best[0], best[1]):
+            best = (ratio, launch.repo_id, launch)
+    return best[2] if best else None
+
+
+@dataclass(frozen=True)
 class Launch:
     """A launch as of one snapshot (`as_of`): what the answers and the digest show."""
 
@@ -174,6 +247,7 @@ class Launch:
     downloads_now: int | None  # all-time downloads as of `as_of`; None if no longer listed
     as_of: str
     fastest: FastestStart | None = None
+    adoption: Adoption | None = None  # None: not compared (too young, or no longer listed)
 
     @property
     def gained(self) -> int | None:

@@ -11,7 +11,7 @@ answer to say.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from openmodels.comparability import Basis, Why
@@ -41,41 +41,49 @@ class Standings:
         return self.bases.get(family)
 
 
+# Per snapshot id, family -> the figure a ranking ranks by (families without one left out).
+ValuesOf = Callable[[Sequence[int]], Mapping[int, Mapping[str, int]]]
+
+
 def read_standings(
     db: Database,
     metric: str,
     timeline: Timeline | None = None,
     latest: q.Snapshot | None = None,
+    values: ValuesOf | None = None,
     *,
     estimates: bool = True,
 ) -> Standings | None:
     """The ranking by `metric` in the latest snapshot (or `latest`), with its changes;
-    None when the store holds no snapshot. `timeline`: one already read, to share. The
-    baseline may be the day-one estimate (for all-time downloads, unless `estimates` is
-    False), never an estimate holding only some families."""
+    None when the store holds no snapshot. `timeline`: one already read, to share.
+    `values`: the figures to rank instead of the families' totals by `metric` (their
+    downloads from one size class, `size_classes.class_values`), changes judged alike.
+    The baseline may be the day-one estimate (for all-time downloads, unless `estimates`
+    is False), never an estimate holding only some families."""
     latest = latest or q.latest_snapshot(db)
     if latest is None:
         return None
+    figures_of: ValuesOf = values or (lambda ids: q.values_of(db, ids, metric))
     baseline = q.snapshot_near(
         db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates
     )
     if baseline is None:
-        current = q.values_at(db, latest.id, metric)
+        current = figures_of([latest.id])[latest.id]
         return Standings(latest, None, rank_families(current), metric=metric)
     timeline = timeline or read_timeline(db)
-    current = q.values_at(db, latest.id, metric)
+    current = figures_of([latest.id])[latest.id]
     bases = {family: timeline.basis(family, baseline, latest) for family in current}
     starts = sorted({b.start.id for b in bases.values() if b.why and b.start})
-    values = q.values_of(db, [baseline.id, *starts], metric)
+    values_then = figures_of([baseline.id, *starts])
     compared = {
-        family: values[baseline.id][family]
+        family: values_then[baseline.id][family]
         for family, b in bases.items()
-        if b.why is None and family in values[baseline.id]
+        if b.why is None and family in values_then[baseline.id]
     }
     since = {
-        family: values[b.start.id][family]
+        family: values_then[b.start.id][family]
         for family, b in bases.items()
-        if b.why is not None and b.start is not None and family in values[b.start.id]
+        if b.why is not None and b.start is not None and family in values_then[b.start.id]
     }
     estimate = estimate_note(db, baseline.id) if baseline.is_estimate else None
     ranking = rank_families(current, compared, since)

@@ -23,6 +23,12 @@ the rest trailing, as public reports of 2025 describe. They are shared among the
 models by weight, new releases drawing more for their first month, and never decrease.
 They come from their own seeded generator, so the download figures do not depend on them.
 
+Model sizes are the parameter counts the Hub's `safetensors` field gave for these
+repositories in late 2025 (gpt-oss's weights are packed MXFP4, so its count is of
+storage and its size is read from the name, as a collection would), left out for a few so
+that their size is read from the name, set by hand in the families file (Kimi K2) or
+stays unknown, as on the live Hub.
+
 Everything comes from one seeded `random.Random` and fixed dates, and the migration
 timestamps are pinned, so two runs give the same tables and, with the same SQLite
 version, the same bytes.
@@ -47,8 +53,10 @@ from pathlib import Path
 from sqlite_utils.migrations import Migrations
 
 from openmodels.families import Families, load_families
+from openmodels.sizes import ModelSize
 from storage import open_store
 from storage import queries as q
+from storage.model_sizes import record_sizes
 from storage.snapshots import ModelRecord, insert_snapshot
 
 FIRST_DAY = date(2025, 9, 20)
@@ -337,6 +345,174 @@ MODELS: dict[str, list[ModelSpec]] = {
 }
 
 
+# Total parameters as the Hub's `safetensors` field counts them ("BF16" unless below).
+# A model left out has no count: its size is set in the families file or read from its
+# name, and is unknown when neither says.
+PARAMETERS: dict[str, int] = {
+    "Qwen/Qwen2.5-7B-Instruct": 7_615_616_512,
+    "Qwen/Qwen2.5-1.5B-Instruct": 1_543_714_304,
+    "Qwen/Qwen2.5-0.5B-Instruct": 494_032_768,
+    "Qwen/Qwen2.5-3B-Instruct": 3_085_938_688,
+    "Qwen/Qwen2.5-14B-Instruct": 14_770_033_664,
+    "Qwen/Qwen2.5-32B-Instruct": 32_763_876_352,
+    "Qwen/Qwen2.5-72B-Instruct": 72_706_203_648,
+    "Qwen/Qwen2.5-Coder-7B-Instruct": 7_615_616_512,
+    "Qwen/Qwen2.5-VL-7B-Instruct": 8_292_166_656,
+    "Qwen/Qwen2.5-VL-3B-Instruct": 3_754_622_976,
+    "Qwen/Qwen3-0.6B": 751_632_384,
+    "Qwen/Qwen3-1.7B": 2_031_739_904,
+    "Qwen/Qwen3-4B": 4_022_468_096,
+    "Qwen/Qwen3-8B": 8_190_735_360,
+    "Qwen/Qwen3-14B": 14_768_307_200,
+    "Qwen/Qwen3-32B": 32_762_123_264,
+    "Qwen/Qwen3-30B-A3B": 30_532_122_624,
+    "Qwen/Qwen3-Embedding-0.6B": 595_776_512,
+    "Qwen/Qwen3-30B-A3B-Instruct-2507": 30_532_122_624,
+    "Qwen/Qwen3-Coder-30B-A3B-Instruct": 30_532_122_624,
+    "Qwen/Qwen3-4B-Instruct-2507": 4_022_468_096,
+    "Qwen/Qwen3-Next-80B-A3B-Instruct": 81_324_327_936,
+    "Qwen/Qwen3-Omni-30B-A3B-Instruct": 35_259_818_545,
+    "Qwen/Qwen3-VL-235B-A22B-Instruct": 235_700_000_000,
+    "Qwen/Qwen3-VL-30B-A3B-Instruct": 31_070_754_032,
+    "Qwen/Qwen3-VL-8B-Instruct": 8_767_123_696,
+    "Qwen/Qwen3-VL-4B-Instruct": 4_437_815_808,
+    "Qwen/Qwen3-VL-2B-Instruct": 2_127_532_032,
+    "meta-llama/Llama-3.1-8B-Instruct": 8_030_261_248,
+    "meta-llama/Llama-3.1-8B": 8_030_261_248,
+    "meta-llama/Llama-3.1-70B-Instruct": 70_553_706_496,
+    "meta-llama/Llama-3.2-1B-Instruct": 1_235_814_400,
+    "meta-llama/Llama-3.2-1B": 1_235_814_400,
+    "meta-llama/Llama-3.2-3B-Instruct": 3_212_749_824,
+    "meta-llama/Llama-3.2-3B": 3_212_749_824,
+    "meta-llama/Llama-3.2-11B-Vision-Instruct": 10_670_220_835,
+    "meta-llama/Llama-3.3-70B-Instruct": 70_553_706_496,
+    "meta-llama/Meta-Llama-3-8B-Instruct": 8_030_261_248,
+    "meta-llama/Meta-Llama-3-8B": 8_030_261_248,
+    "meta-llama/Llama-2-7b-hf": 6_738_415_616,
+    "meta-llama/Llama-2-7b-chat-hf": 6_738_415_616,
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": 108_641_793_536,
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": 401_583_781_376,
+    "meta-llama/Llama-Guard-3-8B": 8_030_261_248,
+    "meta-llama/Llama-Guard-4-12B": 12_001_097_216,
+    "deepseek-ai/DeepSeek-R1": 684_531_386_000,
+    "deepseek-ai/DeepSeek-V3": 684_531_386_000,
+    "deepseek-ai/DeepSeek-V3-0324": 684_531_386_000,
+    "deepseek-ai/DeepSeek-R1-0528": 684_531_386_000,
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B": 1_777_088_000,
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B": 7_615_616_512,
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B": 14_770_033_664,
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B": 32_763_876_352,
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-8B": 8_030_261_248,
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": 70_553_706_496,
+    "deepseek-ai/DeepSeek-R1-0528-Qwen3-8B": 8_190_735_360,
+    "deepseek-ai/DeepSeek-V3.1": 684_531_386_000,
+    "deepseek-ai/DeepSeek-V3.1-Terminus": 684_531_386_000,
+    "deepseek-ai/DeepSeek-V3.2-Exp": 685_396_921_376,
+    "deepseek-ai/DeepSeek-OCR": 3_336_106_240,
+    "deepseek-ai/DeepSeek-Math-V2": 685_396_921_376,
+    "deepseek-ai/DeepSeek-V3.2": 685_396_921_376,
+    "deepseek-ai/DeepSeek-V3.2-Speciale": 685_396_921_376,
+    "deepseek-ai/deepseek-coder-6.7b-instruct": 6_740_512_768,
+    "openai/gpt-oss-20b": 21_511_953_984,
+    "openai/gpt-oss-120b": 120_412_337_472,
+    "openai/gpt-oss-safeguard-20b": 21_511_953_984,
+    "openai/gpt-oss-safeguard-120b": 120_412_337_472,
+    "mistralai/Mistral-7B-Instruct-v0.3": 7_248_023_552,
+    "mistralai/Mistral-7B-Instruct-v0.2": 7_241_732_096,
+    "mistralai/Mistral-7B-v0.1": 7_241_732_096,
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": 46_702_792_704,
+    "mistralai/Mistral-Nemo-Instruct-2407": 12_247_782_400,
+    "mistralai/Ministral-8B-Instruct-2410": 8_019_808_256,
+    "mistralai/Mistral-Small-24B-Instruct-2501": 23_572_403_200,
+    "mistralai/Mistral-Small-3.1-24B-Instruct-2503": 24_011_361_280,
+    "mistralai/Mistral-Small-3.2-24B-Instruct-2506": 24_011_361_280,
+    "mistralai/Devstral-Small-2507": 23_572_403_200,
+    "mistralai/Voxtral-Mini-3B-2507": 4_676_271_104,
+    "mistralai/Magistral-Small-2509": 24_011_361_280,
+    "mistral-community/pixtral-12b": 12_682_608_640,
+    "google/gemma-3-27b-it": 27_432_406_640,
+    "google/gemma-3-12b-it": 12_187_325_040,
+    "google/gemma-3-4b-it": 4_300_079_472,
+    "google/gemma-3-1b-it": 999_885_952,  # under 1B, although its name says 1b
+    "google/gemma-3-270m": 268_098_176,
+    "google/gemma-3-270m-it": 268_098_176,
+    "google/gemma-3n-E4B-it": 7_849_978_192,
+    "google/gemma-3n-E2B-it": 5_439_438_272,
+    "google/gemma-2-2b-it": 2_614_341_888,
+    "google/gemma-2-9b-it": 9_241_705_984,
+    "google/gemma-2-27b-it": 27_227_128_320,
+    "google/gemma-7b": 8_537_680_896,
+    "google/gemma-2b": 2_506_172_416,
+    "google/functiongemma-270m-it": 268_098_176,
+    "THUDM/chatglm3-6b": 6_243_584_000,
+    "THUDM/glm-4-9b-chat": 9_399_951_360,
+    "THUDM/glm-4v-9b": 13_906_320_384,
+    "THUDM/GLM-4-9B-0414": 9_400_279_040,
+    "THUDM/GLM-Z1-9B-0414": 9_400_279_040,
+    "zai-org/GLM-4.1V-9B-Thinking": 10_292_777_472,
+    "zai-org/GLM-4.5": 358_337_791_296,
+    "zai-org/GLM-4.5-Air": 110_468_824_832,
+    "zai-org/GLM-4.5-Air-FP8": 110_468_824_832,
+    "zai-org/GLM-4.5V": 107_710_933_120,
+    "zai-org/GLM-4.6": 356_785_898_496,
+    "zai-org/GLM-4.6-FP8": 356_785_898_496,
+    "zai-org/GLM-4.6V": 107_710_933_120,
+    "zai-org/GLM-4.6V-Flash": 10_292_777_472,
+    "zai-org/GLM-4.7": 358_337_791_296,
+    "moonshotai/Moonlight-16B-A3B-Instruct": 15_960_111_936,
+    "moonshotai/Kimi-VL-A3B-Instruct": 16_407_657_216,
+    "moonshotai/Kimi-VL-A3B-Thinking-2506": 16_407_657_216,
+    "moonshotai/Kimi-Dev-72B": 72_706_203_648,
+    "moonshotai/Kimi-K2-Instruct": 1_026_470_731_776,
+    "moonshotai/Kimi-K2-Base": 1_026_470_731_776,
+    "moonshotai/Kimi-K2-Instruct-0905": 1_026_470_731_776,
+    "moonshotai/Kimi-Linear-48B-A3B-Instruct": 49_121_990_400,
+    "MiniMaxAI/MiniMax-Text-01": 456_089_736_192,
+    "MiniMaxAI/MiniMax-Text-01-hf": 456_089_736_192,
+    "MiniMaxAI/MiniMax-M1-40k": 456_089_736_192,
+    "MiniMaxAI/MiniMax-M1-80k": 456_089_736_192,
+    "MiniMaxAI/MiniMax-M1-80k-hf": 456_089_736_192,
+    "MiniMaxAI/MiniMax-M2": 228_700_000_000,
+    "MiniMaxAI/MiniMax-M2.1": 228_700_000_000,
+    "nvidia/Llama-3.1-Nemotron-70B-Instruct-HF": 70_553_706_496,
+    "nvidia/Llama-3_3-Nemotron-Super-49B-v1": 49_867_145_216,
+    "nvidia/Llama-3.1-Nemotron-Nano-8B-v1": 8_030_261_248,
+    "nvidia/Llama-3_1-Nemotron-Ultra-253B-v1": 253_401_587_712,
+    "nvidia/OpenReasoning-Nemotron-7B": 7_615_616_512,
+    "nvidia/OpenReasoning-Nemotron-32B": 32_763_876_352,
+    "nvidia/Llama-3_3-Nemotron-Super-49B-v1_5": 49_867_145_216,
+    "nvidia/NVIDIA-Nemotron-Nano-9B-v2": 8_888_227_328,
+    "microsoft/phi-1_5": 1_418_270_720,
+    "microsoft/phi-2": 2_779_683_840,
+    "microsoft/Phi-3-mini-4k-instruct": 3_821_079_552,
+    "microsoft/Phi-3-mini-128k-instruct": 3_821_079_552,
+    "microsoft/Phi-3.5-mini-instruct": 3_821_079_552,
+    "microsoft/Phi-3.5-vision-instruct": 4_146_621_440,
+    "microsoft/phi-4": 14_659_507_200,
+    "microsoft/Phi-4-mini-instruct": 3_836_021_760,
+    "microsoft/Phi-4-multimodal-instruct": 5_574_460_384,
+    "microsoft/Phi-4-reasoning": 14_659_507_200,
+    "microsoft/Phi-4-reasoning-plus": 14_659_507_200,
+    "microsoft/Phi-4-mini-reasoning": 3_836_021_760,
+}
+# gpt-oss stores its experts as MXFP4 blocks in U8: most of its count is packed weights.
+PACKED = {"openai/gpt-oss-20b": 19_707_494_400, "openai/gpt-oss-120b": 118_244_966_400}
+PACKED |= {"openai/gpt-oss-safeguard-20b": 19_707_494_400}
+PACKED |= {"openai/gpt-oss-safeguard-120b": 118_244_966_400}
+
+
+def sizes(families: Families) -> dict[str, ModelSize]:
+    """Every sample model's size, as a collection finds it (`Families.size_of`)."""
+    found: dict[str, ModelSize] = {}
+    for specs in MODELS.values():
+        for repo_id, *_ in specs:
+            total = PARAMETERS.get(repo_id)
+            packed = PACKED.get(repo_id, 0)
+            by_dtype = {"BF16": total - packed, "U8": packed} if packed else {"BF16": total}
+            found[repo_id] = families.size_of(repo_id, total, by_dtype if total else None)
+    return found
+
+
 @dataclass
 class _Model:
     """One model's generated life: daily downloads from the start of the history."""
@@ -556,6 +732,7 @@ def build(out: Path, families: Families | None = None) -> Summary:
     with store.writing() as db:
         for index, records in enumerate(days):
             insert_snapshot(db, taken_at(index), SOURCE, records, definitions)
+        record_sizes(db, sizes(families))
         db.execute(
             f"UPDATE {Migrations.migrations_table} SET applied_at = ?", [PINNED_MIGRATION_TIME]
         )

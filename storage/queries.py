@@ -537,11 +537,18 @@ class FirstSeen:
 
 
 def first_seen_between(
-    db: Database, after: str, until: str, families: Sequence[str] | None = None
+    db: Database,
+    after: str,
+    until: str,
+    families: Sequence[str] | None = None,
+    repo_id: str | None = None,
 ) -> list[FirstSeen]:
     """Models first listed by a snapshot taken after `after` and at or before `until`
-    (timestamps), of `families` (every family when None), oldest sighting first."""
+    (timestamps), of `families` (every family when None), oldest sighting first; only
+    model `repo_id` when given."""
     wanted = "" if families is None else f"AND m.family IN ({','.join('?' * len(families))})"
+    if repo_id is not None:
+        wanted += " AND m.repo_id = ?"
     rows = db.execute(
         f"""SELECT m.id, m.repo_id, m.family, m.created_at, s.id, s.taken_at, s.source,
                    s.model_count, c.downloads_all_time
@@ -550,7 +557,7 @@ def first_seen_between(
             JOIN model_counts c ON c.snapshot_id = s.id AND c.model_id = m.id
             WHERE m.first_seen_at > ? AND m.first_seen_at <= ? {wanted}
             ORDER BY m.first_seen_at, s.id, m.repo_id""",
-        [after, until, *(families or ())],
+        [after, until, *(families or ()), *([repo_id] if repo_id is not None else [])],
     )
     return [FirstSeen(int(r[0]), r[1], r[2], r[3], _snapshot(r[4:8]), int(r[8])) for r in rows]
 

@@ -431,7 +431,51 @@ def m010_home_visits(db: Database) -> None:
 
 
 @migration
-def m012_estimates(db: Database) -> None:
+def m011_model_sizes(db: Database) -> None:
+    # Each model's size: its total parameters (NULL: unknown), where that figure came
+    # from ('safetensors' from the Hub, 'name' read from the model's name, 'file' set by
+    # hand in the families file, 'unknown'), and its active parameters per token when
+    # its name gives them. Kept per model, not per snapshot: a size does not change with
+    # downloads, and a size read later applies to every snapshot alike, so a figure by
+    # size class never moves because a size was newly read.
+    db.execute(
+        """
+        CREATE TABLE model_sizes (
+            model_id INTEGER PRIMARY KEY REFERENCES models(id),
+            parameters INTEGER,
+            active_parameters INTEGER,
+            source TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migration
+def m012_workspaces(db: Database) -> None:
+    # The workspaces openmodels is installed in through Slack's OAuth flow, and settings
+    # that belong to a workspace rather than a channel. Slack's own record of each
+    # install (its tokens) is kept by slack_sdk's installation store in its own tables;
+    # this row holds what openmodels needs beside it: the Enterprise Grid organisation the
+    # workspace belongs to (the installation store is keyed by both), who installed it,
+    # and who may change its channels' subscriptions and mutes ('anyone', or only
+    # 'admins': the workspace's admins and owners and the installer).
+    db.execute(
+        """
+        CREATE TABLE workspaces (
+            team_id TEXT PRIMARY KEY,
+            enterprise_id TEXT,
+            installed_by TEXT,
+            installed_at TEXT,
+            changes_by TEXT NOT NULL DEFAULT 'anyone' CHECK (changes_by IN ('anyone', 'admins')),
+            changes_set_by TEXT,
+            changes_set_at TEXT
+        )
+        """
+    )
+
+
+@migration
+def m013_estimates(db: Database) -> None:
     # The day-one estimate: a snapshot (source 'estimate') dated 30 days before the live
     # snapshot it was worked out from (`based_on`), holding each model's all-time count
     # then: its all-time count minus its 30-day count. It knows nothing else, so its rows

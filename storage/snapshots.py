@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.connection import Database
+from storage.model_sizes import Size, record_sizes
 from storage.store import Store
 
 # Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
@@ -94,17 +95,19 @@ def write_snapshot(
     source: str,
     records: Sequence[ModelRecord],
     definitions: Mapping[str, str] | None = None,
+    sizes: Mapping[str, Size] | None = None,
 ) -> int:
     """Commit one snapshot (all its model rows and family totals) atomically; return its id.
 
     `definitions` (family key -> canonical definition) records by which rules each family
     was counted, in the same transaction; without it the snapshot's are "not recorded".
+    `sizes` (repo id -> size) sets models' sizes in the same transaction.
     Duplicate repo ids keep their first record, so a model listed twice (two pages that
     overlap while the Hub re-sorts) is not counted twice.
     """
     rows = unique_records(records)
     with store.writing() as db:
-        snapshot_id = insert_snapshot(db, taken_at, source, rows, definitions)
+        snapshot_id = insert_snapshot(db, taken_at, source, rows, definitions, sizes)
     return snapshot_id
 
 
@@ -122,6 +125,7 @@ def insert_snapshot(
     source: str,
     rows: Sequence[ModelRecord],
     definitions: Mapping[str, str] | None = None,
+    sizes: Mapping[str, Size] | None = None,
 ) -> int:
     """Insert one snapshot inside the caller's open transaction."""
     cursor = db.execute(
@@ -188,6 +192,8 @@ def insert_snapshot(
     )
     if definitions:
         insert_definitions(db, snapshot_id, definitions)
+    if sizes:
+        record_sizes(db, sizes)
     return snapshot_id
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from storage import Store, open_store
 from tests.fakes import FakeHub
 

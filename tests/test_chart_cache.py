@@ -55,6 +55,9 @@ def test_a_charts_identity_is_what_it_shows_and_the_style_it_is_drawn_in():
     assert chart_key(replace(SPEC, series={"Qwen": [("2026-01-01T06:00:00Z", 9)]}), "1") != key
     assert chart_key(replace(SPEC, metric="30d"), "1") != key
     assert chart_key(replace(SPEC, sample=True), "1") != key
+    race = replace(SPEC, series={}, race={"Qwen/A": [(0.0, 0), (1.0, 9)]}, race_age=1.0)
+    assert chart_key(race, "1") != chart_key(replace(race, race={"Qwen/A": [(0.0, 0)]}), "1")
+    assert chart_key(race, "1") != chart_key(replace(race, race_age=0.5), "1")
 
 
 def test_a_chart_read_back_from_a_stored_message_has_the_same_identity():

@@ -195,8 +195,8 @@ def test_digest_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "digest", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
-        "(use --dry-run to preview)"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post (use --dry-run to preview)"
     ]
 
 
@@ -204,7 +204,8 @@ def test_deliver_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "deliver", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post what is queued"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post what is queued"
     ]
 
 
@@ -266,7 +267,7 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
 
 
 def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, monkeypatch):
-    from bot.local_slack import LocalSlack
+    from localslack.server import LocalSlack
     from storage import open_store
     from storage import outbox as ob
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from openmodels.cli import build_parser
 from storage import Store, open_store
 from tests.chart_renderers import wait_until

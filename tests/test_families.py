@@ -179,6 +179,22 @@ def test_the_real_repositories_cover_every_default_family_and_every_glob(default
             "[families.phi]\norgs = ['microsoft']\naliases = ['llama']",
             "family 'phi': alias 'llama' is already used by family 'llama'",
         ),
+        (
+            "[families.kimi]\norgs = ['moonshotai']\nsizes = ['1T']",
+            "family 'kimi': sizes must be a table of model names (globs) and sizes",
+        ),
+        (
+            "[families.kimi]\norgs = ['moonshotai']\nsizes = { 'Kimi-K2-*' = 'huge' }",
+            "family 'kimi': sizes: 'Kimi-K2-*' = 'huge' is not a size; write it as \"7B\"",
+        ),
+        (
+            "[families.kimi]\norgs = ['moonshotai']\nsizes = { 'Kimi-K2-*' = 0 }",
+            "family 'kimi': sizes: 'Kimi-K2-*' = 0 is not a size",
+        ),
+        (
+            "[families.kimi]\norgs = ['moonshotai']\nsizes = { 'moonshotai/Kimi-K2' = '1T' }",
+            "family 'kimi': sizes: 'moonshotai/Kimi-K2' must be a model name or glob without",
+        ),
     ],
     ids=[
         "toml-syntax",
@@ -193,6 +209,10 @@ def test_the_real_repositories_cover_every_default_family_and_every_glob(default
         "empty-file",
         "alias-used-twice",
         "alias-is-another-key",
+        "sizes-not-a-table",
+        "size-not-a-size",
+        "size-zero",
+        "size-with-org",
     ],
 )
 def test_a_bad_file_is_refused_with_one_message(tmp_path, text, problem):
@@ -262,3 +282,29 @@ def test_a_custom_file_keeps_its_path_as_source(tmp_path: Path):
     path.write_text(GOOD, encoding="utf-8")
 
     assert load_families(path).source == str(path)
+
+
+SIZED = """
+[families.kimi]
+orgs = ["moonshotai"]
+sizes = { "Kimi-K2-*" = "1T", "Kimi-Linear-48B-A3B-Instruct" = 48_000_000_000 }
+
+[families.qwen]
+orgs = ["Qwen"]
+"""
+
+
+def test_a_family_may_set_sizes_by_hand_by_model_name_glob():
+    families = parse_families(SIZED, "sized")
+
+    assert families.size_by_hand("moonshotai/Kimi-K2-Instruct") == 1_000_000_000_000
+    assert families.size_by_hand("MOONSHOTAI/kimi-k2-thinking") == 1_000_000_000_000
+    assert families.size_by_hand("moonshotai/Kimi-Linear-48B-A3B-Instruct") == 48_000_000_000
+    assert families.size_by_hand("moonshotai/Moonlight-16B-A3B") is None
+    assert families.size_by_hand("Qwen/Kimi-K2-Instruct") is None  # not kimi's model
+
+
+def test_sizes_set_by_hand_change_no_definition():
+    plain = parse_families(SIZED.replace('sizes = { "Kimi-K2-*" = "1T", ', "# "), "plain")
+
+    assert plain.definitions() == parse_families(SIZED, "sized").definitions()

@@ -48,6 +48,26 @@ def test_a_listing_maps_every_field(fake_hub):
     ]
 
 
+def test_a_listing_carries_the_hubs_parameter_count(fake_hub):
+    fake_hub.add(
+        "Qwen",
+        hub_model("Qwen/Qwen3-8B", safetensors={"BF16": 8_190_735_360}),
+        hub_model(
+            "Qwen/Qwen2.5-72B-Instruct-AWQ",
+            safetensors={"I32": 10_200_000_000, "F16": 1_900_000_000},
+        ),
+        hub_model("Qwen/Qwen3-8B-GGUF"),  # no safetensors weights: no field at all
+    )
+
+    models = client(fake_hub).list_org("Qwen")
+
+    assert [(m.parameters, m.parameters_by_dtype) for m in models] == [
+        (8_190_735_360, (("BF16", 8_190_735_360),)),
+        (12_100_000_000, (("F16", 1_900_000_000), ("I32", 10_200_000_000))),
+        (None, ()),
+    ]
+
+
 def test_missing_fields_become_zero_or_none(fake_hub):
     bare = without(
         hub_model("Qwen/bare"), "downloads", "downloadsAllTime", "likes", "createdAt", "tags"
@@ -58,6 +78,7 @@ def test_missing_fields_become_zero_or_none(fake_hub):
 
     assert (model.downloads_30d, model.downloads_all_time, model.likes) == (0, 0, 0)
     assert model.created_at is None and model.tags == ()
+    assert model.parameters is None and model.parameters_by_dtype == ()
 
 
 def test_one_paged_listing_asks_for_every_field_and_follows_links(fake_hub):
@@ -72,6 +93,7 @@ def test_one_paged_listing_asks_for_every_field_and_follows_links(fake_hub):
     for request in requests:
         assert request.org == "Qwen"
         assert sorted(request.values("expand")) == sorted(EXPAND_FIELDS)
+        assert "safetensors" in request.values("expand")  # sizes come in the same pages
     assert requests[0].value("cursor") is None
     assert all(r.value("cursor") for r in requests[1:])
 

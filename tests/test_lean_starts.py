@@ -58,7 +58,17 @@ def store_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("argv", [["ask", "top"], ["status"], ["ask", "family", "qwen"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", "top"],
+        ["status"],
+        ["ask", "family", "qwen"],
+        ["ask", "sizes"],
+        ["ask", "top", "--size", "5-10B"],
+        ["ask", "model", "Qwen/Qwen3-8B"],
+    ],
+)
 def test_answers_at_a_terminal_load_no_heavy_library(store_file, argv):
     assert loaded_by(*argv, "--db", str(store_file)) == []
 

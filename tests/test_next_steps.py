@@ -36,6 +36,10 @@ def elements(text: str) -> dict[str, dict]:
         ("compare Qwen LLAMA", "compare qwen llama --30d", "Last 30 days"),
         ("family qwen --30d", "family qwen", "All-time"),
         ("family qwen --models", "family qwen --models --30d", "Last 30 days"),
+        ("top --size 1–5B", "top --30d --size 1-5b", "Last 30 days"),
+        ("top 3 --size &lt;1B --30d", "top 3 --size under-1b", "All-time"),
+        ("sizes", "sizes --30d", "Last 30 days"),
+        ("sizes --30d", "sizes", "All-time"),
     ],
 )
 def test_the_toggle_switches_the_metric_of_the_same_question(text, toggled, label):
@@ -102,7 +106,9 @@ def test_an_answer_s_suggestions_become_buttons():
     )
 
 
-@pytest.mark.parametrize("text", ["help", "status", "forecast"])
+@pytest.mark.parametrize(
+    "text", ["help", "status", "forecast", "race qwen gemma", "top --size huge"]
+)
 def test_answers_without_a_next_step_get_no_buttons(text):
     assert next_steps(parse(text), FAMILIES) is None
 
@@ -110,7 +116,14 @@ def test_answers_without_a_next_step_get_no_buttons(text):
 def test_every_value_parses_back_to_an_answer_that_only_reads():
     from commands.answers import only_reads
 
-    for text in ("top", "compare qwen llama", "family qwen", "family qwen --models --30d"):
+    for text in (
+        "top",
+        "compare qwen llama",
+        "family qwen",
+        "family qwen --models --30d",
+        "top --size 1-5B",
+        "sizes",
+    ):
         for element in elements(text).values():
             values = [o["value"] for o in element.get("options", [])] or [element["value"]]
             assert all(only_reads(v) and parse(v) for v in values)

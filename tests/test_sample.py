@@ -255,3 +255,53 @@ def test_new_on_the_sample_shows_the_weeks_launches_and_a_fastest_start(sample):
     assert "google/translategemma-4b-it · Gemma · first seen 2026-01-16" in out
     assert ":zap: fastest start: ahead of google/functiongemma-270m-it" in out
     assert "sample data" in out
+
+
+def test_every_sample_model_has_a_size_and_each_way_of_knowing_one_is_shown(db):
+    models = int(db.execute("SELECT count(*) FROM models").fetchone()[0])
+    sources = dict(db.execute("SELECT source, count(*) FROM model_sizes GROUP BY source"))
+
+    assert sum(sources.values()) == models
+    # Most from the Hub's count; gpt-oss (packed) and recent launches by name; Kimi K2 by
+    # the families file; a few that nothing sizes.
+    assert sources["safetensors"] > sources["name"] > sources["file"] >= 1
+    assert sources["unknown"] >= 1
+    packed = db.execute(
+        "SELECT z.source, z.parameters FROM model_sizes z JOIN models m ON m.id = z.model_id "
+        "WHERE m.repo_id = 'openai/gpt-oss-120b'"
+    ).fetchone()
+    assert tuple(packed) == ("name", 120_000_000_000)
+
+
+def test_sizes_on_the_sample_show_every_class(sample):
+    out = render_text(answer_text("sizes", AnswerContext(sample, load_families())))
+
+    for label in ("under 1B", "1–5B", "5–10B", "10–50B", "50–100B", "100–250B", "250B and over"):
+        assert f"• {label}  " in out
+    assert "No downloads:" not in out
+
+
+def test_the_sample_has_launches_with_a_start_against_their_class(sample):
+    out = render_text(answer_text("new --days 120", AnswerContext(sample, load_families())))
+
+    assert "× its class at day" in out
+    assert "Best start for its size:" in out
+
+
+def test_the_demo_shows_sizes_and_a_race_on_the_sample(tmp_path, monkeypatch, capsys):
+    from openmodels.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no ./openmodels.db here: the demo reads the sample
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    charts = tmp_path / "charts"
+
+    code = main(["demo", "--out", str(charts)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    sizes = out[out.index("$ /openmodels sizes") :]
+    assert "Downloads by model size: all-time downloads" in sizes
+    race = out[out.index("$ /openmodels race deepseek glm mistral") :]
+    assert "At day 26, deepseek-ai/DeepSeek-V3.2 is ahead" in race
+    [drawn] = charts.glob("openmodels-race-*.png")
+    assert drawn.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -21,6 +21,13 @@ count comes per kind, e.g. {"adapter": 716, "finetune": 328, "merge": 19, "quant
 instead of 404 for unauthenticated requests to non-existing repos"; huggingface_hub's
 `hf_raise_for_status` reads either as RepositoryNotFoundError).
 
+`safetensors`, asked in the listing's or a model's `expand`, is the parameter count of
+the repository's weights as the Hub computes it: per dtype and in total, e.g.
+{"parameters": {"BF16": 235093634560}, "total": 235093634560} for Qwen/Qwen3-235B-A22B
+(huggingface_hub's ModelInfo reads both keys into SafeTensorsInfo(parameters, total),
+hf_api.py; a quantised repository counts its packed integers, {"I32": …, "F16": …}). A
+repository without safetensors weights (GGUF only, or older formats) has no such field.
+
 It answers `GET /api/agent-harnesses` as the Hub does: 200 and the registry of AI agent
 harnesses that huggingface_hub (>= 1.x, PR #4325 "Dynamic agent harness registry") fetches
 at most once a day, while building its request headers, to name the agent running it in
@@ -139,11 +146,20 @@ def hub_model(
     pipeline_tag: str | None = "text-generation",
     tags: Sequence[str] = ("transformers", "safetensors"),
     children: Mapping[str, int] | None = None,
+    safetensors: Mapping[str, int] | None = None,
 ) -> Record:
     """One model record as the Hub stores it (every field the fake can return).
 
     `children` is its derivative count per kind (`childrenModelCount`); none by default.
+    `safetensors` is its parameters per dtype ({"BF16": 8030261248}); None for a
+    repository without safetensors weights, which has no `safetensors` field.
     """
+    counted: Record = {}
+    if safetensors is not None:
+        counted["safetensors"] = {
+            "parameters": dict(safetensors),
+            "total": sum(safetensors.values()),
+        }
     return {
         "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
         "id": repo_id,
@@ -159,6 +175,7 @@ def hub_model(
         "pipeline_tag": pipeline_tag,
         "tags": list(tags),
         "childrenModelCount": dict(children or {}),
+        **counted,
     }
 
 
