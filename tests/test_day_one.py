@@ -20,6 +20,7 @@ import pytest
 
 from commands import AnswerContext, answer_text
 from commands.blocks import check_limits
+from commands.home_view import Membership, home_view, read_home
 from commands.render import render_text
 from openmodels.alerts import check_overtakes
 from openmodels.charts import ESTIMATE_MARKER, plan_chart
@@ -33,6 +34,7 @@ from storage import open_store
 from storage import queries as q
 from storage.estimates import estimate_notes
 from tests.fakes import hub_model
+from tests.slack_helpers import all_strings
 
 M = 1_000_000
 DAY_ONE = datetime(2026, 1, 17, 6, 0, tzinfo=UTC)
@@ -307,3 +309,12 @@ def test_at_a_terminal_the_first_collection_gives_a_trend_at_once(
     assert "[chart: Line chart of cumulative Hub downloads up to 2026-" in compared
     assert "1. Qwen  +80.5M · +16.4% (now 570.5M)" in movers
     assert "estimated from the Hub's 30-day counts" in movers.replace("\n", " ")
+
+
+def test_the_home_tab_labels_its_changes_as_estimated(day_one):
+    facts = read_home(day_one.store, "T1", DAY_ONE)
+    view = home_view(facts, day_one.families, Membership(), DAY_ONE)
+
+    text = " ".join(all_strings(view))
+    assert "+80.5M" in text and "change since 18 Dec 2025" in text
+    assert f"changes since 2025-12-18, {LABEL}" in text
