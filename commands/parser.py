@@ -135,7 +135,6 @@ class Status:
 
 @dataclass(frozen=True)
 class Help:
-    unknown: str | None = None  # the unknown subcommand the user typed, if any
     public: bool = False
 
 

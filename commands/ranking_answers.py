@@ -1,4 +1,5 @@
-"""The answers built on a ranking: `top`, `compare`, `family` and `family --models`.
+"""The answers built on a ranking: `top` (`--size` too), `compare`, `family` and
+`family --models`.
 
 Each reads the standings (`openmodels.standings`: a ranking and the changes the
 comparability rule allows) in one read transaction and says them; `compare` and

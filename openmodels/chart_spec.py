@@ -15,7 +15,6 @@ P = TypeVar("P", bound=tuple[str, float])  # a point of any kind of value
 # per week (`openmodels.momentum.weekly`, drawn as steps that hold from each point to the
 # next), or a share of every tracked family's all-time downloads (a fraction).
 TOTAL, WEEKLY, SHARE = "total", "weekly", "share"
-VIEWS = (TOTAL, WEEKLY, SHARE)
 
 
 @dataclass(frozen=True)
