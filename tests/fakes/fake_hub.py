@@ -32,8 +32,9 @@ It answers `GET /api/agent-harnesses` as the Hub does: 200 and the registry of A
 harnesses that huggingface_hub (>= 1.x, PR #4325 "Dynamic agent harness registry") fetches
 at most once a day, while building its request headers, to name the agent running it in
 its user agent: `{"standardEnvVars": [...], "harnesses": {id: {"prettyLabel", "envVars",
-...}}}` (the shape `huggingface_hub.utils._detect_agent.Registry` reads; huggingface_hub
-issue #4904 shows the real Hub answering it "HTTP/1.1 200 OK", and an entry of it). A
+...}}}` (the shape `huggingface_hub.utils._detect_agent.Registry` reads; a user's log in
+https://github.com/huggingface/huggingface_hub/issues/4904 shows the real Hub answering
+it "HTTP/1.1 200 OK", and its maintainer quotes an entry of it). A
 fake that answered 404, as an unknown route, made every process fetch it again.
 
 Every request is recorded (path, query, headers) so tests can assert what was asked.
