@@ -58,16 +58,18 @@ from localslack.workspaces import CHANNEL_ID, TEAM_ID, TEAM_NAME, USER_ID
 
 DEMO_TOUR = (
     "top",
+    "families",
     "regions",
     "sizes",
     "movers",
     "new",
     "race deepseek glm mistral",
     "compare qwen llama",
+    "compare qwen llama --weekly",
     "compare gemma deepseek",
     "forecast",
     "family qwen",
-    "model Qwen/Qwen2.5-7B-Instruct",
+    "model Qwen2.5-7B-Instruct",
     "help",
 )
 # These change what a real channel receives; a console has no channel to subscribe.

@@ -39,7 +39,7 @@ ONLY_INSTALLER_OR_ADMINS = (
     "can change who may change subscriptions and mutes."
 )
 OPERATOR_LIST = (
-    "On this openmodels server only the people its operator lists (OPENMODELS_ADMINS) may "
+    "On this openmodels server only the people its operator lists may "
     "change what a channel gets (subscriptions and mutes). That list is kept on the "
     "server, not in Slack."
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openmodels.config import Config
-from openmodels.errors import OpenModelsError
+from openmodels.errors import HubErrors, OpenModelsError
 
 if TYPE_CHECKING:
     from bot.jobs import Services
@@ -200,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = _config(args)
         return int(args.handler(args, config))
+    except HubErrors as exc:
+        for failure in exc.failures:  # one line per failing organisation
+            print(f"openmodels: error: {failure}", file=sys.stderr)
+        return 1
     except OpenModelsError as exc:
         print(f"openmodels: error: {exc}", file=sys.stderr)
         return 1

@@ -3,6 +3,8 @@ the Slack stand-in."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,11 @@ import pytest
 from localslack.server import LocalSlack
 from storage import Store, open_store
 from tests.fakes import FakeHub
+
+# huggingface_hub keeps files under HF_HOME (its agent harness registry, fetched from the
+# Hub a fake answers): in a folder of the test run's, never in the user's home. Set at
+# import, before huggingface_hub reads it, and inherited by every program a test starts.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="openmodels-tests-hf-")
 
 
 @pytest.fixture(autouse=True)

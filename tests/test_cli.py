@@ -120,12 +120,12 @@ def test_ask_alone_answers_top(db, capsys):
 @pytest.mark.parametrize(
     ("text", "first_line"),
     [
-        (["frobnicate"], "I don't know the command 'frobnicate'. Here is what I can do:"),
+        (["frobnicate"], "“frobnicate” is not a command I know. Perhaps:"),
         (["comapre", "qwen", "llama"], "I don't know the command 'comapre' — did you mean"),
         (["family", "qwne"], "Unknown family 'qwne' — did you mean qwen?"),
         (["qwne"], "Unknown family 'qwne' — did you mean qwen?"),
-        (["top", "99"], "N must be a whole number from 1 to 50."),
-        (["compare", "qwen"], "Compare needs 2 to 6 families; you gave 1."),
+        (["top", "0"], "N must be a whole number from 1 up."),
+        (["compare"], "Name the families to compare."),
         (["top", "--weekly"], "Unknown option --weekly."),
         (["subscribe", "digest"], "Subscriptions belong to a Slack channel"),
     ],

@@ -107,12 +107,13 @@ def test_answers_from_sample_data_say_so(tmp_path):
     assert "1.2B" in message["blocks"][1]["text"]["text"]
 
 
-def test_an_unknown_command_shows_help(bot):
+def test_an_unknown_command_suggests_the_nearest_commands(bot):
     [message] = bot.command("frobnicate now").posts
 
     everything = str(message["blocks"])
     assert "/openmodels compare A B" in everything
-    assert "I don't know the command 'frobnicate'" in everything
+    assert "“frobnicate now” is not a command I know" in everything
+    assert "/openmodels subscribe" not in everything  # not the whole help
 
 
 @pytest.mark.parametrize("text", ["", "   "])
@@ -398,7 +399,10 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "$ /openmodels regions" in out
     assert "$ /openmodels movers" in out
     assert "$ /openmodels new" in out
-    assert "[Last 30 days] [Compare with… ▾] [Top models] [Share in channel]" in out
+    assert "$ /openmodels families" in out
+    assert (
+        "[Last 30 days] [Weekly] [Share] [Compare with… ▾] [Top models] [Share in channel]" in out
+    )
     # The App Home tab, then a pair chosen in its Compare… menu, shown in a modal.
     home = out[out.index("$ (open the openmodels App Home tab)") :]
     assert "Leaderboard — all-time downloads, change this week" in home
@@ -415,7 +419,9 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
+        "openmodels-compare-qwen-llama-weekly-2026-01-10.png",
         "openmodels-family-qwen-2026-01-10.png",
+        "openmodels-movers-7d-2026-01-10.png",
         "openmodels-regions-2026-01-10.png",
     ]
     assert (out_dir / "openmodels-family-qwen-2026-01-10.png").read_bytes().startswith(PNG_MAGIC)

@@ -40,7 +40,8 @@ def slow_hub():
 
 
 def check_store(path) -> int:
-    """Assert the store's invariants; return its snapshot count."""
+    """Assert the store's invariants; return its count of live snapshots (the first
+    collection writes its day-one estimate beside its snapshot, in the same commit)."""
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         incomplete = conn.execute(
@@ -63,7 +64,8 @@ def check_store(path) -> int:
                    WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)"""
         ).fetchall()
         assert wrong_totals == []
-        return int(conn.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+        live = conn.execute("SELECT count(*) FROM snapshots WHERE source = 'hub'").fetchone()
+        return int(live[0])
 
 
 def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path):
@@ -78,6 +80,8 @@ def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path):
     duration = time.monotonic() - started
     snapshots = check_store(db)
     assert snapshots == 1
+    with sqlite3.connect(db) as conn:  # the day-one estimate, committed with it
+        assert conn.execute("SELECT count(*) FROM estimates").fetchone() == (1,)
 
     rng = random.Random(20260115)
     committed = 0

@@ -62,10 +62,11 @@ def texts(slack):
 
 
 def counts(db):
+    """Live snapshots (the first collection also writes its day-one estimate) and checks."""
     with sqlite3.connect(db) as conn:
         return [
             conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("snapshots", "alert_checks")
+            for t in ("snapshots WHERE source = 'hub'", "alert_checks")
         ]
 
 
