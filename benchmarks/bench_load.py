@@ -4,7 +4,7 @@ Four processes besides this one, as in production the bot shares its machine wit
 nothing of the benchmark's:
 - the bot: benchmarks/serve_for_load.py, the assembly `openmodels serve --http` runs
   (bot.serve.BotProcess), with charts drawn by the real renderer in its chart pool;
-- the stand-in Slack: benchmarks/slack_standin.py (bot.local_slack in its own process);
+- the stand-in Slack: benchmarks/slack_standin.py (localslack.server in its own process);
 - the load generator: benchmarks/load_slash.py, signed slash commands over HTTP;
 - (this process runs the fake Hub the collections list, and orchestrates.)
 The store is a copy of the 365-day benchmark store (store_cache.py: 20 families x

@@ -328,7 +328,7 @@ def now() -> str:
 def kills_during_delivery(url: str, kills: int, folder: Path) -> None:
     """Two `openmodels serve` replicas deliver 200 queued alerts; the one holding the
     delivery job's lease is killed `kills` times (and started again)."""
-    from bot.local_slack import LocalSlack
+    from localslack.server import LocalSlack
 
     store = open_store(url)
     texts = queue_deliveries(store, [f"C{i:02d}" for i in range(40)], per_channel=5)

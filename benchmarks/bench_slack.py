@@ -1,7 +1,7 @@
 """Benchmark the Slack app end to end on a year of synthetic snapshots.
 
 Signed slash commands go over HTTP to the real Bolt app behind waitress, which answers
-a local stand-in for Slack (bot.local_slack) on 127.0.0.1. For `top` and
+a local stand-in for Slack (localslack.server) on 127.0.0.1. For `top` and
 `compare qwen llama` it prints p50/p99 of:
 - ack: until the HTTP response to Slack's request (Slack allows 3 s);
 - text: until the answer is posted to the response URL (for compare, with its chart
@@ -44,10 +44,11 @@ from bot.app import build_app
 from bot.chart_pool import ChartPool
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import LocalSlack, signed_headers, slash_command_body
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext, answer_text
+from localslack.payloads import signed_headers, slash_command_body
+from localslack.server import LocalSlack
 from openmodels.charts import render_chart
 from openmodels.families import Families, parse_families
 from storage import Store, open_store

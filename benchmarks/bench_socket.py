@@ -2,7 +2,7 @@
 whether Slack's late pongs make it reconnect for nothing.
 
 For each way a connection is lost, the local Slack's Socket Mode endpoint
-(bot.local_socket_mode) breaks the app's connection at t0:
+(localslack.socket_mode) breaks the app's connection at t0:
 - refresh: Slack sends disconnect (refresh_requested) and drops the connection 2 s later;
 - black hole: nothing passes any more and neither side is told (a NAT timeout, a lid);
 - abrupt close: the TCP connection closes with no close frame.
@@ -49,12 +49,12 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
 from bot.handlers import BotServices
-from bot.local_slack import LocalSlack
-from bot.local_socket_mode import Envelope, LocalSocketMode, SocketConnection
 from bot.runtime import socket_mode_client
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
 from commands import AnswerContext
+from localslack.server import LocalSlack
+from localslack.socket_mode import Envelope, LocalSocketMode, SocketConnection
 from openmodels.families import load_families
 from storage import open_store
 

@@ -1,4 +1,4 @@
-"""The local Slack stand-in (bot.local_slack) in a process of its own, for the benchmarks.
+"""The local Slack stand-in (localslack.server) in a process of its own, for the benchmarks.
 
 Run beside a bot under load, so that Slack's side of the exchange does not share the
 bot's interpreter. It prints one JSON line, {"slack": {"api_url": ..., "base_url": ...}}, then
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 
 
 def responses(slack: LocalSlack) -> dict[str, list[dict[str, Any]]]:

@@ -2,7 +2,7 @@
 
 `register(app, services)` wires them to the App built in `bot.app`, so they work in
 HTTP mode and in Socket Mode alike. Each acknowledges at once, then changes the store
-(`commands.subscriptions.change_mute`: only admins, when OPENMODELS_ADMINS is set) and
+(`commands.subscriptions.change_mute`: only those commands.permissions allows) and
 answers the person who clicked through the click's response URL:
 - a mute answers privately under the alert, which stays as it is for everyone else;
 - an unmute replaces the private subscriptions list it was clicked in with the list as
@@ -68,6 +68,7 @@ def handle_mute(
         channel,
         context.now(),
         context.admins,
+        services.context_for(channel, client).roles,
     )
     confirmation = answer.extra.get("confirmation")
     if confirmation:

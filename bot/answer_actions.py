@@ -97,7 +97,7 @@ def handle_action(
         return
     # A button's answer is private, whatever its value says: only "Share in channel"
     # shows an answer to the channel.
-    answer = replace(answer_text(text, replace(services.context, channel=channel)), public=False)
+    answer = replace(answer_text(text, services.context_for(channel, client)), public=False)
     deliver_answer(
         services,
         answer,

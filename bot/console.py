@@ -2,7 +2,7 @@
 
 Each line goes the way a slash command comes from Slack: a signed
 application/x-www-form-urlencoded POST to the real Bolt app behind waitress. The
-app answers a local stand-in for Slack (`bot.local_slack`) exactly as it would
+app answers a local stand-in for Slack (`localslack.server`) exactly as it would
 answer Slack: the response URL gets the Block Kit answer, the Web API gets the
 chart upload. What arrived is printed, and each uploaded chart is written as PNG.
 
@@ -10,12 +10,19 @@ The demo also opens the App Home tab (an app_home_opened event, signed JSON, as 
 Events API sends it) and chooses an item of its "Compare…" menu (a signed
 block_actions payload): the tab the app publishes and the modal it opens, then fills,
 are printed as a terminal shows them.
+
+The demo runs the app as a server that any workspace installs (OAuth): each of its two
+workspaces installs it the way people do, through the app's /slack/install page,
+"Add to Slack", Slack's consent page (the stand-in's) and back to /slack/oauth_redirect,
+and is answered with its own bot token. (The console serves one workspace, as with
+SLACK_BOT_TOKEN.)
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 import threading
 import time
 import urllib.error
@@ -27,9 +34,16 @@ from typing import IO, Any
 
 from bot.app import build_app
 from bot.handlers import BotServices
-from bot.local_slack import (
-    USER_ID,
-    LocalSlack,
+from bot.oauth import INSTALL_PATH, REDIRECT_PATH
+from bot.runtime import BackgroundServer
+from bot.settings import OAuthCredentials, SlackSettings
+from commands import AnswerContext
+from commands.answer import Answer, ChartSpec
+from commands.home_view import COMPARE_ACTION
+from commands.render import render_text
+from localslack.browser import Visit
+from localslack.oauth import OAuthApp
+from localslack.payloads import (
     app_home_opened,
     event_callback,
     find_element,
@@ -39,30 +53,31 @@ from bot.local_slack import (
     slash_command_body,
     view_actions_payload,
 )
-from bot.runtime import BackgroundServer
-from bot.settings import SlackSettings
-from commands import AnswerContext
-from commands.answer import Answer, ChartSpec
-from commands.home_view import COMPARE_ACTION
-from commands.render import render_text
+from localslack.server import LocalSlack
+from localslack.workspaces import CHANNEL_ID, TEAM_ID, TEAM_NAME, USER_ID
 
 DEMO_TOUR = (
     "top",
+    "families",
     "regions",
     "sizes",
     "movers",
     "new",
     "race deepseek glm mistral",
     "compare qwen llama",
+    "compare qwen llama --weekly",
     "compare gemma deepseek",
     "forecast",
     "family qwen",
-    "model Qwen/Qwen2.5-7B-Instruct",
+    "model Qwen2.5-7B-Instruct",
     "help",
 )
 # These change what a real channel receives; a console has no channel to subscribe.
 CHANNEL_VERBS = frozenset({"subscribe", "unsubscribe", "subscriptions"})
 LOCAL_BOT_TOKEN = "xoxb-0-local-console"  # the stand-in accepts any bot token
+# The demo's app credentials (the stand-in's app), and its second workspace.
+DEMO_CLIENT = OAuthCredentials("1000.2000", secrets.token_hex(16))
+SECOND = {"team": "T0SECOND", "name": "Second workspace", "user": "U0SECOND", "channel": "C0SECOND"}
 
 
 @dataclass
@@ -87,13 +102,18 @@ class LocalBot:
         render: Callable[[ChartSpec], bytes],
         out_dir: Path | None = None,
         timeout: float = 60.0,
+        *,
+        oauth: bool = False,
     ) -> None:
         self.context = context
         self.render = render
         self.out_dir = out_dir
         self.timeout = timeout
+        self.oauth = oauth  # installs through OAuth (the demo), else one workspace's token
         self.signing_secret = secrets.token_hex(16)
-        self.slack = LocalSlack()
+        # With OAuth, Slack refuses a token it did not issue, as it does.
+        self.slack = LocalSlack(strict_tokens=oauth)
+        self._installs: tempfile.TemporaryDirectory[str] | None = None
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._server: BackgroundServer | None = None
@@ -102,19 +122,49 @@ class LocalBot:
     def __enter__(self) -> LocalBot:
         self.slack.start()
         try:
-            settings = SlackSettings(
-                bot_token=LOCAL_BOT_TOKEN,
-                signing_secret=self.signing_secret,
-                api_url=self.slack.api_url,
-            )
             self._services = BotServices(
                 context=self.context, render=self.render, on_done=self._finished
             )
-            self._server = BackgroundServer(build_app(settings, self._services))
+            if self.oauth:
+                self._serve_installs()
+            else:
+                settings = SlackSettings(
+                    bot_token=LOCAL_BOT_TOKEN,
+                    signing_secret=self.signing_secret,
+                    api_url=self.slack.api_url,
+                )
+                self._server = BackgroundServer(build_app(settings, self._services))
         except BaseException:
-            self.slack.close()
+            self.__exit__()
             raise
         return self
+
+    def _serve_installs(self) -> None:
+        """The app any workspace installs, its installations kept in a file of their own
+        (the bundled sample store is read-only)."""
+        assert self._services is not None
+        self._installs = tempfile.TemporaryDirectory(prefix="openmodels-demo-")
+        settings = SlackSettings(
+            signing_secret=self.signing_secret, api_url=self.slack.api_url, oauth=DEMO_CLIENT
+        )
+        store = Path(self._installs.name) / "installations.db"
+        app = build_app(settings, self._services, oauth_store=store)
+        self._server = BackgroundServer(app)
+        self.slack.add_workspace(
+            SECOND["team"],
+            SECOND["name"],
+            members={SECOND["user"]},
+            channels={SECOND["channel"]},
+        )
+        self.slack.register_app(
+            OAuthApp(
+                DEMO_CLIENT.client_id,
+                DEMO_CLIENT.client_secret,
+                (self._server.base_url + REDIRECT_PATH,),
+                events_url=self._server.url,
+                signing_secret=self.signing_secret,
+            )
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
@@ -122,20 +172,39 @@ class LocalBot:
         if self._services is not None:
             self._services.close()  # also stops the renderer, if it is a ChartPool
         self.slack.close()
+        if self._installs is not None:
+            self._installs.cleanup()
+
+    def install(self, team_id: str, user_id: str) -> Visit:
+        """`user_id` of `team_id` installs the app as people do: the install page, "Add to
+        Slack", Slack's consent page, and back. The page the app shows at the end."""
+        assert self._server is not None, "use LocalBot as a context manager"
+        browser = self.slack.sign_in(team_id, user_id)
+        return browser.add_to_slack(self._server.base_url + INSTALL_PATH)
 
     def _finished(self, response_url: str) -> None:
         with self._lock:
             event = self._done.setdefault(response_url, threading.Event())
         event.set()
 
-    def ask(self, text: str) -> Exchange:
-        """Send `/openmodels text` as Slack would and wait for the whole answer."""
+    def ask(
+        self,
+        text: str,
+        *,
+        team_id: str = TEAM_ID,
+        channel_id: str = CHANNEL_ID,
+        user_id: str = USER_ID,
+    ) -> Exchange:
+        """Send `/openmodels text` as Slack would (from `channel_id` of `team_id`) and wait
+        for the whole answer."""
         assert self._server is not None, "use LocalBot as a context manager"
         response_url = self.slack.response_url()
         with self._lock:
             done = self._done.setdefault(response_url, threading.Event())
         known_files = set(self.slack.files)
-        body = slash_command_body(text, response_url)
+        body = slash_command_body(
+            text, response_url, team_id=team_id, channel_id=channel_id, user_id=user_id
+        )
         started = time.perf_counter()
         status = self._post(body, signed_headers(self.signing_secret, body))
         acked = time.perf_counter()
@@ -306,9 +375,12 @@ def run_console(bot: LocalBot, lines: Iterable[str], out: IO[str], prompt: str =
 
 
 def run_demo(bot: LocalBot, out: IO[str], tour: Iterable[str] = DEMO_TOUR) -> int:
-    """The scripted tour, then the App Home tab and one of its menus; returns how many
-    steps failed to get an answer."""
+    """The scripted tour, then the App Home tab and one of its menus; with OAuth, each
+    workspace installs the app first, and a second workspace is answered too. Returns
+    how many steps failed."""
     failures = 0
+    if bot.oauth:
+        failures += run_install(bot, out, TEAM_ID, TEAM_NAME, USER_ID)
     for text in tour:
         out.write(f"\n$ /openmodels {text}\n")
         exchange = bot.ask(text)
@@ -316,7 +388,58 @@ def run_demo(bot: LocalBot, out: IO[str], tour: Iterable[str] = DEMO_TOUR) -> in
             failures += 1
         out.write(render_exchange(exchange))
         out.flush()
-    return failures + run_home_demo(bot, out)
+    failures += run_home_demo(bot, out)
+    if bot.oauth:
+        failures += run_second_workspace(bot, out)
+    return failures
+
+
+def run_install(bot: LocalBot, out: IO[str], team_id: str, name: str, user_id: str) -> int:
+    """Install the app in `team_id` through the OAuth flow; 1 if that failed."""
+    out.write(
+        f'\n$ (install openmodels in "{name}": open {INSTALL_PATH}, click Add to Slack, '
+        "Allow on Slack's page)\n"
+    )
+    page = bot.install(team_id, user_id)
+    out.write(f"{_page_text(page.text)}\n")
+    out.flush()
+    return 0 if page.status == 200 else 1
+
+
+def run_second_workspace(bot: LocalBot, out: IO[str]) -> int:
+    """Install the app in a second workspace and answer a command there, with that
+    workspace's own token. Returns how many of the two failed."""
+    team, name, user, channel = SECOND["team"], SECOND["name"], SECOND["user"], SECOND["channel"]
+    if run_install(bot, out, team, name, user):
+        return 1
+    text = "compare qwen llama --public"
+    out.write(f"\n$ /openmodels {text}    (in {name})\n")
+    before = len(bot.slack.calls)
+    exchange = bot.ask(text, team_id=team, channel_id=channel, user_id=user)
+    out.write(render_exchange(exchange))
+    calls = [c for c in bot.slack.calls[before:] if c.team is not None]
+    own = [c for c in calls if c.team == team]
+    if len(own) == len(calls):
+        out.write(f"(the {len(calls)} calls to Slack for {name} all went with its own bot token)\n")
+    else:
+        out.write(f"(only {len(own)} of the {len(calls)} calls for {name} had its own token)\n")
+    out.flush()
+    answered = exchange.status == 200 and bool(exchange.messages) and len(own) == len(calls)
+    return 0 if answered else 1
+
+
+def _page_text(html_text: str) -> str:
+    """A web page's heading and text, as a person reads them: "Heading: text"."""
+    import html
+    import re
+
+    def text_of(tag: str) -> str:
+        found = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", html_text, flags=re.S)
+        return (
+            " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split()) if found else ""
+        )
+
+    return ": ".join(part for part in (text_of("h1"), text_of("p")) if part)
 
 
 def run_home_demo(bot: LocalBot, out: IO[str]) -> int:

@@ -46,7 +46,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -226,7 +225,7 @@ def answer_message(
 
     try:
         text = command_text(str(event.get("text") or ""), bot_user_id)
-        answer = answer_text(text, replace(services.context, channel=channel))
+        answer = answer_text(text, services.context_for(channel, client))
     except Exception as exc:
         lane.run(partial(failed_with, exc))
         return

@@ -63,6 +63,7 @@ from bot.delivery import (
 )
 from bot.home_pace import HomePace
 from bot.posting import Lane, Lanes, Scheduled
+from bot.roles import RoleCache, SlackRoles
 from commands import AnswerContext, answer_text
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
@@ -109,6 +110,8 @@ class BotServices:
     posting: Lanes = field(default_factory=Lanes)
     # The pace of asking Slack which channels App Home visitors are in (bot.home_pace).
     home_pace: HomePace = field(default_factory=HomePace)
+    # What Slack said lately of who is a workspace admin or owner (bot.roles).
+    roles: RoleCache = field(default_factory=RoleCache)
     # Where the answers' charts come from: each distinct chart drawn once (bot.chart_cache).
     charts: ChartCache = field(init=False)
 
@@ -119,6 +122,12 @@ class BotServices:
     def now(self) -> float:
         """The clock the answers' deadlines are given on (when a command was acked)."""
         return self.posting.timer.now()
+
+    def context_for(self, channel: Channel, client: WebClient) -> AnswerContext:
+        """The answers' context for a request from `channel`, whose people's roles are
+        asked with the request's `client` (its workspace's token)."""
+        roles = SlackRoles(self.roles, client, self.context.store)
+        return replace(self.context, channel=channel, roles=roles)
 
     def close(self) -> None:
         """Finish the answers and charts in flight, then stop the pools.
@@ -199,7 +208,7 @@ def answer_command(
         channel_id=str(command.get("channel_id") or ""),
         user_id=command.get("user_id"),
     )
-    answer = answer_text(text, replace(services.context, channel=channel))
+    answer = answer_text(text, services.context_for(channel, client))
     # `/openmodels` alone is `top`: its share button says so rather than carry "".
     share_text = text if text.strip() else "top"
     lane = services.posting.lane()
@@ -302,7 +311,7 @@ def answer_share(
         log.warning("refused to share %r: not an answer that only reads", echo(text, 100))
         answer = Answer(text=NOT_SHAREABLE, blocks=[bk.section(NOT_SHAREABLE)], error=True)
     else:
-        answer = answer_text(text, replace(services.context, channel=channel))
+        answer = answer_text(text, services.context_for(channel, client))
         if not answer.error:
             answer = replace(answer, public=True)
     deliver_answer(services, answer, respond, client, channel.channel_id, body, started)

@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.handlers import BotServices
 from bot.home_pace import HomePace
+from bot.installations import TeamClients, team_clients_of
 from bot.posting import Steps, run_now
 from commands import AnswerContext
 from commands.home_view import HomeFacts, Membership, home_view, read_home
@@ -184,7 +185,7 @@ def _publish(
 
 
 def refresh_home_tabs(
-    client: WebClient,
+    client: WebClient | TeamClients,
     context: AnswerContext,
     now: datetime,
     pace: HomePace,
@@ -193,7 +194,10 @@ def refresh_home_tabs(
     """Publish the tab again for everyone who opened it in the last `days`, at the pace of
     users.conversations; forget the others. Steps that wait; their result is how many
     tabs Slack took. One user's failure never stops the rest; a user who opened their
-    tab since the refresh began is skipped (they have it fresh)."""
+    tab since the refresh began is skipped (they have it fresh). Each workspace's tabs
+    go with its own token (`client`: one for all, or one per workspace); a workspace
+    with no token left is skipped."""
+    clients = team_clients_of(client)
     if context.store.sample:
         return 0
     began = pace.memberships.now()
@@ -203,9 +207,15 @@ def refresh_home_tabs(
         visits = home_visits.since(db, cutoff)
     published = 0
     by_team: dict[str, HomeFacts] = {}  # every visitor of a team sees the same figures
+    team_clients: dict[str, WebClient | None] = {}
     for visit in visits:
         if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
             continue
+        if visit.team_id not in team_clients:
+            team_clients[visit.team_id] = clients.client_for(visit.team_id)
+        client_of_team = team_clients[visit.team_id]
+        if client_of_team is None:
+            continue  # no token left there: logged once by the clients
         try:
             if visit.team_id not in by_team:
                 by_team[visit.team_id] = read_home(
@@ -213,7 +223,7 @@ def refresh_home_tabs(
                 )
             facts = by_team[visit.team_id]
             member = yield from membership(
-                client,
+                client_of_team,
                 visit.team_id,
                 visit.user_id,
                 visit.channel_id,
@@ -223,7 +233,7 @@ def refresh_home_tabs(
             )
             if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
                 continue  # opened while we waited our turn: theirs is fresher
-            published += _publish(client, context, visit.user_id, facts, member, now)
+            published += _publish(client_of_team, context, visit.user_id, facts, member, now)
         except Exception:
             log.exception("refreshing the home tab of %s failed", visit.user_id)
     if visits:

@@ -81,6 +81,13 @@ class Memberships:
                 if now - at > self.keep:
                     del self._known[key]
 
+    def forget(self, team_id: str) -> None:
+        """Forget what Slack said of `team_id`'s visitors (the workspace uninstalled)."""
+        with self._lock:
+            for known in (self._known, self._opened):
+                for key in [k for k in known if k[0] == team_id]:
+                    del known[key]
+
     def opened(self, team_id: str, user_id: str) -> None:
         """The user opened their tab now, and got it fresh."""
         with self._lock:

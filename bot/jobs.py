@@ -7,6 +7,9 @@ The same functions serve the scheduler, `openmodels collect` run from cron and
 What only some runs need is imported where it is used: `openmodels collect` from cron
 without a Slack token loads neither slack_sdk nor the delivery and chart code, nor the
 digest's.
+
+Whatever reaches Slack goes with the token of the workspace it is for (bot.installations):
+the one of SLACK_BOT_TOKEN, or each workspace's from the installation store.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ from storage import outbox as ob
 from storage.snapshots import format_timestamp
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
+    from bot.installations import Installations, TeamClients
     from bot.outbox_sender import DeliveryReport
+    from bot.settings import SlackSettings
     from commands import AnswerContext
     from commands.answer import ChartSpec
     from openmodels.digest import DigestLaunch, DigestPlan
@@ -58,7 +61,7 @@ class Services:
     families: Families
     store: Store
     hub: Hub
-    slack: WebClient | None  # None: queue alerts and digests, deliver them later
+    slack: TeamClients | None  # None: queue alerts and digests, deliver them later
     render: Callable[[ChartSpec], bytes]
     failpoint: Callable[[str], None] = lambda _where: None  # crash tests only
     # Take snapshots, and look up their derivative counts, in processes of their own
@@ -73,23 +76,24 @@ def services_from_config(
     config: Config,
     families: Families,
     *,
-    slack_token: str | None,
-    slack_api_url: str | None = None,
+    slack: SlackSettings | None,
+    installations: Installations | None = None,
     require_slack: bool = False,
     failpoint: str | None = None,
 ) -> Services:
-    """Build the services from configuration; Slack only when a bot token is given."""
+    """Build the services from configuration; Slack only when `slack` can post (a bot
+    token, or the OAuth credentials that find each workspace's token in the
+    installation store, `installations` if given)."""
     from bot.chart_cache import ChartCache, cache_directory
     from openmodels.charts import render_chart
     from openmodels.hub import HubClient
     from openmodels.locate import store_for_writing
 
-    if require_slack and not slack_token:
+    if require_slack and (slack is None or not slack.posts):
         raise ConfigError(
-            "SLACK_BOT_TOKEN is not set; it is needed to post (use --dry-run to preview)"
+            "neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET is set; one "
+            "of them is needed to post (use --dry-run to preview)"
         )
-    if slack_token and not slack_token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     # Checked now: the jobs read the schedules only after the snapshot is written.
     schedules_of(config)
     store = store_for_writing(config)
@@ -98,17 +102,28 @@ def services_from_config(
         families=families,
         store=store,
         hub=HubClient.from_config(config),
-        slack=_slack_client(slack_token, slack_api_url) if slack_token else None,
+        slack=team_clients(slack, store, installations),
         # A digest's chart, drawn once for all its channels (and kept beside the store).
         render=ChartCache(render_chart, cache_directory(store)),
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
 
 
-def _slack_client(token: str, api_url: str | None) -> WebClient:
-    from bot.slack_client import make_web_client  # slack_sdk: only with a token
+def team_clients(
+    slack: SlackSettings | None, store: Store, installations: Installations | None = None
+) -> TeamClients | None:
+    """Who the jobs post as in each workspace, or None when they cannot post."""
+    if slack is None or not slack.posts:
+        return None
+    # slack_sdk is loaded only now, when there is a token to post with.
+    from bot.installations import InstalledWorkspaces, OneWorkspace, open_installations
+    from bot.slack_client import make_web_client
 
-    return make_web_client(token, api_url)
+    if slack.oauth is None:
+        return OneWorkspace(make_web_client(slack.bot_token, slack.api_url))
+    if installations is None:
+        installations = open_installations(store.path, slack.oauth, slack.api_url)
+    return InstalledWorkspaces(store, installations, slack.api_url)
 
 
 def collect_every(config: Config) -> Every:
@@ -301,7 +316,7 @@ def digest_launches(services: Services, now: datetime) -> tuple[DigestLaunch, ..
 
 def deliver_job(services: Services) -> DeliveryReport | None:
     if services.slack is None:
-        log.info("SLACK_BOT_TOKEN is not set: queued messages wait for the bot")
+        log.info("Slack is not configured here: queued messages wait for the bot")
         return None
     from bot.outbox_sender import deliver
 

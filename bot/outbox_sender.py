@@ -37,13 +37,23 @@ next delivery run; it is shared again only if files.info still
 shows it in no channel RESHARE_AFTER after its upload, so a late share never gives
 two charts. Until then it never counts as a delivered chart. The chart's description
 goes in the message, not in the upload's `alt_txt` (see bot.delivery).
+
+Each workspace's items go with its own bot token (bot.installations). A workspace whose
+token is gone (uninstalled, revoked) is skipped: its items are not claimed, so no
+attempt is spent, and the skip is logged once. One whose token Slack refuses stops for
+this run, its items released as they were; the other workspaces go on. Slack's rate
+limits are per workspace (and per channel for posts: about one a second), so with a
+token per workspace, WORKSPACES_AT_ONCE workspaces are delivered at the same time, each
+one's channels in order; with one token (SLACK_BOT_TOKEN) everything goes in order.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +69,7 @@ from bot.delivery import (
     with_chart_description,
 )
 from bot.identity import holder_id
+from bot.installations import OneWorkspace, TeamClients, team_clients_of
 from bot.posting import run_now
 from commands.answer import ChartSpec
 from openmodels.threads import reply_thread
@@ -88,6 +99,8 @@ MAX_CHART_UPLOADS = 3  # then the chart is marked failed, for status and subscri
 # How long a claim protects an item from other deliverers: far longer than one post and
 # chart upload take, short enough that a crashed deliverer's items are soon taken over.
 CLAIM_SECONDS = 300
+# Workspaces delivered at the same time, each with its own token and its own rate limits.
+WORKSPACES_AT_ONCE = 8
 
 
 @dataclass
@@ -104,6 +117,10 @@ class DeliveryReport:
     charts_failed: list[int] = field(default_factory=list)
     stopped: str | None = None  # Slack refused the app itself (a revoked token): its error
     unreachable: str | None = None  # Slack did not answer at all: why
+    # Workspaces whose token Slack refused (team -> error), and those with no token left
+    # (uninstalled, revoked): their items stay as they were.
+    stopped_teams: dict[str, str] = field(default_factory=dict)
+    skipped_teams: list[str] = field(default_factory=list)
 
 
 class _AppError(Exception):
@@ -120,7 +137,7 @@ def item_key(item: OutboxItem) -> str:
 
 def deliver(
     store: Store,
-    client: WebClient,
+    client: WebClient | TeamClients,
     *,
     render: Callable[[ChartSpec], bytes],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -129,9 +146,12 @@ def deliver(
     failpoint: Callable[[str], None] = lambda _where: None,
     share_waits: tuple[float, ...] = DeliveryOptions.share_waits,
     claim_seconds: float = CLAIM_SECONDS,
+    workspaces_at_once: int = WORKSPACES_AT_ONCE,
 ) -> DeliveryReport:
-    """Post every pending item; one channel's failure never holds up the others.
-    Then check the charts earlier runs shared but Slack had not shown yet.
+    """Post every pending item, each with its workspace's token (`client`: one client for
+    every workspace, or a client per workspace); one channel's failure never holds up the
+    others, nor one workspace's the other workspaces. Then check the charts earlier runs
+    shared but Slack had not shown yet.
 
     Each item is claimed just before it is posted, so deliverers running at once share
     the work instead of posting twice. `failpoint` is called at 'before_post',
@@ -139,38 +159,47 @@ def deliver(
     prove what a crash can and cannot do. `pause` also spaces the files.info polls
     (`share_waits`) confirming a chart's share.
     """
-    charts = _Charts(store, client, render, clock, pause, share_waits)
-    report = DeliveryReport()
-    owner = holder_id()
+    clients = team_clients_of(client)
+    run = _Run(
+        store,
+        clients,
+        render,
+        clock,
+        pause,
+        per_channel_interval,
+        failpoint,
+        share_waits,
+        claim_seconds,
+    )
     with store.reading() as db:
         stamp = format_timestamp(clock())
         items = ob.deliverable(db, stamp)
-        report.held = [i.id for i in ob.held(db, stamp)]
-    if report.held:
-        log.info("delivery: %d items are being delivered by another process", len(report.held))
-    by_channel: dict[tuple[str, str], list[OutboxItem]] = {}
+        run.report.held = [i.id for i in ob.held(db, stamp)]
+        waiting = cs.unconfirmed(db)
+    if run.report.held:
+        log.info("delivery: %d items are being delivered by another process", len(run.report.held))
+    by_team: dict[str, dict[str, list[OutboxItem]]] = {}
     for item in items:
-        by_channel.setdefault((item.team_id, item.channel_id), []).append(item)
-    try:
-        for queue in by_channel.values():
-            posted_here = False
-            for listed in queue:
-                claimed = _claim(store, listed, owner, clock, claim_seconds)
-                if claimed is None:
-                    report.held.append(listed.id)  # another deliverer got there first
-                    continue
-                if posted_here:
-                    pause(per_channel_interval)  # Slack allows about one message a second
-                posted_here = True
-                if not _deliver_one(store, client, claimed, charts, clock, report, failpoint):
-                    break  # the channel is refused: its other items were failed with it
-        charts.recheck(report)
-    except _AppError as exc:
-        report.stopped = str(exc)
-        log.error("delivery stopped: Slack refused the app (%s); items stay pending", exc)
-    except _Unreachable as exc:
-        report.unreachable = str(exc)
-        log.warning("delivery stopped: Slack did not answer (%s); items stay pending", exc)
+        by_team.setdefault(item.team_id, {}).setdefault(item.channel_id, []).append(item)
+    shares: dict[str, list[cs.ChartShare]] = {}
+    for share in waiting:
+        by_team.setdefault(share.team_id, {})
+        shares.setdefault(share.team_id, []).append(share)
+    teams = list(by_team)
+    at_once = (
+        1 if isinstance(clients, OneWorkspace) else max(1, min(workspaces_at_once, len(teams)))
+    )
+    if at_once == 1:
+        for team in teams:
+            run.workspace(team, by_team[team], shares.get(team, []))
+    else:
+        with ThreadPoolExecutor(at_once, thread_name_prefix="deliver") as pool:
+            for done in [
+                pool.submit(run.workspace, team, by_team[team], shares.get(team, []))
+                for team in teams
+            ]:
+                done.result()
+    report = run.report
     if items or report.charts or report.charts_unconfirmed or report.charts_failed:
         log.info(
             "delivery: %d sent, %d found already posted, %d to retry, %d failed, "
@@ -186,6 +215,73 @@ def deliver(
             len(report.charts_failed),
         )
     return report
+
+
+@dataclass
+class _Run:
+    """One delivery run: what every workspace's delivery shares."""
+
+    store: Store
+    clients: TeamClients
+    render: Callable[[ChartSpec], bytes]
+    clock: Callable[[], datetime]
+    pause: Callable[[float], None]
+    per_channel_interval: float
+    failpoint: Callable[[str], None]
+    share_waits: tuple[float, ...]
+    claim_seconds: float
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+    owner: str = field(default_factory=holder_id)
+    # Set when Slack does not answer at all, or refuses the one token every workspace
+    # shares: every workspace's delivery stops.
+    halted: threading.Event = field(default_factory=threading.Event)
+
+    def workspace(
+        self, team_id: str, channels: dict[str, list[OutboxItem]], shares: list[cs.ChartShare]
+    ) -> None:
+        """Deliver one workspace's channels in order, then recheck its charts."""
+        if self.halted.is_set():
+            return
+        client = self.clients.client_for(team_id)
+        if client is None:
+            self.report.skipped_teams.append(team_id)  # its items stay, unclaimed
+            return
+        charts = _Charts(self.store, client, self.render, self.clock, self.pause, self.share_waits)
+        report = self.report
+        try:
+            for queue in channels.values():
+                posted_here = False
+                for listed in queue:
+                    if self.halted.is_set():
+                        return
+                    claimed = _claim(self.store, listed, self.owner, self.clock, self.claim_seconds)
+                    if claimed is None:
+                        report.held.append(listed.id)  # another deliverer got there first
+                        continue
+                    if posted_here:
+                        self.pause(self.per_channel_interval)  # about one message a second
+                    posted_here = True
+                    delivered = _deliver_one(
+                        self.store, client, claimed, charts, self.clock, report, self.failpoint
+                    )
+                    if not delivered:
+                        break  # the channel is refused: its other items were failed with it
+            charts.recheck(shares, report)
+        except _AppError as exc:
+            report.stopped_teams[team_id] = str(exc)
+            report.stopped = report.stopped or str(exc)
+            if isinstance(self.clients, OneWorkspace):
+                self.halted.set()  # the other workspaces' token is the same one
+            log.error(
+                "delivery to workspace %s stopped: Slack refused its token (%s); its items "
+                "stay pending",
+                team_id,
+                exc,
+            )
+        except _Unreachable as exc:
+            report.unreachable = str(exc)
+            self.halted.set()
+            log.warning("delivery stopped: Slack did not answer (%s); items stay pending", exc)
 
 
 def _claim(
@@ -305,8 +401,10 @@ def _record_sent(
 ) -> None:
     """Mark `item` sent; a digest becomes its channel's last digest only now, so one
     that never arrives does not hold back the next, and an alert's pairs count as
-    announced (in its thread) only now."""
-    ob.mark_sent(db, item.id, now, slack_ts)
+    announced (in its thread) only now. An item whose workspace was forgotten while it
+    was being posted (uninstalled) leaves nothing behind."""
+    if not ob.mark_sent(db, item.id, now, slack_ts):
+        return
     rankings = item.payload.get("rankings")
     if item.kind == "digest" and rankings is not None:
         subs.set_last_digest(db, item.team_id, item.channel_id, rankings)
@@ -420,15 +518,14 @@ class _Charts:
         )
         report.charts_unconfirmed.append(item_id)
 
-    def recheck(self, report: DeliveryReport) -> None:
-        """Look again at charts earlier runs shared but Slack had not shown.
+    def recheck(self, waiting: list[cs.ChartShare], report: DeliveryReport) -> None:
+        """Look again at charts earlier runs shared but Slack had not shown (`waiting`,
+        the workspace's, as they stood when the run began).
 
         One files.info each: shown now, it counts as delivered (a late share). Still in no
         channel RESHARE_AFTER after its upload, it is shared again, up to
         MAX_CHART_UPLOADS uploads in all; before that, it is left to land late.
         """
-        with self.store.reading() as db:
-            waiting = cs.unconfirmed(db)
         for share in waiting:
             if share.item_id in report.charts_unconfirmed:
                 continue  # shared in this very run: its polling is done

@@ -92,9 +92,14 @@ class BackgroundServer:
         self._thread.start()
 
     @property
+    def base_url(self) -> str:
+        """http://host:port: where the install pages are (OAuth)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
         """Where Slack would POST: http://host:port/slack/events."""
-        return f"http://{self.host}:{self.port}{EVENTS_PATH}"
+        return self.base_url + EVENTS_PATH
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop accepting, close every connection from the server's own loop, then join."""

@@ -19,11 +19,13 @@ from bot.chart_cache import ChartCache, cache_directory
 from bot.chart_pool import ChartPool
 from bot.handlers import BotServices
 from bot.home import refresh_home_tabs
+from bot.installations import InstalledWorkspaces
 from bot.jobs import Services, home_context, scheduled_jobs, schedules_of, services_from_config
 from bot.scheduler import JobRunner
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from openmodels.config import Config
+from openmodels.errors import ConfigError
 from openmodels.families import load_families
 
 log = logging.getLogger(__name__)
@@ -41,15 +43,25 @@ class BotProcess:
 
     @classmethod
     def build(cls, config: Config, settings: SlackSettings, *, collects: bool = True) -> BotProcess:
-        """Everything `serve` runs, from the configuration; the bot token is checked now.
+        """Everything `serve` runs, from the configuration; one workspace's bot token is
+        checked now (with installs through OAuth there is none yet).
 
         `collects`: whether this bot's scheduler takes the snapshots (not with
         --no-scheduler), which answers on an empty store say.
         """
+        if settings.oauth is not None and config.admins is not None:
+            raise ConfigError(
+                "OPENMODELS_ADMINS lists who may change subscriptions in one workspace; with "
+                "installs through OAuth each workspace decides (/openmodels permissions): "
+                "unset it"
+            )
         families = load_families(config.families_path)
         # The bot answers from, and collects into, the real store: never the bundled sample.
-        jobs = services_from_config(
-            config, families, slack_token=settings.bot_token, slack_api_url=settings.api_url
+        jobs = services_from_config(config, families, slack=settings)
+        # With installs through OAuth, the listeners and the jobs share one installation
+        # store, and so one refresh of a token at a time.
+        installations = (
+            jobs.slack.installations if isinstance(jobs.slack, InstalledWorkspaces) else None
         )
         # One chart pool for the answers and the scheduled digests: a digest drawn inside
         # `serve` would otherwise hold up every acknowledgement while it draws. Both ask
@@ -79,7 +91,7 @@ class BotProcess:
             jobs.store, scheduled_jobs(jobs), lease=timedelta(seconds=config.job_lease_seconds)
         )
         try:
-            app = build_app(settings, services)
+            app = build_app(settings, services, installations=installations)
         except BaseException:
             services.close()
             raise
@@ -108,6 +120,6 @@ def refresh_homes_apart(services: BotServices, jobs: Services, now: datetime) ->
     """Refresh the App Home tabs after the snapshot taken at `now`, in a lane of the app's
     posting threads: the scheduler's job returns at once, and the tabs follow at the
     pace users.conversations allows."""
-    assert jobs.slack is not None, "serve always has a bot token"
+    assert jobs.slack is not None, "serve always has a token for each workspace"
     client, context = jobs.slack, home_context(jobs, now)
     services.posting.lane().run(lambda: refresh_home_tabs(client, context, now, services.home_pace))

@@ -27,6 +27,9 @@ class Answer:
     # Buttons for the next step (commands.next_steps), shown under a private answer in
     # Slack; not part of `blocks`, which the terminal and a shared answer show.
     next_steps: Block | None = None
+    # Questions the answer suggests asking next, as (button label, command text): the
+    # buttons for them join `next_steps`.
+    suggestions: tuple[tuple[str, str], ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The message body Slack receives (without the chart, which is uploaded apart)."""

@@ -2,8 +2,9 @@
 
 One wording for every answer that shows changes (`top`, `compare`, `family`, the App
 Home, the digest): "+56.0K this week ▲1"; for a family whose definition changed in the
-period, the change since then, said as such ("+6.0M since 15 Feb, when its definition
-changed"), or why there is none.
+period, or whose count fell for good, the change since then, said as such ("+6.0M since
+15 Feb, when its definition changed", "+2.0M since 15 Feb, when its count fell"), or why
+there is none.
 """
 
 from __future__ import annotations
@@ -53,11 +54,15 @@ def instead(r: RankedFamily, basis: Basis, latest: str) -> str:
                 f"{signed(r.value_change)} since {since}, the first snapshot to record "
                 "its definition"
             )
+        if basis.why is Why.DROPPED:
+            return f"{signed(r.value_change)} since {since}, when its count fell"
         return f"{signed(r.value_change)} since {since}, after incomplete figures on {at}"
     if basis.why is Why.REDEFINED:
         return f"definition changed on {at}: no change to show yet"
     if basis.why is Why.UNRECORDED:
         return f"definition first recorded on {at}: no change to show yet"
+    if basis.why is Why.DROPPED:
+        return f"count fell for good on {at}: no change to show yet"
     if basis.why is Why.FELL and basis.at is not None and basis.at.taken_at == latest:
         return "total below an earlier one (missing data): no change to show"
     return f"figures incomplete on {at}: no change to show"
@@ -76,4 +81,6 @@ def aside_reason(basis: Basis, period: str, latest: str) -> str:
         return f"definition changed on {at}" if at else f"definition changed {period}"
     if basis.why is Why.UNRECORDED:
         return f"definition first recorded on {at}" if at else "definition first recorded"
+    if basis.why is Why.DROPPED:
+        return f"count fell for good on {at}" if at else f"count fell for good {period}"
     return "total below an earlier one: missing data"

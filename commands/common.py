@@ -3,28 +3,58 @@ and the definition changes it marks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from commands import blocks as bk
-from commands.format import human
+from commands.format import count, human
+from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, split_at
 from openmodels.comparability import Break, Why
 from openmodels.crossings import crossings
 from storage import queries as q
+from storage.estimates import EstimateNote
 
 # Said in Slack as at a terminal, so it names no command-line tool: `openmodels ask`
-# adds that hint on its own (openmodels.cli).
-SAMPLE_NOTE = "*sample data* (synthetic), not live figures from the Hugging Face Hub"
+# adds that hint on its own (openmodels.cli). The sample speaks in its own time.
+SAMPLE_NOTE = (
+    "*sample data as of {date}* (synthetic), not live figures from the Hugging Face Hub"
+)
+
+
+ESTIMATED = "estimated from the Hub's 30-day counts"
 
 
 class NoData(Exception):
     """The store holds no snapshot yet."""
 
 
-def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None, *notes: str) -> bk.Block:
-    """Which snapshots the figures come from, the source, and any `notes`."""
+def estimate_label(notes: Iterable[EstimateNote]) -> str:
+    """'estimated from the Hub's 30-day counts', and how many models it counted as zero
+    (their 30-day count above their all-time count), when any."""
+    floored = sum(note.floored for note in notes)
+    if not floored:
+        return ESTIMATED
+    return (
+        f"{ESTIMATED} ({count(floored, 'model')} with more downloads in 30 days than of "
+        "all time counted as zero)"
+    )
+
+
+def footer(
+    snapshot: q.Snapshot,
+    baseline: q.Snapshot | None = None,
+    *notes: str,
+    estimate: EstimateNote | None = None,
+) -> bk.Block:
+    """Which snapshots the figures come from, the source, and any `notes`. A baseline
+    from the day-one estimate (`estimate`, its note) is labelled as such."""
     parts = [f"Snapshot {snapshot.date}"]
-    if baseline is not None:
+    if baseline is not None and baseline.is_estimate:
+        parts.append(
+            f"changes since {baseline.date}, "
+            + estimate_label([estimate] if estimate is not None else [])
+        )
+    elif baseline is not None:
         parts.append(f"changes since {baseline.date}")
     parts.append(
         "Source: Hugging Face Hub download counts"
@@ -32,14 +62,15 @@ def footer(snapshot: q.Snapshot, baseline: q.Snapshot | None = None, *notes: str
     )
     texts = [" · ".join(parts), *notes]
     if snapshot.is_sample:
-        texts.append(SAMPLE_NOTE)
+        texts.append(SAMPLE_NOTE.format(date=snapshot.date))
     return bk.context(*texts)
 
 
 @dataclass(frozen=True)
 class ChartMarks:
-    """The definition changes a chart marks: per line label, the times from which it
-    counts by other rules (`ChartSpec.breaks`), and a sentence naming each."""
+    """The breaks a chart marks (a definition changed, a count fell for good): per line
+    label, the times from which it is counted afresh (`ChartSpec.breaks`), and a sentence
+    naming each."""
 
     breaks: dict[str, list[str]] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)
@@ -67,7 +98,8 @@ def chart_marks(
                 recorded.setdefault(b.at.date, []).append(line)
             else:
                 where = "" if who == line else f"{line}: "
-                redefined.append(f"{where}{who}'s definition changed on {b.at.date}")
+                what = "count fell for good" if b.why is Why.DROPPED else "definition changed"
+                redefined.append(f"{where}{who}'s {what} on {b.at.date}")
     sentences = redefined + [
         f"definitions first recorded on {day} ({', '.join(dict.fromkeys(lines))})"
         for day, lines in sorted(recorded.items())
@@ -76,22 +108,65 @@ def chart_marks(
 
 
 def chart_alt_text(
-    series: dict[str, list[tuple[str, int]]], date: str, what: str, marks: ChartMarks | None = None
+    series: Mapping[str, Sequence[tuple[str, float]]],
+    date: str,
+    what: str,
+    marks: ChartMarks | None = None,
+    *,
+    view: str = TOTAL,
+    estimated: Sequence[str] = (),
+    estimate: str = "",
+    projections: Sequence[Projection] = (),
 ) -> str:
-    """Alt text for a line chart: each line's first and last point, where lines cross
-    (never across a marked definition change), and the changes marked."""
+    """Alt text for a chart: each line's first and last point, where lines cross (never
+    across a marked break, nor from a point of the estimate), the breaks marked, the
+    points estimated and the passes projected."""
     marks = marks or ChartMarks()
+    value = _ALT_VALUE.get(view, human_value)
+
+    def span(points: Sequence[tuple[str, float]]) -> str:
+        if len(points) == 1:
+            return f"{value(points[0][1])} on {points[0][0][:10]}"
+        return (
+            f"from {value(points[0][1])} on {points[0][0][:10]} "
+            f"to {value(points[-1][1])} on {points[-1][0][:10]}"
+        )
+
+    # A line drawn apart is described piece by piece: no span reads across a break.
     parts = [
-        f"{label} from {human(points[0][1])} on {points[0][0][:10]} "
-        f"to {human(points[-1][1])} on {points[-1][0][:10]}"
+        f"{label} " + ", then counted afresh, ".join(
+            span(piece) for piece in split_at(points, marks.breaks.get(label, []))
+        )
         for label, points in series.items()
         if points
     ]
-    text = f"Line chart of {what} up to {date}: " + "; ".join(parts) + "."
-    passes = [f"{c.passer} passed {c.passed} on {c.date}" for c in crossings(series, marks.breaks)]
-    if passes:
-        text += " " + "; ".join(passes) + "."
+    kind = "Step chart" if view == WEEKLY else "Line chart"
+    text = f"{kind} of {what} up to {date}: " + "; ".join(parts) + "."
+    if view == TOTAL:
+        measured = {k: [p for p in v if p[0] not in estimated] for k, v in series.items()}
+        found = crossings(measured, marks.breaks)  # type: ignore[arg-type]
+        passes = [f"{c.passer} passed {c.passed} on {c.date}" for c in found]
+        if passes:
+            text += " " + "; ".join(passes) + "."
+    if estimated:
+        days = ", ".join(t[:10] for t in estimated)
+        text += f" The points of {days} are {estimate or ESTIMATED}."
+    for p in projections:
+        text += (
+            f" Dashed ahead: {p.trailer} on course to pass {p.leader} around {p.at[:10]} "
+            f"(80% range {p.low[:10]} to {p.high[:10]})."
+        )
     return text + marks_sentence(marks)
+
+
+def human_value(value: float) -> str:
+    return human(round(value))
+
+
+_ALT_VALUE = {
+    WEEKLY: lambda v: f"{human(round(v))} a week",
+    SHARE: lambda v: f"{v * 100:.1f}%",
+}
 
 
 def marks_sentence(marks: ChartMarks) -> str:

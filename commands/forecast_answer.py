@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from commands import blocks as bk
-from commands.answer import Answer
+from commands.answer import Answer, ChartSpec
+from commands.chart_views import Line, lines_chart, projection
 from commands.common import NoData, footer
 from commands.format import count, escape, human
 from commands.parser import Forecast as ForecastCommand
+from openmodels.comparability import Why
 from openmodels.digest import ranking_outlooks
 from openmodels.forecast import (
     CONFIDENCE,
@@ -29,7 +32,9 @@ from openmodels.forecast import (
     Reason,
 )
 from openmodels.ranking import order
+from openmodels.timeline import Timeline, family_runs
 from storage import queries as q
+from storage.snapshots import format_timestamp, parse_timestamp
 from storage.sql import Connection
 
 if TYPE_CHECKING:
@@ -45,15 +50,23 @@ def pace(per_day: float) -> str:
     return f"{human(abs(per_day))} a day"
 
 
-def forecast_line(label: Label, forecast: Forecast) -> str:
-    """'*Gemma* is on course to pass *DeepSeek* around 2026-03-14 (in 21 days; range 15–30).'"""
+def counted_from(latest: q.Snapshot) -> str | None:
+    """What a forecast's days are counted from, when it must be said: the sample's last
+    snapshot, long past ("the sample's last snapshot, 2026-01-17"); None for a live one."""
+    return f"the sample's last snapshot, {latest.date}" if latest.is_sample else None
+
+
+def forecast_line(label: Label, forecast: Forecast, since: str | None = None) -> str:
+    """'*Gemma* is on course to pass *DeepSeek* around 2026-03-14 (in 21 days; range 15–30).'
+    With `since` (`counted_from`), the days are said to be counted from it: '(21 days
+    after the sample's last snapshot, 2026-01-17; range 15–30)'."""
     trailer, leader = escape(label(forecast.trailer)), escape(label(forecast.leader))
     when = forecast.moment().date().isoformat()
     days = max(1, round(forecast.days))
     low, high = forecast.range_days()
     spread = f"; range {low}–{high}" if low != high else ""
-    in_days = count(days, "day")
-    return f"*{trailer}* is on course to pass *{leader}* around {when} (in {in_days}{spread})."
+    after = f"{count(days, 'day')} after {since}" if since else f"in {count(days, 'day')}"
+    return f"*{trailer}* is on course to pass *{leader}* around {when} ({after}{spread})."
 
 
 def forecast_basis(forecast: Forecast) -> str:
@@ -95,17 +108,28 @@ def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = N
         )
     if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
         who = escape((family or label)(outlook.changed.family))
-        what = "was first recorded" if outlook.changed.first_recorded else "changed"
+        what = {
+            Why.UNRECORDED: "'s definition was first recorded",
+            Why.DROPPED: "'s count fell for good",
+        }.get(outlook.changed.why, "'s definition changed")
         return (
-            f"No forecast for {trailer} and {leader} yet. {who}'s definition {what} on "
-            f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since."
+            f"No forecast for {trailer} and {leader} yet. {who}{what} on "
+            f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since"
+            f"{_ready(outlook)}."
         )
     if outlook.reason is Reason.LEVEL:
         return f"{trailer} and {leader} are level."
     return (
         f"No forecast for {trailer} and {leader} yet: it takes {MIN_SNAPSHOTS} snapshots "
-        f"over at least four of the last {WINDOW_DAYS} days."
+        f"over at least four of the last {WINDOW_DAYS} days{_ready(outlook)}."
     )
+
+
+def _ready(outlook: NoForecast) -> str:
+    """'; with a snapshot a day, the first can come on 2026-01-21', when known."""
+    if outlook.ready is None:
+        return ""
+    return f"; with a snapshot a day, the first can come on {outlook.ready[:10]}"
 
 
 def _window(trend: GapTrend) -> str:
@@ -113,11 +137,14 @@ def _window(trend: GapTrend) -> str:
 
 
 def compare_forecasts(
-    label: Label, outlooks: Sequence[Outlook]
+    label: Label, outlooks: Sequence[Outlook], since: str | None = None
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """What `compare` adds: (sentence, basis) per forecast, and why other pairs have none."""
+    """What `compare` adds: (sentence, basis) per forecast, and why other pairs have none.
+    `since`: what the days are counted from, when it must be said (`counted_from`)."""
     found = [
-        (forecast_line(label, o), forecast_basis(o)) for o in outlooks if isinstance(o, Forecast)
+        (forecast_line(label, o, since), forecast_basis(o))
+        for o in outlooks
+        if isinstance(o, Forecast)
     ]
     reasons = [no_forecast_line(label, o) for o in outlooks if isinstance(o, NoForecast)]
     return found, reasons
@@ -153,30 +180,32 @@ def reason_summary(outlooks: Sequence[NoForecast]) -> str:
 
 
 def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand) -> Answer:
-    """Every adjacent pair of the all-time ranking on course to swap within the horizon."""
+    """Every adjacent pair of the all-time ranking on course to swap within the horizon,
+    and a chart of the soonest passes, projected."""
     latest = q.latest_snapshot(db)
     if latest is None:
         raise NoData
+    timeline = ctx.timelines.read(db)
     ranking = [f for f, _ in order(q.values_at(db, latest.id, "all_time"))]
-    outlooks = ranking_outlooks(db, latest, ranking, ctx.timelines.read(db))
+    outlooks = ranking_outlooks(db, latest, ranking, timeline)
     found = sorted((o for o in outlooks if isinstance(o, Forecast)), key=lambda f: f.days)
     others = [o for o in outlooks if isinstance(o, NoForecast)]
+    since = counted_from(latest)
     header = bk.header(f"Forecast: passes due within {HORIZON_DAYS} days")
     method = (
         f"Each gap between neighbours in the all-time ranking, and its pace over the "
         f"comparable snapshots of the last {WINDOW_DAYS} days; a range holds the pass with "
         f"{RANGE} probability if the day-to-day swings go on as they were."
     )
+    label = ctx.families.label
     if found:
-        lines = [
-            f"• {forecast_line(ctx.families.label, f)}\n   _{forecast_basis(f)}_" for f in found
-        ]
+        lines = [f"• {forecast_line(label, f, since)}\n   _{forecast_basis(f)}_" for f in found]
         body = bk.bulleted(lines, noun="forecasts")
         rest = ""
         if others:
             pairs = "The other pair" if len(others) == 1 else f"The other {len(others)} pairs"
             rest = f"{pairs}: {reason_summary(others)}."
-        text = " ".join(forecast_line(ctx.families.label, f) for f in found).replace("*", "")
+        text = " ".join(forecast_line(label, f, since) for f in found).replace("*", "")
     else:
         body = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
         if len(others) == 1:
@@ -185,10 +214,13 @@ def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand
             body += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
         rest = ""
         text = body
+    ready = [o.ready for o in others if o.reason is Reason.TOO_SHORT and o.ready]
+    if ready and len(ready) == len(others) and not found:
+        first = min(ready)[:10]
+        body += f" With a snapshot a day, the first forecast can come on {first}."
+        text = body
     # A definition change that leaves a pair too short a run to fit is said by name.
-    redefined = [
-        no_forecast_line(ctx.families.label, o) for o in others if o.reason is Reason.REDEFINED
-    ]
+    redefined = [no_forecast_line(label, o) for o in others if o.reason is Reason.REDEFINED]
     if redefined:
         rest = " ".join([rest, *redefined]).strip()
         text = f"{text} {' '.join(redefined)}".replace("*", "")
@@ -196,4 +228,34 @@ def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand
     if rest:
         blocks.append(bk.section(rest))
     blocks.append(footer(latest, None, method))
-    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+    chart = _forecast_chart(db, ctx, timeline, latest, found[:CHARTED]) if found else None
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+CHARTED = 3  # passes drawn on the forecast's chart, the soonest first
+CHART_DAYS = 30  # of history before the projections
+
+
+def _forecast_chart(
+    db: Connection,
+    ctx: AnswerContext,
+    timeline: Timeline,
+    latest: q.Snapshot,
+    found: Sequence[Forecast],
+) -> ChartSpec:
+    """The families of the soonest passes over the last month, each pass projected."""
+    keys = list(dict.fromkeys(k for f in found for k in (f.leader, f.trailer)))
+    labels = {k: ctx.families.label(k) for k in keys}
+    window = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
+    runs = family_runs(timeline, q.family_series(db, keys, "all_time", since=window), latest)
+    start = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=CHART_DAYS))
+    return lines_chart(
+        db,
+        timeline,
+        latest,
+        [Line(labels[k], (k,)) for k in keys],
+        title="Projected passes",
+        filename=f"openmodels-forecast-{latest.date}.png",
+        projections=[projection(f, labels, runs.series) for f in found],
+        since=start,
+    )

@@ -23,7 +23,7 @@ from typing import Any
 from commands import blocks as bk
 from commands.changes import change_text
 from commands.common import footer
-from commands.forecast_answer import forecast_basis, forecast_line
+from commands.forecast_answer import counted_from, forecast_basis, forecast_line
 from commands.format import count, escape, family_link, hide_paths, human, percent
 from commands.subscriptions import Schedules
 from openmodels.comparability import Basis
@@ -39,6 +39,7 @@ from storage import Store
 from storage import jobs as job_runs
 from storage import queries as q
 from storage import subscriptions as subs
+from storage.estimates import EstimateNote
 from storage.snapshots import format_timestamp
 
 View = dict[str, Any]
@@ -60,6 +61,7 @@ class HomeFacts:
     nearest: Forecast | None  # the soonest projected pass between neighbours
     health: CollectionHealth
     subscriptions: list[subs.Subscription]  # the team's, in every channel
+    estimate: EstimateNote | None = None  # the baseline's, when it is the day-one estimate
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def read_home(
             nearest,
             collection_health(latest, run, now),
             team_subs,
+            standings.estimate,
         )
 
 
@@ -120,7 +123,7 @@ def home_view(
     else:
         blocks += [
             bk.section(_leaderboard(facts, families)),
-            bk.section(_nearest_text(facts.nearest, families)),
+            bk.section(_nearest_text(facts.nearest, families, counted_from(facts.latest))),
         ]
         controls = _controls(facts, families)
         if controls is not None:
@@ -129,7 +132,7 @@ def home_view(
     blocks += [bk.divider(), *_subscription_blocks(facts.subscriptions, families, membership)]
     updated = f"Updated {format_timestamp(now).replace('T', ' ').removesuffix('Z')} UTC"
     if facts.latest is not None:
-        tail.append(footer(facts.latest, facts.baseline, updated))
+        tail.append(footer(facts.latest, facts.baseline, updated, estimate=facts.estimate))
     else:
         tail.append(bk.context(updated))
     body = bk.fit(blocks, bk.MAX_VIEW_BLOCKS - len(tail))
@@ -158,14 +161,15 @@ def _leaderboard(facts: HomeFacts, families: Families) -> str:
     return bk.bulleted([title, *lines], noun="families")
 
 
-def _nearest_text(nearest: Forecast | None, families: Families) -> str:
+def _nearest_text(nearest: Forecast | None, families: Families, since: str | None) -> str:
     if nearest is None:
         return (
             "*Nearest overtake:* none projected: no family is on course to pass the one "
             f"ahead of it within {HORIZON_DAYS} days."
         )
     return (
-        f"*Nearest overtake:* {forecast_line(families.label, nearest)}\n_{forecast_basis(nearest)}_"
+        f"*Nearest overtake:* {forecast_line(families.label, nearest, since)}\n"
+        f"_{forecast_basis(nearest)}_"
     )
 
 
@@ -203,7 +207,10 @@ def _duration(age: timedelta) -> str:
 
 def _collection_text(health: CollectionHealth, now: datetime, schedules: Schedules) -> str:
     lines = ["*Collection*"]
-    if health.latest is not None and health.age is not None:
+    if health.latest is not None and health.latest.is_sample:
+        # The sample speaks in its own time: how long ago it was made says nothing.
+        lines.append(f"Sample data as of {health.latest.date}.")
+    elif health.latest is not None and health.age is not None:
         taken = health.latest.taken_at.replace("T", " ").removesuffix("Z")
         lines.append(f"Last snapshot: {taken} UTC ({_duration(health.age)} ago)")
     run = health.run

@@ -131,7 +131,7 @@ def launch_line(launch: Launch, families: Families, show_family: bool = True) ->
 
 def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
     """Models launched in the last N days, newest first, and how they started."""
-    from commands.answers import resolve  # answers imports this module
+    from commands.ranking_answers import resolve  # answers imports this module
 
     latest = q.latest_snapshot(db)
     if latest is None:
@@ -145,7 +145,9 @@ def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
     subject = f"New {family.label} models" if family else "New models"
     span = f"{start.date().isoformat()} → {latest.date}"
     blocks: list[bk.Block] = [bk.header(f"{subject}: launched in {period}")]
-    first = q.list_snapshots(db)[0]
+    # The store's first measured snapshot (an estimate before it lists models that were
+    # there 30 days before it, no launch either).
+    first = next(s for s in q.list_snapshots(db) if not s.is_estimate)
     # A period reaching back before the store: its first snapshot's models are no launches.
     before_store = (
         f"The store's first snapshot ({first.date}) counts no launches: it lists the "
@@ -162,7 +164,8 @@ def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
             )
         elif before_store:
             text += " " + before_store
-        blocks += [bk.section(escape(text)), bk.context(RULES_NOTE), footer(latest)]
+        # What a launch is, only where it explains a list: an empty one needs none.
+        blocks += [bk.section(escape(text)), footer(latest)]
         return Answer(text=text, blocks=blocks, public=command.public)
     by_family = Counter(ctx.families.label(x.family) for x in launches)
     launched = count(len(launches), "launch", "launches")

@@ -8,19 +8,23 @@ from typing import TYPE_CHECKING
 from commands import blocks as bk
 from commands.answer import Answer
 from commands.changes import aside_reason
+from commands.chart_views import Line, lines_chart
 from commands.common import NoData, footer
 from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
+from openmodels.chart_spec import WEEKLY
 from openmodels.comparability import Why
 from openmodels.movers import SetAside, family_movers
 from openmodels.timeline import Timeline
 from storage import queries as q
+from storage.estimates import estimate_note
 from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
 
 TOP_MODELS = 10
+CHARTED = 5  # families on the movers' chart of weekly gains
 
 UNRECORDED = (
     "Snapshots before {date} do not record the rules each family was counted by (an "
@@ -133,7 +137,7 @@ def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer
 
     model_lines = [
         f"{i}. {link(hub_url(m.repo_id), m.repo_id)} ({escape(label(m.family))})  "
-        f"{signed(m.gained)} · {growth(m.growth)}"
+        f"{signed(m.gained)} · {growth(m.growth) if m.before is None or m.before else 'from 0'}"
         for i, m in enumerate(models, 1)
     ]
     blocks.append(
@@ -142,12 +146,26 @@ def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer
             + (bk.bulleted(model_lines, limit=2900, noun="models") if model_lines else "None.")
         )
     )
-    blocks.append(footer(latest, baseline))
+    estimate = estimate_note(db, baseline.id) if baseline.is_estimate else None
+    blocks.append(footer(latest, baseline, estimate=estimate))
+    chart = None
+    if movers.ranked:
+        shown = movers.ranked[:CHARTED]
+        chart = lines_chart(
+            db,
+            timeline,
+            latest,
+            [Line(label(g.family), (g.family,)) for g in shown],
+            title=f"Movers {short}",
+            filename=f"openmodels-movers-{command.days}d-{latest.date}.png",
+            view=WEEKLY,
+            since=baseline.taken_at,
+        )
     text = f"Movers {short} ({exact}): " + ", ".join(
         f"{escape(label(g.family))} {signed(g.gained)} ({growth(g.growth)})"
         for g in movers.ranked[:5]
     )
-    return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
+    return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
 def _aside(
@@ -156,7 +174,7 @@ def _aside(
     """Why a family is not ranked; for one redefined in the period, its gain since."""
     basis = timeline.basis(s.family, baseline, latest)
     text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
-    if s.reason in (Why.REDEFINED, Why.UNRECORDED) and basis.start is not None:
+    if s.reason in (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED) and basis.start is not None:
         values = q.values_of(db, [basis.start.id, latest.id], "all_time")
         gained = values[latest.id][s.family] - values[basis.start.id][s.family]
         text += f": {signed(gained)} since"

@@ -8,33 +8,55 @@ which commands.shorthand resolves against the families (`qwen` is `family qwen`,
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 from commands.format import echo
 
 MAX_TEXT = 500
-MAX_TOP = 50
-MIN_COMPARE, MAX_COMPARE = 2, 6
+MIN_COMPARE, MAX_COMPARE = 1, 6  # one family is answered for itself, with its neighbours
 MOVERS_DAYS, MAX_DAYS = 7, 365
 NEW_DAYS = 7  # as openmodels.launches.NEW_DAYS: the parser imports nothing of the core
 SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
 MIN_RACE, MAX_RACE = 2, 6
 # Options that take a value, written `--days 30` or `--days=30`.
 _VALUE_FLAGS = frozenset({"days", "size"})
+# A period among a command's words: `30`, `30d`, `30days` (`days` may follow a number).
+_PERIOD = re.compile(r"(\d+)(?:d|days?)?")
+MAX_SHOWN = 500  # `top N` beyond this shows as many: no store tracks that many families
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
 _DASHES = ("--", "—", "–")
 # With one hyphen (`-30d`, as with a single dash above), only these names are options:
 # anything else (`-1`, a name starting with a hyphen) stays a word.
 _OPTIONS = frozenset(
-    {"30d", "all-time", "public", "models", "derivatives", "days", "size", "always", "help"}
+    {
+        "30d",
+        "all-time",
+        "public",
+        "models",
+        "derivatives",
+        "days",
+        "size",
+        "always",
+        "help",
+        "weekly",
+        "share",
+    }
 )
+# A chart's views (openmodels.chart_spec): the metric's figure over time (no flag), the
+# all-time downloads gained per week, or a share of everything tracked.
+VIEW_FLAGS = {"weekly": "weekly", "share": "share"}
+
+
+TOP_DEFAULT = 10
 
 
 @dataclass(frozen=True)
 class Top:
-    n: int = 10
+    n: int | None = None  # None: TOP_DEFAULT; more than the families tracked: all of them
     metric: str = "all_time"  # or "30d", or "derivatives"
     public: bool = False
     size: str | None = None  # a size class as typed (`1-5B`); None = every model
@@ -48,9 +70,10 @@ class Sizes:
 
 @dataclass(frozen=True)
 class Compare:
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # one to six
     metric: str = "all_time"
     public: bool = False
+    view: str = "total"  # the chart's: "total", "weekly" or "share"
 
 
 @dataclass(frozen=True)
@@ -59,17 +82,31 @@ class FamilyDetail:
     metric: str = "all_time"
     public: bool = False
     models: bool = False  # the family's top models, in full, instead of its card
+    view: str = "total"
 
 
 @dataclass(frozen=True)
 class ModelDetail:
-    repo_id: str
+    repo_id: str  # ORG/NAME, or a name alone for the store to find
+    public: bool = False
+    view: str = "total"
+
+
+@dataclass(frozen=True)
+class Race:
+    names: tuple[str, ...]  # models as ORG/NAME, or families (their latest launch)
     public: bool = False
 
 
 @dataclass(frozen=True)
 class Regions:
     metric: str = "all_time"
+    public: bool = False
+    view: str = "total"
+
+
+@dataclass(frozen=True)
+class FamiliesList:
     public: bool = False
 
 
@@ -92,19 +129,12 @@ class New:
 
 
 @dataclass(frozen=True)
-class Race:
-    names: tuple[str, ...]  # models as ORG/NAME, or families (their latest launch)
-    public: bool = False
-
-
-@dataclass(frozen=True)
 class Status:
     public: bool = False
 
 
 @dataclass(frozen=True)
 class Help:
-    unknown: str | None = None  # the unknown subcommand the user typed, if any
     public: bool = False
 
 
@@ -129,6 +159,22 @@ class Subscriptions:
 
 
 @dataclass(frozen=True)
+class Permissions:
+    """Who may change the workspace's subscriptions and mutes: shown, or set."""
+
+    changes_by: Literal["anyone", "admins"] | None = None  # None: say who may
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class NotACommand:
+    """A text that names no command, family or model: a question, a typo too far from
+    anything. Answered briefly, with the commands nearest to what it says."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Unresolved:
     """A text whose first word is no subcommand: family names in shorthand, a mistyped
     subcommand, or nothing openmodels knows. Only the families can tell which
@@ -142,8 +188,6 @@ class Unresolved:
 
 Command = (
     Top
-    | Sizes
-    | Race
     | Compare
     | FamilyDetail
     | ModelDetail
@@ -156,13 +200,18 @@ Command = (
     | Subscribe
     | Unsubscribe
     | Subscriptions
+    | Sizes
+    | Race
+    | Permissions
+    | FamiliesList
+    | NotACommand
     | Unresolved
 )
 
 USAGE = {
     "top": (
         "top [N] [--30d|--derivatives] [--size CLASS]",
-        "the N biggest families (1 to 50, default 10), or those most built upon; "
+        "the N biggest families (default 10), or those most built upon; "
         "`--size 1-5B`: among models of one size class",
     ),
     "sizes": (
@@ -170,18 +219,24 @@ USAGE = {
         "downloads by model size (under 1B, 1–5B … 250B and over): each class's total, "
         "share and leading family",
     ),
-    "compare": ("compare A B [C…] [--30d]", "2 to 6 families side by side"),
+    "compare": (
+        "compare A B [C…] [--30d|--weekly|--share]",
+        "up to 6 families side by side, with a chart",
+    ),
     "family": (
-        "family NAME [--30d] [--models]",
-        "one family's totals, trend, top models and the models most built upon "
+        "family NAME [--30d|--weekly|--share] [--models]",
+        "one family's totals, chart, top models and the models most built upon "
         "(`--models`: its top models in full)",
     ),
-    "model": ("model ORG/NAME", "one model's downloads over time"),
-    "regions": ("regions [--30d]", "China, US, Europe…: each region's total, share and families"),
-    "movers": ("movers [--days N]", "who gained most downloads in N days (default 7)"),
+    "model": ("model [ORG/]NAME [--weekly]", "one model's downloads, with a chart"),
+    "regions": (
+        "regions [--30d|--weekly|--share]",
+        "China, US, Europe…: each region's total, share and families",
+    ),
+    "movers": ("movers [N days]", "who gained most downloads in N days (default 7)"),
     "forecast": ("forecast", "which families are on course to pass the one ahead, and when"),
     "new": (
-        "new [FAMILY] [--days N]",
+        "new [FAMILY] [N days]",
         "models launched in the last N days (default 7), newest first, and how they started",
     ),
     "race": (
@@ -189,6 +244,7 @@ USAGE = {
         "2 to 6 launches from day 0, charted: models as ORG/NAME, or families "
         "(each one's latest launch)",
     ),
+    "families": ("families", "the families tracked, their organisations, regions and aliases"),
     "status": ("status", "what the store holds"),
     "subscribe": (
         "subscribe digest [--always] | alerts [FAMILY…] [--all-time|--30d] | launches [FAMILY…]",
@@ -196,6 +252,10 @@ USAGE = {
     ),
     "unsubscribe": ("unsubscribe digest|alerts|launches", "stop them in this channel"),
     "subscriptions": ("subscriptions", "what this channel gets"),
+    "permissions": (
+        "permissions [admins|everyone]",
+        "who may change subscriptions here: anyone, or only workspace admins",
+    ),
     "help": ("help", "this list"),
 }
 # A first word this many edits (or fewer) from a subcommand is taken for a typo of it.
@@ -317,15 +377,46 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             )
 
     def days_option(default: int) -> int:
-        """`--days N` (1 to MAX_DAYS), else `default`."""
-        if "days" not in flags:
+        """The period in days: `--days N`, or a number among the words (`movers 30`,
+        `new qwen 14 days`, `movers 30d`), 1 to MAX_DAYS; else `default`. The words
+        that gave it are taken out of `words`."""
+        found: list[str] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(words):
+            period = _PERIOD.fullmatch(words[i].lower())
+            if period is None:
+                rest.append(words[i])
+            else:
+                found.append(period.group(1))
+                if i + 1 < len(words) and words[i + 1].lower() in ("day", "days"):
+                    i += 1
+            i += 1
+        words[:] = rest
+        if "days" in flags:
+            found.append(values.get("days", ""))
+        if not found:
             return default
-        raw = values.get("days", "")
+        raw = found[0]
         if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
             raise UsageError(
-                f"--days takes a whole number of days from 1 to {MAX_DAYS}.", usage_line(verb)
+                f"The period is a whole number of days from 1 to {MAX_DAYS}.", usage_line(verb)
             )
+        if any(other != raw for other in found):
+            raise UsageError("Give one period: a number of days.", usage_line(verb))
         return int(raw)
+
+    def view_option(metric: str) -> str:
+        """The chart's view: `--weekly`, `--share`, or the metric's figure over time."""
+        chosen = [VIEW_FLAGS[f] for f in sorted(flags & VIEW_FLAGS.keys())]
+        if len(chosen) > 1:
+            raise UsageError("Choose one view: `--weekly` or `--share`.", usage_line(verb))
+        if chosen and metric != "all_time":
+            raise UsageError(
+                f"`--{chosen[0]}` charts all-time downloads: it does not go with `--30d`.",
+                usage_line(verb),
+            )
+        return chosen[0] if chosen else "total"
 
     if verb == "top":
         refuse_flags({"30d", "all-time", "derivatives", "public", "size"})
@@ -350,14 +441,13 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             )
         if len(words) > 1:
             raise UsageError("`top` takes at most one number.", usage_line("top"))
-        n = 10
+        n = None
         if words:
             raw = words[0]
-            if not raw.isdecimal() or len(raw) > 3 or not 1 <= int(raw) <= MAX_TOP:
-                raise UsageError(
-                    f"N must be a whole number from 1 to {MAX_TOP}.", usage_line("top")
-                )
-            n = int(raw)
+            if not raw.isdecimal() or int(raw) < 1:
+                raise UsageError("N must be a whole number from 1 up.", usage_line("top"))
+            # Beyond the families tracked, all of them are shown (and the answer says so).
+            n = min(int(raw), MAX_SHOWN) if len(raw) <= 9 else MAX_SHOWN
         return Top(n=n, metric=metric, public=public, size=size)
     if verb == "sizes":
         refuse_flags({"30d", "all-time", "public"})
@@ -376,34 +466,45 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             )
         return Race(names=tuple(w.strip("/") for w in words), public=public)
     if verb == "compare":
-        refuse_flags({"30d", "all-time", "public"})
+        refuse_flags({"30d", "all-time", "public", "weekly", "share"})
         if not MIN_COMPARE <= len(words) <= MAX_COMPARE:
             raise UsageError(
-                f"Compare needs {MIN_COMPARE} to {MAX_COMPARE} families; you gave {len(words)}.",
+                f"Compare takes up to {MAX_COMPARE} families; you gave {len(words)}."
+                if words
+                else "Name the families to compare.",
                 usage_line("compare"),
             )
-        return Compare(names=tuple(words), metric=metric, public=public)
+        view = view_option(metric)
+        return Compare(names=tuple(words), metric=metric, public=public, view=view)
     if verb == "family":
-        refuse_flags({"30d", "all-time", "public", "models"})
+        refuse_flags({"30d", "all-time", "public", "models", "weekly", "share"})
         if len(words) != 1:
             raise UsageError("Name one family.", usage_line("family"))
-        return FamilyDetail(name=words[0], metric=metric, public=public, models="models" in flags)
+        view = view_option(metric)
+        if view != "total" and "models" in flags:
+            raise UsageError("`--models` lists models: it has no chart.", usage_line("family"))
+        return FamilyDetail(
+            name=words[0], metric=metric, public=public, models="models" in flags, view=view
+        )
     if verb == "model":
-        refuse_flags({"public"})
-        if len(words) != 1 or "/" not in words[0].strip("/"):
-            raise UsageError("Name one model as ORG/NAME.", usage_line("model"))
-        return ModelDetail(repo_id=words[0].strip("/"), public=public)
+        refuse_flags({"public", "weekly"})
+        if len(words) != 1 or not words[0].strip("/"):
+            raise UsageError("Name one model, as ORG/NAME or by its name.", usage_line("model"))
+        return ModelDetail(repo_id=words[0].strip("/"), public=public, view=view_option(metric))
     if verb == "regions":
-        refuse_flags({"30d", "all-time", "public"})
+        refuse_flags({"30d", "all-time", "public", "weekly", "share"})
         if words:
             raise UsageError("`regions` takes no names.", usage_line("regions"))
-        return Regions(metric=metric, public=public)
+        return Regions(metric=metric, public=public, view=view_option(metric))
     if verb == "movers":
         refuse_flags({"days", "public"})
-        if words:
-            raise UsageError("Give the period as `--days N`.", usage_line("movers"))
         days = days_option(MOVERS_DAYS)
+        if words:
+            raise UsageError("`movers` ranks every family: name none.", usage_line("movers"))
         return Movers(days=days, public=public)
+    if verb in ("families", "list"):
+        refuse_flags({"public"})
+        return FamiliesList(public=public)
     if verb == "forecast":
         refuse_flags({"public"})
         if words:
@@ -414,11 +515,9 @@ def parse(text: str, *, verb: str | None = None) -> Command:
         return Forecast(public=public)
     if verb == "new":
         refuse_flags({"days", "public"})
-        if any(word.isdecimal() for word in words):
-            raise UsageError("Give the period as `--days N`.", usage_line("new"))
+        days = days_option(NEW_DAYS)
         if len(words) > 1:
             raise UsageError("Name at most one family.", usage_line("new"))
-        days = days_option(NEW_DAYS)
         return New(family=words[0] if words else None, days=days, public=public)
     if verb == "status":
         refuse_flags({"public"})
@@ -462,19 +561,33 @@ def parse(text: str, *, verb: str | None = None) -> Command:
     if verb == "subscriptions":
         refuse_flags(set())
         return Subscriptions()
+    if verb == "permissions":
+        refuse_flags(set())
+        choice = words[0].lower() if len(words) == 1 else None
+        if words and choice not in {"admins", "everyone", "anyone"}:
+            raise UsageError(
+                "Say `admins` (only workspace admins and owners, and whoever installed "
+                "openmodels) or `everyone`.",
+                usage_line("permissions"),
+            )
+        if choice is None:
+            return Permissions()
+        return Permissions(changes_by="admins" if choice == "admins" else "anyone")
     return Unresolved(text=text, words=(tokens[0], *words), near=nearest_verb(verb))
 
 
 def nearest_verb(word: str) -> str | None:
-    """The subcommand `word` is a typo of: at most MAX_TYPO edits away, the closest
-    (the first in USAGE's order on a tie). None for a subcommand itself."""
+    """The subcommand `word` is a typo of: at most MAX_TYPO edits away (one for a word of
+    four letters or fewer, which two edits make nearly any other: `how` is two from
+    `new`), the closest (the first in USAGE's order on a tie). None for a subcommand."""
     word = word.lower()
     if word in USAGE:
         return None
+    limit = 1 if len(word) <= 4 else MAX_TYPO
     best: tuple[int, str] | None = None
     for verb in USAGE:
-        distance = edit_distance(word, verb, MAX_TYPO + 1)
-        if distance <= MAX_TYPO and (best is None or distance < best[0]):
+        distance = edit_distance(word, verb, limit + 1)
+        if distance <= limit and (best is None or distance < best[0]):
             best = (distance, verb)
     return best[1] if best else None
 

@@ -91,7 +91,7 @@ def race_answer(db: Connection, ctx: AnswerContext, command: Race) -> Answer:
 def _runner(db: Connection, ctx: AnswerContext, reader: LaunchReader, name: str) -> FirstSeen:
     """The launch `name` stands for, as its sighting: a model (ORG/NAME), or a family's
     latest launch."""
-    from commands.answers import resolve  # answers imports this module
+    from commands.ranking_answers import resolve  # answers imports this module
 
     if "/" not in name:
         family = resolve(ctx.families, name)

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from commands import blocks as bk
-from commands.answer import Answer, ChartSpec
+from commands.answer import Answer
 from commands.changes import aside_reason
-from commands.common import NoData, chart_alt_text, chart_marks, footer, lead_sentence
-from commands.forecast_answer import forecast_line, no_forecast_line
+from commands.chart_views import Line, lines_chart, projection
+from commands.common import NoData, lead_sentence
+from commands.forecast_answer import counted_from, forecast_line, no_forecast_line
 from commands.format import METRIC_NAMES, arrow, escape, family_link, human, percent, signed
 from commands.parser import Regions
+from commands.ranking_answers import standings_footer
 from openmodels.comparability import Why
-from openmodels.forecast import Forecast, NoForecast, Reason, adjacent_forecasts
+from openmodels.forecast import (
+    WINDOW_DAYS,
+    Forecast,
+    NoForecast,
+    Outlook,
+    Reason,
+    adjacent_forecasts,
+)
 from openmodels.periods import change_period
-from openmodels.regions import OTHER, region_members, region_names, region_series
+from openmodels.regions import OTHER, region_members, region_names
 from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import region_runs
 from storage import queries as q
+from storage.snapshots import format_timestamp, parse_timestamp
 from storage.sql import Connection
 
 if TYPE_CHECKING:
@@ -43,11 +54,9 @@ def regions_answer(db: Connection, ctx: AnswerContext, command: Regions) -> Answ
     ranking, aside = regional.ranking, regional.aside
     members = region_members(current, names)
 
-    # Every family's series in one read; the chart sums those in the latest snapshot.
-    every = q.family_series(db, None, command.metric)
-    in_latest = {f: every[f] for f in current if f in every}
-    series = region_series(in_latest, names)
-    plotted = {r.family: series.get(r.family, []) for r in ranking}
+    # The forecasts fit the families in the latest snapshot, summed by region.
+    window = format_timestamp(parse_timestamp(latest.taken_at) - timedelta(days=WINDOW_DAYS))
+    in_latest = q.family_series(db, sorted(current), "all_time", since=window)
 
     blocks: list[bk.Block] = [bk.header(f"Regions by {metric_name}")]
     summary = ""
@@ -57,13 +66,14 @@ def regions_answer(db: Connection, ctx: AnswerContext, command: Regions) -> Answ
             escape(first.family), escape(second.family), first.value, second.value, metric_name
         )
     # A pass is projected on all-time totals only: 30-day figures rise and fall.
-    outlooks = []
+    outlooks: list[Outlook] = []
+    runs = region_runs(timeline, in_latest, names, latest)
     if command.metric == "all_time":
-        runs = region_runs(timeline, in_latest, names, latest)
         outlooks = adjacent_forecasts(
             [r.family for r in ranking], runs.series, changed=runs.changed, fell=runs.fell
         )
-    passes = [forecast_line(str, o) for o in outlooks if isinstance(o, Forecast)]
+    since = counted_from(latest)
+    passes = [forecast_line(str, o, since) for o in outlooks if isinstance(o, Forecast)]
     # A definition change that leaves a region too short a run to fit is said, not hidden.
     held_back = [
         no_forecast_line(str, o, ctx.families.label)
@@ -96,31 +106,30 @@ def regions_answer(db: Connection, ctx: AnswerContext, command: Regions) -> Answ
             "A region's change counts only its families counted alike at both ends; its "
             "share moves are among those families."
         )
-    blocks.append(footer(latest, baseline, *notes))
+    blocks.append(standings_footer(standings, *notes))
 
-    what = "cumulative downloads" if command.metric == "all_time" else "30-day downloads"
-    marks = chart_marks(
-        {
-            region: [
-                (ctx.families.label(f), b)
-                for f, _ in members.get(region, [])
-                for b in timeline.breaks(f)
-            ]
-            for region in plotted
-        },
-        plotted,
-    )
-    chart = ChartSpec(
-        title=f"Regions: {what}",
-        series=plotted,
+    chart = lines_chart(
+        db,
+        timeline,
+        latest,
+        [
+            Line(
+                r.family,
+                tuple(f for f, _ in members.get(r.family, [])),
+                tuple(ctx.families.label(f) for f, _ in members.get(r.family, [])),
+            )
+            for r in ranking
+        ],
+        title="Regions",
+        filename=f"openmodels-regions{'-30d' if command.metric == '30d' else ''}"
+        f"{'' if command.view == 'total' else '-' + command.view}-{latest.date}.png",
         metric=command.metric,
-        snapshot_date=latest.date,
-        alt_text=chart_alt_text(plotted, latest.date, f"Hub {what} by region", marks),
-        filename=(
-            f"openmodels-regions{'-30d' if command.metric == '30d' else ''}-{latest.date}.png"
-        ),
-        sample=latest.is_sample,
-        breaks=marks.breaks,
+        view=command.view,
+        projections=[
+            projection(o, {r.family: r.family for r in ranking}, runs.series)
+            for o in outlooks
+            if isinstance(o, Forecast)
+        ],
     )
     text = f"Regions by {metric_name} ({latest.date}): " + ", ".join(
         f"{escape(r.family)} {human(r.value)} ({percent(r.share)})" for r in ranking

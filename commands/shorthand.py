@@ -9,9 +9,12 @@ the first rule that matches winning:
 2. a family name (key, alias or label, any case): one is `family NAME`, two to six are
    `compare A B …`, each name checked as those commands check theirs;
 3. a subcommand mistyped by at most two edits (`comapre`): "did you mean `compare`?";
-4. a family mistyped closely enough for a suggestion (`qwne`): answered as `family` or
-   `compare`, whose answer suggests the family as for any unknown family name;
-5. anything else: the help, saying which word it did not know.
+4. a family mistyped closely enough for a suggestion (`qwne`), among words that each
+   are or nearly are family names: answered as `family` or `compare`, whose answer
+   suggests the family as for any unknown family name;
+5. a model id (`Qwen/Qwen3-8B`): `model` (a bare model name is looked up by the answer);
+6. anything else (a question, a word too far from anything): `NotACommand`, answered
+   with the commands nearest to what it says, or the model it names.
 
 An exact family name comes before a mistyped subcommand: a family a couple of letters
 away from a subcommand (OPT from `top`, a `step` family from `top`) stays reachable,
@@ -22,7 +25,7 @@ a mistyped family, so `comapre qwen llama` suggests `compare`.
 from __future__ import annotations
 
 from commands.format import echo
-from commands.parser import Command, Help, Unresolved, UsageError, parse, usage_line
+from commands.parser import Command, NotACommand, Unresolved, UsageError, parse, usage_line
 from openmodels.families import Families
 
 
@@ -30,13 +33,18 @@ def resolve(command: Unresolved, families: Families) -> Command:
     """The command `command` stands for. Raises UsageError for a mistyped subcommand
     (naming it) and for what the resolved command refuses (options, counts)."""
     first = command.words[0]
-    if families.resolve(first) is None:
-        if command.near is not None:
-            raise UsageError(
-                f"I don't know the command '{echo(first)}' — did you mean `{command.near}`?",
-                usage_line(command.near),
-            )
-        if families.suggest(first) is None:
-            return Help(unknown=first)
+    if len(command.words) == 1 and "/" in first.strip("/"):
+        return parse(command.text, verb="model")  # a bare model id
+    if families.resolve(first) is None and command.near is not None:
+        raise UsageError(
+            f"I don't know the command '{echo(first)}' — did you mean `{command.near}`?",
+            usage_line(command.near),
+        )
+    # A first word that is no family is shorthand only as a family mistyped, among words
+    # that are each a family or near one; else the text is no shorthand (a question).
+    if families.resolve(first) is None and any(
+        families.resolve(w) is None and families.suggest(w) is None for w in command.words
+    ):
+        return NotACommand(command.text)
     verb = "family" if len(command.words) == 1 else "compare"
     return parse(command.text, verb=verb)

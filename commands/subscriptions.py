@@ -11,6 +11,7 @@ from commands.alert_message import UNMUTE_ACTION, pair_value, parse_pair_value
 from commands.answer import Answer
 from commands.format import escape
 from commands.parser import Subscribe, Subscriptions, Unsubscribe, UsageError, usage_line
+from commands.permissions import Roles, refusal
 from openmodels.families import Families
 from storage import Store, chart_shares
 from storage import mutes as mu
@@ -18,23 +19,8 @@ from storage import subscriptions as subs
 from storage.snapshots import format_timestamp
 
 INVITE_HINT = "Invite me with `/invite @openmodels` in this channel, then subscribe again."
-NOT_AN_ADMIN = (
-    "Only openmodels admins can change what this channel gets (subscriptions and mutes); "
-    "ask one of them."
-)
 METRIC_WORDS = {"all_time": "all-time", "30d": "30-day"}
 MAX_MUTES_SHOWN = 40  # one section each, within Block Kit's 50 blocks
-
-
-def may_change_settings(admins: frozenset[str] | None, user_id: str | None) -> bool:
-    """Whether `user_id` may subscribe, unsubscribe, mute or unmute: anyone when no admins
-    are configured, else only the admins."""
-    return admins is None or (user_id is not None and user_id in admins)
-
-
-def refused() -> Answer:
-    """The one-line answer to someone who may not change the channel's settings."""
-    return Answer(text=NOT_AN_ADMIN, blocks=[bk.section(NOT_AN_ADMIN)], error=True)
 
 
 def metrics_words(metrics: tuple[str, ...]) -> str:
@@ -70,19 +56,22 @@ def answer_subscription(
     now: datetime,
     schedules: Schedules = Schedules(),
     admins: frozenset[str] | None = None,
+    roles: Roles | None = None,
 ) -> Answer:
     """Change or list this channel's subscriptions.
 
     A change carries `extra["confirmation"]`: the line the bot posts in the channel so
-    everyone there sees who subscribed it to what. With `admins` set, only they may
-    change anything; listing is open to all.
+    everyone there sees who subscribed it to what. Who may change anything is
+    commands.permissions' rule (`admins`: OPENMODELS_ADMINS; `roles`: what Slack says of
+    the person); listing is open to all.
     """
     stamp = format_timestamp(now)
     who = _who(channel)
     if isinstance(command, Subscriptions):
         return listing(store, families, channel, schedules)
-    if not may_change_settings(admins, channel.user_id):
-        return refused()
+    refused = refusal(store, channel.team_id, channel.user_id, admins, roles)
+    if refused is not None:
+        return refused
     if isinstance(command, Subscribe):
         chosen: list[str] = []
         for name in command.families:
@@ -251,16 +240,18 @@ def change_mute(
     channel: Channel,
     now: datetime,
     admins: frozenset[str] | None = None,
+    roles: Roles | None = None,
 ) -> Answer:
     """Mute (or unmute) the pair a "Mute this pair here" (or "Unmute") button names, in
-    the channel it was clicked in.
+    the channel it was clicked in (who may: commands.permissions' rule).
 
     A change carries `extra["confirmation"]`, the line posted for everyone in the
     channel, like a subscription change. A value naming no pair of tracked families (a
     forged click, a family since removed from the families file) changes nothing.
     """
-    if not may_change_settings(admins, channel.user_id):
-        return refused()
+    refused = refusal(store, channel.team_id, channel.user_id, admins, roles)
+    if refused is not None:
+        return refused
     pair = parse_pair_value(value)
     if pair is None or any(families.get(k) is None for k in pair):
         text = "That button names no pair of tracked families; nothing was changed."

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openmodels.comparability import Fall, Why, set_aside
+from openmodels.comparability import LASTING, Counted, Fall, Why, set_aside
 from openmodels.families import Families
 from openmodels.overtakes import Overtake, Point, replay
 from openmodels.timeline import Timeline, read_timeline
@@ -182,6 +182,15 @@ def _note_breaks(
                 [snapshot.id, a.family, "all_time", a.previous, a.current],
             )
             found.append(a)
+        for drop, at in _drops_decided_at(timeline, snapshot.id):
+            log.warning(
+                "%s: all-time downloads stayed below %s since snapshot %s (%s): a loss for "
+                "good, not missing data; its figures are compared afresh from then",
+                drop.family,
+                drop.previous,
+                at.taken_at,
+                drop.current,
+            )
         aside = set_aside(before, after, before.present & after.present)
         changed = sorted(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
         if changed and not before.definitions:
@@ -198,6 +207,25 @@ def _note_breaks(
                 ", ".join(changed),
                 "it" if len(changed) == 1 else "them",
             )
+    return found
+
+
+def _drops_decided_at(timeline: Timeline, snapshot_id: int) -> list[tuple[Fall, Counted]]:
+    """The falls for good that snapshot `snapshot_id` made lasting: those whose family it
+    holds as the LASTING-th snapshot in a row from the fall, with the fall's snapshot."""
+    found = []
+    position = {s.id: i for i, s in enumerate(timeline.snapshots)}
+    here = position[snapshot_id]
+    for start_id, drops in timeline.drops.items():
+        start = position[start_id]
+        if start > here:
+            continue
+        for drop in drops:
+            holding = [
+                s for s in timeline.snapshots[start : here + 1] if drop.family in s.present
+            ]
+            if len(holding) == LASTING and holding[-1].id == snapshot_id:
+                found.append((drop, timeline.snapshots[start]))
     return found
 
 

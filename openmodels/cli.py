@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openmodels.config import Config
-from openmodels.errors import OpenModelsError
+from openmodels.errors import HubErrors, OpenModelsError
 
 if TYPE_CHECKING:
     from bot.jobs import Services
@@ -213,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = _config(args)
         return int(args.handler(args, config))
+    except HubErrors as exc:
+        for failure in exc.failures:  # one line per failing organisation
+            print(f"openmodels: error: {failure}", file=sys.stderr)
+        return 1
     except OpenModelsError as exc:
         print(f"openmodels: error: {exc}", file=sys.stderr)
         return 1
@@ -338,14 +342,15 @@ def _services(
     require_slack: bool = False,
     failpoint: str | None = None,
 ) -> Services:
-    """The jobs' services, with Slack from SLACK_BOT_TOKEN / SLACK_API_URL when set."""
+    """The jobs' services, with Slack when SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET (each workspace's token from the installation store), are set."""
     from bot.jobs import services_from_config
+    from bot.settings import SlackSettings
 
     return services_from_config(
         config,
         families,
-        slack_token=os.environ.get("SLACK_BOT_TOKEN"),
-        slack_api_url=os.environ.get("SLACK_API_URL"),
+        slack=SlackSettings.for_jobs(),
         require_slack=require_slack,
         failpoint=failpoint,
     )
@@ -428,11 +433,15 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
     from bot.jobs import deliver_job
+    from bot.settings import SlackSettings
     from openmodels.errors import ConfigError
     from openmodels.families import load_families
 
-    if not os.environ.get("SLACK_BOT_TOKEN"):  # `deliver` has no --dry-run to suggest
-        raise ConfigError("SLACK_BOT_TOKEN is not set; it is needed to post what is queued")
+    if not SlackSettings.for_jobs().posts:  # `deliver` has no --dry-run to suggest
+        raise ConfigError(
+            "neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET is set; one "
+            "of them is needed to post what is queued"
+        )
     services = _services(
         config,
         load_families(config.families_path),
@@ -453,10 +462,21 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"{len(report.charts_unconfirmed)} not shown yet (checked again next run), "
             f"{len(report.charts_failed)} failed"
         )
-    if report.stopped:
+    if report.stopped and SlackSettings.for_jobs().oauth is None:
         print(
             f"Slack refused the app ({report.stopped}): queued items stay pending until "
             "SLACK_BOT_TOKEN is fixed"
+        )
+    elif report.stopped:
+        for team, error in report.stopped_teams.items():
+            print(
+                f"Slack refused the token of workspace {team} ({error}): its queued items "
+                "stay pending until it works again (install openmodels there again)"
+            )
+    if report.skipped_teams:
+        print(
+            f"{_count(len(report.skipped_teams), 'workspace')} skipped, with no token left "
+            "(uninstalled, or its token revoked): their items wait, no attempt spent"
         )
     if report.unreachable:
         print(f"Slack did not answer ({report.unreachable}): queued items stay pending")
@@ -553,6 +573,11 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
             def listening(url: str) -> None:
                 print(f"openmodels: listening on {url}", file=sys.stderr)
+                if settings.oauth is not None:
+                    from bot.oauth import INSTALL_PATH
+
+                    install = url.removesuffix("/slack/events") + INSTALL_PATH
+                    print(f"openmodels: workspaces install it from {install}", file=sys.stderr)
                 start_scheduler()
 
             serve_http(bot.app, args.host, args.port, on_listening=listening)
@@ -597,7 +622,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     )
     render = ChartPool(config.chart_workers)
     render.warm_up()
-    with LocalBot(context, render, out_dir=args.out) as bot:
+    with LocalBot(context, render, out_dir=args.out, oauth=True) as bot:
         failures = run_demo(bot, sys.stdout)
     print(f"\nCharts are in {args.out}/")
     return 1 if failures else 0

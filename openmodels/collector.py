@@ -2,7 +2,9 @@
 
 Data flows one way: Hub client -> collector -> storage. A snapshot is all or
 nothing: it is written only if every organisation answered, so a failed collection
-leaves the store exactly as it was.
+leaves the store exactly as it was. In the same transaction, a collection that finds
+families the store has no figure of from the last 30 days (every family, at a store's
+first collection) writes their day-one estimate (`openmodels.estimate`) beside it.
 """
 
 from __future__ import annotations
@@ -13,25 +15,30 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from openmodels.definitions import DefinitionChange, definition_changes
-from openmodels.errors import OpenModelsError
+from openmodels.errors import HubError, HubErrors, OpenModelsError
+from openmodels.estimate import ESTIMATE_DAYS, Estimate, estimate_before, fresh_families
 from openmodels.families import Families
 from openmodels.hub import HubModel
 from openmodels.progress import Progress
 from openmodels.sizes import ModelSize
 from storage import Store
 from storage import queries as q
+from storage.estimates import families_counted_since, insert_estimate
 from storage.model_sizes import changed_sizes, stored_sizes
 from storage.snapshots import (
+    SOURCE_HUB,
     FamilyTotal,
     ModelRecord,
     family_totals,
     format_timestamp,
-    write_snapshot,
+    insert_snapshot,
+    unique_records,
 )
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,7 @@ class CollectResult:
     model_count: int
     totals: list[FamilyTotal]
     write_seconds: float = 0.0  # committing it to the store, for the log and the benchmark
+    estimate: Estimate | None = None  # the day-one estimate written beside it, if any
 
 
 class _Cancelled(Exception):
@@ -70,9 +78,9 @@ def collect_snapshot(
 ) -> CollectResult:
     """List every organisation of `families` and commit one snapshot taken at `now`.
 
-    Raises the first `HubError` if any organisation fails; then nothing is written,
-    queued organisations are never asked, and listings already running stop at their
-    next page.
+    Raises a `HubError` if any organisation fails (`HubErrors`, naming each, if several
+    did); then nothing is written, queued organisations are never asked, and listings
+    already running stop at their next page.
     """
     listings = fetch_listings(families.orgs(), hub, concurrency=concurrency, progress=progress)
     for org, models in listings:
@@ -94,18 +102,65 @@ def collect_snapshot(
     sizes.update({r: families.size_of(r) for r in unsized})
     sizes = changed_sizes(sizes, stored)
     started = time.perf_counter()
-    snapshot_id = write_snapshot(store, now, "hub", records, families.definitions(), sizes)
+    rows = unique_records(records)
+    definitions = families.definitions()
+    with store.writing() as db:
+        snapshot_id = insert_snapshot(db, now, SOURCE_HUB, rows, definitions, sizes)
+        estimate = write_estimate(db, rows, now, snapshot_id, definitions)
     written = time.perf_counter() - started
     log_changes(store, snapshot_id)
-    totals = family_totals(records)
+    totals = family_totals(rows)
     log.info(
         "snapshot %s: %s models in %s families, written in %.2f s",
         snapshot_id,
-        len(records),
+        len(rows),
         len(totals),
         written,
     )
-    return CollectResult(snapshot_id, format_timestamp(now), len(records), totals, written)
+    if estimate is not None:
+        log.info(
+            "estimated the all-time counts of %s from the Hub's 30-day counts: %s models of %s%s",
+            format_timestamp(estimate.taken_at),
+            len(estimate.records),
+            ", ".join(sorted(estimate.families)),
+            f" ({estimate.floored} with a 30-day count above their all-time count, counted "
+            "as zero)"
+            if estimate.floored
+            else "",
+        )
+    return CollectResult(
+        snapshot_id, format_timestamp(now), len(rows), totals, written, estimate
+    )
+
+
+def write_estimate(
+    db: Connection,
+    rows: Sequence[ModelRecord],
+    now: datetime,
+    snapshot_id: int,
+    definitions: dict[str, str],
+) -> Estimate | None:
+    """Write, in the caller's transaction, the day-one estimate of the families of the
+    snapshot just inserted that the store holds no figure of from the 30 days before it;
+    None when there are none (or none of their models existed then)."""
+    since = format_timestamp(now - timedelta(days=ESTIMATE_DAYS))
+    present = {r.family for r in rows}
+    fresh = fresh_families(present, families_counted_since(db, since, besides=snapshot_id))
+    if not fresh:
+        return None
+    estimate = estimate_before(rows, now, fresh)
+    if not estimate.records:
+        return None
+    insert_estimate(
+        db,
+        estimate.taken_at,
+        estimate.records,
+        {f: definitions[f] for f in estimate.families if f in definitions},
+        based_on=snapshot_id,
+        floored=estimate.floored,
+        whole=fresh == present,
+    )
+    return estimate
 
 
 def fetch_listings(
@@ -115,7 +170,9 @@ def fetch_listings(
     concurrency: int = 4,
     progress: Progress | None = None,
 ) -> list[tuple[str, list[HubModel]]]:
-    """Every organisation's listing, in the order of `orgs`; all of them or an exception."""
+    """Every organisation's listing, in the order of `orgs`; all of them or an exception:
+    the `HubError` of the one that failed, or `HubErrors` naming each when several failed
+    before the others stopped."""
     stop = threading.Event()
     errors: list[Exception] = []  # real failures, first first
     seen: dict[str, int] = {}
@@ -150,22 +207,28 @@ def fetch_listings(
     if progress is not None:
         progress.start(len(orgs))
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hub")
+    failed = False
     try:
         futures: dict[str, Future[list[HubModel]]] = {org: pool.submit(fetch, org) for org in orgs}
         done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
-        if any(f.exception() is not None for f in done):
-            # A worker records its error before it sets `stop`, so a listing cancelled
-            # because of it always finds it here.
-            with seen_lock:
-                raise errors[0]
-        return [(org, futures[org].result()) for org in orgs]
+        # A worker records its error before it sets `stop`, so a listing cancelled
+        # because of it always finds it in `errors`.
+        failed = any(f.exception() is not None for f in done)
+        if not failed:
+            return [(org, futures[org].result()) for org in orgs]
     finally:
         stop.set()
         # Queued listings are dropped; running ones stop at their next page. Waiting for
-        # them means no thread is still talking to the Hub once we return or raise.
+        # them means no thread is still talking to the Hub once we return or raise, and
+        # that every organisation failing meanwhile is named.
         pool.shutdown(wait=True, cancel_futures=True)
         if progress is not None:
             progress.finish()
+    with seen_lock:
+        hub_errors = [e for e in errors if isinstance(e, HubError)]
+        if len(hub_errors) > 1 and len(hub_errors) == len(errors):
+            raise HubErrors(hub_errors)
+        raise errors[0]
 
 
 def classify(
@@ -241,7 +304,7 @@ def log_changes(store: Store, snapshot_id: int) -> None:
         current = q.latest_snapshot(db)
         if current is None or current.id != snapshot_id:
             return
-        previous = q.previous_snapshot(db, current)
+        previous = q.previous_snapshot(db, current, estimates=False)
         if previous is None:
             return
         changes = q.model_changes(db, previous.id, current.id)

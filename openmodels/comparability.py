@@ -11,15 +11,20 @@ downloads that happened in between, only when:
   below one the family had earlier under the same definition is missing data there
   (an organisation renamed or not listed, a partial listing), not a decline. It stays
   an anomaly until the family is back above that figure, so a recovery never counts
-  as growth either.
+  as growth either;
+- both hold it at the same level. A fall that lasts `LASTING` snapshots in a row is no
+  gap in the data but a loss for good (a model deleted or made private, a count the
+  Hub corrected): the family is counted afresh from the fall on, as after a change of
+  definition, so it has changes, forecasts and alerts again, measured from the fall.
 
 A snapshot's source decides nothing: imported history, the bundled sample, live
 collections and any other source compare by this same test, so history stays
 comparable with what follows it wherever the definitions match.
 
 The rule takes snapshots as plain data (`Counted`: their definitions, which families
-they hold, which are anomalies, their source), and `falls` finds the anomalies from
-the figures, so the store, the tests and any new source of snapshots feed it alike.
+they hold, which are anomalies, at which level, their source), and `findings` finds the
+anomalies and the levels from the figures, so the store, the tests and any new source
+of snapshots feed it alike.
 Ranking changes and arrows, movers, regions, forecasts, the digest, App Home, alerts
 and charts all decide what spans time here; finer rules sit on top (a launch needs the
 model itself to be new; alerts judge live snapshots only).
@@ -33,6 +38,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 MIN_SPAN = timedelta(days=1)  # the least a change since a break must cover to be shown
+# How many snapshots in a row a family's all-time figure must stay below its earlier
+# high for the fall to be a new level rather than missing data. A partial listing is
+# gone by the next collection or the one after (the Hub listed the organisation again);
+# a deleted model stays deleted. Three daily snapshots keep a family without changes,
+# forecasts and alerts for two days at most, while a gap in the data must last two days
+# before it is mistaken for a loss; a loss that comes back after that (a model made
+# public again) then reads as growth, a risk a shorter run would make likelier.
+LASTING = 3
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,9 @@ class Counted:
     definitions: Mapping[str, str] = field(default_factory=dict)  # family -> definition
     present: frozenset[str] = frozenset()  # families with models in it
     anomalous: frozenset[str] = frozenset()  # families whose figures there are missing data
+    # family -> id of the snapshot its count fell at for good, for a family counted at a
+    # new level since (under its definition here); absent before any such fall
+    levels: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def date(self) -> str:
@@ -59,6 +75,7 @@ class Why(StrEnum):
     REDEFINED = "redefined"  # counted by another definition (the families file changed)
     UNRECORDED = "unrecorded"  # the earlier snapshot recorded no definitions, the later does
     FELL = "fell"  # an anomaly at either end: its all-time figure fell (missing data)
+    DROPPED = "dropped"  # its count fell for good between them: a new level from the fall
 
 
 def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
@@ -69,6 +86,8 @@ def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
         return Why.GONE
     if not same_definition(earlier.definitions, later.definitions, family):
         return Why.UNRECORDED if not earlier.definitions else Why.REDEFINED
+    if earlier.levels.get(family) != later.levels.get(family):
+        return Why.DROPPED
     if family in earlier.anomalous or family in later.anomalous:
         return Why.FELL
     return None
@@ -108,38 +127,118 @@ class Fall:
     """A family's all-time figure below one it had earlier under the same definition."""
 
     family: str
-    previous: int  # the highest earlier figure under the same definition
+    previous: int  # the highest earlier figure under the same definition (and level)
     current: int | None  # None: it has no models, having had some in the snapshot before
 
 
-def falls(history: Sequence[Figures]) -> list[list[Fall]]:
-    """For each snapshot of `history` (oldest first), the families that are anomalies in it.
+@dataclass(frozen=True)
+class Findings:
+    """What the figures of a run of snapshots say about each, oldest first.
+
+    `falls`: per snapshot, its anomalies (figures that are missing data there). `drops`:
+    per snapshot, the families whose count fell there for good (it stayed below for
+    `LASTING` snapshots): each is counted at a new level from that snapshot on. `levels`:
+    per snapshot, family -> the index (in the run) of the snapshot its level started at,
+    for each family counted at a new level there.
+    """
+
+    falls: list[list[Fall]]
+    drops: list[list[Fall]]
+    levels: list[dict[str, int]]
+
+
+def findings(history: Sequence[Figures], lasting: int = LASTING) -> Findings:
+    """The anomalies and new levels of each snapshot of `history` (oldest first).
 
     A figure below the highest the family had in any earlier snapshot counted by the
-    same definition is one; so is a family with no models right after a snapshot in
-    which it had some, counted by the same definition. A change of definition starts
-    the family afresh: a narrower glob lowers its totals legitimately.
+    same definition (at the same level) is an anomaly; so is a family with no models
+    right after a snapshot in which it had some, counted by the same definition. When
+    `lasting` snapshots holding the family in a row are all below that high, the fall is
+    for good: the family is counted at a new level from the first of them, which are
+    then no anomalies (later figures below the new level's own high still are). A
+    change of definition starts the family afresh: a narrower glob lowers its totals
+    legitimately.
     """
-    highest: dict[tuple[str, str | None], int] = {}
-    before: Figures | None = None
-    found: list[list[Fall]] = []
-    for snapshot in history:
-        here: list[Fall] = []
-        for family, value in sorted(snapshot.all_time.items()):
-            key = (family, snapshot.definitions.get(family))
-            top = highest.get(key)
-            if top is not None and value < top:
-                here.append(Fall(family, top, value))
-            else:
-                highest[key] = value
-        if before is not None:
-            for family in sorted(before.all_time.keys() - snapshot.all_time.keys()):
-                definition = snapshot.definitions.get(family)
-                if before.definitions.get(family) == definition:
-                    here.append(Fall(family, highest[(family, definition)], None))
-        found.append(here)
-        before = snapshot
+    found = Findings([[] for _ in history], [[] for _ in history], [{} for _ in history])
+    families = sorted({family for snapshot in history for family in snapshot.all_time})
+    for family in families:
+        _walk(family, history, lasting, found)
+    for here in found.falls:
+        here.sort(key=lambda fall: fall.family)
     return found
+
+
+def falls(history: Sequence[Figures], lasting: int = LASTING) -> list[list[Fall]]:
+    """For each snapshot of `history` (oldest first), the families that are anomalies in
+    it (`findings`)."""
+    return findings(history, lasting).falls
+
+
+@dataclass
+class _Level:
+    high: int  # the highest figure so far at this level
+    start: int | None  # where the level began with a fall for good; None: the first level
+
+
+def _walk(family: str, history: Sequence[Figures], lasting: int, found: Findings) -> None:
+    """`findings` for one family: walk its figures, and walk again from a fall found to
+    be for good, at the new level."""
+    levels: dict[str | None, _Level] = {}  # per definition, the level it is counted at
+    run: list[int] = []  # snapshots in a row below the high, under `run_definition`
+    run_definition: str | None = None
+    anomalies: dict[int, Fall] = {}
+    i = 0
+    while i < len(history):
+        snapshot = history[i]
+        definition = snapshot.definitions.get(family)
+        value = snapshot.all_time.get(family)
+        level = levels.get(definition)
+        if value is None:
+            before = history[i - 1] if i else None
+            if (
+                before is not None
+                and family in before.all_time
+                and before.definitions.get(family) == definition
+                and level is not None
+            ):
+                anomalies[i] = Fall(family, level.high, None)
+            i += 1
+            continue
+        if run and definition != run_definition:
+            run = []
+        if level is None:
+            levels[definition] = _Level(value, None)
+        elif value < level.high:
+            run.append(i)
+            run_definition = definition
+            if len(run) < lasting:
+                anomalies[i] = Fall(family, level.high, value)
+            else:
+                start = run[0]
+                fallen_to = _value_at(history, start, family)
+                found.drops[start].append(Fall(family, level.high, fallen_to))
+                for j in [j for j in anomalies if j >= start]:
+                    del anomalies[j]
+                levels[definition] = _Level(fallen_to, start)
+                found.levels[start][family] = start
+                run = []
+                i = start + 1
+                continue
+        else:
+            level.high = value
+            run = []
+        started = levels[definition].start
+        if started is None:
+            found.levels[i].pop(family, None)
+        else:
+            found.levels[i][family] = started
+        i += 1
+    for j, fall in anomalies.items():
+        found.falls[j].append(fall)
+
+
+def _value_at(history: Sequence[Figures], i: int, family: str) -> int:
+    return history[i].all_time[family]
 
 
 # -- breaks and where a change starts ------------------------------------------------------
@@ -147,16 +246,18 @@ def falls(history: Sequence[Figures]) -> list[list[Fall]]:
 
 @dataclass(frozen=True)
 class Break:
-    """`family` is counted by another definition from snapshot `at` on."""
+    """`family` is counted afresh from snapshot `at` on: by another definition, or at a
+    new level after its count fell for good."""
 
     family: str
     at: Counted
-    why: Why  # REDEFINED, or UNRECORDED for the first snapshot to record definitions
+    why: Why  # REDEFINED, UNRECORDED for the first snapshot to record definitions, DROPPED
 
 
 def breaks(snapshots: Sequence[Counted], family: str) -> list[Break]:
     """Each snapshot (oldest first) whose definition of `family` differs from the one its
-    previous figure was counted by: where its line changes what it counts."""
+    previous figure was counted by, or where its count fell for good: where its line
+    changes what it counts."""
     found: list[Break] = []
     last: Counted | None = None  # the latest snapshot holding the family so far
     for snapshot in snapshots:
@@ -165,6 +266,8 @@ def breaks(snapshots: Sequence[Counted], family: str) -> list[Break]:
         if last is not None and not same_definition(last.definitions, snapshot.definitions, family):
             why = Why.UNRECORDED if not last.definitions else Why.REDEFINED
             found.append(Break(family, snapshot, why))
+        elif last is not None and last.levels.get(family) != snapshot.levels.get(family):
+            found.append(Break(family, snapshot, Why.DROPPED))
         last = snapshot
     return found
 
@@ -191,7 +294,8 @@ class Basis:
 
     `why` is None when it runs from the baseline asked for. Otherwise it says why not:
     for REDEFINED and UNRECORDED, `at` is the first snapshot counted by its current
-    definition; for FELL, the snapshot whose figure is an anomaly. `start` is the
+    definition; for DROPPED, the snapshot its count fell at for good; for FELL, the
+    snapshot whose figure is an anomaly. `start` is the
     earliest later snapshot whose figures compare with the latest's, at least
     MIN_SPAN before it; None when there is none (no figure to give).
     """

@@ -158,7 +158,8 @@ def build_digest(
     `launches` are the week's launches, listed as given.
     """
     timeline = read_timeline(db)
-    all_time = read_standings(db, "all_time", timeline)
+    # The day-one estimate never makes a digest: its changes run from measured snapshots.
+    all_time = read_standings(db, "all_time", timeline, estimates=False)
     if all_time is None:
         return None
     thirty = read_standings(db, "30d", timeline, all_time.latest)
@@ -180,7 +181,7 @@ def build_digest(
         mover=biggest_mover(db, timeline, all_time),
         forecast=nearest_forecast(db, latest, [r.family for r in all_time.ranking], timeline),
         launches=tuple(launches),
-        chart_series=q.family_series(db, top, "all_time", since=start),
+        chart_series=q.family_series(db, top, "all_time", since=start, estimates=False),
         chart_breaks={family: timeline.breaks(family) for family in top},
         class_leaders=week_leader_changes(db, timeline, latest, baseline, confirm),
         best_launch=best_for_its_size(launches),

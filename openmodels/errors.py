@@ -7,6 +7,8 @@ Anything else is a bug and is logged with its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class OpenModelsError(Exception):
     """An error whose message is meant for the person running openmodels."""
@@ -35,3 +37,16 @@ class HubError(OpenModelsError):
     def __reduce__(self) -> tuple[type[HubError], tuple[str, str]]:
         # Rebuilt from both arguments when it crosses from a collection's own process.
         return (type(self), (self.org, self.reason))
+
+
+class HubErrors(HubError):
+    """The Hub did not answer for several organisations: one line for each."""
+
+    def __init__(self, failures: Sequence[HubError]) -> None:
+        OpenModelsError.__init__(self, "\n".join(str(f) for f in failures))
+        self.failures = tuple(failures)
+        self.org = failures[0].org
+        self.reason = failures[0].reason
+
+    def __reduce__(self) -> tuple[type[HubErrors], tuple[list[HubError]]]:  # type: ignore[override]
+        return (type(self), (list(self.failures),))

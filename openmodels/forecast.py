@@ -47,6 +47,8 @@ from functools import lru_cache
 from itertools import pairwise
 from statistics import NormalDist
 
+from openmodels.comparability import Why
+
 WINDOW_DAYS = 14
 MIN_SNAPSHOTS = 5
 MIN_SPAN_DAYS = 4.0  # what five daily snapshots span
@@ -88,7 +90,7 @@ class Reason(StrEnum):
 
     WIDENING = "widening"  # the gap grew or held over the window
     TOO_SHORT = "too short"  # too few snapshots in the window, or too short a span
-    REDEFINED = "redefined"  # too short a run since a family's definition changed
+    REDEFINED = "redefined"  # too short a run since a family's break (definition, fall)
     TOO_NOISY = "too noisy"  # the 80% range of the closing pace includes zero
     TOO_FAR = "too far"  # closing, but the projection lies beyond the horizon
     BACKWARDS = "backwards"  # a family's latest figure is an anomaly: missing data
@@ -197,6 +199,21 @@ class Forecast:
         return math.floor(self.low_days), math.ceil(self.high_days)
 
 
+def own_paces(
+    forecast: Forecast, leader_points: Sequence[Point], trailer_points: Sequence[Point]
+) -> tuple[float, float]:
+    """Each family's own pace (downloads a day) over the forecast's window, from its first
+    snapshot to the latest: drawn ahead from the latest figures, the two lines meet
+    where the forecast projects the pass, since the gap closes by their difference."""
+    span = forecast.trend.span_days
+    ahead, behind = dict(leader_points), dict(trailer_points)
+    first, last = forecast.trend.first, forecast.trend.last
+    return (
+        (ahead[last] - ahead[first]) / span,
+        (behind[last] - behind[first]) / span,
+    )
+
+
 @dataclass(frozen=True)
 class NoForecast:
     """No date can be projected for this pair, and why."""
@@ -209,17 +226,21 @@ class NoForecast:
     days: float | None = None  # the projection, when it was beyond the horizon
     # For REDEFINED: whose definition changed (a family, or a region's family), and when.
     changed: Change | None = None
+    # For TOO_SHORT and REDEFINED: when a forecast can first come if a snapshot is taken
+    # each day from the latest on (a timestamp).
+    ready: str | None = None
 
 
 @dataclass(frozen=True)
 class Change:
-    """A definition change that shortens a series' comparable run: `family`'s, from the
-    snapshot taken at `at` (for a region, one of its families'). `first_recorded`: the
-    first snapshot to record definitions at all, after ones that recorded none."""
+    """A break that shortens a series' comparable run: `family`'s, from the snapshot
+    taken at `at` (for a region, one of its families'). `why` says which: REDEFINED (its
+    definition changed), UNRECORDED (the first snapshot to record definitions at all,
+    after ones that recorded none), DROPPED (its count fell for good)."""
 
     family: str
     at: str
-    first_recorded: bool = False
+    why: Why = Why.REDEFINED
 
 
 Outlook = Forecast | NoForecast
@@ -293,11 +314,14 @@ def _forecast(
     window.reverse()
     xs.reverse()
     if len(window) < max(3, min_snapshots) or -xs[0] < min_span_days:
+        ready = ready_on(window, last, min_snapshots, min_span_days)
         recent = [c for c in changed if _days_between(c.at, last) < window_days]
         if recent:
             latest_change = max(recent, key=lambda c: (c.at, c.family))
-            return NoForecast(leader, trailer, Reason.REDEFINED, gap, changed=latest_change)
-        return NoForecast(leader, trailer, Reason.TOO_SHORT, gap)
+            return NoForecast(
+                leader, trailer, Reason.REDEFINED, gap, changed=latest_change, ready=ready
+            )
+        return NoForecast(leader, trailer, Reason.TOO_SHORT, gap, ready=ready)
     pace = fit_pace(xs, [ahead[t] - behind[t] for t in window])
     low, high = pace.slope_interval()
     trend = GapTrend(len(window), window[0], last, pace.slope, low, high)
@@ -310,6 +334,24 @@ def _forecast(
         return NoForecast(leader, trailer, Reason.TOO_FAR, gap, trend, days)
     early, late = pass_range(gap, pace)
     return Forecast(leader, trailer, gap, trend, days, early, late)
+
+
+def ready_on(
+    window: Sequence[str],
+    last: str,
+    min_snapshots: int = MIN_SNAPSHOTS,
+    min_span_days: float = MIN_SPAN_DAYS,
+) -> str:
+    """When a forecast can first come, if a snapshot is taken each day after `last`:
+    `window` holds the times of the pair's comparable snapshots so far (at most a
+    window's worth, oldest first). Enough of them, spanning enough days, are needed."""
+    more = max(0, max(3, min_snapshots) - len(window))
+    at = _parse(last) + timedelta(days=more)
+    if window:
+        at = max(at, _parse(window[0]) + timedelta(days=min_span_days))
+    else:
+        at = max(at, _parse(last) + timedelta(days=min_span_days))
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def adjacent_forecasts(

@@ -4,13 +4,16 @@ model's derivative count.
 This is the only module that imports `huggingface_hub`. It turns the Hub's answers
 into plain `HubModel` values and every failure into one readable `HubError`.
 Retries of 429, 5xx and timeouts are huggingface_hub's own (exponential back-off,
-Retry-After honoured); this module only bounds how long one request may stall.
+Retry-After honoured); this module only bounds how long one request may stall, and
+makes what huggingface_hub logs of them readable (`_quiet_library_logs`): each retry
+once, in one line naming the organisation or model asked for.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -100,6 +103,11 @@ class HubClient:
         self._api = HfApi(endpoint=self.endpoint, token=token or False)
         self._token = token
         _bound_request_timeouts(timeout)
+        _quiet_library_logs()
+        # Building headers makes huggingface_hub fetch its registry of AI agents from the
+        # Hub (once a process, cached on disk a day: huggingface_hub PR #4325). Done here,
+        # once, rather than by each listing thread at once, which all fetched it.
+        build_hf_headers(token=token or False)
 
     @classmethod
     def from_config(cls, config: Config) -> HubClient:
@@ -120,6 +128,7 @@ class HubClient:
         models: list[HubModel] = []
         requests_made = [0]
         marker = _requests_made.set(requests_made)
+        asking = _asking.set(f"listing for '{org}'")
         listing: Iterator[ModelInfo] = iter(
             self._api.list_models(author=org, expand=EXPAND_FIELDS)  # type: ignore[arg-type]
         )
@@ -145,6 +154,7 @@ class HubClient:
                 models.append(model)
         finally:
             _requests_made.reset(marker)
+            _asking.reset(asking)
             close = getattr(listing, "close", None)
             if close is not None:
                 close()
@@ -166,6 +176,7 @@ class HubClient:
         headers = build_hf_headers(token=self._token or False)
         counter = [0]
         marker = _requests_made.set(counter)
+        asking = _asking.set(f"lookup of {repo_id}")
         count: int | None = None
         problem: str | None = None
         failed = False
@@ -191,6 +202,7 @@ class HubClient:
             problem, failed = self._describe(exc), True
         finally:
             _requests_made.reset(marker)
+            _asking.reset(asking)
         return DerivativeLookup(repo_id, count, counter[0], problem, failed)
 
     def _describe(self, exc: BaseException) -> str:
@@ -281,6 +293,82 @@ def _count_request(request: httpx2.Request) -> None:
     counter = _requests_made.get()
     if counter is not None:
         counter[0] += 1
+
+
+# What the Hub is being asked in this thread ("listing for 'Qwen'"), for the retry lines.
+_asking: ContextVar[str | None] = ContextVar("_asking", default=None)
+
+
+class _RetryLines(logging.Filter):
+    """huggingface_hub says each retry in two warnings, "HTTP Error 500 thrown while
+    requesting GET <url>" then "Retrying in 1s [Retry 1/5]."; this says it in one, naming
+    what was asked: "Hub listing for 'Qwen': HTTP 500 from GET <url>; retry 1 of 5 in 1s".
+    The cause of a last attempt, followed by no retry, is left out: the `HubError` that
+    follows says it. Both warnings come from the thread making the request, in order."""
+
+    _cause = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " thrown while requesting " in message:
+            self._cause.text = _short_cause(message)
+            return False
+        retry = _RETRY.match(message)
+        if retry is None:
+            return True
+        cause = getattr(self._cause, "text", None)
+        self._cause.text = None
+        what = _asking.get()
+        wait, number, most = retry.group("wait", "number", "most")
+        limited = "rate limited; " if message.startswith("Rate limited") else ""
+        record.msg = (
+            f"Hub {what or 'request'}: {cause or 'failed'}; "
+            f"{limited}retry {number} of {most} in {float(wait):g}s"
+        )
+        record.args = ()
+        return True
+
+
+_RETRY = re.compile(
+    r"(?:Retrying in|Rate limited\. Waiting) (?P<wait>[\d.]+)s(?: before retry)? "
+    r"\[Retry (?P<number>\d+)/(?P<most>\d+)\]"
+)
+_CAUSE = re.compile(r"HTTP Error (?P<status>\d+) thrown while requesting (?P<request>.+)")
+
+
+def _short_cause(message: str) -> str:
+    """'HTTP 500 from GET <url>' from huggingface_hub's 'HTTP Error 500 thrown while
+    requesting GET <url>'; an exception's own text otherwise."""
+    found = _CAUSE.match(message)
+    if found is not None:
+        return f"HTTP {found.group('status')} from {found.group('request')}"
+    return message.split(" thrown while requesting ", 1)[0].strip("'")
+
+
+_quieted = False
+
+
+def _quiet_library_logs() -> None:
+    """Make huggingface_hub's log lines reach our handlers once each, retries in one line.
+
+    huggingface_hub puts a handler of its own on its library logger, which also passes
+    every record on to the root logger: with the root's handler (`logging.basicConfig`,
+    or `serve`'s) each warning was printed twice, its own way then ours. Its handler goes.
+    httpx2 logs every request at INFO ("HTTP Request: GET …"), so a retried request
+    showed twice more: it is kept to warnings unless debug logging is on. Idempotent.
+    """
+    global _quieted
+    with _factory_lock:
+        if _quieted:
+            return
+        library = logging.getLogger("huggingface_hub")
+        for handler in list(library.handlers):
+            if type(handler) is logging.StreamHandler:
+                library.removeHandler(handler)
+        logging.getLogger("huggingface_hub.utils._http").addFilter(_RetryLines())
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            logging.getLogger("httpx2").setLevel(logging.WARNING)
+        _quieted = True
 
 
 _factory_lock = threading.Lock()

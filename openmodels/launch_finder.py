@@ -237,7 +237,9 @@ class _Reader:
         self.families = None if families is None else sorted(families)
         self.peers = None if peers is None else sorted(peers)
         self.snapshots = q.list_snapshots(db)
-        self.baseline = baselines([(s.id, s.source) for s in self.snapshots])
+        # An estimate lists models that were there 30 days before a collection: it is no
+        # launch's sighting, and no baseline for one (`.get` finds no baseline for it).
+        self.baseline = baselines([(s.id, s.source) for s in self.snapshots if not s.is_estimate])
         self._times = [parse_timestamp(s.taken_at) for s in self.snapshots]
         self._definitions: dict[int, dict[str, str]] = {}
 

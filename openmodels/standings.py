@@ -19,6 +19,7 @@ from openmodels.ranking import RankedFamily, rank_families
 from openmodels.regions import region_ranking, region_set_aside
 from openmodels.timeline import Timeline, read_timeline
 from storage import queries as q
+from storage.estimates import EstimateNote, estimate_note
 from storage.sql import Connection
 
 BASELINE_DAYS = 7
@@ -32,6 +33,8 @@ class Standings:
     baseline: q.Snapshot | None
     ranking: list[RankedFamily]
     bases: dict[str, Basis] = field(default_factory=dict)  # per ranked family, with a baseline
+    estimate: EstimateNote | None = None  # the baseline's, when it is the day-one estimate
+    metric: str = "all_time"
 
     def basis(self, family: str) -> Basis | None:
         """Where `family`'s change runs from; None without a baseline."""
@@ -48,18 +51,25 @@ def read_standings(
     timeline: Timeline | None = None,
     latest: q.Snapshot | None = None,
     values: ValuesOf | None = None,
+    *,
+    estimates: bool = True,
 ) -> Standings | None:
     """The ranking by `metric` in the latest snapshot (or `latest`), with its changes;
     None when the store holds no snapshot. `timeline`: one already read, to share.
     `values`: the figures to rank instead of the families' totals by `metric` (their
-    downloads from one size class, `size_classes.class_values`), changes judged alike."""
+    downloads from one size class, `size_classes.class_values`), changes judged alike.
+    The baseline may be the day-one estimate (for all-time downloads, unless `estimates`
+    is False), never an estimate holding only some families."""
     latest = latest or q.latest_snapshot(db)
     if latest is None:
         return None
     figures_of: ValuesOf = values or (lambda ids: q.values_of(db, ids, metric))
-    baseline = q.snapshot_near(db, latest, days=BASELINE_DAYS)
+    baseline = q.snapshot_near(
+        db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates
+    )
     if baseline is None:
-        return Standings(latest, None, rank_families(figures_of([latest.id])[latest.id]))
+        current = figures_of([latest.id])[latest.id]
+        return Standings(latest, None, rank_families(current), metric=metric)
     timeline = timeline or read_timeline(db)
     current = figures_of([latest.id])[latest.id]
     bases = {family: timeline.basis(family, baseline, latest) for family in current}
@@ -75,7 +85,9 @@ def read_standings(
         for family, b in bases.items()
         if b.why is not None and b.start is not None and family in values_then[b.start.id]
     }
-    return Standings(latest, baseline, rank_families(current, compared, since), bases)
+    estimate = estimate_note(db, baseline.id) if baseline.is_estimate else None
+    ranking = rank_families(current, compared, since)
+    return Standings(latest, baseline, ranking, bases, estimate, metric)
 
 
 @dataclass(frozen=True)

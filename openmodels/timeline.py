@@ -1,8 +1,8 @@
 """The store's snapshots as the comparability rule sees them, read once per answer.
 
 `read_timeline` reads every snapshot's definitions and all-time totals inside the
-caller's read transaction, finds the anomalies (`comparability.falls`) and keeps each
-snapshot as a `comparability.Counted`. Everything that spans time asks
+caller's read transaction, finds the anomalies and new levels (`comparability.findings`)
+and keeps each snapshot as a `comparability.Counted`. Everything that spans time asks
 `openmodels.comparability` through it: a ranking's changes, movers, regions, the
 runs forecasts fit, the breaks charts mark, the pairs alerts judge.
 """
@@ -26,7 +26,7 @@ from openmodels.comparability import (
     basis,
     breaks,
     comparable_run,
-    falls,
+    findings,
     set_aside,
 )
 from openmodels.forecast import WINDOW_DAYS, Change
@@ -48,6 +48,8 @@ class Timeline:
 
     snapshots: list[Counted]
     falls: dict[int, list[Fall]] = field(default_factory=dict)  # snapshot id -> its anomalies
+    # snapshot id -> the families whose count fell there for good (a new level from it)
+    drops: dict[int, list[Fall]] = field(default_factory=dict)
 
     @cached_property
     def _position(self) -> dict[int, int]:
@@ -97,6 +99,10 @@ class Timeline:
             self.snapshots[start : self._where(latest) + 1], family, self.at(latest)
         )
 
+    def anomalous_times(self, family: str) -> set[str]:
+        """The times of the snapshots whose figures of `family` are missing data."""
+        return {s.taken_at for s in self.snapshots if family in s.anomalous}
+
     def _where(self, snapshot: q.Snapshot | int) -> int:
         return self._position[snapshot if isinstance(snapshot, int) else snapshot.id]
 
@@ -132,7 +138,7 @@ def read_timeline(db: Connection) -> Timeline:
     ids = [s.id for s in snapshots]
     all_time = {i: figures["all_time"] for i, figures in q.figures_of(db, ids).items()}
     definitions = q.definitions_of(db, ids)
-    found = falls([Figures(all_time[i], definitions[i]) for i in ids])
+    found = findings([Figures(all_time[i], definitions[i]) for i in ids])
     counted = [
         Counted(
             s.id,
@@ -141,10 +147,15 @@ def read_timeline(db: Connection) -> Timeline:
             definitions[s.id],
             frozenset(all_time[s.id]),
             frozenset(f.family for f in fell),
+            {family: ids[start] for family, start in levels.items()},
         )
-        for s, fell in zip(snapshots, found, strict=True)
+        for s, fell, levels in zip(snapshots, found.falls, found.levels, strict=True)
     ]
-    return Timeline(counted, {s.id: fell for s, fell in zip(snapshots, found, strict=True) if fell})
+    return Timeline(
+        counted,
+        {s.id: fell for s, fell in zip(snapshots, found.falls, strict=True) if fell},
+        {s.id: drop for s, drop in zip(snapshots, found.drops, strict=True) if drop},
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,7 @@ def family_runs(
         cut[family] = [p for p in points if p[0] in run]
         last = timeline.last_break(family, latest)
         if last is not None:
-            changed[family] = Change(family, last.at.taken_at, last.why is Why.UNRECORDED)
+            changed[family] = Change(family, last.at.taken_at, last.why)
         if family in timeline.at(latest).anomalous:
             fell.add(family)
     return Runs(cut, changed, frozenset(fell))

@@ -170,12 +170,15 @@ def set_thread(db: Connection, item_id: int, thread_ts: str | None) -> None:
     db.execute("UPDATE outbox SET thread_ts = ? WHERE id = ?", [thread_ts, item_id])
 
 
-def mark_sent(db: Connection, item_id: int, now: str, slack_ts: str | None) -> None:
-    db.execute(
+def mark_sent(db: Connection, item_id: int, now: str, slack_ts: str | None) -> bool:
+    """Mark item `item_id` sent. False if it is gone (its workspace was forgotten
+    meanwhile)."""
+    cursor = db.execute(
         """UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, slack_ts = ?,
            last_error = NULL, claimed_by = NULL, claim_expires = NULL WHERE id = ?""",
         [now, now, slack_ts, item_id],
     )
+    return cursor.rowcount > 0
 
 
 def mark_retry(db: Connection, item_id: int, now: str, error: str) -> None:

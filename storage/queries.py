@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
+    SOURCE_ESTIMATE,
     SOURCE_HUB,
     SOURCE_IMPORT,
     SOURCE_SAMPLE,
@@ -26,6 +27,20 @@ METRIC_COLUMNS = {
     "30d": "downloads_30d",
     "derivatives": "derivatives",  # NULL where not measured: such rows are left out
 }
+# An estimated snapshot knows all-time counts only (storage.schema.m012_estimates): every
+# read of another metric leaves it out, as a derivative count not measured is left out.
+ESTIMATED_METRICS = frozenset({"all_time"})
+_ESTIMATED_IDS = f"SELECT id FROM snapshots WHERE source = '{SOURCE_ESTIMATE}'"
+_PARTIAL_IDS = "SELECT snapshot_id FROM estimates WHERE whole = 0"
+
+
+def _measured(metric: str, column: str = "snapshot_id", estimates: bool = True) -> str:
+    """A condition on `column` (a snapshot id) leaving out the snapshots that do not hold
+    `metric`: estimates, for any metric but all-time downloads (or with `estimates`
+    False, for every metric)."""
+    if estimates and metric in ESTIMATED_METRICS:
+        return ""
+    return f"AND {column} NOT IN ({_ESTIMATED_IDS})"
 
 
 @dataclass(frozen=True)
@@ -50,16 +65,24 @@ class Snapshot:
         return self.source == SOURCE_HUB
 
     @property
+    def is_estimate(self) -> bool:
+        """Worked out from the next collection's 30-day counts: all-time counts only."""
+        return self.source == SOURCE_ESTIMATE
+
+    @property
     def date(self) -> str:
         return self.taken_at[:10]
 
 
 @dataclass(frozen=True)
 class ModelPoint:
+    """A model's figures in one snapshot; an estimated one knows its all-time count only."""
+
     taken_at: str
-    downloads_30d: int
+    downloads_30d: int | None
     downloads_all_time: int
-    likes: int
+    likes: int | None
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,7 @@ class StoreStats:
     family_count: int
     model_count: int
     imported_count: int = 0
+    estimated_count: int = 0
 
 
 def _counts_of(db: Connection, counts: str, model_id: str) -> str:
@@ -110,11 +134,15 @@ def latest_snapshot(db: Connection) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def previous_snapshot(db: Connection, snapshot: Snapshot) -> Snapshot | None:
-    """The snapshot just before `snapshot`, if any."""
+def previous_snapshot(
+    db: Connection, snapshot: Snapshot, *, estimates: bool = True
+) -> Snapshot | None:
+    """The snapshot just before `snapshot`, if any (without estimated ones if `estimates`
+    is False)."""
+    skip = "" if estimates else f"AND source != '{SOURCE_ESTIMATE}'"
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
-            WHERE (taken_at, id) < (?, ?) ORDER BY taken_at DESC, id DESC LIMIT 1""",
+            WHERE (taken_at, id) < (?, ?) {skip} ORDER BY taken_at DESC, id DESC LIMIT 1""",
         [snapshot.taken_at, snapshot.id],
     ).fetchone()
     return _snapshot(row) if row else None
@@ -125,21 +153,36 @@ def list_snapshots(db: Connection) -> list[Snapshot]:
     return [_snapshot(r) for r in rows]
 
 
-def snapshot_near(db: Connection, latest: Snapshot, days: int = 7) -> Snapshot | None:
-    """The earlier snapshot closest to `days` before `latest` (else the earliest one).
+def snapshot_near(
+    db: Connection,
+    latest: Snapshot,
+    days: int = 7,
+    *,
+    metric: str = "all_time",
+    estimates: bool = True,
+) -> Snapshot | None:
+    """The earlier snapshot closest to `days` before `latest` (else the earliest one),
+    among those that hold `metric` for the whole store: an estimate holding only the
+    families newly added then is never one, nor any estimate for a metric it does not
+    know, nor any with `estimates` False.
 
-    None when `latest` is the only snapshot.
+    None when there is no such snapshot but `latest`.
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
     target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+    skip = (
+        f"AND id NOT IN ({_ESTIMATED_IDS})"
+        if not estimates or metric not in ESTIMATED_METRICS
+        else f"AND id NOT IN ({_PARTIAL_IDS})"
+    )
     at_or_before = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ?
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ? {skip}
             ORDER BY taken_at DESC LIMIT 1""",
         [target_text, latest.id],
     ).fetchone()
     # With no snapshot that old, the earliest one after the target (but before latest).
     after = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ?
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ? {skip}
             ORDER BY taken_at ASC LIMIT 1""",
         [target_text, latest.taken_at],
     ).fetchone()
@@ -167,12 +210,18 @@ def totals_at(db: Connection, snapshot_id: int) -> dict[str, FamilyTotal]:
 
 
 def family_series(
-    db: Connection, families: list[str] | None, metric: str = "all_time", since: str | None = None
+    db: Connection,
+    families: list[str] | None,
+    metric: str = "all_time",
+    since: str | None = None,
+    *,
+    estimates: bool = True,
 ) -> dict[str, list[tuple[str, int]]]:
     """Per family, (taken_at, value) for every snapshot in which it had models.
 
     `families=None` reads every family. With `since` (a timestamp), only the snapshots
-    taken at or after it.
+    taken at or after it. Estimated snapshots count for all-time downloads only, and not
+    at all with `estimates` False.
     """
     column = METRIC_COLUMNS[metric]
     series: dict[str, list[tuple[str, int]]] = {f: [] for f in families or ()}
@@ -191,6 +240,7 @@ def family_series(
     rows = db.execute(
         f"""SELECT t.family, s.taken_at, t.{column} FROM {source}
             WHERE t.snapshot_id = s.id AND s.taken_at >= ? {wanted}
+              {_measured(metric, "s.id", estimates)}
             ORDER BY s.taken_at, s.id""",
         [since or "", *(families or ())],
     )
@@ -303,9 +353,26 @@ def find_model(db: Connection, repo_id: str) -> tuple[str, str, str | None, str 
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
+def models_named(db: Connection, name: str, limit: int = 20) -> list[str]:
+    """Repo ids whose name (after the organisation) is `name`, in any case."""
+    # Ending in "/name": a repo id has one slash. (A LIKE both engines read alike:
+    # PostgreSQL has no instr().)
+    rows = db.execute(
+        """SELECT repo_id FROM models WHERE lower(repo_id) LIKE ? ESCAPE '\\'
+           ORDER BY repo_id LIMIT ?""",
+        [f"%/{_like_text(name.lower())}", limit],
+    )
+    return [r[0] for r in rows]
+
+
+def _like_text(text: str) -> str:
+    """`text` to match literally in a LIKE pattern that escapes with a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def similar_models(db: Connection, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
     """Repo ids containing `text` (case-insensitive), most downloaded first."""
-    needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    needle = _like_text(text)
     rows = db.execute(
         """SELECT m.repo_id FROM models m
            LEFT JOIN model_counts c ON c.model_id = m.id AND c.snapshot_id = ?
@@ -317,15 +384,21 @@ def similar_models(db: Connection, latest: Snapshot, text: str, limit: int = 5) 
 
 
 def model_history(db: Connection, repo_id: str) -> list[ModelPoint]:
+    """A model's figures in every snapshot that lists it, oldest first."""
     rows = db.execute(
-        f"""SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes
+        f"""SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes, s.source
             FROM models m
             JOIN model_counts c ON {_counts_of(db, "c", "m.id")}
             JOIN snapshots s ON s.id = c.snapshot_id
             WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
         [repo_id],
     )
-    return [ModelPoint(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+    return [
+        ModelPoint(r[0], None, int(r[2]), None, True)
+        if r[4] == SOURCE_ESTIMATE
+        else ModelPoint(r[0], int(r[1]), int(r[2]), int(r[3]))
+        for r in rows
+    ]
 
 
 def store_stats(db: Connection) -> StoreStats:
@@ -343,11 +416,16 @@ def store_stats(db: Connection) -> StoreStats:
             ).fetchone()[0]
         )
         models = latest.model_count
-    imported = int(
-        db.execute("SELECT count(*) FROM snapshots WHERE source = ?", [SOURCE_IMPORT]).fetchone()[0]
-    )
+    rows = db.execute("SELECT source, count(*) FROM snapshots GROUP BY source").fetchall()
+    by_source = dict(rows)
     return StoreStats(
-        count, _snapshot(first_row) if first_row else None, latest, families, models, imported
+        count,
+        _snapshot(first_row) if first_row else None,
+        latest,
+        families,
+        models,
+        int(by_source.get(SOURCE_IMPORT, 0)),
+        int(by_source.get(SOURCE_ESTIMATE, 0)),
     )
 
 
@@ -390,7 +468,8 @@ def values_of(
     found: dict[int, dict[str, int]] = {i: {} for i in snapshot_ids}
     rows = db.execute(
         f"""SELECT snapshot_id, family, {column} FROM family_totals
-            WHERE {one_of("snapshot_id", len(snapshot_ids))} AND {column} IS NOT NULL""",
+            WHERE {one_of("snapshot_id", len(snapshot_ids))} AND {column} IS NOT NULL
+            {_measured(metric)}""",
         snapshot_ids,
     )
     for snapshot_id, family, value in rows:
@@ -402,26 +481,30 @@ def values_at(db: Connection, snapshot_id: int, metric: str) -> dict[str, int]:
     """family -> value of `metric` in one snapshot."""
     column = METRIC_COLUMNS[metric]
     rows = db.execute(
-        f"SELECT family, {column} FROM family_totals WHERE snapshot_id = ?", [snapshot_id]
+        f"SELECT family, {column} FROM family_totals WHERE snapshot_id = ? {_measured(metric)}",
+        [snapshot_id],
     )
     return {family: int(value) for family, value in rows if value is not None}
 
 
 def figures_of(db: Connection, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
-    """Per snapshot, metric -> family -> value, for every snapshot of `snapshot_ids`."""
+    """Per snapshot, metric -> family -> value, for every snapshot of `snapshot_ids` (an
+    estimated snapshot has all-time figures only)."""
     found: dict[int, dict[str, dict[str, int]]] = {
         i: {metric: {} for metric in METRIC_COLUMNS} for i in snapshot_ids
     }
     for chunk in _chunks(snapshot_ids):
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            f"""SELECT snapshot_id, family, downloads_all_time, downloads_30d
-                FROM family_totals WHERE snapshot_id IN ({marks})""",
+            f"""SELECT t.snapshot_id, t.family, t.downloads_all_time, t.downloads_30d, s.source
+                FROM family_totals t JOIN snapshots s ON s.id = t.snapshot_id
+                WHERE t.snapshot_id IN ({marks})""",
             chunk,
         )
-        for snapshot_id, family, all_time, thirty in rows:
+        for snapshot_id, family, all_time, thirty, source in rows:
             found[snapshot_id]["all_time"][family] = int(all_time)
-            found[snapshot_id]["30d"][family] = int(thirty)
+            if source != SOURCE_ESTIMATE:  # an estimate knows all-time counts only
+                found[snapshot_id]["30d"][family] = int(thirty)
     return found
 
 

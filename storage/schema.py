@@ -448,3 +448,49 @@ def m011_model_sizes(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m012_workspaces(db: Database) -> None:
+    # The workspaces openmodels is installed in through Slack's OAuth flow, and settings
+    # that belong to a workspace rather than a channel. Slack's own record of each
+    # install (its tokens) is kept by slack_sdk's installation store in its own tables;
+    # this row holds what openmodels needs beside it: the Enterprise Grid organisation the
+    # workspace belongs to (the installation store is keyed by both), who installed it,
+    # and who may change its channels' subscriptions and mutes ('anyone', or only
+    # 'admins': the workspace's admins and owners and the installer).
+    db.execute(
+        """
+        CREATE TABLE workspaces (
+            team_id TEXT PRIMARY KEY,
+            enterprise_id TEXT,
+            installed_by TEXT,
+            installed_at TEXT,
+            changes_by TEXT NOT NULL DEFAULT 'anyone' CHECK (changes_by IN ('anyone', 'admins')),
+            changes_set_by TEXT,
+            changes_set_at TEXT
+        )
+        """
+    )
+
+
+@migration
+def m013_estimates(db: Database) -> None:
+    # The day-one estimate: a snapshot (source 'estimate') dated 30 days before the live
+    # snapshot it was worked out from (`based_on`), holding each model's all-time count
+    # then: its all-time count minus its 30-day count. It knows nothing else, so its rows
+    # hold 0 for the 30-day count and likes (the columns require a value) and every query
+    # of those leaves estimates out. `floored` counts the models whose 30-day count was
+    # above their all-time count, counted as zero; `whole` is 1 when it holds every family
+    # of that snapshot (a store's first collection), 0 when it holds only families newly
+    # added, which makes it no baseline for a ranking and no point of a sum of families.
+    db.execute(
+        """
+        CREATE TABLE estimates (
+            snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id),
+            based_on INTEGER NOT NULL REFERENCES snapshots(id),
+            floored INTEGER NOT NULL,
+            whole INTEGER NOT NULL
+        )
+        """
+    )

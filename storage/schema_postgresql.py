@@ -274,6 +274,31 @@ DELTAS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "m012_workspaces",
+        f"""
+        CREATE TABLE workspaces (
+            team_id {_TEXT} PRIMARY KEY,
+            enterprise_id {_TEXT},
+            installed_by {_TEXT},
+            installed_at {_TEXT},
+            changes_by {_TEXT} NOT NULL DEFAULT 'anyone' CHECK (changes_by IN ('anyone', 'admins')),
+            changes_set_by {_TEXT},
+            changes_set_at {_TEXT}
+        );
+        """,
+    ),
+    (
+        "m013_estimates",
+        """
+        CREATE TABLE estimates (
+            snapshot_id integer PRIMARY KEY REFERENCES snapshots(id),
+            based_on integer NOT NULL REFERENCES snapshots(id),
+            floored integer NOT NULL,
+            whole integer NOT NULL
+        );
+        """,
+    ),
 )
 
 

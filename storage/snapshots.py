@@ -13,10 +13,11 @@ from storage.sql import Connection, Params, one_of
 from storage.store import Store
 
 # Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
-# alerts; imported history and the synthetic sample never are.
+# alerts; imported history, the synthetic sample and estimates never are.
 SOURCE_HUB = "hub"  # taken from the Hub by a collection
 SOURCE_IMPORT = "import"  # history written by `openmodels import`
 SOURCE_SAMPLE = "sample"  # the synthetic bundled sample
+SOURCE_ESTIMATE = "estimate"  # all-time counts 30 days back, worked out by a collection
 
 
 @dataclass(frozen=True, slots=True)  # slots: an import may hold a million
@@ -105,13 +106,18 @@ def write_snapshot(
     Duplicate repo ids keep their first record, so a model listed twice (two pages that
     overlap while the Hub re-sorts) is not counted twice.
     """
-    unique: dict[str, ModelRecord] = {}
-    for record in records:
-        unique.setdefault(record.repo_id, record)
-    rows = list(unique.values())
+    rows = unique_records(records)
     with store.writing() as db:
         snapshot_id = insert_snapshot(db, taken_at, source, rows, definitions, sizes)
     return snapshot_id
+
+
+def unique_records(records: Iterable[ModelRecord]) -> list[ModelRecord]:
+    """`records` with each repo id once, its first record kept."""
+    unique: dict[str, ModelRecord] = {}
+    for record in records:
+        unique.setdefault(record.repo_id, record)
+    return list(unique.values())
 
 
 def insert_snapshot(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from storage import Store, open_store
 from storage.store import store_at
 from tests.fakes import FakeHub
@@ -143,6 +144,11 @@ def new_store(store_location: Callable[[str], str]) -> Iterator[Callable[..., St
     yield make
     for store in made:
         store.close()
+
+# huggingface_hub keeps files under HF_HOME (its agent harness registry, fetched from the
+# Hub a fake answers): in a folder of the test run's, never in the user's home. Set at
+# import, before huggingface_hub reads it, and inherited by every program a test starts.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="openmodels-tests-hf-")
 
 
 @pytest.fixture(autouse=True)

@@ -23,28 +23,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bot import local_slack
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import (
-    BOT_USER_ID,
-    RESPONSE_URL_MAX_POSTS,
-    LocalSlack,
-    ResponseKind,
-    event_callback,
-    interaction_body,
-    message_actions_payload,
-    pressed,
-    signed_headers,
-    view_actions_payload,
-)
-from bot.local_socket_mode import app_mention, message_im
 from bot.runtime import BackgroundServer
 from bot.settings import SlackSettings
 from commands import AnswerContext
 from commands.answer import ChartSpec
 from commands.blocks import check_limits, check_view_limits
+from localslack import payloads
+from localslack.payloads import (
+    app_mention,
+    event_callback,
+    interaction_body,
+    message_actions_payload,
+    message_im,
+    pressed,
+    signed_headers,
+    view_actions_payload,
+)
+from localslack.server import RESPONSE_URL_MAX_POSTS, LocalSlack, ResponseKind
+from localslack.workspaces import BOT_USER_ID
 from openmodels.families import load_families
 from storage import Store
 from tests.fakes import FakeHub
@@ -136,13 +135,21 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, age: int = 0) -> dict[s
 
 
 def slash_form(
-    text: str, response_url: str, channel_id: str = CHANNEL, user_id: str = USER
+    text: str,
+    response_url: str,
+    channel_id: str = CHANNEL,
+    user_id: str = USER,
+    team_id: str = TEAM,
+    enterprise_id: str | None = None,
 ) -> bytes:
-    """The form Slack POSTs for `/openmodels text`."""
+    """The form Slack POSTs for `/openmodels text` (from an Enterprise Grid workspace, it
+    names the organisation too: https://docs.slack.dev/interactivity/implementing-slash-commands)."""
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return urlencode(
         {
+            **grid,
             "token": "deprecated-verification-token",
-            "team_id": TEAM,
+            "team_id": team_id,
             "team_domain": "test",
             "channel_id": channel_id,
             "channel_name": "general",
@@ -335,9 +342,11 @@ class RunningBot:
         wait: bool = True,
         user_id: str = USER,
         response_url: str | None = None,
+        team_id: str = TEAM,
+        enterprise_id: str | None = None,
     ) -> Exchange:
         """Send `/openmodels text` (to `response_url`, if the test made it already)."""
-        form = lambda url: slash_form(text, url, channel_id, user_id)  # noqa: E731
+        form = lambda url: slash_form(text, url, channel_id, user_id, team_id, enterprise_id)  # noqa: E731
         return self.send(form, wait, response_url=response_url)
 
     def click_share(self, value: str) -> Exchange:
@@ -466,7 +475,7 @@ def find_element(
     blocks: list[dict[str, Any]], action_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The actions block holding the element `action_id`, and the element."""
-    found = local_slack.find_element(blocks, action_id)
+    found = payloads.find_element(blocks, action_id)
     assert found is not None, f"no element {action_id} in {[b.get('type') for b in blocks]}"
     return found
 
@@ -481,3 +490,39 @@ def all_strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from all_strings(item)
+
+
+@contextmanager
+def serving_over_http(env: dict[str, str]) -> Iterator[str]:
+    """`openmodels serve --http` as a real process with `env`; yields the URL it listens
+    on (…/slack/events). On leaving, SIGTERM, and it must stop cleanly."""
+    import subprocess
+    import sys
+
+    serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openmodels.cli", *serve], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield listening_url(process)
+    finally:
+        process.terminate()  # SIGTERM: waitress stops cleanly
+        code = process.wait(timeout=20)
+    assert code == 0
+
+
+def listening_url(process: Any) -> str:
+    """The URL a starting `serve` process says it listens on (read from its stderr)."""
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in process.stderr:
+            if "listening on " in line and not found:
+                found.append(line.split("listening on ", 1)[1].strip())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(30) and found, "the server never said where it listens"
+    return found[0]

@@ -1,6 +1,6 @@
 """A running bot in Socket Mode: the real Bolt app and the real Socket Mode client
 (bot.socket_mode, as `openmodels serve` runs it) connected to the stand-in's WebSocket
-(bot.local_socket_mode) on 127.0.0.1.
+(localslack.socket_mode) on 127.0.0.1.
 
     with running_socket_bot(store) as bot:
         exchange = bot.command("top")          # an envelope; waits for ack and answer
@@ -18,20 +18,14 @@ from typing import Any
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
 from bot.handlers import BotServices
-from bot.local_slack import (
-    LocalSlack,
-)
-from bot.local_socket_mode import (
-    Envelope,
-    LocalSocketMode,
-    SocketConnection,
-    block_actions_payload,
-)
 from bot.runtime import socket_mode_client
 from bot.settings import SlackSettings
 from bot.socket_mode import SocketModeClient
 from commands import AnswerContext
 from commands.answer import ChartSpec
+from localslack.payloads import block_actions_payload
+from localslack.server import LocalSlack
+from localslack.socket_mode import Envelope, LocalSocketMode, SocketConnection
 from openmodels.families import load_families
 from storage import Store
 from tests.slack_helpers import (

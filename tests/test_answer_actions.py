@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answer_actions import REFUSED
-from bot.local_slack import message_actions_payload
 from commands.next_steps import COMPARE_WITH_ACTION, TOGGLE_ACTION, TOP_MODELS_ACTION
+from localslack.payloads import message_actions_payload
 from storage import subscriptions as subs
 from tests.builders import growing_store
 from tests.slack_helpers import CHANNEL, TEAM, interaction_body, running_bot

@@ -40,21 +40,20 @@ def test_top_ranks_families_with_share_and_weekly_change(ctx):
 
 
 def test_top_compares_the_leader_with_the_rest_combined(ctx):
-    assert "Qwen has 0.99× the all-time downloads of the 2 families after it combined" in rendered(
-        "top", ctx
-    )
+    # 209.0K + 54.5K after Qwen's 262.0K.
+    assert "Qwen alone: 262.0K; the next two together: 263.5K." in rendered("top", ctx)
 
 
 def test_top_n_says_how_many_were_left_out(ctx):
     out = rendered("top 2", ctx)
-    assert "DeepSeek" not in out.split("Qwen has")[0]
+    assert "DeepSeek" not in out.split("Qwen alone")[0]
     assert "1 more tracked family not shown" in out
 
 
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ("top", "the all-time downloads of the 1 family after it combined"),
+        ("top", "Qwen alone: 1.1K; the next one: 900."),
         ("top 1", "Top 1 model family by all-time downloads"),
         ("family llama --models", "Llama: top 1 model by all-time downloads"),
         ("model meta-llama/b", "2026-01-01 (1 snapshot)"),

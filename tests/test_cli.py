@@ -120,12 +120,12 @@ def test_ask_alone_answers_top(db, capsys):
 @pytest.mark.parametrize(
     ("text", "first_line"),
     [
-        (["frobnicate"], "I don't know the command 'frobnicate'. Here is what I can do:"),
+        (["frobnicate"], "“frobnicate” is not a command I know. Perhaps:"),
         (["comapre", "qwen", "llama"], "I don't know the command 'comapre' — did you mean"),
         (["family", "qwne"], "Unknown family 'qwne' — did you mean qwen?"),
         (["qwne"], "Unknown family 'qwne' — did you mean qwen?"),
-        (["top", "99"], "N must be a whole number from 1 to 50."),
-        (["compare", "qwen"], "Compare needs 2 to 6 families; you gave 1."),
+        (["top", "0"], "N must be a whole number from 1 up."),
+        (["compare"], "Name the families to compare."),
         (["top", "--weekly"], "Unknown option --weekly."),
         (["subscribe", "digest"], "Subscriptions belong to a Slack channel"),
     ],
@@ -195,8 +195,8 @@ def test_digest_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "digest", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post "
-        "(use --dry-run to preview)"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post (use --dry-run to preview)"
     ]
 
 
@@ -204,7 +204,8 @@ def test_deliver_without_a_token_says_what_is_missing(db, capsys):
     code, _, err = run(capsys, "deliver", "--db", str(db))
     assert code == 1
     assert err.strip().splitlines() == [
-        "openmodels: error: SLACK_BOT_TOKEN is not set; it is needed to post what is queued"
+        "openmodels: error: neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID and "
+        "SLACK_CLIENT_SECRET is set; one of them is needed to post what is queued"
     ]
 
 
@@ -266,7 +267,7 @@ def test_a_broken_families_file_is_one_clear_line(db, tmp_path, capsys):
 
 
 def test_deliver_exits_1_and_says_so_when_slack_refuses_the_token(db, capsys, monkeypatch):
-    from bot.local_slack import LocalSlack
+    from localslack.server import LocalSlack
     from storage import open_store
     from storage import outbox as ob
 

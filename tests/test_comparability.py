@@ -17,6 +17,7 @@ from openmodels.comparability import (
     comparable,
     comparable_run,
     falls,
+    findings,
     last_break,
     same_definition,
     set_aside,
@@ -139,6 +140,101 @@ def test_a_family_dropped_from_the_families_file_is_no_anomaly():
     found = falls([Figures({"a": 10}, {"a": NARROW}), Figures({}, {})])
 
     assert found == [[], []]
+
+
+# -- falls for good: a new level -------------------------------------------------------------
+
+
+def aurora(*values: int | None) -> list[Figures]:
+    """Aurora's all-time figures, one snapshot each (None: no models); Borealis grows."""
+    return [
+        Figures({"borealis": 10 + i} | ({} if v is None else {"aurora": v}))
+        for i, v in enumerate(values)
+    ]
+
+
+def test_a_fall_that_lasts_three_snapshots_is_a_new_level_from_its_first():
+    # A model of 20 is deleted on day 2: 100 -> 80, and Aurora grows on from there.
+    found = findings(aurora(100, 80, 81, 82, 83))
+
+    assert found.falls == [[], [], [], [], []]  # no longer missing data
+    assert found.drops == [[], [Fall("aurora", 100, 80)], [], [], []]
+    assert found.levels == [{}, {"aurora": 1}, {"aurora": 1}, {"aurora": 1}, {"aurora": 1}]
+
+
+def test_a_fall_not_yet_three_snapshots_long_is_missing_data():
+    found = findings(aurora(100, 80, 81))
+
+    assert found.falls == [[], [Fall("aurora", 100, 80)], [Fall("aurora", 100, 81)]]
+    assert found.drops == [[], [], []]
+    assert found.levels == [{}, {}, {}]
+
+
+def test_a_dip_that_comes_back_within_three_snapshots_stays_missing_data():
+    # A partial listing on days 2 and 3; on day 4 the Hub lists everything again.
+    found = findings(aurora(100, 80, 81, 104, 105))
+
+    assert found.falls == [[], [Fall("aurora", 100, 80)], [Fall("aurora", 100, 81)], [], []]
+    assert found.drops == [[], [], [], [], []]
+
+
+def test_a_dip_within_a_new_level_is_missing_data_against_that_level():
+    # 100 -> 80 for good (80, 79, 81 all below 100); 79 is below the new level's 80.
+    found = findings(aurora(100, 80, 79, 81))
+
+    assert found.drops == [[], [Fall("aurora", 100, 80)], [], []]
+    assert found.falls == [[], [], [Fall("aurora", 80, 79)], []]
+    assert found.levels == [{}, {"aurora": 1}, {"aurora": 1}, {"aurora": 1}]
+
+
+def test_a_snapshot_without_the_family_neither_counts_nor_ends_the_run():
+    # Day 3 lists no Aurora model at all (an anomaly of its own); days 2, 4, 5 are below.
+    found = findings(aurora(100, 80, None, 81, 82))
+
+    assert found.drops == [[], [Fall("aurora", 100, 80)], [], [], []]
+    assert found.falls == [[], [], [Fall("aurora", 80, None)], [], []]
+
+
+def test_a_new_definition_ends_a_run_of_falls():
+    history = [
+        Figures({"aurora": 100}, {"aurora": NARROW}),
+        Figures({"aurora": 90}, {"aurora": NARROW}),
+        Figures({"aurora": 91}, {"aurora": NARROW}),
+        Figures({"aurora": 70}, {"aurora": WIDE}),
+        Figures({"aurora": 71}, {"aurora": WIDE}),
+    ]
+
+    found = findings(history)
+
+    assert found.drops == [[], [], [], [], []]
+    assert found.falls == [[], [Fall("aurora", 100, 90)], [Fall("aurora", 100, 91)], [], []]
+
+
+def leveled() -> list[Counted]:
+    """Aurora's count fell for good on day 3 (a new level from day 3); Borealis did not."""
+    days = [snap(1), snap(2)] + [snap(d) for d in range(3, 7)]
+    return [
+        Counted(s.id, s.taken_at, s.source, s.definitions, s.present, s.anomalous, levels)
+        for s, levels in zip(days, [{}, {}] + [{"aurora": 3}] * 4, strict=True)
+    ]
+
+
+def test_figures_across_a_fall_for_good_do_not_compare_and_after_it_they_do():
+    days = leveled()
+
+    assert why_not(days[0], days[5], "aurora") is Why.DROPPED
+    assert comparable(days[2], days[5], "aurora")
+    assert comparable(days[0], days[5], "borealis")
+
+
+def test_a_fall_for_good_is_a_break_and_a_change_runs_from_it():
+    days = leveled()
+
+    assert breaks(days, "aurora") == [Break("aurora", days[2], Why.DROPPED)]
+    assert basis(days, "aurora", days[0], days[5]) == Basis(
+        "aurora", days[2], Why.DROPPED, days[2]
+    )
+    assert comparable_run(days, "aurora", days[5]) == days[2:]
 
 
 # -- breaks and runs --------------------------------------------------------------------------

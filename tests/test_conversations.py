@@ -16,9 +16,10 @@ import pytest
 
 from bot.conversations import RecentEvents, command_text, ignored, reply_thread
 from bot.delivery import CHART_NOT_LANDED, INVITE_HINT
-from bot.local_slack import BOT_USER_ID, LocalSlack
-from bot.local_socket_mode import app_mention, message_im
 from commands.blocks import check_limits
+from localslack.payloads import app_mention, message_im
+from localslack.server import LocalSlack
+from localslack.workspaces import BOT_USER_ID
 from storage.engines.sqlite import SQLiteEngine
 from tests.builders import growing_store
 from tests.slack_helpers import (

@@ -206,3 +206,43 @@ def test_slack_unreachable_for_many_runs_loses_nothing(store, slack):
 
     assert sorted(run(store, slack).sent) == [1, 2]
     assert posted(slack, "C1") == posted(slack, "C2") == ["Qwen passed Llama"]
+
+
+class PerWorkspace:
+    """A client per workspace, as installs through OAuth give them (None: no token left)."""
+
+    def __init__(self, clients: dict[str, WebClient | None]) -> None:
+        self.clients = clients
+        self.asked: list[str] = []
+
+    def client_for(self, team_id: str) -> WebClient | None:
+        self.asked.append(team_id)
+        return self.clients.get(team_id)
+
+
+def test_a_workspace_whose_token_slack_refuses_stops_alone(store):
+    from localslack.server import LocalSlack
+
+    for team in ("T1", "T2", "T3"):
+        with store.writing() as db:
+            ob.enqueue(db, team, f"C{team}", "alert", "e1", {"text": team, "blocks": []}, NOW)
+    # A strict stand-in refuses a token it never issued, as Slack does (invalid_auth).
+    with LocalSlack(strict_tokens=True) as slack:
+        clients = PerWorkspace(
+            {
+                "T1": make_web_client("xoxb-never-issued", slack.api_url),
+                "T2": make_web_client(
+                    slack.workspaces.issue("T0LOCAL", frozenset(), None), slack.api_url
+                ),
+                "T3": None,  # uninstalled
+            }
+        )
+
+        report = deliver(store, clients, render=render_chart, clock=lambda: LATER, pause=no_pause)
+
+        assert report.stopped_teams == {"T1": "invalid_auth"} and report.skipped_teams == ["T3"]
+        assert report.sent == [2]
+        assert [m["text"] for m in slack.channel_messages["CT2"]] == ["T2"]
+    with store.reading() as db:
+        left = {i.team_id: (i.status, i.attempts) for i in ob.all_items(db) if i.team_id != "T2"}
+    assert left == {"T1": ("pending", 0), "T3": ("pending", 0)}

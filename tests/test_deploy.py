@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from openmodels.cli import build_parser
 from storage import Store, open_store
 from tests.chart_renderers import wait_until
@@ -265,5 +265,6 @@ def test_following_the_install_gives_a_bot_that_starts_collects_answers_and_is_b
 
 
 def snapshot_count(store: Store) -> int:
+    """Live snapshots: the first collection also writes its day-one estimate."""
     with store.reading() as db:
-        return int(db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+        return int(db.execute("SELECT count(*) FROM snapshots WHERE source = 'hub'").fetchone()[0])

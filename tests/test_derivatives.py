@@ -254,7 +254,8 @@ def test_top_derivatives_without_any_count_explains_where_counts_come_from(new_s
     answer = answer_text("top --derivatives", AnswerContext(store, load_families()))
 
     assert "No derivative counts in the snapshot of 2026-01-01" in answer.text
-    assert "openmodels import" in answer.text
+    assert "load counts from a file" in answer.text
+    assert "OPENMODELS_" not in answer.text  # no setting names in Slack
     assert not answer.error
 
 

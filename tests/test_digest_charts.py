@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.local_slack import LocalSlack
 from bot.outbox_sender import RESHARE_AFTER, DeliveryReport, deliver
 from bot.slack_client import make_web_client
 from commands import AnswerContext, answer_text
 from commands.subscriptions import Channel
+from localslack.server import LocalSlack
 from openmodels.charts import render_chart
 from openmodels.families import load_families
 from storage import chart_shares as cs

@@ -15,9 +15,9 @@ import pytest
 
 from bot.home import publish_home, refresh_home_tabs
 from bot.home_pace import CallPace, HomePace
-from bot.local_slack import LocalSlack
 from bot.slack_client import make_web_client
 from commands import AnswerContext
+from localslack.server import LocalSlack
 from openmodels.families import load_families
 from storage import home_visits
 from storage import subscriptions as subs

@@ -3,7 +3,9 @@ alerts -> Slack. The core decides what happened as plain data; `commands/` puts 
 words and Block Kit; `bot/` talks to Slack. So the core never imports `commands/` or
 `bot/`, `storage/` knows nothing of Slack, the Hub or the words, and only
 `openmodels/hub.py` imports `huggingface_hub`. Entry points (`openmodels/cli.py`, `bot/`)
-may import anything.
+may import anything, except that the stand-in for Slack (`localslack/`) is a simulator,
+not the bot: only the console and demo (`bot/console.py`) run the bot against it, and it
+never imports the bot.
 
 Every import counts, including those inside functions and under TYPE_CHECKING.
 """
@@ -69,6 +71,21 @@ def test_only_the_hub_client_imports_huggingface_hub():
     ]
 
     assert importers == ["openmodels/hub.py"]
+
+
+@pytest.mark.parametrize("source", sources("bot"))
+def test_the_bot_runs_against_the_slack_stand_in_only_in_its_console(source):
+    imports = imported_modules(REPO / source)
+    uses_stand_in = any(top_level(m) == "localslack" for m in imports)
+
+    assert uses_stand_in == (source == "bot/console.py")
+
+
+@pytest.mark.parametrize("source", sources("localslack"))
+def test_the_slack_stand_in_never_imports_the_bot(source):
+    imports = imported_modules(REPO / source)
+
+    assert {m for m in imports if top_level(m) == "bot"} == set()
 
 
 def test_the_check_sees_imports_inside_functions_and_type_checking(tmp_path):

@@ -12,8 +12,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.local_slack import LocalSlack
 from bot.slack_client import make_web_client
+from localslack.server import LocalSlack
 from tests.slack_helpers import tiny_png
 
 

@@ -9,9 +9,10 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local_slack import BOT_USER_ID, LocalSlack
 from bot.slack_client import make_web_client
 from commands import blocks as bk
+from localslack.server import LocalSlack
+from localslack.workspaces import BOT_USER_ID
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 HOME = {"type": "home", "blocks": [bk.section("hello")]}

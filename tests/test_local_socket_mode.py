@@ -1,4 +1,4 @@
-"""The stand-in's Socket Mode endpoint (bot.local_socket_mode) behaves as Slack documents.
+"""The stand-in's Socket Mode endpoint (localslack.socket_mode) behaves as Slack documents.
 
 A plain `websockets` client plays the app here, so each test sees exactly what Slack
 writes on the socket. Where a test waits on Slack's side of the clock (an ack deadline,
@@ -19,15 +19,9 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from bot.local_slack import LocalSlack
-from bot.local_socket_mode import (
-    MAX_CONNECTIONS,
-    LocalSocketMode,
-    app_home_opened,
-    app_mention,
-    block_actions_payload,
-    message_im,
-)
+from localslack.payloads import app_home_opened, app_mention, block_actions_payload, message_im
+from localslack.server import LocalSlack
+from localslack.socket_mode import MAX_CONNECTIONS, LocalSocketMode
 
 APP_TOKEN = "xapp-1-A0LOCAL-1-test"
 WAIT = 10.0

@@ -40,12 +40,16 @@ SCOPES_FOR = {
     "views_publish": set(),
     "views_open": set(),
     "views_update": set(),
+    "users_info": {"users:read"},
 }
 # The scope each event the bot subscribes to needs (Slack's event reference).
 EVENT_SCOPES = {
     "app_home_opened": set(),
     "app_mention": {"app_mentions:read"},
     "message.im": {"im:history"},
+    # Sent to every app, whatever its scopes (Slack's event reference).
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
 }
 
 
@@ -101,6 +105,22 @@ def test_manifest_asks_for_the_scopes_the_code_and_its_events_use_and_no_more(ma
     )
     assert needed <= granted
     assert granted - needed == set(), "a scope nothing uses"
+
+
+def test_the_scopes_an_install_asks_for_are_the_manifests(manifest):
+    # Installs through OAuth ask each workspace for BOT_SCOPES; the manifest is what the
+    # app's settings page holds. They must be the same list.
+    from bot.app import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_installs_come_back_to_the_redirect_path_the_app_serves(manifest):
+    from bot.oauth import REDIRECT_PATH
+
+    [url] = manifest["oauth_config"]["redirect_urls"]
+
+    assert url.startswith("https://") and url.endswith(REDIRECT_PATH)
 
 
 def test_every_event_the_code_listens_for_is_declared(manifest):

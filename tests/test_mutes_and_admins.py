@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.local_slack import CHANNEL_ID, TEAM_ID
 from bot.outbox_sender import deliver
 from bot.slack_client import make_web_client
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION, alert_message
+from commands.permissions import NOT_AN_ADMIN
 from commands.render import plain
-from commands.subscriptions import NOT_AN_ADMIN
+from localslack.workspaces import CHANNEL_ID, TEAM_ID
 from openmodels.alerts import check_overtakes
 from openmodels.config import Config
 from openmodels.errors import ConfigError

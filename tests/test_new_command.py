@@ -43,13 +43,12 @@ def test_new_and_launch_subscriptions_parse(text, expected):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("new 30", "Give the period as `--days N`."),
-        ("new qwen 7", "Give the period as `--days N`."),
+        ("new 30 --days 7", "Give one period: a number of days."),
         ("new qwen llama", "Name at most one family."),
-        ("new --days", "--days takes a whole number of days from 1 to 365."),
-        ("new --days 0", "--days takes a whole number of days from 1 to 365."),
-        ("new --days 366", "--days takes a whole number of days from 1 to 365."),
-        ("new --days week", "--days takes a whole number of days from 1 to 365."),
+        ("new --days", "The period is a whole number of days from 1 to 365."),
+        ("new --days 0", "The period is a whole number of days from 1 to 365."),
+        ("new 366", "The period is a whole number of days from 1 to 365."),
+        ("new --days week", "The period is a whole number of days from 1 to 365."),
         ("new --30d", "Unknown option --30d."),
         ("subscribe everything", "Subscribe to `digest`, `alerts` or `launches`."),
         ("unsubscribe launch", "Unsubscribe from `digest`, `alerts` or `launches`."),
@@ -72,7 +71,7 @@ def test_usage_lines_show_the_new_command():
     with pytest.raises(UsageError) as caught:
         parse("new --days 0")
     assert caught.value.usage == (
-        "`/openmodels new [FAMILY] [--days N]` — models launched in the last N days "
+        "`/openmodels new [FAMILY] [N days]` — models launched in the last N days "
         "(default 7), newest first, and how they started"
     )
 
@@ -196,7 +195,7 @@ def test_slack_and_the_terminal_give_the_same_answer(store, capsys):
 def test_help_lists_new(store):
     out = ask(store, "help")
 
-    assert "/openmodels new [FAMILY] [--days N]" in out
+    assert "/openmodels new [FAMILY] [N days]" in out
     assert "| launches [FAMILY…]" in out and "/openmodels unsubscribe digest|alerts|launches" in out
 
 

@@ -7,8 +7,11 @@ import pytest
 from commands import blocks as bk
 from commands.next_steps import (
     COMPARE_WITH_ACTION,
+    REPLACES,
+    SUGGESTED_ACTIONS,
     TOGGLE_ACTION,
     TOP_MODELS_ACTION,
+    VIEW_ACTIONS,
     command_text,
     next_steps,
 )
@@ -67,8 +70,44 @@ def test_family_offers_compare_with_and_its_top_models():
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["model Qwen/Qwen3-8B", "help", "status", "forecast", "race qwen gemma", "top --size huge"],
+    ("text", "views"),
+    [
+        ("compare qwen llama", {"weekly": "compare qwen llama --weekly",
+                                "share": "compare qwen llama --share"}),
+        ("compare qwen llama --weekly", {"total": "compare qwen llama",
+                                         "share": "compare qwen llama --share"}),
+        ("family qwen --share", {"total": "family qwen", "weekly": "family qwen --weekly"}),
+        ("regions", {"weekly": "regions --weekly", "share": "regions --share"}),
+        ("model Qwen/Qwen3-8B", {"weekly": "model Qwen/Qwen3-8B --weekly"}),
+        ("model Qwen/Qwen3-8B --weekly", {"total": "model Qwen/Qwen3-8B"}),
+    ],
+)  # fmt: skip
+def test_a_chart_answer_offers_its_other_views_each_replacing_it(text, views):
+    found = elements(text)
+
+    shown = {v: found[a]["value"] for v, a in VIEW_ACTIONS.items() if a in found}
+    assert shown == views
+    assert all(VIEW_ACTIONS[v] in REPLACES for v in views)
+
+
+def test_a_list_of_models_has_no_views():
+    assert not set(VIEW_ACTIONS.values()) & set(elements("family qwen --models"))
+
+
+def test_an_answer_s_suggestions_become_buttons():
+    block = next_steps(
+        parse("compare qwen"), FAMILIES, (("Compare with Llama", "compare llama qwen"),)
+    )
+    assert block is not None
+    [suggested] = [e for e in block["elements"] if e["action_id"] == SUGGESTED_ACTIONS[0]]
+    assert (suggested["text"]["text"], suggested["value"]) == (
+        "Compare with Llama",
+        "compare llama qwen",
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["help", "status", "forecast", "race qwen gemma", "top --size huge"]
 )
 def test_answers_without_a_next_step_get_no_buttons(text):
     assert next_steps(parse(text), FAMILIES) is None

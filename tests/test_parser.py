@@ -5,11 +5,13 @@ import pytest
 from commands.parser import (
     MAX_TEXT,
     Compare,
+    FamiliesList,
     FamilyDetail,
     Forecast,
     Help,
     ModelDetail,
     Movers,
+    New,
     Regions,
     Status,
     Subscribe,
@@ -60,6 +62,26 @@ from commands.parser import (
         ("regions --30d --public", Regions(metric="30d", public=True)),
         ("movers", Movers(days=7)),
         ("movers --days 30", Movers(days=30)),
+        # a number among the words is the period, as it clearly means
+        ("movers 30", Movers(days=30)),
+        ("movers 30 days", Movers(days=30)),
+        ("movers 14d", Movers(days=14)),
+        ("new 14", New(days=14)),
+        ("new qwen 14 days", New(family="qwen", days=14)),
+        # N beyond the families tracked: all of them (the answer says so)
+        ("top 500", Top(n=500)),
+        ("top 99999999999999999999", Top(n=500)),
+        # one family: answered for itself, with its neighbours suggested
+        ("compare qwen", Compare(("qwen",))),
+        # a model by its name alone, for the store to find
+        ("model Qwen2.5-7B-Instruct", ModelDetail("Qwen2.5-7B-Instruct")),
+        # a chart's views
+        ("compare qwen llama --weekly", Compare(("qwen", "llama"), view="weekly")),
+        ("family qwen --share", FamilyDetail("qwen", view="share")),
+        ("regions --weekly", Regions(view="weekly")),
+        ("model Qwen/Qwen3-8B --weekly", ModelDetail("Qwen/Qwen3-8B", view="weekly")),
+        ("families", FamiliesList()),
+        ("list --public", FamiliesList(public=True)),
         ("movers --days=1", Movers(days=1)),
         ("Movers —days 365 --public", Movers(days=365, public=True)),
         ("movers --public --days 14", Movers(days=14, public=True)),
@@ -91,23 +113,26 @@ def test_valid_texts_parse_to_commands(text, expected):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("top 0", "1 to 50"),
-        ("top 51", "1 to 50"),
-        ("top 99999999999999999999", "1 to 50"),
-        ("top -3", "1 to 50"),
-        ("top five", "1 to 50"),
+        ("top 0", "from 1 up"),
+        ("top -3", "from 1 up"),
+        ("top five", "from 1 up"),
         ("top 1 2", "at most one number"),
         ("top --weekly", "Unknown option --weekly"),
         ("top --30d --derivatives", "not both"),
         ("family qwen --derivatives", "Unknown option --derivatives"),
-        ("compare qwen", "2 to 6 families"),
-        ("compare a b c d e f g", "2 to 6 families"),
+        ("compare", "Name the families"),
+        ("compare a b c d e f g", "up to 6 families"),
+        ("compare qwen llama --weekly --share", "one view"),
+        ("compare qwen llama --30d --weekly", "does not go with `--30d`"),
+        ("family qwen --models --share", "no chart"),
         ("family", "Name one family"),
         ("family qwen llama", "Name one family"),
-        ("model qwen", "ORG/NAME"),
+        ("model", "Name one model"),
+        ("model a b", "Name one model"),
         ("regions china", "takes no names"),
         ("regions --days 3", "Unknown option --days"),
-        ("movers 30", "--days N"),
+        ("movers 30 --days 7", "one period"),
+        ("movers qwen", "name none"),
         ("movers --days", "1 to 365"),
         ("movers --days 0", "1 to 365"),
         ("movers --days 366", "1 to 365"),
@@ -219,4 +244,4 @@ def test_shorthand_parsed_again_keeps_the_length_limit_of_what_was_typed():
     with pytest.raises(UsageError) as caught:
         parse(text, verb="compare")
 
-    assert "2 to 6 families" in caught.value.message
+    assert "up to 6 families" in caught.value.message

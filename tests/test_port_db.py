@@ -32,7 +32,7 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
     assert main(["port-db", str(SAMPLE), target.location]) == 0
 
     out = capsys.readouterr()
-    assert "every table's count matches the source's; 10 migrations recorded" in out.out
+    assert "every table's count matches the source's; 12 migrations recorded" in out.out
     assert "model_counts: 18,069 rows" in out.err
     assert "model_sizes: 168 rows" in out.err
     assert dump(target) == dump(open_store(SAMPLE, sample=True))
@@ -62,6 +62,13 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
         "family qwen",
         "model moonshotai/Kimi-K2-Instruct",
         "race qwen llama",
+        "families",
+        "compare qwen",
+        "compare qwen llama --weekly",
+        "regions --share",
+        "movers 30",
+        "model qwen2.5-7b-instruct",
+        "qwen llama",
     ],
 )
 def test_the_copy_answers_as_the_original_does(target, text):
@@ -121,3 +128,4 @@ def test_a_copy_whose_counts_differ_is_rolled_back(target, tmp_path, monkeypatch
 def test_the_command_refuses_a_target_that_is_not_postgresql(tmp_path, capsys):
     assert main(["port-db", str(SAMPLE), str(tmp_path / "copy.db")]) == 1
     assert "the target must be a postgresql:// URL" in capsys.readouterr().err
+

@@ -22,7 +22,7 @@ from commands.digest_message import digest_message
 from commands.home_view import Membership, home_view, read_home
 from commands.render import plain, render_text
 from openmodels.alerts import check_overtakes
-from openmodels.charts import BREAK_MARKER, chart_figure
+from openmodels.charts import BREAK_MARKER, chart_figure, plan_chart
 from openmodels.digest import build_digest
 from storage import subscriptions as subs
 from tests.builders import aurora_families, aurora_store
@@ -120,7 +120,8 @@ def test_four_snapshots_after_the_change_are_too_few_for_a_forecast_and_it_says_
 
     assert (
         "No forecast for Aurora and Borealis yet. Aurora's definition changed on 2026-02-15: "
-        "a forecast needs 5 snapshots since."
+        "a forecast needs 5 snapshots since; with a snapshot a day, the first can come on "
+        "2026-02-19."
     ) in out.replace("\n", " ")
     assert "Change: +3.0M since 15 Feb, when its definition changed" in out  # 97M - 94M
     never_claims_aurora_passes(out)
@@ -162,7 +163,8 @@ def test_a_region_forecast_needs_five_snapshots_since_any_of_its_families_change
 
     assert (
         "No forecast for China and US yet. Aurora's definition changed on 2026-02-15: "
-        "a forecast needs 5 snapshots since."
+        "a forecast needs 5 snapshots since; with a snapshot a day, the first can come on "
+        "2026-02-19."
     ) in out.replace("\n", " ")
 
 
@@ -251,16 +253,40 @@ def test_the_drawn_chart_marks_the_change_and_draws_no_line_across_it(ctx):
     chart = answer_text("compare aurora borealis", ctx).chart
     assert chart is not None
 
-    axes = chart_figure(chart).axes[0]
+    plan = plan_chart(chart)
+    figure = chart_figure(chart)
 
-    lines = axes.get_lines()
-    markers = [line for line in lines if line.get_marker() == BREAK_MARKER]
-    assert [(list(m.get_xdata()), list(m.get_ydata())) for m in markers] == [
-        ([pytest.approx(axes.get_lines()[1].get_xdata()[0])], [94_000_000])
+    # Aurora in two pieces (1-14 Feb, 15-21 Feb), the second marked at its start; Borealis
+    # in one; only the first piece of each line is in the legend.
+    assert [(p.label, len(p.points), p.start_marker, p.legend) for p in plan.pieces] == [
+        ("Aurora", 14, None, True),
+        ("Aurora", 7, BREAK_MARKER, False),
+        ("Borealis", 21, None, True),
     ]
-    drawn = [line for line in lines if line.get_linestyle() != "None"]
-    # Aurora in two pieces (1-14 Feb, 15-21 Feb) and Borealis in one; only the first
-    # piece of each line is in the legend.
-    assert [len(line.get_xdata()) for line in drawn] == [14, 7, 21]
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["Aurora", "Borealis"]
-    assert "definition changed" in axes.get_title(loc="left")
+    assert plan.pieces[1].points[0] == ("2026-02-15T06:00:00Z", 94_000_000)
+    markers = [line for line in figure.axes[0].get_lines() if line.get_marker() == BREAK_MARKER]
+    assert [list(m.get_ydata()) for m in markers] == [[94_000_000]]
+    [legend] = figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["Aurora", "Borealis"]
+    assert "counted afresh" in " ".join(plan.note_lines)
+
+
+def test_the_weekly_view_measures_no_gain_across_the_change(ctx):
+    chart = answer_text("compare aurora borealis --weekly", ctx).chart
+    assert chart is not None
+
+    # Aurora gains 1M a day on each side of 15 Feb: 7M a week, never the 30M step.
+    assert chart.breaks["Aurora"] == ["2026-02-15T06:00:00Z"]
+    assert max(v for _, v in chart.series["Aurora"]) == pytest.approx(7_000_000)
+    assert "Aurora is counted afresh from 2026-02-15" in chart.alt_text
+
+
+def test_the_share_view_draws_every_line_apart_where_the_total_changed(ctx):
+    chart = answer_text("compare aurora borealis --share", ctx).chart
+    assert chart is not None
+
+    assert chart.breaks == {
+        "Aurora": ["2026-02-15T06:00:00Z"],
+        "Borealis": ["2026-02-15T06:00:00Z"],
+    }
+    assert "the tracked total changed what it counts on 2026-02-15" in chart.alt_text

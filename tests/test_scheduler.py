@@ -413,8 +413,8 @@ def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
     # The 06:00 collection queued an alert, but Slack answered its post with an error:
     # `serve` tries again within the hour, not only after the next day's collection.
     from bot.jobs import Services, deliver_job, scheduled_jobs
-    from bot.local_slack import LocalSlack
     from bot.slack_client import make_web_client
+    from localslack.server import LocalSlack
     from openmodels.config import Config
     from openmodels.families import parse_families
     from storage import outbox as ob

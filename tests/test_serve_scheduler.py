@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from storage import jobs as job_runs
 from storage import open_store
 from storage import queries as q

@@ -4,7 +4,7 @@ could be more than one.
 
 Precedence: a subcommand name, then a family name, then a mistyped subcommand (at most
 two edits), then a mistyped family (the suggestion every unknown family gets), then the
-help. The store is tests.builders.growing_store (Qwen 262,000 all-time downloads,
+nearest commands. The store is tests.builders.growing_store (Qwen 262,000 all-time downloads,
 Llama 209,000, DeepSeek 54,500 on 2026-01-10).
 """
 
@@ -12,7 +12,16 @@ import pytest
 
 from commands import AnswerContext, answer_text
 from commands.answers import only_reads
-from commands.parser import Compare, FamilyDetail, Help, Top, Unresolved, UsageError, parse
+from commands.parser import (
+    Compare,
+    FamilyDetail,
+    ModelDetail,
+    NotACommand,
+    Top,
+    Unresolved,
+    UsageError,
+    parse,
+)
 from commands.shorthand import resolve
 from openmodels.families import load_families, parse_families
 from tests.builders import growing_store
@@ -63,9 +72,12 @@ def resolved(text, families=NEAR_SUBCOMMANDS):
         # 4. then a mistyped family: answered as family/compare, which suggest the name
         ("qwne", FamilyDetail("qwne")),
         ("qwne opt", Compare(("qwne", "opt"))),
-        # 5. then the help, naming the word it does not know
-        ("frobnicate", Help(unknown="frobnicate")),
-        ("frobnicate qwen", Help(unknown="frobnicate")),
+        # 5. a model id is `model`
+        ("Qwen/Qwen3-8B", ModelDetail("Qwen/Qwen3-8B")),
+        # 6. then no command at all: answered with the nearest commands
+        ("frobnicate", NotACommand("frobnicate")),
+        ("frobnicate qwen", NotACommand("frobnicate qwen")),
+        ("who is winning?", NotACommand("who is winning?")),
         # `/openmodels` alone is `top`
         ("", Top()),
         ("--30d", Top(metric="30d")),
@@ -157,7 +169,7 @@ def test_a_mistyped_subcommand_is_answered_with_a_suggestion(ctx):
         ("qwen lama", "Unknown family 'lama' — did you mean llama?"),
         ("qwen 5", "Unknown family '5'."),
         ("qwen llama --derivatives", "Unknown option --derivatives."),
-        ("qwen llama deepseek gemma phi glm kimi", "Compare needs 2 to 6 families; you gave 7."),
+        ("qwen llama deepseek gemma phi glm kimi", "Compare takes up to 6 families; you gave 7."),
     ],
 )
 def test_shorthand_gets_the_errors_of_the_command_it_stands_for(ctx, text, message):
@@ -167,12 +179,36 @@ def test_shorthand_gets_the_errors_of_the_command_it_stands_for(ctx, text, messa
     assert result.text.startswith(message)
 
 
-def test_an_unknown_word_gets_the_help(ctx):
+def test_an_unknown_word_gets_a_short_answer_with_the_nearest_commands_not_the_help(ctx):
     result = answer_text("frobnicate now", ctx)
 
     assert result.error
-    assert result.text.startswith("I don't know the command 'frobnicate'. Here is what I can do:")
-    assert "`/openmodels compare A B" in result.text
+    assert result.text.startswith("“frobnicate now” is not a command I know. Perhaps:")
+    assert "`/openmodels top" in result.text and "`/openmodels compare A B" in result.text
+    assert "`/openmodels subscribe" not in result.text  # not the whole help
+    assert result.text.endswith("`/openmodels help` lists every command.")
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("who is winning?", "top"),
+        ("when will qwen overtake llama", "compare"),
+        ("which models are new this week", "new"),
+        ("who is growing fastest", "movers"),
+        ("how is china doing", "regions"),
+        ("list", None),  # the families command itself
+    ],
+)
+def test_a_question_suggests_the_commands_that_answer_it(ctx, text, first):
+    result = answer_text(text, ctx)
+
+    if first is None:
+        assert not result.error and result.text.startswith("Tracked families")
+        return
+    lines = result.text.splitlines()
+    assert lines[1].startswith(f"• `/openmodels {first}")
+    assert len(lines) <= 5
 
 
 def test_the_help_explains_the_shorthand(ctx):

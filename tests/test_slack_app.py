@@ -1,5 +1,5 @@
 """The Slack app end to end: signed slash commands through waitress into the real Bolt app,
-answers checked where they land, on a local stand-in for Slack's Web API (bot.local_slack).
+answers checked where they land, on a local stand-in for Slack's Web API (localslack.server).
 
 The store is tests.builders.growing_store: on its last snapshot (2026-01-10) Qwen has
 262,000 all-time downloads, Llama 209,000, DeepSeek 54,500.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.delivery import ResponseUrl
-from bot.local_slack import LocalSlack
 from bot.settings import SlackSettings
+from localslack.server import LocalSlack
 from openmodels.cli import main
 from openmodels.errors import StoreError
 from storage import Store, open_store
@@ -32,6 +31,7 @@ from tests.slack_helpers import (
     RunningBot,
     post,
     running_bot,
+    serving_over_http,
     signed,
     slash_form,
 )
@@ -107,12 +107,13 @@ def test_answers_from_sample_data_say_so(tmp_path):
     assert "1.2B" in message["blocks"][1]["text"]["text"]
 
 
-def test_an_unknown_command_shows_help(bot):
+def test_an_unknown_command_suggests_the_nearest_commands(bot):
     [message] = bot.command("frobnicate now").posts
 
     everything = str(message["blocks"])
     assert "/openmodels compare A B" in everything
-    assert "I don't know the command 'frobnicate'" in everything
+    assert "“frobnicate now” is not a command I know" in everything
+    assert "/openmodels subscribe" not in everything  # not the whole help
 
 
 @pytest.mark.parametrize("text", ["", "   "])
@@ -361,15 +362,7 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             "SLACK_API_URL": slack.api_url,
             "OPENMODELS_DB": store.location,
         }
-        serve = ["serve", "--http", "--port", "0", "--host", "127.0.0.1", "--no-scheduler"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "openmodels.cli", *serve],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            url = _listening_url(process)
+        with serving_over_http(env) as url:
             response_url = slack.response_url()
             body = slash_form("compare qwen llama", response_url)
 
@@ -383,31 +376,10 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             assert ["Qwen leads Llama" in p["text"] for p in posts].count(True) == 1
             [image] = [b for p in posts for b in image_blocks(p)]
             assert image["slack_file"]["id"] in slack.files
-        finally:
-            process.terminate()  # SIGTERM: waitress stops cleanly
-            code = process.wait(timeout=20)
-    assert code == 0
 
 
 def _has_chart(posts: list[dict]) -> bool:
     return any(image_blocks(p) for p in posts if p.get("blocks"))
-
-
-def _listening_url(process: subprocess.Popen[str]) -> str:
-    found: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "listening on " in line and not found:
-                found.append(line.split("listening on ", 1)[1].strip())
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert ready.wait(30) and found, "the server never said where it listens"
-    return found[0]
 
 
 # -- console and demo -------------------------------------------------------------------
@@ -427,17 +399,29 @@ def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     assert "$ /openmodels regions" in out
     assert "$ /openmodels movers" in out
     assert "$ /openmodels new" in out
-    assert "[Last 30 days] [Compare with… ▾] [Top models] [Share in channel]" in out
+    assert "$ /openmodels families" in out
+    assert (
+        "[Last 30 days] [Weekly] [Share] [Compare with… ▾] [Top models] [Share in channel]" in out
+    )
     # The App Home tab, then a pair chosen in its Compare… menu, shown in a modal.
     home = out[out.index("$ (open the openmodels App Home tab)") :]
     assert "Leaderboard — all-time downloads, change this week" in home
     assert "[Family… ▾] [Compare… ▾]" in home
     assert '$ (choose "Qwen vs Llama" in the home tab\'s Compare… menu)' in home
     assert "Qwen vs Llama — all-time downloads" in home
+    # Each workspace installs it through /slack/install and Slack's consent page; the
+    # second is answered with its own token.
+    assert out.count("openmodels is installed: In ") == 2
+    second = out[out.index('$ (install openmodels in "Second workspace"') :]
+    assert "$ /openmodels compare qwen llama --public    (in Second workspace)" in second
+    assert "[visible to everyone in the channel]" in second
+    assert "calls to Slack for Second workspace all went with its own bot token" in second
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "openmodels-compare-gemma-deepseek-2026-01-10.png",
         "openmodels-compare-qwen-llama-2026-01-10.png",
+        "openmodels-compare-qwen-llama-weekly-2026-01-10.png",
         "openmodels-family-qwen-2026-01-10.png",
+        "openmodels-movers-7d-2026-01-10.png",
         "openmodels-regions-2026-01-10.png",
     ]
     assert (out_dir / "openmodels-family-qwen-2026-01-10.png").read_bytes().startswith(PNG_MAGIC)

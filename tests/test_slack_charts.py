@@ -20,9 +20,9 @@ from bot.delivery import (
     CHART_NOT_SHOWN,
     INVITE_HINT,
 )
-from bot.local_slack import LocalSlack
 from bot.slack_client import make_web_client
 from commands.answer import ChartSpec
+from localslack.server import LocalSlack
 from openmodels.charts import render_chart
 from tests.builders import growing_store
 from tests.slack_helpers import CHANNEL, QUICK, all_strings, running_bot, tiny_png

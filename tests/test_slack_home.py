@@ -12,11 +12,13 @@ import yaml
 from bot.home import refresh_home_tabs
 from bot.home_pace import HomePace
 from bot.jobs import Services, home_job
-from bot.local_slack import BOT_USER_ID, LocalSlack, app_home_opened
 from bot.posting import run_now
 from commands import AnswerContext
 from commands import blocks as bk
 from commands.home_view import COMPARE_ACTION, FAMILY_ACTION
+from localslack.payloads import app_home_opened
+from localslack.server import LocalSlack
+from localslack.workspaces import BOT_USER_ID
 from openmodels.config import Config
 from openmodels.families import load_families
 from storage import home_visits

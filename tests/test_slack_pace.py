@@ -13,10 +13,10 @@ from dataclasses import replace
 import pytest
 
 from bot.chart_cache import ChartCache
-from bot.local_slack import LocalSlack
 from bot.outbox_sender import deliver
 from bot.slack_client import make_web_client
 from commands.answer import ChartSpec
+from localslack.server import LocalSlack
 from storage import outbox as ob
 from storage import subscriptions as subs
 from tests.builders import growing_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from localslack.server import LocalSlack
 from storage import subscriptions as subs
 from tests.builders import growing_store
 from tests.slack_helpers import CHANNEL, TEAM, USER, running_bot

@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.local_slack import LocalSlack
-from bot.local_socket_mode import LocalSocketMode
 from bot.slack_client import make_web_client
 from bot.socket_mode import (
     PING_INTERVAL,
@@ -29,6 +27,8 @@ from bot.socket_mode import (
     Acknowledgement,
     SocketModeClient,
 )
+from localslack.server import LocalSlack
+from localslack.socket_mode import LocalSocketMode
 from tests.socket_helpers import APP_TOKEN, WAIT
 
 

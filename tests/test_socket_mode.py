@@ -1,5 +1,5 @@
 """The Slack app in Socket Mode, end to end: envelopes from the stand-in's WebSocket
-(bot.local_socket_mode) through the real Socket Mode client (bot.socket_mode) into the
+(localslack.socket_mode) through the real Socket Mode client (bot.socket_mode) into the
 real Bolt app, answers checked where they land.
 
 The network tests wait up to a minute for a new connection, and normally take far less;
@@ -19,8 +19,9 @@ import time
 import pytest
 
 from bot.delivery import SHARE_ACTION
-from bot.local_slack import LocalSlack
-from bot.local_socket_mode import LocalSocketMode, SocketConnection, block_actions_payload
+from localslack.payloads import block_actions_payload
+from localslack.server import LocalSlack
+from localslack.socket_mode import LocalSocketMode, SocketConnection
 from tests.builders import growing_store
 from tests.slack_helpers import BOT_TOKEN
 from tests.socket_helpers import APP_TOKEN, WAIT, RunningSocketBot, running_socket_bot

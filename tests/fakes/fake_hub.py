@@ -28,6 +28,15 @@ the repository's weights as the Hub computes it: per dtype and in total, e.g.
 hf_api.py; a quantised repository counts its packed integers, {"I32": …, "F16": …}). A
 repository without safetensors weights (GGUF only, or older formats) has no such field.
 
+It answers `GET /api/agent-harnesses` as the Hub does: 200 and the registry of AI agent
+harnesses that huggingface_hub (>= 1.x, PR #4325 "Dynamic agent harness registry") fetches
+at most once a day, while building its request headers, to name the agent running it in
+its user agent: `{"standardEnvVars": [...], "harnesses": {id: {"prettyLabel", "envVars",
+...}}}` (the shape `huggingface_hub.utils._detect_agent.Registry` reads; a user's log in
+https://github.com/huggingface/huggingface_hub/issues/4904 shows the real Hub answering
+it "HTTP/1.1 200 OK", and its maintainer quotes an entry of it). A
+fake that answered 404, as an unknown route, made every process fetch it again.
+
 Every request is recorded (path, query, headers) so tests can assert what was asked.
 """
 
@@ -112,6 +121,20 @@ MODEL_DEFAULT_FIELDS = (
 )
 # The `expand` values /api/models/{repo_id} accepts: the listing's and three more.
 MODEL_EXPAND = LISTING_EXPAND | {"baseModels", "childrenModelCount", "usedStorage"}
+# A few entries of the Hub's agent harness registry, in its shape (see the docstring).
+AGENT_HARNESSES = {
+    "standardEnvVars": ["AI_AGENT", "AGENT"],
+    "harnesses": {
+        "crush": {
+            "prettyLabel": "Crush",
+            "repoUrl": "https://github.com/charmbracelet/crush",
+            "description": "Charm's open-source AI coding agent for the terminal.",
+            "envVars": {"CRUSH": "*"},
+        },
+        "hi": {"prettyLabel": "hi", "repoUrl": "https://github.com/PipeNetwork/hi"},
+    },
+}
+AGENT_HARNESSES_PATH = "/api/agent-harnesses"
 
 
 def hub_model(
@@ -262,6 +285,11 @@ class FakeHub:
         with self._lock:
             return [r for r in self.requests if r.path == "/api/models"]
 
+    def agent_harness_requests(self) -> list[RecordedRequest]:
+        """Every request for huggingface_hub's agent harness registry (not ours)."""
+        with self._lock:
+            return [r for r in self.requests if r.path == AGENT_HARNESSES_PATH]
+
     def model_requests(self) -> list[RecordedRequest]:
         """Every request to a single model's route, /api/models/{repo_id}."""
         with self._lock:
@@ -310,6 +338,8 @@ class FakeHub:
         self, path: str, query: list[tuple[str, str]], headers: Mapping[str, str]
     ) -> _Answer:
         asked = RecordedRequest(path, tuple(query), headers)
+        if path == AGENT_HARNESSES_PATH:
+            return _Answer(HTTPStatus.OK, json.dumps(AGENT_HARNESSES).encode(), {})
         if asked.repo_id is not None:
             return self._answer_model(asked)
         if path != "/api/models":

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 def program_env(**extra: str) -> dict[str, str]:
     """The environment for a child `openmodels`: this one, minus anything of ours."""
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENMODELS_", "SLACK_", "HF_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENMODELS_", "SLACK_", "HF_")) or k == "HF_HOME"
     }
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)

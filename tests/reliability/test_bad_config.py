@@ -88,8 +88,8 @@ def test_an_unwritable_store_location(tmp_path, env, where):
 @pytest.mark.parametrize(
     ("variable", "value", "command", "fragment"),
     [
-        ("SLACK_BOT_TOKEN", "", ["digest"], "SLACK_BOT_TOKEN is not set"),
-        ("SLACK_BOT_TOKEN", "xoxp-user-token", ["digest"], "SLACK_BOT_TOKEN must be a bot token"),
+        ("SLACK_BOT_TOKEN", "", ["digest"], "neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID"),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", ["digest"], "SLACK_BOT_TOKEN does not look like"),
         ("OPENMODELS_ALERT_CONFIRM", "many", ["status"], "OPENMODELS_ALERT_CONFIRM"),
         ("OPENMODELS_HUB_TIMEOUT", "-1", ["status"], "OPENMODELS_HUB_TIMEOUT"),
         ("OPENMODELS_HUB_TIMEOUT", "nan", ["status"], "OPENMODELS_HUB_TIMEOUT"),

@@ -10,7 +10,7 @@ come is a figure, printed here (`pytest -s`), not asserted.
 The sender is benchmarks/load_slash.py, run as its own process so that its threads do
 not share this interpreter's GIL with the server's. The app is the real Bolt app
 behind waitress on 127.0.0.1, reading the bundled sample store (11 families, 120
-snapshots), and every answer goes to a response URL on bot.local_slack.LocalSlack.
+snapshots), and every answer goes to a response URL on localslack.server.LocalSlack.
 
 This checks correctness, not speed: charts are a stub PNG and the stand-in Slack shares
 the bot's process. The load figures docs/benchmarks.md and RELIABILITY.md give come from

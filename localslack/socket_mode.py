@@ -1,4 +1,4 @@
-"""Slack's Socket Mode endpoint on 127.0.0.1: the WebSocket half of bot.local_slack.
+"""Slack's Socket Mode endpoint on 127.0.0.1: the WebSocket half of localslack.server.
 
 `apps.connections.open` on the stand-in's Web API hands out a ws:// URL of this server
 (LocalSlack.socket_mode). Over each connection it sends Slack's `hello`, then envelopes
@@ -47,18 +47,8 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-# Re-exported: the Events API payloads are built in bot.local_slack, which the console
-# and the demo use without loading `websockets`.
-from bot.local_slack import (
-    APP_ID,
-    CHANNEL_ID,
-    TEAM_ID,
-    USER_ID,
-    message_actions_payload,
-    slash_command_fields,
-)
-from bot.local_slack import app_home_opened as app_home_opened
-from bot.local_slack import event_callback as event_callback
+from localslack.payloads import event_callback, slash_command_payload
+from localslack.workspaces import APP_ID, TEAM_ID
 
 log = logging.getLogger(__name__)
 
@@ -746,98 +736,3 @@ class LocalSocketMode:
         connection.closed_at = time.monotonic()
         connection.closed_by = by
         self._changed.notify_all()
-
-
-# -- what Slack sends to the app ---------------------------------------------------------
-
-
-def slash_command_payload(
-    text: str,
-    response_url: str,
-    *,
-    app_id: str = APP_ID,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    command: str = "/openmodels",
-) -> JsonDict:
-    """A slash command's payload: the fields of the HTTP form, as JSON strings
-    (https://docs.slack.dev/apis/events-api/using-socket-mode#command)."""
-    return dict(
-        slash_command_fields(
-            text,
-            response_url,
-            app_id=app_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            team_id=team_id,
-            command=command,
-            trigger_id=_trigger_id(),
-        )
-    )
-
-
-def block_actions_payload(
-    action_id: str,
-    value: str,
-    response_url: str,
-    *,
-    app_id: str = APP_ID,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    container: JsonDict | None = None,
-    action_type: str = "button",
-) -> JsonDict:
-    """A click on a button in a message (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
-    action = {
-        "type": action_type,
-        "action_id": action_id,
-        "block_id": "local-block",
-        "value": value,
-        "action_ts": f"{time.time():.6f}",
-    }
-    payload = message_actions_payload(
-        action,
-        response_url,
-        trigger_id=_trigger_id(),
-        channel_id=channel_id,
-        user_id=user_id,
-        team_id=team_id,
-    )
-    payload["api_app_id"] = app_id
-    if container is not None:
-        payload["container"] = container
-    return payload
-
-
-def _trigger_id() -> str:
-    return f"{uuid.uuid4().int % 10**12}.0.local"
-
-
-def app_mention(text: str, *, channel_id: str = CHANNEL_ID, user_id: str = USER_ID) -> JsonDict:
-    """https://docs.slack.dev/reference/events/app_mention"""
-    ts = f"{time.time():.6f}"
-    return {
-        "type": "app_mention",
-        "user": user_id,
-        "text": text,
-        "ts": ts,
-        "channel": channel_id,
-        "event_ts": ts,
-    }
-
-
-def message_im(text: str, *, user_id: str = USER_ID, channel_id: str = "D0LOCAL") -> JsonDict:
-    """A direct message to the app: `message` with channel_type im
-    (https://docs.slack.dev/reference/events/message.im)."""
-    ts = f"{time.time():.6f}"
-    return {
-        "type": "message",
-        "channel": channel_id,
-        "user": user_id,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        "channel_type": "im",
-    }

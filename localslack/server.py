@@ -1,5 +1,5 @@
 """A local stand-in for Slack on 127.0.0.1: the Web API, file uploads and response URLs,
-and Socket Mode (bot.local_socket_mode, started on the first apps.connections.open).
+and Socket Mode (localslack.socket_mode, started on the first apps.connections.open).
 
 It answers the way Slack documents (`{"ok": true, ...}` or `{"ok": false, "error": ...}`),
 records every call, and can be told to fail a method (`not_in_channel`,
@@ -56,31 +56,47 @@ A test that needs a kinder Slack says so with the constructor's flags.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import itertools
 import json
 import logging
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from commands.blocks import MAX_VIEW_BLOCKS, check_limits, check_view_limits
+from localslack.browser import Browser
+from localslack.oauth import SESSION_COOKIE, OAuth, OAuthApp, Page
+from localslack.payloads import public_view, signed_headers
+from localslack.workspaces import (
+    APP_ID,
+    BOT_USER_ID,
+    CHANNEL_ID,
+    TEAM_ID,
+    TEAM_NAME,
+    USER_ID,
+    Grant,
+    Workspace,
+    Workspaces,
+)
 
 if TYPE_CHECKING:
-    from bot.local_socket_mode import LocalSocketMode
+    from localslack.socket_mode import LocalSocketMode
 
 log = logging.getLogger(__name__)
 
 RESPONSE_URL_MAX_POSTS = 5
-TEAM_ID, CHANNEL_ID, USER_ID, BOT_USER_ID = "T0LOCAL", "C0LOCAL", "U0LOCAL", "U0BOT"
-APP_ID, DM_ID = "A0LOCAL", "D0LOCAL"
+# Web API methods called without a token: oauth.v2.access authenticates the app by its
+# client id and secret (https://docs.slack.dev/reference/methods/oauth.v2.access).
+NO_TOKEN_METHODS = frozenset({"oauth.v2.access"})
 # "Triggers expire in three seconds ... may only be used once"
 # (https://api.slack.com/docs/triggers); views.open answers expired_trigger_id,
 # exchanged_trigger_id or invalid_trigger_id (https://docs.slack.dev/reference/methods/views.open).
@@ -109,6 +125,10 @@ class Call:
     status: int
     at: float  # time.monotonic() when it was answered
     size: int = 0  # bytes received (uploads)
+    # Whose token the call came with: its workspace, and which of the workspace's
+    # tokens (1, 2, … as rotation issues them; 0 for one the stand-in did not issue).
+    team: str | None = None
+    token_serial: int | None = None
 
 
 @dataclass
@@ -132,6 +152,7 @@ class StoredFile:
     id: str
     filename: str
     length: int
+    team_id: str = TEAM_ID  # the workspace of the token that uploaded it
     alt_txt: str | None = None
     title: str | None = None
     data: bytes | None = None
@@ -185,7 +206,15 @@ class LocalSlack:
         home_tab_enabled: bool = True,
         processing_seconds: float = 0.0,
         share_seconds: float = 0.0,
+        strict_tokens: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        # The workspaces and the tokens Slack issued (`strict_tokens`: refuse a bot token
+        # the stand-in did not issue), and the app's OAuth side; `clock` (wall-clock
+        # seconds) decides when OAuth codes and rotating tokens expire.
+        self.workspaces = Workspaces(strict=strict_tokens, clock=clock)
+        self.oauth = OAuth(self.workspaces)
+        self.events_sent: list[JsonDict] = []  # event callbacks sent to the app, in order
         self.processing_polls = processing_polls  # files.info calls before a file is ready
         # Slack processes uploads and shares in the background, and takes its time: "It
         # takes a few moments for all file properties to become available", so its staff
@@ -278,7 +307,7 @@ class LocalSlack:
         """The app's Socket Mode endpoint, started on first use (it needs `websockets`)."""
         with self._changed:
             if self._socket_mode is None:
-                from bot.local_socket_mode import LocalSocketMode
+                from localslack.socket_mode import LocalSocketMode
 
                 self._socket_mode = LocalSocketMode().start()
             return self._socket_mode
@@ -311,6 +340,82 @@ class LocalSlack:
         """The modal with id `view_id` as it stands."""
         with self._changed:
             return self.views[view_id]
+
+    # -- workspaces and installing the app ---------------------------------------------------
+
+    def add_workspace(
+        self,
+        team_id: str,
+        name: str,
+        *,
+        members: set[str] | frozenset[str] = frozenset(),
+        admins: set[str] | frozenset[str] = frozenset(),
+        owners: tuple[str, ...] = (),
+        channels: set[str] | frozenset[str] = frozenset(),
+        enterprise_id: str | None = None,
+    ) -> Workspace:
+        """Another workspace, with its people and channels; the app is not installed in
+        it until someone allows it through the OAuth flow (`register_app`, `sign_in`)."""
+        workspace = self.workspaces.add(
+            team_id,
+            name,
+            members=members,
+            admins=admins,
+            owners=owners,
+            channels=channels,
+            enterprise_id=enterprise_id,
+        )
+        with self._changed:
+            for channel in channels:
+                self.channel_members.setdefault(channel, set(workspace.members))
+        return workspace
+
+    def register_app(self, app: OAuthApp) -> None:
+        """The app's settings at api.slack.com: client id and secret, redirect URLs, token
+        rotation, and the Request URL and signing secret its events go with."""
+        self.oauth.register(app)
+
+    def sign_in(self, team_id: str, user_id: str, *, org_wide: bool = False) -> Browser:
+        """`user_id` of `team_id` signs in to Slack: their browser, holding the session
+        cookie (SESSION_COOKIE) the consent page knows them by. With `org_wide`, they
+        install for their whole Enterprise Grid organisation."""
+        browser = Browser()
+        session = self.oauth.sign_in(team_id, user_id, org_wide=org_wide)
+        browser.set_cookie(self.base_url, SESSION_COOKIE, session)
+        return browser
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's consent page: https://slack.com/oauth/v2/authorize, here."""
+        return self.base_url + "/oauth/v2/authorize"
+
+    def uninstall(self, team_id: str) -> list[int]:
+        """A workspace admin removes the app from `team_id`: its tokens stop working, and
+        Slack sends the app app_uninstalled and tokens_revoked. The app's answers."""
+        return self._send_events(self.oauth.uninstall(team_id))
+
+    def revoke_bot_token(self, team_id: str) -> list[int]:
+        """The bot token of the app in `team_id` is revoked; Slack sends tokens_revoked."""
+        return self._send_events(self.oauth.revoke_bot(team_id))
+
+    def _send_events(self, callbacks: list[JsonDict]) -> list[int]:
+        """POST each event callback to the app's Request URL, signed as Slack signs them
+        (kept in `events_sent`, in order)."""
+        app = self.oauth.app
+        assert app is not None and app.events_url and app.signing_secret, "register_app first"
+        answers = []
+        for callback in callbacks:
+            with self._changed:
+                self.events_sent.append(callback)
+            body = json.dumps(callback).encode()
+            headers = signed_headers(app.signing_secret, body, content_type="application/json")
+            request = urllib.request.Request(app.events_url, data=body, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as reply:
+                    answers.append(int(reply.status))
+            except urllib.error.HTTPError as exc:
+                answers.append(exc.code)
+        return answers
 
     # -- configuring shares ---------------------------------------------------------------
 
@@ -496,30 +601,84 @@ class LocalSlack:
                     return failure
             return None
 
-    def _web_api(self, method: str, params: JsonDict) -> tuple[int, JsonDict]:
-        app_token = params.pop("_app_token", False)
-        if not params.pop("_authed", False):
-            return 200, {"ok": False, "error": "not_authed"}
+    def _web_api(
+        self, method: str, params: JsonDict, token: str, authorization: str
+    ) -> tuple[int, JsonDict, Grant | None]:
+        """Answer a Web API call made with `token` (never kept); the grant it came with."""
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if method in NO_TOKEN_METHODS:
+            return 200, self.oauth.access(params, authorization), None
+        if not token:
+            return 200, {"ok": False, "error": "not_authed"}, None
         # An app-level token opens Socket Mode connections and nothing else; a bot token
         # cannot open them (https://docs.slack.dev/reference/methods/apps.connections.open).
-        if app_token != (method == "apps.connections.open"):
-            return 200, {"ok": False, "error": "not_allowed_token_type"}
-        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if token.startswith("xapp-") != (method == "apps.connections.open"):
+            return 200, {"ok": False, "error": "not_allowed_token_type"}, None
         if handler is None:
-            return 200, {"ok": False, "error": "unknown_method"}
-        result: JsonDict = handler(params)
-        return 200, result
+            return 200, {"ok": False, "error": "unknown_method"}, None
+        if method == "apps.connections.open":
+            return 200, handler(params), None
+        grant = self.workspaces.grant(token)
+        if isinstance(grant, str):
+            return 200, {"ok": False, "error": grant}, None
+        refused = self.workspaces.refused(grant, params)
+        if refused is not None:
+            return 200, {"ok": False, "error": refused}, grant
+        result: JsonDict = handler({**params, "_grant": grant})
+        return 200, result, grant
+
+    def _workspace(self, params: JsonDict) -> Workspace:
+        """The workspace of the token a call came with."""
+        grant: Grant = params["_grant"]
+        found = self.workspaces.get(grant.team_id)
+        assert found is not None
+        return found
 
     def _api_auth_test(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/auth.test: who the token is."""
+        workspace = self._workspace(params)
+        grant: Grant = params["_grant"]
         return {
             "ok": True,
-            "url": "https://local.slack.invalid/",
-            "team": "Local workspace",
+            "url": f"https://{workspace.id.lower()}.slack.invalid/",
+            "team": workspace.name if workspace.id != TEAM_ID else TEAM_NAME,
             "user": "openmodels",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": "B0LOCAL",
-            "is_enterprise_install": False,
+            "team_id": workspace.id,
+            "user_id": workspace.bot_user_id,
+            "bot_id": workspace.bot_id,
+            "enterprise_id": workspace.enterprise_id,
+            "is_enterprise_install": grant.org_wide,
+        }
+
+    def _api_users_info(self, params: JsonDict) -> JsonDict:
+        """https://docs.slack.dev/reference/methods/users.info: a person and their role in
+        the workspace (`is_admin`, `is_owner`, `is_primary_owner`, the fields of
+        java-slack-sdk's json-logs/samples/api/users.info.json). Needs users:read."""
+        refused = self._missing_scope(["users:read"], params)
+        if refused:
+            return refused
+        workspace = self._workspace(params)
+        user = str(params.get("user") or "")
+        known = workspace.members if workspace.id != TEAM_ID else self._known_users()
+        if user not in known:
+            return {"ok": False, "error": "user_not_found"}
+        owner = user in workspace.owners
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "team_id": workspace.id,
+                "name": user.lower(),
+                "deleted": False,
+                "is_admin": user in workspace.admins or owner,
+                "is_owner": owner,
+                "is_primary_owner": user == workspace.primary_owner,
+                "is_restricted": False,
+                "is_ultra_restricted": False,
+                "is_bot": user == workspace.bot_user_id,
+                "is_app_user": False,
+                "enterprise_id": workspace.enterprise_id,
+            },
         }
 
     def _api_apps_connections_open(self, params: JsonDict) -> JsonDict:
@@ -534,7 +693,11 @@ class LocalSlack:
         file_id = f"F{next(self._ids):09d}"
         with self._changed:
             self.files[file_id] = StoredFile(
-                id=file_id, filename=filename, length=int(length), alt_txt=params.get("alt_txt")
+                id=file_id,
+                filename=filename,
+                length=int(length),
+                team_id=params["_grant"].team_id,
+                alt_txt=params.get("alt_txt"),
             )
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
@@ -553,7 +716,7 @@ class LocalSlack:
         done = []
         with self._changed:
             for entry in entries:
-                stored = self.files.get(str(entry.get("id")))
+                stored = self._own_file(str(entry.get("id")), params)
                 if stored is None or stored.data is None:
                     return {"ok": False, "error": "file_not_found"}
                 stored.completed = True
@@ -651,9 +814,18 @@ class LocalSlack:
             None,
         )
 
+    def _own_file(self, file_id: str, params: JsonDict) -> StoredFile | None:
+        """The file `file_id`, if it is the calling workspace's: another workspace's file
+        does not exist for its token (the stand-in's rule for any resource, see
+        localslack.workspaces)."""
+        stored = self.files.get(file_id)
+        if stored is None or stored.team_id != params["_grant"].team_id:
+            return None
+        return stored
+
     def _api_files_info(self, params: JsonDict) -> JsonDict:
         with self._changed:
-            stored = self.files.get(str(params.get("file")))
+            stored = self._own_file(str(params.get("file")), params)
             if stored is None or not stored.completed:
                 return {"ok": False, "error": "file_not_found"}
             stored.info_polls += 1
@@ -743,7 +915,8 @@ class LocalSlack:
         if error:
             return {"ok": False, "error": error}
         message["ts"] = _ts()
-        message.update(type="message", user=BOT_USER_ID, bot_id="B0LOCAL")
+        workspace = self._workspace(params)
+        message.update(type="message", user=workspace.bot_user_id, bot_id=workspace.bot_id)
         with self._changed:
             self._add_message(
                 channel,
@@ -827,10 +1000,14 @@ class LocalSlack:
 
     # -- the workspace's conversations ------------------------------------------------------
 
-    def _missing_scope(self, needed: list[str]) -> JsonDict | None:
-        if self.scopes is None:
+    def _missing_scope(self, needed: list[str], params: JsonDict) -> JsonDict | None:
+        """missing_scope when the call's token lacks one of `needed`: a token Slack issued
+        has the scopes it was granted; any other, the stand-in's `scopes`."""
+        grant: Grant | None = params.get("_grant")
+        granted = grant.scopes if grant is not None and grant.scopes is not None else self.scopes
+        if granted is None:
             return None
-        missing = [scope for scope in needed if scope not in self.scopes]
+        missing = [scope for scope in needed if scope not in granted]
         if not missing:
             return None
         # Slack names what was needed and what the token has (docs: "Scopes and
@@ -839,7 +1016,7 @@ class LocalSlack:
             "ok": False,
             "error": "missing_scope",
             "needed": ",".join(missing),
-            "provided": ",".join(sorted(self.scopes)),
+            "provided": ",".join(sorted(granted)),
         }
 
     def _conversation_ids(self) -> list[str]:
@@ -893,7 +1070,7 @@ class LocalSlack:
         types = [t for t in str(params.get("types") or "public_channel").split(",") if t]
         if any(t not in TYPE_SCOPES for t in types):
             return {"ok": False, "error": "invalid_types"}
-        refused = self._missing_scope([TYPE_SCOPES[t] for t in types])
+        refused = self._missing_scope([TYPE_SCOPES[t] for t in types], params)
         if refused:
             return refused
         user = str(params.get("user") or BOT_USER_ID)
@@ -1013,7 +1190,7 @@ class LocalSlack:
             view_id = current["id"] if current is not None else None
             stored = self._store_view(view, view_id=view_id, user=user)
             self.home_views[user] = stored
-        return {"ok": True, "view": _public_view(stored)}
+        return {"ok": True, "view": public_view(stored)}
 
     def _api_views_open(self, params: JsonDict) -> JsonDict:
         """https://docs.slack.dev/reference/methods/views.open"""
@@ -1032,7 +1209,7 @@ class LocalSlack:
         with self._changed:
             state[1] = True  # a trigger is spent by the call that uses it
             stored = self._store_view(view, view_id=None, user=state[2])
-        return {"ok": True, "view": _public_view(stored)}
+        return {"ok": True, "view": public_view(stored)}
 
     def _find_view(self, view_id: Any, external_id: Any) -> JsonDict | None:
         if view_id:
@@ -1058,7 +1235,7 @@ class LocalSlack:
             stored = self._store_view(view, view_id=current["id"], user=current["user"])
             if stored["type"] == "home":
                 self.home_views[current["user"]] = stored
-        return {"ok": True, "view": _public_view(stored)}
+        return {"ok": True, "view": public_view(stored)}
 
     def _message(self, params: JsonDict) -> tuple[JsonDict, str | None]:
         try:
@@ -1137,24 +1314,42 @@ class _Handler(BaseHTTPRequestHandler):
         if len(segments) == 2 and segments[0] == "api":
             method = segments[1]
             params = _params(raw, self.headers.get("Content-Type", ""), parts.query)
-            token_param = params.pop("token", "")  # never kept: it is a credential
-            bearer = self.headers.get("Authorization", "")
-            token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else token_param
-            params["_authed"] = bool(token)
-            params["_app_token"] = token.startswith("xapp-")
+            # Neither the token nor the client secret is ever kept: they are credentials.
+            token_param = params.pop("token", "")
+            params.pop("client_secret", None)
+            authorization = self.headers.get("Authorization", "")
+            token = (
+                authorization.removeprefix("Bearer ")
+                if authorization.startswith("Bearer ")
+                else token_param
+            )
             public = {k: v for k, v in params.items() if not k.startswith("_")}
+            for secret in ("code", "refresh_token"):  # kept out of the record too
+                public.pop(secret, None)
             slack._wait_before_answering(method, public)
             failure = slack._injected(method, public)
             if failure:
                 self._send_failure(method, public, failure)
                 return
-            status, body = slack._web_api(method, params)
+            status, body, grant = slack._web_api(method, params, token, authorization)
             # Recorded before answering: once the client has its answer, the call is on record.
-            slack._record(Call(method, public, parts.path, status, time.monotonic()))
+            call = Call(method, public, parts.path, status, time.monotonic())
+            if grant is not None:
+                call = replace(call, team=grant.team_id, token_serial=grant.serial)
+            slack._record(call)
             if slack._answer_lost(method, public):
                 self.close_connection = True  # done, and the answer never leaves
                 return
             self._send_json(status, body)
+            return
+        if parts.path == "/oauth/v2/authorize" and self.command == "GET":
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            cookies = SimpleCookie(self.headers.get("Cookie", ""))
+            session = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
+            page = slack.oauth.consent(query, session)
+            call = Call("oauth/v2/authorize", query, parts.path, page.status, time.monotonic())
+            slack._record(call)
+            self._send_page(page)
             return
         if len(segments) == 2 and segments[0] == "upload" and self.command == "POST":
             slack._wait_before_answering("upload", {"file_id": segments[1]})
@@ -1210,6 +1405,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, body: JsonDict, headers: dict[str, str] | None = None
     ) -> None:
         self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def _send_page(self, page: Page) -> None:
+        self._send(page.status, page.body.encode(), "text/html; charset=utf-8", page.headers)
 
     def _send_text(self, status: int, text: str) -> None:
         self._send(status, text.encode(), "text/plain; charset=utf-8")
@@ -1332,205 +1530,4 @@ def _invalid_arguments(*messages: str) -> JsonDict:
         "ok": False,
         "error": "invalid_arguments",
         "response_metadata": {"messages": list(messages)},
-    }
-
-
-def _public_view(stored: JsonDict) -> JsonDict:
-    return {k: v for k, v in stored.items() if k != "user"}
-
-
-# -- what Slack sends to the app ---------------------------------------------------------
-
-
-def slash_command_fields(
-    text: str,
-    response_url: str,
-    *,
-    app_id: str = APP_ID,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    command: str = "/openmodels",
-    trigger_id: str = "0.0.local",
-) -> dict[str, str]:
-    """The fields Slack sends for a slash command: a form over HTTP, the same fields as
-    JSON strings over Socket Mode
-    (https://docs.slack.dev/interactivity/implementing-slash-commands)."""
-    return {
-        "token": "local-verification-token",
-        "team_id": team_id,
-        "team_domain": "local",
-        "channel_id": channel_id,
-        "channel_name": "local",
-        "user_id": user_id,
-        "user_name": "you",
-        "command": command,
-        "text": text,
-        "api_app_id": app_id,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": trigger_id,
-    }
-
-
-def slash_command_body(
-    text: str,
-    response_url: str,
-    *,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    command: str = "/openmodels",
-) -> bytes:
-    """The form body Slack POSTs for a slash command."""
-    fields = slash_command_fields(
-        text, response_url, channel_id=channel_id, user_id=user_id, team_id=team_id, command=command
-    )
-    return urlencode(fields).encode()
-
-
-def signed_headers(
-    signing_secret: str,
-    body: bytes,
-    timestamp: int | None = None,
-    content_type: str = "application/x-www-form-urlencoded",
-) -> dict[str, str]:
-    """The headers Slack signs a request with (v0: HMAC-SHA256 of 'v0:ts:body').
-
-    Slash commands and interactions come as forms; Events API callbacks as JSON.
-    """
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(
-        signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
-    ).hexdigest()
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
-
-
-def interaction_body(payload: JsonDict) -> bytes:
-    """The form Slack POSTs for an interaction: `payload=` and the JSON."""
-    return urlencode({"payload": json.dumps(payload)}).encode()
-
-
-def event_callback(
-    event: JsonDict, *, app_id: str = APP_ID, team_id: str = TEAM_ID, event_id: str | None = None
-) -> JsonDict:
-    """The Events API's outer callback around `event`
-    (https://docs.slack.dev/apis/events-api/#callback-field); POSTed as JSON."""
-    return {
-        "token": "local-verification-token",
-        "team_id": team_id,
-        "api_app_id": app_id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(time.time()),
-        "authorizations": [
-            {"team_id": team_id, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}
-        ],
-        "is_ext_shared_channel": False,
-    }
-
-
-def app_home_opened(
-    user_id: str = USER_ID,
-    *,
-    tab: str = "home",
-    channel_id: str = DM_ID,
-    view: JsonDict | None = None,
-) -> JsonDict:
-    """https://docs.slack.dev/reference/events/app_home_opened: `channel` is the user's
-    direct-message channel with the app; `view` comes once a home view was published."""
-    event: JsonDict = {
-        "type": "app_home_opened",
-        "user": user_id,
-        "channel": channel_id,
-        "tab": tab,
-        "event_ts": f"{time.time():.6f}",
-    }
-    if view is not None:
-        event["view"] = _public_view(view)
-    return event
-
-
-def find_element(blocks: list[JsonDict], action_id: str) -> tuple[JsonDict, JsonDict] | None:
-    """The actions block holding the element `action_id`, and the element; None if no
-    actions block holds it."""
-    for block in blocks:
-        if block.get("type") != "actions":
-            continue
-        for element in block["elements"]:
-            if element.get("action_id") == action_id:
-                return block, element
-    return None
-
-
-def pressed(block: JsonDict, element: JsonDict, option_value: str | None = None) -> JsonDict:
-    """What a block_actions payload says of `element` (in `block`) when it is pressed,
-    or, for a select menu, when the option whose value is `option_value` is chosen
-    (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
-    action: JsonDict = {
-        "type": element["type"],
-        "action_id": element["action_id"],
-        "block_id": block.get("block_id") or "local-block",
-        "action_ts": f"{time.time():.6f}",
-    }
-    if element["type"] == "button":
-        action["text"] = element["text"]
-        action["value"] = element.get("value", "")
-    elif element["type"] == "static_select":
-        [option] = [o for o in element["options"] if o["value"] == option_value]
-        action["selected_option"] = option
-        action["placeholder"] = element.get("placeholder")
-    return action
-
-
-def message_actions_payload(
-    action: JsonDict,
-    response_url: str,
-    *,
-    trigger_id: str,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    is_ephemeral: bool = True,
-) -> JsonDict:
-    """A click on an element of a message: it comes with a response URL."""
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "local"},
-        "user": {"id": user_id, "username": "you", "team_id": team_id},
-        "api_app_id": APP_ID,
-        "token": "local-verification-token",
-        "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": is_ephemeral},
-        "trigger_id": trigger_id,
-        "channel": {"id": channel_id, "name": "local"},
-        "response_url": response_url,
-        "actions": [action],
-    }
-
-
-def view_actions_payload(
-    action: JsonDict,
-    view: JsonDict,
-    *,
-    trigger_id: str,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-) -> JsonDict:
-    """A click on an element of a home tab or modal: it carries the view (its id and
-    hash) and a trigger, but no response URL and no channel."""
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "local"},
-        "user": {"id": user_id, "username": "you", "team_id": team_id},
-        "api_app_id": APP_ID,
-        "token": "local-verification-token",
-        "container": {"type": "view", "view_id": view["id"]},
-        "trigger_id": trigger_id,
-        "view": _public_view(view),
-        "actions": [action],
     }

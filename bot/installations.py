@@ -1,0 +1,228 @@
+"""Each workspace's bot token: which one a call for a workspace goes with.
+
+With one workspace (SLACK_BOT_TOKEN) every call goes with that token. With installs
+through Slack's OAuth flow each workspace's token is in slack_sdk's installation store
+(its SQLite store, in the tables it makes in openmodels' own store file), keyed by the
+Enterprise Grid organisation (if any) and the workspace. Listeners get the token of the
+request's workspace from Bolt (its per-request `client`); everything else (the scheduled
+jobs, `collect`, `deliver` and `digest` from cron) asks `TeamClients.client_for`.
+
+Token rotation: when the app has it turned on, a token expires after 12 hours and is
+refreshed with its refresh token, which Slack then revokes
+(docs.slack.dev/authentication/using-token-rotation). Two refreshes of one token at once
+would spend the refresh token twice and the second would fail, taking the workspace's
+token with it; so within a process one refresh of a workspace runs at a time, and one
+that finds the token already refreshed by another takes the new one. Bolt's own
+authorization of requests refreshes through the same lock (`KeptAuthorize`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from bot.slack_client import make_web_client
+from storage import Store
+from storage import workspaces as ws
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from slack_sdk import WebClient
+    from slack_sdk.oauth.installation_store import Installation, InstallationStore
+    from slack_sdk.oauth.token_rotation import TokenRotator
+
+    from bot.settings import OAuthCredentials
+
+log = logging.getLogger(__name__)
+
+# Bolt's default: a token is refreshed once it expires within two hours.
+REFRESH_MINUTES = 120
+
+
+@runtime_checkable
+class TeamClients(Protocol):
+    """A Web API client with the bot token of a workspace."""
+
+    def client_for(self, team_id: str) -> WebClient | None:
+        """The client for `team_id`; None when the workspace has no token any more
+        (uninstalled, or its token revoked): the caller skips it."""
+        ...
+
+
+class OneWorkspace:
+    """Every call with the one bot token of SLACK_BOT_TOKEN."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def client_for(self, team_id: str) -> WebClient | None:
+        return self.client
+
+
+def team_clients_of(client: WebClient | TeamClients) -> TeamClients:
+    """`client` as TeamClients: a single client serves every workspace."""
+    return client if isinstance(client, TeamClients) else OneWorkspace(client)
+
+
+class Installations:
+    """The installation store, its tokens kept fresh one refresh at a time."""
+
+    def __init__(
+        self,
+        store: InstallationStore,
+        rotator: TokenRotator | None,
+        minutes: int = REFRESH_MINUTES,
+    ) -> None:
+        self.store = store
+        self.rotator = rotator
+        self.minutes = minutes
+        self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._latest: dict[tuple[str, str], Installation] = {}
+        self._guard = threading.Lock()
+
+    def find(self, enterprise_id: str | None, team_id: str) -> Installation | None:
+        """The workspace's installation, its bot token refreshed if it expires soon."""
+        found = self.store.find_installation(enterprise_id=enterprise_id, team_id=team_id)
+        if found is None:
+            return None
+        return self.refresh(found) or found
+
+    def refresh(self, installation: Installation) -> Installation | None:
+        """The installation with a new token if its token expires within `minutes`, else
+        None (as Bolt's own refresh answers). Raises SlackTokenRotationError when Slack
+        refuses the refresh token.
+
+        A token another thread refreshed meanwhile is taken as it is. That is looked for
+        in the store and in what this process refreshed last: slack_sdk's SQLite store
+        records an install's time to the second and answers with either of two records
+        of the same second, so right after a refresh it may still answer the old one."""
+        if installation.bot_refresh_token is None and installation.user_refresh_token is None:
+            return None
+        if self.rotator is None:
+            raise RuntimeError("a rotating token needs the app's client id and secret")
+        key = (installation.enterprise_id or "", installation.team_id or "")
+        with self._guard:
+            lock = self._locks[key]
+        with lock:
+            stored = self.store.find_installation(
+                enterprise_id=installation.enterprise_id, team_id=installation.team_id
+            )
+            # Latest first: expiry times are whole seconds, and max() keeps the first of
+            # equals, so on a tie what this process refreshed last wins.
+            candidates = [c for c in (self._latest.get(key), stored, installation) if c]
+            freshest = max(candidates, key=lambda c: c.bot_token_expires_at or 0)
+            if freshest.bot_token != installation.bot_token:
+                return freshest  # refreshed meanwhile by another thread
+            refreshed = self.rotator.perform_token_rotation(
+                installation=installation, minutes_before_expiration=self.minutes
+            )
+            if refreshed is not None:
+                self.store.save(refreshed)
+                self._latest[key] = refreshed
+                log.info("refreshed the bot token of workspace %s", installation.team_id)
+            return refreshed
+
+    def forget(self, team_id: str | None) -> None:
+        """Forget the token this process refreshed last for a workspace (revoked)."""
+        with self._guard:
+            for key in [k for k in self._latest if k[1] == (team_id or "")]:
+                del self._latest[key]
+
+
+class InstalledWorkspaces:
+    """Each workspace's own bot token, from the installation store. A workspace whose
+    token is gone is logged once (until it has a token again), never at every call."""
+
+    def __init__(self, store: Store, installations: Installations, api_url: str) -> None:
+        self.store = store
+        self.installations = installations
+        self.api_url = api_url
+        self._missing: set[str] = set()
+        self._lock = threading.Lock()
+
+    def client_for(self, team_id: str) -> WebClient | None:
+        from slack_sdk.errors import SlackTokenRotationError
+
+        with self.store.reading() as db:
+            known = ws.get(db, team_id)
+        enterprise_id = known.enterprise_id if known else None
+        try:
+            installation = self.installations.find(enterprise_id, team_id)
+        except SlackTokenRotationError as exc:
+            self._gone(team_id, f"Slack refused to refresh its token ({exc})")
+            return None
+        if installation is None or not installation.bot_token:
+            self._gone(team_id, "openmodels is not installed there (or its token was revoked)")
+            return None
+        with self._lock:
+            self._missing.discard(team_id)
+        return make_web_client(installation.bot_token, self.api_url)
+
+    def _gone(self, team_id: str, why: str) -> None:
+        with self._lock:
+            if team_id in self._missing:
+                return
+            self._missing.add(team_id)
+        log.warning(
+            "skipping workspace %s: %s; its messages wait, no attempt spent, until it is "
+            "installed again",
+            team_id,
+            why,
+        )
+
+
+def open_installations(path: Path, credentials: OAuthCredentials, api_url: str) -> Installations:
+    """slack_sdk's SQLite installation store in the store file at `path`, with a token
+    rotator that asks `api_url`. Its tables are made now, before the first request."""
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+    from slack_sdk.oauth.token_rotation import TokenRotator
+
+    store = SQLite3InstallationStore(
+        database=str(path),
+        client_id=credentials.client_id,
+        logger=logging.getLogger("bot.installations.store"),
+    )
+    store.init()
+    rotator = TokenRotator(
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        client=make_web_client(None, api_url),
+    )
+    return Installations(store, rotator)
+
+
+def kept_authorize(
+    installations: Installations, credentials: OAuthCredentials, client: WebClient
+) -> Any:
+    """Bolt's authorization of requests from the installation store, refreshing tokens
+    through `installations` (one refresh at a time), and remembering which token
+    authorized whom so that a request costs no auth.test (`forget` drops a workspace's
+    entry when its token is revoked)."""
+    from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+
+    class KeptAuthorize(InstallationStoreAuthorize):
+        def _rotate_and_save_tokens_if_necessary(
+            self, installation: Installation | None
+        ) -> Installation | None:
+            if installation is None:
+                return None
+            return installations.refresh(installation)
+
+        def forget(self, team_id: str | None) -> None:
+            """Drop what was remembered of `team_id`'s tokens (revoked or uninstalled)."""
+            for token, result in list(self.authorize_result_cache.items()):
+                if result.team_id == team_id:
+                    self.authorize_result_cache.pop(token, None)
+
+    return KeptAuthorize(
+        logger=logging.getLogger("bot.bolt"),
+        installation_store=installations.store,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        cache_enabled=True,
+        client=client,
+        token_rotation_expiration_minutes=installations.minutes,
+    )

@@ -1,0 +1,72 @@
+"""Estimated snapshots: written beside a collection, and what their label needs.
+
+An estimate is a snapshot like any other (source `estimate`), so the comparability rule
+and every series read it as they read the rest; this module keeps what is particular to
+it (see `storage.schema.m012_estimates`): the snapshot it was worked out from, how many
+models were counted as zero, and whether it holds every family of that snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.snapshots import SOURCE_ESTIMATE, ModelRecord, insert_snapshot
+from storage.sql import Connection
+
+
+@dataclass(frozen=True)
+class EstimateNote:
+    """What an estimated snapshot's label says."""
+
+    snapshot_id: int
+    taken_at: str  # 30 days before the snapshot it was worked out from
+    based_on: int  # the live snapshot it was worked out from
+    floored: int  # models whose estimate came out below zero, counted as zero
+    whole: bool  # it holds every family of `based_on` (else only families newly added)
+
+
+def insert_estimate(
+    db: Connection,
+    taken_at: datetime,
+    rows: Sequence[ModelRecord],
+    definitions: Mapping[str, str],
+    *,
+    based_on: int,
+    floored: int,
+    whole: bool,
+) -> int:
+    """Insert an estimated snapshot inside the caller's open transaction; return its id."""
+    snapshot_id = insert_snapshot(db, taken_at, SOURCE_ESTIMATE, rows, definitions)
+    db.execute(
+        "INSERT INTO estimates (snapshot_id, based_on, floored, whole) VALUES (?, ?, ?, ?)",
+        [snapshot_id, based_on, floored, int(whole)],
+    )
+    return snapshot_id
+
+
+def estimate_notes(db: Connection) -> list[EstimateNote]:
+    """Every estimated snapshot's note, oldest first (a store holds a handful)."""
+    rows = db.execute(
+        """SELECT e.snapshot_id, s.taken_at, e.based_on, e.floored, e.whole
+           FROM estimates e JOIN snapshots s ON s.id = e.snapshot_id
+           ORDER BY s.taken_at, s.id"""
+    )
+    return [EstimateNote(int(r[0]), r[1], int(r[2]), int(r[3]), bool(r[4])) for r in rows]
+
+
+def estimate_note(db: Connection, snapshot_id: int) -> EstimateNote | None:
+    """The note of snapshot `snapshot_id`, if it is an estimate."""
+    return next((n for n in estimate_notes(db) if n.snapshot_id == snapshot_id), None)
+
+
+def families_counted_since(db: Connection, since: str, besides: int) -> set[str]:
+    """The families with figures in a snapshot taken at or after `since` (a timestamp),
+    other than snapshot `besides`."""
+    rows = db.execute(
+        """SELECT DISTINCT t.family FROM snapshots s JOIN family_totals t ON t.snapshot_id = s.id
+           WHERE s.taken_at >= ? AND s.id != ?""",
+        [since, besides],
+    )
+    return {r[0] for r in rows}

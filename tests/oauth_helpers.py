@@ -1,0 +1,188 @@
+"""Helpers for the tests of installs through Slack's OAuth flow: the real Bolt app in
+OAuth mode behind waitress, the Slack stand-in playing Slack (consent page, tokens,
+events), and a browser playing the person who installs it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_app
+from bot.handlers import BotServices
+from bot.installations import Installations, InstalledWorkspaces, open_installations
+from bot.oauth import INSTALL_PATH, REDIRECT_PATH
+from bot.runtime import BackgroundServer
+from bot.settings import OAuthCredentials, SlackSettings
+from commands import AnswerContext
+from localslack.browser import Browser, Visit
+from localslack.oauth import OAuthApp
+from localslack.payloads import event_callback
+from localslack.server import LocalSlack
+from openmodels.families import load_families
+from storage import Store
+from storage.workspaces import TEAM_TABLES
+from tests.slack_helpers import QUICK, SIGNING_SECRET, RunningBot, post, signed_json, tiny_png
+
+CLIENT_ID, CLIENT_SECRET = "1234.5678", "0123456789abcdef0123456789abcdef"
+# Two workspaces, each with an installer, an admin, a member and two channels; a third in
+# an Enterprise Grid organisation.
+T1, T2, T3, GRID = "T1", "T2", "T3", "E1"
+PEOPLE = {T1: ("U1", "U1A", "U1M"), T2: ("U2", "U2A", "U2M"), T3: ("U3", "U3A", "U3M")}
+CHANNELS = {T1: ("C1A", "C1B"), T2: ("C2A", "C2B"), T3: ("C3A", "C3B")}
+INSTALLATION_TABLES = ("slack_installations", "slack_bots")
+
+
+def workspaces(slack: LocalSlack) -> None:
+    """The workspaces of these tests, none of them running openmodels yet."""
+    for team, name, grid in ((T1, "One", None), (T2, "Two", None), (T3, "Three", GRID)):
+        installer, admin, member = PEOPLE[team]
+        slack.add_workspace(
+            team,
+            name,
+            members={installer, member},
+            admins={admin},
+            channels=set(CHANNELS[team]),
+            enterprise_id=grid,
+        )
+
+
+@dataclass
+class OAuthBot(RunningBot):
+    """The real app in OAuth mode, its store, and its installation store."""
+
+    store: Store | None = None
+    installations: Installations | None = None
+
+    def clients(self) -> InstalledWorkspaces:
+        """Each workspace's client as `serve`'s scheduled jobs get it: from the installation
+        store the app uses."""
+        assert self.store is not None and self.installations is not None
+        return InstalledWorkspaces(self.store, self.installations, self.slack.api_url)
+
+    def install(self, team: str, user: str | None = None, *, org_wide: bool = False) -> Visit:
+        """`user` (the workspace's installer by default) opens the install page, clicks
+        "Add to Slack" and allows the app: the page the app shows at the end."""
+        browser = self.browser(team, user, org_wide=org_wide)
+        return browser.add_to_slack(self.install_url)
+
+    def browser(self, team: str, user: str | None = None, *, org_wide: bool = False) -> Browser:
+        """A browser signed in to Slack as `user` of `team`."""
+        return self.slack.sign_in(team, user or PEOPLE[team][0], org_wide=org_wide)
+
+    @property
+    def install_url(self) -> str:
+        return self.server.base_url + INSTALL_PATH
+
+    def uninstall(self, team: str) -> None:
+        """Slack removes the app from `team` and tells it; wait until it has dealt with it."""
+        before = len(self.slack.events_sent)
+        assert self.slack.uninstall(team) == [200, 200]
+        for callback in self.slack.events_sent[before:]:
+            self.wait_done(callback["event_id"])
+
+    def revoke(self, team: str) -> None:
+        before = len(self.slack.events_sent)
+        assert self.slack.revoke_bot_token(team) == [200]
+        for callback in self.slack.events_sent[before:]:
+            self.wait_done(callback["event_id"])
+
+    def send_event(self, team: str, event: dict[str, Any], **fields: Any) -> None:
+        """POST one signed event callback for `team` (fields of the callback overridden)."""
+        workspace = self.slack.workspaces.get(team)
+        assert workspace is not None
+        callback = (
+            event_callback(
+                event,
+                team_id=team,
+                enterprise_id=workspace.enterprise_id,
+                bot_user_id=workspace.bot_user_id,
+            )
+            | fields
+        )
+        body = json.dumps(callback).encode()
+        assert post(self.server.url, body, signed_json(body)).status == 200
+        self.wait_done(callback["event_id"])
+
+
+@contextmanager
+def running_oauth_bot(
+    store: Store,
+    *,
+    slack: LocalSlack | None = None,
+    token_rotation: bool = False,
+    token_seconds: float = 43200.0,
+) -> Iterator[OAuthBot]:
+    """The real app in OAuth mode against `slack` (a strict stand-in with the tests'
+    workspaces by default), with its events coming back to the app."""
+    with slack or LocalSlack(strict_tokens=True) as fake:
+        if not fake.workspaces.get(T1):
+            workspaces(fake)
+        credentials = OAuthCredentials(CLIENT_ID, CLIENT_SECRET)
+        settings = SlackSettings(
+            signing_secret=SIGNING_SECRET, api_url=fake.api_url, oauth=credentials
+        )
+        installations = open_installations(store.path, credentials, fake.api_url)
+        holder: list[OAuthBot] = []
+        services = BotServices(
+            context=AnswerContext(store=store, families=load_families()),
+            render=tiny_png,
+            delivery=QUICK,
+            on_done=lambda url: holder[0].finished(url),
+        )
+        try:
+            app = build_app(settings, services, installations=installations)
+            with BackgroundServer(app) as server:
+                fake.register_app(
+                    OAuthApp(
+                        CLIENT_ID,
+                        CLIENT_SECRET,
+                        (server.base_url + REDIRECT_PATH,),
+                        token_rotation=token_rotation,
+                        token_seconds=token_seconds,
+                        events_url=server.url,
+                        signing_secret=SIGNING_SECRET,
+                    )
+                )
+                bot = OAuthBot(fake, server, store=store, installations=installations)
+                holder.append(bot)
+                yield bot
+        finally:
+            services.close()
+
+
+def team_rows(path: Path, team: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of `team` in the store file: openmodels' tables and the installation
+    store's, exactly as stored."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with sqlite3.connect(path) as db:
+        for table in (*TEAM_TABLES, *INSTALLATION_TABLES):
+            found[table] = db.execute(
+                f"SELECT * FROM {table} WHERE team_id = ? ORDER BY {_every_column(db, table)}",
+                [team],
+            ).fetchall()
+    return found
+
+
+def _every_column(db: sqlite3.Connection, table: str) -> str:
+    """`1, 2, …`: an order by every column, for a table with or without a rowid."""
+    count = len(db.execute(f"PRAGMA table_info({table})").fetchall())
+    return ", ".join(str(i) for i in range(1, count + 1))
+
+
+def all_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the store file but the migrations' record."""
+    with sqlite3.connect(path) as db:
+        names = [
+            r[0]
+            for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith(("sqlite_", "_sqlite"))
+        ]
+        return {
+            n: db.execute(f"SELECT * FROM {n} ORDER BY {_every_column(db, n)}").fetchall()
+            for n in sorted(names)
+        }

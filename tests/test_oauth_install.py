@@ -1,0 +1,523 @@
+"""Any workspace installs openmodels through Slack's OAuth flow, gets answered and
+delivered to with its own token, and is forgotten when it uninstalls.
+
+Everything goes over HTTP the way it does in production: a browser opens the real
+app's /slack/install, follows "Add to Slack" to the Slack stand-in's consent page and
+comes back to /slack/oauth_redirect; Slack's events (app_uninstalled, tokens_revoked)
+come signed to /slack/events. The stand-in is strict: it refuses a token it did not
+issue, and a channel of another workspace does not exist for a workspace's token.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+from bot.app import BOT_SCOPES, NOT_INSTALLED
+from bot.oauth import FAILURES, ORG_WIDE_REFUSED, REDIRECT_PATH
+from bot.outbox_sender import deliver
+from bot.settings import OAuthCredentials
+from commands.digest_message import digest_message
+from localslack.browser import Browser
+from openmodels.digest import plan_digests
+from openmodels.families import load_families
+from storage import outbox as ob
+from storage import subscriptions as subs
+from storage import workspaces as ws
+from tests.builders import DAY0, growing_store
+from tests.oauth_helpers import (
+    CHANNELS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    GRID,
+    PEOPLE,
+    T1,
+    T2,
+    T3,
+    OAuthBot,
+    all_rows,
+    running_oauth_bot,
+    team_rows,
+)
+from tests.slack_helpers import QUICK, tiny_png
+
+NOW = DAY0 + timedelta(days=10)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return growing_store(tmp_path / "s.db")
+
+
+@pytest.fixture
+def bot(store):
+    with running_oauth_bot(store) as running:
+        yield running
+
+
+def installations(store) -> SQLite3InstallationStore:
+    return SQLite3InstallationStore(database=str(store.path), client_id=CLIENT_ID)
+
+
+def channel_calls(bot: OAuthBot, method: str) -> list[tuple[str | None, str, int | None]]:
+    """(workspace of the token, channel, token serial) of each call of `method`."""
+    return [
+        (c.team, str(c.params.get("channel") or c.params.get("channel_id")), c.token_serial)
+        for c in bot.slack.calls_to(method)
+    ]
+
+
+def queue_digests(store) -> None:
+    plan_digests(store, load_families(), NOW, slot=NOW, message=digest_message)
+
+
+def deliver_all(bot: OAuthBot, store, clients=None):
+    """A delivery run as `serve`'s scheduler does it: each workspace's token from the
+    installation store the app uses (`clients`: those of an earlier run)."""
+    return deliver(
+        store,
+        clients or bot.clients(),
+        render=tiny_png,
+        pause=lambda _s: None,
+        share_waits=QUICK.share_waits,
+    )
+
+
+# -- installing ---------------------------------------------------------------------------
+
+
+def test_the_install_page_offers_add_to_slack_for_the_apps_scopes_with_a_state(bot):
+    page = Browser().get(bot.install_url)
+
+    assert page.status == 200 and "Add to Slack" in page.text
+    [link] = page.links()
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(link).query).items()}
+    assert link.startswith(bot.slack.authorize_url)
+    assert query["client_id"] == CLIENT_ID and query["state"]
+    assert sorted(query["scope"].split(",")) == sorted(BOT_SCOPES)
+    assert query["state"] in page.headers["set-cookie"]  # tied to this browser
+
+
+def test_installing_keeps_the_workspaces_own_token_and_who_installed_it(bot, store):
+    done = bot.install(T2)
+
+    assert done.status == 200 and "openmodels is installed" in done.text and "In Two," in done.text
+    found = installations(store).find_installation(enterprise_id=None, team_id=T2)
+    assert found is not None and found.bot_token and found.user_id == PEOPLE[T2][0]
+    with store.reading() as db:
+        row = ws.get(db, T2)
+    assert row is not None and (row.installed_by, row.enterprise_id) == (PEOPLE[T2][0], None)
+
+
+def test_a_command_in_a_workspace_is_answered_with_that_workspaces_token(bot, store):
+    bot.install(T1)
+    bot.install(T2)
+    installer, _, _ = PEOPLE[T2]
+
+    [answer] = bot.command("subscribe digest", CHANNELS[T2][0], user_id=installer, team_id=T2).posts
+    compared = bot.command(
+        "compare qwen llama --public", CHANNELS[T2][1], user_id=installer, team_id=T2
+    )
+
+    assert answer["text"].startswith("Subscribed this channel to the weekly openmodels digest")
+    assert channel_calls(bot, "chat.postMessage") == [(T2, CHANNELS[T2][0], 1)]
+    assert {c.team for c in bot.slack.calls_to("files.completeUploadExternal")} == {T2}
+    assert compared.posts and not any("Sorry" in p["text"] for p in compared.posts)
+    with store.reading() as db:
+        assert subs.get(db, T2, CHANNELS[T2][0], "digest") is not None
+
+
+def test_each_workspaces_digests_go_with_its_own_token(bot, store):
+    for team in (T1, T2):
+        bot.install(team)
+        for channel in CHANNELS[team]:
+            bot.command("subscribe digest", channel, user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+    before = len(bot.slack.calls_to("chat.postMessage"))
+
+    report = deliver_all(bot, store)
+
+    assert len(report.sent) == 4 and report.retry == report.failed == []
+    posted = channel_calls(bot, "chat.postMessage")[before:]
+    assert sorted(posted) == sorted(
+        (team, channel, 1) for team in (T1, T2) for channel in CHANNELS[team]
+    )
+    team_of = {channel: team for team, channels in CHANNELS.items() for channel in channels}
+    uploads = bot.slack.calls_to("files.completeUploadExternal")
+    assert len(uploads) == 4
+    assert all(c.team == team_of[c.params["channel_id"]] for c in uploads)
+
+
+# -- uninstalling -------------------------------------------------------------------------
+
+
+def test_uninstalling_forgets_the_workspace_and_leaves_the_other_byte_for_byte(bot, store, caplog):
+    for team in (T1, T2):
+        bot.install(team)
+        for channel in CHANNELS[team]:
+            bot.command("subscribe alerts qwen", channel, user_id=PEOPLE[team][0], team_id=team)
+            bot.command("subscribe digest", channel, user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+    deliver_all(bot, store)
+    with store.writing() as db:  # one still waiting
+        ob.enqueue(db, T2, CHANNELS[T2][0], "alert", "later", {"text": "x"}, "2026-01-12")
+    kept = team_rows(store.path, T1)
+
+    with caplog.at_level(logging.INFO, logger="bot.uninstall"):
+        bot.uninstall(T2)
+
+    assert all(rows == [] for rows in team_rows(store.path, T2).values())
+    assert team_rows(store.path, T1) == kept
+    [said] = [r.getMessage() for r in caplog.records if "uninstalled" in r.getMessage()]
+    assert f"workspace {T2}" in said
+    assert "4 subscriptions" in said and "3 outbox" in said and "1 workspaces" in said
+
+
+def test_a_command_after_uninstalling_says_it_is_not_installed(bot):
+    bot.install(T2)
+    bot.uninstall(T2)
+
+    refused = bot.command(
+        "subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2, wait=False
+    )
+
+    assert refused.reply.status == 200
+    bot.slack.wait_for(lambda: bool(bot.slack.posts(refused.response_url)))
+    assert [p["text"] for p in bot.slack.posts(refused.response_url)] == [NOT_INSTALLED]
+
+
+def test_a_revoked_bot_token_stops_delivery_there_at_once_without_spending_attempts(
+    bot, store, caplog
+):
+    for team in (T1, T2):
+        bot.install(team)
+        bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
+    bot.revoke(T2)
+    queue_digests(store)
+
+    clients = bot.clients()
+    with caplog.at_level(logging.WARNING, logger="bot.installations"):
+        first = deliver_all(bot, store, clients)
+        second = deliver_all(bot, store, clients)
+
+    assert first.skipped_teams == second.skipped_teams == [T2]
+    with store.reading() as db:
+        waiting = [i for i in ob.all_items(db) if i.team_id == T2]
+    assert [(i.status, i.attempts) for i in waiting] == [("pending", 0)]
+    assert [c[:2] for c in channel_calls(bot, "chat.postMessage")][-1] == (T1, CHANNELS[T1][0])
+    skipped = [r for r in caplog.records if r.name == "bot.installations"]
+    assert len([r for r in skipped if T2 in r.getMessage()]) == 1  # logged once
+    with store.reading() as db:
+        assert subs.get(db, T2, CHANNELS[T2][0], "digest") is not None  # kept for a reinstall
+
+
+def test_a_late_uninstall_event_never_undoes_a_reinstall(bot, store):
+    bot.install(T2)
+    bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
+    kept = team_rows(store.path, T2)
+
+    # Slack delivers an uninstall from before the current install (slackapi/bolt-js#1558).
+    bot.send_event(T2, {"type": "app_uninstalled"}, event_time=1_600_000_000)
+
+    assert team_rows(store.path, T2) == kept
+
+
+# -- bad input to the install pages ----------------------------------------------------------
+
+
+def redirect_of(bot: OAuthBot, browser: Browser) -> str:
+    """Open the install page and allow the app on Slack's page; the URL Slack sends the
+    browser back to (not opened yet)."""
+    page = browser.get(bot.install_url)
+    consent = browser.get(page.links()[0])
+    assert consent.status == 302 and consent.location is not None
+    return consent.location
+
+
+def test_a_forged_state_gets_a_clear_page_and_changes_nothing(bot, store):
+    browser = bot.browser(T2)
+    back = redirect_of(bot, browser)
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    forged = "forged-state-0000"
+    browser.set_cookie(bot.server.base_url, "slack-app-oauth-state", forged)
+    before = all_rows(store.path)
+
+    page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?code={code}&state={forged}")
+
+    assert page.status == 401 and "expired" in page.text and "Nothing was installed" in page.text
+    assert all_rows(store.path) == before
+    assert bot.slack.oauth.exchanges == 0
+
+
+def test_a_state_from_another_browser_gets_a_clear_page_and_changes_nothing(bot, store):
+    back = redirect_of(bot, bot.browser(T2))
+    before = all_rows(store.path)
+
+    page = bot.browser(T2).get(back)  # no state cookie in this browser
+
+    assert page.status == 400 and FAILURES["invalid_browser"].split(".")[0] in page.text
+    assert all_rows(store.path) == before
+
+
+def test_an_expired_state_gets_a_clear_page_and_changes_nothing(bot, store, monkeypatch):
+    browser = bot.browser(T2)
+    back = redirect_of(bot, browser)
+    later = __import__("time").time() + 601  # the install link is good for 10 minutes
+    monkeypatch.setattr("slack_sdk.oauth.state_store.sqlite3.time.time", lambda: later)
+    before = all_rows(store.path)
+
+    page = browser.get(back)
+
+    assert page.status == 401 and "expired" in page.text
+    assert all_rows(store.path) == before
+
+
+def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
+    browser = bot.browser(T2)
+    first = redirect_of(bot, browser)
+    assert browser.get(first).status == 200  # installed
+    code = parse_qs(urlsplit(first).query)["code"][0]
+    again = redirect_of(bot, browser)  # a new install link and state, the old code
+    replayed = again.replace(parse_qs(urlsplit(again).query)["code"][0], code)
+    before = all_rows(store.path)
+
+    page = browser.get(replayed)
+
+    assert page.status == 401 and "was used already, or has expired" in page.text
+    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+        k: v for k, v in before.items() if k != "oauth_states"
+    }
+
+
+def test_the_same_redirect_opened_twice_installs_once(bot, store):
+    browser = bot.browser(T2)
+    back = redirect_of(bot, browser)
+    assert browser.get(back).status == 200
+    before = all_rows(store.path)
+
+    page = browser.get(back)
+
+    assert page.status in {400, 401} and "Nothing was installed" in page.text
+    assert all_rows(store.path) == before
+
+
+def test_a_missing_code_gets_a_clear_page_and_changes_nothing(bot, store):
+    browser = bot.browser(T2)
+    back = redirect_of(bot, browser)
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    before = all_rows(store.path)
+
+    page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?state={state}")
+
+    assert page.status == 401 and "no authorization code" in page.text
+    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+        k: v for k, v in before.items() if k != "oauth_states"
+    }
+
+
+def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
+    bot.slack.oauth.deny_next()
+    before = all_rows(store.path)
+
+    page = bot.install(T2)
+
+    assert page.status == 200 and "cancelled" in page.text
+    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+        k: v for k, v in before.items() if k != "oauth_states"
+    }
+
+
+# -- Enterprise Grid ---------------------------------------------------------------------------
+
+
+def test_an_org_wide_install_is_refused_with_a_page_that_says_so(bot, store):
+    before = {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"}
+
+    page = bot.install(T3, org_wide=True)
+
+    assert page.status == 400 and ORG_WIDE_REFUSED.split(",")[0] in page.text
+    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == before
+
+
+def test_a_workspace_of_an_enterprise_grid_org_works_keyed_by_org_and_workspace(bot, store):
+    bot.install(T3)
+    installer = PEOPLE[T3][0]
+
+    [answer] = bot.command(
+        "subscribe digest", CHANNELS[T3][0], user_id=installer, team_id=T3, enterprise_id=GRID
+    ).posts
+    queue_digests(store)
+    report = deliver_all(bot, store)
+
+    assert answer["text"].startswith("Subscribed this channel")
+    assert installations(store).find_installation(enterprise_id=GRID, team_id=T3) is not None
+    assert report.sent and not report.skipped_teams
+    assert {c.team for c in bot.slack.calls_to("chat.postMessage")} == {T3}
+
+
+# -- token rotation ------------------------------------------------------------------------------
+
+
+def test_an_expiring_token_is_refreshed_and_the_new_one_kept_and_used(store):
+    # Tokens that last an hour: within Bolt's two hours of refreshing, at every use.
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        first = installations(store).find_installation(enterprise_id=None, team_id=T2)
+
+        bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
+        queue_digests(store)
+        report = deliver_all(bot, store)
+
+        assert first is not None and bot.slack.oauth.refreshes >= 1
+        assert report.sent and report.skipped_teams == [] and report.stopped is None
+        # Both posts (the confirmation, then the digest) went with a refreshed token,
+        # never the first one, and Slack refused none.
+        posts = bot.slack.calls_to("chat.postMessage")
+        assert [c.status for c in posts] == [200, 200]
+        assert all(c.token_serial is not None and c.token_serial >= 2 for c in posts)
+        kept = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        assert kept is not None and kept.bot_token != first.bot_token
+
+
+def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
+    import threading
+
+    from bot.installations import open_installations
+
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        keeper = open_installations(
+            store.path, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url
+        )
+        # Five threads find the token expiring at once: one refresh, and all get its token.
+        start = threading.Barrier(5)
+        got: list[str] = []
+
+        def ask() -> None:
+            start.wait()
+            found = keeper.find(None, T2)
+            assert found is not None and found.bot_token
+            got.append(found.bot_token)
+
+        threads = [threading.Thread(target=ask) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert bot.slack.oauth.refreshes == 1
+        assert len(set(got)) == 1
+
+
+# -- scheduled work and cron ---------------------------------------------------------------
+
+
+def test_cron_deliver_posts_each_workspaces_items_with_its_own_token(
+    bot, store, monkeypatch, capsys
+):
+    from openmodels.cli import main
+
+    for team in (T1, T2):
+        bot.install(team)
+        bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+    before = len(bot.slack.calls_to("chat.postMessage"))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", bot.slack.api_url)
+
+    code = main(["deliver", "--db", str(store.path)])
+
+    assert code == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith("2 sent")
+    posted = channel_calls(bot, "chat.postMessage")[before:]
+    assert sorted(posted) == [(T1, CHANNELS[T1][0], 1), (T2, CHANNELS[T2][0], 1)]
+
+
+def test_app_home_tabs_are_refreshed_with_each_workspaces_token(bot, store):
+    from bot.home import refresh_home_tabs
+    from bot.home_pace import HomePace
+    from bot.posting import run_now
+    from commands import AnswerContext
+    from storage import home_visits
+    from storage.snapshots import format_timestamp
+
+    for team in (T1, T2, T3):
+        bot.install(team)
+        with store.writing() as db:
+            home_visits.record(db, team, PEOPLE[team][0], None, format_timestamp(NOW))
+    bot.revoke(T3)
+    context = AnswerContext(store=store, families=load_families(), now=lambda: NOW)
+
+    published = run_now(refresh_home_tabs(bot.clients(), context, NOW, HomePace()), lambda _s: None)
+
+    assert published == 2
+    publishes = bot.slack.calls_to("views.publish")
+    assert sorted((c.team, c.params["user_id"]) for c in publishes) == [
+        (T1, PEOPLE[T1][0]),
+        (T2, PEOPLE[T2][0]),
+    ]
+
+
+def test_an_item_posted_while_its_workspace_is_forgotten_leaves_nothing_behind(store):
+    from bot.outbox_sender import _record_sent
+    from storage import announcements as an
+
+    with store.writing() as db:
+        ob.enqueue(db, T2, "C2A", "alert", "e1", {"text": "x", "pairs": [["llama", "qwen"]]}, "t")
+        [item] = ob.all_items(db)
+        ws.forget(db, T2)  # the uninstall, while the item was being posted
+        _record_sent(db, item, "2026-01-12T00:00:00Z", "1.0", None)
+
+        assert an.latest(db, T2, "C2A", [("llama", "qwen")]) == {}
+        assert ob.all_items(db) == []
+
+
+def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store):
+    """`openmodels serve --http` with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, as a real
+    process: a workspace installs it through the flow and is answered with its token."""
+    import os
+
+    from localslack.oauth import OAuthApp
+    from localslack.server import LocalSlack
+    from tests.oauth_helpers import workspaces
+    from tests.slack_helpers import SIGNING_SECRET, post, serving_over_http, signed, slash_form
+
+    with LocalSlack(strict_tokens=True) as slack:
+        workspaces(slack)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        env |= {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "OPENMODELS_DB": str(store.path),
+        }
+        with serving_over_http(env) as events:
+            base = events.removesuffix("/slack/events")
+            slack.register_app(
+                OAuthApp(
+                    CLIENT_ID,
+                    CLIENT_SECRET,
+                    (base + REDIRECT_PATH,),
+                    events_url=events,
+                    signing_secret=SIGNING_SECRET,
+                )
+            )
+
+            installed = slack.sign_in(T2, PEOPLE[T2][0]).add_to_slack(base + "/slack/install")
+            response_url = slack.response_url()
+            body = slash_form("subscribe digest", response_url, CHANNELS[T2][0], PEOPLE[T2][0], T2)
+            reply = post(events, body, signed(body))
+
+            assert installed.status == 200 and "openmodels is installed" in installed.text
+            assert reply.status == 200
+            assert slack.wait_for(lambda: bool(slack.posts(response_url)), timeout=30)
+            assert [(c.team, c.token_serial) for c in slack.calls_to("chat.postMessage")] == [
+                (T2, 1)
+            ]
