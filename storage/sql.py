@@ -59,13 +59,14 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|:([A-Za-z_]
 @lru_cache(maxsize=2048)
 def to_pyformat(sql: str) -> str:
     """`sql` with SQLite's `?` and `:name` parameters in psycopg's `%s` and `%(name)s`
-    style, and literal `%` doubled. Quoted text, comments and `::` casts are left as
+    style, and every literal `%` doubled, in quoted text and comments too (psycopg reads
+    placeholders everywhere). Otherwise quoted text, comments and `::` casts are left as
     they are."""
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
         if match.group(1):
             return f"%({match.group(1)})s"
-        return {"?": "%s", "%": "%%"}.get(token, token)
+        return {"?": "%s"}.get(token) or token.replace("%", "%%")
 
     return _TOKEN.sub(replace, sql)

@@ -33,18 +33,25 @@ from tests.reliability.helpers import REPO, program_env
         ),
         (
             "SELECT x::text FROM t WHERE a LIKE '%' || ?",
-            "SELECT x::text FROM t WHERE a LIKE '%' || %s",
+            "SELECT x::text FROM t WHERE a LIKE '%%' || %s",
         ),
         ('SELECT 100 % 7, "odd?" FROM t', 'SELECT 100 %% 7, "odd?" FROM t'),
         ("WHERE a LIKE ? ESCAPE '\\'", "WHERE a LIKE %s ESCAPE '\\'"),
         (
-            "SELECT a -- the model's id?\nFROM t WHERE b = ?",
-            "SELECT a -- the model's id?\nFROM t WHERE b = %s",
+            "SELECT a -- 100% the model's id?\nFROM t WHERE b = ?",
+            "SELECT a -- 100%% the model's id?\nFROM t WHERE b = %s",
         ),
     ],
 )
 def test_parameters_are_written_once_and_run_on_postgresql(sqlite, postgresql):
     assert to_pyformat(sqlite) == postgresql
+
+
+def test_a_percent_sign_in_quoted_text_and_comments_runs_with_parameters(tmp_store):
+    with tmp_store.reading() as db:
+        row = db.execute("SELECT 'a%b' LIKE 'a%', ? -- 100%\n", [7]).fetchone()
+
+    assert bool(row[0]) is True and row[1] == 7
 
 
 def test_every_migration_has_its_postgresql_statements():
