@@ -24,14 +24,14 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.slack_client import make_web_client
+from bot.slack_stores import open_slack_stores
 from storage import Store
 from storage import workspaces as ws
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from slack_sdk import WebClient
     from slack_sdk.oauth.installation_store import Installation, InstallationStore
+    from slack_sdk.oauth.state_store import OAuthStateStore
     from slack_sdk.oauth.token_rotation import TokenRotator
 
     from bot.settings import OAuthCredentials
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # Bolt's default: a token is refreshed once it expires within two hours.
 REFRESH_MINUTES = 120
+STATE_SECONDS = 600  # an install link is good for 10 minutes
 
 
 @runtime_checkable
@@ -68,15 +69,18 @@ def team_clients_of(client: WebClient | TeamClients) -> TeamClients:
 
 
 class Installations:
-    """The installation store, its tokens kept fresh one refresh at a time."""
+    """The installation store, its tokens kept fresh one refresh at a time; the state
+    store of install links beside it."""
 
     def __init__(
         self,
         store: InstallationStore,
+        states: OAuthStateStore,
         rotator: TokenRotator | None,
         minutes: int = REFRESH_MINUTES,
     ) -> None:
         self.store = store
+        self.states = states
         self.rotator = rotator
         self.minutes = minutes
         self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
@@ -174,24 +178,20 @@ class InstalledWorkspaces:
         )
 
 
-def open_installations(path: Path, credentials: OAuthCredentials, api_url: str) -> Installations:
-    """slack_sdk's SQLite installation store in the store file at `path`, with a token
-    rotator that asks `api_url`. Its tables are made now, before the first request."""
-    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+def open_installations(
+    store: Store, credentials: OAuthCredentials, api_url: str, state_seconds: int = STATE_SECONDS
+) -> Installations:
+    """slack_sdk's installation and state stores in `store`'s database (bot.slack_stores),
+    with a token rotator that asks `api_url`."""
     from slack_sdk.oauth.token_rotation import TokenRotator
 
-    store = SQLite3InstallationStore(
-        database=str(path),
-        client_id=credentials.client_id,
-        logger=logging.getLogger("bot.installations.store"),
-    )
-    store.init()
+    stores = open_slack_stores(store, credentials.client_id, state_seconds)
     rotator = TokenRotator(
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,
         client=make_web_client(None, api_url),
     )
-    return Installations(store, rotator)
+    return Installations(stores.installations, stores.states, rotator)
 
 
 def kept_authorize(

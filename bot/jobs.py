@@ -122,7 +122,7 @@ def team_clients(
     if slack.oauth is None:
         return OneWorkspace(make_web_client(slack.bot_token, slack.api_url))
     if installations is None:
-        installations = open_installations(store.path, slack.oauth, slack.api_url)
+        installations = open_installations(store, slack.oauth, slack.api_url)
     return InstalledWorkspaces(store, installations, slack.api_url)
 
 

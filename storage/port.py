@@ -11,8 +11,9 @@ using it meanwhile (what it writes after the port began is not copied).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from openmodels.errors import StoreError
@@ -159,9 +160,11 @@ def _copy_table(
     rows = src.execute(f'SELECT {names} FROM "{table}"')
     copied = [0]
 
+    convert = _converters(table, columns)
+
     def counted() -> Iterator[Any]:
         for row in rows:
-            yield row
+            yield convert(row)
             copied[0] += 1
             if copied[0] % PROGRESS_EVERY == 0:
                 progress(table, copied[0], total)
@@ -175,6 +178,50 @@ def _copy_table(
     progress(table, copied[0], total)
 
 
+def _no_organisation(value: Any) -> Any:
+    """SQLite's store writes '' for no organisation (or workspace); SQLAlchemy's, NULL."""
+    return value or None
+
+
+def _utc(value: Any) -> datetime | None:
+    """A time as SQLite's stores write it (Unix seconds, or SQLite's UTC text
+    'YYYY-MM-DD HH:MM:SS') as SQLAlchemy's write it: a naive UTC timestamp."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        moment = datetime.fromtimestamp(value, UTC)
+    else:
+        moment = datetime.fromisoformat(str(value))
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+# slack_sdk's tables (storage.schema.m014_slack_installations) have the same columns on
+# both engines, each in what its own store writes and reads back (SQLite's stores and
+# SQLAlchemy's): what each column's value becomes on the way.
+_SLACK_INSTALL: dict[str, Callable[[Any], Any]] = {
+    "enterprise_id": _no_organisation,
+    "team_id": _no_organisation,
+    "bot_token_expires_at": _utc,
+    "installed_at": _utc,
+    "is_enterprise_install": bool,
+}
+CONVERTED: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "slack_installations": _SLACK_INSTALL | {"user_token_expires_at": _utc},
+    "slack_bots": _SLACK_INSTALL,
+    "oauth_states": {"expire_at": _utc},
+}
+
+
+def _converters(table: str, columns: list[str]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """What turns a row of `table`'s `columns` on SQLite into the row PostgreSQL takes."""
+    by_column = CONVERTED.get(table)
+    if by_column is None:
+        return lambda row: row
+    steps = [by_column.get(c) for c in columns]
+    return lambda row: [v if f is None else f(v) for f, v in zip(steps, row, strict=True)]
+
+
 def _record_migrations(dst: Connection, migrations: list[tuple[str, str]]) -> None:
     """The target records the source's migrations, with the times they were applied."""
     from storage.engines.postgres import PostgresConnection, record_migrations
@@ -186,10 +233,12 @@ def _record_migrations(dst: Connection, migrations: list[tuple[str, str]]) -> No
 
 
 def _restart_identities(dst: Connection, tables: list[str]) -> None:
-    """Each identity column's next value follows the largest id copied."""
+    """Each identity column's next value (or serial column's, in slack_sdk's tables)
+    follows the largest id copied."""
     for table, column in dst.execute(
         """SELECT table_name, column_name FROM information_schema.columns
-           WHERE table_schema = current_schema() AND is_identity = 'YES'"""
+           WHERE table_schema = current_schema()
+             AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')"""
     ).fetchall():
         if table in tables:
             dst.execute(

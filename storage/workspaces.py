@@ -16,6 +16,9 @@ ChangesBy = Literal["anyone", "admins"]
 # Every table with rows that belong to one workspace, keyed by team_id, in the order a
 # forgotten workspace's rows are deleted (the workspace's own row last).
 TEAM_TABLES = ("subscriptions", "mutes", "outbox", "announcements", "home_visits", "workspaces")
+# slack_sdk's tables of a workspace's install (storage.schema.m014_slack_installations):
+# slack_sdk's installation store deletes a workspace's rows from them (bot.uninstall).
+INSTALLATION_TABLES = ("slack_installations", "slack_bots")
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -187,3 +189,24 @@ def aurora_store(path: Path | Store, last_day: int = 20) -> Store:
             store, AURORA_START + timedelta(days=d), "hub", records, wide if d >= 14 else narrow
         )
     return store
+
+
+def slack_installation(team: str = "T2", enterprise: str | None = None) -> Any:
+    """An install of the app in `team` as slack_sdk's installation store keeps it: a bot
+    token that rotates, expiring in an hour, installed a minute ago."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    return Installation(
+        app_id="A1",
+        enterprise_id=enterprise,
+        team_id=team,
+        team_name=f"Workspace {team}",
+        bot_token=f"xoxb-{team}",
+        bot_id="B1",
+        bot_user_id="U0BOT",
+        bot_scopes=["chat:write", "commands"],
+        bot_refresh_token=f"xoxe-{team}",
+        bot_token_expires_at=int(time.time()) + 3600,
+        user_id="U2",
+        installed_at=time.time() - 60,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -128,7 +129,15 @@ def store_location(
 
     yield make
     for location in made:
-        store_at(location).close()
+        let_go(location)
+
+
+def let_go(location: str) -> None:
+    """Close this process's connections to the store at `location`: its pool, and
+    slack_sdk's stores' engine if they were opened."""
+    store_at(location).close()
+    if "bot.slack_stores" in sys.modules:
+        sys.modules["bot.slack_stores"].close_engine(location)
 
 
 @pytest.fixture
@@ -168,7 +177,7 @@ def postgresql_store(postgresql_url: str) -> Iterator[Store]:
     """A fresh store on PostgreSQL, for what only PostgreSQL does."""
     store = open_store(postgresql_schema(postgresql_url))
     yield store
-    store.close()  # every Store of this location shares this process's pool
+    let_go(store.location)  # every Store of this location shares this process's pool
 
 
 @pytest.fixture

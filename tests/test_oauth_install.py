@@ -15,12 +15,14 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.app import BOT_SCOPES, NOT_INSTALLED
+from bot.installations import STATE_SECONDS
 from bot.oauth import FAILURES, ORG_WIDE_REFUSED, REDIRECT_PATH
 from bot.outbox_sender import deliver
 from bot.settings import OAuthCredentials
+from bot.slack_stores import open_slack_stores
 from commands.digest_message import digest_message
 from localslack.browser import Browser
 from openmodels.digest import plan_digests
@@ -41,6 +43,7 @@ from tests.oauth_helpers import (
     OAuthBot,
     all_rows,
     running_oauth_bot,
+    states_later,
     team_rows,
 )
 from tests.slack_helpers import QUICK, tiny_png
@@ -49,8 +52,9 @@ NOW = DAY0 + timedelta(days=10)
 
 
 @pytest.fixture
-def store(tmp_path):
-    return growing_store(tmp_path / "s.db")
+def store(new_store):
+    """The store, on either engine: slack_sdk's stores are in its database."""
+    return growing_store(new_store("s"))
 
 
 @pytest.fixture
@@ -59,8 +63,9 @@ def bot(store):
         yield running
 
 
-def installations(store) -> SQLite3InstallationStore:
-    return SQLite3InstallationStore(database=str(store.path), client_id=CLIENT_ID)
+def installations(store) -> InstallationStore:
+    """slack_sdk's installation store in `store`'s database, as the app opens it."""
+    return open_slack_stores(store, CLIENT_ID, STATE_SECONDS).installations
 
 
 def channel_calls(bot: OAuthBot, method: str) -> list[tuple[str | None, str, int | None]]:
@@ -165,13 +170,13 @@ def test_uninstalling_forgets_the_workspace_and_leaves_the_other_byte_for_byte(b
     deliver_all(bot, store)
     with store.writing() as db:  # one still waiting
         ob.enqueue(db, T2, CHANNELS[T2][0], "alert", "later", {"text": "x"}, "2026-01-12")
-    kept = team_rows(store.path, T1)
+    kept = team_rows(store, T1)
 
     with caplog.at_level(logging.INFO, logger="bot.uninstall"):
         bot.uninstall(T2)
 
-    assert all(rows == [] for rows in team_rows(store.path, T2).values())
-    assert team_rows(store.path, T1) == kept
+    assert all(rows == [] for rows in team_rows(store, T2).values())
+    assert team_rows(store, T1) == kept
     [said] = [r.getMessage() for r in caplog.records if "uninstalled" in r.getMessage()]
     assert f"workspace {T2}" in said
     assert "4 subscriptions" in said and "3 outbox" in said and "1 workspaces" in said
@@ -218,12 +223,12 @@ def test_a_revoked_bot_token_stops_delivery_there_at_once_without_spending_attem
 def test_a_late_uninstall_event_never_undoes_a_reinstall(bot, store):
     bot.install(T2)
     bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
-    kept = team_rows(store.path, T2)
+    kept = team_rows(store, T2)
 
     # Slack delivers an uninstall from before the current install (slackapi/bolt-js#1558).
     bot.send_event(T2, {"type": "app_uninstalled"}, event_time=1_600_000_000)
 
-    assert team_rows(store.path, T2) == kept
+    assert team_rows(store, T2) == kept
 
 
 # -- bad input to the install pages ----------------------------------------------------------
@@ -244,36 +249,35 @@ def test_a_forged_state_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(back).query)["code"][0]
     forged = "forged-state-0000"
     browser.set_cookie(bot.server.base_url, "slack-app-oauth-state", forged)
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?code={code}&state={forged}")
 
     assert page.status == 401 and "expired" in page.text and "Nothing was installed" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
     assert bot.slack.oauth.exchanges == 0
 
 
 def test_a_state_from_another_browser_gets_a_clear_page_and_changes_nothing(bot, store):
     back = redirect_of(bot, bot.browser(T2))
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = bot.browser(T2).get(back)  # no state cookie in this browser
 
     assert page.status == 400 and FAILURES["invalid_browser"].split(".")[0] in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_an_expired_state_gets_a_clear_page_and_changes_nothing(bot, store, monkeypatch):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
-    later = __import__("time").time() + 601  # the install link is good for 10 minutes
-    monkeypatch.setattr("slack_sdk.oauth.state_store.sqlite3.time.time", lambda: later)
-    before = all_rows(store.path)
+    states_later(monkeypatch, store, 601)  # the install link is good for 10 minutes
+    before = all_rows(store)
 
     page = browser.get(back)
 
     assert page.status == 401 and "expired" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
@@ -283,12 +287,12 @@ def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(first).query)["code"][0]
     again = redirect_of(bot, browser)  # a new install link and state, the old code
     replayed = again.replace(parse_qs(urlsplit(again).query)["code"][0], code)
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(replayed)
 
     assert page.status == 401 and "was used already, or has expired" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
         k: v for k, v in before.items() if k != "oauth_states"
     }
 
@@ -297,36 +301,36 @@ def test_the_same_redirect_opened_twice_installs_once(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     assert browser.get(back).status == 200
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(back)
 
     assert page.status in {400, 401} and "Nothing was installed" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_a_missing_code_gets_a_clear_page_and_changes_nothing(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     state = parse_qs(urlsplit(back).query)["state"][0]
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?state={state}")
 
     assert page.status == 401 and "no authorization code" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
         k: v for k, v in before.items() if k != "oauth_states"
     }
 
 
 def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
     bot.slack.oauth.deny_next()
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = bot.install(T2)
 
     assert page.status == 200 and "cancelled" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
+    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
         k: v for k, v in before.items() if k != "oauth_states"
     }
 
@@ -335,12 +339,12 @@ def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
 
 
 def test_an_org_wide_install_is_refused_with_a_page_that_says_so(bot, store):
-    before = {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"}
+    before = {k: v for k, v in all_rows(store).items() if k != "oauth_states"}
 
     page = bot.install(T3, org_wide=True)
 
     assert page.status == 400 and ORG_WIDE_REFUSED.split(",")[0] in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == before
+    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == before
 
 
 def test_a_workspace_of_an_enterprise_grid_org_works_keyed_by_org_and_workspace(bot, store):
@@ -391,7 +395,7 @@ def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
     with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
         bot.install(T2)
         keeper = open_installations(
-            store.path, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url
+            store, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url
         )
         # Five threads find the token expiring at once: one refresh, and all get its token.
         start = threading.Barrier(5)
@@ -431,7 +435,7 @@ def test_cron_deliver_posts_each_workspaces_items_with_its_own_token(
     monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("SLACK_API_URL", bot.slack.api_url)
 
-    code = main(["deliver", "--db", str(store.path)])
+    code = main(["deliver", "--db", store.location])
 
     assert code == 0, capsys.readouterr().err
     assert capsys.readouterr().out.startswith("2 sent")
@@ -496,7 +500,7 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
             "SLACK_CLIENT_SECRET": CLIENT_SECRET,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
-            "OPENMODELS_DB": str(store.path),
+            "OPENMODELS_DB": store.location,
         }
         with serving_over_http(env) as events:
             base = events.removesuffix("/slack/events")

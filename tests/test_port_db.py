@@ -14,7 +14,7 @@ from openmodels.locate import sample_store_path
 from storage import open_store
 from storage import port as port_module
 from storage.port import port
-from tests.builders import dump, growing_store
+from tests.builders import dump, growing_store, slack_installation
 
 SAMPLE = sample_store_path()
 
@@ -32,7 +32,7 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
     assert main(["port-db", str(SAMPLE), target.location]) == 0
 
     out = capsys.readouterr()
-    assert "every table's count matches the source's; 12 migrations recorded" in out.out
+    assert "every table's count matches the source's; 13 migrations recorded" in out.out
     assert "model_counts: 18,069 rows" in out.err
     assert "model_sizes: 168 rows" in out.err
     assert dump(target) == dump(open_store(SAMPLE, sample=True))
@@ -129,3 +129,39 @@ def test_the_command_refuses_a_target_that_is_not_postgresql(tmp_path, capsys):
     assert main(["port-db", str(SAMPLE), str(tmp_path / "copy.db")]) == 1
     assert "the target must be a postgresql:// URL" in capsys.readouterr().err
 
+
+def test_slack_installations_and_install_links_are_ported_for_the_stores_there(
+    target, tmp_path
+):
+    from bot.slack_stores import open_slack_stores
+    from tests.conftest import let_go
+
+    source = growing_store(tmp_path / "a.db", days=2)
+    on_sqlite = open_slack_stores(source, "1234.5678", 600)
+    on_sqlite.installations.save(slack_installation("T1"))
+    on_sqlite.installations.save(slack_installation("T3", enterprise="E1"))
+    link = on_sqlite.states.issue()
+
+    report = port(source, target)
+
+    counts = [report.tables[t] for t in ("slack_installations", "slack_bots", "oauth_states")]
+    assert counts == [2, 2, 1]
+    on_postgresql = open_slack_stores(target, "1234.5678", 600)
+    try:
+        for team, organisation in (("T1", None), ("T3", "E1")):
+            before = on_sqlite.installations.find_installation(
+                enterprise_id=organisation, team_id=team
+            )
+            after = on_postgresql.installations.find_installation(
+                enterprise_id=organisation, team_id=team
+            )
+            assert before is not None and after is not None
+            # The same install, tokens, scopes and times; SQLite's store says '' for no
+            # organisation where SQLAlchemy's says None.
+            assert after.to_dict() == before.to_dict() | {"enterprise_id": organisation}
+            bot = on_postgresql.installations.find_bot(enterprise_id=organisation, team_id=team)
+            assert bot is not None and bot.bot_token == f"xoxb-{team}"
+        assert on_postgresql.states.consume(link) is True
+        on_postgresql.installations.save(slack_installation("T4"))  # ids go on after the copy
+    finally:
+        let_go(target.location)

@@ -37,12 +37,14 @@ def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_
     assert not [t for t in threading.enumerate() if t.name.startswith("openmodels-")]
 
 
-def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(tmp_path):
+def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(
+    store_location,
+):
     from bot.installations import InstalledWorkspaces
     from bot.runtime import BackgroundServer
     from localslack.browser import Browser
 
-    config = Config(db=str(tmp_path / "s.db"), chart_workers=1)
+    config = Config(db=store_location("s"), chart_workers=1)
     with LocalSlack() as slack:
         settings = installs_through_oauth(slack)
         bot = BotProcess.build(config, settings)
