@@ -2,7 +2,7 @@
 
 With one workspace (SLACK_BOT_TOKEN) every call goes with that token. With installs
 through Slack's OAuth flow each workspace's token is in slack_sdk's installation store
-(its SQLite store, in the tables it makes in openmodels' own store file), keyed by the
+(in openmodels' own database: bot.slack_stores), keyed by the
 Enterprise Grid organisation (if any) and the workspace. Listeners get the token of the
 request's workspace from Bolt (its per-request `client`); everything else (the scheduled
 jobs, `collect`, `deliver` and `digest` from cron) asks `TeamClients.client_for`.
@@ -11,9 +11,12 @@ Token rotation: when the app has it turned on, a token expires after 12 hours an
 refreshed with its refresh token, which Slack then revokes
 (docs.slack.dev/authentication/using-token-rotation). Two refreshes of one token at once
 would spend the refresh token twice and the second would fail, taking the workspace's
-token with it; so within a process one refresh of a workspace runs at a time, and one
-that finds the token already refreshed by another takes the new one. Bolt's own
-authorization of requests refreshes through the same lock (`KeptAuthorize`).
+token with it; so one refresh of a workspace runs at a time, in this process and in
+every other using the store (`Store.locked`: on PostgreSQL an advisory lock every
+replica sees, on SQLite a file lock beside the store, for `serve` beside a cron
+`deliver`), and one that finds the token already refreshed by another takes the new
+one. Bolt's own authorization of requests refreshes through the same lock
+(`KeptAuthorize`).
 """
 
 from __future__ import annotations
@@ -77,11 +80,14 @@ class Installations:
         store: InstallationStore,
         states: OAuthStateStore,
         rotator: TokenRotator | None,
+        *,
+        database: Store,
         minutes: int = REFRESH_MINUTES,
     ) -> None:
         self.store = store
         self.states = states
         self.rotator = rotator
+        self.database = database  # the store whose database holds them: its lock
         self.minutes = minutes
         self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
         self._latest: dict[tuple[str, str], Installation] = {}
@@ -99,10 +105,12 @@ class Installations:
         None (as Bolt's own refresh answers). Raises SlackTokenRotationError when Slack
         refuses the refresh token.
 
-        A token another thread refreshed meanwhile is taken as it is. That is looked for
-        in the store and in what this process refreshed last: slack_sdk's SQLite store
-        records an install's time to the second and answers with either of two records
-        of the same second, so right after a refresh it may still answer the old one."""
+        A token another thread or process refreshed meanwhile is taken as it is. That is
+        looked for in the store, under the lock every process sharing it takes for a
+        workspace's refresh, and in what this process refreshed last: slack_sdk's SQLite
+        store records an install's time to the second and answers with either of two
+        records of the same second, so right after a refresh it may still answer the old
+        one."""
         if installation.bot_refresh_token is None and installation.user_refresh_token is None:
             return None
         if self.rotator is None:
@@ -110,7 +118,9 @@ class Installations:
         key = (installation.enterprise_id or "", installation.team_id or "")
         with self._guard:
             lock = self._locks[key]
-        with lock:
+        # This process's threads wait here, so that one connection at most per process
+        # and workspace waits for the lock the processes share.
+        with lock, self.database.locked(f"token refresh {key[0]}/{key[1]}"):
             stored = self.store.find_installation(
                 enterprise_id=installation.enterprise_id, team_id=installation.team_id
             )
@@ -119,7 +129,7 @@ class Installations:
             candidates = [c for c in (self._latest.get(key), stored, installation) if c]
             freshest = max(candidates, key=lambda c: c.bot_token_expires_at or 0)
             if freshest.bot_token != installation.bot_token:
-                return freshest  # refreshed meanwhile by another thread
+                return freshest  # refreshed meanwhile by another thread or process
             refreshed = self.rotator.perform_token_rotation(
                 installation=installation, minutes_before_expiration=self.minutes
             )
@@ -191,7 +201,7 @@ def open_installations(
         client_secret=credentials.client_secret,
         client=make_web_client(None, api_url),
     )
-    return Installations(stores.installations, stores.states, rotator)
+    return Installations(stores.installations, stores.states, rotator, database=store)
 
 
 def kept_authorize(

@@ -73,6 +73,14 @@ class Store:
             return self.engine.writing()
         return self.engine.claiming()
 
+    def locked(self, name: str) -> AbstractContextManager[None]:
+        """Hold the store's lock called `name` for the block: no other thread or process
+        using the store holds the same lock meanwhile (on PostgreSQL, no other replica).
+        It guards work outside the store's own transactions, such as a call to Slack
+        whose result is then written (a token's refresh)."""
+        self._refuse_writes()
+        return self.engine.locked(name)
+
     @property
     def size_bytes(self) -> int:
         return self.engine.size_bytes()

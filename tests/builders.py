@@ -115,6 +115,42 @@ def write_lock_is_free(store: Store) -> bool:
         return bool(row and row[0])
 
 
+def waits_for_lock(store: Store, within: float = 10.0) -> bool:
+    """Whether someone waits for one of `store`'s named locks (`Store.locked`), looked
+    for until `within` seconds have passed: PostgreSQL lists an advisory lock not yet
+    granted; Linux lists a flock waited for on the file beside a SQLite store
+    (/proc/locks, its waiters marked `->`)."""
+    deadline = time.monotonic() + within
+    while True:
+        if _lock_waiters(store):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def _lock_waiters(store: Store) -> int:
+    if store.engine_name == "sqlite":
+        from storage.engines.sqlite import LOCK_SUFFIX
+
+        held = Path(f"{store.path}{LOCK_SUFFIX}")
+        if not held.exists():
+            return 0
+        inode = held.stat().st_ino
+        lines = Path("/proc/locks").read_text().splitlines()
+        return sum(" -> FLOCK " in f" {line} " and f":{inode} " in line for line in lines)
+    from storage.engines.postgres import LOCK_SPACE
+
+    with psycopg.connect(store.location, autocommit=True) as conn:
+        row = conn.execute(
+            """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+               AND classid = %s AND database = (SELECT oid FROM pg_database
+                                                WHERE datname = current_database())""",
+            [LOCK_SPACE + 2],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def dump(store: Store) -> list[str]:
     """Every table's columns and rows, and the migrations recorded, on either engine:
     equal dumps mean equal stores."""

@@ -11,6 +11,8 @@ issue, and a channel of another workspace does not exist for a workspace's token
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +20,7 @@ import pytest
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.app import BOT_SCOPES, NOT_INSTALLED
-from bot.installations import STATE_SECONDS
+from bot.installations import STATE_SECONDS, Installations, open_installations
 from bot.oauth import FAILURES, ORG_WIDE_REFUSED, REDIRECT_PATH
 from bot.outbox_sender import deliver
 from bot.settings import OAuthCredentials
@@ -30,7 +32,8 @@ from openmodels.families import load_families
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage import workspaces as ws
-from tests.builders import DAY0, growing_store
+from storage.workspaces import INSTALLATION_TABLES
+from tests.builders import DAY0, growing_store, waits_for_lock
 from tests.oauth_helpers import (
     CHANNELS,
     CLIENT_ID,
@@ -387,23 +390,32 @@ def test_an_expiring_token_is_refreshed_and_the_new_one_kept_and_used(store):
         assert kept is not None and kept.bot_token != first.bot_token
 
 
+def refreshed_tokens_last_12_hours(bot: OAuthBot) -> None:
+    """From now on Slack issues tokens that last 12 hours, as it does: the token of the
+    install (which lasts an hour) is due for refreshing, a refreshed one is not."""
+    app = bot.slack.oauth.app
+    assert app is not None
+    bot.slack.register_app(replace(app, token_seconds=12 * 3600))
+
+
+def keeper(bot: OAuthBot, store) -> Installations:
+    """The installation store as another process sharing `store` opens it: nothing in
+    common with the app's but the database."""
+    return open_installations(store, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url)
+
+
 def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
-    import threading
-
-    from bot.installations import open_installations
-
     with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
         bot.install(T2)
-        keeper = open_installations(
-            store, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url
-        )
+        refreshed_tokens_last_12_hours(bot)
+        one = keeper(bot, store)
         # Five threads find the token expiring at once: one refresh, and all get its token.
         start = threading.Barrier(5)
         got: list[str] = []
 
         def ask() -> None:
             start.wait()
-            found = keeper.find(None, T2)
+            found = one.find(None, T2)
             assert found is not None and found.bot_token
             got.append(found.bot_token)
 
@@ -414,7 +426,65 @@ def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
             thread.join()
 
         assert bot.slack.oauth.refreshes == 1
-        assert len(set(got)) == 1
+        assert len(got) == 5 and len(set(got)) == 1
+
+
+def test_two_processes_never_refresh_one_workspaces_token_at_once(store):
+    # Two replicas (or serve and a cron deliver) share the store and nothing else. While
+    # the first waits for Slack to answer its refresh, the second finds the same token
+    # expiring: it waits for the first, then takes the token the first was given, and
+    # never spends the refresh token a second time (Slack would refuse it, and the first
+    # refresh's answer would be lost).
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        refreshed_tokens_last_12_hours(bot)
+        installed_a_minute_ago(store, T2)
+        first, second = keeper(bot, store), keeper(bot, store)
+        slack_answers = threading.Event()
+        bot.slack.delay(
+            "oauth.v2.access",
+            slack_answers,
+            times=1,
+            when=lambda params: params.get("grant_type") == "refresh_token",
+        )
+        got: dict[str, str] = {}
+
+        def ask(name: str, installations: Installations) -> None:
+            found = installations.find(None, T2)
+            assert found is not None and found.bot_token
+            got[name] = found.bot_token
+
+        asking = [threading.Thread(target=ask, args=("first", first))]
+        asking[0].start()
+        assert bot.slack.wait_for(lambda: bot.slack.holding("oauth.v2.access") == 1)
+        asking.append(threading.Thread(target=ask, args=("second", second)))
+        asking[1].start()
+        assert waits_for_lock(store)  # the second waits for the first's refresh
+        slack_answers.set()
+        for thread in asking:
+            thread.join(timeout=30)
+
+        assert bot.slack.oauth.refreshes == 1
+        assert got["first"] == got["second"]
+        refreshes = [c for c in bot.slack.calls_to("oauth.v2.access") if c.params.get("grant_type")]
+        assert len(refreshes) == 1
+        kept = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        assert kept is not None and kept.bot_token == got["first"]
+
+
+def installed_a_minute_ago(store, team: str) -> None:
+    """Date the workspace's install a minute back, as any install is by the time its
+    token is refreshed (hours later): slack_sdk's SQLite store keeps each refresh as a
+    new record timed to the second, and tells two of the same second apart by chance."""
+    if store.engine_name != "sqlite":
+        return  # SQLAlchemy's store updates the install's own record
+    with store.writing() as db:
+        for table in INSTALLATION_TABLES:
+            db.execute(
+                f"UPDATE {table} SET installed_at = datetime(installed_at, '-1 minute') "
+                "WHERE team_id = ?",
+                [team],
+            )
 
 
 # -- scheduled work and cron ---------------------------------------------------------------

@@ -48,6 +48,11 @@ CONNECT_TIMEOUT_SECONDS = 10
 LOCK_SPACE = 0x6F6D  # "om"
 _WRITE_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_SPACE}, hashtext(current_schema()))"
 _MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_SPACE + 1}, hashtext(current_schema()))"
+# A named lock (`locked`): its name hashed with the schema's. Two names that hash alike
+# only wait for each other needlessly.
+_NAMED_LOCK = (
+    f"SELECT pg_advisory_xact_lock({LOCK_SPACE + 2}, hashtext(current_schema() || '/' || ?))"
+)
 
 
 class PostgresConnection:
@@ -132,6 +137,15 @@ class PostgresEngine:
         """A write transaction without the store's write lock, for statements that lock
         the rows they change themselves (FOR UPDATE SKIP LOCKED)."""
         return self._transaction("BEGIN")
+
+    @contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """Hold the lock called `name` of this store, which every process sharing the
+        database sees: a transaction-scoped advisory lock, on a connection of the pool
+        held until the block ends (a process that dies lets it go with its connection)."""
+        with self._transaction("BEGIN") as db:
+            db.execute(_NAMED_LOCK, [name])
+            yield
 
     def size_bytes(self) -> int:
         """The store's tables with their indexes and TOAST, in bytes."""

@@ -39,6 +39,7 @@ from storage.schema import (
 from storage.sql import EngineName, Params
 
 BUSY_TIMEOUT_MS = 30_000
+LOCK_SUFFIX = "-lock"  # the file beside the store that `locked` takes
 
 
 class SQLiteConnection:
@@ -136,6 +137,20 @@ class SQLiteEngine:
             db.execute("COMMIT")
         finally:
             db.close()
+
+    @contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """Hold the store's lock called `name`, which every process and thread using the
+        file sees: an exclusive flock on a file beside the store (`<store>-lock`; each
+        holder opens it afresh, so threads wait for one another too, and a process that
+        dies lets it go). One lock serves every name: a store on SQLite serves one machine
+        and few workspaces, and what it guards (a token's refresh) is rare and short."""
+        import fcntl
+
+        del name  # one lock for all names
+        with open(f"{self.path}{LOCK_SUFFIX}", "ab") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # closing the file lets the lock go
+            yield
 
     def size_bytes(self) -> int:
         total = 0
