@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from commands import blocks as bk
@@ -18,6 +18,7 @@ from openmodels.movers import SetAside, family_movers
 from openmodels.timeline import Timeline
 from storage import queries as q
 from storage.estimates import estimate_note
+from storage.snapshots import format_timestamp, parse_timestamp
 from storage.sql import Connection
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 TOP_MODELS = 10
 CHARTED = 5  # families on the movers' chart of weekly gains
+# The chart's weeks: at least this many, so the period's gains stand against the weeks
+# before them (over a week alone, each family's line would be one flat step).
+CHART_WEEKS = 8
 
 UNRECORDED = (
     "Snapshots before {date} do not record the rules each family was counted by (an "
@@ -159,13 +163,17 @@ def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer
             title=f"Movers {short}",
             filename=f"openmodels-movers-{command.days}d-{latest.date}.png",
             view=WEEKLY,
-            since=baseline.taken_at,
+            since=min(baseline.taken_at, _weeks_before(latest, CHART_WEEKS)),
         )
     text = f"Movers {short} ({exact}): " + ", ".join(
         f"{escape(label(g.family))} {signed(g.gained)} ({growth(g.growth)})"
         for g in movers.ranked[:5]
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _weeks_before(latest: q.Snapshot, weeks: int) -> str:
+    return format_timestamp(parse_timestamp(latest.taken_at) - timedelta(weeks=weeks))
 
 
 def _aside(
