@@ -33,6 +33,7 @@ from storage.snapshots import (
     ModelRecord,
     family_totals,
     format_timestamp,
+    insert_snapshot,
     write_snapshot,
 )
 from tests.builders import DAY0, INTEGRITY_ERRORS, dump, record, store_with
@@ -425,3 +426,67 @@ def test_timestamps_sort_as_text():
         format_timestamp(m) for m in sorted(moments)
     ]
     assert format_timestamp(DAY0).endswith("Z") and DAY0.tzinfo is UTC
+
+
+def test_a_snapshot_with_models_new_changed_and_seen_earlier_keeps_every_count(tmp_store):
+    # The write matches the incoming models with the stored ones once; those new (here
+    # sharing the stored ones' block of ids), changed (another family) or seen earlier
+    # than recorded (imported history) take a second step. Every count lands once.
+    store_with(tmp_store, [[record("Qwen/A", "qwen", 100), record("Qwen/B", "qwen", 50)]])
+    later = write_snapshot(
+        tmp_store,
+        DAY0 + timedelta(days=1),
+        "hub",
+        [
+            record("Qwen/A", "qwen", 110),
+            record("Qwen/B", "qwen-coder", 60),  # a family of its own now
+            record("Qwen/C", "qwen", 5),  # new
+        ],
+    )
+    earlier = write_snapshot(
+        tmp_store,
+        DAY0 - timedelta(days=1),
+        "import",
+        [record("Qwen/A", "qwen", 90), record("Qwen/D", "qwen", 1)],
+    )
+
+    with tmp_store.reading() as db:
+
+        def counts(snapshot: int) -> dict[str, int]:
+            rows = db.execute(
+                """SELECT m.repo_id, c.downloads_all_time FROM model_counts c
+                   JOIN models m ON m.id = c.model_id WHERE c.snapshot_id = ?""",
+                [snapshot],
+            )
+            return dict(rows.fetchall())
+
+        models = db.execute(
+            "SELECT repo_id, family, first_seen_at FROM models ORDER BY repo_id"
+        ).fetchall()
+        totals = totals_at(db, later)
+    assert counts(later) == {"Qwen/A": 110, "Qwen/B": 60, "Qwen/C": 5}
+    assert counts(earlier) == {"Qwen/A": 90, "Qwen/D": 1}
+    assert [tuple(m) for m in models] == [
+        ("Qwen/A", "qwen", format_timestamp(DAY0 - timedelta(days=1))),
+        ("Qwen/B", "qwen-coder", D0),
+        ("Qwen/C", "qwen", D1),
+        ("Qwen/D", "qwen", format_timestamp(DAY0 - timedelta(days=1))),
+    ]
+    assert totals["qwen-coder"] == FamilyTotal("qwen-coder", 0, 60, 0, 1)
+    assert totals["qwen"] == FamilyTotal("qwen", 0, 115, 0, 2)
+
+
+def test_snapshots_written_in_one_transaction_keep_their_own_counts(tmp_store):
+    # As an import writes them (and a collection with its day-one estimate).
+    with tmp_store.writing() as db:
+        first = insert_snapshot(db, DAY0, "import", THREE_DAYS[0])
+        second = insert_snapshot(db, DAY0 + timedelta(days=1), "import", THREE_DAYS[1])
+
+    with tmp_store.reading() as db:
+        sizes = [
+            db.execute("SELECT count(*) FROM model_counts WHERE snapshot_id = ?", [s]).fetchone()[0]
+            for s in (first, second)
+        ]
+        totals = totals_at(db, second)
+    assert sizes == [2, 3]
+    assert totals["qwen"] == FamilyTotal("qwen", 55, 210, 3, 2)

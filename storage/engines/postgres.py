@@ -62,6 +62,9 @@ class PostgresConnection:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
+        # The connection's scratch tables (temporary, emptied at commit) this
+        # transaction has filled: one filled again must be emptied first.
+        self.filled: set[str] = set()
 
     def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[Any]:
         return self.conn.execute(to_pyformat(sql), params)
