@@ -304,13 +304,17 @@ def _insert_models_by_copy(
     db.execute("RESET enable_sort")
     if packed == len(rows) and not changed:
         return
+    # New models, and changed ones if any (matched again, which only a change costs).
     db.execute(
         """INSERT INTO models (repo_id, family, created_at, pipeline_tag, first_snapshot_id,
                                first_seen_at)
            SELECT i.repo_id, i.family, i.created_at, i.pipeline_tag, :snapshot, :stamp
-           FROM incoming_models i LEFT JOIN models m ON m.repo_id = i.repo_id
-           WHERE m.id IS NULL OR """
-        + _CHANGED
+           FROM incoming_models i """
+        + (
+            f"LEFT JOIN models m ON m.repo_id = i.repo_id WHERE m.id IS NULL OR {_CHANGED}"
+            if changed
+            else "WHERE NOT EXISTS (SELECT FROM models m WHERE m.repo_id = i.repo_id)"
+        )
         + _MODEL_UPSERT,
         given,
     )
