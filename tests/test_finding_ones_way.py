@@ -8,6 +8,7 @@ The store is tests.builders.growing_store: on 2026-01-10, Qwen 262,000 all-time 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from commands.render import render_text
 from openmodels.families import load_families
 from openmodels.locate import sample_store_path
 from storage import open_store
-from tests.builders import growing_store
+from tests.builders import growing_store, many_families, many_families_store
 
 FAMILIES = load_families()
 
@@ -77,6 +78,63 @@ def test_top_as_asked_says_nothing_of_the_count(ctx):
 
     assert out.startswith("Top 3 model families")
     assert "You asked" not in out
+
+
+def many(tmp_path, n: int, label: str = "Family {i:03d}") -> AnswerContext:
+    return AnswerContext(
+        store=many_families_store(tmp_path / "many.db", n), families=many_families(n, label)
+    )
+
+
+def ranks(out: str) -> list[int]:
+    return [int(n) for n in re.findall(r"^(\d+)\. ", out, re.MULTILINE)]
+
+
+def test_top_beyond_a_long_list_shows_every_family(tmp_path):
+    out = rendered("top 50", many(tmp_path, 40))
+
+    assert out.startswith("All 40 tracked families by all-time downloads")
+    assert ranks(out) == list(range(1, 41))
+    assert "40. Family 039  1.0M" in out
+    assert "not shown" not in out
+    assert "\n\n" not in out[out.index("1. ") : out.index("40. ")]  # one list, no gap
+
+
+def test_a_long_top_shows_as_many_as_asked_and_counts_the_rest_once(tmp_path):
+    out = rendered("top 25", many(tmp_path, 60))
+
+    assert out.startswith("Top 25 model families by all-time downloads")
+    assert ranks(out) == list(range(1, 26))
+    assert out.count("not shown") == 1
+    assert "…and 35 more tracked families not shown" in out
+
+
+def test_a_top_beyond_fifty_blocks_says_how_many_it_could_not_show(tmp_path):
+    # Labels of 160 characters: about 13 rows to a section, too many for 50 blocks.
+    out = rendered("top 700", many(tmp_path, 600, "Family {i:03d} " + "x" * 150))
+
+    shown = ranks(out)
+    assert shown == list(range(1, len(shown) + 1)) and 400 < len(shown) < 600
+    assert out.count("not shown") == 1
+    assert f"…and {600 - len(shown)} more tracked families not shown" in out
+
+
+def test_help_spreads_a_long_list_of_families_and_counts_what_it_leaves_out(tmp_path):
+    # Each name escaped (&amp;) and about 70 characters: sixty need two sections.
+    out = rendered("help", many(tmp_path, 60, "Family {i:03d} & Sons Laboratories"))
+
+    assert "Families tracked (60):" in out
+    assert all(f"Family {i:03d} & Sons Laboratories (`f{i:03d}`)" in out for i in range(60))
+    assert "families not shown" not in out
+
+
+def test_help_with_too_many_families_says_how_many_it_leaves_out(tmp_path):
+    out = rendered("help", many(tmp_path, 300, "Family {i:03d} & Sons Laboratories"))
+
+    named = re.findall(r"Family \d{3} & Sons Laboratories \(`f\d{3}`\)", out)
+    assert 60 < len(named) < 300
+    assert f"…and {300 - len(named)} families not shown" in out
+    assert "&am…" not in out and "&amp;" not in out
 
 
 @pytest.mark.parametrize(
