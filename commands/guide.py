@@ -58,7 +58,7 @@ def families_answer(families: Families, public: bool = False) -> Answer:
             parts.append("also: " + ", ".join(f"`{escape(a)}`" for a in family.aliases))
         lines.append(" · ".join(parts))
     title = f"Tracked families ({len(families)})"
-    sections = [bk.section(text) for text in bk.packed(lines, noun="families")]
+    sections = bk.list_sections(lines, "families", "families")
     note = bk.context(
         "Name a family by its key, label or an alias: `/openmodels family qwen`, "
         "`/openmodels compare qwen llama`. The list comes from the bot's families file."

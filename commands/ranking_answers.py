@@ -470,7 +470,7 @@ def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail
         for i, m in enumerate(models, 1)
     ]
     lines.insert(0, "_All-time downloads · last 30 days · likes_")
-    blocks = [header, *(bk.section(text) for text in bk.packed(lines, noun="models"))]
+    blocks = [header, *bk.list_sections(lines, "models", "models")]
     more = t.model_count - len(models)
     notes = [f"{count(more, 'more model')} of {escape(family.label)} not shown"] if more > 0 else []
     blocks.append(footer(latest, None, *notes))

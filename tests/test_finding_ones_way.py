@@ -205,6 +205,13 @@ def test_a_familys_models_stand_in_one_list(ctx):
     assert header + "1. Qwen/Qwen3-8B  145.0K · 9.0K · 5\n2." in out
 
 
+def test_thirty_models_of_the_sample_stand_in_one_list(sample):
+    # Each row's Hub link makes thirty too long for one section: the list spans two.
+    out = rendered("family qwen --models", sample)
+
+    assert "\n\n" not in out[out.index("1. Qwen/") : out.index("30. Qwen/")]
+
+
 def test_no_launches_says_so_without_the_definition(ctx):
     out = rendered("new qwen", ctx)
 
