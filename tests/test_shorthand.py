@@ -3,9 +3,10 @@
 could be more than one.
 
 Precedence: a subcommand name, then a family name, then a mistyped subcommand (at most
-two edits), then a mistyped family (the suggestion every unknown family gets), then the
-nearest commands. The store is tests.builders.growing_store (Qwen 262,000 all-time downloads,
-Llama 209,000, DeepSeek 54,500 on 2026-01-10).
+two edits), then a model the store holds by that name, then a mistyped family (the
+suggestion every unknown family gets), then a model id, then the nearest commands. The
+store is tests.builders.growing_store (Qwen 262,000 all-time downloads, Llama 209,000,
+DeepSeek 54,500 on 2026-01-10).
 """
 
 import pytest
@@ -24,7 +25,7 @@ from commands.parser import (
 )
 from commands.shorthand import resolve
 from openmodels.families import load_families, parse_families
-from tests.builders import growing_store
+from tests.builders import growing_store, record, store_with
 
 # Families whose names sit a couple of letters from a subcommand: OPT (Meta's) and
 # StepFun's `step` are two edits from `top`; and one family named like a subcommand.
@@ -49,9 +50,14 @@ orgs = ["someone"]
 )
 
 
+STORED_MODELS = {"qwen3-8b"}  # models the store holds, by name without organisation
+
+
 def resolved(text, families=NEAR_SUBCOMMANDS):
     command = parse(text)
-    return resolve(command, families) if isinstance(command, Unresolved) else command
+    if not isinstance(command, Unresolved):
+        return command
+    return resolve(command, families, lambda name: name.lower() in STORED_MODELS)
 
 
 @pytest.mark.parametrize(
@@ -69,12 +75,16 @@ def resolved(text, families=NEAR_SUBCOMMANDS):
         ("qwen opt step --public", Compare(("qwen", "opt", "step"), public=True)),
         # a second name need not be known: `compare` names the unknown one
         ("qwen nonsense", Compare(("qwen", "nonsense"))),
-        # 4. then a mistyped family: answered as family/compare, which suggest the name
+        # 4. then a model the store holds by that name, though near a family's name
+        ("Qwen3-8B", ModelDetail("Qwen3-8B")),
+        ("qwen3-8b --weekly", ModelDetail("qwen3-8b", view="weekly")),
+        # 5. then a mistyped family: answered as family/compare, which suggest the name
         ("qwne", FamilyDetail("qwne")),
+        ("Qwen3-14B", FamilyDetail("Qwen3-14B")),  # no such model: a mistyped family
         ("qwne opt", Compare(("qwne", "opt"))),
-        # 5. a model id is `model`
+        # 6. a model id is `model`
         ("Qwen/Qwen3-8B", ModelDetail("Qwen/Qwen3-8B")),
-        # 6. then no command at all: answered with the nearest commands
+        # 7. then no command at all: answered with the nearest commands
         ("frobnicate", NotACommand("frobnicate")),
         ("frobnicate qwen", NotACommand("frobnicate qwen")),
         ("who is winning?", NotACommand("who is winning?")),
@@ -177,6 +187,39 @@ def test_shorthand_gets_the_errors_of_the_command_it_stands_for(ctx, text, messa
 
     assert result.error
     assert result.text.startswith(message)
+
+
+@pytest.fixture(scope="module")
+def models_near_families(tmp_path_factory):
+    """Models whose names sit close to their family's name (qwen, deepseek, phi, …)."""
+    ids = [
+        ("Qwen/Qwen3-8B", "qwen"),
+        ("deepseek-ai/DeepSeek-V3.2", "deepseek"),
+        ("microsoft/Phi-4", "phi"),
+        ("zai-org/GLM-4.7", "glm"),
+        ("openai/gpt-oss-20b", "gpt-oss"),
+        ("meta-llama/Llama-3.1-8B", "llama"),
+    ]
+    records = [record(repo_id, family, 1_000 * (i + 1)) for i, (repo_id, family) in enumerate(ids)]
+    store = store_with(tmp_path_factory.mktemp("named") / "m.db", [records, records])
+    return AnswerContext(store=store, families=load_families())
+
+
+@pytest.mark.parametrize(
+    "name", ["Qwen3-8B", "DeepSeek-V3.2", "Phi-4", "GLM-4.7", "gpt-oss-20b", "Llama-3.1-8B"]
+)
+def test_a_bare_model_name_the_store_holds_opens_the_model(models_near_families, name):
+    # Each is also near a family's name; the model with exactly that name wins.
+    result = answer_text(name, models_near_families)
+
+    assert not result.error
+    assert result.text == answer_text(f"model {name}", models_near_families).text
+
+
+def test_a_mistyped_family_is_still_suggested_beside_a_store_of_models(models_near_families):
+    result = answer_text("qwne", models_near_families)
+
+    assert result.text.startswith("Unknown family 'qwne' — did you mean qwen?")
 
 
 def test_an_unknown_word_gets_a_short_answer_with_the_nearest_commands_not_the_help(ctx):
