@@ -9,11 +9,10 @@ which commands.shorthand resolves against the families (`qwen` is `family qwen`,
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from commands.format import echo
+from commands.format import echo, visible
 
 MAX_TEXT = 500
 MIN_COMPARE, MAX_COMPARE = 1, 6  # one family is answered for itself, with its neighbours
@@ -325,9 +324,9 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
-    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
-    # them) and other compatibility forms read as the plain ones they stand for.
-    text = unicodedata.normalize("NFKC", text)
+    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`) read as the plain ones, and
+    # characters that show as nothing (a zero-width space) are no part of a word.
+    text = visible(text)
     unformatted = (_unformatted(t) for t in text.replace(",", " ").split())
     tokens = [t for t in unformatted if t and t.lower() not in {"vs", "vs.", "and"}]
     if verb is not None:

@@ -162,6 +162,43 @@ def test_shorthand_answers_as_its_longhand(ctx, shorthand, longhand):
     assert short.shareable
 
 
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "byte-order mark": "\ufeff",
+    "word joiner": "\u2060",
+    "bell": "\x07",
+    "right-to-left override": "\u202e",
+}
+
+
+@pytest.mark.parametrize("mark", INVISIBLE.values(), ids=INVISIBLE.keys())
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("top{}", "top"),
+        ("qwen{}", "qwen"),
+        ("compare {}qwen llama", "compare qwen llama"),
+        ("{}top 5", "top 5"),
+        ("family qw{}en", "family qwen"),
+    ],
+)
+def test_invisible_characters_are_not_part_of_a_word(ctx, mark, typed, meant):
+    # Pasted text carries them (a zero-width space from a web page, a BOM from a file):
+    # the reader sees `top`, so openmodels reads `top`.
+    result, expected = answer_text(typed.format(mark), ctx), answer_text(meant, ctx)
+
+    assert not result.error
+    assert (result.text, result.blocks) == (expected.text, expected.blocks)
+
+
+@pytest.mark.parametrize("mark", INVISIBLE.values(), ids=INVISIBLE.keys())
+def test_an_echoed_word_carries_no_invisible_character(ctx, mark):
+    result = answer_text(f"compare qwen {mark}lalma{mark}", ctx)
+
+    assert result.text.startswith("Unknown family 'lalma' — did you mean llama?")
+    assert mark not in str(result.blocks)
+
+
 def test_a_mistyped_subcommand_is_answered_with_a_suggestion(ctx):
     result = answer_text("comapre qwen llama", ctx)
 
