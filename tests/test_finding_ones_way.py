@@ -144,6 +144,28 @@ def test_a_number_after_movers_or_new_is_the_number_of_days(ctx, typed, meant):
     assert rendered(typed, ctx) == rendered(meant, ctx)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("movers 2 weeks", "movers --days 14"),
+        ("movers 1w", "movers --days 7"),
+        ("movers last month", "movers --days 30"),
+        ("new 1 week", "new --days 7"),
+        ("new qwen last week", "new qwen --days 7"),
+    ],
+)
+def test_a_period_in_weeks_or_a_month_is_read_in_days(ctx, typed, meant):
+    assert rendered(typed, ctx) == rendered(meant, ctx)
+
+
+@pytest.mark.parametrize("typed", ["movers 2 years", "movers 48h", "new qwen last quarter"])
+def test_a_period_in_other_units_is_asked_for_in_days(ctx, typed):
+    result = answer_text(typed, ctx)
+
+    assert result.error
+    assert result.text.startswith("Give the period in days (1–365)")
+
+
 def test_compare_with_one_family_answers_for_it_and_suggests_its_neighbours(ctx):
     result = answer_text("compare llama", ctx)
     out = render_text(result)
