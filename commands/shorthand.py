@@ -43,18 +43,17 @@ def resolve(
     first = command.words[0]
     if len(command.words) == 1 and "/" in first.strip("/"):
         return parse(command.text, verb="model")  # a bare model id
-    if families.resolve(first) is None and command.near is not None:
-        raise UsageError(
-            f"I don't know the command '{echo(first)}' — did you mean `{command.near}`?",
-            usage_line(command.near),
-        )
-    if len(command.words) == 1 and families.resolve(first) is None and holds_model(first):
-        return parse(command.text, verb="model")  # a model's name without its organisation
-    # A first word that is no family is shorthand only as a family mistyped, among words
-    # that are each a family or near one; else the text is no shorthand (a question).
-    if families.resolve(first) is None and any(
-        families.resolve(w) is None and families.suggest(w) is None for w in command.words
-    ):
-        return NotACommand(command.text)
+    if families.resolve(first) is None:
+        if command.near is not None:
+            raise UsageError(
+                f"I don't know the command '{echo(first)}' — did you mean `{command.near}`?",
+                usage_line(command.near),
+            )
+        if len(command.words) == 1 and holds_model(first.strip("/")):
+            return parse(command.text, verb="model")  # a model's name without its organisation
+        # A first word that is no family is shorthand only as a family mistyped, among
+        # words that are each a family or near one; else it is no shorthand (a question).
+        if any(families.resolve(w) is None and families.suggest(w) is None for w in command.words):
+            return NotACommand(command.text)
     verb = "family" if len(command.words) == 1 else "compare"
     return parse(command.text, verb=verb)

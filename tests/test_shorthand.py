@@ -78,6 +78,7 @@ def resolved(text, families=NEAR_SUBCOMMANDS):
         # 4. then a model the store holds by that name, though near a family's name
         ("Qwen3-8B", ModelDetail("Qwen3-8B")),
         ("qwen3-8b --weekly", ModelDetail("qwen3-8b", view="weekly")),
+        ("Qwen3-8B/", ModelDetail("Qwen3-8B")),
         # 5. then a mistyped family: answered as family/compare, which suggest the name
         ("qwne", FamilyDetail("qwne")),
         ("Qwen3-14B", FamilyDetail("Qwen3-14B")),  # no such model: a mistyped family
