@@ -179,6 +179,20 @@ def reason_summary(outlooks: Sequence[NoForecast]) -> str:
     return ", ".join(parts)
 
 
+def no_pass_summary(others: Sequence[NoForecast]) -> str:
+    """Why no neighbouring pair is on course to swap, and, when every one only lacks the
+    history, the day the first forecast can come: as `forecast` and the Home tab say it."""
+    text = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
+    if len(others) == 1:
+        text += f" Of the one neighbouring pair, {reason_summary(others)}."
+    elif others:
+        text += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
+    ready = [o.ready for o in others if o.reason is Reason.TOO_SHORT and o.ready]
+    if ready and len(ready) == len(others):
+        text += f" With a snapshot a day, the first forecast can come on {min(ready)[:10]}."
+    return text
+
+
 def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) -> Answer:
     """Every adjacent pair of the all-time ranking on course to swap within the horizon,
     and a chart of the soonest passes, projected."""
@@ -207,17 +221,8 @@ def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) 
             rest = f"{pairs}: {reason_summary(others)}."
         text = " ".join(forecast_line(label, f, since) for f in found).replace("*", "")
     else:
-        body = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
-        if len(others) == 1:
-            body += f" Of the one neighbouring pair, {reason_summary(others)}."
-        elif others:
-            body += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
+        body = no_pass_summary(others)
         rest = ""
-        text = body
-    ready = [o.ready for o in others if o.reason is Reason.TOO_SHORT and o.ready]
-    if ready and len(ready) == len(others) and not found:
-        first = min(ready)[:10]
-        body += f" With a snapshot a day, the first forecast can come on {first}."
         text = body
     # A definition change that leaves a pair too short a run to fit is said by name.
     redefined = [no_forecast_line(label, o) for o in others if o.reason is Reason.REDEFINED]

@@ -246,7 +246,11 @@ def nearest_forecast(
 ) -> Forecast | None:
     """The projected pass due soonest among neighbours in the all-time ranking (`ranking`,
     leader first), if any is on course within the forecasts' horizon."""
-    outlooks = ranking_outlooks(db, latest, ranking, timeline)
+    return soonest(ranking_outlooks(db, latest, ranking, timeline))
+
+
+def soonest(outlooks: Sequence[Outlook]) -> Forecast | None:
+    """The projected pass due soonest among `outlooks`, if any."""
     found = [o for o in outlooks if isinstance(o, Forecast)]
     return min(found, key=lambda f: (f.days, f.trailer)) if found else None
 

@@ -150,3 +150,32 @@ def aurora_store(path: Path, last_day: int = 20) -> Store:
             store, AURORA_START + timedelta(days=d), "hub", records, wide if d >= 14 else narrow
         )
     return store
+
+
+# -- many families, for answers that must spread a long list ------------------------------------
+
+
+def many_families(n: int, label: str = "Family {i:03d}") -> Families:
+    """`n` families `f000`, `f001`, … labelled by `label` (formatted with `i`), each the
+    organisation `org-NNN` of the Hub, alternately in China and the US."""
+    tables = [
+        f'[families.f{i:03d}]\nlabel = "{label.format(i=i)}"\n'
+        f'region = "{"China" if i % 2 else "US"}"\norgs = ["org-{i:03d}"]\n'
+        for i in range(n)
+    ]
+    return parse_families("\n".join(tables), "families.toml")
+
+
+def many_families_store(path: Path, n: int, days: int = 2) -> Store:
+    """One model `org-NNN/model` per family of `many_families(n)`, daily from DAY0;
+    family i has 1,000,000·(n - i) + 1,000·d all-time downloads on day d, so `f000` leads."""
+    return store_with(
+        path,
+        (
+            [
+                record(f"org-{i:03d}/model", f"f{i:03d}", 1_000_000 * (n - i) + 1_000 * d)
+                for i in range(n)
+            ]
+            for d in range(days)
+        ),
+    )

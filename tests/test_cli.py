@@ -183,6 +183,23 @@ def test_digest_dry_run_writes_the_chart_and_posts_nothing(db, tmp_path, capsys)
     assert "openmodels weekly digest" in out and "dry run: nothing posted" in out
 
 
+def test_a_digest_of_the_sample_counts_from_its_last_snapshot_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.chdir(tmp_path)  # no store here: the bundled sample is read
+
+    code, out, _ = run(capsys, "digest", "--dry-run", "--out", str(tmp_path / "d.png"))
+
+    assert code == 0
+    text = " ".join(out.split())
+    assert (
+        "Next pass: DeepSeek is on course to pass Gemma around 2026-05-08 (111 days after "
+        "the sample's last snapshot, 2026-01-17; range 104–119)."
+    ) in text
+    assert "sample data as of 2026-01-17 (synthetic)" in text
+
+
 @pytest.mark.parametrize("out", ["missing-folder/digest.png", "."])
 def test_a_dry_run_digest_chart_that_cannot_be_written_is_one_line(db, tmp_path, capsys, out):
     code, _, err = run(capsys, "digest", "--dry-run", "--db", str(db), "--out", str(tmp_path / out))
