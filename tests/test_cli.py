@@ -2,10 +2,12 @@
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from openmodels.cli import main, split_ask_text
+from openmodels.locate import sample_store_path
 from tests.builders import growing_store
 from tests.fakes import hub_model
 
@@ -62,6 +64,20 @@ def test_ask_reads_the_bundled_sample_when_there_is_no_store(tmp_path, monkeypat
     assert "openmodels collect" not in out
     assert "run `openmodels collect` to take live numbers" in err
     assert not (tmp_path / "openmodels.db").exists()
+
+
+def test_the_sample_named_by_its_path_stays_the_read_only_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    sample = sample_store_path()
+    before = sample.read_bytes()
+
+    code, out, _ = run(capsys, "ask", "--db", str(sample), "top")
+    assert code == 0 and "sample data" in out
+    code, _, err = run(capsys, "collect", "--db", str(sample))
+    assert code == 1 and "the bundled sample store is read-only" in err
+
+    assert sample.read_bytes() == before  # not switched to WAL, nothing written
+    assert not Path(f"{sample}-wal").exists()
 
 
 # -- ask: options anywhere, exit codes ----------------------------------------------------
