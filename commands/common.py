@@ -22,6 +22,13 @@ SAMPLE_NOTE = (
 
 
 ESTIMATED = "estimated from the Hub's 30-day counts"
+# What a break in a family's line was, after "Aurora's": said in chart notes and forecasts.
+BREAK_WHAT = {
+    Why.REDEFINED: "definition changed",
+    Why.UNRECORDED: "definition was first recorded",
+    Why.DROPPED: "count fell for good",
+    Why.RETURNED: "missing models came back",
+}
 
 
 class NoData(Exception):
@@ -98,8 +105,7 @@ def chart_marks(
                 recorded.setdefault(b.at.date, []).append(line)
             else:
                 where = "" if who == line else f"{line}: "
-                what = "count fell for good" if b.why is Why.DROPPED else "definition changed"
-                redefined.append(f"{where}{who}'s {what} on {b.at.date}")
+                redefined.append(f"{where}{who}'s {BREAK_WHAT[b.why]} on {b.at.date}")
     sentences = redefined + [
         f"definitions first recorded on {day} ({', '.join(dict.fromkeys(lines))})"
         for day, lines in sorted(recorded.items())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.chart_views import Line, lines_chart, projection
-from commands.common import NoData, footer
+from commands.common import BREAK_WHAT, NoData, footer
 from commands.format import count, escape, human
 from commands.parser import Forecast as ForecastCommand
 from openmodels.comparability import Why
@@ -108,12 +108,9 @@ def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = N
         )
     if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
         who = escape((family or label)(outlook.changed.family))
-        what = {
-            Why.UNRECORDED: "'s definition was first recorded",
-            Why.DROPPED: "'s count fell for good",
-        }.get(outlook.changed.why, "'s definition changed")
+        what = BREAK_WHAT.get(outlook.changed.why, BREAK_WHAT[Why.REDEFINED])
         return (
-            f"No forecast for {trailer} and {leader} yet. {who}{what} on "
+            f"No forecast for {trailer} and {leader} yet. {who}'s {what} on "
             f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since"
             f"{_ready(outlook)}."
         )

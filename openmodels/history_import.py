@@ -37,6 +37,7 @@ from openmodels.progress import ImportProgress
 from storage import Store
 from storage import queries as q
 from storage.model_sizes import record_sizes, unsized
+from storage.returns import recount_returns
 from storage.snapshots import (
     SOURCE_IMPORT,
     ModelRecord,
@@ -535,12 +536,20 @@ def import_history(
                 # The rows were counted by today's families, so each snapshot records
                 # today's definitions: later figures compare with it like for like.
                 definitions = families.definitions()
+                first: tuple[str, int] | None = None
                 for done, snapshot in enumerate(plan.snapshots, 1):
                     taken_at = parse_timestamp(snapshot.taken_at)
-                    insert_snapshot(db, taken_at, SOURCE_IMPORT, snapshot.records, definitions)
+                    written = insert_snapshot(
+                        db, taken_at, SOURCE_IMPORT, snapshot.records, definitions, recount=False
+                    )
+                    first = first or (format_timestamp(taken_at), written)
                     failpoint("after_snapshot")
                     if progress is not None:
                         progress.wrote(done, len(plan.snapshots))
+                # Once for the whole import: each snapshot counted as written would count
+                # every later one again.
+                if first is not None:
+                    recount_returns(db, *first)
                 # History has no Hub counts: models new to the store get the size the
                 # families file or their name gives; a collection may refine it later.
                 record_sizes(db, {r: families.size_of(r) for r in unsized(db)})

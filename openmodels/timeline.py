@@ -33,6 +33,7 @@ from openmodels.forecast import WINDOW_DAYS, Change
 from openmodels.regions import region_of
 from storage import queries as q
 from storage.connection import Database
+from storage.returns import returned_families
 from storage.snapshots import format_timestamp, parse_timestamp
 
 Point = tuple[str, int]  # (ISO 8601 UTC timestamp, value), as the store keeps them
@@ -138,7 +139,8 @@ def read_timeline(db: Database) -> Timeline:
     ids = [s.id for s in snapshots]
     all_time = {i: figures["all_time"] for i, figures in q.figures_of(db, ids).items()}
     definitions = q.definitions_of(db, ids)
-    found = findings([Figures(all_time[i], definitions[i]) for i in ids])
+    returned = returned_families(db, ids)
+    found = findings([Figures(all_time[i], definitions[i], returned[i]) for i in ids])
     counted = [
         Counted(
             s.id,
@@ -148,6 +150,7 @@ def read_timeline(db: Database) -> Timeline:
             frozenset(all_time[s.id]),
             frozenset(f.family for f in fell),
             {family: ids[start] for family, start in levels.items()},
+            {family: found.level_why(family, start) for family, start in levels.items()},
         )
         for s, fell, levels in zip(snapshots, found.falls, found.levels, strict=True)
     ]
