@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from commands import blocks as bk
 from commands.format import count, human
-from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, split_at
+from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, judged, split_at
 from openmodels.comparability import Break, Why
 from openmodels.crossings import crossings
 from storage import queries as q
@@ -123,10 +123,11 @@ def chart_alt_text(
     estimated: Sequence[str] = (),
     estimate: str = "",
     projections: Sequence[Projection] = (),
+    unsure: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """Alt text for a chart: each line's first and last point, where lines cross (never
-    across a marked break, nor from a point of the estimate), the breaks marked, the
-    points estimated and the passes projected."""
+    across a marked break, nor from a point of the estimate or a line's missing data,
+    `unsure`), the breaks marked, the points estimated and the passes projected."""
     marks = marks or ChartMarks()
     value = _ALT_VALUE.get(view, human_value)
 
@@ -149,8 +150,7 @@ def chart_alt_text(
     kind = "Step chart" if view == WEEKLY else "Line chart"
     text = f"{kind} of {what} up to {date}: " + "; ".join(parts) + "."
     if view == TOTAL:
-        measured = {k: [p for p in v if p[0] not in estimated] for k, v in series.items()}
-        found = crossings(measured, marks.breaks)  # type: ignore[arg-type]
+        found = crossings(judged(series, estimated, unsure or {}), marks.breaks)  # type: ignore[arg-type]
         passes = [f"{c.passer} passed {c.passed} on {c.date}" for c in found]
         if passes:
             text += " " + "; ".join(passes) + "."
