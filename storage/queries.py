@@ -318,6 +318,24 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
+def derivatives_counted(
+    db: Database, snapshot_ids: Sequence[int]
+) -> dict[int, dict[str, set[int]]]:
+    """Per snapshot, family -> the ids of its models whose derivative count is known: the
+    models its derivative figure sums there."""
+    found: dict[int, dict[str, set[int]]] = {i: {} for i in snapshot_ids}
+    marks = ",".join("?" * len(snapshot_ids))
+    rows = db.execute(
+        f"""SELECT c.snapshot_id, m.family, c.model_id FROM model_counts c
+            JOIN models m ON m.id = c.model_id
+            WHERE c.snapshot_id IN ({marks}) AND c.derivatives IS NOT NULL""",
+        list(snapshot_ids),
+    )
+    for snapshot_id, family, model_id in rows:
+        found[snapshot_id].setdefault(family, set()).add(model_id)
+    return found
+
+
 def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
     """Per family, how many of its models have a derivative count in one snapshot."""
     rows = db.execute(
