@@ -112,14 +112,16 @@ class TimelineCache:
     """The timeline last read from one store, kept while the store holds the same
     snapshots, for a process that answers many questions (`commands.AnswerContext`).
 
-    Snapshots are only ever added, never changed or removed, so their count, newest id
-    and newest time tell whether the timeline read before still holds: an answer then
-    costs one small query instead of a read of every snapshot. Safe across threads.
+    Snapshots are only ever added, never changed or removed but for an estimate replaced
+    by measured history, so their count, their estimates' count, the newest id and the
+    newest time tell whether the timeline read before still holds (`q.snapshots_mark`):
+    an answer then costs one small query instead of a read of every snapshot. Safe
+    across threads.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: tuple[tuple[int, int, str], Timeline] | None = None
+        self._kept: tuple[tuple[int, int, int, str], Timeline] | None = None
 
     def read(self, db: Database) -> Timeline:
         """The timeline of the snapshots `db`'s read transaction sees."""
