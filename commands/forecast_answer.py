@@ -157,23 +157,42 @@ _REASON_COUNTS = {
     Reason.TOO_NOISY: ("1 moves too unevenly to project", "{n} move too unevenly to project"),
     Reason.TOO_SHORT: ("1 lacks the history", "{n} lack the history"),
     Reason.REDEFINED: (
-        "1 lacks the history since a definition changed",
-        "{n} lack the history since a definition changed",
+        "1 lacks the history since {since}",
+        "{n} lack the history since {since}",
     ),
     Reason.BACKWARDS: ("1 has a total below an earlier one", "{n} have totals below earlier ones"),
     Reason.LEVEL: ("1 is level", "{n} are level"),
 }
 
 
+# What shortened a comparable run, after "since": one entry per kind of break.
+_SINCE = {
+    Why.REDEFINED: "a definition changed",
+    Why.UNRECORDED: "definitions were first recorded",
+    Why.DROPPED: "a count fell for good",
+    Why.RETURNED: "missing models came back",
+}
+
+
 def reason_summary(outlooks: Sequence[NoForecast]) -> str:
-    """'7 gaps are widening or holding, 2 are closing too slowly…' for pairs without one."""
-    counts = Counter(o.reason for o in outlooks)
+    """'7 gaps are widening or holding, 2 are closing too slowly…' for pairs without one;
+    pairs too short of history since a break are counted by the kind of break."""
+    counts = Counter((o.reason, _since(o)) for o in outlooks)
     parts = []
     for reason, (one, several) in _REASON_COUNTS.items():
-        n = counts.get(reason, 0)
-        if n:
-            parts.append(one if n == 1 else several.format(n=n))
+        for (kind, since), n in sorted(counts.items(), key=lambda item: item[0][1]):
+            if kind is reason:
+                parts.append((one if n == 1 else several).format(n=n, since=since))
     return ", ".join(parts)
+
+
+def _since(outlook: NoForecast) -> str:
+    """What started the short run of a pair without a forecast for want of history since a
+    break ('a count fell for good'); '' for any other reason."""
+    if outlook.reason is not Reason.REDEFINED:
+        return ""
+    why = outlook.changed.why if outlook.changed is not None else Why.REDEFINED
+    return _SINCE.get(why, _SINCE[Why.REDEFINED])
 
 
 def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) -> Answer:
