@@ -108,3 +108,15 @@ def test_a_return_is_found_whatever_order_the_snapshots_were_written_in(tmp_path
 
     assert {day for day, i in snapshots.items() if returned[i]} == {"2026-01-11"}
     assert returned[snapshots["2026-01-11"]] == {"aurora"}
+
+
+def test_the_alert_check_logs_why_it_draws_no_alert_across_the_return(tmp_path, caplog):
+    store = missing_org_store(tmp_path / "s.db", 10)
+
+    with caplog.at_level("WARNING", logger="openmodels.alerts"):
+        check_overtakes(store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=11))
+
+    assert (
+        "aurora: models missing from the snapshot before came back at snapshot "
+        "2026-01-11T06:00:00Z; their count is no growth, and no alert is drawn across it"
+    ) in caplog.messages
