@@ -228,4 +228,5 @@ def digest_chart(content: DigestContent, families: Families) -> ChartSpec:
         filename=f"openmodels-digest-{content.week}.png",
         sample=latest.is_sample,
         breaks=marks.breaks,
+        unsure={families.label(f): times for f, times in content.chart_unsure.items()},
     )

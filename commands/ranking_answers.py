@@ -107,6 +107,8 @@ def change_of(standings: Standings, r: RankedFamily, missing: str | None = None)
     family's figures do not compare over the period. `missing` says why a family has no
     earlier figure (default: new)."""
     latest, baseline = standings.latest, standings.baseline
+    if r.family in standings.recounted and baseline is not None:
+        missing = f"other models counted on {baseline.date}"
     return change_text(
         r, standings.basis(r.family), period_of(latest, baseline), latest.taken_at, missing=missing
     )
