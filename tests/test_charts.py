@@ -1,15 +1,19 @@
 """Charts render to PNG bytes without pyplot, for any series (even empty ones), and mark
-where lines cross."""
+where lines cross and where a projected pass lies, each label clear of the lines."""
 
 import io
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import pairwise
 
+import numpy as np
 import pytest
 from matplotlib.dates import num2date
 
 from commands.answer import ChartSpec
-from openmodels.charts import chart_figure, render_chart
+from openmodels.chart_spec import Projection
+from openmodels.charts import chart_figure, label_box, render_chart
 
 
 def spec(series):
@@ -125,3 +129,65 @@ def test_crossings_on_the_same_day_share_a_label_inside_the_plot():
     box = label.get_window_extent(renderer)
     assert frame.x0 <= box.x0 and box.x1 <= frame.x1
     assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+def day(d: int) -> str:
+    return f"2026-01-{d:02d}T06:00:00Z"
+
+
+# Gemma leads DeepSeek, which grows faster: projected to pass it around 8 May, where the
+# two dashed projections meet at the top right of the plot.
+GEMMA_AND_DEEPSEEK = {
+    "Gemma": [(day(d), 191_400_000 + 300_000 * (d - 3)) for d in range(3, 18)],
+    "DeepSeek": [(day(d), 180_100_000 + 390_000 * (d - 3)) for d in range(3, 18)],
+}
+PASS = Projection(
+    leader="Gemma",
+    trailer="DeepSeek",
+    start=day(17),
+    leader_value=195_600_000,
+    trailer_value=185_560_000,
+    leader_pace=300_000.0,
+    trailer_pace=390_000.0,
+    at="2026-05-08T06:00:00Z",
+    low="2026-05-01T06:00:00Z",
+    high="2026-05-16T06:00:00Z",
+)
+# A third family along the top of the plot, where the corner above the lines was empty.
+WITH_A_LEADER_ON_TOP = {
+    "Qwen": [(day(d), 224_000_000 + 500_000 * (d - 3)) for d in range(3, 18)],
+    **GEMMA_AND_DEEPSEEK,
+}
+
+
+def sampled(line, per_segment: int = 200):
+    """Points along a drawn line in display coordinates, every segment densely."""
+    xy = line.axes.transData.transform(np.asarray(line.get_xydata(), dtype=float))
+    if len(xy) == 1:
+        return xy
+    steps = np.linspace(0.0, 1.0, per_segment)[:, None]
+    return np.vstack([a + steps * (b - a) for a, b in pairwise(xy)])
+
+
+@pytest.mark.parametrize("series", [GEMMA_AND_DEEPSEEK, WITH_A_LEADER_ON_TOP])
+def test_a_projected_pass_is_labelled_clear_of_every_line(series):
+    figure = chart_figure(replace(spec(series), snapshot_date="2026-01-17", projections=[PASS]))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+
+    [label] = [t for t in axes.texts if "passes" in t.get_text()]
+    box = label_box(label, renderer)
+    frame = axes.get_window_extent(renderer)
+    assert label.get_text() == (
+        "DeepSeek passes Gemma\naround 8 May 2026\n80% range: 1 May – 16 May"
+    )
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    # Every line drawn (the data, both projections, the range bar, the ring) stays clear.
+    for line in axes.get_lines():
+        points = sampled(line)
+        inside = (
+            (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+            & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+        )  # fmt: skip
+        assert not inside.any(), f"the label covers {line.get_label()}"
