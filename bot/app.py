@@ -24,6 +24,7 @@ from bot.handlers import BotServices, register
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
 from openmodels.errors import ConfigError
+from storage import workspaces as ws
 
 if TYPE_CHECKING:
     from bot.installations import Installations
@@ -124,6 +125,12 @@ def _token_app(settings: SlackSettings, services: BotServices, verify_token: boo
             f"cannot reach the Slack Web API at {settings.api_url} to check SLACK_BOT_TOKEN "
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
+    store = services.context.store
+    if verify_token and not store.sample:
+        # Slack took the token: subscriptions stopped when an earlier one was revoked
+        # take up again, as a reinstall's do through OAuth.
+        with store.writing() as db:
+            ws.resume(db)
     return app
 
 
