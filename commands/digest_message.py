@@ -179,7 +179,7 @@ def launches_section(
 
 
 def best_launch_line(content: DigestContent, families: Families) -> str:
-    """The week's best start for its size; '' when no launch was given a ratio."""
+    """The week's best start for its size; '' when no launch started ahead of its class."""
     best = content.best_launch
     if best is None or best.adoption is None:
         return ""
