@@ -12,8 +12,8 @@ import pytest
 from matplotlib.dates import num2date
 
 from commands.answer import ChartSpec
-from openmodels.chart_spec import Projection
 from openmodels.charts import chart_figure, label_box, render_chart
+from tests.test_chart_plan import DEEPSEEK_PASSES_GEMMA, GEMMA_AND_DEEPSEEK
 
 
 def spec(series):
@@ -131,31 +131,9 @@ def test_crossings_on_the_same_day_share_a_label_inside_the_plot():
     assert frame.y0 <= box.y0 and box.y1 <= frame.y1
 
 
-def day(d: int) -> str:
-    return f"2026-01-{d:02d}T06:00:00Z"
-
-
-# Gemma leads DeepSeek, which grows faster: projected to pass it around 8 May, where the
-# two dashed projections meet at the top right of the plot.
-GEMMA_AND_DEEPSEEK = {
-    "Gemma": [(day(d), 191_400_000 + 300_000 * (d - 3)) for d in range(3, 18)],
-    "DeepSeek": [(day(d), 180_100_000 + 390_000 * (d - 3)) for d in range(3, 18)],
-}
-PASS = Projection(
-    leader="Gemma",
-    trailer="DeepSeek",
-    start=day(17),
-    leader_value=195_600_000,
-    trailer_value=185_560_000,
-    leader_pace=300_000.0,
-    trailer_pace=390_000.0,
-    at="2026-05-08T06:00:00Z",
-    low="2026-05-01T06:00:00Z",
-    high="2026-05-16T06:00:00Z",
-)
 # A third family along the top of the plot, where the corner above the lines was empty.
 WITH_A_LEADER_ON_TOP = {
-    "Qwen": [(day(d), 224_000_000 + 500_000 * (d - 3)) for d in range(3, 18)],
+    "Qwen": [("2026-01-03T06:00:00Z", 224_000_000), ("2026-01-17T06:00:00Z", 231_000_000)],
     **GEMMA_AND_DEEPSEEK,
 }
 
@@ -171,7 +149,9 @@ def sampled(line, per_segment: int = 200):
 
 @pytest.mark.parametrize("series", [GEMMA_AND_DEEPSEEK, WITH_A_LEADER_ON_TOP])
 def test_a_projected_pass_is_labelled_clear_of_every_line(series):
-    figure = chart_figure(replace(spec(series), snapshot_date="2026-01-17", projections=[PASS]))
+    figure = chart_figure(
+        replace(spec(series), snapshot_date="2026-01-17", projections=[DEEPSEEK_PASSES_GEMMA])
+    )
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     axes = figure.axes[0]

@@ -40,6 +40,7 @@ from tests.oauth_helpers import (
     T3,
     OAuthBot,
     all_rows,
+    rows_but_states,
     running_oauth_bot,
     team_rows,
 )
@@ -325,14 +326,12 @@ def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(first).query)["code"][0]
     again = redirect_of(bot, browser)  # a new install link and state, the old code
     replayed = again.replace(parse_qs(urlsplit(again).query)["code"][0], code)
-    before = all_rows(store.path)
+    before = rows_but_states(store.path)
 
     page = browser.get(replayed)
 
     assert page.status == 401 and "was used already, or has expired" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store.path) == before
 
 
 def test_the_same_redirect_opened_twice_installs_once(bot, store):
@@ -351,38 +350,34 @@ def test_a_missing_code_gets_a_clear_page_and_changes_nothing(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     state = parse_qs(urlsplit(back).query)["state"][0]
-    before = all_rows(store.path)
+    before = rows_but_states(store.path)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?state={state}")
 
     assert page.status == 401 and "no authorization code" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store.path) == before
 
 
 def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
     bot.slack.oauth.deny_next()
-    before = all_rows(store.path)
+    before = rows_but_states(store.path)
 
     page = bot.install(T2)
 
     assert page.status == 200 and "cancelled" in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store.path) == before
 
 
 # -- Enterprise Grid ---------------------------------------------------------------------------
 
 
 def test_an_org_wide_install_is_refused_with_a_page_that_says_so(bot, store):
-    before = {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"}
+    before = rows_but_states(store.path)
 
     page = bot.install(T3, org_wide=True)
 
     assert page.status == 400 and ORG_WIDE_REFUSED.split(",")[0] in page.text
-    assert {k: v for k, v in all_rows(store.path).items() if k != "oauth_states"} == before
+    assert rows_but_states(store.path) == before
 
 
 def test_a_workspace_of_an_enterprise_grid_org_works_keyed_by_org_and_workspace(bot, store):

@@ -31,6 +31,7 @@ from openmodels.hub import HubClient
 from storage import open_store
 from storage import queries as q
 from storage.snapshots import format_timestamp, write_snapshot
+from tests import test_day_one as day_one
 from tests.builders import record
 from tests.fakes import hub_model
 from tests.slack_helpers import all_strings
@@ -38,20 +39,7 @@ from tests.slack_helpers import all_strings
 M = 1_000_000
 MORNING = datetime(2026, 1, 17, 6, 0, tzinfo=UTC)
 HALF_AN_HOUR_LATER = MORNING + timedelta(minutes=30)
-FAMILIES = parse_families(
-    """
-[families.qwen]
-label = "Qwen"
-region = "China"
-orgs = ["Qwen"]
-
-[families.llama]
-label = "Llama"
-region = "US"
-orgs = ["meta-llama"]
-""",
-    "families.toml",
-)
+FAMILIES = parse_families(day_one.FAMILIES, "families.toml")  # Qwen (China), Llama (US)
 
 
 def the_hub_at(fake_hub, qwen: int, llama: int):
