@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from commands import blocks as bk
@@ -19,12 +19,16 @@ from openmodels.timeline import Timeline
 from storage import queries as q
 from storage.connection import Database
 from storage.estimates import estimate_note
+from storage.snapshots import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
 
 TOP_MODELS = 10
 CHARTED = 5  # families on the movers' chart of weekly gains
+# The chart's weeks: at least this many, so the period's gains stand against the weeks
+# before them (over a week alone, each family's line would be one flat step).
+CHART_WEEKS = 8
 
 UNRECORDED = (
     "Snapshots before {date} do not record the rules each family was counted by (an "
@@ -160,13 +164,17 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
             title=f"Movers {short}",
             filename=f"openmodels-movers-{command.days}d-{latest.date}.png",
             view=WEEKLY,
-            since=baseline.taken_at,
+            since=min(baseline.taken_at, _weeks_before(latest, CHART_WEEKS)),
         )
     text = f"Movers {short} ({exact}): " + ", ".join(
         f"{escape(label(g.family))} {signed(g.gained)} ({growth(g.growth)})"
         for g in movers.ranked[:5]
     )
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
+
+
+def _weeks_before(latest: q.Snapshot, weeks: int) -> str:
+    return format_timestamp(parse_timestamp(latest.taken_at) - timedelta(weeks=weeks))
 
 
 def _aside(

@@ -22,6 +22,7 @@ from openmodels.sizes import (
     SizeClass,
     class_of,
     parse_class,
+    parse_size,
     size_text,
 )
 from storage import queries as q
@@ -49,8 +50,16 @@ def size_class(text: str) -> SizeClass:
     found = parse_class(text)
     if found is None:
         keys = ", ".join(c.key for c in ALL_CLASSES)
+        # A size ("7B") is no class (its answer would read as models of 7B alone), but
+        # it says which class to ask for.
+        parameters = parse_size(text) if text.strip()[-1:].isalpha() else None
+        hint = (
+            f" {size_text(parameters)} models are in `--size {class_of(parameters).key}`."
+            if parameters is not None
+            else ""
+        )
         raise UsageError(
-            f"'{echo(text, 40)}' is no size class. Classes: {keys}.", usage_line("top")
+            f"'{echo(text, 40)}' is no size class.{hint} Classes: {keys}.", usage_line("top")
         )
     return found
 

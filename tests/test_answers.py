@@ -398,3 +398,25 @@ def test_charts_without_30d_stay_cumulative(ctx):
     chart = answer_text("compare qwen llama", ctx).chart
     assert chart is not None
     assert (chart.metric, chart.title) == ("all_time", "Qwen vs Llama: cumulative downloads")
+
+
+def test_the_movers_chart_sets_the_periods_gains_against_the_eight_weeks_before(tmp_path):
+    # 70 daily snapshots; Qwen gains 8,000 a day, so 56,000 in every week.
+    ctx = AnswerContext(store=growing_store(tmp_path / "s.db", days=70), families=load_families())
+    latest = DAY0 + timedelta(days=69)
+
+    chart = answer_text("movers 3", ctx).chart
+
+    assert chart is not None and chart.view == "weekly"
+    points = chart.series["Qwen"]
+    assert points[0][0] == f"{latest - timedelta(weeks=8):%Y-%m-%dT%H:%M:%SZ}"
+    assert points[-1][0] == f"{latest:%Y-%m-%dT%H:%M:%SZ}"
+    assert {value for _, value in points} == {56_000}
+
+
+def test_movers_over_more_than_eight_weeks_chart_the_whole_period(tmp_path):
+    ctx = AnswerContext(store=growing_store(tmp_path / "s.db", days=70), families=load_families())
+
+    chart = answer_text("movers 90", ctx).chart
+
+    assert chart is not None and chart.series["Qwen"][0][0] == f"{DAY0:%Y-%m-%dT%H:%M:%SZ}"

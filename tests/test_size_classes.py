@@ -210,6 +210,12 @@ def test_top_by_size_names_a_class_however_it_is_typed(sized_store):
     assert "'2-5B' is no size class. Classes: under-1b, 1-5b, 5-10b" in out
 
 
+def test_a_size_for_a_class_says_which_class_holds_it(sized_store):
+    out = ask(sized_store, "top --size 7B")
+    assert "'7B' is no size class. 7B models are in `--size 5-10b`. Classes:" in out
+    assert "500M models are in `--size under-1b`" in ask(sized_store, "top --size 0.5b")
+
+
 def test_a_size_read_during_the_week_counts_at_both_ends_never_as_growth(tmp_path):
     store = open_store(tmp_path / "late.db")
     # Llama's 1B model has no known size on day 0; a collection on day 7 reads one.
