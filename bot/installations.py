@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.slack_client import make_web_client
 from storage import Store
 from storage import workspaces as ws
+from storage.snapshots import format_timestamp
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -167,11 +169,28 @@ class InstalledWorkspaces:
                 return
             self._missing.add(team_id)
         log.warning(
-            "skipping workspace %s: %s; its messages wait, no attempt spent, until it is "
-            "installed again",
+            "skipping workspace %s: %s; nothing is sent there until it is installed again",
             team_id,
             why,
         )
+
+
+def stop_queuing(store: Store, team_id: str, now: datetime) -> dict[str, int]:
+    """Queue nothing more for a workspace without a usable token, and drop what was
+    queued for it (storage.workspaces.stop); logged when that changed anything."""
+    if store.sample or not team_id:
+        return {}
+    with store.writing() as db:
+        counts = ws.stop(db, team_id, format_timestamp(now))
+    if any(counts.values()):
+        log.warning(
+            "workspace %s has no usable token: %d subscriptions stopped until it installs "
+            "again, %d queued messages dropped",
+            team_id,
+            counts["subscriptions"],
+            counts["outbox"],
+        )
+    return counts
 
 
 def open_installations(path: Path, credentials: OAuthCredentials, api_url: str) -> Installations:

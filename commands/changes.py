@@ -14,6 +14,10 @@ from openmodels.comparability import Basis, Why
 from openmodels.periods import day
 from openmodels.ranking import RankedFamily
 
+# A change without a baseline: no snapshot lies a day before the latest
+# (`storage.queries.MIN_BASELINE_AGE`), though one from the same morning may.
+NO_BASELINE = "no figure a day older"
+
 
 def change_text(
     r: RankedFamily,
@@ -32,7 +36,7 @@ def change_text(
     out where a title already says it.
     """
     if period is None:
-        return "no earlier snapshot"
+        return NO_BASELINE
     if basis is None or basis.why is None or basis.why is Why.NEW:
         if r.value_change is None:
             return missing or f"new {period}"

@@ -90,8 +90,9 @@ def _ranking(content: DigestContent, families: Families) -> str:
             change = f" {signed(r.value_change)}"
         elif not compared and basis is not None:
             change = f" ({instead(r, basis, content.latest.taken_at)})"
-        # The move in the ranking is only among families compared over the week.
-        moved = f"{arrow(r.rank_change)} " if compared else ""
+        # The move in the ranking is only among families compared over the week (and
+        # without a baseline, no family is "new": nothing was compared).
+        moved = f"{arrow(r.rank_change)} " if compared and content.baseline else ""
         name = family_link(families, r.family)
         lines.append(f"{r.rank}. {moved}*{name}*  {human(r.value)} ({percent(r.share)}){change}")
     return "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
@@ -108,7 +109,7 @@ def _overtakes(
         for o in content.overtakes
     ]
     if period is None:
-        return "*Overtakes*\nNone yet: there is no earlier snapshot to compare with.", moves
+        return "*Overtakes*\nNone yet: no collection a day older to compare with.", moves
     shown = "\n".join(f"• {m}" for m in moves[:MAX_OVERTAKES_SHOWN])
     text = f"*Overtakes {period}*\n" + (shown or "None: the order held.")
     if len(moves) > MAX_OVERTAKES_SHOWN:
@@ -179,7 +180,7 @@ def launches_section(
 
 
 def best_launch_line(content: DigestContent, families: Families) -> str:
-    """The week's best start for its size; '' when no launch was given a ratio."""
+    """The week's best start for its size; '' when no launch started ahead of its class."""
     best = content.best_launch
     if best is None or best.adoption is None:
         return ""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from commands import blocks as bk
 from commands.answer import Answer
+from commands.changes import NO_BASELINE
 from commands.chart_views import WHAT
 from commands.common import ESTIMATED, NoData, chart_alt_text, estimate_label, footer
 from commands.format import count, echo, escape, family_link, hub_url, human, link, signed
@@ -106,7 +107,7 @@ def _model(
         if before.estimated:
             change += f" ({ESTIMATED})"
     else:
-        period, change = "Change", "no earlier snapshot"
+        period, change = "Change", NO_BASELINE
     measured = [p for p in history if not p.estimated]
     fields = [
         f"*Family*\n{family_link(ctx.families, family_key)}",

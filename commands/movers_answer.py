@@ -73,8 +73,9 @@ def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
     baseline = q.snapshot_near(db, latest, days=command.days)
     if baseline is None:
         text = (
-            f"Movers compare two snapshots; the store holds one, from {latest.date}. "
-            "Ask again after the next collection."
+            "Movers compare two snapshots at least a day apart; the store has none a day "
+            f"older than its latest, from {latest.date}. Ask again after the next day's "
+            "collection."
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
     timeline = ctx.timelines.read(db)

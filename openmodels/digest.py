@@ -96,7 +96,8 @@ class DigestContent:
     chart_breaks: dict[str, list[Break]]  # family key -> its definition changes
     # Size classes whose leading family changed in the week, by the overtake rules.
     class_leaders: list[LeaderChange] = field(default_factory=list)
-    # The week's launch with the highest relative adoption, when one has a ratio.
+    # The week's launch with the highest relative adoption, when one is ahead of its
+    # class's median (`launches.best_for_its_size`).
     best_launch: DigestLaunch | None = None
     # family key -> the times its figures are missing data: drawn, no crossing judged there
     chart_unsure: dict[str, list[str]] = field(default_factory=dict)

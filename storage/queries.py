@@ -19,6 +19,7 @@ from storage.snapshots import (
     SOURCE_IMPORT,
     SOURCE_SAMPLE,
     FamilyTotal,
+    format_timestamp,
     parse_timestamp,
 )
 
@@ -30,6 +31,9 @@ METRIC_COLUMNS = {
 # An estimated snapshot knows all-time counts only (storage.schema.m012_estimates): every
 # read of another metric leaves it out, as a derivative count not measured is left out.
 ESTIMATED_METRICS = frozenset({"all_time"})
+# The least a baseline may lie before the latest snapshot: a change over a period is
+# a change over at least a day, never between two collections of the same morning.
+MIN_BASELINE_AGE = timedelta(days=1)
 _ESTIMATED_IDS = f"SELECT id FROM snapshots WHERE source = '{SOURCE_ESTIMATE}'"
 _PARTIAL_IDS = "SELECT snapshot_id FROM estimates WHERE whole = 0"
 
@@ -150,29 +154,30 @@ def snapshot_near(
     estimates: bool = True,
 ) -> Snapshot | None:
     """The earlier snapshot closest to `days` before `latest` (else the earliest one),
-    among those that hold `metric` for the whole store: an estimate holding only the
-    families newly added then is never one, nor any estimate for a metric it does not
-    know, nor any with `estimates` False.
+    among those taken at least `MIN_BASELINE_AGE` before it and holding `metric` for the
+    whole store: an estimate holding only the families newly added then is never one,
+    nor any estimate for a metric it does not know, nor any with `estimates` False.
 
-    None when there is no such snapshot but `latest`.
+    None when there is no such snapshot.
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
-    target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+    target_text = format_timestamp(target)
+    old_enough = format_timestamp(parse_timestamp(latest.taken_at) - MIN_BASELINE_AGE)
     skip = (
         f"AND id NOT IN ({_ESTIMATED_IDS})"
         if not estimates or metric not in ESTIMATED_METRICS
         else f"AND id NOT IN ({_PARTIAL_IDS})"
     )
     at_or_before = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ? {skip}
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? {skip}
             ORDER BY taken_at DESC LIMIT 1""",
-        [target_text, latest.id],
+        [min(target_text, old_enough)],
     ).fetchone()
-    # With no snapshot that old, the earliest one after the target (but before latest).
+    # With no snapshot that old, the earliest one after the target (but old enough).
     after = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ? {skip}
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at <= ? {skip}
             ORDER BY taken_at ASC LIMIT 1""",
-        [target_text, latest.taken_at],
+        [target_text, old_enough],
     ).fetchone()
     candidates = [_snapshot(row) for row in (at_or_before, after) if row]
     if not candidates:

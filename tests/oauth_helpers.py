@@ -186,3 +186,9 @@ def all_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             n: db.execute(f"SELECT * FROM {n} ORDER BY {_every_column(db, n)}").fetchall()
             for n in sorted(names)
         }
+
+
+def rows_but_states(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """`all_rows` but the OAuth states: opening an install link writes one, and a failed
+    install may spend it; nothing else may change."""
+    return {table: rows for table, rows in all_rows(path).items() if table != "oauth_states"}

@@ -219,7 +219,7 @@ def test_movers_over_30_days_rank_families_from_the_estimate(day_one):
 def test_30_day_figures_have_no_baseline_on_day_one(day_one):
     out = render_text(answer_text("top --30d", day_one))
 
-    assert "1. Qwen  81.0M · 71.7% · no earlier snapshot" in out
+    assert "1. Qwen  81.0M · 71.7% · no figure a day older" in out
     assert "estimated" not in out
 
 
