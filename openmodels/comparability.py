@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-MIN_SPAN = timedelta(days=1)  # the least a change since a break must cover to be shown
+from openmodels.periods import A_DAY
+
+MIN_SPAN = A_DAY  # the least a change since a break must cover to be shown
 # How many snapshots in a row a family's all-time figure must stay below its earlier
 # high for the fall to be a new level rather than missing data. A partial listing is
 # gone by the next collection or the one after (the Hub listed the organisation again);

@@ -48,10 +48,12 @@ from itertools import pairwise
 from statistics import NormalDist
 
 from openmodels.comparability import Why
+from openmodels.periods import DRIFT
 
 WINDOW_DAYS = 14
 MIN_SNAPSHOTS = 5
-MIN_SPAN_DAYS = 4.0  # what five daily snapshots span
+# What five daily snapshots span, less a daily collection's drift (openmodels.periods).
+MIN_SPAN_DAYS = 4.0 - DRIFT / timedelta(days=1)
 HORIZON_DAYS = 180
 CONFIDENCE = 0.80
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from openmodels.periods import A_DAY
 from storage.connection import Database
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
@@ -32,8 +33,9 @@ METRIC_COLUMNS = {
 # read of another metric leaves it out, as a derivative count not measured is left out.
 ESTIMATED_METRICS = frozenset({"all_time"})
 # The least a baseline may lie before the latest snapshot: a change over a period is
-# a change over at least a day, never between two collections of the same morning.
-MIN_BASELINE_AGE = timedelta(days=1)
+# a change over at least a day (give or take a daily collection's drift), never between
+# two collections of the same morning.
+MIN_BASELINE_AGE = A_DAY
 _ESTIMATED_IDS = f"SELECT id FROM snapshots WHERE source = '{SOURCE_ESTIMATE}'"
 _PARTIAL_IDS = "SELECT snapshot_id FROM estimates WHERE whole = 0"
 

@@ -213,6 +213,15 @@ def test_too_little_history_has_no_forecast(count, step):
     assert isinstance(outlook, NoForecast) and outlook.reason is Reason.TOO_SHORT
 
 
+def test_five_daily_snapshots_each_collected_a_little_earlier_are_enough():
+    # Each day's collection ran two minutes earlier than the one before: 4 days less 8 min.
+    days = [d - d * 2 / (24 * 60) for d in range(5)]
+    leader = [(at(d), 1_000 + 10 * i) for i, d in enumerate(days)]
+    trailer = [(at(d), 500 + 100 * i) for i, d in enumerate(days)]
+
+    assert isinstance(forecast_pass("a", leader, "b", trailer), Forecast)
+
+
 def test_a_projection_beyond_the_horizon_is_too_far():
     # 10M apart on day 14, closing 10K a day: 1,000 days.
     leader = line([20_000_000 + 20_000 * d for d in range(15)])

@@ -105,7 +105,8 @@ def digest_text(ctx: AnswerContext) -> tuple[q.Snapshot | None, str]:
     ("hours_before_latest", "baseline"),
     [
         ([0.5], None),  # the same morning: no period at all
-        ([23], None),  # not yet a day
+        ([19], None),  # not yet a day
+        ([23.9], 23.9),  # a day, though collected six minutes earlier than the day before
         ([24], 24),  # a day exactly
         ([24 * 30, 0.5], 24 * 30),  # the older one, though further from a week back
         ([24 * 9, 24 * 6, 2], 24 * 6),  # the one nearest a week back, as ever
