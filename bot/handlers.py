@@ -133,8 +133,10 @@ class BotServices:
         """Finish the answers and charts in flight, then stop the pools.
 
         The answers first, then the chart pool: charts queued are refused (their answers
-        get the text and a note), those being drawn finish; then the posts they lead to,
-        their waits cut short.
+        get the text and a note), those being drawn finish; then the posts they lead to.
+        A post waiting for Slack's pace (a share to confirm, a refresh's next call) is
+        cancelled and logged, never run early (bot.posting); a private answer's text
+        still goes.
         """
         self.answers.shutdown(wait=True)
         self.charts.close()

@@ -15,6 +15,7 @@ import pytest
 
 from bot.home import publish_home, refresh_home_tabs
 from bot.home_pace import CallPace, HomePace
+from bot.posting import Lanes
 from bot.slack_client import make_web_client
 from commands import AnswerContext
 from localslack.server import LocalSlack
@@ -23,6 +24,7 @@ from storage import home_visits
 from storage import subscriptions as subs
 from tests.builders import growing_store
 from tests.slack_helpers import CHANNEL, TEAM
+from tests.timers import FakeTimer, Inline
 
 NOW = datetime(2026, 1, 10, 7, 0, tzinfo=UTC)
 VISITORS = [f"U{n:04d}" for n in range(100)]
@@ -144,3 +146,17 @@ def test_a_call_a_person_waits_for_is_made_at_once_and_the_pace_goes_on_behind_i
     assert pace.wait() == 0.0
     assert pace.now() == 0.0  # a person opened their tab: no wait for them
     assert pace.wait() == pytest.approx(3.0)  # the refresh's next call waits its turn
+
+
+def test_a_refresh_under_way_when_the_bot_stops_makes_no_more_calls(store, client, clock):
+    timer = FakeTimer()
+    lanes = Lanes(timer, Inline())
+    pace = HomePace(clock=lambda: timer.clock)
+    lanes.lane().run(lambda: refresh_home_tabs(client, context(store), NOW, pace))
+    for _ in range(9):  # ten visitors into the refresh
+        timer.advance(1.5)
+    asked = len(client.asked)
+
+    lanes.close()
+
+    assert asked == 10 and len(client.asked) == asked  # the other 90 not asked at once
