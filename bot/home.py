@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
@@ -32,6 +33,7 @@ from bot.handlers import BotServices
 from bot.home_pace import HomePace
 from bot.installations import TeamClients, team_clients_of
 from bot.posting import Steps, run_now
+from bot.slack_client import lane_client, paced
 from commands import AnswerContext
 from commands.home_view import HomeFacts, Membership, home_view, read_home
 from openmodels.errors import OpenModelsError
@@ -96,12 +98,16 @@ def member_channels(
         wait = pace()
         if wait:
             yield wait
-        page = client.users_conversations(
-            user=user_id,
-            types=CONVERSATION_TYPES,
-            exclude_archived=True,
-            limit=PAGE_SIZE,
-            cursor=cursor,
+        page = yield from paced(
+            partial(
+                client.users_conversations,
+                user=user_id,
+                types=CONVERSATION_TYPES,
+                exclude_archived=True,
+                limit=PAGE_SIZE,
+                cursor=cursor,
+            ),
+            "users.conversations",
         )
         channels |= {str(c["id"]) for c in page.get("channels") or []}
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
@@ -159,12 +165,13 @@ def publish_home(
     they are in (from `facts`, the team's as read now, if given). True if Slack took it."""
     facts = facts or read_home(context.store, team_id, now, context.timelines)
     subscribed = {s.channel_id for s in facts.subscriptions}
-    # Fresh: no wait is ever yielded, so this sleeps for nothing.
+    # Fresh: no pace is waited for; only a 429 (whose Retry-After this client waits
+    # out itself, on a listener thread) could make it sleep.
     member = run_now(
         membership(client, team_id, user_id, dm_channel, subscribed, pace, fresh=True),
         time.sleep,
     )
-    return _publish(client, context, user_id, facts, member, now)
+    return run_now(_publish(client, context, user_id, facts, member, now), time.sleep)
 
 
 def _publish(
@@ -174,10 +181,10 @@ def _publish(
     facts: HomeFacts,
     member: Membership,
     now: datetime,
-) -> bool:
+) -> Steps[bool]:
     view = home_view(facts, context.families, member, now, context.schedules)
     try:
-        client.views_publish(user_id=user_id, view=view)
+        yield from paced(partial(client.views_publish, user_id=user_id, view=view), "views.publish")
     except SlackApiError as exc:
         log.warning("could not publish the home tab of %s (%s)", user_id, exc.response.get("error"))
         return False
@@ -212,7 +219,9 @@ def refresh_home_tabs(
         if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
             continue
         if visit.team_id not in team_clients:
-            team_clients[visit.team_id] = clients.client_for(visit.team_id)
+            found = clients.client_for(visit.team_id)
+            # A 429 waits as a step: in `serve` this runs on the shared posting threads.
+            team_clients[visit.team_id] = lane_client(found) if found is not None else None
         client_of_team = team_clients[visit.team_id]
         if client_of_team is None:
             continue  # no token left there: logged once by the clients
@@ -233,7 +242,9 @@ def refresh_home_tabs(
             )
             if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
                 continue  # opened while we waited our turn: theirs is fresher
-            published += _publish(client_of_team, context, visit.user_id, facts, member, now)
+            published += yield from _publish(
+                client_of_team, context, visit.user_id, facts, member, now
+            )
         except Exception:
             log.exception("refreshing the home tab of %s failed", visit.user_id)
     if visits:

@@ -13,7 +13,9 @@ each number it yields is a wait in seconds, after which the timer puts the rest 
 step back on its lane. Meanwhile the lane runs whatever else its answer has queued
 (say, the text, due while the chart's upload is still being processed). Slack's staff
 advise polling files.info for about 31 s (bot.delivery); a burst of charts would
-otherwise hold a thread per chart for all that time.
+otherwise hold a thread per chart for all that time. A 429's Retry-After is such a wait
+too (bot.slack_client.paced): the lanes' clients carry no retry handler that sleeps,
+so one workspace over its rate limit holds none of the threads the others post on.
 
 When the bot stops, a step still waiting is cancelled (logged; its `finally` blocks
 run), never run early: its wait is Slack's pace, and a share polled six times in a row
@@ -64,6 +66,12 @@ class Timer(Protocol):
     def at(self, when: float, callback: Callable[[], None]) -> Scheduled: ...
 
     def close(self) -> None: ...
+
+
+def at_once(value: T) -> Steps[T]:
+    """Steps that wait for nothing: `value`, where steps are expected."""
+    yield from ()
+    return value
 
 
 def run_now(steps: Steps[T], sleep: Callable[[float], None]) -> T:

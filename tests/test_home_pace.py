@@ -85,7 +85,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(slack, clock) -> Recorded:
-    return Recorded(make_web_client("xoxb-1-test", slack.api_url), clock)
+    return Recorded(make_web_client("xoxb-1-test", slack.api_url, wait_out_429=False), clock)
 
 
 def context(store) -> AnswerContext:
