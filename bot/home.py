@@ -10,10 +10,13 @@ the end (so every page is followed until the cursor is empty). It needs channels
 and groups:read. When Slack cannot say, the tab lists no subscription at all: a
 private channel is never shown to someone outside it.
 
-users.conversations is rate-limited (Tier 3): its calls keep a pace, and what it said
-is kept for a while (bot.home_pace). A visitor opening the tab is asked about at once;
-the refresh after a snapshot runs in the background at the pace, its waits yielded as
-steps (bot.posting), and skips whoever opened their tab since it began.
+users.conversations is rate-limited (Tier 3, per workspace): each workspace's calls
+keep a pace, and what it said is kept for a while (bot.home_pace). A visitor opening
+the tab is asked about at once; the refresh after a snapshot runs in the background at
+the pace, its waits yielded as steps (bot.posting), taking the workspaces' visitors in
+turn so that one workspace's pace holds up no other's, and skips whoever opened their
+tab since it began. Such a refresh can outlast a bot token (a rotating one is refreshed
+two hours before it expires): the workspace's client is asked for at each visit.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import zip_longest
 from typing import Any
 
 from slack_bolt import App
@@ -38,6 +42,7 @@ from commands import AnswerContext
 from commands.home_view import HomeFacts, Membership, home_view, read_home
 from openmodels.errors import OpenModelsError
 from storage import Store, home_visits
+from storage.home_visits import HomeVisit
 from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
@@ -137,9 +142,8 @@ def membership(
     known = None if fresh else pace.memberships.get(team_id, user_id)
     if known is None:
         try:
-            known = yield from member_channels(
-                client, user_id, pace.calls.now if fresh else pace.calls.wait
-            )
+            calls = pace.calls(team_id)
+            known = yield from member_channels(client, user_id, calls.now if fresh else calls.wait)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "error")
             log.warning("could not list the channels of %s (%s): none shown", user_id, error)
@@ -191,6 +195,17 @@ def _publish(
     return True
 
 
+def in_turn(visits: list[HomeVisit]) -> list[HomeVisit]:
+    """`visits` with the workspaces taking turns (the first of each, then the second of
+    each, …), each workspace's own in order: each keeps its own pace, so while one waits
+    for its next call the next workspace's is made."""
+    by_team: dict[str, list[HomeVisit]] = {}
+    for visit in visits:
+        by_team.setdefault(visit.team_id, []).append(visit)
+    turns = zip_longest(*by_team.values())
+    return [visit for turn in turns for visit in turn if visit is not None]
+
+
 def refresh_home_tabs(
     client: WebClient | TeamClients,
     context: AnswerContext,
@@ -214,17 +229,16 @@ def refresh_home_tabs(
         visits = home_visits.since(db, cutoff)
     published = 0
     by_team: dict[str, HomeFacts] = {}  # every visitor of a team sees the same figures
-    team_clients: dict[str, WebClient | None] = {}
-    for visit in visits:
+    for visit in in_turn(visits):
         if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
             continue
-        if visit.team_id not in team_clients:
-            found = clients.client_for(visit.team_id)
-            # A 429 waits as a step: in `serve` this runs on the shared posting threads.
-            team_clients[visit.team_id] = lane_client(found) if found is not None else None
-        client_of_team = team_clients[visit.team_id]
-        if client_of_team is None:
+        # Asked at each visit: a token fetched at the start would expire under a long
+        # refresh, and the client refreshes one that expires soon.
+        found = clients.client_for(visit.team_id)
+        if found is None:
             continue  # no token left there: logged once by the clients
+        # A 429 waits as a step: in `serve` this runs on the shared posting threads.
+        client_of_team = lane_client(found)
         try:
             if visit.team_id not in by_team:
                 by_team[visit.team_id] = read_home(
