@@ -583,15 +583,7 @@ def post_message(
     for shown in [blocks, None] if blocks else [None]:
         try:
             response = yield from paced(
-                partial(
-                    client.chat_postMessage,
-                    channel=channel_id,
-                    thread_ts=thread_ts,
-                    text=text,
-                    blocks=shown,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                ),
+                partial(_post, client, channel_id, thread_ts, text, shown),
                 f"a message in {channel_id}",
             )
             return str(response["ts"])
@@ -604,6 +596,18 @@ def post_message(
             log.warning("posting in %s failed: %s", channel_id, exc)
             return None
     return None
+
+
+def _post(client: WebClient, channel_id: str, thread_ts: str | None, text: str, blocks: Any) -> Any:
+    """One chat.postMessage, links and media not unfurled."""
+    return client.chat_postMessage(
+        channel=channel_id,
+        thread_ts=thread_ts,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
 
 
 def deliver_to_conversation(

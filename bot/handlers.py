@@ -252,8 +252,7 @@ def confirm_in_channel(
     """
     try:
         yield from paced(
-            partial(
-                client.chat_postMessage,
+            lambda: client.chat_postMessage(
                 channel=channel.channel_id,
                 text=str(answer.extra["confirmation"]),
                 unfurl_links=False,

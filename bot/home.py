@@ -103,23 +103,24 @@ def member_channels(
         wait = pace()
         if wait:
             yield wait
-        page = yield from paced(
-            partial(
-                client.users_conversations,
-                user=user_id,
-                types=CONVERSATION_TYPES,
-                exclude_archived=True,
-                limit=PAGE_SIZE,
-                cursor=cursor,
-            ),
-            "users.conversations",
-        )
+        page = yield from paced(partial(_page, client, user_id, cursor), "users.conversations")
         channels |= {str(c["id"]) for c in page.get("channels") or []}
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             return frozenset(channels)
     log.warning("user %s is in more than %d pages of channels; listing those", user_id, MAX_PAGES)
     return frozenset(channels)
+
+
+def _page(client: WebClient, user_id: str, cursor: str | None) -> Any:
+    """One page of the channels `user_id` is in."""
+    return client.users_conversations(
+        user=user_id,
+        types=CONVERSATION_TYPES,
+        exclude_archived=True,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
 
 
 def membership(
@@ -188,7 +189,7 @@ def _publish(
 ) -> Steps[bool]:
     view = home_view(facts, context.families, member, now, context.schedules)
     try:
-        yield from paced(partial(client.views_publish, user_id=user_id, view=view), "views.publish")
+        yield from paced(lambda: client.views_publish(user_id=user_id, view=view), "views.publish")
     except SlackApiError as exc:
         log.warning("could not publish the home tab of %s (%s)", user_id, exc.response.get("error"))
         return False
