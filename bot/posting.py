@@ -206,15 +206,16 @@ def _cancel(steps: Iterator[float], wait: float) -> None:
 
 
 def _waiting_in(steps: Iterator[float]) -> str:
-    """The name of the innermost generator `steps` waits in (what it was doing)."""
-    name = "a post"
+    """What `steps` was doing: the generators it waits in, outermost first (say,
+    "chart > share_chart > confirm_share")."""
+    names = []
     inner: object = steps
     while inner is not None:
         code = getattr(inner, "gi_code", None)
-        if code is not None and code.co_name != "_started":
-            name = code.co_name
+        if code is not None and code.co_name not in ("_started", "guarded"):
+            names.append(code.co_name)
         inner = getattr(inner, "gi_yieldfrom", None)
-    return name
+    return " > ".join(names) or "a post"
 
 
 def _started(work: Work) -> Iterator[float]:
