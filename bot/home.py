@@ -233,14 +233,14 @@ def refresh_home_tabs(
     for visit in in_turn(visits):
         if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
             continue
-        # Asked at each visit: a token fetched at the start would expire under a long
-        # refresh, and the client refreshes one that expires soon.
-        found = clients.client_for(visit.team_id)
-        if found is None:
-            continue  # no token left there: logged once by the clients
-        # A 429 waits as a step: in `serve` this runs on the shared posting threads.
-        client_of_team = lane_client(found)
         try:
+            # Asked at each visit: a token fetched at the start would expire under a
+            # long refresh, and the clients refresh one that expires soon.
+            found = clients.client_for(visit.team_id)
+            if found is None:
+                continue  # no token left there: logged once by the clients
+            # A 429 waits as a step: in `serve` this runs on the shared posting threads.
+            client_of_team = lane_client(found)
             if visit.team_id not in by_team:
                 by_team[visit.team_id] = read_home(
                     context.store, visit.team_id, now, context.timelines
