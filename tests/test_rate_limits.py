@@ -60,15 +60,25 @@ def messages_in(slack: LocalSlack, channel: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_one_workspaces_429_holds_up_no_other_workspaces_answer(slack, tmp_path):
+@pytest.fixture
+def timer() -> FakeTimer:
+    return FakeTimer()
+
+
+@pytest.fixture
+def services(tmp_path, timer):
     # One posting thread: a thread asleep for the busy workspace's Retry-After would hold
     # up every other answer.
-    timer = FakeTimer()
     services = BotServices(
         context=AnswerContext(store=growing_store(tmp_path / "s.db"), families=load_families()),
         render=tiny_png,
         posting=Lanes(timer, ThreadPoolExecutor(1)),
     )
+    yield services
+    services.close()
+
+
+def test_one_workspaces_429_holds_up_no_other_workspaces_answer(slack, services, timer):
     slack.rate_limit("chat.postMessage", BUSY, retry_after=30)
     # What Bolt hands each listener: a client with the app's retry handlers, which
     # sleep for a 429's Retry-After.
@@ -88,7 +98,7 @@ def test_one_workspaces_429_holds_up_no_other_workspaces_answer(slack, tmp_path)
     timer.advance(30)
 
     assert slack.wait_for(lambda: len(messages_in(slack, CHANNEL_ID)) == 1)
-    services.close()
+    services.posting.close()  # every post finished
     assert len(messages_in(slack, CHANNEL_ID)) == 1  # made once, after the wait
 
 
