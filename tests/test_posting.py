@@ -19,19 +19,11 @@ from bot.delivery import deliver_text, share_chart
 from bot.posting import Lanes, run_now
 from bot.slack_client import make_web_client
 from commands import blocks as bk
-from commands.answer import Answer, ChartSpec
+from commands.answer import Answer
 from localslack.server import LocalSlack
-from tests.slack_helpers import CHANNEL, tiny_png
+from tests.slack_helpers import CHANNEL, CHART, tiny_png
 from tests.timers import FakeTimer, Inline
 
-CHART = ChartSpec(
-    title="Qwen vs Llama",
-    series={"Qwen": [("2026-01-01T06:00:00Z", 1)]},
-    metric="all_time",
-    snapshot_date="2026-01-01",
-    alt_text="a line",
-    filename="chart.png",
-)
 ANSWER = Answer(text="Qwen leads", blocks=[bk.section("Qwen leads")], chart=CHART, public=True)
 
 
