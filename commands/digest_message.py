@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from commands import blocks as bk
 from commands.answer import ChartSpec
 from commands.changes import instead
-from commands.common import chart_marks, marks_sentence
-from commands.forecast_answer import forecast_line
+from commands.common import chart_marks, footer, marks_sentence
+from commands.forecast_answer import counted_from, forecast_line
 from commands.format import arrow, escape, family_link, hub_url, human, link, percent, signed
 from commands.launches_answer import adoption_text
 from commands.movers_answer import growth
@@ -57,8 +57,7 @@ def digest_message(
     ):
         if section:
             blocks.append(bk.section(section))
-    since = f" · changes since {baseline.date}" if baseline else ""
-    blocks.append(bk.context(f"Snapshot {latest.date}{since}"))
+    blocks.append(footer(latest, baseline))
     text = f"openmodels weekly digest ({latest.date}): {headline}"
     if quiet:
         text = f"openmodels weekly digest ({latest.date}): {QUIET_NOTE} {headline}"
@@ -152,10 +151,12 @@ def mover_line(content: DigestContent, families: Families, period: str | None) -
 
 
 def forecast_section(content: DigestContent, families: Families) -> str:
-    """The nearest projected pass; '' when no pair is on course to swap."""
+    """The nearest projected pass; '' when no pair is on course to swap. On the sample,
+    its days are counted from the sample's last snapshot, and say so."""
     if content.forecast is None:
         return ""
-    return "*Next pass:* " + forecast_line(families.label, content.forecast)
+    since = counted_from(content.latest)
+    return "*Next pass:* " + forecast_line(families.label, content.forecast, since)
 
 
 def launches_section(
@@ -227,4 +228,5 @@ def digest_chart(content: DigestContent, families: Families) -> ChartSpec:
         filename=f"openmodels-digest-{content.week}.png",
         sample=latest.is_sample,
         breaks=marks.breaks,
+        unsure={families.label(f): times for f, times in content.chart_unsure.items()},
     )

@@ -1,5 +1,5 @@
 """The `model` answer: one model's figures and chart, found by its id or by its name
-alone; and a text that is no command, which may be a model's name too."""
+alone (which shorthand also reads as a model, `commands.shorthand`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from commands.answer import Answer
 from commands.chart_views import WHAT
 from commands.common import ESTIMATED, NoData, chart_alt_text, estimate_label, footer
 from commands.format import count, echo, escape, family_link, hub_url, human, link, signed
-from commands.guide import not_a_command_answer
-from commands.parser import ModelDetail, NotACommand
+from commands.parser import ModelDetail
 from openmodels.chart_spec import TOTAL, WEEKLY, ChartSpec
 from openmodels.momentum import weekly
 from openmodels.periods import change_period
@@ -48,17 +47,6 @@ def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answ
     if found is None:
         return _offer(_not_found(db, latest, command.repo_id))
     return _model(db, ctx, command, found, latest)
-
-
-def not_a_command(db: Database, ctx: AnswerContext, command: NotACommand) -> Answer:
-    """A text that names no command or family: the model it names, if the store holds
-    one by that name, else the commands nearest to what it says."""
-    words = command.text.split()
-    if len(words) == 1:
-        named = q.models_named(db, words[0].strip("/"))
-        if len(named) == 1 and q.latest_snapshot(db) is not None:
-            return model_answer(db, ctx, ModelDetail(named[0]))
-    return not_a_command_answer(command.text, ctx.families)
 
 
 def _offer(message: str) -> Answer:

@@ -182,7 +182,8 @@ def _aside(
     """Why a family is not ranked; for one redefined in the period, its gain since."""
     basis = timeline.basis(s.family, baseline, latest)
     text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
-    if s.reason in (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED) and basis.start is not None:
+    counted_afresh = (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED, Why.RETURNED)
+    if s.reason in counted_afresh and basis.start is not None:
         values = q.values_of(db, [basis.start.id, latest.id], "all_time")
         gained = values[latest.id][s.family] - values[basis.start.id][s.family]
         text += f": {signed(gained)} since"

@@ -192,6 +192,13 @@ def _note_breaks(
                 drop.current,
             )
         aside = set_aside(before, after, before.present & after.present)
+        for family in sorted(f for f, why in aside.items() if why is Why.RETURNED):
+            log.warning(
+                "%s: models missing from the snapshot before came back at snapshot %s; "
+                "their count is no growth, and no alert is drawn across it",
+                family,
+                snapshot.taken_at,
+            )
         changed = sorted(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
         if changed and not before.definitions:
             log.info(

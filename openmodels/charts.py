@@ -29,7 +29,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, ChartSpec, Point, Projection, Value
+from openmodels.chart_spec import (
+    SHARE,
+    TOTAL,
+    WEEKLY,
+    ChartSpec,
+    Point,
+    Projection,
+    Value,
+    judged,
+)
 from openmodels.crossings import Crossing, crossings
 from openmodels.numbers import human
 
@@ -183,15 +192,11 @@ def _pieces(spec: ChartSpec, label: str, colour: str, estimated: set[str]) -> li
 
 
 def _crossings(spec: ChartSpec, estimated: set[str]) -> list[Crossing]:
-    """Where the lines cross, in a view of totals: not from a point of the estimate (what
-    the estimate says of the order is no overtake), never across a break."""
+    """Where the lines cross, in a view of totals: only between points that may be judged
+    (`judged`: neither estimated nor missing data), never across a break."""
     if spec.view != TOTAL:
         return []
-    measured = {
-        label: [p for p in points if p[0] not in estimated]
-        for label, points in spec.series.items()
-    }
-    return crossings(measured, spec.breaks)  # type: ignore[arg-type]
+    return crossings(judged(spec.series, estimated, spec.unsure), spec.breaks)  # type: ignore[arg-type]
 
 
 def _source(spec: ChartSpec) -> str:

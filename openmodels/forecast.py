@@ -152,7 +152,9 @@ def pass_range(gap: float, pace: Pace) -> tuple[float, float]:
     if a <= 0:
         raise ValueError("the pace's 80% interval reaches zero")
     b = 2 * closing * gap + (q * pace.swing) ** 2
-    root = math.sqrt(b * b - 4 * a * gap * gap)
+    # With no swing and no pace uncertainty (a gap closing at an exactly constant rate)
+    # the discriminant is zero, and rounding can leave it a hair below: a double root.
+    root = math.sqrt(max(0.0, b * b - 4 * a * gap * gap))
     # (b - root) / 2a, written so that it keeps its digits when the swing is small.
     return 2 * gap * gap / (b + root), (b + root) / (2 * a)
 

@@ -56,6 +56,31 @@ def estimate_notes(db: Database) -> list[EstimateNote]:
     return [EstimateNote(int(r[0]), r[1], int(r[2]), int(r[3]), bool(r[4])) for r in rows]
 
 
+def delete_estimate(db: Database, snapshot_id: int) -> None:
+    """Remove estimated snapshot `snapshot_id` and all it holds, inside the caller's open
+    transaction: measured history for its day replaces it (`openmodels.history_import`).
+    The models first listed by it are first listed by their next snapshot then; the
+    models that came back after it are counted again by the caller (`recount_returns`)."""
+    for table in (
+        "estimates",
+        "model_counts",
+        "family_totals",
+        "snapshot_definitions",
+        "returned_models",
+        "anomalies",
+        "alert_checks",
+    ):
+        db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot_id])
+    db.execute(
+        """UPDATE models SET (first_snapshot_id, first_seen_at) = (
+               SELECT s.id, s.taken_at FROM model_counts c JOIN snapshots s ON s.id = c.snapshot_id
+               WHERE c.model_id = models.id ORDER BY s.taken_at, s.id LIMIT 1)
+           WHERE first_snapshot_id = ?""",
+        [snapshot_id],
+    )
+    db.execute("DELETE FROM snapshots WHERE id = ?", [snapshot_id])
+
+
 def estimate_note(db: Database, snapshot_id: int) -> EstimateNote | None:
     """The note of snapshot `snapshot_id`, if it is an estimate."""
     return next((n for n in estimate_notes(db) if n.snapshot_id == snapshot_id), None)

@@ -318,6 +318,24 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
+def derivatives_counted(
+    db: Database, snapshot_ids: Sequence[int]
+) -> dict[int, dict[str, set[int]]]:
+    """Per snapshot, family -> the ids of its models whose derivative count is known: the
+    models its derivative figure sums there."""
+    found: dict[int, dict[str, set[int]]] = {i: {} for i in snapshot_ids}
+    marks = ",".join("?" * len(snapshot_ids))
+    rows = db.execute(
+        f"""SELECT c.snapshot_id, m.family, c.model_id FROM model_counts c
+            JOIN models m ON m.id = c.model_id
+            WHERE c.snapshot_id IN ({marks}) AND c.derivatives IS NOT NULL""",
+        list(snapshot_ids),
+    )
+    for snapshot_id, family, model_id in rows:
+        found[snapshot_id].setdefault(family, set()).add(model_id)
+    return found
+
+
 def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
     """Per family, how many of its models have a derivative count in one snapshot."""
     rows = db.execute(
@@ -417,16 +435,23 @@ def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snap
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def snapshots_mark(db: Database) -> tuple[int, int, str]:
-    """(count, newest id, newest time) of the snapshots: snapshots are only ever added,
-    so an unchanged mark means the same snapshots."""
-    row = db.execute("SELECT count(*), max(id), max(taken_at) FROM snapshots").fetchone()
-    return int(row[0]), int(row[1] or 0), row[2] or ""
+def snapshots_mark(db: Database) -> tuple[int, int, int, str]:
+    """(count, estimates, newest id, newest time) of the snapshots: snapshots are only
+    ever added, but for an estimate that measured history replaces (which changes the
+    number of estimates), so an unchanged mark means the same snapshots."""
+    row = db.execute(
+        f"""SELECT count(*), count(CASE WHEN source = '{SOURCE_ESTIMATE}' THEN 1 END),
+                   max(id), max(taken_at) FROM snapshots"""
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2] or 0), row[3] or ""
 
 
-def snapshot_days(db: Database) -> set[str]:
-    """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source."""
-    return {r[0] for r in db.execute("SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots")}
+def snapshot_days(db: Database, *, estimates: bool = True) -> set[str]:
+    """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source (but the
+    estimates, with `estimates` False)."""
+    skip = "" if estimates else f"WHERE source != '{SOURCE_ESTIMATE}'"
+    rows = db.execute(f"SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots {skip}")
+    return {r[0] for r in rows}
 
 
 def repo_ids_by_lowercase(db: Database) -> dict[str, str]:

@@ -494,3 +494,27 @@ def m013_estimates(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m015_returned_models(db: Database) -> None:
+    # Per snapshot and family, how many of its models came back: listed in an earlier
+    # snapshot, missing from the one just before (storage.returns). Counted when a
+    # snapshot is written, since finding them reads every model row; counted here for
+    # the snapshots already held.
+    db.execute(
+        """
+        CREATE TABLE returned_models (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            family TEXT NOT NULL,
+            models INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, family)
+        ) WITHOUT ROWID
+        """
+    )
+    first = db.execute("SELECT taken_at, id FROM snapshots ORDER BY taken_at, id LIMIT 1")
+    row = first.fetchone()
+    if row is not None:
+        from storage.returns import recount_returns
+
+        recount_returns(db, row[0], int(row[1]))

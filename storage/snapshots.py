@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from storage.connection import Database
 from storage.model_sizes import Size, record_sizes
+from storage.returns import recount_returns
 from storage.store import Store
 
 # Where a snapshot came from (`snapshots.source`). Only live snapshots are checked for
@@ -126,8 +127,14 @@ def insert_snapshot(
     rows: Sequence[ModelRecord],
     definitions: Mapping[str, str] | None = None,
     sizes: Mapping[str, Size] | None = None,
+    *,
+    recount: bool = True,
 ) -> int:
-    """Insert one snapshot inside the caller's open transaction."""
+    """Insert one snapshot inside the caller's open transaction.
+
+    With `recount` False the models that came back are not counted (`recount_returns`):
+    a caller writing many snapshots counts them once after the last.
+    """
     cursor = db.execute(
         "INSERT INTO snapshots (taken_at, source, model_count) VALUES (?, ?, ?)",
         [format_timestamp(taken_at), source, len(rows)],
@@ -194,6 +201,8 @@ def insert_snapshot(
         insert_definitions(db, snapshot_id, definitions)
     if sizes:
         record_sizes(db, sizes)
+    if recount:
+        recount_returns(db, stamp, snapshot_id)
     return snapshot_id
 
 

@@ -32,6 +32,7 @@ from storage.connection import Connection
 from storage.schema import applied_migration_names, known_migration_names
 
 BUSY_TIMEOUT_MS = 30_000
+SAMPLE_READ_ONLY = "the bundled sample store is read-only; collect into your own store"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         """A connection inside one write transaction, committed only if the block succeeds."""
         if self.sample:
-            raise StoreError("the bundled sample store is read-only; collect into your own store")
+            raise StoreError(SAMPLE_READ_ONLY)
         db = self.connect()
         try:
             db.execute("BEGIN IMMEDIATE")

@@ -318,3 +318,15 @@ def test_the_home_tab_labels_its_changes_as_estimated(day_one):
     text = " ".join(all_strings(view))
     assert "+80.5M" in text and "change since 18 Dec 2025" in text
     assert f"changes since 2025-12-18, {LABEL}" in text
+
+
+def test_the_home_tab_says_when_the_first_forecast_can_come(day_one):
+    facts = read_home(day_one.store, "T1", DAY_ONE)
+    view = home_view(facts, day_one.families, Membership(), DAY_ONE)
+
+    text = " ".join(all_strings(view))
+    assert (
+        "*Nearest overtake:* No family is on course to pass the one ahead of it within 180 "
+        "days. Of the one neighbouring pair, 1 lacks the history. With a snapshot a day, the "
+        "first forecast can come on 2026-01-21."
+    ) in text

@@ -95,3 +95,13 @@ def test_no_alert_is_drawn_across_the_fall(tmp_path):
     )
 
     assert check.overtakes == []
+
+
+def test_the_forecast_summary_names_the_fall_as_the_reason_for_no_forecast(tmp_path):
+    # On 8 Jan, three snapshots since the fall of 5 Jan: five are needed.
+    ctx = AnswerContext(store_until(tmp_path / "s.db", 7), FAMILIES)
+
+    out = render_text(answer_text("forecast", ctx))
+
+    assert "Of the one neighbouring pair, 1 lacks the history since a count fell for good." in out
+    assert "definition changed" not in out
