@@ -218,8 +218,8 @@ def kept_authorize(
 ) -> Any:
     """Bolt's authorization of requests from the installation store, refreshing tokens
     through `installations` (one refresh at a time), and remembering which token
-    authorized whom so that a request costs no auth.test (`forget` drops a workspace's
-    entry when its token is revoked)."""
+    authorized whom so that a request costs no auth.test: only a workspace's latest
+    token (its rotated ones are dropped), and none once its token is revoked (`forget`)."""
     from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
     class KeptAuthorize(InstallationStoreAuthorize):
@@ -229,6 +229,19 @@ def kept_authorize(
             if installation is None:
                 return None
             return installations.refresh(installation)
+
+        def __call__(self, **kwargs: Any) -> Any:
+            # Bolt keeps a result per token and never drops one: each rotation (twice a
+            # day a workspace) would add an entry for good. Keep a workspace's latest.
+            result = super().__call__(**kwargs)
+            if result is not None and result.bot_token:
+                for token, kept in list(self.authorize_result_cache.items()):
+                    if token != result.bot_token and (kept.enterprise_id, kept.team_id) == (
+                        result.enterprise_id,
+                        result.team_id,
+                    ):
+                        self.authorize_result_cache.pop(token, None)
+            return result
 
         def forget(self, team_id: str | None) -> None:
             """Drop what was remembered of `team_id`'s tokens (revoked or uninstalled)."""

@@ -81,7 +81,7 @@ def forget_workspace(services: BotServices, team_id: str) -> dict[str, int]:
         return {}
     with store.writing() as db:
         counts = ws.forget(db, team_id)
-    services.home_pace.memberships.forget(team_id)
+    services.home_pace.forget(team_id)
     services.roles.forget(team_id)
     log.info(
         "openmodels was uninstalled from workspace %s: forgot %s",

@@ -58,6 +58,15 @@ QUICK = DeliveryOptions(
 BOT_TOKEN = "xoxb-1-test-token"
 TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
 DM = "D0TEST"  # the direct message conversation between USER and the app
+# A chart of one short line: what the posting tests draw, upload and share.
+CHART = ChartSpec(
+    title="Qwen vs Llama",
+    series={"Qwen": [("2026-01-01T06:00:00Z", 1)]},
+    metric="all_time",
+    snapshot_date="2026-01-01",
+    alt_text="a line",
+    filename="chart.png",
+)
 
 
 def run_cli_against(monkeypatch: Any, db: Path, hub: FakeHub, slack: LocalSlack) -> None:

@@ -450,6 +450,38 @@ def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
         assert len(set(got)) == 1
 
 
+def test_requests_remember_only_a_workspaces_current_token(store):
+    from slack_bolt import BoltContext
+
+    from bot.installations import kept_authorize
+    from bot.slack_client import make_web_client
+
+    # Tokens that last three hours: not yet within the two hours before expiry in which
+    # a token is refreshed.
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3 * 3600) as bot:
+        bot.install(T1)
+        bot.install(T2)
+        client = make_web_client(None, bot.slack.api_url)
+        credentials = OAuthCredentials(CLIENT_ID, CLIENT_SECRET)
+        authorize = kept_authorize(bot.installations, credentials, client)
+
+        def request_from(team: str) -> str:
+            context = BoltContext({"client": client})
+            found = authorize(context=context, enterprise_id=None, team_id=team, user_id=None)
+            assert found is not None and found.bot_token
+            return str(found.bot_token)
+
+        first = request_from(T1)
+        tokens = [request_from(T2)]
+        # Hours later: the token is now within the window, and the request refreshes it.
+        bot.installations.minutes = 4 * 60
+        tokens.append(request_from(T2))
+
+        assert tokens[0] != tokens[1]  # rotated
+        kept = {token: result.team_id for token, result in authorize.authorize_result_cache.items()}
+        assert kept == {first: T1, tokens[-1]: T2}  # none of T2's old tokens; T1's stays
+
+
 # -- scheduled work and cron ---------------------------------------------------------------
 
 
