@@ -13,6 +13,7 @@ A change is also said in the channel, for everyone there, as subscription change
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from slack_sdk import WebClient
 
 from bot.delivery import Respond, post_message, posted_once
 from bot.handlers import BotServices, clicked_in, done_with
+from bot.posting import run_now
 from commands import blocks as bk
 from commands.alert_message import MUTE_ACTION, UNMUTE_ACTION
 from commands.answer import Answer
@@ -73,7 +75,7 @@ def handle_mute(
     confirmation = answer.extra.get("confirmation")
     if confirmation:
         # The change stands whatever Slack says to this line (post_message logs a refusal).
-        post_message(client, channel.channel_id, None, str(confirmation))
+        run_now(post_message(client, channel.channel_id, None, str(confirmation)), time.sleep)
     if muting or answer.error:
         respond(
             text=answer.text,

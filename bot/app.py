@@ -10,6 +10,7 @@ listeners as their per-request `client`.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.error import URLError
@@ -22,7 +23,8 @@ from bot import uninstall
 from bot.handlers import BotServices, register
 from bot.settings import SlackSettings
 from bot.slack_client import make_web_client
-from openmodels.errors import ConfigError
+from openmodels.errors import ConfigError, OpenModelsError
+from storage import workspaces as ws
 
 if TYPE_CHECKING:
     from bot.installations import Installations
@@ -124,7 +126,26 @@ def _token_app(settings: SlackSettings, services: BotServices, verify_token: boo
             f"cannot reach the Slack Web API at {settings.api_url} to check SLACK_BOT_TOKEN "
             f"({reason}); check the network or SLACK_API_URL"
         ) from None
+    if verify_token:
+        _resume(services)
     return app
+
+
+def _resume(services: BotServices) -> None:
+    """Slack took the one bot token: subscriptions stopped when an earlier one was
+    revoked take up again, as a reinstall's do through OAuth. A store that cannot be
+    written now says so at its first answer; the bot starts all the same."""
+    store = services.context.store
+    if store.sample:
+        return
+    try:
+        with store.writing() as db:
+            resumed = ws.resume(db)
+    except (OpenModelsError, sqlite3.Error) as exc:
+        log.warning("could not take up subscriptions stopped by a revoked token: %s", exc)
+        return
+    if resumed:
+        log.info("%d subscriptions stopped by a revoked token take up again", resumed)
 
 
 def _oauth_app(

@@ -171,20 +171,28 @@ class ChartCache:
         return self._threads.submit(self.draw, spec)
 
     def _drawn(self, key: str, ours: Future[bytes], drawing: Future[bytes]) -> None:
+        """Settle `ours` with what `drawing` gave, whatever else goes wrong: this runs as
+        a done-callback, where an exception is only logged by concurrent.futures, and a
+        Future left unsettled would hold every later request for the chart (and a
+        digest waiting on it) for good."""
         error = CancelledError() if drawing.cancelled() else drawing.exception()
-        if error is not None:
+        png = drawing.result() if error is None else b""
+        try:
+            if error is None and self._disk is not None:
+                # First: once anyone has the chart, so has the disk.
+                self._disk.write(key, png)
+        except Exception:  # the disk cache failed: the chart is drawn all the same
+            log.exception("could not keep chart %s in %s", key[:12], self.directory)
+        finally:
             with self._lock:
-                del self._drawing[key]
-            ours.set_exception(error)
-            return
-        png = drawing.result()
-        if self._disk is not None:
-            self._disk.write(key, png)  # first: once anyone has the chart, so has the disk
-        with self._lock:
-            self.drawn += 1
-            self._remember(key, png)
-            del self._drawing[key]
-        ours.set_result(png)
+                if error is None:
+                    self.drawn += 1
+                    self._remember(key, png)
+                self._drawing.pop(key, None)
+            if error is None:
+                ours.set_result(png)
+            else:
+                ours.set_exception(error)
 
 
 def _done(png: bytes) -> Future[bytes]:
@@ -237,18 +245,30 @@ class _Disk:
         with os.scandir(self.directory) as entries:
             return [e for e in entries if e.name.endswith(".png") and e.is_file()]
 
+    def _stats(self) -> list[tuple[os.DirEntry[str], os.stat_result]]:
+        """The PNGs and their stat, oldest use first. Another process sharing the
+        directory (`serve` and a cron digest) may delete a file between the listing and
+        the look at it: a file gone by then is simply not there."""
+        found = []
+        for entry in self._files():
+            try:
+                found.append((entry, entry.stat()))
+            except OSError:  # vanished meanwhile
+                continue
+        return sorted(found, key=lambda pair: pair[1].st_mtime)
+
     def _count(self) -> int:
-        return sum(entry.stat().st_size for entry in self._files())
+        return sum(stat.st_size for _, stat in self._stats())
 
     def _trim(self) -> int:
         """Remove the least recently used files until the rest take at most 90% of the
         limit (so that the next few writes need no trimming); the size left."""
-        files = sorted(self._files(), key=lambda e: e.stat().st_mtime)
-        size = sum(e.stat().st_size for e in files)
-        for entry in files:
+        files = self._stats()
+        size = sum(stat.st_size for _, stat in files)
+        for entry, stat in files:
             if size <= 0.9 * self.limit:
                 break
+            size -= stat.st_size  # removed by us, or already by another process
             with contextlib.suppress(OSError):
-                size -= entry.stat().st_size
                 os.unlink(entry.path)
         return size

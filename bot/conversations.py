@@ -45,7 +45,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -61,6 +61,7 @@ from bot.handlers import (
     failure_message,
     share_chart_apart,
 )
+from bot.slack_client import lane_client
 from commands import answer_text
 from commands.subscriptions import Channel
 from storage import Store, seen_events
@@ -217,10 +218,11 @@ def answer_message(
 
     done = partial(done_with, services, event_id)
     lane = services.posting.lane()
+    poster = lane_client(client)  # a 429 waits as a step, holding no posting thread
 
-    def failed_with(exc: Exception) -> None:
+    def failed_with(exc: Exception) -> Iterator[float]:
         # Told in the thread; logged once, as every listener's failure is.
-        post_message(client, channel.channel_id, thread_ts, failure_message(exc, body))
+        yield from post_message(poster, channel.channel_id, thread_ts, failure_message(exc, body))
         done()
 
     try:
@@ -230,18 +232,18 @@ def answer_message(
         lane.run(partial(failed_with, exc))
         return
 
-    def post() -> None:
+    def post() -> Iterator[float]:
         # In the answer's lane: a slow or failing post delays only this answer.
         try:
             said = answer
             if event.get("type") == "app_mention" and said.extra.get("confirmation"):
                 # Said in the channel too, as for /openmodels: everyone there sees the change.
-                said = confirm_in_channel(services, said, client, channel)
-            posted = deliver_to_conversation(
-                said, client=client, channel_id=channel.channel_id, thread_ts=thread_ts
+                said = yield from confirm_in_channel(services, said, poster, channel)
+            posted = yield from deliver_to_conversation(
+                said, client=poster, channel_id=channel.channel_id, thread_ts=thread_ts
             )
         except Exception as exc:
-            failed_with(exc)
+            yield from failed_with(exc)
             return
         if posted is None:
             log.warning("could not answer event %s in %s", event_id, channel.channel_id)
@@ -249,7 +251,7 @@ def answer_message(
             done()
             return
         share_chart_apart(
-            services, lane, said.chart, posted, client, channel.channel_id, body, done, thread_ts
+            services, lane, said.chart, posted, poster, channel.channel_id, body, done, thread_ts
         )
 
     lane.run(post)

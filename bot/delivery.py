@@ -40,7 +40,8 @@ public reports of how Slack behaves):
   same doubling waits (about 31 s); an answer whose chart has not shown by then says
   so in a one-line note, and not before.
 
-Every wait is a number yielded by a generator (bot.posting's Steps), never a sleep:
+Every wait is a number yielded by a generator (bot.posting's Steps), never a sleep,
+a 429's Retry-After included (bot.slack_client.paced):
 the answer's lane waits on a timer, holding no thread, and `run_now` sleeps instead
 where one thread delivers one item after another (the outbox).
 """
@@ -49,8 +50,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from slack_sdk import WebClient
@@ -58,7 +61,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.chart_pool import ChartError, ChartsBusy
-from bot.posting import Steps
+from bot.posting import Steps, at_once, run_now
+from bot.slack_client import paced
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.blocks import Block
@@ -141,7 +145,9 @@ class Notes(Protocol):
 
     used: int  # posts made so far, the answer's own included
 
-    def note(self, text: str) -> bool: ...
+    def note(self, text: str) -> Steps[bool]:
+        """Post `text`: steps that may wait (Slack's 429); True unless Slack refused it."""
+        ...
 
 
 def posted_once(respond: Respond) -> Respond:
@@ -204,10 +210,11 @@ class ResponseUrl:
         log.warning("Slack refused a response URL post (HTTP %s): %s", status, body)
         return "refused"
 
-    def note(self, text: str) -> bool:
-        """A one-line ephemeral note after the answer; True unless Slack refused it."""
+    def note(self, text: str) -> Steps[bool]:
+        """A one-line ephemeral note after the answer, posted now; True unless Slack
+        refused it. (Steps, as Notes are; a response URL is not rate-limited per call.)"""
         sent = self.post(text=text, response_type="ephemeral", replace_original=False)
-        return sent != "refused"
+        return at_once(sent != "refused")
 
 
 def compose(
@@ -339,11 +346,14 @@ def share_chart(
         png = render(chart)
     except Exception as exc:
         report.chart = "failed"
-        url.note(_not_drawn(chart, exc))
+        yield from url.note(_not_drawn(chart, exc))
         return _counted(report, url)
     try:
-        response = client.files_upload_v2(
-            channel=channel_id, thread_ts=thread_ts, **upload_args(chart, png)
+        response = yield from paced(
+            lambda: client.files_upload_v2(
+                channel=channel_id, thread_ts=thread_ts, **upload_args(chart, png)
+            ),
+            "a chart's upload",
         )
         report.file_id = file_id = _file_id(response)
     except SlackApiError as exc:
@@ -353,15 +363,15 @@ def share_chart(
             log.info(
                 "chart not shared in %s (%s): asking the user to invite the bot", channel_id, error
             )
-            url.note(INVITE_HINT)
+            yield from url.note(INVITE_HINT)
         else:
             log.warning("chart upload to %s failed (%s); the text answer stands", channel_id, error)
-            url.note(CHART_NOT_UPLOADED.format(error=escape(error)))
+            yield from url.note(CHART_NOT_UPLOADED.format(error=escape(error)))
         return _counted(report, url)
     except Exception:
         report.chart = "failed"
         log.exception("chart upload to %s failed; the text answer stands", channel_id)
-        url.note(CHART_NOT_UPLOADED.format(error="network error"))
+        yield from url.note(CHART_NOT_UPLOADED.format(error="network error"))
         return _counted(report, url)
     state = yield from confirm_share(client, file_id, channel_id, options.share_waits)
     if state == "landed":
@@ -376,7 +386,7 @@ def share_chart(
             sum(options.share_waits),
             state,
         )
-        url.note(CHART_NOT_LANDED)
+        yield from url.note(CHART_NOT_LANDED)
     return _counted(report, url)
 
 
@@ -487,16 +497,19 @@ def deliver_private_chart(
     try:
         png = render(chart)
     except Exception as exc:
-        return _no_chart(pending, _not_drawn(chart, exc))
+        return (yield from _no_chart(pending, _not_drawn(chart, exc)))
     try:
-        report.file_id = file_id = _file_id(client.files_upload_v2(**upload_args(chart, png)))
+        uploaded = yield from paced(
+            lambda: client.files_upload_v2(**upload_args(chart, png)), "a chart's upload"
+        )
+        report.file_id = file_id = _file_id(uploaded)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         log.warning("chart upload failed (%s); the text answer stands", error)
-        return _no_chart(pending, CHART_NOT_UPLOADED.format(error=escape(error)))
+        return (yield from _no_chart(pending, CHART_NOT_UPLOADED.format(error=escape(error))))
     except Exception:
         log.exception("chart upload failed; the text answer stands")
-        return _no_chart(pending, CHART_NOT_UPLOADED.format(error="network error"))
+        return (yield from _no_chart(pending, CHART_NOT_UPLOADED.format(error="network error")))
     if not (yield from wait_until_processed(client, file_id, options.file_ready_waits)):
         log.info("file %s not reported processed yet; showing it anyway", file_id)
     image = bk.image_file(file_id, chart.alt_text, title=chart.title)
@@ -507,7 +520,7 @@ def deliver_private_chart(
         shown = pending.show_chart(image)
     if shown == "refused":
         log.warning("Slack refused the chart (file %s); the text answer stands", file_id)
-        return _no_chart(pending, CHART_NOT_SHOWN)
+        return (yield from _no_chart(pending, CHART_NOT_SHOWN))
     report.chart = shown
     if shown == "unknown":
         report.unknown = True
@@ -526,10 +539,10 @@ def _not_drawn(chart: ChartSpec, exc: Exception) -> str:
     return CHART_NOT_DRAWN
 
 
-def _no_chart(pending: PrivateAnswer, why: str) -> Delivered:
+def _no_chart(pending: PrivateAnswer, why: str) -> Steps[Delivered]:
     pending.post_text()
     pending.report.chart = "failed"
-    pending.url.note(why)
+    yield from pending.url.note(why)
     return _counted(pending.report, pending.url)
 
 
@@ -551,9 +564,10 @@ class ThreadNotes:
         self.thread_ts = thread_ts
         self.used = 1  # the answer itself
 
-    def note(self, text: str) -> bool:
+    def note(self, text: str) -> Steps[bool]:
         self.used += 1
-        return post_message(self.client, self.channel_id, self.thread_ts, text) is not None
+        ts = yield from post_message(self.client, self.channel_id, self.thread_ts, text)
+        return ts is not None
 
 
 def post_message(
@@ -562,18 +576,15 @@ def post_message(
     thread_ts: str | None,
     text: str,
     blocks: list[Block] | None = None,
-) -> str | None:
-    """chat.postMessage in a conversation (a reply if `thread_ts`); the message's ts, or
-    None if Slack refused it. Blocks Slack refuses are dropped for the plain text."""
-    for with_blocks in [True, False] if blocks else [False]:
+) -> Steps[str | None]:
+    """chat.postMessage in a conversation (a reply if `thread_ts`): steps whose result is
+    the message's ts, or None if Slack refused it. Blocks Slack refuses are dropped for
+    the plain text; a 429 is waited out (`paced`)."""
+    for shown in [blocks, None] if blocks else [None]:
         try:
-            response = client.chat_postMessage(
-                channel=channel_id,
-                thread_ts=thread_ts,
-                text=text,
-                blocks=blocks if with_blocks else None,
-                unfurl_links=False,
-                unfurl_media=False,
+            response = yield from paced(
+                partial(_post, client, channel_id, thread_ts, text, shown),
+                f"a message in {channel_id}",
             )
             return str(response["ts"])
         except SlackApiError as exc:
@@ -587,12 +598,24 @@ def post_message(
     return None
 
 
+def _post(client: WebClient, channel_id: str, thread_ts: str | None, text: str, blocks: Any) -> Any:
+    """One chat.postMessage, links and media not unfurled."""
+    return client.chat_postMessage(
+        channel=channel_id,
+        thread_ts=thread_ts,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
+
+
 def deliver_to_conversation(
     answer: Answer, *, client: WebClient, channel_id: str, thread_ts: str | None
-) -> Posted | None:
+) -> Steps[Posted | None]:
     """Post the answer in a conversation for everyone in it to see, in the thread
     `thread_ts` if given: a mention's answer goes under the mention, a direct message's
-    in the DM. None if Slack took not even the plain text.
+    in the DM. Steps (a 429 is waited out); None if Slack took not even the plain text.
 
     No share button (the answer is visible already); with a chart, the message carries
     its description, and `share_chart` shares the chart after it, in the same place.
@@ -601,7 +624,7 @@ def deliver_to_conversation(
     if answer.chart is not None:
         text, described = with_chart_description(text, blocks, answer.chart.alt_text)
         blocks = described or blocks
-    if post_message(client, channel_id, thread_ts, text, blocks) is None:
+    if (yield from post_message(client, channel_id, thread_ts, text, blocks)) is None:
         return None
     return Posted(answer, ThreadNotes(client, channel_id, thread_ts), Delivered(text=True, posts=1))
 
@@ -618,7 +641,7 @@ def wait_until_processed(
         if wait:
             yield wait
         try:
-            info = client.files_info(file=file_id)
+            info = yield from paced(lambda: client.files_info(file=file_id), "files.info")
         except SlackApiError as exc:
             # e.g. missing_scope (files:read): we cannot tell, so let the post decide.
             log.info("files.info for %s failed (%s)", file_id, exc.response.get("error"))
@@ -645,9 +668,15 @@ def shared_in(file: dict[str, Any], channel_id: str) -> bool:
 
 
 def share_state(client: WebClient, file_id: str, channel_id: str) -> ShareState:
-    """One files.info look: has the share of `file_id` in `channel_id` landed?"""
+    """One files.info look, made now: has the share of `file_id` in `channel_id` landed?
+    (For a client that waits out 429s itself: one delivering item after item.)"""
+    return run_now(share_look(client, file_id, channel_id), time.sleep)
+
+
+def share_look(client: WebClient, file_id: str, channel_id: str) -> Steps[ShareState]:
+    """One files.info look, a 429 waited out as a step: has the share landed?"""
     try:
-        info = client.files_info(file=file_id)
+        info = yield from paced(lambda: client.files_info(file=file_id), "files.info")
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         log.info("files.info for %s failed (%s)", file_id, error)
@@ -670,7 +699,7 @@ def confirm_share(
     for wait in waits:
         if wait:
             yield wait
-        state = share_state(client, file_id, channel_id)
+        state = yield from share_look(client, file_id, channel_id)
         if state != "absent":
             return state
     return state

@@ -37,6 +37,7 @@ when the chart is late.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -62,8 +63,9 @@ from bot.delivery import (
     share_chart,
 )
 from bot.home_pace import HomePace
-from bot.posting import Lane, Lanes, Scheduled
+from bot.posting import Lane, Lanes, Scheduled, Steps, run_now
 from bot.roles import RoleCache, SlackRoles
+from bot.slack_client import lane_client, paced
 from commands import AnswerContext, answer_text
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
@@ -133,8 +135,10 @@ class BotServices:
         """Finish the answers and charts in flight, then stop the pools.
 
         The answers first, then the chart pool: charts queued are refused (their answers
-        get the text and a note), those being drawn finish; then the posts they lead to,
-        their waits cut short.
+        get the text and a note), those being drawn finish; then the posts they lead to.
+        A post waiting for Slack's pace (a share to confirm, a refresh's next call) is
+        cancelled and logged, never run early (bot.posting); a private answer's text
+        still goes.
         """
         self.answers.shutdown(wait=True)
         self.charts.close()
@@ -228,7 +232,10 @@ def answer_command(
 
     if answer.extra.get("confirmation"):
         # In the lane: a channel slow to take the confirmation holds no other answer.
-        confirm = lambda: deliver(confirm_in_channel(services, answer, client, channel))  # noqa: E731
+        def confirm() -> Iterator[float]:
+            said = yield from confirm_in_channel(services, answer, lane_client(client), channel)
+            deliver(said)
+
         _in_lane(services, lane, command, respond, confirm)
         return
     deliver(answer)
@@ -236,15 +243,21 @@ def answer_command(
 
 def confirm_in_channel(
     services: BotServices, answer: Answer, client: WebClient, channel: Channel
-) -> Answer:
-    """Say a subscription change in the channel, for everyone there to see.
+) -> Steps[Answer]:
+    """Say a subscription change in the channel, for everyone there to see: steps (a 429
+    is waited out on the lane's timer), whose result is the answer to give.
 
     This is also the test that the bot can post there: if Slack refuses, the
     subscription is marked failing and the user is told to invite the bot.
     """
     try:
-        client.chat_postMessage(
-            channel=channel.channel_id, text=str(answer.extra["confirmation"]), unfurl_links=False
+        yield from paced(
+            lambda: client.chat_postMessage(
+                channel=channel.channel_id,
+                text=str(answer.extra["confirmation"]),
+                unfurl_links=False,
+            ),
+            f"a confirmation in {channel.channel_id}",
         )
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "error")
@@ -352,6 +365,7 @@ def deliver_answer(
     draw and show its chart in the chart pool. With `replace`, the answer replaces the
     message a button was on."""
     lane = lane or services.posting.lane()
+    client = lane_client(client)
     if answer.chart is not None and not answer.public:
         _deliver_private_chart(
             services, lane, answer, respond, client, body, started, share_text, replace
@@ -375,13 +389,16 @@ def _in_lane(
     lane: Lane,
     body: dict[str, Any],
     respond: Respond | None,
-    work: Callable[[], None],
+    work: Callable[[], Iterator[float] | None],
 ) -> None:
-    """Run `work` in `lane`; a failure goes to the one error handler."""
+    """Run `work` (steps, or a plain function) in `lane`; a failure goes to the one
+    error handler."""
 
-    def guarded() -> None:
+    def guarded() -> Iterator[float]:
         try:
-            work()
+            steps = work()
+            if steps is not None:
+                yield from steps
         except Exception as exc:
             handle_error(services, exc, body, respond)
 
@@ -513,7 +530,7 @@ def handle_error(
     message = failure_message(error, body)
     if body.get("response_url") and respond is not None:
         # Best effort, posted once; ResponseUrl logs what Slack said to it.
-        ResponseUrl(respond).note(message)
+        run_now(ResponseUrl(respond).note(message), time.sleep)
     done_with(services, body.get("response_url"))
 
 

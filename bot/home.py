@@ -10,10 +10,13 @@ the end (so every page is followed until the cursor is empty). It needs channels
 and groups:read. When Slack cannot say, the tab lists no subscription at all: a
 private channel is never shown to someone outside it.
 
-users.conversations is rate-limited (Tier 3): its calls keep a pace, and what it said
-is kept for a while (bot.home_pace). A visitor opening the tab is asked about at once;
-the refresh after a snapshot runs in the background at the pace, its waits yielded as
-steps (bot.posting), and skips whoever opened their tab since it began.
+users.conversations is rate-limited (Tier 3, per workspace): each workspace's calls
+keep a pace, and what it said is kept for a while (bot.home_pace). A visitor opening
+the tab is asked about at once; the refresh after a snapshot runs in the background at
+the pace, its waits yielded as steps (bot.posting), taking the workspaces' visitors in
+turn so that one workspace's pace holds up no other's, and skips whoever opened their
+tab since it began. Such a refresh can outlast a bot token (a rotating one is refreshed
+two hours before it expires): the workspace's client is asked for at each visit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
+from itertools import zip_longest
 from typing import Any
 
 from slack_bolt import App
@@ -32,10 +37,12 @@ from bot.handlers import BotServices
 from bot.home_pace import HomePace
 from bot.installations import TeamClients, team_clients_of
 from bot.posting import Steps, run_now
+from bot.slack_client import lane_client, paced
 from commands import AnswerContext
 from commands.home_view import HomeFacts, Membership, home_view, read_home
 from openmodels.errors import OpenModelsError
 from storage import Store, home_visits
+from storage.home_visits import HomeVisit
 from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
@@ -96,19 +103,24 @@ def member_channels(
         wait = pace()
         if wait:
             yield wait
-        page = client.users_conversations(
-            user=user_id,
-            types=CONVERSATION_TYPES,
-            exclude_archived=True,
-            limit=PAGE_SIZE,
-            cursor=cursor,
-        )
+        page = yield from paced(partial(_page, client, user_id, cursor), "users.conversations")
         channels |= {str(c["id"]) for c in page.get("channels") or []}
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             return frozenset(channels)
     log.warning("user %s is in more than %d pages of channels; listing those", user_id, MAX_PAGES)
     return frozenset(channels)
+
+
+def _page(client: WebClient, user_id: str, cursor: str | None) -> Any:
+    """One page of the channels `user_id` is in."""
+    return client.users_conversations(
+        user=user_id,
+        types=CONVERSATION_TYPES,
+        exclude_archived=True,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
 
 
 def membership(
@@ -131,9 +143,8 @@ def membership(
     known = None if fresh else pace.memberships.get(team_id, user_id)
     if known is None:
         try:
-            known = yield from member_channels(
-                client, user_id, pace.calls.now if fresh else pace.calls.wait
-            )
+            calls = pace.calls(team_id)
+            known = yield from member_channels(client, user_id, calls.now if fresh else calls.wait)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "error")
             log.warning("could not list the channels of %s (%s): none shown", user_id, error)
@@ -159,12 +170,13 @@ def publish_home(
     they are in (from `facts`, the team's as read now, if given). True if Slack took it."""
     facts = facts or read_home(context.store, team_id, now, context.timelines)
     subscribed = {s.channel_id for s in facts.subscriptions}
-    # Fresh: no wait is ever yielded, so this sleeps for nothing.
+    # Fresh: no pace is waited for; only a 429 (whose Retry-After this client waits
+    # out itself, on a listener thread) could make it sleep.
     member = run_now(
         membership(client, team_id, user_id, dm_channel, subscribed, pace, fresh=True),
         time.sleep,
     )
-    return _publish(client, context, user_id, facts, member, now)
+    return run_now(_publish(client, context, user_id, facts, member, now), time.sleep)
 
 
 def _publish(
@@ -174,14 +186,25 @@ def _publish(
     facts: HomeFacts,
     member: Membership,
     now: datetime,
-) -> bool:
+) -> Steps[bool]:
     view = home_view(facts, context.families, member, now, context.schedules)
     try:
-        client.views_publish(user_id=user_id, view=view)
+        yield from paced(lambda: client.views_publish(user_id=user_id, view=view), "views.publish")
     except SlackApiError as exc:
         log.warning("could not publish the home tab of %s (%s)", user_id, exc.response.get("error"))
         return False
     return True
+
+
+def in_turn(visits: list[HomeVisit]) -> list[HomeVisit]:
+    """`visits` with the workspaces taking turns (the first of each, then the second of
+    each, …), each workspace's own in order: each keeps its own pace, so while one waits
+    for its next call the next workspace's is made."""
+    by_team: dict[str, list[HomeVisit]] = {}
+    for visit in visits:
+        by_team.setdefault(visit.team_id, []).append(visit)
+    turns = zip_longest(*by_team.values())
+    return [visit for turn in turns for visit in turn if visit is not None]
 
 
 def refresh_home_tabs(
@@ -207,16 +230,17 @@ def refresh_home_tabs(
         visits = home_visits.since(db, cutoff)
     published = 0
     by_team: dict[str, HomeFacts] = {}  # every visitor of a team sees the same figures
-    team_clients: dict[str, WebClient | None] = {}
-    for visit in visits:
+    for visit in in_turn(visits):
         if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
             continue
-        if visit.team_id not in team_clients:
-            team_clients[visit.team_id] = clients.client_for(visit.team_id)
-        client_of_team = team_clients[visit.team_id]
-        if client_of_team is None:
-            continue  # no token left there: logged once by the clients
         try:
+            # Asked at each visit: a token fetched at the start would expire under a
+            # long refresh, and the clients refresh one that expires soon.
+            found = clients.client_for(visit.team_id)
+            if found is None:
+                continue  # no token left there: logged once by the clients
+            # A 429 waits as a step: in `serve` this runs on the shared posting threads.
+            client_of_team = lane_client(found)
             if visit.team_id not in by_team:
                 by_team[visit.team_id] = read_home(
                     context.store, visit.team_id, now, context.timelines
@@ -233,7 +257,9 @@ def refresh_home_tabs(
             )
             if pace.memberships.opened_since(visit.team_id, visit.user_id, began):
                 continue  # opened while we waited our turn: theirs is fresher
-            published += _publish(client_of_team, context, visit.user_id, facts, member, now)
+            published += yield from _publish(
+                client_of_team, context, visit.user_id, facts, member, now
+            )
         except Exception:
             log.exception("refreshing the home tab of %s failed", visit.user_id)
     if visits:

@@ -1,12 +1,13 @@
 """Asking Slack which channels App Home visitors are in, within Slack's limits.
 
 users.conversations is a Tier 3 method: "50+ per minute" per workspace (its reference
-page; Slack's rate-limit tiers, docs.slack.dev/apis/web-api/rate-limits; java-slack-sdk's
-MethodsRateLimits lists it lower still, Tier 2, 20+). After each snapshot every visitor
-of the last 7 days gets their tab again, and each needs at least one call: a team with
-more than about 50 of them got 429s, and tabs that said membership could not be checked.
-So:
-- the calls are spaced out, `PER_MINUTE` (40) a minute at most, evenly (`CallPace`);
+page; Slack's rate-limit tiers, docs.slack.dev/apis/web-api/rate-limits, which are
+applied "per API method per workspace/team per app"; java-slack-sdk's MethodsRateLimits
+lists it lower still, Tier 2, 20+). After each snapshot every visitor of the last 7
+days gets their tab again, and each needs at least one call: a team with more than
+about 50 of them got 429s, and tabs that said membership could not be checked. So:
+- each workspace's calls are spaced out, `PER_MINUTE` (40) a minute at most, evenly
+  (`CallPace`, one per workspace: a workspace's pace holds up no other's);
 - what Slack said is kept for `MEMBERSHIP_SECONDS` (10 minutes, `Memberships`), so a
   refresh soon after another, or a visitor opening the tab meanwhile, asks nothing;
 - a visitor who opens the tab is asked about at once, ahead of the refresh (whose next
@@ -102,8 +103,8 @@ class Memberships:
 
 
 class HomePace:
-    """The pace of users.conversations calls and what they said, shared by the tab a
-    visitor opens and the refresh after each snapshot."""
+    """The pace of each workspace's users.conversations calls and what they said, shared
+    by the tab a visitor opens and the refresh after each snapshot."""
 
     def __init__(
         self,
@@ -111,5 +112,22 @@ class HomePace:
         keep: float = MEMBERSHIP_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.calls = CallPace(per_minute, clock)
+        self.per_minute = per_minute
         self.memberships = Memberships(keep, clock)
+        self._clock = clock
+        self._calls: dict[str, CallPace] = {}
+        self._lock = threading.Lock()
+
+    def calls(self, team_id: str) -> CallPace:
+        """The pace of `team_id`'s calls: Slack's limit is per workspace."""
+        with self._lock:
+            pace = self._calls.get(team_id)
+            if pace is None:
+                pace = self._calls[team_id] = CallPace(self.per_minute, self._clock)
+            return pace
+
+    def forget(self, team_id: str) -> None:
+        """Forget `team_id`'s pace and what Slack said of its visitors (uninstalled)."""
+        with self._lock:
+            self._calls.pop(team_id, None)
+        self.memberships.forget(team_id)

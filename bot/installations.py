@@ -24,12 +24,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.slack_client import make_web_client
 from bot.slack_stores import open_slack_stores
 from storage import Store
 from storage import workspaces as ws
+from storage.snapshots import format_timestamp
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -181,11 +183,28 @@ class InstalledWorkspaces:
                 return
             self._missing.add(team_id)
         log.warning(
-            "skipping workspace %s: %s; its messages wait, no attempt spent, until it is "
-            "installed again",
+            "skipping workspace %s: %s; nothing is sent there until it is installed again",
             team_id,
             why,
         )
+
+
+def stop_queuing(store: Store, team_id: str, now: datetime) -> dict[str, int]:
+    """Queue nothing more for a workspace without a usable token, and drop what was
+    queued for it (storage.workspaces.stop); logged when that changed anything."""
+    if store.sample or not team_id:
+        return {}
+    with store.writing() as db:
+        counts = ws.stop(db, team_id, format_timestamp(now))
+    if any(counts.values()):
+        log.warning(
+            "workspace %s has no usable token: %d subscriptions stopped until it installs "
+            "again, %d queued messages dropped",
+            team_id,
+            counts["subscriptions"],
+            counts["outbox"],
+        )
+    return counts
 
 
 def open_installations(
@@ -209,8 +228,8 @@ def kept_authorize(
 ) -> Any:
     """Bolt's authorization of requests from the installation store, refreshing tokens
     through `installations` (one refresh at a time), and remembering which token
-    authorized whom so that a request costs no auth.test (`forget` drops a workspace's
-    entry when its token is revoked)."""
+    authorized whom so that a request costs no auth.test: only a workspace's latest
+    token (its rotated ones are dropped), and none once its token is revoked (`forget`)."""
     from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
     class KeptAuthorize(InstallationStoreAuthorize):
@@ -220,6 +239,19 @@ def kept_authorize(
             if installation is None:
                 return None
             return installations.refresh(installation)
+
+        def __call__(self, **kwargs: Any) -> Any:
+            # Bolt keeps a result per token and never drops one: each rotation (twice a
+            # day a workspace) would add an entry for good. Keep a workspace's latest.
+            result = super().__call__(**kwargs)
+            if result is not None and result.bot_token:
+                for token, kept in list(self.authorize_result_cache.items()):
+                    if token != result.bot_token and (kept.enterprise_id, kept.team_id) == (
+                        result.enterprise_id,
+                        result.team_id,
+                    ):
+                        self.authorize_result_cache.pop(token, None)
+            return result
 
         def forget(self, team_id: str | None) -> None:
             """Drop what was remembered of `team_id`'s tokens (revoked or uninstalled)."""

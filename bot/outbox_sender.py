@@ -39,12 +39,14 @@ two charts. Until then it never counts as a delivered chart. The chart's descrip
 goes in the message, not in the upload's `alt_txt` (see bot.delivery).
 
 Each workspace's items go with its own bot token (bot.installations). A workspace whose
-token is gone (uninstalled, revoked) is skipped: its items are not claimed, so no
-attempt is spent, and the skip is logged once. One whose token Slack refuses stops for
-this run, its items released as they were; the other workspaces go on. Slack's rate
-limits are per workspace (and per channel for posts: about one a second), so with a
-token per workspace, WORKSPACES_AT_ONCE workspaces are delivered at the same time, each
-one's channels in order; with one token (SLACK_BOT_TOKEN) everything goes in order.
+token is gone (uninstalled, revoked) is skipped, logged once: its items are not
+claimed but dropped, and nothing more is queued for it until it installs again
+(storage.workspaces.stop), so a reinstall never bursts out a stale backlog. One whose
+token Slack refuses stops for this run, its items released as they were; the other
+workspaces go on. Slack's rate limits are per workspace (and per channel for posts:
+about one a second), so with a token per workspace, WORKSPACES_AT_ONCE workspaces are
+delivered at the same time, each one's channels in order; with one token
+(SLACK_BOT_TOKEN) everything goes in order.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from bot.delivery import (
     with_chart_description,
 )
 from bot.identity import holder_id
-from bot.installations import OneWorkspace, TeamClients, team_clients_of
+from bot.installations import OneWorkspace, TeamClients, stop_queuing, team_clients_of
 from bot.posting import run_now
 from commands.answer import ChartSpec
 from openmodels.threads import reply_thread
@@ -244,7 +246,10 @@ class _Run:
             return
         client = self.clients.client_for(team_id)
         if client is None:
-            self.report.skipped_teams.append(team_id)  # its items stay, unclaimed
+            # No token to post with until it installs again: its items go unclaimed
+            # (no attempt spent) and are dropped, and nothing more is queued for it.
+            self.report.skipped_teams.append(team_id)
+            stop_queuing(self.store, team_id, self.clock())
             return
         charts = _Charts(self.store, client, self.render, self.clock, self.pause, self.share_waits)
         report = self.report

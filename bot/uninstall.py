@@ -13,9 +13,11 @@ openmodels' part around them:
   touched. Without an installation store (one workspace, SLACK_BOT_TOKEN) its data is
   forgotten all the same: its token is dead;
 - tokens_revoked naming the bot: the installation goes too (Bolt deletes only the bot's
-  row, and the installation's row still holds the revoked token), so deliveries to the
-  workspace stop at the next channel: they find no token and skip it. Its data stays,
-  for when it is installed again.
+  row, and the installation's row still holds the revoked token), and nothing more is
+  queued there: its subscriptions are marked failing ("no usable token") and what was
+  queued for it is dropped (storage.workspaces.stop), so a reinstall starts afresh
+  rather than bursting out a backlog of stale alerts and digests. Its subscriptions,
+  mutes and settings stay, and take up again when it is installed again.
 An event can arrive late, after the workspace installed the app again (reported in
 slackapi/bolt-js#1558): one older than the workspace's current installation is ignored,
 so a reinstall is never undone by the uninstall before it.
@@ -31,6 +33,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.handlers import BotServices, done_with
+from bot.installations import stop_queuing
 from storage import workspaces as ws
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,7 @@ def register(app: App, services: BotServices, forget_tokens: Callable[[str | Non
         try:
             bots = (event.get("tokens") or {}).get("bot") or []
             if bots and not _outdated(app, body, context):
-                stop_workspace(app, context, forget_tokens)
+                stop_workspace(app, services, context, forget_tokens)
                 if bolt_revoked is not None:
                     bolt_revoked(event=event, context=context)
         finally:
@@ -79,7 +82,7 @@ def forget_workspace(services: BotServices, team_id: str) -> dict[str, int]:
         return {}
     with store.writing() as db:
         counts = ws.forget(db, team_id)
-    services.home_pace.memberships.forget(team_id)
+    services.home_pace.forget(team_id)
     services.roles.forget(team_id)
     log.info(
         "openmodels was uninstalled from workspace %s: forgot %s",
@@ -90,15 +93,19 @@ def forget_workspace(services: BotServices, team_id: str) -> dict[str, int]:
 
 
 def stop_workspace(
-    app: App, context: BoltContext, forget_tokens: Callable[[str | None], None]
+    app: App,
+    services: BotServices,
+    context: BoltContext,
+    forget_tokens: Callable[[str | None], None],
 ) -> None:
     """The bot's token in the workspace was revoked: nothing more goes there."""
     forget_tokens(context.team_id)
+    stop_queuing(services.context.store, context.team_id or "", services.context.now())
     installations = app.installation_store
     if installations is None:
         log.error(
             "Slack revoked the bot token of workspace %s (SLACK_BOT_TOKEN): nothing can be "
-            "posted there until a new token is set",
+            "posted there until a new token is set and serve restarted",
             context.team_id,
         )
         return
@@ -106,8 +113,8 @@ def stop_workspace(
         enterprise_id=context.enterprise_id, team_id=context.team_id, user_id=None
     )
     log.warning(
-        "the bot token of workspace %s was revoked: nothing is delivered there until "
-        "openmodels is installed again; its subscriptions are kept",
+        "the bot token of workspace %s was revoked: nothing is queued or delivered there "
+        "until openmodels is installed again; its subscriptions are kept",
         context.team_id,
     )
 

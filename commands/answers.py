@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from commands import blocks as bk
 from commands.answer import Answer
@@ -25,7 +26,7 @@ from commands.format import (
     hide_paths,
     human,
 )
-from commands.guide import families_answer, help_answer
+from commands.guide import families_answer, help_answer, not_a_command_answer
 from commands.next_steps import next_steps
 from commands.parser import (
     Command,
@@ -85,6 +86,8 @@ NO_COLLECTION = (
     "No snapshots yet, and this bot does not collect any by itself: an admin of openmodels "
     "must start the first collection. Ask again once it has run."
 )
+
+
 @dataclass(frozen=True)
 class AnswerContext:
     """What answering needs: the store to read and the families to name.
@@ -153,7 +156,7 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
     """Answer a parsed command (shorthand resolved with the context's families first)."""
     if isinstance(command, Unresolved):
         try:
-            command = resolve_shorthand(command, ctx.families)
+            command = resolve_shorthand(command, ctx.families, partial(_holds_model, ctx))
         except UsageError as exc:
             return usage_answer(exc)
     result = _answer(command, ctx)
@@ -163,12 +166,20 @@ def answer(command: Command, ctx: AnswerContext) -> Answer:
     return result
 
 
+def _holds_model(ctx: AnswerContext, name: str) -> bool:
+    """Whether the store holds a model named `name` after its organisation."""
+    with ctx.store.reading() as db:
+        return bool(q.models_named(db, name, limit=1))
+
+
 def _answer(command: Command, ctx: AnswerContext) -> Answer:
     try:
         if isinstance(command, Help):
             return help_answer(ctx.families, command.public)
         if isinstance(command, FamiliesList):
             return families_answer(ctx.families, command.public)
+        if isinstance(command, NotACommand):
+            return not_a_command_answer(command.text, ctx.families)
         if isinstance(command, Subscribe | Unsubscribe | Subscriptions):
             if ctx.channel is None:
                 return error_answer(
@@ -244,10 +255,6 @@ def _answer(command: Command, ctx: AnswerContext) -> Answer:
                 from commands.launches_answer import new_answer
 
                 return new_answer(db, ctx, command)
-            if isinstance(command, NotACommand):
-                from commands.model_answer import not_a_command
-
-                return not_a_command(db, ctx, command)
     except UsageError as exc:
         return usage_answer(exc)
     except _NoData:

@@ -141,41 +141,84 @@ def actions(*elements: Block) -> Block:
     return {"type": "actions", "elements": list(elements[:MAX_ACTIONS_ELEMENTS])}
 
 
-def bulleted(lines: list[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
-    """Join lines into one section text; if they don't fit, cut and say how many were left out."""
+Noun = str | tuple[str, str]  # what a list holds: plural, or (singular, plural)
+CONTINUED = "continued:"  # the block_id prefix of a section that continues a list
+
+
+def _left_out(n: int, noun: Noun) -> str:
+    """'_…and 5 families not shown_'."""
+    if isinstance(noun, tuple):
+        noun = noun[0] if n == 1 else noun[1]
+    return f"_…and {n} {noun} not shown_"
+
+
+def _fill(
+    lines: list[str], limit: int, noun: Noun, hidden: int = 0, sep: str = "\n"
+) -> tuple[str, int]:
+    """As many of `lines` as fit one text of `limit` characters with the note of what
+    is left out (counting `hidden` too), and how many of them that is."""
     out: list[str] = []
     used = 0
     for i, line in enumerate(lines):
-        remaining = len(lines) - i
-        note = f"_…and {remaining} {noun} not shown_"
-        if used + len(line) + 1 + len(note) + 1 > limit:
-            out.append(f"_…and {remaining} {noun} not shown_")
+        after = len(lines) - i - 1 + hidden  # left out if this line is the last shown
+        room = len(sep) + len(_left_out(len(lines) - i + hidden, noun)) if after else 0
+        if used + len(line) + room > limit:
             break
         out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
+        used += len(line) + len(sep)
+    left = len(lines) - len(out) + hidden
+    if left:
+        out.append(_left_out(left, noun))
+    return sep.join(out), len(out) - (1 if left else 0)
+
+
+def bulleted(
+    lines: list[str], limit: int = MAX_SECTION_TEXT, noun: Noun = "more", hidden: int = 0
+) -> str:
+    """Join lines into one section text; if they don't fit, cut and say how many were
+    left out, with `hidden` more the caller left out before."""
+    return _fill(lines, limit, noun, hidden)[0]
 
 
 def packed(
-    lines: list[str], noun: str = "more", limit: int = MAX_SECTION_TEXT, sections: int = 3
+    lines: list[str],
+    noun: Noun = "more",
+    limit: int = MAX_SECTION_TEXT,
+    sections: int = 3,
+    hidden: int = 0,
+    sep: str = "\n",
 ) -> list[str]:
-    """Lines packed into at most `sections` section texts, in order; if they don't all
-    fit, the last one says how many were left out (as `bulleted` does for one)."""
+    """Lines packed into at most `sections` texts of `limit` characters, in order,
+    joined by `sep`; the last says how many were left out, if any, counting `hidden`
+    more the caller left out before (one count, as `bulleted` gives for one text)."""
     texts: list[str] = []
     rest = lines
-    while rest and len(texts) < sections - 1:
+    while len(texts) < sections - 1:
+        text, shown = _fill(rest, limit, noun, hidden, sep)
+        if shown == len(rest):
+            return [*texts, text] if text else texts
         used, taken = 0, 0
         for line in rest:
-            if used + len(line) + 1 > limit:
+            if used + len(line) > limit:
                 break
-            used, taken = used + len(line) + 1, taken + 1
-        if taken == len(rest):
-            break
-        texts.append("\n".join(rest[: max(taken, 1)])[:limit])
+            used, taken = used + len(line) + len(sep), taken + 1
+        texts.append(sep.join(rest[: max(taken, 1)])[:limit])
         rest = rest[max(taken, 1) :]
-    if rest:
-        texts.append(bulleted(rest, limit, noun))
-    return texts
+    text = _fill(rest, limit, noun, hidden, sep)[0]
+    return [*texts, text] if text else texts
+
+
+def list_sections(
+    lines: list[str], key: str, noun: Noun, sections: int = 3, hidden: int = 0
+) -> list[Block]:
+    """`lines` as one list spread over at most `sections` section blocks (`packed`);
+    each after the first is marked as continuing list `key` (unique in its message),
+    so that a terminal shows the list whole, without a gap where a section ends."""
+    texts = packed(lines, noun, sections=sections, hidden=hidden)
+    blocks = [section(text) for text in texts]
+    for i, block in enumerate(blocks[1:], 1):
+        block["block_id"] = f"{CONTINUED}{key}:{i}"
+    return blocks
 
 
 def check_limits(blocks: list[Block], max_blocks: int = MAX_BLOCKS) -> list[str]:

@@ -14,6 +14,10 @@ from openmodels.comparability import Basis, Why
 from openmodels.periods import day
 from openmodels.ranking import RankedFamily
 
+# A change without a baseline: no snapshot lies a day before the latest
+# (`storage.queries.MIN_BASELINE_AGE`), though one from the same morning may.
+NO_BASELINE = "no figure a day older"
+
 
 def change_text(
     r: RankedFamily,
@@ -32,7 +36,7 @@ def change_text(
     out where a title already says it.
     """
     if period is None:
-        return "no earlier snapshot"
+        return NO_BASELINE
     if basis is None or basis.why is None or basis.why is Why.NEW:
         if r.value_change is None:
             return missing or f"new {period}"
@@ -56,6 +60,8 @@ def instead(r: RankedFamily, basis: Basis, latest: str) -> str:
             )
         if basis.why is Why.DROPPED:
             return f"{signed(r.value_change)} since {since}, when its count fell"
+        if basis.why is Why.RETURNED:
+            return f"{signed(r.value_change)} since {since}, when missing models came back"
         return f"{signed(r.value_change)} since {since}, after incomplete figures on {at}"
     if basis.why is Why.REDEFINED:
         return f"definition changed on {at}: no change to show yet"
@@ -63,6 +69,8 @@ def instead(r: RankedFamily, basis: Basis, latest: str) -> str:
         return f"definition first recorded on {at}: no change to show yet"
     if basis.why is Why.DROPPED:
         return f"count fell for good on {at}: no change to show yet"
+    if basis.why is Why.RETURNED:
+        return f"missing models came back on {at}: no change to show yet"
     if basis.why is Why.FELL and basis.at is not None and basis.at.taken_at == latest:
         return "total below an earlier one (missing data): no change to show"
     return f"figures incomplete on {at}: no change to show"
@@ -83,4 +91,6 @@ def aside_reason(basis: Basis, period: str, latest: str) -> str:
         return f"definition first recorded on {at}" if at else "definition first recorded"
     if basis.why is Why.DROPPED:
         return f"count fell for good on {at}" if at else f"count fell for good {period}"
+    if basis.why is Why.RETURNED:
+        return f"missing models came back on {at}" if at else f"missing models came back {period}"
     return "total below an earlier one: missing data"

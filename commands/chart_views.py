@@ -79,6 +79,7 @@ def lines_chart(
     series: dict[str, list[tuple[str, float]]] = {}
     breaks: dict[str, list[str]] = {}
     joined: dict[str, list[str]] = {}  # per line, where a family joined or left its sum
+    unsure: dict[str, list[str]] = {}  # per line, its missing data: drawn, never judged
     if view == SHARE:
         skip = partial | {t for f in every for t in timeline.anomalous_times(f)}
         found, changes = shares(
@@ -103,6 +104,9 @@ def lines_chart(
             else:
                 series[line.label] = [(t, float(v)) for t, v in summed]
                 breaks[line.label] = sorted({*own, *joins})
+                unsure[line.label] = sorted(
+                    {t for f in line.keys for t in timeline.anomalous_times(f)}
+                )
     marks = _marks(timeline, lines, series, breaks, joined, view)
     shown = {t for points in series.values() for t, _ in points}
     estimated = [n for n in notes if n.taken_at in shown]
@@ -121,6 +125,7 @@ def lines_chart(
             estimated=[n.taken_at for n in estimated],
             estimate=label,
             projections=projections,
+            unsure=unsure,
         ),
         filename=filename,
         sample=latest.is_sample,
@@ -128,6 +133,7 @@ def lines_chart(
         view=view,
         estimated=[n.taken_at for n in estimated],
         estimate_label=label,
+        unsure=unsure,
         projections=list(projections) if view == TOTAL and metric == "all_time" else [],
     )
 

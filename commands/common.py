@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from commands import blocks as bk
 from commands.format import count, human
-from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, split_at
+from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, Projection, judged, split_at
 from openmodels.comparability import Break, Why
 from openmodels.crossings import crossings
 from storage import queries as q
@@ -16,12 +16,17 @@ from storage.estimates import EstimateNote
 
 # Said in Slack as at a terminal, so it names no command-line tool: `openmodels ask`
 # adds that hint on its own (openmodels.cli). The sample speaks in its own time.
-SAMPLE_NOTE = (
-    "*sample data as of {date}* (synthetic), not live figures from the Hugging Face Hub"
-)
+SAMPLE_NOTE = "*sample data as of {date}* (synthetic), not live figures from the Hugging Face Hub"
 
 
 ESTIMATED = "estimated from the Hub's 30-day counts"
+# What a break in a family's line was, after "Aurora's": said in chart notes and forecasts.
+BREAK_WHAT = {
+    Why.REDEFINED: "definition changed",
+    Why.UNRECORDED: "definition was first recorded",
+    Why.DROPPED: "count fell for good",
+    Why.RETURNED: "missing models came back",
+}
 
 
 class NoData(Exception):
@@ -98,8 +103,7 @@ def chart_marks(
                 recorded.setdefault(b.at.date, []).append(line)
             else:
                 where = "" if who == line else f"{line}: "
-                what = "count fell for good" if b.why is Why.DROPPED else "definition changed"
-                redefined.append(f"{where}{who}'s {what} on {b.at.date}")
+                redefined.append(f"{where}{who}'s {BREAK_WHAT[b.why]} on {b.at.date}")
     sentences = redefined + [
         f"definitions first recorded on {day} ({', '.join(dict.fromkeys(lines))})"
         for day, lines in sorted(recorded.items())
@@ -117,10 +121,11 @@ def chart_alt_text(
     estimated: Sequence[str] = (),
     estimate: str = "",
     projections: Sequence[Projection] = (),
+    unsure: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """Alt text for a chart: each line's first and last point, where lines cross (never
-    across a marked break, nor from a point of the estimate), the breaks marked, the
-    points estimated and the passes projected."""
+    across a marked break, nor from a point of the estimate or a line's missing data,
+    `unsure`), the breaks marked, the points estimated and the passes projected."""
     marks = marks or ChartMarks()
     value = _ALT_VALUE.get(view, human_value)
 
@@ -134,7 +139,8 @@ def chart_alt_text(
 
     # A line drawn apart is described piece by piece: no span reads across a break.
     parts = [
-        f"{label} " + ", then counted afresh, ".join(
+        f"{label} "
+        + ", then counted afresh, ".join(
             span(piece) for piece in split_at(points, marks.breaks.get(label, []))
         )
         for label, points in series.items()
@@ -143,8 +149,7 @@ def chart_alt_text(
     kind = "Step chart" if view == WEEKLY else "Line chart"
     text = f"{kind} of {what} up to {date}: " + "; ".join(parts) + "."
     if view == TOTAL:
-        measured = {k: [p for p in v if p[0] not in estimated] for k, v in series.items()}
-        found = crossings(measured, marks.breaks)  # type: ignore[arg-type]
+        found = crossings(judged(series, estimated, unsure or {}), marks.breaks)  # type: ignore[arg-type]
         passes = [f"{c.passer} passed {c.passed} on {c.date}" for c in found]
         if passes:
             text += " " + "; ".join(passes) + "."

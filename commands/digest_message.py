@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from commands import blocks as bk
 from commands.answer import ChartSpec
 from commands.changes import instead
-from commands.common import chart_marks, marks_sentence
-from commands.forecast_answer import forecast_line
+from commands.common import chart_marks, footer, marks_sentence
+from commands.forecast_answer import counted_from, forecast_line
 from commands.format import arrow, escape, family_link, hub_url, human, link, percent, signed
 from commands.launches_answer import adoption_text
 from commands.movers_answer import growth
@@ -57,8 +57,7 @@ def digest_message(
     ):
         if section:
             blocks.append(bk.section(section))
-    since = f" · changes since {baseline.date}" if baseline else ""
-    blocks.append(bk.context(f"Snapshot {latest.date}{since}"))
+    blocks.append(footer(latest, baseline))
     text = f"openmodels weekly digest ({latest.date}): {headline}"
     if quiet:
         text = f"openmodels weekly digest ({latest.date}): {QUIET_NOTE} {headline}"
@@ -91,8 +90,9 @@ def _ranking(content: DigestContent, families: Families) -> str:
             change = f" {signed(r.value_change)}"
         elif not compared and basis is not None:
             change = f" ({instead(r, basis, content.latest.taken_at)})"
-        # The move in the ranking is only among families compared over the week.
-        moved = f"{arrow(r.rank_change)} " if compared else ""
+        # The move in the ranking is only among families compared over the week (and
+        # without a baseline, no family is "new": nothing was compared).
+        moved = f"{arrow(r.rank_change)} " if compared and content.baseline else ""
         name = family_link(families, r.family)
         lines.append(f"{r.rank}. {moved}*{name}*  {human(r.value)} ({percent(r.share)}){change}")
     return "*All-time downloads*\n" + bk.bulleted(lines, limit=2900, noun="families")
@@ -109,7 +109,7 @@ def _overtakes(
         for o in content.overtakes
     ]
     if period is None:
-        return "*Overtakes*\nNone yet: there is no earlier snapshot to compare with.", moves
+        return "*Overtakes*\nNone yet: no collection a day older to compare with.", moves
     shown = "\n".join(f"• {m}" for m in moves[:MAX_OVERTAKES_SHOWN])
     text = f"*Overtakes {period}*\n" + (shown or "None: the order held.")
     if len(moves) > MAX_OVERTAKES_SHOWN:
@@ -152,10 +152,12 @@ def mover_line(content: DigestContent, families: Families, period: str | None) -
 
 
 def forecast_section(content: DigestContent, families: Families) -> str:
-    """The nearest projected pass; '' when no pair is on course to swap."""
+    """The nearest projected pass; '' when no pair is on course to swap. On the sample,
+    its days are counted from the sample's last snapshot, and say so."""
     if content.forecast is None:
         return ""
-    return "*Next pass:* " + forecast_line(families.label, content.forecast)
+    since = counted_from(content.latest)
+    return "*Next pass:* " + forecast_line(families.label, content.forecast, since)
 
 
 def launches_section(
@@ -178,7 +180,7 @@ def launches_section(
 
 
 def best_launch_line(content: DigestContent, families: Families) -> str:
-    """The week's best start for its size; '' when no launch was given a ratio."""
+    """The week's best start for its size; '' when no launch started ahead of its class."""
     best = content.best_launch
     if best is None or best.adoption is None:
         return ""
@@ -227,4 +229,5 @@ def digest_chart(content: DigestContent, families: Families) -> ChartSpec:
         filename=f"openmodels-digest-{content.week}.png",
         sample=latest.is_sample,
         breaks=marks.breaks,
+        unsure={families.label(f): times for f, times in content.chart_unsure.items()},
     )

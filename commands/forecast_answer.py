@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from commands import blocks as bk
 from commands.answer import Answer, ChartSpec
 from commands.chart_views import Line, lines_chart, projection
-from commands.common import NoData, footer
+from commands.common import BREAK_WHAT, NoData, footer
 from commands.format import count, escape, human
 from commands.parser import Forecast as ForecastCommand
 from openmodels.comparability import Why
@@ -108,12 +108,9 @@ def no_forecast_line(label: Label, outlook: NoForecast, family: Label | None = N
         )
     if outlook.reason is Reason.REDEFINED and outlook.changed is not None:
         who = escape((family or label)(outlook.changed.family))
-        what = {
-            Why.UNRECORDED: "'s definition was first recorded",
-            Why.DROPPED: "'s count fell for good",
-        }.get(outlook.changed.why, "'s definition changed")
+        what = BREAK_WHAT.get(outlook.changed.why, BREAK_WHAT[Why.REDEFINED])
         return (
-            f"No forecast for {trailer} and {leader} yet. {who}{what} on "
+            f"No forecast for {trailer} and {leader} yet. {who}'s {what} on "
             f"{outlook.changed.at[:10]}: a forecast needs {MIN_SNAPSHOTS} snapshots since"
             f"{_ready(outlook)}."
         )
@@ -160,23 +157,56 @@ _REASON_COUNTS = {
     Reason.TOO_NOISY: ("1 moves too unevenly to project", "{n} move too unevenly to project"),
     Reason.TOO_SHORT: ("1 lacks the history", "{n} lack the history"),
     Reason.REDEFINED: (
-        "1 lacks the history since a definition changed",
-        "{n} lack the history since a definition changed",
+        "1 lacks the history since {since}",
+        "{n} lack the history since {since}",
     ),
     Reason.BACKWARDS: ("1 has a total below an earlier one", "{n} have totals below earlier ones"),
     Reason.LEVEL: ("1 is level", "{n} are level"),
 }
 
 
+# What shortened a comparable run, after "since": one entry per kind of break.
+_SINCE = {
+    Why.REDEFINED: "a definition changed",
+    Why.UNRECORDED: "definitions were first recorded",
+    Why.DROPPED: "a count fell for good",
+    Why.RETURNED: "missing models came back",
+}
+
+
 def reason_summary(outlooks: Sequence[NoForecast]) -> str:
-    """'7 gaps are widening or holding, 2 are closing too slowly…' for pairs without one."""
-    counts = Counter(o.reason for o in outlooks)
+    """'7 gaps are widening or holding, 2 are closing too slowly…' for pairs without one;
+    pairs too short of history since a break are counted by the kind of break."""
+    counts = Counter((o.reason, _since(o)) for o in outlooks)
     parts = []
     for reason, (one, several) in _REASON_COUNTS.items():
-        n = counts.get(reason, 0)
-        if n:
-            parts.append(one if n == 1 else several.format(n=n))
+        for (kind, since), n in sorted(counts.items(), key=lambda item: item[0][1]):
+            if kind is reason:
+                parts.append((one if n == 1 else several).format(n=n, since=since))
     return ", ".join(parts)
+
+
+def no_pass_summary(others: Sequence[NoForecast]) -> str:
+    """Why no neighbouring pair is on course to swap, and, when every one only lacks the
+    history, the day the first forecast can come: as `forecast` and the Home tab say it."""
+    text = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
+    if len(others) == 1:
+        text += f" Of the one neighbouring pair, {reason_summary(others)}."
+    elif others:
+        text += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
+    ready = [o.ready for o in others if o.reason is Reason.TOO_SHORT and o.ready]
+    if ready and len(ready) == len(others):
+        text += f" With a snapshot a day, the first forecast can come on {min(ready)[:10]}."
+    return text
+
+
+def _since(outlook: NoForecast) -> str:
+    """What started the short run of a pair without a forecast for want of history since a
+    break ('a count fell for good'); '' for any other reason."""
+    if outlook.reason is not Reason.REDEFINED:
+        return ""
+    why = outlook.changed.why if outlook.changed is not None else Why.REDEFINED
+    return _SINCE.get(why, _SINCE[Why.REDEFINED])
 
 
 def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand) -> Answer:
@@ -207,17 +237,8 @@ def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand
             rest = f"{pairs}: {reason_summary(others)}."
         text = " ".join(forecast_line(label, f, since) for f in found).replace("*", "")
     else:
-        body = f"No family is on course to pass the one ahead of it within {HORIZON_DAYS} days."
-        if len(others) == 1:
-            body += f" Of the one neighbouring pair, {reason_summary(others)}."
-        elif others:
-            body += f" Of the {len(others)} neighbouring pairs, {reason_summary(others)}."
+        body = no_pass_summary(others)
         rest = ""
-        text = body
-    ready = [o.ready for o in others if o.reason is Reason.TOO_SHORT and o.ready]
-    if ready and len(ready) == len(others) and not found:
-        first = min(ready)[:10]
-        body += f" With a snapshot a day, the first forecast can come on {first}."
         text = body
     # A definition change that leaves a pair too short a run to fit is said by name.
     redefined = [no_forecast_line(label, o) for o in others if o.reason is Reason.REDEFINED]

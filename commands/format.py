@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 # Plain number formatting, shared with the chart renderer; kept importable from here.
@@ -53,12 +54,26 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_INVISIBLE = frozenset({"Cf", "Cc"})  # Unicode's format and control characters
+
+
+def visible(text: str) -> str:
+    """`text` as its reader sees it. Compatibility forms read as the plain ones they stand
+    for (NFKC: full-width `ｑｗｅｎ` as a CJK input method types it is `qwen`); format and
+    control characters, which show as nothing, go (a zero-width space or a byte-order
+    mark pasted along, a bell, a right-to-left override that would flip the line in
+    Slack); whitespace stays, as a plain space, to separate words."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        " " if c.isspace() else c
+        for c in text
+        if c.isspace() or unicodedata.category(c) not in _INVISIBLE
+    )
 
 
 def echo(text: str, limit: int = 60) -> str:
-    """User text made safe to quote back: control characters dropped, cut, escaped."""
-    clean = _CONTROL.sub("", text)
+    """User text made safe to quote back: as the reader sees it (`visible`), cut, escaped."""
+    clean = visible(text)
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return escape(clean)

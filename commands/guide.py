@@ -20,7 +20,6 @@ from openmodels.regions import OTHER, region_names
 MAX_SUGGESTIONS = 3
 
 
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -58,7 +57,7 @@ def families_answer(families: Families, public: bool = False) -> Answer:
             parts.append("also: " + ", ".join(f"`{escape(a)}`" for a in family.aliases))
         lines.append(" · ".join(parts))
     title = f"Tracked families ({len(families)})"
-    sections = [bk.section(text) for text in bk.packed(lines, noun="families")]
+    sections = bk.list_sections(lines, "families", "families")
     note = bk.context(
         "Name a family by its key, label or an alias: `/openmodels family qwen`, "
         "`/openmodels compare qwen llama`. The list comes from the bot's families file."
@@ -88,25 +87,29 @@ def help_answer(families: Families, public: bool = False) -> Answer:
     blocks = [
         bk.section(intro),
         bk.section(usage),
-        bk.section(named),
+        *(bk.section(text) for text in named),
         bk.context(options),
         bk.context(shorthand),
     ]
-    text = "\n".join([intro, usage, named, options, shorthand])
+    text = "\n".join([intro, usage, *named, options, shorthand])
     return Answer(text=text, blocks=blocks, public=public)
 
 
-def family_names(families: Families) -> str:
-    """'Families tracked: Qwen (`qwen`), Llama (`llama`, also `meta`), …'."""
+def family_names(families: Families) -> list[str]:
+    """'*Families tracked (3):* Qwen (`qwen`, `alibaba`), Llama (`llama`, `meta`), ….'
+    and where they are listed in full: section texts, as many as the names need (up to
+    three, then a count of those left out), never a name cut in half."""
     names = []
     for family in families:
         keys = [family.key, *family.aliases]
         names.append(f"{escape(family.label)} (" + ", ".join(f"`{k}`" for k in keys) + ")")
-    return bk.cut(
-        f"*Families tracked ({len(families)}):* " + ", ".join(names) + ". "
-        "`/openmodels families` lists their organisations and regions.",
-        bk.MAX_SECTION_TEXT,
-    )
+    title = f"*Families tracked ({len(families)}):*"
+    where = "`/openmodels families` lists their organisations and regions."
+    limit = bk.MAX_SECTION_TEXT - len(title) - len(where) - 3
+    texts = bk.packed(names, noun="families", limit=limit, sep=", ")
+    texts[0] = f"{title} {texts[0]}"
+    texts[-1] += f". {where}"
+    return texts
 
 
 def not_a_command_answer(text: str, families: Families) -> Answer:

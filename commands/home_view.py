@@ -23,13 +23,13 @@ from typing import Any
 from commands import blocks as bk
 from commands.changes import change_text
 from commands.common import footer
-from commands.forecast_answer import counted_from, forecast_basis, forecast_line
+from commands.forecast_answer import counted_from, forecast_basis, forecast_line, no_pass_summary
 from commands.format import count, escape, family_link, hide_paths, human, percent
 from commands.subscriptions import Schedules
 from openmodels.comparability import Basis
-from openmodels.digest import nearest_forecast
+from openmodels.digest import ranking_outlooks, soonest
 from openmodels.families import Families
-from openmodels.forecast import HORIZON_DAYS, Forecast
+from openmodels.forecast import Forecast, NoForecast, Outlook
 from openmodels.health import COLLECT_JOB, CollectionHealth, CollectionState, collection_health
 from openmodels.periods import change_period
 from openmodels.ranking import RankedFamily
@@ -58,10 +58,15 @@ class HomeFacts:
     baseline: q.Snapshot | None
     ranking: list[RankedFamily]  # all-time downloads, against the baseline
     bases: dict[str, Basis]  # where each family's change runs from (comparability)
-    nearest: Forecast | None  # the soonest projected pass between neighbours
+    outlooks: list[Outlook]  # each pair of neighbours: a projected pass, or why not
     health: CollectionHealth
     subscriptions: list[subs.Subscription]  # the team's, in every channel
     estimate: EstimateNote | None = None  # the baseline's, when it is the day-one estimate
+
+    @property
+    def nearest(self) -> Forecast | None:
+        """The soonest projected pass between neighbours, if any."""
+        return soonest(self.outlooks)
 
 
 @dataclass(frozen=True)
@@ -87,18 +92,17 @@ def read_home(
             if s.team_id == team_id
         ]
         if latest is None:
-            return HomeFacts(None, None, [], {}, None, collection_health(None, run, now), team_subs)
+            return HomeFacts(None, None, [], {}, [], collection_health(None, run, now), team_subs)
         timeline = timelines.read(db) if timelines is not None else read_timeline(db)
         standings = read_standings(db, "all_time", timeline, latest)
         assert standings is not None  # the latest snapshot was read in this transaction
         ranking = [r.family for r in standings.ranking]
-        nearest = nearest_forecast(db, latest, ranking, timeline)
         return HomeFacts(
             latest,
             standings.baseline,
             standings.ranking,
             standings.bases,
-            nearest,
+            ranking_outlooks(db, latest, ranking, timeline),
             collection_health(latest, run, now),
             team_subs,
             standings.estimate,
@@ -123,7 +127,7 @@ def home_view(
     else:
         blocks += [
             bk.section(_leaderboard(facts, families)),
-            bk.section(_nearest_text(facts.nearest, families, counted_from(facts.latest))),
+            bk.section(_nearest_text(facts.outlooks, families, counted_from(facts.latest))),
         ]
         controls = _controls(facts, families)
         if controls is not None:
@@ -161,12 +165,11 @@ def _leaderboard(facts: HomeFacts, families: Families) -> str:
     return bk.bulleted([title, *lines], noun="families")
 
 
-def _nearest_text(nearest: Forecast | None, families: Families, since: str | None) -> str:
+def _nearest_text(outlooks: list[Outlook], families: Families, since: str | None) -> str:
+    nearest = soonest(outlooks)
     if nearest is None:
-        return (
-            "*Nearest overtake:* none projected: no family is on course to pass the one "
-            f"ahead of it within {HORIZON_DAYS} days."
-        )
+        others = [o for o in outlooks if isinstance(o, NoForecast)]
+        return f"*Nearest overtake:* {no_pass_summary(others)}"
     return (
         f"*Nearest overtake:* {forecast_line(families.label, nearest, since)}\n"
         f"_{forecast_basis(nearest)}_"

@@ -189,9 +189,7 @@ def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
         for i, x in enumerate(launches, 1)
     ]
     blocks.append(bk.section(summary))
-    blocks += [
-        bk.section(text) for text in bk.packed(lines, noun="launches", sections=LIST_SECTIONS)
-    ]
+    blocks += bk.list_sections(lines, "launches", "launches", sections=LIST_SECTIONS)
     blocks += [bk.context(RULES_NOTE), footer(latest)]
     text = f"{launched} in {period} ({span}): " + ", ".join(
         x.repo_id + (" (fastest start)" if x.fastest else "") for x in launches[:10]

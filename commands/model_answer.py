@@ -1,5 +1,5 @@
 """The `model` answer: one model's figures and chart, found by its id or by its name
-alone; and a text that is no command, which may be a model's name too."""
+alone (which shorthand also reads as a model, `commands.shorthand`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from commands import blocks as bk
 from commands.answer import Answer
+from commands.changes import NO_BASELINE
 from commands.chart_views import WHAT
 from commands.common import ESTIMATED, NoData, chart_alt_text, estimate_label, footer
 from commands.format import count, echo, escape, family_link, hub_url, human, link, signed
-from commands.guide import not_a_command_answer
-from commands.parser import ModelDetail, NotACommand
+from commands.parser import ModelDetail
 from openmodels.chart_spec import TOTAL, WEEKLY, ChartSpec
 from openmodels.momentum import weekly
 from openmodels.periods import change_period
@@ -50,17 +50,6 @@ def model_answer(db: Connection, ctx: AnswerContext, command: ModelDetail) -> An
     return _model(db, ctx, command, found, latest)
 
 
-def not_a_command(db: Connection, ctx: AnswerContext, command: NotACommand) -> Answer:
-    """A text that names no command or family: the model it names, if the store holds
-    one by that name, else the commands nearest to what it says."""
-    words = command.text.split()
-    if len(words) == 1:
-        named = q.models_named(db, words[0].strip("/"))
-        if len(named) == 1 and q.latest_snapshot(db) is not None:
-            return model_answer(db, ctx, ModelDetail(named[0]))
-    return not_a_command_answer(command.text, ctx.families)
-
-
 def _offer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
 
@@ -76,9 +65,12 @@ def _not_found(db: Connection, latest: q.Snapshot, asked: str) -> str:
         similar += [by_name[c] for c in close if by_name[c] not in similar]
     message = f"No model '{echo(asked, 120)}' in the store."
     if similar:
-        return message + " Did you mean: " + ", ".join(
-            f"`{escape(s)}`" for s in similar[:SUGGESTED]
-        ) + "?"
+        return (
+            message
+            + " Did you mean: "
+            + ", ".join(f"`{escape(s)}`" for s in similar[:SUGGESTED])
+            + "?"
+        )
     return message + " openmodels tracks the models of the families in `/openmodels families`."
 
 
@@ -118,7 +110,7 @@ def _model(
         if before.estimated:
             change += f" ({ESTIMATED})"
     else:
-        period, change = "Change", "no earlier snapshot"
+        period, change = "Change", NO_BASELINE
     measured = [p for p in history if not p.estimated]
     fields = [
         f"*Family*\n{family_link(ctx.families, family_key)}",

@@ -73,8 +73,9 @@ def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer
     baseline = q.snapshot_near(db, latest, days=command.days)
     if baseline is None:
         text = (
-            f"Movers compare two snapshots; the store holds one, from {latest.date}. "
-            "Ask again after the next collection."
+            "Movers compare two snapshots at least a day apart; the store has none a day "
+            f"older than its latest, from {latest.date}. Ask again after the next day's "
+            "collection."
         )
         return Answer(text=text, blocks=[bk.section(text), footer(latest)], public=command.public)
     timeline = ctx.timelines.read(db)
@@ -182,7 +183,8 @@ def _aside(
     """Why a family is not ranked; for one redefined in the period, its gain since."""
     basis = timeline.basis(s.family, baseline, latest)
     text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
-    if s.reason in (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED) and basis.start is not None:
+    counted_afresh = (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED, Why.RETURNED)
+    if s.reason in counted_afresh and basis.start is not None:
         values = q.values_of(db, [basis.start.id, latest.id], "all_time")
         gained = values[latest.id][s.family] - values[basis.start.id][s.family]
         text += f": {signed(gained)} since"

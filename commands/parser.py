@@ -9,11 +9,10 @@ which commands.shorthand resolves against the families (`qwen` is `family qwen`,
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from commands.format import echo
+from commands.format import echo, visible
 
 MAX_TEXT = 500
 MIN_COMPARE, MAX_COMPARE = 1, 6  # one family is answered for itself, with its neighbours
@@ -23,8 +22,25 @@ SUBSCRIPTION_KINDS = ("digest", "alerts", "launches")
 MIN_RACE, MAX_RACE = 2, 6
 # Options that take a value, written `--days 30` or `--days=30`.
 _VALUE_FLAGS = frozenset({"days", "size"})
-# A period among a command's words: `30`, `30d`, `30days` (`days` may follow a number).
-_PERIOD = re.compile(r"(\d+)(?:d|days?)?")
+# A period among a command's words: a number and its unit, one word (`30`, `30d`, `2w`)
+# or two (`30 days`, `2 weeks`), or a unit alone (`week`, `last month`). A week is seven
+# days and a month thirty; any other unit is asked for in days.
+_AMOUNT = re.compile(r"(\d+)([a-z]*)")
+_UNIT_DAYS = {
+    **dict.fromkeys(("d", "day", "days"), 1),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 7),
+    **dict.fromkeys(("mo", "mos", "month", "months"), 30),
+}
+_OTHER_UNITS = frozenset(
+    {"h", "hr", "hrs", "hour", "hours", "m", "min", "mins", "minute", "minutes", "y", "yr"}
+    | {"yrs", "year", "years", "fortnight", "fortnights", "quarter", "quarters"}
+)
+# Units that may stand alone as a word (`movers week`), and words that may come before one.
+_UNIT_WORDS = frozenset(
+    {"day", "days", "week", "weeks", "month", "months", "hour", "hours", "year", "years"}
+    | {"fortnight", "fortnights", "quarter", "quarters"}
+)
+_BEFORE_UNIT = frozenset({"last", "past", "this", "a", "an"})
 MAX_SHOWN = 500  # `top N` beyond this shows as many: no store tracks that many families
 
 # Slack (and macOS) often turn a typed "--" into an em or en dash.
@@ -325,9 +341,9 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             f"That command is {len(text):,} characters long; the limit is {MAX_TEXT}.",
             usage_line("help"),
         )
-    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`, as a CJK input method types
-    # them) and other compatibility forms read as the plain ones they stand for.
-    text = unicodedata.normalize("NFKC", text)
+    # Full-width letters and digits (`ｑｗｅｎ`, `ｔｏｐ　５`) read as the plain ones, and
+    # characters that show as nothing (a zero-width space) are no part of a word.
+    text = visible(text)
     unformatted = (_unformatted(t) for t in text.replace(",", " ").split())
     tokens = [t for t in unformatted if t and t.lower() not in {"vs", "vs.", "and"}]
     if verb is not None:
@@ -377,20 +393,35 @@ def parse(text: str, *, verb: str | None = None) -> Command:
             )
 
     def days_option(default: int) -> int:
-        """The period in days: `--days N`, or a number among the words (`movers 30`,
-        `new qwen 14 days`, `movers 30d`), 1 to MAX_DAYS; else `default`. The words
-        that gave it are taken out of `words`."""
+        """The period in days: `--days N`, or a period among the words (`movers 30`,
+        `new qwen 14 days`, `movers 30d`, `movers 2 weeks`, `movers last month`), 1 to
+        MAX_DAYS; else `default`. The words that gave it are taken out of `words`."""
         found: list[str] = []
         rest: list[str] = []
+        lowered = [w.lower() for w in words]
         i = 0
         while i < len(words):
-            period = _PERIOD.fullmatch(words[i].lower())
-            if period is None:
-                rest.append(words[i])
+            word, after = lowered[i], lowered[i + 1] if i + 1 < len(words) else ""
+            amount = _AMOUNT.fullmatch(word)
+            unit = None
+            if amount is not None:
+                number, unit = amount.groups()
+                if not unit and after in _UNIT_WORDS:
+                    unit, i = after, i + 1
+            elif word in _BEFORE_UNIT and (after in _UNIT_WORDS or _AMOUNT.fullmatch(after)):
+                i += 1  # `last month`, `past 2 weeks`: the period follows
+                continue
+            elif word in _UNIT_WORDS:
+                number, unit = "1", word
+            if unit is None or (unit and unit not in _UNIT_DAYS and unit not in _OTHER_UNITS):
+                rest.append(words[i])  # no period: a name, or `7b`
+            elif unit in _OTHER_UNITS:
+                raise UsageError(
+                    f"Give the period in days (1–{MAX_DAYS}), as `{verb} 30`.", usage_line(verb)
+                )
             else:
-                found.append(period.group(1))
-                if i + 1 < len(words) and words[i + 1].lower() in ("day", "days"):
-                    i += 1
+                days = int(number) * _UNIT_DAYS.get(unit, 1) if len(number) <= 4 else number
+                found.append(str(days))
             i += 1
         words[:] = rest
         if "days" in flags:

@@ -107,6 +107,8 @@ def change_of(standings: Standings, r: RankedFamily, missing: str | None = None)
     family's figures do not compare over the period. `missing` says why a family has no
     earlier figure (default: new)."""
     latest, baseline = standings.latest, standings.baseline
+    if r.family in standings.recounted and baseline is not None:
+        missing = f"other models counted on {baseline.date}"
     return change_text(
         r, standings.basis(r.family), period_of(latest, baseline), latest.taken_at, missing=missing
     )
@@ -137,6 +139,9 @@ def lead_line(
 
 
 # -- top ------------------------------------------------------------------------------------
+
+
+TOP_OTHER_BLOCKS = 4  # a top answer's blocks besides its rows: header, notes, lead, footer
 
 
 def top_answer(db: Connection, ctx: AnswerContext, command: Top) -> Answer:
@@ -174,15 +179,21 @@ def top_answer(db: Connection, ctx: AnswerContext, command: Top) -> Answer:
             line + _counted(known.get(r.family, 0), totals[r.family].model_count)
             for line, r in zip(lines, shown, strict=True)
         ]
-    body = bk.bulleted(lines, noun="families")
-    if len(ranking) > len(shown):
-        left_out = count(len(ranking) - len(shown), "more tracked family", "more tracked families")
-        body += f"\n_{left_out} not shown_"
+    # Each row carries a Hub link, so a section holds about 35: the rows spread over as
+    # many sections as the message's blocks allow, with one count of those not shown.
+    rows = bk.list_sections(
+        lines,
+        "top",
+        ("more tracked family", "more tracked families"),
+        sections=bk.MAX_BLOCKS - TOP_OTHER_BLOCKS,
+        hidden=len(ranking) - len(shown),
+    )
     if derivatives:
         counted = {r.family for r in ranking}
         uncounted = [ctx.families.label(f) for f in totals if f not in counted]
         if uncounted:
-            body += f"\n_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
+            note = f"_No derivative count in this snapshot: {escape(', '.join(uncounted))}_"
+            rows.append(bk.section(note))
     everyone = command.n is not None and command.n > len(ranking)
     if everyone:
         title = (
@@ -190,10 +201,8 @@ def top_answer(db: Connection, ctx: AnswerContext, command: Top) -> Answer:
             f"{metric_name}"
         )
     else:
-        title = (
-            f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
-        )
-    blocks = [bk.header(title), bk.section(body)]
+        title = f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
+    blocks = [bk.header(title), *rows]
     the_lead = lead(ranking)
     if the_lead is not None and the_lead.rest_count:
         blocks.append(
@@ -343,9 +352,7 @@ def _compare_one(db: Connection, ctx: AnswerContext, command: Compare, family: F
     names = [ctx.families.label(k) for k in around]
     together = sorted([family.key, *around], key=keys.index)
     text = f"compare {' '.join(together)}"
-    places = " and ".join(
-        f"{escape(ctx.families.label(k))} (#{keys.index(k) + 1})" for k in around
-    )
+    places = " and ".join(f"{escape(ctx.families.label(k))} (#{keys.index(k) + 1})" for k in around)
     hint = bk.section(
         f"To compare, name two families or more. {escape(family.label)}'s neighbours in the "
         f"ranking are {places}: `/openmodels {text}`."
@@ -461,7 +468,7 @@ def family_models_answer(db: Connection, ctx: AnswerContext, command: FamilyDeta
         for i, m in enumerate(models, 1)
     ]
     lines.insert(0, "_All-time downloads · last 30 days · likes_")
-    blocks = [header, *(bk.section(text) for text in bk.packed(lines, noun="models"))]
+    blocks = [header, *bk.list_sections(lines, "models", "models")]
     more = t.model_count - len(models)
     notes = [f"{count(more, 'more model')} of {escape(family.label)} not shown"] if more > 0 else []
     blocks.append(footer(latest, None, *notes))

@@ -6,6 +6,7 @@ import re
 import textwrap
 
 from commands.answer import Answer
+from commands.blocks import CONTINUED
 
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^<>|]+)>")
@@ -30,6 +31,8 @@ def render_text(answer: Answer, width: int = 100) -> str:
             title = block["text"]["text"]
             out += [title, "=" * min(len(title), width)]
         elif kind == "section":
+            if str(block.get("block_id", "")).startswith(CONTINUED) and out and not out[-1]:
+                out.pop()  # a list spread over sections reads as one
             if "text" in block:
                 out.append(plain(block["text"]["text"]))
             for f in block.get("fields", []):

@@ -33,13 +33,17 @@ def slash_command_fields(
     channel_id: str = CHANNEL_ID,
     user_id: str = USER_ID,
     team_id: str = TEAM_ID,
+    enterprise_id: str | None = None,
     command: str = "/openmodels",
-    trigger_id: str = "0.0.local",
+    trigger_id: str | None = None,
 ) -> dict[str, str]:
     """The fields Slack sends for a slash command: a form over HTTP, the same fields as
-    JSON strings over Socket Mode
-    (https://docs.slack.dev/interactivity/implementing-slash-commands)."""
-    return {
+    JSON strings over Socket Mode, each with a trigger of its own
+    (https://docs.slack.dev/interactivity/implementing-slash-commands;
+    https://docs.slack.dev/apis/events-api/using-socket-mode#command). From an Enterprise
+    Grid workspace they name the organisation too."""
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
+    return grid | {
         "token": "local-verification-token",
         "team_id": team_id,
         "team_domain": "local",
@@ -52,24 +56,14 @@ def slash_command_fields(
         "api_app_id": app_id,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or _trigger_id(),
     }
 
 
-def slash_command_body(
-    text: str,
-    response_url: str,
-    *,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    command: str = "/openmodels",
-) -> bytes:
-    """The form body Slack POSTs for a slash command."""
-    fields = slash_command_fields(
-        text, response_url, channel_id=channel_id, user_id=user_id, team_id=team_id, command=command
-    )
-    return urlencode(fields).encode()
+def slash_command_body(text: str, response_url: str, **fields: Any) -> bytes:
+    """The form body Slack POSTs for a slash command (`fields`: those of
+    `slash_command_fields` to set)."""
+    return urlencode(slash_command_fields(text, response_url, **fields)).encode()
 
 
 def signed_headers(
@@ -234,32 +228,6 @@ def view_actions_payload(
         "view": public_view(view),
         "actions": [action],
     }
-
-
-def slash_command_payload(
-    text: str,
-    response_url: str,
-    *,
-    app_id: str = APP_ID,
-    channel_id: str = CHANNEL_ID,
-    user_id: str = USER_ID,
-    team_id: str = TEAM_ID,
-    command: str = "/openmodels",
-) -> JsonDict:
-    """A slash command's payload: the fields of the HTTP form, as JSON strings
-    (https://docs.slack.dev/apis/events-api/using-socket-mode#command)."""
-    return dict(
-        slash_command_fields(
-            text,
-            response_url,
-            app_id=app_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            team_id=team_id,
-            command=command,
-            trigger_id=_trigger_id(),
-        )
-    )
 
 
 def block_actions_payload(

@@ -3,9 +3,10 @@ and Socket Mode (localslack.socket_mode, started on the first apps.connections.o
 
 It answers the way Slack documents (`{"ok": true, ...}` or `{"ok": false, "error": ...}`),
 records every call, and can be told to fail a method (`not_in_channel`,
-`invalid_blocks`, `ratelimited` with Retry-After, …). The tests drive the real Bolt
-app against it through `SLACK_API_URL`; `openmodels console` and `demo` use it so
-the real app runs without a workspace.
+`invalid_blocks`, `ratelimited` with Retry-After, …), or to rate-limit one workspace's
+calls of a method as Slack does (`rate_limit`). The tests drive the real Bolt app
+against it through `SLACK_API_URL`; `openmodels console` and `demo` use it so the
+real app runs without a workspace.
 
 It behaves as Slack really does, including the quirks that public reports describe,
 each marked where it is modelled with its source. By default:
@@ -251,6 +252,7 @@ class LocalSlack:
         self._drop_shares = 0
         self._comments: dict[str, str] = {}  # file id -> initial_comment
         self._failures: dict[str, list[_Failure]] = {}
+        self._rate_limits: dict[tuple[str, str], list[_Failure]] = {}  # (method, team)
         self._delays: list[_Delay] = []
         self._held: dict[str, int] = {}  # calls of each method `delay` holds right now
         self._lost: list[_Delay] = []
@@ -464,6 +466,21 @@ class LocalSlack:
                 _Failure(error, status, retry_after, times, when)
             )
 
+    def rate_limit(
+        self, method: str, team_id: str, *, retry_after: int = 30, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `method` made with a token of `team_id` as
+        Slack answers a call over its rate limit: HTTP 429, `Retry-After` (seconds) and
+        `{"ok": false, "error": "ratelimited"}`. Another workspace's calls, and this
+        workspace's calls of other methods, are answered as usual: Slack applies its
+        limits "per API method per workspace/team per app"
+        (https://docs.slack.dev/apis/web-api/rate-limits).
+        """
+        with self._changed:
+            self._rate_limits.setdefault((method, team_id), []).append(
+                _Failure("ratelimited", 429, retry_after, times)
+            )
+
     def delay(
         self,
         method: str,
@@ -613,6 +630,21 @@ class LocalSlack:
                         queue.remove(failure)
                     return failure
             return None
+
+    def _rate_limited(self, method: str, token: str) -> tuple[str, _Failure] | None:
+        """The team and its 429, if `rate_limit` asked for one for this call's workspace."""
+        grant = self.workspaces.grant(token) if token else None
+        if not isinstance(grant, Grant):
+            return None
+        with self._changed:
+            queue = self._rate_limits.get((method, grant.team_id)) or []
+            if not queue:
+                return None
+            limit = queue[0]
+            limit.times -= 1
+            if limit.times <= 0:
+                queue.pop(0)
+            return grant.team_id, limit
 
     def _web_api(
         self, method: str, params: JsonDict, token: str, authorization: str
@@ -1344,6 +1376,11 @@ class _Handler(BaseHTTPRequestHandler):
             if failure:
                 self._send_failure(method, public, failure)
                 return
+            limited = slack._rate_limited(method, token)
+            if limited:
+                team, failure = limited
+                self._send_failure(method, public, failure, team=team)
+                return
             status, body, grant = slack._web_api(method, params, token, authorization)
             # Recorded before answering: once the client has its answer, the call is on record.
             call = Call(method, public, parts.path, status, time.monotonic())
@@ -1403,12 +1440,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_text(404, "Not Found")
 
     def _send_failure(
-        self, method: str, params: JsonDict, failure: _Failure, size: int = 0
+        self,
+        method: str,
+        params: JsonDict,
+        failure: _Failure,
+        size: int = 0,
+        team: str | None = None,
     ) -> None:
         headers = (
             {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
         )
-        self.slack._record(Call(method, params, self.path, failure.status, time.monotonic(), size))
+        call = Call(method, params, self.path, failure.status, time.monotonic(), size, team)
+        self.slack._record(call)
         if method == "upload":
             self._send(failure.status, failure.error.encode(), "text/plain", headers)
         else:

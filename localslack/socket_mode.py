@@ -47,7 +47,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from localslack.payloads import event_callback, slash_command_payload
+from localslack.payloads import event_callback, slash_command_fields
 from localslack.workspaces import APP_ID, TEAM_ID
 
 log = logging.getLogger(__name__)
@@ -426,7 +426,7 @@ class LocalSocketMode:
         self, text: str, response_url: str, *, to: SocketConnection | None = None, **fields: str
     ) -> Envelope:
         """`/openmodels text`, as Slack sends it over Socket Mode."""
-        payload = slash_command_payload(text, response_url, app_id=self.app_id, **fields)
+        payload = slash_command_fields(text, response_url, app_id=self.app_id, **fields)
         # A slash command's acknowledgement may carry the answer
         # (https://docs.slack.dev/apis/events-api/using-socket-mode#command).
         return self.send("slash_commands", payload, accepts_response_payload=True, to=to)

@@ -192,6 +192,13 @@ def _note_breaks(
                 drop.current,
             )
         aside = set_aside(before, after, before.present & after.present)
+        for family in sorted(f for f, why in aside.items() if why is Why.RETURNED):
+            log.warning(
+                "%s: models missing from the snapshot before came back at snapshot %s; "
+                "their count is no growth, and no alert is drawn across it",
+                family,
+                snapshot.taken_at,
+            )
         changed = sorted(f for f, why in aside.items() if why in (Why.REDEFINED, Why.UNRECORDED))
         if changed and not before.definitions:
             log.info(
@@ -221,9 +228,7 @@ def _drops_decided_at(timeline: Timeline, snapshot_id: int) -> list[tuple[Fall, 
         if start > here:
             continue
         for drop in drops:
-            holding = [
-                s for s in timeline.snapshots[start : here + 1] if drop.family in s.present
-            ]
+            holding = [s for s in timeline.snapshots[start : here + 1] if drop.family in s.present]
             if len(holding) == LASTING and holding[-1].id == snapshot_id:
                 found.append((drop, timeline.snapshots[start]))
     return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -46,7 +46,9 @@ class ChartSpec:
     crossing is drawn across it, so the step never reads as growth. `estimated` holds
     the times of points from the day-one estimate (`openmodels.estimate`): drawn hollow,
     the stretch from them dashed, said in the chart's note (`estimate_label`), and no
-    crossing is judged from them. `projections` are forecast passes to draw ahead.
+    crossing is judged from them. `unsure` holds, per label, the times its figure is
+    missing data (an anomaly: `openmodels.comparability`): drawn as they are, but no
+    crossing is judged from them either. `projections` are forecast passes to draw ahead.
 
     A race (`race` not empty) draws, per launch label, its downloads since first seen
     by days since first seen (day 0 aligned), instead of `series` over dates, with a
@@ -67,6 +69,7 @@ class ChartSpec:
     projections: list[Projection] = field(default_factory=list)
     race: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     race_age: float | None = None
+    unsure: dict[str, list[str]] = field(default_factory=dict)
 
     def segments(self, label: str) -> list[list[Point]]:
         """The line of `label` in the pieces drawn: split at each of its breaks, so each
@@ -89,6 +92,20 @@ def split_at(points: Sequence[P], breaks: Sequence[str]) -> list[list[P]]:
             pieces.append([])
         pieces[-1].append(point)
     return pieces
+
+
+def judged(
+    series: Mapping[str, Sequence[P]],
+    estimated: Collection[str],
+    unsure: Mapping[str, Collection[str]],
+) -> dict[str, list[P]]:
+    """Each line's points that a crossing may be judged from: neither the estimate's
+    (what it says of the order is no overtake) nor the line's own missing data (an
+    organisation not listed for a day is no overtake either)."""
+    return {
+        label: [p for p in points if p[0] not in estimated and p[0] not in unsure.get(label, ())]
+        for label, points in series.items()
+    }
 
 
 def chart_key(spec: ChartSpec, style: str) -> str:
@@ -114,6 +131,8 @@ def chart_key(spec: ChartSpec, style: str) -> str:
         spec.estimate_label,
         [astuple(p) for p in spec.projections],
     ]
+    if any(spec.unsure.values()):  # the crossings drawn leave these out
+        drawn.append({label: sorted(t) for label, t in sorted(spec.unsure.items()) if t})
     if spec.race:  # a race's lines are what is drawn instead of the series
         drawn += [spec.race, spec.race_age]
     text = json.dumps(drawn, ensure_ascii=False, separators=(",", ":"))

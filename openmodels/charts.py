@@ -3,8 +3,9 @@
 Drawing has two steps. `plan_chart` decides everything a reader sees as plain data
 (the pieces of each line and how each is drawn, the axes' limits and ticks, the title's
 lines, the value beside each line's end, where the legend goes, the notes): it is pure,
-and the tests read it. `chart_figure` draws a plan; only the placement of crossing
-labels, which needs the text's measured size, is decided while drawing.
+and the tests read it. `chart_figure` draws a plan; only the placement of the labels of
+crossings and projected passes, which needs the text's measured size, is decided while
+drawing.
 
 What a plan guarantees, whatever the series:
 - a series of one point is a point, with a note saying it is the only one so far, and
@@ -29,7 +30,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from openmodels.chart_spec import SHARE, TOTAL, WEEKLY, ChartSpec, Point, Projection, Value
+from openmodels.chart_spec import (
+    SHARE,
+    TOTAL,
+    WEEKLY,
+    ChartSpec,
+    Point,
+    Projection,
+    Value,
+    judged,
+)
 from openmodels.crossings import Crossing, crossings
 from openmodels.numbers import human
 
@@ -40,7 +50,7 @@ if TYPE_CHECKING:
 # The version of how charts look: part of each chart's identity (chart_spec.chart_key), so
 # charts kept from an earlier drawing are never shown once it changes. Bump it with any
 # change to what render_chart draws.
-STYLE = "2"
+STYLE = "3"
 # Colour-blind-safe palette (Okabe–Ito), enough for compare's six families.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARK_COLOUR = "#333333"
@@ -183,15 +193,11 @@ def _pieces(spec: ChartSpec, label: str, colour: str, estimated: set[str]) -> li
 
 
 def _crossings(spec: ChartSpec, estimated: set[str]) -> list[Crossing]:
-    """Where the lines cross, in a view of totals: not from a point of the estimate (what
-    the estimate says of the order is no overtake), never across a break."""
+    """Where the lines cross, in a view of totals: only between points that may be judged
+    (`judged`: neither estimated nor missing data), never across a break."""
     if spec.view != TOTAL:
         return []
-    measured = {
-        label: [p for p in points if p[0] not in estimated]
-        for label, points in spec.series.items()
-    }
-    return crossings(measured, spec.breaks)  # type: ignore[arg-type]
+    return crossings(judged(spec.series, estimated, spec.unsure), spec.breaks)  # type: ignore[arg-type]
 
 
 def _source(spec: ChartSpec) -> str:
@@ -452,29 +458,39 @@ def _draw_projection(axes: Any, p: Projection, colours: dict[str, str], x: Any) 
               solid_capstyle="butt")  # fmt: skip
 
 
-# Where a mark's label may go, as offsets in points from the mark, in order of
-# preference: above-left and below-right of a crossing are clear of lines that rise.
-_LABEL_SPOTS = [
-    (dx * sign, dy * sign, ha, va)
-    for dy in (10, 40)
-    for sign in (1, -1)
-    for dx, ha, va in (
-        (-8, "right", "bottom"),
-        (8, "left", "bottom"),
-    )
+# Where a mark's label may go, in order of preference: beside the mark, as offsets in
+# points (above-left and below-right of a crossing are clear of lines that rise), then,
+# with a thin line to the mark, in a corner of the plot (axes fractions), for a mark
+# where the lines leave no room beside it, as at a projected pass, where they meet.
+_LABEL_SPOTS: list[tuple[float, float, str, str, str]] = [
+    *(
+        spot
+        for dy in (10, 40)
+        for spot in (
+            (-8, dy, "offset points", "right", "bottom"),
+            (8, -dy, "offset points", "left", "top"),
+            (8, dy, "offset points", "left", "bottom"),
+            (-8, -dy, "offset points", "right", "top"),
+        )
+    ),
+    (0.02, 0.97, "axes fraction", "left", "top"),
+    (0.98, 0.03, "axes fraction", "right", "bottom"),
+    (0.98, 0.97, "axes fraction", "right", "top"),
+    (0.02, 0.03, "axes fraction", "left", "bottom"),
 ]
+# A label in a corner, away from its mark, has a thin line to it.
+_LEADER = {"arrowstyle": "-", "color": MARK_COLOUR, "linewidth": 0.6, "alpha": 0.6}
 
 
 def _mark(axes: Any, found: list[_Mark], to_x: Any) -> None:
     """Ring each mark (a crossing, a projected pass) and label it.
 
     Marks with the same tail (crossings first seen on the same day) share one label.
-    Each label goes in the spot around its mark that covers the fewest line points and
-    stays inside the plot, clear of the labels already placed. The layout is fixed first
-    and the labels kept out of it, so they never squeeze the plot.
+    Each label goes in the first spot of `_LABEL_SPOTS` that stays inside the plot, clear
+    of every drawn line (the data, projections, ranges and rings) and of the labels
+    already placed; failing that, in the spot that crosses the fewest. The layout is
+    fixed first and the labels kept out of it, so they never squeeze the plot.
     """
-    import numpy as np
-
     if not found:
         return
     for mark in found:
@@ -492,7 +508,7 @@ def _mark(axes: Any, found: list[_Mark], to_x: Any) -> None:
     figure.draw_without_rendering()  # settle the constrained layout before measuring
     renderer = figure.canvas.get_renderer()
     frame = axes.get_window_extent(renderer)
-    points = _line_points(axes, np)
+    paths = _line_paths(axes)
     taken: list[Any] = []
     groups: dict[str, list[_Mark]] = {}
     for mark in found:
@@ -502,59 +518,58 @@ def _mark(axes: Any, found: list[_Mark], to_x: Any) -> None:
         if len(group) > 3:
             lines.append(f"and {len(group) - 3} more")
         first = group[0]
-        best: tuple[float, Any] | None = None
-        for dx, dy, ha, va in _LABEL_SPOTS:
+        best: tuple[int, Any] | None = None
+        for preference, (dx, dy, coords, ha, va) in enumerate(_LABEL_SPOTS):
             label = axes.annotate(
                 "\n".join([*lines, tail]),
                 xy=(float(to_x(first.at)), first.value),
                 xytext=(dx, dy),
-                textcoords="offset points",
+                textcoords=coords,
                 ha=ha,
                 va=va,
                 fontsize=8,
                 color=MARK_COLOUR,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+                arrowprops=_LEADER if coords == "axes fraction" else None,
                 zorder=6,
                 in_layout=False,
             )
-            box = label.get_window_extent(renderer).expanded(1.1, 1.2)
+            box = label_box(label, renderer).expanded(1.05, 1.1)
             inside = (
                 box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
                 and box.y1 <= frame.y1
             )  # fmt: skip
-            covered = int(
-                np.count_nonzero(
-                    (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
-                    & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
-                )
-            )  # fmt: skip
-            score = (0 if inside else 10_000) + 1_000 * sum(box.overlaps(t) for t in taken)
-            score += covered
+            crossed = sum(path.intersects_bbox(box, filled=False) for path in paths)
+            score = (0 if inside else 100_000) + 1_000 * sum(box.overlaps(t) for t in taken)
+            score += 100 * crossed + preference
             if best is None or score < best[0]:
                 if best is not None:
                     best[1].remove()
                 best = (score, label)
             else:
                 label.remove()
+            if score == preference:  # clear: no later spot can do better
+                break
         if best is not None:
-            taken.append(best[1].get_window_extent(renderer))
+            taken.append(label_box(best[1], renderer))
 
 
-def _line_points(axes: Any, np: Any, per_line: int = 400) -> Any:
-    """Points along every drawn line, in display coordinates, dense enough to find overlaps."""
-    chunks = [np.empty((0, 2))]
-    for line in axes.get_lines():
-        xy = axes.transData.transform(np.asarray(line.get_xydata(), dtype=float))
-        if len(xy) < 2:
-            continue
-        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-        if along[-1] == 0:
-            continue
-        at = np.linspace(0.0, along[-1], per_line)
-        chunks.append(
-            np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
-        )
-    return np.vstack(chunks)
+def label_box(label: Any, renderer: Any) -> Any:
+    """Where a label's text and its white box cover the figure, in display coordinates."""
+    label.get_window_extent(renderer)  # lays the text out where it now stands
+    label.update_bbox_position_size(renderer)
+    return label.get_bbox_patch().get_window_extent(renderer)
+
+
+def _line_paths(axes: Any) -> list[Any]:
+    """Every drawn line (and lone point) of `axes` as a path in display coordinates."""
+    from matplotlib.path import Path
+
+    return [
+        Path(axes.transData.transform(line.get_xydata()))
+        for line in axes.get_lines()
+        if len(line.get_xydata())
+    ]
 
 
 def race_figure(spec: ChartSpec, dpi: int = 144) -> Figure:

@@ -304,6 +304,12 @@ def _import_summary(report: ImportReport, store_path: str) -> list[str]:
         )
     else:
         lines.append(f"nothing to import from {report.path} ({_count(report.rows, 'row')} read)")
+    if plan.replaced:
+        verb = "would replace" if report.dry_run else "replaced"
+        days = ", ".join(plan.replaced)
+        lines.append(
+            f"{verb} the estimate of {days} (from the Hub's 30-day counts) with measured history"
+        )
     if plan.days_present:
         shown = ", ".join(plan.days_present[:5]) + (", …" if len(plan.days_present) > 5 else "")
         lines.append(

@@ -123,14 +123,11 @@ def collect_snapshot(
             format_timestamp(estimate.taken_at),
             len(estimate.records),
             ", ".join(sorted(estimate.families)),
-            f" ({estimate.floored} with a 30-day count above their all-time count, counted "
-            "as zero)"
+            f" ({estimate.floored} with a 30-day count above their all-time count, counted as zero)"
             if estimate.floored
             else "",
         )
-    return CollectResult(
-        snapshot_id, format_timestamp(now), len(rows), totals, written, estimate
-    )
+    return CollectResult(snapshot_id, format_timestamp(now), len(rows), totals, written, estimate)
 
 
 def write_estimate(

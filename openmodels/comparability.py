@@ -16,6 +16,10 @@ downloads that happened in between, only when:
   gap in the data but a loss for good (a model deleted or made private, a count the
   Hub corrected): the family is counted afresh from the fall on, as after a change of
   definition, so it has changes, forecasts and alerts again, measured from the fall.
+  Likewise when models come back (listed before, missing from the snapshot just
+  before): the family is counted afresh from their return, since their whole all-time
+  count arrives at once. A renamed organisation lists no repositories for a while; its
+  models' return is bookkeeping, never growth.
 
 A snapshot's source decides nothing: imported history, the bundled sample, live
 collections and any other source compare by this same test, so history stays
@@ -37,14 +41,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-MIN_SPAN = timedelta(days=1)  # the least a change since a break must cover to be shown
+from openmodels.periods import A_DAY
+
+MIN_SPAN = A_DAY  # the least a change since a break must cover to be shown
 # How many snapshots in a row a family's all-time figure must stay below its earlier
 # high for the fall to be a new level rather than missing data. A partial listing is
 # gone by the next collection or the one after (the Hub listed the organisation again);
 # a deleted model stays deleted. Three daily snapshots keep a family without changes,
 # forecasts and alerts for two days at most, while a gap in the data must last two days
-# before it is mistaken for a loss; a loss that comes back after that (a model made
-# public again) then reads as growth, a risk a shorter run would make likelier.
+# before it is mistaken for a loss. Should the missing models come back after that,
+# their return starts another level: it never reads as growth.
 LASTING = 3
 
 
@@ -61,6 +67,8 @@ class Counted:
     # family -> id of the snapshot its count fell at for good, for a family counted at a
     # new level since (under its definition here); absent before any such fall
     levels: Mapping[str, int] = field(default_factory=dict)
+    # family -> why the level it is counted at here began (DROPPED or RETURNED)
+    level_why: Mapping[str, Why] = field(default_factory=dict)
 
     @property
     def date(self) -> str:
@@ -76,6 +84,7 @@ class Why(StrEnum):
     UNRECORDED = "unrecorded"  # the earlier snapshot recorded no definitions, the later does
     FELL = "fell"  # an anomaly at either end: its all-time figure fell (missing data)
     DROPPED = "dropped"  # its count fell for good between them: a new level from the fall
+    RETURNED = "returned"  # models missing before came back between them: a new level
 
 
 def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
@@ -87,7 +96,7 @@ def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
     if not same_definition(earlier.definitions, later.definitions, family):
         return Why.UNRECORDED if not earlier.definitions else Why.REDEFINED
     if earlier.levels.get(family) != later.levels.get(family):
-        return Why.DROPPED
+        return later.level_why.get(family, earlier.level_why.get(family, Why.DROPPED))
     if family in earlier.anomalous or family in later.anomalous:
         return Why.FELL
     return None
@@ -120,6 +129,8 @@ class Figures:
 
     all_time: Mapping[str, int]
     definitions: Mapping[str, str] = field(default_factory=dict)
+    # families some of whose models came back here (listed before, not just before)
+    returned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,14 +148,20 @@ class Findings:
 
     `falls`: per snapshot, its anomalies (figures that are missing data there). `drops`:
     per snapshot, the families whose count fell there for good (it stayed below for
-    `LASTING` snapshots): each is counted at a new level from that snapshot on. `levels`:
-    per snapshot, family -> the index (in the run) of the snapshot its level started at,
-    for each family counted at a new level there.
+    `LASTING` snapshots): each is counted at a new level from that snapshot on.
+    `returns`: per snapshot, the families counted at a new level from it because models
+    came back there. `levels`: per snapshot, family -> the index (in the run) of the
+    snapshot its level started at, for each family counted at a new level there.
     """
 
     falls: list[list[Fall]]
     drops: list[list[Fall]]
     levels: list[dict[str, int]]
+    returns: list[list[str]] = field(default_factory=list)
+
+    def level_why(self, family: str, start: int) -> Why:
+        """Why `family`'s level starting at snapshot `start` began."""
+        return Why.RETURNED if family in self.returns[start] else Why.DROPPED
 
 
 def findings(history: Sequence[Figures], lasting: int = LASTING) -> Findings:
@@ -157,9 +174,12 @@ def findings(history: Sequence[Figures], lasting: int = LASTING) -> Findings:
     for good: the family is counted at a new level from the first of them, which are
     then no anomalies (later figures below the new level's own high still are). A
     change of definition starts the family afresh: a narrower glob lowers its totals
-    legitimately.
+    legitimately. A snapshot in which some of the family's models came back starts a new
+    level too: their whole count arrives there at once.
     """
-    found = Findings([[] for _ in history], [[] for _ in history], [{} for _ in history])
+    found = Findings(
+        [[] for _ in history], [[] for _ in history], [{} for _ in history], [[] for _ in history]
+    )
     families = sorted({family for snapshot in history for family in snapshot.all_time})
     for family in families:
         _walk(family, history, lasting, found)
@@ -177,7 +197,7 @@ def falls(history: Sequence[Figures], lasting: int = LASTING) -> list[list[Fall]
 @dataclass
 class _Level:
     high: int  # the highest figure so far at this level
-    start: int | None  # where the level began with a fall for good; None: the first level
+    start: int | None  # where the level began (a fall for good, a return); None: the first
 
 
 def _walk(family: str, history: Sequence[Figures], lasting: int, found: Findings) -> None:
@@ -208,6 +228,10 @@ def _walk(family: str, history: Sequence[Figures], lasting: int, found: Findings
             run = []
         if level is None:
             levels[definition] = _Level(value, None)
+        elif family in snapshot.returned:
+            levels[definition] = _Level(value, i)
+            found.returns[i].append(family)
+            run = []
         elif value < level.high:
             run.append(i)
             run_definition = definition
@@ -251,13 +275,14 @@ class Break:
 
     family: str
     at: Counted
-    why: Why  # REDEFINED, UNRECORDED for the first snapshot to record definitions, DROPPED
+    # REDEFINED, UNRECORDED for the first snapshot to record definitions, DROPPED, RETURNED
+    why: Why
 
 
 def breaks(snapshots: Sequence[Counted], family: str) -> list[Break]:
     """Each snapshot (oldest first) whose definition of `family` differs from the one its
-    previous figure was counted by, or where its count fell for good: where its line
-    changes what it counts."""
+    previous figure was counted by, where its count fell for good, or where models came
+    back: where its line changes what it counts."""
     found: list[Break] = []
     last: Counted | None = None  # the latest snapshot holding the family so far
     for snapshot in snapshots:
@@ -267,7 +292,7 @@ def breaks(snapshots: Sequence[Counted], family: str) -> list[Break]:
             why = Why.UNRECORDED if not last.definitions else Why.REDEFINED
             found.append(Break(family, snapshot, why))
         elif last is not None and last.levels.get(family) != snapshot.levels.get(family):
-            found.append(Break(family, snapshot, Why.DROPPED))
+            found.append(Break(family, snapshot, snapshot.level_why.get(family, Why.DROPPED)))
         last = snapshot
     return found
 
@@ -294,7 +319,8 @@ class Basis:
 
     `why` is None when it runs from the baseline asked for. Otherwise it says why not:
     for REDEFINED and UNRECORDED, `at` is the first snapshot counted by its current
-    definition; for DROPPED, the snapshot its count fell at for good; for FELL, the
+    definition; for DROPPED, the snapshot its count fell at for good; for RETURNED, the
+    snapshot models came back in; for FELL, the
     snapshot whose figure is an anomaly. `start` is the
     earliest later snapshot whose figures compare with the latest's, at least
     MIN_SPAN before it; None when there is none (no figure to give).

@@ -96,8 +96,11 @@ class DigestContent:
     chart_breaks: dict[str, list[Break]]  # family key -> its definition changes
     # Size classes whose leading family changed in the week, by the overtake rules.
     class_leaders: list[LeaderChange] = field(default_factory=list)
-    # The week's launch with the highest relative adoption, when one has a ratio.
+    # The week's launch with the highest relative adoption, when one is ahead of its
+    # class's median (`launches.best_for_its_size`).
     best_launch: DigestLaunch | None = None
+    # family key -> the times its figures are missing data: drawn, no crossing judged there
+    chart_unsure: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def rankings(self) -> dict[str, list[str]]:
@@ -185,6 +188,7 @@ def build_digest(
         chart_breaks={family: timeline.breaks(family) for family in top},
         class_leaders=week_leader_changes(db, timeline, latest, baseline, confirm),
         best_launch=best_for_its_size(launches),
+        chart_unsure={family: sorted(timeline.anomalous_times(family)) for family in top},
     )
 
 
@@ -246,7 +250,11 @@ def nearest_forecast(
 ) -> Forecast | None:
     """The projected pass due soonest among neighbours in the all-time ranking (`ranking`,
     leader first), if any is on course within the forecasts' horizon."""
-    outlooks = ranking_outlooks(db, latest, ranking, timeline)
+    return soonest(ranking_outlooks(db, latest, ranking, timeline))
+
+
+def soonest(outlooks: Sequence[Outlook]) -> Forecast | None:
+    """The projected pass due soonest among `outlooks`, if any."""
     found = [o for o in outlooks if isinstance(o, Forecast)]
     return min(found, key=lambda f: (f.days, f.trailer)) if found else None
 

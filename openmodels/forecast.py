@@ -48,10 +48,12 @@ from itertools import pairwise
 from statistics import NormalDist
 
 from openmodels.comparability import Why
+from openmodels.periods import DRIFT
 
 WINDOW_DAYS = 14
 MIN_SNAPSHOTS = 5
-MIN_SPAN_DAYS = 4.0  # what five daily snapshots span
+# What five daily snapshots span, less a daily collection's drift (openmodels.periods).
+MIN_SPAN_DAYS = 4.0 - DRIFT / timedelta(days=1)
 HORIZON_DAYS = 180
 CONFIDENCE = 0.80
 
@@ -152,7 +154,9 @@ def pass_range(gap: float, pace: Pace) -> tuple[float, float]:
     if a <= 0:
         raise ValueError("the pace's 80% interval reaches zero")
     b = 2 * closing * gap + (q * pace.swing) ** 2
-    root = math.sqrt(b * b - 4 * a * gap * gap)
+    # With no swing and no pace uncertainty (a gap closing at an exactly constant rate)
+    # the discriminant is zero, and rounding can leave it a hair below: a double root.
+    root = math.sqrt(max(0.0, b * b - 4 * a * gap * gap))
     # (b - root) / 2a, written so that it keeps its digits when the swing is small.
     return 2 * gap * gap / (b + root), (b + root) / (2 * a)
 

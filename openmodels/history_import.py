@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -36,7 +36,9 @@ from openmodels.families import Families
 from openmodels.progress import ImportProgress
 from storage import Store
 from storage import queries as q
+from storage.estimates import delete_estimate, estimate_notes
 from storage.model_sizes import record_sizes, unsized
+from storage.returns import recount_returns
 from storage.snapshots import (
     SOURCE_IMPORT,
     ModelRecord,
@@ -44,6 +46,7 @@ from storage.snapshots import (
     insert_snapshot,
     parse_timestamp,
 )
+from storage.sql import Connection
 
 REQUIRED_COLUMNS = ("date", "repo_id", "downloads", "downloads_all_time")
 OPTIONAL_COLUMNS = ("likes", "derivatives")
@@ -413,6 +416,8 @@ class ImportPlan:
     untracked_models: list[str]  # repo ids no family owns, sorted
     untracked_rows: int
     empty_moments: list[str]  # times whose every row was of an untracked model
+    # days of the day-one estimate the plan writes measured history for: it replaces them
+    replaced: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -432,9 +437,13 @@ def plan_import(
     families: Families,
     days_present: set[str],
     stored_ids: Mapping[str, str],
+    estimated_days: Collection[str] = (),
 ) -> ImportPlan:
     """The snapshots to write: every moment of a day the store does not hold yet, with
     the rows of models some family owns. Pure.
+
+    `days_present` are the days holding a measured snapshot; `estimated_days` those
+    holding the day-one estimate, which measured history replaces (`ImportPlan.replaced`).
 
     `stored_ids` maps lower-case repo ids to their spelling in the store, so a file that
     spells a model in another case adds to its history instead of a second model.
@@ -475,7 +484,11 @@ def plan_import(
             snapshots.append(PlannedSnapshot(moment, records))
         else:
             empty.append(moment)
-    return ImportPlan(snapshots, sorted(skipped_days), sorted(untracked), untracked_rows, empty)
+    written = {s.taken_at[:10] for s in snapshots}
+    replaced = sorted(written.intersection(estimated_days))
+    return ImportPlan(
+        snapshots, sorted(skipped_days), sorted(untracked), untracked_rows, empty, replaced
+    )
 
 
 # -- running it --------------------------------------------------------------------------
@@ -529,18 +542,29 @@ def import_history(
             # Planned inside the write transaction, so a collection committing at the
             # same moment cannot put a snapshot on a day the plan thinks is free.
             with store.writing() as db:
-                plan = plan_import(
-                    history, families, q.snapshot_days(db), q.repo_ids_by_lowercase(db)
-                )
+                plan = _plan_in(db, history, families)
+                # Measured history is worth more than the estimate of its day: the
+                # estimate goes, in this same transaction.
+                replaced = [n for n in estimate_notes(db) if n.taken_at[:10] in plan.replaced]
+                for note in replaced:
+                    delete_estimate(db, note.snapshot_id)
+                changed = [(n.taken_at, n.snapshot_id) for n in replaced]
                 # The rows were counted by today's families, so each snapshot records
                 # today's definitions: later figures compare with it like for like.
                 definitions = families.definitions()
                 for done, snapshot in enumerate(plan.snapshots, 1):
                     taken_at = parse_timestamp(snapshot.taken_at)
-                    insert_snapshot(db, taken_at, SOURCE_IMPORT, snapshot.records, definitions)
+                    written = insert_snapshot(
+                        db, taken_at, SOURCE_IMPORT, snapshot.records, definitions, recount=False
+                    )
+                    changed.append((format_timestamp(taken_at), written))
                     failpoint("after_snapshot")
                     if progress is not None:
                         progress.wrote(done, len(plan.snapshots))
+                # Once for the whole import: each snapshot counted as written would count
+                # every later one again.
+                if changed:
+                    recount_returns(db, *min(changed))
                 # History has no Hub counts: models new to the store get the size the
                 # families file or their name gives; a collection may refine it later.
                 record_sizes(db, {r: families.size_of(r) for r in unsized(db)})
@@ -562,7 +586,14 @@ def _plan(history: History, families: Families, store: Store | None) -> ImportPl
     if store is None:
         return plan_import(history, families, set(), {})
     with store.reading() as db:
-        return plan_import(history, families, q.snapshot_days(db), q.repo_ids_by_lowercase(db))
+        return _plan_in(db, history, families)
+
+
+def _plan_in(db: Connection, history: History, families: Families) -> ImportPlan:
+    """The plan for the store `db` holds, read inside the caller's transaction."""
+    estimated = {n.taken_at[:10] for n in estimate_notes(db)}
+    measured = q.snapshot_days(db, estimates=False)
+    return plan_import(history, families, measured, q.repo_ids_by_lowercase(db), estimated)
 
 
 def _read(path: Path, now: datetime, progress: ImportProgress | None) -> History:

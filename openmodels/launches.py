@@ -30,7 +30,9 @@ least one does. A launch sighted in the latest snapshot is too young to be compa
 divided by the median start at age `d` of the earlier launches of its size class, from
 every tracked family, measured the same way. It is given once at least
 MIN_CLASS_LAUNCHES of them are measured at that age; a launch of unknown size has no
-class to be judged against.
+class to be judged against. The *best start for its size* among some launches is the
+highest ratio above 1×: one behind or level with its class's median is never named so,
+however it ranks among the others.
 """
 
 from __future__ import annotations
@@ -194,6 +196,12 @@ class Adoption:
             return None
         return self.gained / self.median
 
+    @property
+    def ahead(self) -> bool:
+        """Whether it started better than its class's median: a start worth naming as a
+        best start, which one at 0.35× is not, however it ranks among this week's."""
+        return self.ratio is not None and self.ratio > 1
+
 
 def relative_adoption(
     gained: int, age: timedelta, size_class: str | None, earlier: Mapping[str, int | None]
@@ -223,15 +231,15 @@ RatedT = TypeVar("RatedT", bound=Rated)
 
 
 def best_for_its_size(launches: Iterable[RatedT]) -> RatedT | None:
-    """The launch with the highest relative adoption among those given a ratio (ties:
-    the first by repo id); None when none is."""
+    """The launch with the highest relative adoption among those ahead of their class's
+    median (`Adoption.ahead`; ties: the first by repo id); None when none is."""
     best: tuple[float, str, RatedT] | None = None
     for launch in launches:
-        ratio = launch.adoption.ratio if launch.adoption is not None else None
-        if ratio is None:
+        adoption = launch.adoption
+        if adoption is None or adoption.ratio is None or not adoption.ahead:
             continue
-        if best is None or (-ratio, launch.repo_id) < (-best[0], best[1]):
-            best = (ratio, launch.repo_id, launch)
+        if best is None or (-adoption.ratio, launch.repo_id) < (-best[0], best[1]):
+            best = (adoption.ratio, launch.repo_id, launch)
     return best[2] if best else None
 
 

@@ -3,7 +3,14 @@ Pure."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+# Daily collections are stamped when they run, and that drifts: a run that waited out the
+# Hub's rate limits, or started a little earlier than the day before. Snapshots a day
+# apart less this drift are a day apart, so a day-old baseline or a five-day forecast run
+# is never lost to a collection that ran minutes early.
+DRIFT = timedelta(hours=4)
+A_DAY = timedelta(days=1) - DRIFT
 
 
 def change_period(latest: str, baseline: str) -> str:

@@ -35,6 +35,9 @@ class Standings:
     bases: dict[str, Basis] = field(default_factory=dict)  # per ranked family, with a baseline
     estimate: EstimateNote | None = None  # the baseline's, when it is the day-one estimate
     metric: str = "all_time"
+    # Families shown without a change because their figure summed other models at the
+    # earlier end (derivative counts, known for the models looked up in each snapshot).
+    recounted: frozenset[str] = frozenset()
 
     def basis(self, family: str) -> Basis | None:
         """Where `family`'s change runs from; None without a baseline."""
@@ -64,9 +67,7 @@ def read_standings(
     if latest is None:
         return None
     figures_of: ValuesOf = values or (lambda ids: q.values_of(db, ids, metric))
-    baseline = q.snapshot_near(
-        db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates
-    )
+    baseline = q.snapshot_near(db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates)
     if baseline is None:
         current = figures_of([latest.id])[latest.id]
         return Standings(latest, None, rank_families(current), metric=metric)
@@ -85,9 +86,29 @@ def read_standings(
         for family, b in bases.items()
         if b.why is not None and b.start is not None and family in values_then[b.start.id]
     }
+    recounted: frozenset[str] = frozenset()
+    if metric == "derivatives":
+        earlier = {f: baseline.id for f in compared}
+        earlier |= {f: b.start.id for f, b in bases.items() if f in since and b.start}
+        recounted = _recounted(db, earlier, latest)
+        compared = {f: v for f, v in compared.items() if f not in recounted}
+        since = {f: v for f, v in since.items() if f not in recounted}
     estimate = estimate_note(db, baseline.id) if baseline.is_estimate else None
     ranking = rank_families(current, compared, since)
-    return Standings(latest, baseline, ranking, bases, estimate, metric)
+    return Standings(latest, baseline, ranking, bases, estimate, metric, recounted)
+
+
+def _recounted(db: Connection, earlier: Mapping[str, int], latest: q.Snapshot) -> frozenset[str]:
+    """The families of `earlier` (family -> the snapshot its change runs from) whose
+    derivative figure there sums other models than in `latest`.
+
+    A family's derivative count sums the models whose count was looked up (each family's
+    most downloaded, `openmodels.derivative_counts`): when another model enters them, its
+    whole count would read as models built on the family in the period. Said less: no
+    change."""
+    counted = q.derivatives_counted(db, sorted({*earlier.values(), latest.id}))
+    now = counted[latest.id]
+    return frozenset(f for f, i in earlier.items() if counted[i].get(f) != now.get(f))
 
 
 @dataclass(frozen=True)

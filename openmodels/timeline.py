@@ -32,6 +32,7 @@ from openmodels.comparability import (
 from openmodels.forecast import WINDOW_DAYS, Change
 from openmodels.regions import region_of
 from storage import queries as q
+from storage.returns import returned_families
 from storage.snapshots import format_timestamp, parse_timestamp
 from storage.sql import Connection
 
@@ -111,14 +112,16 @@ class TimelineCache:
     """The timeline last read from one store, kept while the store holds the same
     snapshots, for a process that answers many questions (`commands.AnswerContext`).
 
-    Snapshots are only ever added, never changed or removed, so their count, newest id
-    and newest time tell whether the timeline read before still holds: an answer then
-    costs one small query instead of a read of every snapshot. Safe across threads.
+    Snapshots are only ever added, never changed or removed but for an estimate replaced
+    by measured history, so their count, their estimates' count, the newest id and the
+    newest time tell whether the timeline read before still holds (`q.snapshots_mark`):
+    an answer then costs one small query instead of a read of every snapshot. Safe
+    across threads.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: tuple[tuple[int, int, str], Timeline] | None = None
+        self._kept: tuple[tuple[int, int, int, str], Timeline] | None = None
 
     def read(self, db: Connection) -> Timeline:
         """The timeline of the snapshots `db`'s read transaction sees."""
@@ -138,7 +141,8 @@ def read_timeline(db: Connection) -> Timeline:
     ids = [s.id for s in snapshots]
     all_time = {i: figures["all_time"] for i, figures in q.figures_of(db, ids).items()}
     definitions = q.definitions_of(db, ids)
-    found = findings([Figures(all_time[i], definitions[i]) for i in ids])
+    returned = returned_families(db, ids)
+    found = findings([Figures(all_time[i], definitions[i], returned[i]) for i in ids])
     counted = [
         Counted(
             s.id,
@@ -148,6 +152,7 @@ def read_timeline(db: Connection) -> Timeline:
             frozenset(all_time[s.id]),
             frozenset(f.family for f in fell),
             {family: ids[start] for family, start in levels.items()},
+            {family: found.level_why(family, start) for family, start in levels.items()},
         )
         for s, fell, levels in zip(snapshots, found.falls, found.levels, strict=True)
     ]

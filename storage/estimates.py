@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.returns import listed_ids
 from storage.snapshots import SOURCE_ESTIMATE, ModelRecord, insert_snapshot
 from storage.sql import Connection
 
@@ -54,6 +55,50 @@ def estimate_notes(db: Connection) -> list[EstimateNote]:
            ORDER BY s.taken_at, s.id"""
     )
     return [EstimateNote(int(r[0]), r[1], int(r[2]), int(r[3]), bool(r[4])) for r in rows]
+
+
+def delete_estimate(db: Connection, snapshot_id: int) -> None:
+    """Remove estimated snapshot `snapshot_id` and all it holds, inside the caller's open
+    transaction: measured history for its day replaces it (`openmodels.history_import`).
+    The models first listed by it are first listed by their next snapshot then; the
+    models that came back after it are counted again by the caller (`recount_returns`)."""
+    counts = "model_count_blocks" if db.engine == "postgresql" else "model_counts"  # packed
+    for table in (
+        "estimates",
+        counts,
+        "family_totals",
+        "snapshot_definitions",
+        "returned_models",
+        "anomalies",
+        "alert_checks",
+    ):
+        db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot_id])
+    # The first other snapshot listing each model, in time order until none is left: most
+    # are listed by the very next one. (One statement asking per model, as SQLite
+    # could, would unpack every snapshot's counts per model on PostgreSQL.)
+    others = db.execute(
+        "SELECT id, taken_at FROM snapshots WHERE id != ? ORDER BY taken_at, id", [snapshot_id]
+    ).fetchall()
+    left = _first_listed_by(db, snapshot_id)
+    for other, taken_at in others:
+        if not left:
+            break
+        left -= db.execute(
+            f"""UPDATE models SET first_snapshot_id = ?, first_seen_at = ?
+                WHERE first_snapshot_id = ? AND id IN ({listed_ids(db)})""",
+            [other, taken_at, snapshot_id, other],
+        ).rowcount
+    db.execute(
+        """UPDATE models SET first_snapshot_id = NULL, first_seen_at = NULL
+           WHERE first_snapshot_id = ?""",
+        [snapshot_id],
+    )
+    db.execute("DELETE FROM snapshots WHERE id = ?", [snapshot_id])
+
+
+def _first_listed_by(db: Connection, snapshot_id: int) -> int:
+    row = db.execute("SELECT count(*) FROM models WHERE first_snapshot_id = ?", [snapshot_id])
+    return int(row.fetchone()[0])
 
 
 def estimate_note(db: Connection, snapshot_id: int) -> EstimateNote | None:

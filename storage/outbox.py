@@ -223,12 +223,14 @@ def mark_failed(db: Connection, item_id: int, now: str, error: str) -> None:
     )
 
 
-def fail_channel(db: Connection, team_id: str, channel_id: str, now: str, error: str) -> int:
-    """Stop retrying every undelivered item of a channel Slack refused. Returns how many."""
+def fail_channel(db: Connection, team_id: str, channel_id: str | None, now: str, error: str) -> int:
+    """Stop retrying every undelivered item of a channel Slack refused (of every channel
+    of the workspace when `channel_id` is None). Returns how many."""
     cursor = db.execute(
         """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,
                claimed_by = NULL, claim_expires = NULL
-           WHERE team_id = ? AND channel_id = ? AND status IN ('pending', 'sending')""",
+           WHERE team_id = ? AND coalesce(?, channel_id) = channel_id
+             AND status IN ('pending', 'sending')""",
         [error, now, team_id, channel_id],
     )
     return cursor.rowcount

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from openmodels.periods import A_DAY
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_ESTIMATE,
@@ -18,6 +19,7 @@ from storage.snapshots import (
     SOURCE_IMPORT,
     SOURCE_SAMPLE,
     FamilyTotal,
+    format_timestamp,
     parse_timestamp,
 )
 from storage.sql import Connection, one_of
@@ -30,6 +32,10 @@ METRIC_COLUMNS = {
 # An estimated snapshot knows all-time counts only (storage.schema.m012_estimates): every
 # read of another metric leaves it out, as a derivative count not measured is left out.
 ESTIMATED_METRICS = frozenset({"all_time"})
+# The least a baseline may lie before the latest snapshot: a change over a period is
+# a change over at least a day (give or take a daily collection's drift), never between
+# two collections of the same morning.
+MIN_BASELINE_AGE = A_DAY
 _ESTIMATED_IDS = f"SELECT id FROM snapshots WHERE source = '{SOURCE_ESTIMATE}'"
 _PARTIAL_IDS = "SELECT snapshot_id FROM estimates WHERE whole = 0"
 
@@ -162,29 +168,30 @@ def snapshot_near(
     estimates: bool = True,
 ) -> Snapshot | None:
     """The earlier snapshot closest to `days` before `latest` (else the earliest one),
-    among those that hold `metric` for the whole store: an estimate holding only the
-    families newly added then is never one, nor any estimate for a metric it does not
-    know, nor any with `estimates` False.
+    among those taken at least `MIN_BASELINE_AGE` before it and holding `metric` for the
+    whole store: an estimate holding only the families newly added then is never one,
+    nor any estimate for a metric it does not know, nor any with `estimates` False.
 
-    None when there is no such snapshot but `latest`.
+    None when there is no such snapshot.
     """
     target = parse_timestamp(latest.taken_at) - timedelta(days=days)
-    target_text = target.strftime("%Y-%m-%dT%H:%M:%SZ")
+    target_text = format_timestamp(target)
+    old_enough = format_timestamp(parse_timestamp(latest.taken_at) - MIN_BASELINE_AGE)
     skip = (
         f"AND id NOT IN ({_ESTIMATED_IDS})"
         if not estimates or metric not in ESTIMATED_METRICS
         else f"AND id NOT IN ({_PARTIAL_IDS})"
     )
     at_or_before = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? AND id != ? {skip}
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ? {skip}
             ORDER BY taken_at DESC LIMIT 1""",
-        [target_text, latest.id],
+        [min(target_text, old_enough)],
     ).fetchone()
-    # With no snapshot that old, the earliest one after the target (but before latest).
+    # With no snapshot that old, the earliest one after the target (but old enough).
     after = db.execute(
-        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at < ? {skip}
+        f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at > ? AND taken_at <= ? {skip}
             ORDER BY taken_at ASC LIMIT 1""",
-        [target_text, latest.taken_at],
+        [target_text, old_enough],
     ).fetchone()
     candidates = [_snapshot(row) for row in (at_or_before, after) if row]
     if not candidates:
@@ -331,6 +338,23 @@ def derivatives_known(db: Connection, snapshot_id: int, family: str) -> int:
     return int(row[0])
 
 
+def derivatives_counted(
+    db: Connection, snapshot_ids: Sequence[int]
+) -> dict[int, dict[str, set[int]]]:
+    """Per snapshot, family -> the ids of its models whose derivative count is known: the
+    models its derivative figure sums there."""
+    found: dict[int, dict[str, set[int]]] = {i: {} for i in snapshot_ids}
+    rows = db.execute(
+        f"""SELECT c.snapshot_id, m.family, c.model_id FROM model_counts c
+            JOIN models m ON m.id = c.model_id
+            WHERE {one_of("c.snapshot_id", len(snapshot_ids))} AND c.derivatives IS NOT NULL""",
+        list(snapshot_ids),
+    )
+    for snapshot_id, family, model_id in rows:
+        found[snapshot_id].setdefault(family, set()).add(model_id)
+    return found
+
+
 def derivatives_known_by_family(db: Connection, snapshot_id: int) -> dict[str, int]:
     """Per family, how many of its models have a derivative count in one snapshot."""
     rows = db.execute(
@@ -439,16 +463,23 @@ def recent_snapshots(db: Connection, n: int, *, history: bool = True) -> list[Sn
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def snapshots_mark(db: Connection) -> tuple[int, int, str]:
-    """(count, newest id, newest time) of the snapshots: snapshots are only ever added,
-    so an unchanged mark means the same snapshots."""
-    row = db.execute("SELECT count(*), max(id), max(taken_at) FROM snapshots").fetchone()
-    return int(row[0]), int(row[1] or 0), row[2] or ""
+def snapshots_mark(db: Connection) -> tuple[int, int, int, str]:
+    """(count, estimates, newest id, newest time) of the snapshots: snapshots are only
+    ever added, but for an estimate that measured history replaces (which changes the
+    number of estimates), so an unchanged mark means the same snapshots."""
+    row = db.execute(
+        f"""SELECT count(*), count(CASE WHEN source = '{SOURCE_ESTIMATE}' THEN 1 END),
+                   max(id), max(taken_at) FROM snapshots"""
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2] or 0), row[3] or ""
 
 
-def snapshot_days(db: Connection) -> set[str]:
-    """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source."""
-    return {r[0] for r in db.execute("SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots")}
+def snapshot_days(db: Connection, *, estimates: bool = True) -> set[str]:
+    """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source (but the
+    estimates, with `estimates` False)."""
+    skip = "" if estimates else f"WHERE source != '{SOURCE_ESTIMATE}'"
+    rows = db.execute(f"SELECT DISTINCT substr(taken_at, 1, 10) FROM snapshots {skip}")
+    return {r[0] for r in rows}
 
 
 def repo_ids_by_lowercase(db: Connection) -> dict[str, str]:

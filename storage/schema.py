@@ -583,3 +583,26 @@ def m014_slack_installations(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m015_returned_models(db: Database) -> None:
+    # Per snapshot and family, how many of its models came back: listed in an earlier
+    # snapshot, missing from the one just before (storage.returns). Counted when a
+    # snapshot is written, since finding them reads every model row; counted here for
+    # the snapshots already held.
+    db.execute(
+        """
+        CREATE TABLE returned_models (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            family TEXT NOT NULL,
+            models INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, family)
+        ) WITHOUT ROWID
+        """
+    )
+    from storage.connection import Connection
+    from storage.engines.sqlite import SQLiteConnection
+    from storage.returns import recount_all
+
+    recount_all(SQLiteConnection(Connection(db.conn)))

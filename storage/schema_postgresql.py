@@ -27,6 +27,12 @@ How the tables differ from SQLite's, and why:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.sql import Connection
+
 MIGRATIONS_TABLE = "schema_migrations"
 
 # The migrations of storage/schema.py that BASELINE stands for, in order.
@@ -365,7 +371,28 @@ DELTAS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "m015_returned_models",
+        f"""
+        CREATE TABLE returned_models (
+            snapshot_id integer NOT NULL REFERENCES snapshots(id),
+            family {_TEXT} NOT NULL,
+            models integer NOT NULL,
+            PRIMARY KEY (snapshot_id, family)
+        );
+        """,
+    ),
 )
+
+
+def backfill(name: str) -> Callable[[Connection], None] | None:
+    """What migration `name` computes from the rows a store holds already, after its
+    statements, as its SQLite migration does (storage/schema.py); None for most."""
+    if name == "m015_returned_models":
+        from storage.returns import recount_all
+
+        return recount_all
+    return None
 
 
 def migration_names() -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 
 from storage.model_sizes import Size, record_sizes
+from storage.returns import recount_returns
 from storage.schema_postgresql import COUNTS_BLOCK
 from storage.sql import Connection, Params, one_of
 from storage.store import Store
@@ -128,8 +129,14 @@ def insert_snapshot(
     rows: Sequence[ModelRecord],
     definitions: Mapping[str, str] | None = None,
     sizes: Mapping[str, Size] | None = None,
+    *,
+    recount: bool = True,
 ) -> int:
-    """Insert one snapshot inside the caller's open transaction."""
+    """Insert one snapshot inside the caller's open transaction.
+
+    With `recount` False the models that came back are not counted (`recount_returns`):
+    a caller writing many snapshots counts them once after the last.
+    """
     stamp = format_timestamp(taken_at)
     snapshot_id = int(
         db.execute(
@@ -164,6 +171,8 @@ def insert_snapshot(
         insert_definitions(db, snapshot_id, definitions)
     if sizes:
         record_sizes(db, sizes)
+    if recount:
+        recount_returns(db, stamp, snapshot_id)
     return snapshot_id
 
 

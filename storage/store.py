@@ -22,6 +22,8 @@ from storage.sql import Connection, EngineName
 if TYPE_CHECKING:
     from storage.engines.postgres import PostgresEngine
 
+SAMPLE_READ_ONLY = "the bundled sample store is read-only; collect into your own store"
+
 
 @dataclass(frozen=True)
 class Store:
@@ -91,7 +93,7 @@ class Store:
 
     def _refuse_writes(self) -> None:
         if self.sample:
-            raise StoreError("the bundled sample store is read-only; collect into your own store")
+            raise StoreError(SAMPLE_READ_ONLY)
 
 
 def store_at(location: str | Path, *, sample: bool = False) -> Store:

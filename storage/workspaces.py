@@ -1,5 +1,6 @@
-"""Workspaces: what openmodels keeps about each beside Slack's installation record, and
-forgetting one that uninstalled.
+"""Workspaces: what openmodels keeps about each beside Slack's installation record,
+stopping one that has no usable token until it installs again, and forgetting one that
+uninstalled.
 
 A workspace's data is every row keyed by its team id, in the tables of TEAM_TABLES; the
 store holds nothing else of it. (Snapshots, models and figures belong to no workspace.)
@@ -10,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from storage import outbox
 from storage.sql import Connection
 
 ChangesBy = Literal["anyone", "admins"]
+# Why a workspace's subscriptions stopped (`stop`) until it installs again.
+NO_TOKEN = "openmodels has no usable token in this workspace (revoked or uninstalled)"
 # Every table with rows that belong to one workspace, keyed by team_id, in the order a
 # forgotten workspace's rows are deleted (the workspace's own row last).
 TEAM_TABLES = ("subscriptions", "mutes", "outbox", "announcements", "home_visits", "workspaces")
@@ -45,7 +49,9 @@ def get(db: Connection, team_id: str) -> Workspace | None:
 def record_install(
     db: Connection, team_id: str, enterprise_id: str | None, installed_by: str | None, now: str
 ) -> None:
-    """Remember an install (or a reinstall) of openmodels in `team_id`; its settings stay."""
+    """Remember an install (or a reinstall) of openmodels in `team_id`; its settings stay,
+    and its subscriptions stopped for want of a token take up again (`resume`)."""
+    resume(db, team_id)
     db.execute(
         """INSERT INTO workspaces (team_id, enterprise_id, installed_by, installed_at)
            VALUES (?, ?, ?, ?)
@@ -67,6 +73,30 @@ def set_changes_by(db: Connection, team_id: str, who: ChangesBy, user_id: str, n
         [team_id, who, user_id, now],
     )
     return (before.changes_by if before else "anyone") != who
+
+
+def stop(db: Connection, team_id: str, now: str) -> dict[str, int]:
+    """Queue nothing more for `team_id` until it installs again: it has no usable bot
+    token. Its subscriptions not failing already are marked failing (NO_TOKEN), so no
+    alert, digest or launch message is queued for them, and its undelivered outbox items
+    are failed, so none of them bursts out after a reinstall. Returns how many of each."""
+    marked = db.execute(
+        """UPDATE subscriptions SET failing_since = ?, failure = ?
+           WHERE team_id = ? AND failing_since IS NULL""",
+        [now, NO_TOKEN, team_id],
+    ).rowcount
+    dropped = outbox.fail_channel(db, team_id, None, now, NO_TOKEN)
+    return {"subscriptions": marked, "outbox": dropped}
+
+
+def resume(db: Connection, team_id: str | None = None) -> int:
+    """The subscriptions `stop` stopped take up again: `team_id`'s (every workspace's when
+    None). What was dropped stays dropped: a workspace starts afresh. Returns how many."""
+    return db.execute(
+        """UPDATE subscriptions SET failing_since = NULL, failure = NULL
+           WHERE failure = ? AND coalesce(?, team_id) = team_id""",
+        [NO_TOKEN, team_id],
+    ).rowcount
 
 
 def forget(db: Connection, team_id: str) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -246,3 +246,67 @@ def slack_installation(team: str = "T2", enterprise: str | None = None) -> Any:
         user_id="U2",
         installed_at=time.time() - 60,
     )
+
+
+# -- many families, for answers that must spread a long list ------------------------------------
+
+
+def many_families(n: int, label: str = "Family {i:03d}") -> Families:
+    """`n` families `f000`, `f001`, … labelled by `label` (formatted with `i`), each the
+    organisation `org-NNN` of the Hub, alternately in China and the US."""
+    tables = [
+        f'[families.f{i:03d}]\nlabel = "{label.format(i=i)}"\n'
+        f'region = "{"China" if i % 2 else "US"}"\norgs = ["org-{i:03d}"]\n'
+        for i in range(n)
+    ]
+    return parse_families("\n".join(tables), "families.toml")
+
+
+def many_families_store(path: Path, n: int, days: int = 2) -> Store:
+    """One model `org-NNN/model` per family of `many_families(n)`, daily from DAY0;
+    family i has 1,000,000·(n - i) + 1,000·d all-time downloads on day d, so `f000` leads."""
+    return store_with(
+        path,
+        (
+            [
+                record(f"org-{i:03d}/model", f"f{i:03d}", 1_000_000 * (n - i) + 1_000 * d)
+                for i in range(n)
+            ]
+            for d in range(days)
+        ),
+    )
+
+
+# -- an organisation the Hub did not list for a few days ------------------------------------
+
+M = 1_000_000
+RENAMED_FAMILIES = parse_families(
+    '[families.aurora]\nlabel = "Aurora"\nregion = "China"\norgs = ["aurora", "aurora-labs"]\n'
+    '[families.borealis]\nlabel = "Borealis"\nregion = "US"\norgs = ["borealis"]\n',
+    "families.toml",
+)
+
+
+def missing_org_store(
+    path: Path | Store, last_day: int, missing: Collection[int] = range(7, 10), small: int = 50 * M
+) -> Store:
+    """Daily live snapshots from 1 Jan 2026 (day 0) to day `last_day`.
+
+    Aurora counts two organisations: aurora/a 60M + 1M·d and aurora-labs/big, a flat
+    `small` (50M) that the Hub does not list on the days of `missing` (days 7-9, 8-10
+    Jan), as it lists no repositories of an organisation being renamed. Borealis:
+    borealis/b 100M + 1M·d. On day 6, Aurora 116M, Borealis 106M. (`path`: a new SQLite
+    file, or an empty store.)
+    """
+    store = path if isinstance(path, Store) else open_store(path)
+    for d in range(last_day + 1):
+        records = [
+            record("aurora/a", "aurora", 60 * M + d * M, d30=30 * M),
+            record("borealis/b", "borealis", 100 * M + d * M, d30=30 * M),
+        ]
+        if d not in missing:
+            records.append(record("aurora-labs/big", "aurora", small, d30=0))
+        write_snapshot(
+            store, DAY0 + timedelta(days=d), "hub", records, RENAMED_FAMILIES.definitions()
+        )
+    return store

@@ -154,6 +154,7 @@ def new_store(store_location: Callable[[str], str]) -> Iterator[Callable[..., St
     for store in made:
         store.close()
 
+
 # huggingface_hub keeps files under HF_HOME (its agent harness registry, fetched from the
 # Hub a fake answers): in a folder of the test run's, never in the user's home. Set at
 # import, before huggingface_hub reads it, and inherited by every program a test starts.

@@ -215,3 +215,8 @@ def states_later(monkeypatch: Any, store: Store, seconds: float) -> None:
 
     monkeypatch.setattr("slack_sdk.oauth.state_store.sqlalchemy.datetime", Later)
 
+
+def rows_but_states(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """`all_rows` but the OAuth states: opening an install link writes one, and a failed
+    install may spend it; nothing else may change."""
+    return {table: rows for table, rows in all_rows(store).items() if table != "oauth_states"}

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from bot.app import build_app
 from bot.delivery import DeliveryOptions
@@ -59,6 +58,15 @@ QUICK = DeliveryOptions(
 BOT_TOKEN = "xoxb-1-test-token"
 TEAM, CHANNEL, USER = "T0TEST", "C0TEST", "U0TEST"
 DM = "D0TEST"  # the direct message conversation between USER and the app
+# A chart of one short line: what the posting tests draw, upload and share.
+CHART = ChartSpec(
+    title="Qwen vs Llama",
+    series={"Qwen": [("2026-01-01T06:00:00Z", 1)]},
+    metric="all_time",
+    snapshot_date="2026-01-01",
+    alt_text="a line",
+    filename="chart.png",
+)
 
 
 def run_cli_against(monkeypatch: Any, db: Path | str, hub: FakeHub, slack: LocalSlack) -> None:
@@ -142,53 +150,21 @@ def slash_form(
     team_id: str = TEAM,
     enterprise_id: str | None = None,
 ) -> bytes:
-    """The form Slack POSTs for `/openmodels text` (from an Enterprise Grid workspace, it
-    names the organisation too: https://docs.slack.dev/interactivity/implementing-slash-commands)."""
-    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
-    return urlencode(
-        {
-            **grid,
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": "test",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": "tester",
-            "command": "/openmodels",
-            "text": text,
-            "api_app_id": "A0TEST",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-        }
-    ).encode()
+    """The form Slack POSTs for `/openmodels text` in the tests' workspace (from an
+    Enterprise Grid workspace, it names the organisation too)."""
+    return payloads.slash_command_body(
+        text,
+        response_url,
+        channel_id=channel_id,
+        user_id=user_id,
+        team_id=team_id,
+        enterprise_id=enterprise_id,
+    )
 
 
 def share_click_form(value: str, response_url: str, channel_id: str = CHANNEL) -> bytes:
     """The form Slack POSTs when "Share in channel" is clicked on an ephemeral answer."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": "test"},
-        "user": {"id": USER, "username": "tester", "team_id": TEAM},
-        "api_app_id": "A0TEST",
-        "token": "deprecated-verification-token",
-        "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": True},
-        "trigger_id": "1.2.4",
-        "channel": {"id": channel_id, "name": "general"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": "share_in_channel",
-                "block_id": "b1",
-                "text": {"type": "plain_text", "text": "Share in channel"},
-                "value": value,
-                "action_ts": "1.5",
-            }
-        ],
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return click_form("share_in_channel", value, response_url, channel_id=channel_id)
 
 
 def new_event_id() -> str:
@@ -243,32 +219,26 @@ def click_form(
 ) -> bytes:
     """The form Slack POSTs when a button is clicked: on a message in the channel (give its
     `message_ts`) or on an ephemeral answer (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
-    container: dict[str, Any] = {"type": "message", "channel_id": channel_id}
-    container.update(
-        {"message_ts": message_ts, "is_ephemeral": False} if message_ts else {"is_ephemeral": True}
-    )
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": "test"},
-        "user": {"id": user_id, "username": "tester", "team_id": TEAM},
-        "api_app_id": "A0TEST",
-        "token": "deprecated-verification-token",
-        "container": container,
-        "trigger_id": "1.2.5",
-        "channel": {"id": channel_id, "name": "general"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b1",
-                "text": {"type": "plain_text", "text": "button"},
-                "value": value,
-                "action_ts": "1.6",
-            }
-        ],
+    action = {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": "b1",
+        "text": {"type": "plain_text", "text": "button"},
+        "value": value,
+        "action_ts": f"{time.time():.6f}",
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    payload = message_actions_payload(
+        action,
+        response_url,
+        trigger_id="1.2.5",
+        channel_id=channel_id,
+        user_id=user_id,
+        team_id=TEAM,
+        is_ephemeral=message_ts is None,
+    )
+    if message_ts:
+        payload["container"]["message_ts"] = message_ts
+    return interaction_body(payload)
 
 
 @dataclass

@@ -23,16 +23,9 @@ from bot.delivery import (
     wait_until_processed,
 )
 from commands import blocks as bk
-from commands.answer import Answer, ChartSpec
+from commands.answer import Answer
+from tests.slack_helpers import CHART
 
-CHART = ChartSpec(
-    title="Qwen vs Llama",
-    series={"Qwen": [("2026-01-01T06:00:00Z", 1)]},
-    metric="all_time",
-    snapshot_date="2026-01-01",
-    alt_text="a line",
-    filename="chart.png",
-)
 ANSWER = Answer(text="Qwen leads", blocks=[bk.section("Qwen leads")], chart=CHART)
 
 

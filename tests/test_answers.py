@@ -12,6 +12,7 @@ import pytest
 from commands import AnswerContext, answer_text
 from commands.answers import FIRST_COLLECTION_RETRY, FIRST_COLLECTION_RUNNING, NO_COLLECTION
 from commands.blocks import check_limits
+from commands.changes import NO_BASELINE
 from commands.render import render_text
 from commands.subscriptions import Channel
 from openmodels.families import load_families
@@ -57,12 +58,13 @@ def test_top_n_says_how_many_were_left_out(ctx):
         ("top 1", "Top 1 model family by all-time downloads"),
         ("family llama --models", "Llama: top 1 model by all-time downloads"),
         ("model meta-llama/b", "2026-01-01 (1 snapshot)"),
-        ("movers --days 1", "the store has no snapshot from 1 day before the latest"),
+        ("movers --days 1", "the store has none a day older than its latest"),
     ],
 )
 def test_one_of_anything_is_said_in_the_singular(new_store, text, said):
     # Two snapshots on the same day, Llama's one model only in the second: one family
-    # after the leader, one model, one snapshot of it, and no snapshot a day back.
+    # after the leader, one model, one snapshot of it, and no snapshot a day back (so
+    # nothing to move over).
     store = new_store("s")
     write_snapshot(store, DAY0, "hub", [record("Qwen/a", "qwen", 1_000)])
     write_snapshot(
@@ -194,7 +196,7 @@ def test_a_model_first_seen_after_the_weeks_baseline_gives_its_change_since_then
     out = rendered("model Qwen/new", AnswerContext(store=store, families=load_families()))
 
     assert "Since 6 Jan\n      +200 all-time" in out  # from 100 when first seen, to 300
-    assert "no earlier snapshot" not in out
+    assert NO_BASELINE not in out
 
 
 def test_unknown_model_suggests_similar_names(ctx):

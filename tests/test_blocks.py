@@ -90,3 +90,19 @@ def test_packed_spreads_a_long_list_over_sections_before_cutting_it():
 
 def test_packed_keeps_a_short_list_in_one_section():
     assert bk.packed(["a", "b"]) == ["a\nb"]
+
+
+def test_packed_counts_what_the_caller_left_out_with_what_it_cuts():
+    noun = ("family", "families")
+
+    assert bk.packed(["a", "b"], noun, hidden=1) == ["a\nb\n_…and 1 family not shown_"]
+    texts = bk.packed([f"{i}" + "x" * 95 for i in range(100)], noun, limit=1000, hidden=7)
+    shown = "\n".join(texts).count("x" * 95)
+    assert texts[-1].endswith(f"_…and {100 - shown + 7} families not shown_")
+
+
+def test_a_list_spread_over_sections_marks_each_continuation():
+    blocks = bk.list_sections([f"{i}. " + "x" * 95 for i in range(70)], "rows", "rows")
+
+    assert len(blocks) == 3 and "block_id" not in blocks[0]
+    assert [b["block_id"] for b in blocks[1:]] == ["continued:rows:1", "continued:rows:2"]

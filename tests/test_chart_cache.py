@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -186,3 +188,85 @@ def test_the_directory_keeps_the_most_recently_used_charts_within_its_bytes(tmp_
 
     kept = {p.read_bytes() for p in directory.iterdir()}
     assert kept == {b"png:chart 1", b"png:chart 2", b"png:chart 3"}
+
+
+class VanishingScan:
+    """os.scandir as another process sharing the directory makes it look: `serve` and a
+    cron digest keep charts in the same `<store>-charts`, and one may delete a file
+    (trimming) between the other's listing and its look at that file."""
+
+    def __init__(self, scandir: Callable[..., Any]) -> None:
+        self._scandir = scandir
+        self.vanished: list[str] = []
+
+    def __call__(self, path: Any) -> Any:
+        entries = list(self._scandir(path))
+        for entry in entries:
+            if entry.name.endswith(".png"):
+                os.unlink(entry.path)  # listed, then gone before it is looked at
+                self.vanished.append(entry.name)
+        return _Listing(entries)
+
+
+class _Listing(list):  # what os.scandir returns is used as a context manager
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_chart_file_deleted_by_another_process_while_counted_costs_nothing(tmp_path, monkeypatch):
+    directory = tmp_path / "charts"
+    directory.mkdir()
+    (directory / f"{'0' * 64}.png").write_bytes(b"an older chart")
+    scan = VanishingScan(os.scandir)
+    monkeypatch.setattr("bot.chart_cache.os.scandir", scan)
+    renderer = Counting()
+
+    with ChartCache(renderer, directory) as cache:
+        png = cache.submit(SPEC).result(timeout=10)  # the first write counts the directory
+        again = cache.submit(SPEC).result(timeout=10)
+
+    assert scan.vanished  # the race did happen
+    assert png == again == b"png:Qwen vs Llama"
+    assert renderer.drawn == ["Qwen vs Llama"]  # drawn once: the second was served
+    assert cache._drawing == {}
+
+
+def test_a_chart_file_deleted_by_another_process_while_trimming_costs_nothing(
+    tmp_path, monkeypatch
+):
+    directory = tmp_path / "charts"
+    specs = [replace(SPEC, title=f"chart {n}") for n in range(4)]  # 11 bytes each
+    renderer = Counting()
+    with ChartCache(renderer, directory, disk_bytes=40) as cache:
+        for spec in specs[:3]:
+            cache(spec)
+        monkeypatch.setattr("bot.chart_cache.os.scandir", VanishingScan(os.scandir))
+
+        png = cache.submit(specs[3]).result(timeout=10)  # over the limit: trims
+        monkeypatch.undo()
+        later = cache.submit(replace(SPEC, title="chart 4")).result(timeout=10)
+
+    assert png == b"png:chart 3" and later == b"png:chart 4"
+    assert cache._drawing == {}
+
+
+def test_a_failed_disk_write_still_gives_the_drawn_chart_and_leaves_nothing_stuck(
+    tmp_path, monkeypatch, caplog
+):
+    def broken_write(self: Any, key: str, png: bytes) -> None:
+        raise RuntimeError("the disk cache broke")
+
+    monkeypatch.setattr("bot.chart_cache._Disk.write", broken_write)
+    renderer = Counting()
+
+    with ChartCache(renderer, tmp_path / "charts") as cache:
+        first = cache.submit(SPEC).result(timeout=10)
+        second = cache.submit(SPEC).result(timeout=10)
+
+    assert first == second == b"png:Qwen vs Llama"
+    assert renderer.drawn == ["Qwen vs Llama"]
+    assert cache._drawing == {}
+    assert "could not keep chart" in caplog.text

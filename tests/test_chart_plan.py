@@ -104,9 +104,7 @@ def test_cumulative_lines_may_zoom_but_never_below_zero():
 
 
 def test_end_labels_stay_apart_and_on_the_plot():
-    plan = plan_chart(
-        spec({"A": [(day(1), 1), (day(2), 100)], "B": [(day(1), 1), (day(2), 99)]})
-    )
+    plan = plan_chart(spec({"A": [(day(1), 1), (day(2), 100)], "B": [(day(1), 1), (day(2), 99)]}))
 
     [low, high] = sorted(label.y for label in plan.end_labels)
     assert low >= 0 and high <= 1 and high - low >= 0.06
@@ -128,21 +126,28 @@ def test_a_point_of_the_estimate_is_hollow_and_the_stretch_from_it_dashed():
     assert "○ estimated from the Hub's 30-day counts" in " ".join(plan.note_lines)
 
 
+# DeepSeek, growing faster, is projected to pass Gemma around 8 May: where the dashed
+# projections of the two lines meet.
+GEMMA_AND_DEEPSEEK = {
+    "Gemma": [(day(3), 191_400_000), (day(17), 195_600_000)],
+    "DeepSeek": [(day(3), 180_100_000), (day(17), 185_600_000)],
+}
+DEEPSEEK_PASSES_GEMMA = Projection(
+    leader="Gemma",
+    trailer="DeepSeek",
+    start=day(17),
+    leader_value=195_600_000,
+    trailer_value=185_600_000,
+    leader_pace=300_000.0,
+    trailer_pace=390_700.0,
+    at="2026-05-08T06:00:00Z",
+    low="2026-05-01T06:00:00Z",
+    high="2026-05-16T06:00:00Z",
+)
+
+
 def test_a_projected_pass_extends_the_axis_to_its_range_in_totals_only():
-    projection = Projection(
-        leader="Gemma",
-        trailer="DeepSeek",
-        start=day(17),
-        leader_value=195_600_000,
-        trailer_value=185_600_000,
-        leader_pace=300_000.0,
-        trailer_pace=390_700.0,
-        at="2026-05-08T06:00:00Z",
-        low="2026-05-01T06:00:00Z",
-        high="2026-05-16T06:00:00Z",
-    )
-    series = {"Gemma": [(day(3), 191_400_000), (day(17), 195_600_000)],
-              "DeepSeek": [(day(3), 180_100_000), (day(17), 185_600_000)]}  # fmt: skip
+    projection, series = DEEPSEEK_PASSES_GEMMA, GEMMA_AND_DEEPSEEK
 
     total = plan_chart(spec(series, projections=[projection]))
     weekly = plan_chart(spec(series, projections=[projection], view=WEEKLY))

@@ -1,15 +1,19 @@
 """Charts render to PNG bytes without pyplot, for any series (even empty ones), and mark
-where lines cross."""
+where lines cross and where a projected pass lies, each label clear of the lines."""
 
 import io
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import pairwise
 
+import numpy as np
 import pytest
 from matplotlib.dates import num2date
 
 from commands.answer import ChartSpec
-from openmodels.charts import chart_figure, render_chart
+from openmodels.charts import chart_figure, label_box, render_chart
+from tests.test_chart_plan import DEEPSEEK_PASSES_GEMMA, GEMMA_AND_DEEPSEEK
 
 
 def spec(series):
@@ -125,3 +129,45 @@ def test_crossings_on_the_same_day_share_a_label_inside_the_plot():
     box = label.get_window_extent(renderer)
     assert frame.x0 <= box.x0 and box.x1 <= frame.x1
     assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+# A third family along the top of the plot, where the corner above the lines was empty.
+WITH_A_LEADER_ON_TOP = {
+    "Qwen": [("2026-01-03T06:00:00Z", 224_000_000), ("2026-01-17T06:00:00Z", 231_000_000)],
+    **GEMMA_AND_DEEPSEEK,
+}
+
+
+def sampled(line, per_segment: int = 200):
+    """Points along a drawn line in display coordinates, every segment densely."""
+    xy = line.axes.transData.transform(np.asarray(line.get_xydata(), dtype=float))
+    if len(xy) == 1:
+        return xy
+    steps = np.linspace(0.0, 1.0, per_segment)[:, None]
+    return np.vstack([a + steps * (b - a) for a, b in pairwise(xy)])
+
+
+@pytest.mark.parametrize("series", [GEMMA_AND_DEEPSEEK, WITH_A_LEADER_ON_TOP])
+def test_a_projected_pass_is_labelled_clear_of_every_line(series):
+    figure = chart_figure(
+        replace(spec(series), snapshot_date="2026-01-17", projections=[DEEPSEEK_PASSES_GEMMA])
+    )
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+
+    [label] = [t for t in axes.texts if "passes" in t.get_text()]
+    box = label_box(label, renderer)
+    frame = axes.get_window_extent(renderer)
+    assert label.get_text() == (
+        "DeepSeek passes Gemma\naround 8 May 2026\n80% range: 1 May – 16 May"
+    )
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    # Every line drawn (the data, both projections, the range bar, the ring) stays clear.
+    for line in axes.get_lines():
+        points = sampled(line)
+        inside = (
+            (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+            & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)
+        )  # fmt: skip
+        assert not inside.any(), f"the label covers {line.get_label()}"

@@ -2,10 +2,12 @@
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from openmodels.cli import main, split_ask_text
+from openmodels.locate import sample_store_path
 from tests.builders import growing_store
 from tests.fakes import hub_model
 
@@ -62,6 +64,20 @@ def test_ask_reads_the_bundled_sample_when_there_is_no_store(tmp_path, monkeypat
     assert "openmodels collect" not in out
     assert "run `openmodels collect` to take live numbers" in err
     assert not (tmp_path / "openmodels.db").exists()
+
+
+def test_the_sample_named_by_its_path_stays_the_read_only_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    sample = sample_store_path()
+    before = sample.read_bytes()
+
+    code, out, _ = run(capsys, "ask", "--db", str(sample), "top")
+    assert code == 0 and "sample data" in out
+    code, _, err = run(capsys, "collect", "--db", str(sample))
+    assert code == 1 and "the bundled sample store is read-only" in err
+
+    assert sample.read_bytes() == before  # not switched to WAL, nothing written
+    assert not Path(f"{sample}-wal").exists()
 
 
 # -- ask: options anywhere, exit codes ----------------------------------------------------
@@ -181,6 +197,23 @@ def test_digest_dry_run_writes_the_chart_and_posts_nothing(db, tmp_path, capsys)
     assert code == 0
     assert out_png.read_bytes().startswith(b"\x89PNG")
     assert "openmodels weekly digest" in out and "dry run: nothing posted" in out
+
+
+def test_a_digest_of_the_sample_counts_from_its_last_snapshot_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("OPENMODELS_DB", raising=False)
+    monkeypatch.chdir(tmp_path)  # no store here: the bundled sample is read
+
+    code, out, _ = run(capsys, "digest", "--dry-run", "--out", str(tmp_path / "d.png"))
+
+    assert code == 0
+    text = " ".join(out.split())
+    assert (
+        "Next pass: DeepSeek is on course to pass Gemma around 2026-05-08 (111 days after "
+        "the sample's last snapshot, 2026-01-17; range 104–119)."
+    ) in text
+    assert "sample data as of 2026-01-17 (synthetic)" in text
 
 
 @pytest.mark.parametrize("out", ["missing-folder/digest.png", "."])

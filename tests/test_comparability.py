@@ -210,6 +210,59 @@ def test_a_new_definition_ends_a_run_of_falls():
     assert found.falls == [[], [Fall("aurora", 100, 90)], [Fall("aurora", 100, 91)], [], []]
 
 
+def test_models_that_come_back_start_a_new_level_where_they_return():
+    # A 50 model is not listed on days 2-4 (a fall for good from day 2) and comes back on
+    # day 5: Aurora reads 50 more there, none of it downloaded on the day.
+    history = aurora(100, 50, 51, 52, 103, 104)
+    history[4] = Figures(history[4].all_time, returned=frozenset({"aurora"}))
+
+    found = findings(history)
+
+    assert found.drops == [[], [Fall("aurora", 100, 50)], [], [], [], []]
+    assert found.returns == [[], [], [], [], ["aurora"], []]
+    assert found.levels == [
+        {},
+        {"aurora": 1},
+        {"aurora": 1},
+        {"aurora": 1},
+        {"aurora": 4},
+        {"aurora": 4},
+    ]
+    assert found.level_why("aurora", 4) is Why.RETURNED
+    assert found.level_why("aurora", 1) is Why.DROPPED
+
+
+def test_a_model_back_after_a_day_away_starts_a_new_level_though_nothing_fell():
+    # Growing by 10 a day, Aurora hides a 5 model missing on day 2 (105 > 100).
+    history = aurora(100, 105, 120)
+    history[2] = Figures(history[2].all_time, returned=frozenset({"aurora"}))
+
+    found = findings(history)
+
+    assert found.falls == [[], [], []]
+    assert found.levels == [{}, {}, {"aurora": 2}]
+
+
+def test_figures_across_a_return_do_not_compare_and_say_why():
+    days = [snap(1), snap(2)] + [
+        Counted(
+            d,
+            f"2026-02-{d:02d}T06:00:00Z",
+            "hub",
+            snap(1).definitions,
+            snap(1).present,
+            frozenset(),
+            {"aurora": 3},
+            {"aurora": Why.RETURNED},
+        )
+        for d in (3, 4)
+    ]
+
+    assert why_not(days[1], days[3], "aurora") is Why.RETURNED
+    assert breaks(days, "aurora") == [Break("aurora", days[2], Why.RETURNED)]
+    assert comparable(days[2], days[3], "aurora")
+
+
 def leveled() -> list[Counted]:
     """Aurora's count fell for good on day 3 (a new level from day 3); Borealis did not."""
     days = [snap(1), snap(2)] + [snap(d) for d in range(3, 7)]
@@ -231,9 +284,7 @@ def test_a_fall_for_good_is_a_break_and_a_change_runs_from_it():
     days = leveled()
 
     assert breaks(days, "aurora") == [Break("aurora", days[2], Why.DROPPED)]
-    assert basis(days, "aurora", days[0], days[5]) == Basis(
-        "aurora", days[2], Why.DROPPED, days[2]
-    )
+    assert basis(days, "aurora", days[0], days[5]) == Basis("aurora", days[2], Why.DROPPED, days[2])
     assert comparable_run(days, "aurora", days[5]) == days[2:]
 
 

@@ -218,7 +218,7 @@ def test_movers_over_30_days_rank_families_from_the_estimate(day_one):
 def test_30_day_figures_have_no_baseline_on_day_one(day_one):
     out = render_text(answer_text("top --30d", day_one))
 
-    assert "1. Qwen  81.0M · 71.7% · no earlier snapshot" in out
+    assert "1. Qwen  81.0M · 71.7% · no figure a day older" in out
     assert "estimated" not in out
 
 
@@ -229,9 +229,7 @@ def test_forecasts_say_on_which_day_the_first_can_come(day_one):
 
 
 def test_the_estimate_never_alerts_launches_or_makes_a_digest(day_one):
-    check = check_overtakes(
-        day_one.store, day_one.families, message=lambda *_: {}, now=DAY_ONE
-    )
+    check = check_overtakes(day_one.store, day_one.families, message=lambda *_: {}, now=DAY_ONE)
     with day_one.store.reading() as db:
         launches = launches_between(db, DAY_ONE - timedelta(days=60), DAY_ONE)
         digest = build_digest(db, day_one.families, DAY_ONE)
@@ -317,3 +315,15 @@ def test_the_home_tab_labels_its_changes_as_estimated(day_one):
     text = " ".join(all_strings(view))
     assert "+80.5M" in text and "change since 18 Dec 2025" in text
     assert f"changes since 2025-12-18, {LABEL}" in text
+
+
+def test_the_home_tab_says_when_the_first_forecast_can_come(day_one):
+    facts = read_home(day_one.store, "T1", DAY_ONE)
+    view = home_view(facts, day_one.families, Membership(), DAY_ONE)
+
+    text = " ".join(all_strings(view))
+    assert (
+        "*Nearest overtake:* No family is on course to pass the one ahead of it within 180 "
+        "days. Of the one neighbouring pair, 1 lacks the history. With a snapshot a day, the "
+        "first forecast can come on 2026-01-21."
+    ) in text

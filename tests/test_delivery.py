@@ -245,4 +245,5 @@ def test_a_workspace_whose_token_slack_refuses_stops_alone(store):
         assert [m["text"] for m in slack.channel_messages["CT2"]] == ["T2"]
     with store.reading() as db:
         left = {i.team_id: (i.status, i.attempts) for i in ob.all_items(db) if i.team_id != "T2"}
-    assert left == {"T1": ("pending", 0), "T3": ("pending", 0)}
+    # Refused for now: kept for the next run. No token left at all: dropped, no attempt spent.
+    assert left == {"T1": ("pending", 0), "T3": ("failed", 0)}

@@ -266,3 +266,28 @@ def test_derivative_answers_are_within_block_kit_limits(ctx, text):
 
 def test_help_lists_the_derivatives_ranking(ctx):
     assert "top [N] [--30d|--derivatives]" in rendered("help", ctx)
+
+
+def test_top_derivatives_shows_no_change_when_other_models_were_counted(tmp_path):
+    # Only Qwen/a's count (1,000) was looked up until day 6, only Qwen/b's (5,000) on
+    # day 7: Qwen's sum rose by 4,000 because another model was counted, not because
+    # anyone built on its models.
+    store = open_store(tmp_path / "r.db")
+    for day in range(8):
+        a, b = (1_000, None) if day < 7 else (None, 5_000)
+        write_snapshot(
+            store,
+            DAY0 + timedelta(days=day),
+            "hub",
+            [
+                record("Qwen/a", "qwen", 100 + day, derivatives=a),
+                record("Qwen/b", "qwen", 90 + day, derivatives=b),
+                record("meta-llama/L", "llama", 300 + day, derivatives=3_000 + day),
+            ],
+        )
+
+    out = rendered("top --derivatives", AnswerContext(store=store, families=load_families()))
+
+    assert "1. Qwen  5.0K · 62.4% · other models counted on 2026-01-01 · 1 of 2 models" in out
+    assert "2. Llama  3.0K · 37.6% · +7 this week" in out
+    assert "+4.0K" not in out

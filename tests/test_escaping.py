@@ -91,4 +91,7 @@ def test_escape(raw, safe):
 
 def test_echo_drops_control_characters_and_caps_the_length():
     assert echo("ab\x00\x07c") == "abc"
+    # Format characters too: a right-to-left override would flip the rest of the line.
+    assert echo("compare \u202eqwen\u200b llama\ufeff\u2060") == "compare qwen llama"
+    assert echo("a\tb\nc") == "a b c"  # whitespace stays a separator
     assert echo("<" * 100, limit=10) == "&lt;" * 9 + "…"

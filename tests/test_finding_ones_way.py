@@ -8,6 +8,7 @@ The store is tests.builders.growing_store: on 2026-01-10, Qwen 262,000 all-time 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from commands.render import render_text
 from openmodels.families import load_families
 from openmodels.locate import sample_store_path
 from storage import open_store
-from tests.builders import growing_store
+from tests.builders import growing_store, many_families, many_families_store
 
 FAMILIES = load_families()
 
@@ -79,11 +80,90 @@ def test_top_as_asked_says_nothing_of_the_count(ctx):
     assert "You asked" not in out
 
 
+def many(tmp_path, n: int, label: str = "Family {i:03d}") -> AnswerContext:
+    return AnswerContext(
+        store=many_families_store(tmp_path / "many.db", n), families=many_families(n, label)
+    )
+
+
+def ranks(out: str) -> list[int]:
+    return [int(n) for n in re.findall(r"^(\d+)\. ", out, re.MULTILINE)]
+
+
+def test_top_beyond_a_long_list_shows_every_family(tmp_path):
+    out = rendered("top 50", many(tmp_path, 40))
+
+    assert out.startswith("All 40 tracked families by all-time downloads")
+    assert ranks(out) == list(range(1, 41))
+    assert "40. Family 039  1.0M" in out
+    assert "not shown" not in out
+    assert "\n\n" not in out[out.index("1. ") : out.index("40. ")]  # one list, no gap
+
+
+def test_a_long_top_shows_as_many_as_asked_and_counts_the_rest_once(tmp_path):
+    out = rendered("top 25", many(tmp_path, 60))
+
+    assert out.startswith("Top 25 model families by all-time downloads")
+    assert ranks(out) == list(range(1, 26))
+    assert out.count("not shown") == 1
+    assert "…and 35 more tracked families not shown" in out
+
+
+def test_a_top_beyond_fifty_blocks_says_how_many_it_could_not_show(tmp_path):
+    # Labels of 160 characters: about 13 rows to a section, too many for 50 blocks.
+    out = rendered("top 700", many(tmp_path, 600, "Family {i:03d} " + "x" * 150))
+
+    shown = ranks(out)
+    assert shown == list(range(1, len(shown) + 1)) and 400 < len(shown) < 600
+    assert out.count("not shown") == 1
+    assert f"…and {600 - len(shown)} more tracked families not shown" in out
+
+
+def test_help_spreads_a_long_list_of_families_and_counts_what_it_leaves_out(tmp_path):
+    # Each name escaped (&amp;) and about 70 characters: sixty need two sections.
+    out = rendered("help", many(tmp_path, 60, "Family {i:03d} & Sons Laboratories"))
+
+    assert "Families tracked (60):" in out
+    assert all(f"Family {i:03d} & Sons Laboratories (`f{i:03d}`)" in out for i in range(60))
+    assert "families not shown" not in out
+
+
+def test_help_with_too_many_families_says_how_many_it_leaves_out(tmp_path):
+    out = rendered("help", many(tmp_path, 300, "Family {i:03d} & Sons Laboratories"))
+
+    named = re.findall(r"Family \d{3} & Sons Laboratories \(`f\d{3}`\)", out)
+    assert 60 < len(named) < 300
+    assert f"…and {300 - len(named)} families not shown" in out
+    assert "&am…" not in out and "&amp;" not in out
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"), [("movers 30", "movers --days 30"), ("new 14", "new --days 14")]
 )
 def test_a_number_after_movers_or_new_is_the_number_of_days(ctx, typed, meant):
     assert rendered(typed, ctx) == rendered(meant, ctx)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("movers 2 weeks", "movers --days 14"),
+        ("movers 1w", "movers --days 7"),
+        ("movers last month", "movers --days 30"),
+        ("new 1 week", "new --days 7"),
+        ("new qwen last week", "new qwen --days 7"),
+    ],
+)
+def test_a_period_in_weeks_or_a_month_is_read_in_days(ctx, typed, meant):
+    assert rendered(typed, ctx) == rendered(meant, ctx)
+
+
+@pytest.mark.parametrize("typed", ["movers 2 years", "movers 48h", "new qwen last quarter"])
+def test_a_period_in_other_units_is_asked_for_in_days(ctx, typed):
+    result = answer_text(typed, ctx)
+
+    assert result.error
+    assert result.text.startswith("Give the period in days (1–365)")
 
 
 def test_compare_with_one_family_answers_for_it_and_suggests_its_neighbours(ctx):
@@ -145,6 +225,13 @@ def test_a_familys_models_stand_in_one_list(ctx):
 
     header = "All-time downloads · last 30 days · likes\n"
     assert header + "1. Qwen/Qwen3-8B  145.0K · 9.0K · 5\n2." in out
+
+
+def test_thirty_models_of_the_sample_stand_in_one_list(sample):
+    # Each row's Hub link makes thirty too long for one section: the list spans two.
+    out = rendered("family qwen --models", sample)
+
+    assert "\n\n" not in out[out.index("1. Qwen/") : out.index("30. Qwen/")]
 
 
 def test_no_launches_says_so_without_the_definition(ctx):

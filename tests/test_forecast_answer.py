@@ -75,6 +75,24 @@ def test_forecast_needs_history(new_store):
     assert "Of the 2 neighbouring pairs, 2 lack the history." in result.text
 
 
+def test_a_straight_line_history_is_forecast(tmp_path):
+    # Imported history is often exactly straight: Qwen closes 827,037 a day on Llama for
+    # twelve days and is 54 days behind at the end. No swing at all is still a forecast.
+    def straight(d: int) -> list:
+        llama = 700_642_630 + 398_055 * d
+        return [
+            record("meta-llama/l", "llama", llama),
+            record("Qwen/q", "qwen", llama - 827_037 * (54 + 11 - d)),
+            record("deepseek-ai/d", "deepseek", 10_000 + 100 * d),
+        ]
+
+    store = store_with(tmp_path / "s.db", (straight(d) for d in range(12)))
+
+    result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
+
+    assert result.text == "Qwen is on course to pass Llama around 2026-03-07 (in 54 days)."
+
+
 def test_compare_adds_the_forecast_for_two_families(ctx):
     result = answer_text("compare llama qwen", ctx)
     out = render_text(result)

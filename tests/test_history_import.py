@@ -36,10 +36,12 @@ from openmodels.history_import import (
     read_history,
 )
 from openmodels.progress import TerminalImportProgress, import_progress_line
+from openmodels.timeline import TimelineCache
 from storage import Store, open_store
 from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
+from storage.estimates import estimate_notes, insert_estimate
 from storage.snapshots import write_snapshot
 from tests.builders import dump, record
 
@@ -704,3 +706,95 @@ def test_cli_dry_run_creates_no_store(tmp_path, capsys):
     assert code == 0
     assert out.startswith("would import 3 snapshots")
     assert not db.exists()
+
+
+# -- measured history over the day-one estimate --------------------------------------------
+
+
+def store_with_estimate(path: Path | Store) -> Store:
+    """A store (a new SQLite file, or an empty store) whose first collection, on 31 Jan
+    2026, wrote its estimate for 1 Jan: Qwen/Qwen3-8B at 62,000 all-time then (92,000
+    less 30,000 in 30 days)."""
+    store = path if isinstance(path, Store) else open_store(path)
+    collected = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
+    live = write_snapshot(
+        store, collected, "hub", [record("Qwen/Qwen3-8B", "qwen", 92_000, d30=30_000)]
+    )
+    with store.writing() as db:
+        insert_estimate(
+            db,
+            collected - timedelta(days=30),
+            [record("Qwen/Qwen3-8B", "qwen", 62_000)],
+            FAMILIES.definitions(),
+            based_on=live,
+            floored=0,
+            whole=True,
+        )
+    return store
+
+
+def measured_january(tmp_path: Path) -> Path:
+    """Measured history for 1-30 Jan: 60,000 all-time on 1 Jan, 1,000 more a day."""
+    lines = ["date,repo_id,downloads,downloads_all_time"] + [
+        f"2026-01-{d:02d},Qwen/Qwen3-8B,30000,{60_000 + 1_000 * (d - 1)}" for d in range(1, 31)
+    ]
+    path = tmp_path / "january.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_measured_history_replaces_the_estimate_of_its_day(tmp_path, new_store):
+    store = store_with_estimate(new_store("s"))
+
+    report = import_history(
+        measured_january(tmp_path), store, FAMILIES, now=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+
+    assert report.plan.replaced == ["2026-01-01"]
+    assert report.plan.days_present == []
+    with store.reading() as db:
+        snapshots = q.list_snapshots(db)
+        first = q.totals_at(db, snapshots[0].id)["qwen"].downloads_all_time
+        assert estimate_notes(db) == []
+        history = q.model_history(db, "Qwen/Qwen3-8B")
+        [(first_seen,)] = db.execute(
+            "SELECT first_seen_at FROM models WHERE repo_id = 'Qwen/Qwen3-8B'"
+        ).fetchall()
+    assert [s.source for s in snapshots] == ["import"] * 30 + ["hub"]
+    assert first_seen[:10] == "2026-01-01"  # first listed by the measured day now
+    assert (snapshots[0].date, first) == ("2026-01-01", 60_000)
+    assert not any(p.estimated for p in history)
+
+
+def test_the_import_report_says_which_estimate_measured_history_replaced(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("OPENMODELS_FAMILIES", raising=False)
+    db = tmp_path / "s.db"
+    store_with_estimate(db)
+
+    code, out, _ = cli(capsys, "import", str(measured_january(tmp_path)), "--db", str(db))
+
+    assert code == 0
+    assert (
+        "replaced the estimate of 2026-01-01 (from the Hub's 30-day counts) with measured history"
+        in out.splitlines()
+    )
+
+
+def test_a_process_answering_questions_sees_the_estimate_replaced(tmp_path, new_store):
+    # One measured day in place of the estimate: as many snapshots as before, and the
+    # new one may take the estimate's id (on SQLite).
+    store = store_with_estimate(new_store("s"))
+    timelines = TimelineCache()
+    with store.reading() as db:
+        before = timelines.read(db)
+    day = tmp_path / "day.csv"
+    day.write_text("date,repo_id,downloads,downloads_all_time\n2026-01-01,Qwen/Qwen3-8B,0,60000\n")
+
+    import_history(day, store, FAMILIES, now=datetime(2026, 2, 1, tzinfo=UTC))
+
+    with store.reading() as db:
+        after = timelines.read(db)
+    assert [s.source for s in before.snapshots] == ["estimate", "hub"]
+    assert [s.source for s in after.snapshots] == ["import", "hub"]

@@ -15,6 +15,7 @@ import pytest
 
 from bot.home import publish_home, refresh_home_tabs
 from bot.home_pace import CallPace, HomePace
+from bot.posting import Lanes
 from bot.slack_client import make_web_client
 from commands import AnswerContext
 from localslack.server import LocalSlack
@@ -23,6 +24,7 @@ from storage import home_visits
 from storage import subscriptions as subs
 from tests.builders import growing_store
 from tests.slack_helpers import CHANNEL, TEAM
+from tests.timers import FakeTimer, Inline
 
 NOW = datetime(2026, 1, 10, 7, 0, tzinfo=UTC)
 VISITORS = [f"U{n:04d}" for n in range(100)]
@@ -83,7 +85,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(slack, clock) -> Recorded:
-    return Recorded(make_web_client("xoxb-1-test", slack.api_url), clock)
+    return Recorded(make_web_client("xoxb-1-test", slack.api_url, wait_out_429=False), clock)
 
 
 def context(store) -> AnswerContext:
@@ -144,3 +146,85 @@ def test_a_call_a_person_waits_for_is_made_at_once_and_the_pace_goes_on_behind_i
     assert pace.wait() == 0.0
     assert pace.now() == 0.0  # a person opened their tab: no wait for them
     assert pace.wait() == pytest.approx(3.0)  # the refresh's next call waits its turn
+
+
+def test_a_refresh_under_way_when_the_bot_stops_makes_no_more_calls(store, client, clock):
+    timer = FakeTimer()
+    lanes = Lanes(timer, Inline())
+    pace = HomePace(clock=lambda: timer.clock)
+    lanes.lane().run(lambda: refresh_home_tabs(client, context(store), NOW, pace))
+    for _ in range(9):  # ten visitors into the refresh
+        timer.advance(1.5)
+    asked = len(client.asked)
+
+    lanes.close()
+
+    assert asked == 10 and len(client.asked) == asked  # the other 90 not asked at once
+
+
+OTHER, OTHER_CHANNEL = "T0OTHER", "C0OTHER"
+OTHERS = [f"W{n:04d}" for n in range(40)]
+
+
+class Teams:
+    """TeamClients as InstalledWorkspaces is: each workspace's client, asked for by
+    team; notes every call on the test's clock."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.clients = clients
+        self.asked_for: list[str] = []
+
+    def client_for(self, team_id: str) -> Any:
+        self.asked_for.append(team_id)
+        return self.clients.get(team_id)
+
+
+def test_each_workspace_keeps_its_own_pace(store, slack, client, clock):
+    other = slack.add_workspace(OTHER, "Other", members=set(OTHERS), channels={OTHER_CHANNEL})
+    other.installed = True
+    token = slack.workspaces.issue(OTHER, frozenset({"channels:read", "groups:read"}), None)
+    with store.writing() as db:
+        subs.subscribe(db, OTHER, OTHER_CHANNEL, "digest", (), "2026-01-05T00:00:00Z")
+        for user in OTHERS:
+            home_visits.record(db, OTHER, user, None, "2026-01-09T07:00:00Z")
+    others = Recorded(make_web_client(token, slack.api_url, wait_out_429=False), clock)
+    teams = Teams({TEAM: client, OTHER: others})
+
+    refreshed = run(refresh_home_tabs(teams, context(store), NOW, HomePace(clock=clock)), clock)
+
+    assert refreshed == 140
+    for asked in (client.asked, others.asked):
+        assert most_in_a_minute([at for at, _ in asked]) <= 40  # Tier 3 is per workspace
+    assert [at for at, _ in others.asked][:3] == [0.0, 1.5, 3.0]  # not behind the other's
+    assert clock.now == pytest.approx(99 * 1.5)  # the longer of the two, not their sum
+
+
+def test_a_refresh_longer_than_a_tokens_life_uses_each_new_token(store, tmp_path):
+    # Token rotation: a token lives 12 hours and is refreshed once it expires within two
+    # (Bolt's window). A refresh of 100 visitors at one call every two minutes takes over
+    # three hours: the token the refresh began with expires under it.
+    clock = Clock()
+    with LocalSlack(channel_members={CHANNEL: set(VISITORS)}, clock=clock) as slack:
+        workspace = slack.add_workspace(TEAM, "Test", members=set(VISITORS), channels={CHANNEL})
+        workspace.installed = True
+        tokens: list[str] = []
+
+        class Rotating:
+            def client_for(self, team_id: str) -> Any:
+                expires = 0.0 if not tokens else float(tokens[-1].split("|")[1])
+                if clock.now >= expires - 120 * 60:
+                    lifetime = 121 * 60 if not tokens else 12 * 3600
+                    new = slack.workspaces.issue(
+                        TEAM, frozenset({"channels:read", "groups:read"}), lifetime
+                    )
+                    tokens.append(f"{new}|{clock.now + lifetime}")
+                token = tokens[-1].split("|")[0]
+                return make_web_client(token, slack.api_url, wait_out_429=False)
+
+        pace = HomePace(per_minute=0.5, clock=clock)
+        refreshed = run(refresh_home_tabs(Rotating(), context(store), NOW, pace), clock)
+
+        assert clock.now > 121 * 60  # outlived the first token
+        assert refreshed == 100
+        serials = {c.token_serial for c in slack.calls_to("views.publish")}
+        assert serials == {1, 2}

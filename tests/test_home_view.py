@@ -90,10 +90,14 @@ def test_the_nearest_overtake_is_the_soonest_projected_pass_and_its_pair_comes_f
     assert actions["elements"][1]["options"][0]["value"] == "compare llama qwen"
 
 
-def test_no_projected_pass_is_said_plainly(new_store):
+def test_no_projected_pass_says_why_as_the_forecast_does(new_store):
     text = text_of(view_for(growing_store(new_store("two"), days=2), now=DAY0))
 
-    assert "*Nearest overtake:* none projected" in text
+    assert (
+        "*Nearest overtake:* No family is on course to pass the one ahead of it within 180 "
+        "days. Of the 2 neighbouring pairs, 2 lack the history. With a snapshot a day, the "
+        "first forecast can come on 2026-01-05."
+    ) in text
 
 
 def test_the_menus_open_a_family_or_a_neighbouring_pair(store):

@@ -88,8 +88,16 @@ def test_no_alert_is_drawn_across_the_fall(new_store):
     # Llama is ahead of Qwen since the fall (122M against 104M on 5 Jan), behind before.
     store = store_until(new_store("s"), 9)
 
-    check = check_overtakes(
-        store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=10)
-    )
+    check = check_overtakes(store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=10))
 
     assert check.overtakes == []
+
+
+def test_the_forecast_summary_names_the_fall_as_the_reason_for_no_forecast(new_store):
+    # On 8 Jan, three snapshots since the fall of 5 Jan: five are needed.
+    ctx = AnswerContext(store_until(new_store("s"), 7), FAMILIES)
+
+    out = render_text(answer_text("forecast", ctx))
+
+    assert "Of the one neighbouring pair, 1 lacks the history since a count fell for good." in out
+    assert "definition changed" not in out

@@ -235,8 +235,8 @@ def test_a_partial_count_is_shown_as_partial(fake_hub, tmp_store):
 
     assert "Derivatives\n      1.3K (1 of 4 models counted)" in family
     assert "Most built upon\n1. Qwen/A  1.3K derivatives" in family
-    assert "1. Qwen  1.3K · 97.7% · no earlier snapshot · 1 of 4 models counted" in top
-    assert "2. Llama  30 · 2.3% · no earlier snapshot · 1 of 2 models counted" in top
+    assert "1. Qwen  1.3K · 97.7% · no figure a day older · 1 of 4 models counted" in top
+    assert "2. Llama  30 · 2.3% · no figure a day older · 1 of 2 models counted" in top
 
 
 def test_one_failing_model_stays_unknown_and_the_rest_are_counted(fake_hub, tmp_store, caplog):

@@ -357,3 +357,25 @@ def test_history_pages_newest_first_from_oldest(slack):
 
     assert [m["text"] for m in page["messages"]] == ["m2"]
     assert page["has_more"] is True
+
+
+def test_a_rate_limit_is_per_method_per_workspace_with_retry_after():
+    with LocalSlack() as slack:
+        other = slack.add_workspace("T0OTHER", "Other", channels={"C0OTHER"})
+        other.installed = True
+        token = slack.workspaces.issue("T0OTHER", frozenset({"chat:write"}), None)
+        slack.rate_limit("chat.postMessage", "T0LOCAL", retry_after=30)
+        busy = make_web_client("xoxb-1-test", slack.api_url, wait_out_429=False)
+
+        with pytest.raises(SlackApiError) as refused:
+            busy.chat_postMessage(channel="C0LOCAL", text="over the limit")
+        others = make_web_client(token, slack.api_url, wait_out_429=False)
+        others.chat_postMessage(channel="C0OTHER", text="another workspace")
+        busy.auth_test()  # another method of the same workspace
+        busy.chat_postMessage(channel="C0LOCAL", text="once the limit is spent")
+
+    response = refused.value.response
+    assert response.status_code == 429 and response["error"] == "ratelimited"
+    assert {k.lower(): v for k, v in response.headers.items()}["retry-after"] in ("30", ["30"])
+    statuses = [(c.team, c.status) for c in slack.calls_to("chat.postMessage")]
+    assert statuses == [("T0LOCAL", 429), ("T0OTHER", 200), ("T0LOCAL", 200)]

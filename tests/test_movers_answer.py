@@ -241,7 +241,7 @@ def test_one_snapshot_is_not_enough_and_says_so(new_store):
 
     result = answer_text("movers", AnswerContext(store=store, families=load_families()))
 
-    assert "the store holds one, from 2026-01-01" in result.text
+    assert "the store has none a day older than its latest, from 2026-01-01" in result.text
     assert not result.error
 
 

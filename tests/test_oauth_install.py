@@ -45,6 +45,7 @@ from tests.oauth_helpers import (
     T3,
     OAuthBot,
     all_rows,
+    rows_but_states,
     running_oauth_bot,
     states_later,
     team_rows,
@@ -52,6 +53,8 @@ from tests.oauth_helpers import (
 from tests.slack_helpers import QUICK, tiny_png
 
 NOW = DAY0 + timedelta(days=10)
+STAMP = "2026-01-11T06:00:00Z"  # NOW, as the outbox keys a digest by its slot
+NEXT_WEEK = NOW + timedelta(days=7)
 
 
 @pytest.fixture
@@ -79,8 +82,8 @@ def channel_calls(bot: OAuthBot, method: str) -> list[tuple[str | None, str, int
     ]
 
 
-def queue_digests(store) -> None:
-    plan_digests(store, load_families(), NOW, slot=NOW, message=digest_message)
+def queue_digests(store, slot=NOW) -> None:
+    plan_digests(store, load_families(), slot, slot=slot, message=digest_message)
 
 
 def deliver_all(bot: OAuthBot, store, clients=None):
@@ -198,29 +201,69 @@ def test_a_command_after_uninstalling_says_it_is_not_installed(bot):
     assert [p["text"] for p in bot.slack.posts(refused.response_url)] == [NOT_INSTALLED]
 
 
-def test_a_revoked_bot_token_stops_delivery_there_at_once_without_spending_attempts(
-    bot, store, caplog
-):
+def test_a_revoked_bot_token_stops_queuing_there_and_drops_what_was_queued(bot, store, caplog):
     for team in (T1, T2):
         bot.install(team)
         bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
-    bot.revoke(T2)
+    queue_digests(store)  # this week's digest waits for both
+    before = len(bot.slack.calls_to("chat.postMessage"))
+
+    with caplog.at_level(logging.WARNING):
+        bot.revoke(T2)
+    queue_digests(store, NEXT_WEEK)
+    report = deliver_all(bot, store)
+
+    with store.reading() as db:
+        theirs = [(i.event, i.status, i.attempts) for i in ob.all_items(db) if i.team_id == T2]
+        stopped = subs.get(db, T2, CHANNELS[T2][0], "digest")
+    # This week's is dropped, spending no attempt; next week's was never queued.
+    assert theirs == [(f"digest:{STAMP}", "failed", 0)]
+    assert stopped is not None and stopped.failure == ws.NO_TOKEN  # kept, for a reinstall
+    assert report.skipped_teams == []  # nothing of its left to deliver
+    assert {team for team, *_ in channel_calls(bot, "chat.postMessage")[before:]} == {T1}
+    assert (
+        f"workspace {T2} has no usable token: 1 subscriptions stopped until it installs "
+        "again, 1 queued messages dropped"
+    ) in [r.getMessage() for r in caplog.records]
+
+
+def test_a_workspace_that_installs_again_starts_afresh_with_no_backlog(bot, store):
+    bot.install(T2)
+    bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
     queue_digests(store)
+    bot.revoke(T2)
+    queue_digests(store, NEXT_WEEK)
 
-    clients = bot.clients()
-    with caplog.at_level(logging.WARNING, logger="bot.installations"):
-        first = deliver_all(bot, store, clients)
-        second = deliver_all(bot, store, clients)
+    bot.install(T2)
+    deliver_all(bot, store)  # nothing queued while it was away bursts out
+    posted_on_return = channel_calls(bot, "chat.postMessage")
+    queue_digests(store, NEXT_WEEK + timedelta(days=7))
+    deliver_all(bot, store)
 
-    assert first.skipped_teams == second.skipped_teams == [T2]
+    [confirmation] = posted_on_return  # of the subscription, before the revocation
+    later = channel_calls(bot, "chat.postMessage")[1:]
+    assert later == [(T2, CHANNELS[T2][0], confirmation[2] + 1)]  # one digest, a new token
     with store.reading() as db:
-        waiting = [i for i in ob.all_items(db) if i.team_id == T2]
-    assert [(i.status, i.attempts) for i in waiting] == [("pending", 0)]
-    assert [c[:2] for c in channel_calls(bot, "chat.postMessage")][-1] == (T1, CHANNELS[T1][0])
-    skipped = [r for r in caplog.records if r.name == "bot.installations"]
-    assert len([r for r in skipped if T2 in r.getMessage()]) == 1  # logged once
+        resumed = subs.get(db, T2, CHANNELS[T2][0], "digest")
+    assert resumed is not None and resumed.failure is None
+
+
+def test_a_workspace_found_without_a_token_at_delivery_is_stopped_the_same_way(bot, store):
+    # Its token went without an event reaching us (say, one missed while we were down).
+    for team in (T1, T2):
+        bot.install(team)
+        bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+    installations(store).delete_installation(enterprise_id=None, team_id=T2)
+
+    first = deliver_all(bot, store)
+    second = deliver_all(bot, store)
+
+    assert first.skipped_teams == [T2] and second.skipped_teams == []
     with store.reading() as db:
-        assert subs.get(db, T2, CHANNELS[T2][0], "digest") is not None  # kept for a reinstall
+        theirs = [(i.status, i.attempts) for i in ob.all_items(db) if i.team_id == T2]
+        assert subs.of_kind(db, "digest") == [subs.get(db, T1, CHANNELS[T1][0], "digest")]
+    assert theirs == [("failed", 0)]
 
 
 def test_a_late_uninstall_event_never_undoes_a_reinstall(bot, store):
@@ -290,14 +333,12 @@ def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(first).query)["code"][0]
     again = redirect_of(bot, browser)  # a new install link and state, the old code
     replayed = again.replace(parse_qs(urlsplit(again).query)["code"][0], code)
-    before = all_rows(store)
+    before = rows_but_states(store)
 
     page = browser.get(replayed)
 
     assert page.status == 401 and "was used already, or has expired" in page.text
-    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store) == before
 
 
 def test_the_same_redirect_opened_twice_installs_once(bot, store):
@@ -316,38 +357,34 @@ def test_a_missing_code_gets_a_clear_page_and_changes_nothing(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     state = parse_qs(urlsplit(back).query)["state"][0]
-    before = all_rows(store)
+    before = rows_but_states(store)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?state={state}")
 
     assert page.status == 401 and "no authorization code" in page.text
-    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store) == before
 
 
 def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
     bot.slack.oauth.deny_next()
-    before = all_rows(store)
+    before = rows_but_states(store)
 
     page = bot.install(T2)
 
     assert page.status == 200 and "cancelled" in page.text
-    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == {
-        k: v for k, v in before.items() if k != "oauth_states"
-    }
+    assert rows_but_states(store) == before
 
 
 # -- Enterprise Grid ---------------------------------------------------------------------------
 
 
 def test_an_org_wide_install_is_refused_with_a_page_that_says_so(bot, store):
-    before = {k: v for k, v in all_rows(store).items() if k != "oauth_states"}
+    before = rows_but_states(store)
 
     page = bot.install(T3, org_wide=True)
 
     assert page.status == 400 and ORG_WIDE_REFUSED.split(",")[0] in page.text
-    assert {k: v for k, v in all_rows(store).items() if k != "oauth_states"} == before
+    assert rows_but_states(store) == before
 
 
 def test_a_workspace_of_an_enterprise_grid_org_works_keyed_by_org_and_workspace(bot, store):
@@ -485,6 +522,38 @@ def installed_a_minute_ago(store, team: str) -> None:
                 "WHERE team_id = ?",
                 [team],
             )
+
+
+def test_requests_remember_only_a_workspaces_current_token(store):
+    from slack_bolt import BoltContext
+
+    from bot.installations import kept_authorize
+    from bot.slack_client import make_web_client
+
+    # Tokens that last three hours: not yet within the two hours before expiry in which
+    # a token is refreshed.
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3 * 3600) as bot:
+        bot.install(T1)
+        bot.install(T2)
+        client = make_web_client(None, bot.slack.api_url)
+        credentials = OAuthCredentials(CLIENT_ID, CLIENT_SECRET)
+        authorize = kept_authorize(bot.installations, credentials, client)
+
+        def request_from(team: str) -> str:
+            context = BoltContext({"client": client})
+            found = authorize(context=context, enterprise_id=None, team_id=team, user_id=None)
+            assert found is not None and found.bot_token
+            return str(found.bot_token)
+
+        first = request_from(T1)
+        tokens = [request_from(T2)]
+        # Hours later: the token is now within the window, and the request refreshes it.
+        bot.installations.minutes = 4 * 60
+        tokens.append(request_from(T2))
+
+        assert tokens[0] != tokens[1]  # rotated
+        kept = {token: result.team_id for token, result in authorize.authorize_result_cache.items()}
+        assert kept == {first: T1, tokens[-1]: T2}  # none of T2's old tokens; T1's stays
 
 
 # -- scheduled work and cron ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from openmodels.locate import sample_store_path
 from storage import open_store
 from storage import port as port_module
 from storage.port import port
-from tests.builders import dump, growing_store, slack_installation
+from tests.builders import dump, growing_store, missing_org_store, slack_installation
 
 SAMPLE = sample_store_path()
 
@@ -32,7 +32,7 @@ def test_the_bundled_sample_is_ported_whole(target, capsys):
     assert main(["port-db", str(SAMPLE), target.location]) == 0
 
     out = capsys.readouterr()
-    assert "every table's count matches the source's; 13 migrations recorded" in out.out
+    assert "every table's count matches the source's; 14 migrations recorded" in out.out
     assert "model_counts: 18,069 rows" in out.err
     assert "model_sizes: 168 rows" in out.err
     assert dump(target) == dump(open_store(SAMPLE, sample=True))
@@ -125,14 +125,28 @@ def test_a_copy_whose_counts_differ_is_rolled_back(target, tmp_path, monkeypatch
     assert dump(target) == empty
 
 
+def test_the_models_that_came_back_are_ported_as_counted(target, tmp_path):
+    # An organisation the Hub did not list for three days: its models came back on day 10.
+    source = missing_org_store(tmp_path / "a.db", 12)
+
+    report = port(source, target)
+
+    assert report.tables["returned_models"] == 1
+    assert dump(target) == dump(source)
+    with target.reading() as db:
+        day, family = db.execute(
+            """SELECT s.taken_at, r.family FROM returned_models r
+               JOIN snapshots s ON s.id = r.snapshot_id"""
+        ).fetchone()
+    assert (day[:10], family) == ("2026-01-11", "aurora")
+
+
 def test_the_command_refuses_a_target_that_is_not_postgresql(tmp_path, capsys):
     assert main(["port-db", str(SAMPLE), str(tmp_path / "copy.db")]) == 1
     assert "the target must be a postgresql:// URL" in capsys.readouterr().err
 
 
-def test_slack_installations_and_install_links_are_ported_for_the_stores_there(
-    target, tmp_path
-):
+def test_slack_installations_and_install_links_are_ported_for_the_stores_there(target, tmp_path):
     from bot.slack_stores import open_slack_stores
     from tests.conftest import let_go
 

@@ -6,51 +6,25 @@ a post is under way and when it may finish. Nothing here sleeps or times anythin
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
+from slack_bolt.context.respond import Respond
 
+from bot.delivery import deliver_text, share_chart
 from bot.posting import Lanes, run_now
+from bot.slack_client import make_web_client
+from commands import blocks as bk
+from commands.answer import Answer
+from localslack.server import LocalSlack
+from tests.slack_helpers import CHANNEL, CHART, tiny_png
+from tests.timers import FakeTimer, Inline
 
-
-class FakeTimer:
-    """A timer on a clock the test moves; callbacks run as `advance` passes them."""
-
-    def __init__(self) -> None:
-        self.clock = 0.0
-        self.scheduled: list[tuple[float, Callable[[], None]]] = []
-        self.closed = False
-
-    def now(self) -> float:
-        return self.clock
-
-    def at(self, when: float, callback: Callable[[], None]) -> None:
-        if self.closed:
-            raise RuntimeError("closed")
-        self.scheduled.append((when, callback))
-
-    def advance(self, seconds: float) -> None:
-        self.clock += seconds
-        due = sorted((w, c) for w, c in self.scheduled if w <= self.clock)
-        self.scheduled = [(w, c) for w, c in self.scheduled if w > self.clock]
-        for _, callback in due:
-            callback()
-
-    def close(self) -> None:
-        self.closed = True
-        due, self.scheduled = self.scheduled, []
-        for _, callback in due:
-            callback()
-
-
-class Inline(Executor):
-    """Runs each task at once, on the submitting thread."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        fn(*args, **kwargs)
+ANSWER = Answer(text="Qwen leads", blocks=[bk.section("Qwen leads")], chart=CHART, public=True)
 
 
 @pytest.fixture
@@ -136,18 +110,69 @@ def test_a_failing_post_is_logged_and_the_lane_goes_on(timer, caplog):
     assert "posting an answer failed" in caplog.text
 
 
-def test_closing_cuts_the_waits_short_and_finishes_every_post(timer):
+def test_closing_cancels_the_waiting_steps_and_finishes_every_post(timer, caplog):
+    caplog.set_level(logging.INFO, logger="bot.posting")
     lanes, done = Lanes(timer, Inline()), []
 
-    def chart() -> Iterator[float]:
-        yield 16.0
-        yield 8.0  # the timer is closed by now: no wait
-        done.append("shown")
+    def confirm_share() -> Iterator[float]:
+        try:
+            done.append("polled")
+            yield 16.0  # Slack has not shown the share yet
+            done.append("polled again")  # never early: a poll now would see nothing new
+        finally:
+            done.append("cleaned up")
 
-    lanes.lane().run(chart)
+    lanes.lane().run(confirm_share)
+    lanes.lane().run(lambda: done.append("text"))
     lanes.close()
 
-    assert done == ["shown"]
+    assert done == ["polled", "text", "cleaned up"]
+    assert "cancelled" in caplog.text and "confirm_share" in caplog.text
+
+
+def test_a_step_that_asks_to_wait_while_the_bot_stops_is_cancelled_not_run_early(timer):
+    lanes, done = Lanes(timer, Inline()), []
+    lane = lanes.lane()
+
+    def refresh() -> Iterator[float]:
+        for user in ("U1", "U2", "U3"):
+            done.append(user)
+            yield 1.5
+
+    timer.close()  # the timer stops first, as when the bot is stopping
+    lane.run(refresh)
+    lanes.close()
+
+    assert done == ["U1"]
+
+
+def test_closing_still_runs_what_was_due_on_the_timer_that_is_no_step(timer):
+    lanes, done = Lanes(timer, Inline()), []
+    lane = lanes.lane()
+    # A private answer's text, due two seconds after the command: it goes, at once.
+    timer.at(2.0, lambda: lane.run(lambda: done.append("text")))
+
+    lanes.close()
+
+    assert done == ["text"]
+
+
+def test_a_share_being_confirmed_when_the_bot_stops_gets_no_false_note(timer, caplog):
+    caplog.set_level(logging.INFO, logger="bot.posting")
+    # Slack shows the share only after many files.info polls: it is still being confirmed.
+    with LocalSlack(share_polls=100) as slack:
+        url = slack.response_url()
+        posted = deliver_text(ANSWER, respond=Respond(response_url=url))
+        client = make_web_client("xoxb-1-test", slack.api_url)
+        lanes = Lanes(timer, Inline())
+        steps = partial(share_chart, posted, client=client, channel_id=CHANNEL, render=tiny_png)
+        lanes.lane().run(steps)
+
+        lanes.close()
+
+        assert len(slack.calls_to("files.info")) == 1  # not six polls in a row
+        assert len(slack.posts(url)) == 1  # the answer, and no "did not land" note
+    assert "cancelled" in caplog.text
 
 
 def test_run_now_sleeps_for_each_wait_and_returns_the_result():

@@ -231,7 +231,10 @@ def test_the_app_home_leaderboard_shows_the_change_since_the_redefinition(store)
 
     assert "1. Borealis  120.0M · 37.1% · +7.0M\n" in text
     assert f"2. Aurora  100.0M · 30.9% · {CHANGED}\n" in text
-    assert "Nearest overtake: none projected" in text
+    assert (
+        "Nearest overtake: No family is on course to pass the one ahead of it within 180 "
+        "days. Of the 3 neighbouring pairs, 3 gaps are widening or holding."
+    ) in text
     never_claims_aurora_passes(text)
 
 

@@ -15,8 +15,9 @@ model per family. Then, each created an hour before the snapshot that first list
     day 9  Qwen/T2        5–10B   +10 a day
 
 As of day 10, T is 2 days old: its class's five earlier starts at 2 days have a median
-of 300, so T is 690 / 300 = 2.3× its class. T2 is a day old and its class has one
-earlier launch (E6): too few.
+of 300, so T is 690 / 300 = 2.3× its class, and the best start for its size. T2 is a
+day old and its class has one earlier launch (E6): too few. A slower T (52 or 150 a
+day) is 0.35× or 1.0× its class: behind or level, named nobody's best start.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def at(day: float) -> str:
     return format_timestamp(DAY0 + timedelta(days=day))
 
 
-def snapshot_records(day: int) -> list[ModelRecord]:
+def snapshot_records(day: int, t_daily: int = 345) -> list[ModelRecord]:
+    """Day `day`'s snapshot, Qwen/T gaining `t_daily` downloads a day."""
     records = [ModelRecord(r, f, 0, 1_000 + day) for r, f in OLD]
     for repo_id, family, seen, daily, _ in LAUNCHES:
+        daily = t_daily if repo_id == "Qwen/T" else daily
         if seen <= day:
             created = (DAY0 + timedelta(days=seen, hours=-1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
             records.append(
@@ -78,15 +81,17 @@ def snapshot_records(day: int) -> list[ModelRecord]:
     return records
 
 
-@pytest.fixture
-def launches(new_store) -> Store:
-    store = new_store("adoption")
+def launches_store(store: Store, t_daily: int = 345) -> Store:
     sizes = {repo_id: size for repo_id, _, _, _, size in LAUNCHES}
     for day in range(11):
-        write_snapshot(
-            store, DAY0 + timedelta(days=day), "hub", snapshot_records(day), DEFINITIONS, sizes
-        )
+        records = snapshot_records(day, t_daily)
+        write_snapshot(store, DAY0 + timedelta(days=day), "hub", records, DEFINITIONS, sizes)
     return store
+
+
+@pytest.fixture
+def launches(new_store) -> Store:
+    return launches_store(new_store("adoption"))
 
 
 def ask(store: Store, text: str) -> str:
@@ -142,6 +147,22 @@ def test_the_best_start_for_its_size_is_the_highest_ratio():
 
     assert best is not None and best.repo_id == "b"  # ties: the first by repo id
     assert best_for_its_size([rated("c", None)]) is None
+
+
+@pytest.mark.parametrize(
+    ("ratios", "best"),
+    [
+        ([0.35, 0.18], None),  # the best of a slow week is still behind its class
+        ([1.0, 0.5], None),  # level with its class's median: not ahead of it
+        ([1.01, 0.35], "a"),
+    ],
+)
+def test_a_best_start_is_named_only_ahead_of_its_class(ratios, best):
+    found = [rated(name, ratio) for name, ratio in zip("ab", ratios, strict=True)]
+
+    named = best_for_its_size(found)
+
+    assert (named.repo_id if named else None) == best
 
 
 # -- read from the store ---------------------------------------------------------------------
@@ -225,6 +246,26 @@ def test_the_digest_names_the_weeks_best_start_for_its_size(launches):
     text = " ".join(str(b) for b in digest_message(digest, FAMILIES)["blocks"])
     assert "*Best start for its size:* <https://huggingface.co/Qwen/T|Qwen/T> (Qwen), " in text
     assert "2.3× its class at day 2 (1–5B)." in text
+
+
+# Qwen/T gaining 52 a day starts with 104 at 2 days: 104 / 300 = 0.35× its class;
+# 150 a day, 300: level with it (1.0×).
+@pytest.mark.parametrize(("t_daily", "ratio"), [(52, "0.35×"), (150, "1.0×")])
+def test_new_and_the_digest_name_no_best_start_behind_or_level_with_its_class(
+    new_store, t_daily, ratio
+):
+    store = launches_store(new_store("slow"), t_daily)
+    now = DAY0 + timedelta(days=10, hours=1)
+
+    out = ask(store, "new --days 3")
+    with store.reading() as db:
+        digest = build_digest(db, FAMILIES, now, launches=digest_launches(db, now, FAMILIES))
+    assert digest is not None
+    text = str(digest_message(digest, FAMILIES)["blocks"])
+
+    assert f"{ratio} its class at day 2 (1–5B)" in out  # its own line still says it
+    assert "Best start for its size" not in out
+    assert digest.best_launch is None and "Best start for its size" not in text
 
 
 def test_the_digest_says_nothing_of_a_best_start_when_none_has_a_ratio(launches):

@@ -3,9 +3,10 @@
 could be more than one.
 
 Precedence: a subcommand name, then a family name, then a mistyped subcommand (at most
-two edits), then a mistyped family (the suggestion every unknown family gets), then the
-nearest commands. The store is tests.builders.growing_store (Qwen 262,000 all-time downloads,
-Llama 209,000, DeepSeek 54,500 on 2026-01-10).
+two edits), then a model the store holds by that name, then a mistyped family (the
+suggestion every unknown family gets), then a model id, then the nearest commands. The
+store is tests.builders.growing_store (Qwen 262,000 all-time downloads, Llama 209,000,
+DeepSeek 54,500 on 2026-01-10).
 """
 
 import pytest
@@ -24,7 +25,7 @@ from commands.parser import (
 )
 from commands.shorthand import resolve
 from openmodels.families import load_families, parse_families
-from tests.builders import growing_store
+from tests.builders import growing_store, record, store_with
 
 # Families whose names sit a couple of letters from a subcommand: OPT (Meta's) and
 # StepFun's `step` are two edits from `top`; and one family named like a subcommand.
@@ -49,9 +50,14 @@ orgs = ["someone"]
 )
 
 
+STORED_MODELS = {"qwen3-8b"}  # models the store holds, by name without organisation
+
+
 def resolved(text, families=NEAR_SUBCOMMANDS):
     command = parse(text)
-    return resolve(command, families) if isinstance(command, Unresolved) else command
+    if not isinstance(command, Unresolved):
+        return command
+    return resolve(command, families, lambda name: name.lower() in STORED_MODELS)
 
 
 @pytest.mark.parametrize(
@@ -69,12 +75,17 @@ def resolved(text, families=NEAR_SUBCOMMANDS):
         ("qwen opt step --public", Compare(("qwen", "opt", "step"), public=True)),
         # a second name need not be known: `compare` names the unknown one
         ("qwen nonsense", Compare(("qwen", "nonsense"))),
-        # 4. then a mistyped family: answered as family/compare, which suggest the name
+        # 4. then a model the store holds by that name, though near a family's name
+        ("Qwen3-8B", ModelDetail("Qwen3-8B")),
+        ("qwen3-8b --weekly", ModelDetail("qwen3-8b", view="weekly")),
+        ("Qwen3-8B/", ModelDetail("Qwen3-8B")),
+        # 5. then a mistyped family: answered as family/compare, which suggest the name
         ("qwne", FamilyDetail("qwne")),
+        ("Qwen3-14B", FamilyDetail("Qwen3-14B")),  # no such model: a mistyped family
         ("qwne opt", Compare(("qwne", "opt"))),
-        # 5. a model id is `model`
+        # 6. a model id is `model`
         ("Qwen/Qwen3-8B", ModelDetail("Qwen/Qwen3-8B")),
-        # 6. then no command at all: answered with the nearest commands
+        # 7. then no command at all: answered with the nearest commands
         ("frobnicate", NotACommand("frobnicate")),
         ("frobnicate qwen", NotACommand("frobnicate qwen")),
         ("who is winning?", NotACommand("who is winning?")),
@@ -152,6 +163,43 @@ def test_shorthand_answers_as_its_longhand(ctx, shorthand, longhand):
     assert short.shareable
 
 
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "byte-order mark": "\ufeff",
+    "word joiner": "\u2060",
+    "bell": "\x07",
+    "right-to-left override": "\u202e",
+}
+
+
+@pytest.mark.parametrize("mark", INVISIBLE.values(), ids=INVISIBLE.keys())
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("top{}", "top"),
+        ("qwen{}", "qwen"),
+        ("compare {}qwen llama", "compare qwen llama"),
+        ("{}top 5", "top 5"),
+        ("family qw{}en", "family qwen"),
+    ],
+)
+def test_invisible_characters_are_not_part_of_a_word(ctx, mark, typed, meant):
+    # Pasted text carries them (a zero-width space from a web page, a BOM from a file):
+    # the reader sees `top`, so openmodels reads `top`.
+    result, expected = answer_text(typed.format(mark), ctx), answer_text(meant, ctx)
+
+    assert not result.error
+    assert (result.text, result.blocks) == (expected.text, expected.blocks)
+
+
+@pytest.mark.parametrize("mark", INVISIBLE.values(), ids=INVISIBLE.keys())
+def test_an_echoed_word_carries_no_invisible_character(ctx, mark):
+    result = answer_text(f"compare qwen {mark}lalma{mark}", ctx)
+
+    assert result.text.startswith("Unknown family 'lalma' — did you mean llama?")
+    assert mark not in str(result.blocks)
+
+
 def test_a_mistyped_subcommand_is_answered_with_a_suggestion(ctx):
     result = answer_text("comapre qwen llama", ctx)
 
@@ -177,6 +225,39 @@ def test_shorthand_gets_the_errors_of_the_command_it_stands_for(ctx, text, messa
 
     assert result.error
     assert result.text.startswith(message)
+
+
+@pytest.fixture(scope="module")
+def models_near_families(tmp_path_factory):
+    """Models whose names sit close to their family's name (qwen, deepseek, phi, …)."""
+    ids = [
+        ("Qwen/Qwen3-8B", "qwen"),
+        ("deepseek-ai/DeepSeek-V3.2", "deepseek"),
+        ("microsoft/Phi-4", "phi"),
+        ("zai-org/GLM-4.7", "glm"),
+        ("openai/gpt-oss-20b", "gpt-oss"),
+        ("meta-llama/Llama-3.1-8B", "llama"),
+    ]
+    records = [record(repo_id, family, 1_000 * (i + 1)) for i, (repo_id, family) in enumerate(ids)]
+    store = store_with(tmp_path_factory.mktemp("named") / "m.db", [records, records])
+    return AnswerContext(store=store, families=load_families())
+
+
+@pytest.mark.parametrize(
+    "name", ["Qwen3-8B", "DeepSeek-V3.2", "Phi-4", "GLM-4.7", "gpt-oss-20b", "Llama-3.1-8B"]
+)
+def test_a_bare_model_name_the_store_holds_opens_the_model(models_near_families, name):
+    # Each is also near a family's name; the model with exactly that name wins.
+    result = answer_text(name, models_near_families)
+
+    assert not result.error
+    assert result.text == answer_text(f"model {name}", models_near_families).text
+
+
+def test_a_mistyped_family_is_still_suggested_beside_a_store_of_models(models_near_families):
+    result = answer_text("qwne", models_near_families)
+
+    assert result.text.startswith("Unknown family 'qwne' — did you mean qwen?")
 
 
 def test_an_unknown_word_gets_a_short_answer_with_the_nearest_commands_not_the_help(ctx):

@@ -45,8 +45,8 @@ def test_compare_on_day_one_answers_with_a_two_point_trend_and_the_estimate_labe
     assert f"changes since 2025-12-18, {LABEL}" in said
     [image] = images(exchange.visible)
     assert "Qwen from 490.0M on 2025-12-18 to 570.5M on 2026-01-17" in image["alt_text"]
-    assert "The points of 2025-12-18 are estimated from the Hub's 30-day counts" in (
-        image["alt_text"]
+    assert (
+        "The points of 2025-12-18 are estimated from the Hub's 30-day counts" in (image["alt_text"])
     )
     [png] = [f.data for f in bot.slack.files.values()]
     assert png is not None and png.startswith(b"\x89PNG")

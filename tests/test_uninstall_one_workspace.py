@@ -1,5 +1,6 @@
 """One workspace (SLACK_BOT_TOKEN) that removes the app is forgotten too: its token is
-dead, and its channels' subscriptions with it. Signed events into the real app."""
+dead, and its channels' subscriptions with it. One whose token is revoked gets nothing
+queued until the bot starts with a token Slack takes. Signed events into the real app."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_an_uninstall_forgets_the_workspace_and_no_other(new_store):
         assert subs.get(db, "T0ELSEWHERE", "C9", "digest") is not None
 
 
-def test_a_revoked_token_keeps_the_workspaces_data(new_store):
+def test_a_revoked_token_keeps_the_workspaces_data_but_queues_nothing_more(new_store):
     store = growing_store(new_store("s"))
     with running_bot(store) as bot:
         bot.command("subscribe digest")
@@ -38,5 +39,25 @@ def test_a_revoked_token_keeps_the_workspaces_data(new_store):
         bot.wait_done(event_id)
 
     with store.reading() as db:
-        assert subs.get(db, TEAM, CHANNEL, "digest") is not None
+        kept = subs.get(db, TEAM, CHANNEL, "digest")
+        assert kept is not None and kept.failure == ws.NO_TOKEN
+        assert subs.of_kind(db, "digest") == []  # what the digest, alerts and launches read
         assert ws.get(db, TEAM) is None
+
+
+def test_a_token_slack_takes_at_start_up_takes_the_stopped_subscriptions_up_again(tmp_path):
+    store = growing_store(tmp_path / "s.db")
+    with store.writing() as db:
+        subs.subscribe(db, TEAM, CHANNEL, "digest", (), NOW)
+        subs.subscribe(db, TEAM, "C0GONE", "digest", (), NOW)
+        subs.mark_failing(db, TEAM, "C0GONE", "channel_not_found", NOW)
+        ws.stop(db, TEAM, NOW)
+
+    with running_bot(store):  # serve, started with a token Slack takes (auth.test)
+        pass
+
+    with store.reading() as db:
+        assert [s.channel_id for s in subs.of_kind(db, "digest")] == [CHANNEL]
+        # A channel Slack refused stays refused: only a person can fix that.
+        refused = subs.get(db, TEAM, "C0GONE", "digest")
+        assert refused is not None and refused.failure == "channel_not_found"

@@ -34,7 +34,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from openmodels.errors import StoreError
 from storage.locations import display_location
 from storage.schema import known_migration_names
-from storage.schema_postgresql import BASELINE, BASELINE_NAMES, DELTAS, MIGRATIONS_TABLE
+from storage.schema_postgresql import (
+    BASELINE,
+    BASELINE_NAMES,
+    DELTAS,
+    MIGRATIONS_TABLE,
+    backfill,
+)
 from storage.sql import EngineName, Params, to_pyformat
 
 # Connections one process keeps to one store at most: the Slack listeners, the answer
@@ -217,6 +223,8 @@ def _migrate(db: PostgresConnection, display: str) -> None:
     for name, statements in DELTAS:
         if name not in applied:
             db.conn.execute(statements)
+            if (fill := backfill(name)) is not None:
+                fill(db)
             record_migrations(db, [name])
 
 
