@@ -28,9 +28,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.slack_client import make_web_client
-from bot.slack_stores import open_slack_stores
+from bot.slack_stores import open_slack_stores, store_errors
 from storage import Store
 from storage import workspaces as ws
+from storage.engines.sqlite import BUSY_TIMEOUT_MS
 from storage.snapshots import format_timestamp
 
 if TYPE_CHECKING:
@@ -48,13 +49,24 @@ REFRESH_MINUTES = 120
 STATE_SECONDS = 600  # an install link is good for 10 minutes
 
 
+# Tries to save a refreshed token, each waiting up to the store's busy timeout.
+SAVE_ATTEMPTS = 3
+
+
+class WorkspaceUnavailable(Exception):
+    """A workspace's token could not be read from the installation store just now (its
+    database locked too long, or gone): that workspace waits for the next run; nothing
+    of it is dropped."""
+
+
 @runtime_checkable
 class TeamClients(Protocol):
     """A Web API client with the bot token of a workspace."""
 
     def client_for(self, team_id: str) -> WebClient | None:
         """The client for `team_id`; None when the workspace has no token any more
-        (uninstalled, or its token revoked): the caller skips it."""
+        (uninstalled, or its token revoked): the caller skips it. Raises
+        WorkspaceUnavailable when its token cannot be read just now."""
         ...
 
 
@@ -85,14 +97,17 @@ class Installations:
         *,
         database: Store,
         minutes: int = REFRESH_MINUTES,
+        save_attempts: int = SAVE_ATTEMPTS,
     ) -> None:
         self.store = store
         self.states = states
         self.rotator = rotator
         self.database = database  # the store whose database holds them: its lock
         self.minutes = minutes
+        self.save_attempts = save_attempts
         self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
         self._latest: dict[tuple[str, str], Installation] = {}
+        self._unsaved: set[tuple[str, str]] = set()  # refreshed, not in the store yet
         self._guard = threading.Lock()
 
     def find(self, enterprise_id: str | None, team_id: str) -> Installation | None:
@@ -123,6 +138,8 @@ class Installations:
         # This process's threads wait here, so that one connection at most per process
         # and workspace waits for the lock the processes share.
         with lock, self.database.locked(f"token refresh {key[0]}/{key[1]}"):
+            if key in self._unsaved and self._save(key, self._latest[key], attempts=1):
+                log.info("saved the refreshed bot token of workspace %s at last", key[1])
             stored = self.store.find_installation(
                 enterprise_id=installation.enterprise_id, team_id=installation.team_id
             )
@@ -136,16 +153,47 @@ class Installations:
                 installation=installation, minutes_before_expiration=self.minutes
             )
             if refreshed is not None:
-                self.store.save(refreshed)
+                # Slack has revoked the old refresh token: the new one is the only one.
+                # Kept here first, so that a store that cannot be written loses nothing.
                 self._latest[key] = refreshed
+                self._unsaved.add(key)
                 log.info("refreshed the bot token of workspace %s", installation.team_id)
+                self._save(key, refreshed, attempts=self.save_attempts)
             return refreshed
+
+    def _save(self, key: tuple[str, str], installation: Installation, attempts: int) -> bool:
+        """Save a refreshed installation, trying `attempts` times; whether it was saved.
+        One the store still refuses stays in this process's memory, used from there and
+        saved at the workspace's next use."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self.store.save(installation)
+            except store_errors(self.database) as exc:
+                if attempt < attempts:
+                    log.warning(
+                        "saving the refreshed token of workspace %s failed (%s); trying again",
+                        key[1],
+                        exc,
+                    )
+                    continue
+                log.error(
+                    "THE REFRESHED BOT TOKEN OF WORKSPACE %s IS NOT SAVED (%s): this process "
+                    "keeps using it and saves it at the workspace's next use; if the "
+                    "process stops first, openmodels must be installed there again",
+                    key[1],
+                    exc,
+                )
+                return False
+            self._unsaved.discard(key)
+            return True
+        return False
 
     def forget(self, team_id: str | None) -> None:
         """Forget the token this process refreshed last for a workspace (revoked)."""
         with self._guard:
             for key in [k for k in self._latest if k[1] == (team_id or "")]:
                 del self._latest[key]
+                self._unsaved.discard(key)
 
 
 class InstalledWorkspaces:
@@ -162,14 +210,17 @@ class InstalledWorkspaces:
     def client_for(self, team_id: str) -> WebClient | None:
         from slack_sdk.errors import SlackTokenRotationError
 
-        with self.store.reading() as db:
-            known = ws.get(db, team_id)
-        enterprise_id = known.enterprise_id if known else None
         try:
+            with self.store.reading() as db:
+                known = ws.get(db, team_id)
+            enterprise_id = known.enterprise_id if known else None
             installation = self.installations.find(enterprise_id, team_id)
         except SlackTokenRotationError as exc:
             self._gone(team_id, f"Slack refused to refresh its token ({exc})")
             return None
+        except store_errors(self.store) as exc:
+            log.error("cannot read the token of workspace %s just now: %s", team_id, exc)
+            raise WorkspaceUnavailable(f"its token cannot be read just now ({exc})") from exc
         if installation is None or not installation.bot_token:
             self._gone(team_id, "openmodels is not installed there (or its token was revoked)")
             return None
@@ -208,13 +259,17 @@ def stop_queuing(store: Store, team_id: str, now: datetime) -> dict[str, int]:
 
 
 def open_installations(
-    store: Store, credentials: OAuthCredentials, api_url: str, state_seconds: int = STATE_SECONDS
+    store: Store,
+    credentials: OAuthCredentials,
+    api_url: str,
+    state_seconds: int = STATE_SECONDS,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> Installations:
     """slack_sdk's installation and state stores in `store`'s database (bot.slack_stores),
     with a token rotator that asks `api_url`."""
     from slack_sdk.oauth.token_rotation import TokenRotator
 
-    stores = open_slack_stores(store, credentials.client_id, state_seconds)
+    stores = open_slack_stores(store, credentials.client_id, state_seconds, busy_timeout_ms)
     rotator = TokenRotator(
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,

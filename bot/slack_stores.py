@@ -11,6 +11,11 @@ backup, one port and one database hold everything:
   only here, only for a store on PostgreSQL: a bot on SQLite never loads them.
 The state store's table is `oauth_states` on both engines (SQLite's store's own name),
 so the two schemas name the same tables alike.
+
+slack_sdk's SQLite stores open their connections with sqlite3's default busy timeout,
+5 s, where the store's own wait 30 s for another writer: a long `openmodels import`
+holds the write lock longer than 5 s, and a refreshed token's save would fail (Slack has
+revoked the old refresh token by then). Here they wait as long as the store's own.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from openmodels.errors import StoreError
 from storage import Store
+from storage.engines.sqlite import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from slack_sdk.oauth.installation_store import InstallationStore
@@ -47,20 +55,33 @@ class SlackStores:
     states: OAuthStateStore
 
 
-def open_slack_stores(store: Store, client_id: str, state_seconds: int) -> SlackStores:
-    """slack_sdk's stores in `store`'s database: SQLite's in its file, SQLAlchemy's in its
-    PostgreSQL database. Their tables are made by the store's migrations."""
+def open_slack_stores(
+    store: Store, client_id: str, state_seconds: int, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> SlackStores:
+    """slack_sdk's stores in `store`'s database: SQLite's in its file (waiting up to
+    `busy_timeout_ms` for another writer), SQLAlchemy's in its PostgreSQL database. Their
+    tables are made by the store's migrations."""
     installations_log = logging.getLogger("bot.installations.store")
     states_log = logging.getLogger("bot.oauth.states")
     if store.engine_name == "sqlite":
         from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
         from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
+        seconds = busy_timeout_ms / 1000
+
+        class WaitingInstallationStore(SQLite3InstallationStore):
+            def connect(self) -> sqlite3.Connection:
+                return _connect_waiting(self, seconds)
+
+        class WaitingStateStore(SQLite3OAuthStateStore):
+            def connect(self) -> sqlite3.Connection:
+                return _connect_waiting(self, seconds)
+
         path = str(store.path)
-        installations = SQLite3InstallationStore(
+        installations = WaitingInstallationStore(
             database=path, client_id=client_id, logger=installations_log
         )
-        states = SQLite3OAuthStateStore(
+        states = WaitingStateStore(
             database=path, expiration_seconds=state_seconds, logger=states_log
         )
         installations.init()  # finds the tables, so its first request makes none
@@ -81,6 +102,25 @@ def open_slack_stores(store: Store, client_id: str, state_seconds: int) -> Slack
             table_name=STATES_TABLE,
         ),
     )
+
+
+def _connect_waiting(sdk_store: Any, seconds: float) -> sqlite3.Connection:
+    """What slack_sdk's SQLite stores' `connect` does, but for the busy timeout."""
+    if not sdk_store.init_called:
+        sdk_store.init()
+    return sqlite3.connect(database=sdk_store.database, timeout=seconds)
+
+
+def store_errors(store: Store) -> tuple[type[Exception], ...]:
+    """What the installation and state stores of `store` raise when its database cannot
+    be read or written just now (a lock held too long, a server gone): on SQLite,
+    sqlite3's errors; on PostgreSQL, SQLAlchemy's and psycopg's. The store's own too."""
+    if store.engine_name == "sqlite":
+        return (StoreError, sqlite3.Error)
+    import psycopg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return (StoreError, SQLAlchemyError, psycopg.Error)
 
 
 def sqlalchemy_url(location: str) -> str:

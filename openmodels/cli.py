@@ -484,6 +484,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"{_count(len(report.skipped_teams), 'workspace')} skipped, with no token left "
             "(uninstalled, or its token revoked): their items wait, no attempt spent"
         )
+    for team, why in report.unavailable_teams.items():
+        print(f"workspace {team} waits for the next run: {why}; its queued items stay pending")
     if report.unreachable:
         print(f"Slack did not answer ({report.unreachable}): queued items stay pending")
     return 0 if not report.retry and not report.stopped else 1

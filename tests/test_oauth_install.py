@@ -11,6 +11,7 @@ issue, and a channel of another workspace does not exist for a workspace's token
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -20,7 +21,13 @@ import pytest
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.app import BOT_SCOPES, NOT_INSTALLED
-from bot.installations import STATE_SECONDS, Installations, open_installations
+from bot.installations import (
+    STATE_SECONDS,
+    Installations,
+    InstalledWorkspaces,
+    WorkspaceUnavailable,
+    open_installations,
+)
 from bot.oauth import FAILURES, ORG_WIDE_REFUSED, REDIRECT_PATH
 from bot.outbox_sender import deliver
 from bot.settings import OAuthCredentials
@@ -266,6 +273,46 @@ def test_a_workspace_found_without_a_token_at_delivery_is_stopped_the_same_way(b
     assert theirs == [("failed", 0)]
 
 
+class T2Unreadable:
+    """The workspaces' clients as `serve` gets them, but T2's token cannot be read just
+    now (as when its installation store's database is locked too long)."""
+
+    def __init__(self, clients: InstalledWorkspaces) -> None:
+        self.clients = clients
+
+    def client_for(self, team_id: str):
+        if team_id == T2:
+            raise WorkspaceUnavailable("its token cannot be read just now (database is locked)")
+        return self.clients.client_for(team_id)
+
+
+def test_a_workspace_whose_token_cannot_be_read_waits_for_the_next_run_alone(bot, store):
+    for team in (T1, T2):
+        bot.install(team)
+        bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+
+    first = deliver_all(bot, store, T2Unreadable(bot.clients()))
+
+    assert list(first.unavailable_teams) == [T2] and first.skipped_teams == []
+    with store.reading() as db:
+        items = {i.team_id: (i.status, i.attempts) for i in ob.all_items(db)}
+        assert len(subs.of_kind(db, "digest")) == 2  # neither workspace stopped
+    assert items == {T1: ("sent", 1), T2: ("pending", 0)}
+    second = deliver_all(bot, store)
+    assert second.sent and not second.unavailable_teams
+
+
+def test_a_store_error_reading_a_token_is_that_workspaces_alone(bot, store):
+    bot.install(T2)
+    clients = bot.clients()
+    with store.writing() as db:  # what the store keeps of workspaces, unreadable
+        db.execute("ALTER TABLE workspaces RENAME TO workspaces_away")
+
+    with pytest.raises(WorkspaceUnavailable, match="cannot be read just now"):
+        clients.client_for(T2)
+
+
 def test_a_late_uninstall_event_never_undoes_a_reinstall(bot, store):
     bot.install(T2)
     bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
@@ -507,6 +554,44 @@ def test_two_processes_never_refresh_one_workspaces_token_at_once(store):
         assert len(refreshes) == 1
         kept = installations(store).find_bot(enterprise_id=None, team_id=T2)
         assert kept is not None and kept.bot_token == got["first"]
+
+
+def test_a_refreshed_token_is_kept_while_a_long_import_holds_the_store(tmp_path, caplog):
+    # Slack revokes the old refresh token as it answers a refresh: the new token must
+    # live even when the store cannot take it (a long `openmodels import` holding the
+    # write lock past the installation store's wait; 20 ms here for 30 s). It is used
+    # from memory meanwhile and saved once the import is over.
+    store = growing_store(tmp_path / "s.db")
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        refreshed_tokens_last_12_hours(bot)
+        installed_a_minute_ago(store, T2)
+        credentials = OAuthCredentials(CLIENT_ID, CLIENT_SECRET)
+        kept = open_installations(store, credentials, bot.slack.api_url, busy_timeout_ms=20)
+        clients = InstalledWorkspaces(store, kept, bot.slack.api_url)
+        before = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        assert before is not None
+        an_import = sqlite3.connect(store.path, isolation_level=None)
+        an_import.execute("BEGIN IMMEDIATE")
+        caplog.set_level(logging.INFO, logger="bot.installations")
+        try:
+            during = clients.client_for(T2)
+            again = clients.client_for(T2)
+            stored_during = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        finally:
+            an_import.execute("ROLLBACK")
+            an_import.close()
+        after = clients.client_for(T2)
+
+        assert during is not None and again is not None and after is not None
+        assert during.auth_test()["team_id"] == T2  # Slack takes the new token
+    assert bot.slack.oauth.refreshes == 1
+    assert during.token != before.bot_token
+    assert again.token == after.token == during.token
+    assert stored_during is not None and stored_during.bot_token == before.bot_token
+    assert "IS NOT SAVED" in caplog.text and "saved the refreshed bot token" in caplog.text
+    stored = installations(store).find_bot(enterprise_id=None, team_id=T2)
+    assert stored is not None and stored.bot_token == during.token
 
 
 def installed_a_minute_ago(store, team: str) -> None:
