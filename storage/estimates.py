@@ -14,7 +14,7 @@ from datetime import datetime
 
 from storage.returns import listed_ids
 from storage.snapshots import SOURCE_ESTIMATE, ModelRecord, insert_snapshot
-from storage.sql import Connection
+from storage.sql import Connection, planned_per_call
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,15 @@ def delete_estimate(db: Connection, snapshot_id: int) -> None:
         "SELECT id, taken_at FROM snapshots WHERE id != ? ORDER BY taken_at, id", [snapshot_id]
     ).fetchall()
     left = _first_listed_by(db, snapshot_id)
-    for other, taken_at in others:
-        if not left:
-            break
-        left -= db.execute(
-            f"""UPDATE models SET first_snapshot_id = ?, first_seen_at = ?
-                WHERE first_snapshot_id = ? AND id IN ({listed_ids(db)})""",
-            [other, taken_at, snapshot_id, other],
-        ).rowcount
+    with planned_per_call(db):
+        for other, taken_at in others:
+            if not left:
+                break
+            left -= db.execute(
+                f"""UPDATE models SET first_snapshot_id = ?, first_seen_at = ?
+                    WHERE first_snapshot_id = ? AND id IN ({listed_ids(db)})""",
+                [other, taken_at, snapshot_id, other],
+            ).rowcount
     db.execute(
         """UPDATE models SET first_snapshot_id = NULL, first_seen_at = NULL
            WHERE first_snapshot_id = ?""",

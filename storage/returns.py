@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.sql import Connection
+from storage.sql import Connection, planned_per_call
 
 
 def recount_returns(db: Connection, taken_at: str, snapshot_id: int) -> None:
@@ -43,10 +43,11 @@ def recount_returns(db: Connection, taken_at: str, snapshot_id: int) -> None:
         position,
     )
     previous = int(before[0]) if before else None
-    for current in later:
-        if previous is not None:
-            _count(db, previous, current)
-        previous = current
+    with planned_per_call(db):
+        for current in later:
+            if previous is not None:
+                _count(db, previous, current)
+            previous = current
 
 
 def recount_all(db: Connection) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from storage import open_store
 from storage import outbox as ob
 from storage.queries import latest_snapshot
 from storage.schema import known_migration_names
@@ -158,3 +159,30 @@ def test_the_postgresql_driver_loads_only_for_a_store_on_postgresql(store_locati
     assert done.returncode == 0, done.stderr
     loaded = ast.literal_eval(done.stdout)
     assert ("psycopg" in loaded) == (engine == "postgresql")
+
+
+def test_the_returns_of_each_snapshot_are_counted_with_a_plan_for_its_own_ids(postgresql_url):
+    # psycopg prepares a statement run five times, and PostgreSQL may then plan it once
+    # for any values: for the count of returned models such a plan unpacked a
+    # snapshot's ids once per model (30 s a snapshot of 20,000). Each count is planned
+    # for its own snapshots, even on a server set to prefer one plan for all.
+    from tests.conftest import let_go, postgresql_schema
+
+    location = postgresql_schema(postgresql_url).replace(
+        "options=", "options=-cplan_cache_mode%3Dforce_generic_plan%20"
+    )
+    store = open_store(location)
+    try:
+        # 16 snapshots: the pool hands its connections out in turn, each must see 6.
+        for d in range(16):
+            write_snapshot(store, DAY0 + timedelta(days=d), "hub", [record("Qwen/a", "qwen", d)])
+        with store.reading() as db:
+            plans = db.execute(
+                """SELECT generic_plans, custom_plans FROM pg_prepared_statements
+                   WHERE statement LIKE '%INSERT INTO returned_models%'"""
+            ).fetchall()
+    finally:
+        let_go(location)
+
+    assert plans, "the count was run often enough to be prepared"
+    assert all(generic == 0 and custom >= 1 for generic, custom in plans)
