@@ -64,16 +64,45 @@ def _count(db: Connection, previous: int, current: int) -> None:
     # (its first listing is not `current`) came back. Only families `previous` holds
     # count: a snapshot holding some families alone (an estimate for families newly
     # added) says nothing of the others' models.
+    if db.engine == "postgresql":
+        _count_packed(db, previous, current)
+        return
     db.execute(
-        f"""INSERT INTO returned_models (snapshot_id, family, models)
-            SELECT ?, m.family, count(*)
-            FROM ({listed_ids(db)}) AS c JOIN models m ON m.id = c.model_id
-            WHERE m.first_snapshot_id != ?
-              AND c.model_id NOT IN ({listed_ids(db)})
-              AND EXISTS (SELECT 1 FROM family_totals t
-                          WHERE t.snapshot_id = ? AND t.family = m.family)
-            GROUP BY m.family""",
-        [current, current, current, previous, previous],
+        """INSERT INTO returned_models (snapshot_id, family, models)
+           SELECT c.snapshot_id, m.family, count(*)
+           FROM model_counts c JOIN models m ON m.id = c.model_id
+           WHERE c.snapshot_id = ? AND m.first_snapshot_id != c.snapshot_id
+             AND NOT EXISTS (SELECT 1 FROM model_counts p
+                             WHERE p.snapshot_id = ? AND p.model_id = c.model_id)
+             AND EXISTS (SELECT 1 FROM family_totals t
+                         WHERE t.snapshot_id = ? AND t.family = m.family)
+           GROUP BY m.family""",
+        [current, previous, previous],
+    )
+
+
+def _count_packed(db: Connection, previous: int, current: int) -> None:
+    """`_count` on PostgreSQL's packed counts (storage/schema_postgresql.py). A model's
+    block is its id's, in every snapshot: a block whose ids are those of the snapshot
+    before, in the same order (as a steady day writes them), holds no model that came
+    back, and only the other blocks' ids are unpacked and compared. Without that, the
+    count unpacked and matched both snapshots' ids: a sixth of a snapshot's write."""
+    db.execute(
+        """WITH changed AS MATERIALIZED (
+               SELECT b.model_ids AS listed, p.model_ids AS before
+               FROM model_count_blocks b LEFT JOIN model_count_blocks p
+                 ON p.snapshot_id = ? AND p.block = b.block
+               WHERE b.snapshot_id = ? AND b.model_ids IS DISTINCT FROM p.model_ids)
+           INSERT INTO returned_models (snapshot_id, family, models)
+           SELECT ?, m.family, count(*)
+           FROM changed CROSS JOIN LATERAL unnest(changed.listed) AS c (model_id)
+           JOIN models m ON m.id = c.model_id
+           WHERE m.first_snapshot_id != ?
+             AND c.model_id NOT IN (SELECT unnest(before) FROM changed)
+             AND EXISTS (SELECT 1 FROM family_totals t
+                         WHERE t.snapshot_id = ? AND t.family = m.family)
+           GROUP BY m.family""",
+        [previous, current, current, current, previous],
     )
 
 
