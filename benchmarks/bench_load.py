@@ -121,7 +121,7 @@ class Child:
 
 
 def load(
-    url: str,
+    url: str | Sequence[str],
     base: str,
     first: int,
     count: int,
@@ -130,9 +130,11 @@ def load(
     env: dict[str, str],
 ) -> subprocess.Popen[str]:
     """Start the load generator: `count` commands of the mix, `concurrency` at a time, with
-    response URLs BASE/first, BASE/first+1, …"""
+    response URLs BASE/first, BASE/first+1, …, to `url` (or to several, in turn)."""
+    urls = [url] if isinstance(url, str) else list(url)
     args = [
-        *(sys.executable, str(HERE / "load_slash.py"), "--url", url),
+        *(sys.executable, str(HERE / "load_slash.py")),
+        *(arg for u in urls for arg in ("--url", u)),
         *("--signing-secret", SIGNING_SECRET, "--response-url-base", base),
         *("--count", str(count), "--concurrency", str(concurrency), "--report", str(report)),
         *("--first", str(first)),

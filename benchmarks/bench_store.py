@@ -9,7 +9,8 @@ so the ratio says what our layers cost, whatever the machine.
 The default builds 20 families x 1,000 models x 365 daily snapshots (7.3M model-count
 rows) twice, once through `storage.snapshots.insert_snapshot` and once with plain
 `executemany`, in a temporary folder removed at the end (unless --keep). Every model
-has a size (recorded with each snapshot, as a collection records them). Each answer
+has a size, recorded with each snapshot: more than a collection writes, which records
+only the sizes new or changed (`storage.model_sizes.changed_sizes`). Each answer
 (`top`, `regions`, `movers`, `forecast`, a `compare` that carries a forecast, `sizes`,
 `top --size 1-5B`) is timed beside the plain SQL reads it needs, on a connection opened
 for them.
@@ -157,8 +158,8 @@ def taken_at(day: int) -> datetime:
 def ingest_storage(
     store: Store, catalogue: Catalogue, days: int, progress: Callable[[int], None]
 ) -> float:
-    """Seconds spent in insert_snapshot, one write transaction per snapshot; the models'
-    sizes are recorded with each, as a collection records the sizes it lists."""
+    """Seconds spent in insert_snapshot, one write transaction per snapshot; every
+    model's size is recorded with each (a collection records only those changed)."""
     spent = 0.0
     sizes = catalogue.sizes()
     for day in range(days):
@@ -274,7 +275,7 @@ def answer_top(store: Store, families: Families) -> Callable[[], object] | None:
 def raw_top_fresh(path: Path) -> Callable[[], object]:
     """The reads `top` needs in plain SQL (the TOP_…_SQL statements), in one read
     transaction as the answer makes them, on a connection opened for them: what `top` is
-    held to (an answer reads on its thread's kept connection: see storage.store)."""
+    held to (an answer reads on its thread's kept connection: see storage.engines.sqlite)."""
 
     def run() -> object:
         conn = sqlite3.connect(path)

@@ -109,7 +109,7 @@ def run(teams: int, channels: int, folder: Path) -> Figures:
         settings = SlackSettings(
             signing_secret=SIGNING_SECRET, api_url=slack.api_url, oauth=CREDENTIALS
         )
-        installations = open_installations(store.path, CREDENTIALS, slack.api_url)
+        installations = open_installations(store, CREDENTIALS, slack.api_url)
         services = BotServices(
             context=AnswerContext(store=store, families=families), render=render_chart
         )

@@ -132,7 +132,7 @@ def summarise_by_text(acks: Sequence[Ack]) -> dict[str, Any]:
 
 
 def run(
-    url: str,
+    url: str | Sequence[str],
     secret: str,
     response_url_base: str,
     count: int,
@@ -144,13 +144,22 @@ def run(
     BASE/first+1, ….
 
     Several texts are taken in turn: the n-th command (from 0) gets texts[n % len(texts)].
+    Several URLs (replicas) too, as a round-robin load balancer spreads requests.
     """
     base = response_url_base.rstrip("/")
     texts = [text] if isinstance(text, str) else list(text)
+    urls = [url] if isinstance(url, str) else list(url)
     # A request still unanswered after 10 s has failed Slack long before; stop waiting.
     with ThreadPoolExecutor(concurrency) as pool:
         futures = [
-            pool.submit(send, url, secret, texts[n % len(texts)], f"{base}/{first + n}", 10.0)
+            pool.submit(
+                send,
+                urls[n % len(urls)],
+                secret,
+                texts[n % len(texts)],
+                f"{base}/{first + n}",
+                10.0,
+            )
             for n in range(count)
         ]
         return [f.result() for f in futures]
@@ -165,7 +174,12 @@ def write_report(path: str, acks: Sequence[Ack]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="the app's /slack/events URL")
+    parser.add_argument(
+        "--url",
+        action="append",
+        required=True,
+        help="the app's /slack/events URL; give it several times to spread over replicas",
+    )
     parser.add_argument("--signing-secret", required=True, help="the app's signing secret")
     parser.add_argument(
         "--response-url-base", required=True, help="response URLs are BASE/1 … BASE/COUNT"

@@ -10,6 +10,8 @@ answers each line on stdin:
   arrived, "status": HTTP status, "image": whether it holds an image block, "text": the
   first 80 characters}; time.monotonic() is the same clock in every process of the
   machine, so the load generator's send times compare with it;
+- `messages`: one JSON line, {"messages": {CHANNEL: [TEXT, ...]}}, the text of every
+  message posted in each channel, in order;
 - `quit` (or end of input): stop.
 """
 
@@ -50,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 slack.slow_response_url(f"{slack.base_url}/response/{key}", float(seconds))
             elif command == "report":
                 print(json.dumps({"responses": responses(slack)}), flush=True)
+            elif command == "messages":
+                posted = {
+                    c: [m.get("text") for m in ms] for c, ms in slack.channel_messages.items()
+                }
+                print(json.dumps({"messages": posted}), flush=True)
             elif command == "quit":
                 break
     return 0

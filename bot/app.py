@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.error import URLError
 
@@ -29,6 +28,7 @@ from storage import workspaces as ws
 
 if TYPE_CHECKING:
     from bot.installations import Installations
+    from storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def build_app(
     verify_token: bool = True,
     listeners: Callable[[App, BotServices], None] | None = None,
     installations: Installations | None = None,
-    oauth_store: Path | None = None,
+    oauth_store: Store | None = None,
 ) -> App:
     """A Bolt app for `settings`, its listeners registered (`listeners`: the load
     benchmark's floor registers one that only acknowledges).
@@ -78,8 +78,8 @@ def build_app(
     hold their ack until done.)
 
     With `settings.oauth` the app installs workspaces through OAuth instead, keeping their
-    tokens in `installations` (by default slack_sdk's SQLite stores in `oauth_store`, else
-    in the answers' store file).
+    tokens in `installations` (by default slack_sdk's stores in the database of
+    `oauth_store`, else of the answers' store: bot.slack_stores).
     """
     if settings.oauth is not None:
         app, forget_tokens = _oauth_app(settings, services, installations, oauth_store)
@@ -152,7 +152,7 @@ def _oauth_app(
     settings: SlackSettings,
     services: BotServices,
     installations: Installations | None,
-    oauth_store: Path | None,
+    oauth_store: Store | None,
 ) -> tuple[App, Callable[[str | None], None]]:
     """The app any workspace installs through OAuth: Bolt's flow and slack_sdk's stores;
     and what forgets the tokens it remembers of a workspace."""
@@ -160,19 +160,14 @@ def _oauth_app(
     from bot.oauth import install_flow
 
     assert settings.oauth is not None and settings.signing_secret is not None
-    path = oauth_store or services.context.store.path
     # The app's own client holds no token: Bolt gives each request its workspace's.
     client = make_web_client(None, settings.api_url)
     if installations is None:
-        installations = open_installations(path, settings.oauth, settings.api_url)
+        installations = open_installations(
+            oauth_store or services.context.store, settings.oauth, settings.api_url
+        )
     oauth_settings, flow = install_flow(
-        settings.oauth,
-        installations,
-        services.context.store,
-        client,
-        BOT_SCOPES,
-        settings.api_url,
-        str(path),
+        settings.oauth, installations, services.context.store, client, BOT_SCOPES, settings.api_url
     )
     authorize = kept_authorize(installations, settings.oauth, client)
     app = App(

@@ -27,10 +27,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from openmodels.chart_spec import ChartSpec, chart_key
 from openmodels.charts import STYLE
+
+if TYPE_CHECKING:
+    from storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,13 @@ MEMORY_BYTES = 32 * 1024 * 1024  # a chart is 50 to 150 KB: some hundreds of cha
 DISK_BYTES = 256 * 1024 * 1024
 
 
-def cache_directory(store_path: Path) -> Path:
-    """Where the charts of the store at `store_path` are kept: beside it, named after it
-    as SQLite names its own files (`openmodels.db-wal`)."""
-    return Path(f"{store_path}-charts")
+def cache_directory(store: Store) -> Path | None:
+    """Where the charts of `store` are kept on disk: beside its file, named after it as
+    SQLite names its own files (`openmodels.db-wal`). None for a store on PostgreSQL:
+    its replicas keep their charts in memory, having no file of their own beside it."""
+    if store.engine_name != "sqlite":
+        return None
+    return Path(f"{store.path}-charts")
 
 
 class ChartCache:

@@ -55,6 +55,7 @@ from localslack.payloads import (
 )
 from localslack.server import LocalSlack
 from localslack.workspaces import CHANNEL_ID, TEAM_ID, TEAM_NAME, USER_ID
+from storage import open_store
 
 DEMO_TOUR = (
     "top",
@@ -147,8 +148,9 @@ class LocalBot:
         settings = SlackSettings(
             signing_secret=self.signing_secret, api_url=self.slack.api_url, oauth=DEMO_CLIENT
         )
-        store = Path(self._installs.name) / "installations.db"
-        app = build_app(settings, self._services, oauth_store=store)
+        # A store of its own, for slack_sdk's tables (its migrations make them).
+        installs = open_store(Path(self._installs.name) / "installations.db")
+        app = build_app(settings, self._services, oauth_store=installs)
         self._server = BackgroundServer(app)
         self.slack.add_workspace(
             SECOND["team"],

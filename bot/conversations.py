@@ -22,13 +22,16 @@ What Slack sends, and what is answered (sources beside each rule):
   over HTTP and `retry_attempt` over Socket Mode, and always the same `event_id`. A
   retry is acknowledged like any event and answered only if its event id is new here.
 
-The event ids seen are kept in memory for an hour, not in the store. Retries of an
-event arrive within about six minutes, and only when its first delivery went
-unacknowledged: to a process that was too slow (it remembers the id), or that died
-before acknowledging (then it most likely never answered, and answering the retry is
-right). A store table would cost a write for every message to catch the one duplicate
-left: a process that answered, lost its acknowledgement and restarted within minutes.
-One `openmodels serve` answers a workspace, so no second process needs to know.
+The event ids seen are kept for an hour. Retries of an event arrive within about six
+minutes, and only when its first delivery went unacknowledged: to a process that was
+too slow (it remembers the id), or that died before acknowledging (then it most likely
+never answered, and answering the retry is right). On SQLite one `openmodels serve`
+answers a workspace and keeps the ids in memory: a store table would cost a write
+(behind a collection's write lock) for every message to catch the one duplicate left, a
+process that answered, lost its acknowledgement and restarted within minutes. On
+PostgreSQL several replicas share the store, and a retry may reach another replica than
+the first delivery: the ids are kept in the store (storage.seen_events), written without
+waiting for the store's write lock.
 
 Charts are shared where the answer went, through bot.delivery's channel-share path with
 its files.info confirmation; when the bot cannot share there, a one-line note says so
@@ -43,6 +46,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -60,6 +64,8 @@ from bot.handlers import (
 from bot.slack_client import lane_client
 from commands import answer_text
 from commands.subscriptions import Channel
+from storage import Store, seen_events
+from storage.snapshots import format_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +76,38 @@ _MENTION = r"<@{user}(?:\|[^>]*)?>"
 
 
 class RecentEvents:
-    """The event ids seen lately: a retried event is recognised by its id. Thread-safe."""
+    """The event ids seen lately: a retried event is recognised by its id. Thread-safe.
+
+    With a `shared` store (on PostgreSQL, shared by replicas) the ids are kept there."""
 
     def __init__(
         self,
         keep: float = REMEMBER_SECONDS,
         limit: int = REMEMBER_AT_MOST,
         clock: Callable[[], float] = time.monotonic,
+        shared: Store | None = None,
     ) -> None:
         self.keep = keep
         self.limit = limit
         self.clock = clock
+        self.shared = shared
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def first_time(self, event_id: str) -> bool:
         """True the first time `event_id` is seen (within `keep` seconds); False after."""
+        if self.shared is not None:
+            moment = datetime.now(UTC)
+            try:
+                with self.shared.claiming() as db:
+                    return seen_events.first_time(
+                        db,
+                        event_id,
+                        format_timestamp(moment),
+                        format_timestamp(moment - timedelta(seconds=self.keep)),
+                    )
+            except Exception:  # the store unreachable: this replica's memory still counts
+                log.exception("could not record event %s in the store", event_id)
         with self._lock:
             now = self.clock()
             while self._seen and (
@@ -136,7 +158,8 @@ def reply_thread(event: dict[str, Any]) -> str | None:
 
 def register(app: App, services: BotServices) -> None:
     """Attach the app_mention and direct message listeners to `app`."""
-    recent = RecentEvents()
+    store = services.context.store
+    recent = RecentEvents(shared=store if store.engine_name == "postgresql" else None)
 
     def admit(
         body: dict[str, Any], request: BoltRequest, next_: Callable[[], None]

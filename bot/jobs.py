@@ -104,7 +104,7 @@ def services_from_config(
         hub=HubClient.from_config(config),
         slack=team_clients(slack, store, installations),
         # A digest's chart, drawn once for all its channels (and kept beside the store).
-        render=ChartCache(render_chart, cache_directory(store.path)),
+        render=ChartCache(render_chart, cache_directory(store)),
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
 
@@ -122,7 +122,7 @@ def team_clients(
     if slack.oauth is None:
         return OneWorkspace(make_web_client(slack.bot_token, slack.api_url))
     if installations is None:
-        installations = open_installations(store.path, slack.oauth, slack.api_url)
+        installations = open_installations(store, slack.oauth, slack.api_url)
     return InstalledWorkspaces(store, installations, slack.api_url)
 
 

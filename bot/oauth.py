@@ -3,9 +3,10 @@
 `/slack/install` shows an "Add to Slack" page; Slack sends the person back to
 `/slack/oauth_redirect` with a code, which Bolt exchanges for the workspace's bot token
 (oauth.v2.access) and keeps in slack_sdk's installation store; the state that ties the
-two ends together is kept by slack_sdk's state store for 10 minutes. Both stores are
-slack_sdk's SQLite stores, in the tables they make in openmodels' own store file, so a
-backup of the store holds them too.
+two ends together is kept by slack_sdk's state store for 10 minutes. Both are
+slack_sdk's stores in openmodels' own database (bot.slack_stores: its SQLite stores in
+the store's file, its SQLAlchemy stores in the store's PostgreSQL database), so a backup
+of the store holds them too.
 
 What openmodels adds to Bolt's flow:
 - every ending gets a page that says in a sentence what happened and what to do: an
@@ -37,6 +38,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.installations import STATE_SECONDS
 from openmodels.errors import OpenModelsError
 from storage import Store
 from storage import workspaces as ws
@@ -53,7 +55,6 @@ log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-STATE_SECONDS = 600  # an install link is good for 10 minutes
 
 _START_AGAIN = f'<a href="{INSTALL_PATH}">Start again from the install page</a>.'
 # What each of Bolt's failure reasons means to the person installing, and what to do.
@@ -117,17 +118,8 @@ def install_flow(
     client: WebClient,
     scopes: Sequence[str],
     api_url: str,
-    state_path: str,
 ) -> tuple[OAuthSettings, WorkspaceInstallFlow]:
     """Bolt's OAuth settings and flow: slack_sdk's stores, our pages, `scopes`."""
-    from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
-
-    states = SQLite3OAuthStateStore(
-        database=state_path,
-        expiration_seconds=STATE_SECONDS,
-        logger=logging.getLogger("bot.oauth.states"),
-    )
-    states.init()  # its table now, not on the first visitor
     pages = InstallPages(store)
     settings = OAuthSettings(
         # Every value explicit: Bolt would otherwise read SLACK_* variables itself, and
@@ -142,7 +134,7 @@ def install_flow(
         authorization_url=authorization_url(api_url),
         installation_store=installations.store,
         token_rotation_expiration_minutes=installations.minutes,
-        state_store=states,
+        state_store=installations.states,
         state_expiration_seconds=STATE_SECONDS,
         callback_options=CallbackOptions(success=pages.success, failure=pages.failure),
         logger=logging.getLogger("bot.bolt"),

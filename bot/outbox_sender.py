@@ -42,8 +42,9 @@ Each workspace's items go with its own bot token (bot.installations). A workspac
 token is gone (uninstalled, revoked) is skipped, logged once: its items are not
 claimed but dropped, and nothing more is queued for it until it installs again
 (storage.workspaces.stop), so a reinstall never bursts out a stale backlog. One whose
-token Slack refuses stops for this run, its items released as they were; the other
-workspaces go on. Slack's rate limits are per workspace (and per channel for posts:
+token Slack refuses stops for this run, its items released as they were, as does one
+whose token cannot be read from the installation store just now; the other workspaces
+go on. Slack's rate limits are per workspace (and per channel for posts:
 about one a second), so with a token per workspace, WORKSPACES_AT_ONCE workspaces are
 delivered at the same time, each one's channels in order; with one token
 (SLACK_BOT_TOKEN) everything goes in order.
@@ -71,7 +72,13 @@ from bot.delivery import (
     with_chart_description,
 )
 from bot.identity import holder_id
-from bot.installations import OneWorkspace, TeamClients, stop_queuing, team_clients_of
+from bot.installations import (
+    OneWorkspace,
+    TeamClients,
+    WorkspaceUnavailable,
+    stop_queuing,
+    team_clients_of,
+)
 from bot.posting import run_now
 from commands.answer import ChartSpec
 from openmodels.threads import reply_thread
@@ -80,9 +87,9 @@ from storage import announcements as an
 from storage import chart_shares as cs
 from storage import outbox as ob
 from storage import subscriptions as subs
-from storage.connection import Database
 from storage.outbox import OutboxItem
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +130,9 @@ class DeliveryReport:
     # (uninstalled, revoked): their items stay as they were.
     stopped_teams: dict[str, str] = field(default_factory=dict)
     skipped_teams: list[str] = field(default_factory=list)
+    # Workspaces whose token could not be read from the installation store (team ->
+    # why): their items stay as they were, for the next run.
+    unavailable_teams: dict[str, str] = field(default_factory=dict)
 
 
 class _AppError(Exception):
@@ -244,7 +254,13 @@ class _Run:
         """Deliver one workspace's channels in order, then recheck its charts."""
         if self.halted.is_set():
             return
-        client = self.clients.client_for(team_id)
+        try:
+            client = self.clients.client_for(team_id)
+        except WorkspaceUnavailable as exc:
+            # This workspace waits for the next run, its items as they were; the others
+            # go on.
+            self.report.unavailable_teams[team_id] = str(exc)
+            return
         if client is None:
             # No token to post with until it installs again: its items go unclaimed
             # (no attempt spent) and are dropped, and nothing more is queued for it.
@@ -298,7 +314,7 @@ def _claim(
 ) -> OutboxItem | None:
     """Claim `item` for this run; the item as it was before the claim, or None if taken."""
     now = clock()
-    with store.writing() as db:
+    with store.claiming() as db:
         return ob.claim(
             db,
             item.id,
@@ -402,7 +418,7 @@ def _deliver_one(
 
 
 def _record_sent(
-    db: Database, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
+    db: Connection, item: OutboxItem, now: str, slack_ts: str | None, thread_ts: str | None
 ) -> None:
     """Mark `item` sent; a digest becomes its channel's last digest only now, so one
     that never arrives does not hold back the next, and an alert's pairs count as

@@ -130,6 +130,11 @@ class Due:
     took_over: str | None = None  # the holder of an expired lease
 
 
+def tick_for(lease: timedelta) -> int:
+    """Seconds between two looks at the jobs: a tenth of the lease, 1 to 30."""
+    return max(1, min(30, int(lease.total_seconds() / 10)))
+
+
 def retry_delay(failures: int) -> timedelta:
     """How long to wait after the `failures`-th failed attempt in a row."""
     return RETRY_DELAYS[min(max(failures, 1), len(RETRY_DELAYS)) - 1]
@@ -176,9 +181,14 @@ class JobRunner:
         self.holder = holder_id()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        # When another runner's lease seen at the last tick expires: run_forever looks
+        # again then, so a job whose runner died is taken over the moment its lease runs
+        # out, not at the next regular tick.
+        self.look_again_at: datetime | None = None
 
     def tick(self) -> list[str]:
         """Run every job that is due now, in order; return the names of those run."""
+        self.look_again_at = None
         ran = []
         for job in self.jobs:
             if self.stopping.is_set():
@@ -205,6 +215,8 @@ class JobRunner:
         if not force:  # most ticks find nothing due: decide that without the write lock
             with self.store.reading() as db:
                 state = job_runs.get(db, job.name)
+            if state is not None and state.lease_live(stamp) and state.lease_owner != self.holder:
+                self._look_again(parse_timestamp(str(state.lease_expires)))
             if state is not None and due(job, state, now) is None:
                 return None
         with self.store.writing() as db:
@@ -295,12 +307,23 @@ class JobRunner:
             except Exception:  # e.g. the store briefly locked: try at the next beat
                 log.exception("job %s: could not renew its lease", job.name)
 
+    def _look_again(self, moment: datetime) -> None:
+        if self.look_again_at is None or moment < self.look_again_at:
+            self.look_again_at = moment
+
     def next_runs(self) -> dict[str, datetime]:
         now = self.clock()
         return {job.name: job.when.next_due(now) for job in self.jobs}
 
-    def run_forever(self, tick_seconds: int = 30) -> None:
-        """Catch up once, then tick until `stopping` is set (SIGTERM sets it)."""
+    def run_forever(self, tick_seconds: int | None = None) -> None:
+        """Catch up once, then tick until `stopping` is set (SIGTERM sets it).
+
+        Ticks come every 30 s, or every tenth of the lease if that is shorter (at least
+        a second), and one more when another runner's lease seen running expires: a job
+        whose runner died is taken over as its lease runs out, within one lease period of
+        the death."""
+        if tick_seconds is None:
+            tick_seconds = tick_for(self.lease)
         scheduler = schedule.Scheduler()
         scheduler.every(tick_seconds).seconds.do(self._safe_tick)
         self._safe_tick()
@@ -308,7 +331,13 @@ class JobRunner:
             log.info("job %s: next run %s", name, when.isoformat())
         while not self.stopping.is_set():
             scheduler.run_pending()
-            self.stopping.wait(timeout=1)
+            wait = 1.0
+            if self.look_again_at is not None:
+                wait = (self.look_again_at - self.clock()).total_seconds()
+                if wait <= 0:
+                    self._safe_tick()
+                    continue
+            self.stopping.wait(timeout=min(1.0, wait))
         log.info("scheduler stopped")
 
     def _safe_tick(self) -> None:

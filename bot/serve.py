@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from slack_bolt import App
@@ -68,7 +68,7 @@ class BotProcess:
         # through one cache, so a chart is drawn once however many answers and digest
         # channels show it (bot.chart_cache).
         pool = ChartPool(config.chart_workers)
-        render = ChartCache(pool, cache_directory(jobs.store.path))
+        render = ChartCache(pool, cache_directory(jobs.store))
         context = AnswerContext(
             store=jobs.store,
             families=families,
@@ -87,7 +87,9 @@ class BotProcess:
             collect_apart=True,
             refresh_homes=partial(refresh_homes_apart, services, jobs),
         )
-        runner = JobRunner(jobs.store, scheduled_jobs(jobs))
+        runner = JobRunner(
+            jobs.store, scheduled_jobs(jobs), lease=timedelta(seconds=config.job_lease_seconds)
+        )
         try:
             app = build_app(settings, services, installations=installations)
         except BaseException:
@@ -111,6 +113,7 @@ class BotProcess:
         for thread in self._threads:
             thread.join()
         self.services.close()
+        self.jobs.store.close()  # on PostgreSQL, this process's connections to it
 
 
 def refresh_homes_apart(services: BotServices, jobs: Services, now: datetime) -> None:

@@ -26,6 +26,7 @@ so a reinstall is never undone by the uninstall before it.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -127,7 +128,9 @@ def _outdated(app: App, body: dict[str, Any], context: BoltContext) -> bool:
         enterprise_id=context.enterprise_id, team_id=context.team_id
     )
     sent = float(body.get("event_time") or 0)
-    if current is not None and sent and current.installed_at > sent:
+    # Slack's event_time is in whole seconds, and an install in the same second is not
+    # known to be the later one (SQLAlchemy's store keeps its time to the microsecond).
+    if current is not None and sent and math.floor(current.installed_at) > sent:
         log.info(
             "ignored %s for workspace %s: sent before its current installation",
             (body.get("event") or {}).get("type"),

@@ -66,8 +66,8 @@ from openmodels.health import COLLECT_JOB
 from openmodels.timeline import TimelineCache
 from storage import Store, chart_shares, jobs
 from storage import queries as q
-from storage.connection import Database
 from storage.snapshots import format_timestamp
+from storage.sql import Connection
 
 NO_SNAPSHOTS = (
     "No snapshots yet. Run `openmodels collect` to take one from the Hugging Face Hub "
@@ -86,6 +86,8 @@ NO_COLLECTION = (
     "No snapshots yet, and this bot does not collect any by itself: an admin of openmodels "
     "must start the first collection. Ask again once it has run."
 )
+
+
 @dataclass(frozen=True)
 class AnswerContext:
     """What answering needs: the store to read and the families to name.
@@ -277,7 +279,7 @@ def error_answer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
 
 
-def no_snapshots(db: Database, ctx: AnswerContext) -> str:
+def no_snapshots(db: Connection, ctx: AnswerContext) -> str:
     """What to say about an empty store: at a terminal, how to collect; in Slack, that
     the first collection is running (or will be retried), or that an admin must start it."""
     if ctx.channel is None:
@@ -294,7 +296,7 @@ def no_snapshots(db: Database, ctx: AnswerContext) -> str:
     return FIRST_COLLECTION_RUNNING
 
 
-def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
+def _health_lines(db: Connection, in_slack: bool, now: str) -> list[str]:
     """Scheduler runs, delivery backlog, digest charts not shown and flagged drops: what an
     operator checks first. In Slack, error texts lose their server file paths."""
     lines = []
@@ -349,13 +351,13 @@ def _health_lines(db: Database, in_slack: bool, now: str) -> list[str]:
     return lines
 
 
-def status_answer(db: Database, ctx: AnswerContext, public: bool = False) -> Answer:
+def status_answer(db: Connection, ctx: AnswerContext, public: bool = False) -> Answer:
     stats = q.store_stats(db)
     store = ctx.store
     in_slack = ctx.channel is not None
     kind = "bundled sample store (synthetic data)" if store.sample else "store"
     # The path is for the operator at a terminal; Slack gets no server file paths.
-    where = "" if in_slack else f"`{escape(str(store.path))}` "
+    where = "" if in_slack else f"`{escape(store.display)}` "
     lines = [
         f"*Store:* {where}({kind}, {human(store.size_bytes)}B on disk)",
         f"*Snapshots:* {stats.snapshot_count}" + _kinds(stats),

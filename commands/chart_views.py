@@ -21,9 +21,9 @@ from openmodels.forecast import Forecast, own_paces
 from openmodels.momentum import membership_changes, shares, weekly
 from openmodels.timeline import Timeline
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import estimate_notes
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 # What each view's chart shows, said in its title ("Qwen vs Llama: cumulative downloads").
 WHAT = {
@@ -58,7 +58,7 @@ class Line:
 
 
 def lines_chart(
-    db: Database,
+    db: Connection,
     timeline: Timeline,
     latest: q.Snapshot,
     lines: Sequence[Line],

@@ -16,9 +16,7 @@ from storage.estimates import EstimateNote
 
 # Said in Slack as at a terminal, so it names no command-line tool: `openmodels ask`
 # adds that hint on its own (openmodels.cli). The sample speaks in its own time.
-SAMPLE_NOTE = (
-    "*sample data as of {date}* (synthetic), not live figures from the Hugging Face Hub"
-)
+SAMPLE_NOTE = "*sample data as of {date}* (synthetic), not live figures from the Hugging Face Hub"
 
 
 ESTIMATED = "estimated from the Hub's 30-day counts"
@@ -141,7 +139,8 @@ def chart_alt_text(
 
     # A line drawn apart is described piece by piece: no span reads across a break.
     parts = [
-        f"{label} " + ", then counted afresh, ".join(
+        f"{label} "
+        + ", then counted afresh, ".join(
             span(piece) for piece in split_at(points, marks.breaks.get(label, []))
         )
         for label, points in series.items()

@@ -34,8 +34,8 @@ from openmodels.forecast import (
 from openmodels.ranking import order
 from openmodels.timeline import Timeline, family_runs
 from storage import queries as q
-from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -209,7 +209,7 @@ def _since(outlook: NoForecast) -> str:
     return _SINCE.get(why, _SINCE[Why.REDEFINED])
 
 
-def forecast_answer(db: Database, ctx: AnswerContext, command: ForecastCommand) -> Answer:
+def forecast_answer(db: Connection, ctx: AnswerContext, command: ForecastCommand) -> Answer:
     """Every adjacent pair of the all-time ranking on course to swap within the horizon,
     and a chart of the soonest passes, projected."""
     latest = q.latest_snapshot(db)
@@ -258,7 +258,7 @@ CHART_DAYS = 30  # of history before the projections
 
 
 def _forecast_chart(
-    db: Database,
+    db: Connection,
     ctx: AnswerContext,
     timeline: Timeline,
     latest: q.Snapshot,

@@ -20,7 +20,6 @@ from openmodels.regions import OTHER, region_names
 MAX_SUGGESTIONS = 3
 
 
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 

@@ -21,8 +21,8 @@ from openmodels.launch_finder import NotLaunched, launches_between
 from openmodels.launches import MIN_CLASS_LAUNCHES, NEW_DAYS, Adoption, Launch, best_for_its_size
 from openmodels.sizes import by_key
 from storage import queries as q
-from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -129,7 +129,7 @@ def launch_line(launch: Launch, families: Families, show_family: bool = True) ->
     return line
 
 
-def new_answer(db: Database, ctx: AnswerContext, command: New) -> Answer:
+def new_answer(db: Connection, ctx: AnswerContext, command: New) -> Answer:
     """Models launched in the last N days, newest first, and how they started."""
     from commands.ranking_answers import resolve  # answers imports this module
 

@@ -18,8 +18,8 @@ from openmodels.momentum import weekly
 from openmodels.periods import change_period
 from storage import model_sizes
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import estimate_notes
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 SUGGESTED = 5  # ids offered for a name the store does not hold
 
 
-def model_answer(db: Database, ctx: AnswerContext, command: ModelDetail) -> Answer:
+def model_answer(db: Connection, ctx: AnswerContext, command: ModelDetail) -> Answer:
     """A model's downloads, likes, change and chart; a name without its organisation
     finds the model, or the answer offers the closest ids."""
     latest = q.latest_snapshot(db)
@@ -54,7 +54,7 @@ def _offer(message: str) -> Answer:
     return Answer(text=message, blocks=[bk.section(message)], error=True)
 
 
-def _not_found(db: Database, latest: q.Snapshot, asked: str) -> str:
+def _not_found(db: Connection, latest: q.Snapshot, asked: str) -> str:
     """No model by that id: the ids closest to it, if any."""
     name = asked.split("/")[-1][:60]
     similar = q.similar_models(db, latest, name, limit=SUGGESTED)
@@ -65,14 +65,17 @@ def _not_found(db: Database, latest: q.Snapshot, asked: str) -> str:
         similar += [by_name[c] for c in close if by_name[c] not in similar]
     message = f"No model '{echo(asked, 120)}' in the store."
     if similar:
-        return message + " Did you mean: " + ", ".join(
-            f"`{escape(s)}`" for s in similar[:SUGGESTED]
-        ) + "?"
+        return (
+            message
+            + " Did you mean: "
+            + ", ".join(f"`{escape(s)}`" for s in similar[:SUGGESTED])
+            + "?"
+        )
     return message + " openmodels tracks the models of the families in `/openmodels families`."
 
 
 def _model(
-    db: Database,
+    db: Connection,
     ctx: AnswerContext,
     command: ModelDetail,
     found: tuple[str, str, str | None, str | None],
@@ -138,14 +141,14 @@ def _model(
     return Answer(text=text, blocks=blocks, public=command.public, chart=chart)
 
 
-def _size(db: Database, repo_id: str) -> str:
+def _size(db: Connection, repo_id: str) -> str:
     """A model's size and where it came from."""
     from commands.sizes_answer import size_text_of
 
     return size_text_of(model_sizes.size_of(db, repo_id))
 
 
-def _class_start(db: Database, ctx: AnswerContext, repo_id: str) -> str:
+def _class_start(db: Connection, ctx: AnswerContext, repo_id: str) -> str:
     """A model's relative adoption if it is a launch old enough to judge; else why not."""
     from commands.launches_answer import adoption_text, not_launched_text
     from openmodels.launch_finder import NoLaunch, launch_of

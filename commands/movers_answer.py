@@ -17,9 +17,9 @@ from openmodels.comparability import Why
 from openmodels.movers import SetAside, family_movers
 from openmodels.timeline import Timeline
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import estimate_note
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -65,7 +65,7 @@ def period(
     )
 
 
-def movers_answer(db: Database, ctx: AnswerContext, command: Movers) -> Answer:
+def movers_answer(db: Connection, ctx: AnswerContext, command: Movers) -> Answer:
     """Families ranked by all-time downloads gained, and the models that gained most."""
     latest = q.latest_snapshot(db)
     if latest is None:
@@ -178,7 +178,7 @@ def _weeks_before(latest: q.Snapshot, weeks: int) -> str:
 
 
 def _aside(
-    db: Database, timeline: Timeline, s: SetAside, baseline: q.Snapshot, latest: q.Snapshot
+    db: Connection, timeline: Timeline, s: SetAside, baseline: q.Snapshot, latest: q.Snapshot
 ) -> str:
     """Why a family is not ranked; for one redefined in the period, its gain since."""
     basis = timeline.basis(s.family, baseline, latest)

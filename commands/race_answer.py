@@ -20,8 +20,8 @@ from openmodels.launches import NEW_DAYS, Launch
 from openmodels.races import Race as Judged
 from openmodels.races import judge_race
 from storage import queries as q
-from storage.connection import Database
 from storage.queries import FirstSeen
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -33,7 +33,7 @@ RACE_NOTE = (
 )
 
 
-def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
+def race_answer(db: Connection, ctx: AnswerContext, command: Race) -> Answer:
     """The launches `command` names, raced from day 0."""
     latest = q.latest_snapshot(db)
     if latest is None:
@@ -88,7 +88,7 @@ def race_answer(db: Database, ctx: AnswerContext, command: Race) -> Answer:
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def _runner(db: Database, ctx: AnswerContext, reader: LaunchReader, name: str) -> FirstSeen:
+def _runner(db: Connection, ctx: AnswerContext, reader: LaunchReader, name: str) -> FirstSeen:
     """The launch `name` stands for, as its sighting: a model (ORG/NAME), or a family's
     latest launch."""
     from commands.ranking_answers import resolve  # answers imports this module
@@ -141,7 +141,7 @@ def not_a_launch(found: NoLaunch) -> str:
     return f"No model '{name}' in the store."
 
 
-def _history(db: Database, repo_id: str) -> list[tuple[str, int]]:
+def _history(db: Connection, repo_id: str) -> list[tuple[str, int]]:
     return [(p.taken_at, p.downloads_all_time) for p in q.model_history(db, repo_id)]
 
 

@@ -36,8 +36,8 @@ from openmodels.ranking import RankedFamily, lead
 from openmodels.standings import Standings, read_standings
 from openmodels.timeline import Timeline, family_runs
 from storage import queries as q
-from storage.connection import Database
 from storage.snapshots import FamilyTotal, format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -83,7 +83,7 @@ def resolve(families: Families, name: str) -> Family:
 
 
 def standings_of(
-    db: Database, metric: str, timeline: Timeline, among: SizeClass | None = None
+    db: Connection, metric: str, timeline: Timeline, among: SizeClass | None = None
 ) -> Standings:
     """The ranking by `metric`, or by downloads from the models of one size class."""
     values = None
@@ -144,7 +144,7 @@ def lead_line(
 TOP_OTHER_BLOCKS = 4  # a top answer's blocks besides its rows: header, notes, lead, footer
 
 
-def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
+def top_answer(db: Connection, ctx: AnswerContext, command: Top) -> Answer:
     chosen = None
     if command.size is not None:
         from commands.sizes_answer import size_class
@@ -201,9 +201,7 @@ def top_answer(db: Database, ctx: AnswerContext, command: Top) -> Answer:
             f"{metric_name}"
         )
     else:
-        title = (
-            f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
-        )
+        title = f"Top {count(len(shown), 'model family', 'model families')}{among} by {metric_name}"
     blocks = [bk.header(title), *rows]
     the_lead = lead(ranking)
     if the_lead is not None and the_lead.rest_count:
@@ -244,7 +242,7 @@ def _counted(known: int, models: int) -> str:
 # -- compare --------------------------------------------------------------------------------
 
 
-def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer:
+def compare_answer(db: Connection, ctx: AnswerContext, command: Compare) -> Answer:
     chosen: list[Family] = []
     for name in command.names:
         family = resolve(ctx.families, name)
@@ -340,7 +338,7 @@ def compare_answer(db: Database, ctx: AnswerContext, command: Compare) -> Answer
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def _compare_one(db: Database, ctx: AnswerContext, command: Compare, family: Family) -> Answer:
+def _compare_one(db: Connection, ctx: AnswerContext, command: Compare, family: Family) -> Answer:
     """`compare` with one family: the family's answer, and a comparison with its
     neighbours in the ranking suggested."""
     shown = FamilyDetail(family.key, metric=command.metric, view=command.view)
@@ -354,9 +352,7 @@ def _compare_one(db: Database, ctx: AnswerContext, command: Compare, family: Fam
     names = [ctx.families.label(k) for k in around]
     together = sorted([family.key, *around], key=keys.index)
     text = f"compare {' '.join(together)}"
-    places = " and ".join(
-        f"{escape(ctx.families.label(k))} (#{keys.index(k) + 1})" for k in around
-    )
+    places = " and ".join(f"{escape(ctx.families.label(k))} (#{keys.index(k) + 1})" for k in around)
     hint = bk.section(
         f"To compare, name two families or more. {escape(family.label)}'s neighbours in the "
         f"ranking are {places}: `/openmodels {text}`."
@@ -378,7 +374,7 @@ def _suffix(metric: str, view: str) -> str:
 # -- family ---------------------------------------------------------------------------------
 
 
-def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+def family_answer(db: Connection, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     family = resolve(ctx.families, command.name)
     timeline = ctx.timelines.read(db)
     standings = standings_of(db, command.metric, timeline)
@@ -451,7 +447,7 @@ def family_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> An
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public, chart=chart)
 
 
-def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail) -> Answer:
+def family_models_answer(db: Connection, ctx: AnswerContext, command: FamilyDetail) -> Answer:
     """A family's top models in full (`family NAME --models`): thirty by the metric,
     each with both download figures and its likes, in as few sections as they fit."""
     family = resolve(ctx.families, command.name)
@@ -483,7 +479,7 @@ def family_models_answer(db: Database, ctx: AnswerContext, command: FamilyDetail
     return Answer(text=text, blocks=bk.fit(blocks), public=command.public)
 
 
-def _derivatives(db: Database, snapshot: q.Snapshot, t: FamilyTotal) -> str:
+def _derivatives(db: Connection, snapshot: q.Snapshot, t: FamilyTotal) -> str:
     """A family's derivative count; 'unknown' when no model of it has one (never 0)."""
     if t.derivatives is None:
         return "unknown"

@@ -28,8 +28,8 @@ from openmodels.regions import OTHER, region_members, region_names
 from openmodels.standings import Standings, read_standings, region_standings
 from openmodels.timeline import region_runs
 from storage import queries as q
-from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 MEMBERS_SHOWN = 12  # families named under each region; the rest are counted
 
 
-def regions_answer(db: Database, ctx: AnswerContext, command: Regions) -> Answer:
+def regions_answer(db: Connection, ctx: AnswerContext, command: Regions) -> Answer:
     """Each region's total, share and change, its families, and a chart over time.
 
     A region's change adds up its families' comparable changes and names those set

@@ -34,9 +34,7 @@ from commands.parser import Command, NotACommand, Unresolved, UsageError, parse,
 from openmodels.families import Families
 
 
-def resolve(
-    command: Unresolved, families: Families, holds_model: Callable[[str], bool]
-) -> Command:
+def resolve(command: Unresolved, families: Families, holds_model: Callable[[str], bool]) -> Command:
     """The command `command` stands for; `holds_model(name)`: whether the store holds a
     model of that name (without its organisation). Raises UsageError for a mistyped
     subcommand (naming it) and for what the resolved command refuses (options, counts)."""

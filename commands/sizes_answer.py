@@ -26,8 +26,8 @@ from openmodels.sizes import (
     size_text,
 )
 from storage import queries as q
-from storage.connection import Database
 from storage.model_sizes import SizeRow
+from storage.sql import Connection
 
 if TYPE_CHECKING:
     from commands.answers import AnswerContext
@@ -64,7 +64,7 @@ def size_class(text: str) -> SizeClass:
     return found
 
 
-def sizes_answer(db: Database, ctx: AnswerContext, command: Sizes) -> Answer:
+def sizes_answer(db: Connection, ctx: AnswerContext, command: Sizes) -> Answer:
     """Each size class's downloads, share and leading family, and how sizes are known."""
     latest = q.latest_snapshot(db)
     if latest is None:

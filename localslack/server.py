@@ -254,6 +254,7 @@ class LocalSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._rate_limits: dict[tuple[str, str], list[_Failure]] = {}  # (method, team)
         self._delays: list[_Delay] = []
+        self._held: dict[str, int] = {}  # calls of each method `delay` holds right now
         self._lost: list[_Delay] = []
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
@@ -598,10 +599,22 @@ class LocalSlack:
         found = _take(self._delays, method, params, self._changed)
         if found is None:
             return
-        if isinstance(found.seconds, threading.Event):
-            found.seconds.wait(60)
-        else:
-            time.sleep(found.seconds)
+        with self._changed:
+            self._held[method] = self._held.get(method, 0) + 1
+            self._changed.notify_all()
+        try:
+            if isinstance(found.seconds, threading.Event):
+                found.seconds.wait(60)
+            else:
+                time.sleep(found.seconds)
+        finally:
+            with self._changed:
+                self._held[method] -= 1
+
+    def holding(self, method: str) -> int:
+        """How many calls of `method` wait right now before their answer (`delay`)."""
+        with self._changed:
+            return self._held.get(method, 0)
 
     def _answer_lost(self, method: str, params: JsonDict) -> bool:
         """Whether this call's answer is to be dropped (see `lose_answers`)."""

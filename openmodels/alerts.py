@@ -32,8 +32,8 @@ from storage import mutes as mu
 from storage import outbox as ob
 from storage import queries as q
 from storage import subscriptions as subs
-from storage.connection import Database
 from storage.snapshots import format_timestamp
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +153,13 @@ def check_overtakes(
     return AlertCheck(latest.id, found, drops, queued, reason)
 
 
-def _points(db: Database, timeline: Timeline, snapshot_ids: list[int]) -> list[Point]:
+def _points(db: Connection, timeline: Timeline, snapshot_ids: list[int]) -> list[Point]:
     figures = q.figures_of(db, snapshot_ids)
     return [Point(figures[i], timeline.at(i)) for i in snapshot_ids]
 
 
 def _note_breaks(
-    db: Database, snapshots: list[q.Snapshot], timeline: Timeline, start: int
+    db: Connection, snapshots: list[q.Snapshot], timeline: Timeline, start: int
 ) -> list[Fall]:
     """Log, and record for `status`, what breaks the comparison into each judged snapshot:
     anomalies (figures below earlier ones) and changed family definitions."""
@@ -177,8 +177,8 @@ def _note_breaks(
                 snapshot.taken_at,
             )
             db.execute(
-                """INSERT OR IGNORE INTO anomalies (snapshot_id, family, metric, previous, current)
-                   VALUES (?, ?, ?, ?, ?)""",
+                """INSERT INTO anomalies (snapshot_id, family, metric, previous, current)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 [snapshot.id, a.family, "all_time", a.previous, a.current],
             )
             found.append(a)
@@ -228,16 +228,14 @@ def _drops_decided_at(timeline: Timeline, snapshot_id: int) -> list[tuple[Fall, 
         if start > here:
             continue
         for drop in drops:
-            holding = [
-                s for s in timeline.snapshots[start : here + 1] if drop.family in s.present
-            ]
+            holding = [s for s in timeline.snapshots[start : here + 1] if drop.family in s.present]
             if len(holding) == LASTING and holding[-1].id == snapshot_id:
                 found.append((drop, timeline.snapshots[start]))
     return found
 
 
-def _record_checked(db: Database, snapshot_ids: list[int], stamp: str, found: int) -> None:
-    db.conn.executemany(
+def _record_checked(db: Connection, snapshot_ids: list[int], stamp: str, found: int) -> None:
+    db.executemany(
         "INSERT INTO alert_checks (snapshot_id, checked_at, overtakes) VALUES (?, ?, ?)",
         [(i, stamp, found) for i in snapshot_ids],
     )

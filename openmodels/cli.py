@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_store(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
-            "--db", type=Path, help="SQLite store (default: $OPENMODELS_DB or ./openmodels.db)"
+            "--db",
+            help="the store: a SQLite file or a postgresql:// URL "
+            "(default: $OPENMODELS_DB or ./openmodels.db)",
         )
         p.add_argument(
             "--families",
@@ -108,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
     backup.set_defaults(handler=cmd_backup)
+    port_db = sub.add_parser(
+        "port-db",
+        help="copy a SQLite store into an empty PostgreSQL database, counts verified",
+        description="Copy every table of a SQLite store into an empty PostgreSQL database "
+        "(the schema is made first, and the migrations recorded), in one transaction: "
+        "the target ends up holding exactly the source's rows, or nothing. Refuses a "
+        "target that already holds data.",
+    )
+    port_db.add_argument("source", help="the SQLite store file")
+    port_db.add_argument("target", help="the database, as postgresql://USER@HOST:PORT/NAME")
+    port_db.set_defaults(handler=cmd_port_db)
     serve = with_store(
         sub.add_parser("serve", help="run the Slack app (Socket Mode, or --http for HTTP)")
     )
@@ -215,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _config(args: argparse.Namespace) -> Config:
     config = Config.from_env()
     if getattr(args, "db", None):
-        config = replace(config, db_path=args.db)
+        config = replace(config, db=args.db)
     if getattr(args, "families", None):
         config = replace(config, families_path=args.families)
     return config
@@ -233,7 +246,8 @@ def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     result, check = collect_job(services, datetime.now(UTC), progress=progress)
     print(
         f"snapshot {result.snapshot_id} taken at {result.taken_at}: "
-        f"{result.model_count} models in {len(result.totals)} families -> {services.store.path}"
+        f"{result.model_count} models in {len(result.totals)} families -> "
+        f"{services.store.display}"
     )
     for o in check.overtakes:
         print(
@@ -250,12 +264,14 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from openmodels.history_import import import_history
     from openmodels.locate import store_for_writing
     from openmodels.progress import TerminalImportProgress
+    from storage.locations import display_location, is_postgresql
 
     families = load_families(config.families_path)
-    path = config.db_path or Path(DEFAULT_DB)
-    # A dry run against a store that does not exist yet plans against an empty one
+    location = config.db or DEFAULT_DB
+    # A dry run against a store file that does not exist yet plans against an empty one
     # rather than creating the file.
-    store = store_for_writing(config) if not args.dry_run or path.exists() else None
+    exists = is_postgresql(location) or Path(location).exists()
+    store = store_for_writing(config) if not args.dry_run or exists else None
     failpoint = os.environ.get("OPENMODELS_FAILPOINT")
     if failpoint:  # the crash tests' (bot.jobs is the collection's, and imports the Hub)
         from bot.jobs import crash_at
@@ -269,12 +285,12 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         progress=TerminalImportProgress(sys.stderr) if sys.stderr.isatty() else None,
         failpoint=crash_at(failpoint) if failpoint else (lambda _where: None),
     )
-    for line in _import_summary(report, path):
+    for line in _import_summary(report, display_location(location)):
         print(line)
     return 0
 
 
-def _import_summary(report: ImportReport, store_path: Path) -> list[str]:
+def _import_summary(report: ImportReport, store_path: str) -> list[str]:
     plan = report.plan
     lines = []
     if plan.snapshots:
@@ -468,6 +484,8 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             f"{_count(len(report.skipped_teams), 'workspace')} skipped, with no token left "
             "(uninstalled, or its token revoked): their items wait, no attempt spent"
         )
+    for team, why in report.unavailable_teams.items():
+        print(f"workspace {team} waits for the next run: {why}; its queued items stay pending")
     if report.unreachable:
         print(f"Slack did not answer ({report.unreachable}): queued items stay pending")
     return 0 if not report.retry and not report.stopped else 1
@@ -477,16 +495,60 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     from openmodels.config import DEFAULT_DB
     from openmodels.errors import StoreError
     from storage import open_store
-    from storage.backup import backup
+    from storage.backup import backup, pg_dump_advice
+    from storage.locations import is_postgresql
+    from storage.store import store_at
 
+    location = config.db or DEFAULT_DB
+    if is_postgresql(location):  # pg_dump does it, consistently, while replicas write
+        raise StoreError(pg_dump_advice(store_at(location), args.path))
     # Never the bundled sample, and never a new empty store made at a mistyped path:
     # either would be a backup that holds none of the team's data.
-    path = config.db_path or Path(DEFAULT_DB)
+    path = Path(location)
     if not path.is_file():
         raise StoreError(f"no store at {path} to back up (give --db or set OPENMODELS_DB)")
     store = open_store(path)
     size = backup(store, args.path)
     print(f"backed up {store.path} to {args.path} ({size:,} bytes)")
+    return 0
+
+
+def cmd_port_db(args: argparse.Namespace, config: Config) -> int:
+    from openmodels.errors import StoreError
+    from openmodels.locate import sample_store_path
+    from storage import open_store
+    from storage.locations import display_location, is_postgresql
+    from storage.port import port
+
+    source = Path(args.source)
+    if not source.is_file():
+        raise StoreError(f"no SQLite store at {source} to port")
+    if not is_postgresql(args.target):
+        raise StoreError(f"the target must be a postgresql:// URL, got {args.target!r}")
+    # The bundled sample, or a file this user may not write, is read as it is; any other
+    # store is first brought up to this version's schema, as every command does.
+    read_only = not os.access(source, os.W_OK) or source.resolve() == sample_store_path().resolve()
+    origin = open_store(source, sample=read_only)
+    target = open_store(args.target)
+    tty = sys.stderr.isatty()
+
+    def progress(table: str, copied: int, total: int) -> None:
+        if copied == total:
+            print(f"  {table}: {copied:,} rows", file=sys.stderr)
+        elif tty:
+            print(f"  {table}: {copied:,} of {total:,} rows", end="\r", file=sys.stderr)
+
+    print(f"porting {origin.display} to {target.display}", file=sys.stderr)
+    try:
+        report = port(origin, target, progress)
+    finally:
+        target.close()
+    rows = sum(report.tables.values())
+    print(
+        f"ported {rows:,} rows in {len(report.tables)} tables to "
+        f"{display_location(args.target)}; every table's count matches the source's; "
+        f"{len(report.migrations)} migrations recorded"
+    )
     return 0
 
 
@@ -543,7 +605,7 @@ def cmd_console(args: argparse.Namespace, config: Config) -> int:
     context = _answer_context(config)
     print(
         "openmodels console: the real Slack app, answering a local stand-in for Slack "
-        f"(no workspace, no Hub). Store: {context.store.path}. "
+        f"(no workspace, no Hub). Store: {context.store.display}. "
         "Type e.g. `compare qwen llama`; Ctrl-D to quit.",
         file=sys.stderr,
     )
@@ -563,7 +625,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     print(
         "openmodels demo: signed /openmodels commands sent to the real Slack app, which "
         "answers a local stand-in for Slack on 127.0.0.1 (no workspace, no Hub access).\n"
-        f"Store: {context.store.path}"
+        f"Store: {context.store.display}"
         + (" (bundled sample: synthetic data)" if context.store.sample else ""),
     )
     render = ChartPool(config.chart_workers)

@@ -27,9 +27,8 @@ from openmodels.progress import Progress
 from openmodels.sizes import ModelSize
 from storage import Store
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import families_counted_since, insert_estimate
-from storage.model_sizes import unsized
+from storage.model_sizes import changed_sizes, stored_sizes
 from storage.snapshots import (
     SOURCE_HUB,
     FamilyTotal,
@@ -39,6 +38,7 @@ from storage.snapshots import (
     insert_snapshot,
     unique_records,
 )
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,14 @@ def collect_snapshot(
             f"(check HF_ENDPOINT and the families file: {families.source})"
         )
     sizes = listed_sizes(listings, families)
-    with store.reading() as db:  # models stored before sizes were kept, or gone since
-        sizes.update({r: families.size_of(r) for r in unsized(db) if r not in sizes})
+    with store.reading() as db:
+        stored = stored_sizes(db)
+    # Models stored before sizes were kept, or gone since, get one from their name; of
+    # them all, only sizes new or changed are written (nearly every one is as it was),
+    # decided before the write so that the store's write lock is not held for it.
+    unsized = [r for r, z in stored.items() if z is None and r not in sizes]
+    sizes.update({r: families.size_of(r) for r in unsized})
+    sizes = changed_sizes(sizes, stored)
     started = time.perf_counter()
     rows = unique_records(records)
     definitions = families.definitions()
@@ -117,18 +123,15 @@ def collect_snapshot(
             format_timestamp(estimate.taken_at),
             len(estimate.records),
             ", ".join(sorted(estimate.families)),
-            f" ({estimate.floored} with a 30-day count above their all-time count, counted "
-            "as zero)"
+            f" ({estimate.floored} with a 30-day count above their all-time count, counted as zero)"
             if estimate.floored
             else "",
         )
-    return CollectResult(
-        snapshot_id, format_timestamp(now), len(rows), totals, written, estimate
-    )
+    return CollectResult(snapshot_id, format_timestamp(now), len(rows), totals, written, estimate)
 
 
 def write_estimate(
-    db: Database,
+    db: Connection,
     rows: Sequence[ModelRecord],
     now: datetime,
     snapshot_id: int,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openmodels.errors import ConfigError
+from storage.locations import display_location
 
 DEFAULT_DB = "openmodels.db"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
@@ -28,7 +29,9 @@ def default_chart_workers() -> int:
 class Config:
     """Settings from the environment (and CLI flags layered over it by the CLI)."""
 
-    db_path: Path | None = None  # explicit --db or OPENMODELS_DB; None = default/sample
+    # The store: a SQLite file's path or a postgresql:// URL, from --db or OPENMODELS_DB;
+    # None = ./openmodels.db, or the bundled sample for answers when there is none.
+    db: str | None = None
     families_path: Path | None = None
     hf_endpoint: str = DEFAULT_HF_ENDPOINT
     hf_token: str | None = None
@@ -42,6 +45,9 @@ class Config:
     # How long a deliverer's claim on an outbox item lasts: a crashed deliverer's items
     # are taken over by the next run once it has passed.
     delivery_claim_seconds: float = 300.0
+    # How long a scheduled job's lease lasts unless renewed: a replica killed in the
+    # middle of a job leaves it to another replica this long after its last renewal.
+    job_lease_seconds: float = 300.0
     # Slack user ids who alone may change a channel's subscriptions and mutes;
     # None (OPENMODELS_ADMINS unset) lets anyone.
     admins: frozenset[str] | None = None
@@ -53,7 +59,7 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         return cls(
-            db_path=Path(env["OPENMODELS_DB"]) if env.get("OPENMODELS_DB") else None,
+            db=env.get("OPENMODELS_DB") or None,
             families_path=(
                 Path(env["OPENMODELS_FAMILIES"]) if env.get("OPENMODELS_FAMILIES") else None
             ),
@@ -66,13 +72,15 @@ class Config:
             alert_confirm=_whole_number(env, "OPENMODELS_ALERT_CONFIRM", 1),
             chart_workers=_whole_number(env, "OPENMODELS_CHART_WORKERS", default_chart_workers()),
             delivery_claim_seconds=_positive_float(env, "OPENMODELS_DELIVERY_CLAIM_SECONDS", 300.0),
+            job_lease_seconds=_positive_float(env, "OPENMODELS_JOB_LEASE_SECONDS", 300.0),
             admins=_user_ids(env, "OPENMODELS_ADMINS"),
             derivatives_top=_count(env, "OPENMODELS_DERIVATIVES_TOP", 20, MAX_DERIVATIVES_TOP),
         )
 
     def __repr__(self) -> str:  # never print the token
         return (
-            f"Config(db_path={self.db_path!r}, families_path={self.families_path!r}, "
+            f"Config(db={display_location(self.db) if self.db else None!r}, "
+            f"families_path={self.families_path!r}, "
             f"hf_endpoint={self.hf_endpoint!r}, hf_token={'set' if self.hf_token else None})"
         )
 

@@ -36,7 +36,6 @@ from openmodels.families import Families
 from openmodels.progress import ImportProgress
 from storage import Store
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import delete_estimate, estimate_notes
 from storage.model_sizes import record_sizes, unsized
 from storage.returns import recount_returns
@@ -47,6 +46,7 @@ from storage.snapshots import (
     insert_snapshot,
     parse_timestamp,
 )
+from storage.sql import Connection
 
 REQUIRED_COLUMNS = ("date", "repo_id", "downloads", "downloads_all_time")
 OPTIONAL_COLUMNS = ("likes", "derivatives")
@@ -589,7 +589,7 @@ def _plan(history: History, families: Families, store: Store | None) -> ImportPl
         return _plan_in(db, history, families)
 
 
-def _plan_in(db: Database, history: History, families: Families) -> ImportPlan:
+def _plan_in(db: Connection, history: History, families: Families) -> ImportPlan:
     """The plan for the store `db` holds, read inside the caller's transaction."""
     estimated = {n.taken_at[:10] for n in estimate_notes(db)}
     measured = q.snapshot_days(db, estimates=False)

@@ -2,7 +2,7 @@
 `openmodels.launches`, returned as plain `Launch` values for answers, digests and
 launch messages to put into words.
 
-Each function takes an open `Database`, so a caller reads everything it shows in one
+Each function takes an open `Connection`, so a caller reads everything it shows in one
 transaction. Models are found through their recorded first sighting (`models.
 first_seen_at`, indexed), so a period's launches cost a few rows, not a scan of every
 snapshot's counts.
@@ -34,12 +34,12 @@ from openmodels.sizes import UNKNOWN, class_of
 from storage import model_sizes as ms
 from storage import queries as q
 from storage import subscriptions as subs
-from storage.connection import Database
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 
 def week_launches(
-    db: Database, start: datetime, end: datetime, families: Collection[str]
+    db: Connection, start: datetime, end: datetime, families: Collection[str]
 ) -> list[Launch]:
     """The launches of `families` (keys) launched after `start` and at or before `end`,
     newest first, read as of the newest snapshot taken by `end`: for the digest."""
@@ -47,7 +47,7 @@ def week_launches(
 
 
 def launches_between(
-    db: Database,
+    db: Connection,
     start: datetime,
     end: datetime,
     families: Collection[str] | None = None,
@@ -70,7 +70,7 @@ def launches_between(
 
 
 def snapshot_launches(
-    db: Database,
+    db: Connection,
     snapshot: q.Snapshot,
     families: Collection[str] | None = None,
     reader: _Reader | None = None,
@@ -105,7 +105,7 @@ class NoLaunch:
 
 
 def launch_of(
-    db: Database, repo_id: str, peers: Collection[str] | None = None
+    db: Connection, repo_id: str, peers: Collection[str] | None = None
 ) -> Launch | NoLaunch:
     """Model `repo_id` (as the store spells it) as a launch, as of the latest snapshot,
     with its starts judged against earlier launches (its size class's from `peers`, keys;
@@ -121,7 +121,7 @@ class LaunchReader:
     described together, as of the latest snapshot: a race's runners are judged against
     the earlier launches in one reading of them."""
 
-    def __init__(self, db: Database, peers: Collection[str] | None = None) -> None:
+    def __init__(self, db: Connection, peers: Collection[str] | None = None) -> None:
         self._reader = _Reader(db, timedelta(days=NEW_DAYS), None, peers)
         self._latest = self._reader.snapshots[-1] if self._reader.snapshots else None
 
@@ -189,7 +189,7 @@ class LaunchNotice:
         return f"launches:s{self.snapshot.id}"
 
 
-def launch_notices(db: Database, families: Collection[str]) -> list[LaunchNotice]:
+def launch_notices(db: Connection, families: Collection[str]) -> list[LaunchNotice]:
     """What each `launches` subscription should hear: for every live snapshot of the
     last NEW_DAYS up to the newest live one, the launches of its families it found.
 
@@ -227,7 +227,7 @@ class _Reader:
 
     def __init__(
         self,
-        db: Database,
+        db: Connection,
         within: timedelta,
         families: Collection[str] | None,
         peers: Collection[str] | None = None,

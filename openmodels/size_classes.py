@@ -29,7 +29,7 @@ from openmodels.sizes import (
 from openmodels.timeline import Timeline
 from storage import model_sizes as ms
 from storage import queries as q
-from storage.connection import Database
+from storage.sql import Connection
 
 BOUNDS = tuple((c.key, c.low or 0) for c in CLASSES)
 SOURCES = (FROM_HUB, FROM_NAME, FROM_FILE, UNKNOWN)  # the order answers list them in
@@ -74,7 +74,7 @@ def class_figures(rows: Sequence[ms.ClassDownloads], metric: str) -> ClassFigure
 
 
 def read_class_figures(
-    db: Database,
+    db: Connection,
     snapshot_ids: Sequence[int],
     metric: str,
     families: Sequence[str] | None = None,
@@ -137,7 +137,7 @@ def source_shares(figures: ClassFigures) -> dict[str, float]:
 
 
 def class_values(
-    db: Database, metric: str, key: str
+    db: Connection, metric: str, key: str
 ) -> Callable[[Sequence[int]], dict[int, dict[str, int]]]:
     """A reader of each family's downloads by `metric` from its models of class `key`,
     per snapshot id (families with none left out): what `top --size` ranks, its changes
@@ -223,7 +223,7 @@ def _leader(values: Mapping[str, int]) -> str | None:
 
 
 def week_leader_changes(
-    db: Database,
+    db: Connection,
     timeline: Timeline,
     latest: q.Snapshot,
     baseline: q.Snapshot | None,

@@ -19,8 +19,8 @@ from openmodels.ranking import RankedFamily, rank_families
 from openmodels.regions import region_ranking, region_set_aside
 from openmodels.timeline import Timeline, read_timeline
 from storage import queries as q
-from storage.connection import Database
 from storage.estimates import EstimateNote, estimate_note
+from storage.sql import Connection
 
 BASELINE_DAYS = 7
 
@@ -49,7 +49,7 @@ ValuesOf = Callable[[Sequence[int]], Mapping[int, Mapping[str, int]]]
 
 
 def read_standings(
-    db: Database,
+    db: Connection,
     metric: str,
     timeline: Timeline | None = None,
     latest: q.Snapshot | None = None,
@@ -67,9 +67,7 @@ def read_standings(
     if latest is None:
         return None
     figures_of: ValuesOf = values or (lambda ids: q.values_of(db, ids, metric))
-    baseline = q.snapshot_near(
-        db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates
-    )
+    baseline = q.snapshot_near(db, latest, days=BASELINE_DAYS, metric=metric, estimates=estimates)
     if baseline is None:
         current = figures_of([latest.id])[latest.id]
         return Standings(latest, None, rank_families(current), metric=metric)
@@ -100,7 +98,7 @@ def read_standings(
     return Standings(latest, baseline, ranking, bases, estimate, metric, recounted)
 
 
-def _recounted(db: Database, earlier: Mapping[str, int], latest: q.Snapshot) -> frozenset[str]:
+def _recounted(db: Connection, earlier: Mapping[str, int], latest: q.Snapshot) -> frozenset[str]:
     """The families of `earlier` (family -> the snapshot its change runs from) whose
     derivative figure there sums other models than in `latest`.
 
@@ -123,7 +121,7 @@ class RegionStandings:
 
 
 def region_standings(
-    db: Database, standings: Standings, regions: Mapping[str, str], metric: str = "all_time"
+    db: Connection, standings: Standings, regions: Mapping[str, str], metric: str = "all_time"
 ) -> RegionStandings:
     """`standings` (of `metric`) summed into `regions` (family -> region): each region's
     change adds up its families compared over the period, the others set aside."""

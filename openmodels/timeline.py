@@ -32,9 +32,9 @@ from openmodels.comparability import (
 from openmodels.forecast import WINDOW_DAYS, Change
 from openmodels.regions import region_of
 from storage import queries as q
-from storage.connection import Database
 from storage.returns import returned_families
 from storage.snapshots import format_timestamp, parse_timestamp
+from storage.sql import Connection
 
 Point = tuple[str, int]  # (ISO 8601 UTC timestamp, value), as the store keeps them
 
@@ -123,7 +123,7 @@ class TimelineCache:
         self._lock = threading.Lock()
         self._kept: tuple[tuple[int, int, int, str], Timeline] | None = None
 
-    def read(self, db: Database) -> Timeline:
+    def read(self, db: Connection) -> Timeline:
         """The timeline of the snapshots `db`'s read transaction sees."""
         mark = q.snapshots_mark(db)
         with self._lock:
@@ -135,7 +135,7 @@ class TimelineCache:
         return timeline
 
 
-def read_timeline(db: Database) -> Timeline:
+def read_timeline(db: Connection) -> Timeline:
     """Every snapshot of the store as the rule sees it, from one read transaction."""
     snapshots = q.list_snapshots(db)
     ids = [s.id for s in snapshots]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from storage.connection import Database
 from storage.mutes import pair_of
+from storage.sql import Connection
 
 Announcement = tuple[str, str]  # (announced_at, thread_ts)
 
 
 def latest(
-    db: Database, team_id: str, channel_id: str, pairs: Iterable[tuple[str, str]]
+    db: Connection, team_id: str, channel_id: str, pairs: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], Announcement]:
     """The latest announcement of each of `pairs` in the channel (pairs never announced
     are left out)."""
@@ -29,7 +29,7 @@ def latest(
 
 
 def record(
-    db: Database,
+    db: Connection,
     team_id: str,
     channel_id: str,
     pairs: Iterable[tuple[str, str]],
@@ -40,7 +40,7 @@ def record(
     outbox_id: int | None = None,
 ) -> None:
     """Record that one message announced `pairs`: each pair's latest announcement."""
-    db.conn.executemany(
+    db.executemany(
         """INSERT INTO announcements (team_id, channel_id, family_a, family_b, announced_at,
                message_ts, thread_ts, outbox_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -1,13 +1,28 @@
-"""A consistent copy of the store while it is in use, through SQLite's online backup."""
+"""A consistent copy of the store while it is in use, through SQLite's online backup.
+
+A store on PostgreSQL is backed up with PostgreSQL's own tool, `pg_dump`, which takes
+one consistent snapshot of the database while replicas write to it; `backup` says so.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 from pathlib import Path
 
 from openmodels.errors import StoreError
+from storage.engines.sqlite import SQLiteEngine
 from storage.store import Store
+
+
+def pg_dump_advice(store: Store, destination: Path) -> str:
+    """One line: how to back up a store on PostgreSQL with pg_dump."""
+    return (
+        f"the store is on PostgreSQL: back it up with pg_dump, e.g. "
+        f"pg_dump --format=custom --file={shlex.quote(str(destination))} "
+        f"{shlex.quote(store.display)} (it reads the password from PGPASSWORD or ~/.pgpass)"
+    )
 
 
 def backup(store: Store, destination: Path) -> int:
@@ -18,12 +33,14 @@ def backup(store: Store, destination: Path) -> int:
     renamed into place, so a crash never leaves a half-written file at that path.
     """
     destination = Path(destination)
+    if not isinstance(store.engine, SQLiteEngine):
+        raise StoreError(pg_dump_advice(store, destination))
     if destination.exists():
         raise StoreError(f"backup target {destination} already exists; choose a new path")
     if not destination.parent.is_dir():
         raise StoreError(f"backup folder {destination.parent} does not exist")
     partial = destination.with_name(destination.name + ".partial")
-    source = store.connect()
+    source = store.engine.connect()
     try:
         target = sqlite3.connect(partial)
         try:

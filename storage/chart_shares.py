@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.connection import Database
+from storage.sql import Connection
 
 UNCONFIRMED, LANDED, FAILED = "unconfirmed", "landed", "failed"
 
@@ -40,13 +40,13 @@ def _row(r: tuple[Any, ...]) -> ChartShare:
     return ChartShare(*r)
 
 
-def get(db: Database, item_id: int) -> ChartShare | None:
+def get(db: Connection, item_id: int) -> ChartShare | None:
     """The chart state of outbox item `item_id` (all None for an item without a chart)."""
     row = db.execute(f"SELECT {_COLS} FROM outbox WHERE id = ?", [item_id]).fetchone()
     return _row(row) if row else None
 
 
-def record_upload(db: Database, item_id: int, file_id: str, now: str) -> None:
+def record_upload(db: Connection, item_id: int, file_id: str, now: str) -> None:
     """A chart was uploaded and shared: unconfirmed until files.info shows it."""
     db.execute(
         """UPDATE outbox SET chart_file_id = ?, chart_uploaded_at = ?, chart_status = ?,
@@ -56,12 +56,12 @@ def record_upload(db: Database, item_id: int, file_id: str, now: str) -> None:
     )
 
 
-def mark(db: Database, item_id: int, status: str) -> None:
+def mark(db: Connection, item_id: int, status: str) -> None:
     """Set the chart's state: LANDED once shown in its channel, or FAILED."""
     db.execute("UPDATE outbox SET chart_status = ? WHERE id = ?", [status, item_id])
 
 
-def unconfirmed(db: Database) -> list[ChartShare]:
+def unconfirmed(db: Connection) -> list[ChartShare]:
     """Charts of delivered items still waiting to show in their channel, oldest first."""
     rows = db.execute(
         f"""SELECT {_COLS} FROM outbox
@@ -72,7 +72,7 @@ def unconfirmed(db: Database) -> list[ChartShare]:
 
 
 def not_landed(
-    db: Database, team_id: str | None = None, channel_id: str | None = None
+    db: Connection, team_id: str | None = None, channel_id: str | None = None
 ) -> list[ChartShare]:
     """Charts not (yet) shown in their channel, for status and subscriptions."""
     where = "chart_status IN (?, ?)"

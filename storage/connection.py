@@ -1,11 +1,10 @@
-"""What the store's SQL needs of a connection, and the plain sqlite3 one it runs on.
+"""The plain sqlite3 connection the SQLite engine opens, and what its migrations use.
 
-Every read and write in storage/, openmodels/ and commands/ uses three things of a
-connection: `execute()`, the sqlite3 connection under it (`conn`: executemany,
-in_transaction) and `close()`. sqlite-utils' Database offers them too, but importing
-sqlite-utils costs more than a whole answer (it imports numpy: about 0.1 s of every
-`openmodels ask`), so the store hands out this wrapper, and sqlite-utils is imported only
-where it is used: to apply migrations (storage.schema).
+The SQLite engine (storage.engines.sqlite) opens this wrapper rather than sqlite-utils'
+Database: importing sqlite-utils costs more than a whole answer (it imports numpy:
+about 0.1 s of every `openmodels ask`), so sqlite-utils is imported only where it is
+used, to apply migrations (storage.schema), whose functions take either. The storage
+functions themselves take a storage.sql.Connection, on either engine.
 """
 
 from __future__ import annotations

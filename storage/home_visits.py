@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.connection import Database
+from storage.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class HomeVisit:
 
 
 def record(
-    db: Database, team_id: str, user_id: str, channel_id: str | None, opened_at: str
+    db: Connection, team_id: str, user_id: str, channel_id: str | None, opened_at: str
 ) -> None:
     """Remember that `user_id` opened the tab at `opened_at` (the latest visit wins)."""
     db.execute(
@@ -24,12 +24,13 @@ def record(
            VALUES (?, ?, ?, ?)
            ON CONFLICT (team_id, user_id) DO UPDATE SET
                channel_id = coalesce(excluded.channel_id, home_visits.channel_id),
-               opened_at = max(excluded.opened_at, home_visits.opened_at)""",
+               opened_at = CASE WHEN excluded.opened_at > home_visits.opened_at
+                   THEN excluded.opened_at ELSE home_visits.opened_at END""",
         [team_id, user_id, channel_id, opened_at],
     )
 
 
-def since(db: Database, opened_after: str) -> list[HomeVisit]:
+def since(db: Connection, opened_after: str) -> list[HomeVisit]:
     """Every visitor whose last visit was at or after `opened_after`, oldest first."""
     rows = db.execute(
         """SELECT team_id, user_id, channel_id, opened_at FROM home_visits
@@ -39,6 +40,6 @@ def since(db: Database, opened_after: str) -> list[HomeVisit]:
     return [HomeVisit(*row) for row in rows]
 
 
-def forget_before(db: Database, opened_before: str) -> int:
+def forget_before(db: Connection, opened_before: str) -> int:
     """Drop visits older than `opened_before`: their tabs are no longer refreshed."""
     return db.execute("DELETE FROM home_visits WHERE opened_at < ?", [opened_before]).rowcount

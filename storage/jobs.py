@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.connection import Database
+from storage.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,16 @@ _COLS = (
 )
 
 
-def get(db: Database, job: str) -> JobRun | None:
+def get(db: Connection, job: str) -> JobRun | None:
     row = db.execute(f"SELECT {_COLS} FROM job_runs WHERE job = ?", [job]).fetchone()
     return JobRun(*row) if row else None
 
 
-def all_runs(db: Database) -> list[JobRun]:
+def all_runs(db: Connection) -> list[JobRun]:
     return [JobRun(*row) for row in db.execute(f"SELECT {_COLS} FROM job_runs ORDER BY job")]
 
 
-def not_owed_before(db: Database, job: str, slot: str) -> None:
+def not_owed_before(db: Connection, job: str, slot: str) -> None:
     """Record a job seen for the first time as owing nothing up to `slot` (it waits for
     its next scheduled moment instead of running at once)."""
     db.execute(
@@ -57,7 +57,7 @@ def not_owed_before(db: Database, job: str, slot: str) -> None:
 
 
 def start(
-    db: Database,
+    db: Connection,
     job: str,
     *,
     owner: str,
@@ -90,7 +90,7 @@ def start(
     )
 
 
-def renew(db: Database, job: str, owner: str, lease_expires: str) -> bool:
+def renew(db: Connection, job: str, owner: str, lease_expires: str) -> bool:
     """Extend `owner`'s lease. False if the lease is no longer theirs."""
     cursor = db.execute(
         "UPDATE job_runs SET lease_expires = ? WHERE job = ? AND lease_owner = ?",
@@ -99,12 +99,12 @@ def renew(db: Database, job: str, owner: str, lease_expires: str) -> bool:
     return cursor.rowcount > 0
 
 
-def succeeded(db: Database, job: str, owner: str, slot: str, now: str) -> None:
+def succeeded(db: Connection, job: str, owner: str, slot: str, now: str) -> None:
     """Record a completed run: its slot is done, and no retry is pending."""
     db.execute(
         """UPDATE job_runs SET
                last_finished = :now, last_ok = :now, last_error = NULL,
-               done_slot = max(coalesce(done_slot, ''), :slot),
+               done_slot = CASE WHEN coalesce(done_slot, '') > :slot THEN done_slot ELSE :slot END,
                failures = CASE WHEN slot = :slot THEN 0 ELSE failures END,
                retry_at = CASE WHEN slot = :slot THEN NULL ELSE retry_at END,
                lease_owner = CASE WHEN lease_owner = :owner THEN NULL ELSE lease_owner END,
@@ -115,7 +115,7 @@ def succeeded(db: Database, job: str, owner: str, slot: str, now: str) -> None:
 
 
 def failed(
-    db: Database, job: str, owner: str, slot: str, now: str, error: str, retry_at: str
+    db: Connection, job: str, owner: str, slot: str, now: str, error: str, retry_at: str
 ) -> None:
     """Record a failed attempt for `slot`, to be tried again at `retry_at`; its error
     is kept for `status`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.connection import Database
+from storage.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def pair_of(a: str, b: str) -> tuple[str, str]:
 
 
 def mute(
-    db: Database,
+    db: Connection,
     team_id: str,
     channel_id: str,
     pair: tuple[str, str],
@@ -42,7 +42,7 @@ def mute(
     return cursor.rowcount > 0
 
 
-def unmute(db: Database, team_id: str, channel_id: str, pair: tuple[str, str]) -> bool:
+def unmute(db: Connection, team_id: str, channel_id: str, pair: tuple[str, str]) -> bool:
     """Unmute `pair` in the channel. True if it was muted."""
     a, b = pair_of(*pair)
     cursor = db.execute(
@@ -53,7 +53,7 @@ def unmute(db: Database, team_id: str, channel_id: str, pair: tuple[str, str]) -
     return cursor.rowcount > 0
 
 
-def for_channel(db: Database, team_id: str, channel_id: str) -> list[Mute]:
+def for_channel(db: Connection, team_id: str, channel_id: str) -> list[Mute]:
     """The channel's muted pairs, in the order they were muted."""
     rows = db.execute(
         """SELECT family_a, family_b, muted_at, muted_by FROM mutes
@@ -63,7 +63,7 @@ def for_channel(db: Database, team_id: str, channel_id: str) -> list[Mute]:
     return [Mute(team_id, channel_id, (r[0], r[1]), r[2], r[3]) for r in rows]
 
 
-def muted_pairs(db: Database) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
+def muted_pairs(db: Connection) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
     """(team, channel) -> its muted pairs, for every channel that has any."""
     found: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for team, channel, a, b in db.execute(

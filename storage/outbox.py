@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.connection import Database
+from storage.sql import Connection
 
 MAX_ATTEMPTS = 8
 
@@ -68,7 +68,7 @@ def _row(r: tuple[Any, ...]) -> OutboxItem:
 
 
 def enqueue(
-    db: Database,
+    db: Connection,
     team_id: str,
     channel_id: str,
     kind: str,
@@ -93,14 +93,14 @@ _CLAIMABLE = (
 )
 
 
-def deliverable(db: Database, now: str) -> list[OutboxItem]:
+def deliverable(db: Connection, now: str) -> list[OutboxItem]:
     """Items to (re)try, oldest first: pending ones and those interrupted mid-post,
     leaving out those another deliverer holds under a live claim."""
     rows = db.execute(f"SELECT {_COLS} FROM outbox WHERE {_CLAIMABLE} ORDER BY id", {"now": now})
     return [_row(r) for r in rows]
 
 
-def held(db: Database, now: str) -> list[OutboxItem]:
+def held(db: Connection, now: str) -> list[OutboxItem]:
     """Items another deliverer is delivering right now (a live claim)."""
     rows = db.execute(
         f"""SELECT {_COLS} FROM outbox WHERE status = 'sending' AND claimed_by IS NOT NULL
@@ -110,16 +110,21 @@ def held(db: Database, now: str) -> list[OutboxItem]:
     return [_row(r) for r in rows]
 
 
-def claim(db: Database, item_id: int, owner: str, now: str, until: str) -> OutboxItem | None:
+def claim(db: Connection, item_id: int, owner: str, now: str, until: str) -> OutboxItem | None:
     """Claim item `item_id` for `owner` until `until`, marking it 'sending'.
 
     Returns the item as it was just before the claim (its status tells whether an
     earlier delivery was interrupted), or None when it is no longer claimable: sent,
-    failed, or held by another deliverer whose claim is live. Run it in a write
-    transaction so the check and the claim are one step for every other process.
+    failed, or held by another deliverer whose claim is live. Run it in `Store.claiming`
+    so the check and the claim are one step for every other process: on SQLite the
+    transaction holds the write lock; on PostgreSQL the row is locked as it is read, and
+    a row another transaction has locked (a deliverer claiming it this very moment) is
+    skipped, as held, rather than waited for.
     """
+    lock = " FOR UPDATE SKIP LOCKED" if db.engine == "postgresql" else ""
     row = db.execute(
-        f"SELECT {_COLS} FROM outbox WHERE id = :id AND {_CLAIMABLE}", {"id": item_id, "now": now}
+        f"SELECT {_COLS} FROM outbox WHERE id = :id AND {_CLAIMABLE}{lock}",
+        {"id": item_id, "now": now},
     ).fetchone()
     if row is None:
         return None
@@ -132,7 +137,7 @@ def claim(db: Database, item_id: int, owner: str, now: str, until: str) -> Outbo
     return _row(row)
 
 
-def has_event(db: Database, team_id: str, channel_id: str, kind: str, event: str) -> bool:
+def has_event(db: Connection, team_id: str, channel_id: str, kind: str, event: str) -> bool:
     """True if this event was ever queued for this channel, whatever became of it."""
     row = db.execute(
         "SELECT 1 FROM outbox WHERE team_id = ? AND channel_id = ? AND kind = ? AND event = ?",
@@ -141,7 +146,7 @@ def has_event(db: Database, team_id: str, channel_id: str, kind: str, event: str
     return row is not None
 
 
-def undelivered(db: Database, team_id: str, channel_id: str, kind: str) -> list[OutboxItem]:
+def undelivered(db: Connection, team_id: str, channel_id: str, kind: str) -> list[OutboxItem]:
     """A channel's items of `kind` still waiting for delivery (pending or in flight)."""
     rows = db.execute(
         f"""SELECT {_COLS} FROM outbox WHERE team_id = ? AND channel_id = ? AND kind = ?
@@ -151,21 +156,21 @@ def undelivered(db: Database, team_id: str, channel_id: str, kind: str) -> list[
     return [_row(r) for r in rows]
 
 
-def get(db: Database, item_id: int) -> OutboxItem | None:
+def get(db: Connection, item_id: int) -> OutboxItem | None:
     row = db.execute(f"SELECT {_COLS} FROM outbox WHERE id = ?", [item_id]).fetchone()
     return _row(row) if row else None
 
 
-def all_items(db: Database) -> list[OutboxItem]:
+def all_items(db: Connection) -> list[OutboxItem]:
     return [_row(r) for r in db.execute(f"SELECT {_COLS} FROM outbox ORDER BY id")]
 
 
-def set_thread(db: Database, item_id: int, thread_ts: str | None) -> None:
+def set_thread(db: Connection, item_id: int, thread_ts: str | None) -> None:
     """Record the thread item `item_id` is about to be posted in (None: the channel)."""
     db.execute("UPDATE outbox SET thread_ts = ? WHERE id = ?", [thread_ts, item_id])
 
 
-def mark_sent(db: Database, item_id: int, now: str, slack_ts: str | None) -> bool:
+def mark_sent(db: Connection, item_id: int, now: str, slack_ts: str | None) -> bool:
     """Mark item `item_id` sent. False if it is gone (its workspace was forgotten
     meanwhile)."""
     cursor = db.execute(
@@ -176,7 +181,7 @@ def mark_sent(db: Database, item_id: int, now: str, slack_ts: str | None) -> boo
     return cursor.rowcount > 0
 
 
-def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
+def mark_retry(db: Connection, item_id: int, now: str, error: str) -> None:
     """Back to pending for the next run, or failed once it has used its attempts."""
     db.execute(
         """UPDATE outbox SET
@@ -187,7 +192,7 @@ def mark_retry(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
-def release(db: Database, item: OutboxItem, error: str, *, interrupted: bool = False) -> None:
+def release(db: Connection, item: OutboxItem, error: str, *, interrupted: bool = False) -> None:
     """Undo a claim on `item` (the item as it was before the claim), keeping only
     `error`: no attempt is spent, since nothing about the item itself failed. An
     interrupted item stays interrupted, and `interrupted` makes it so (its post may have
@@ -210,7 +215,7 @@ def release(db: Database, item: OutboxItem, error: str, *, interrupted: bool = F
     )
 
 
-def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
+def mark_failed(db: Connection, item_id: int, now: str, error: str) -> None:
     db.execute(
         """UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?,
                claimed_by = NULL, claim_expires = NULL WHERE id = ?""",
@@ -218,7 +223,7 @@ def mark_failed(db: Database, item_id: int, now: str, error: str) -> None:
     )
 
 
-def fail_channel(db: Database, team_id: str, channel_id: str | None, now: str, error: str) -> int:
+def fail_channel(db: Connection, team_id: str, channel_id: str | None, now: str, error: str) -> int:
     """Stop retrying every undelivered item of a channel Slack refused (of every channel
     of the workspace when `channel_id` is None). Returns how many."""
     cursor = db.execute(

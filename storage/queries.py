@@ -1,7 +1,7 @@
 """Read-only queries over the store, returning plain data.
 
 Rankings read the precomputed `family_totals` rows of two snapshots, never every
-model. Each function takes an open `Database` so a caller can run several inside
+model. Each function takes an open `Connection` so a caller can run several inside
 one read transaction (see `Store.reading`).
 """
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from openmodels.periods import A_DAY
-from storage.connection import Database
 from storage.jobs import JobRun, all_runs
 from storage.snapshots import (
     SOURCE_ESTIMATE,
@@ -23,6 +22,7 @@ from storage.snapshots import (
     format_timestamp,
     parse_timestamp,
 )
+from storage.sql import Connection, one_of
 
 METRIC_COLUMNS = {
     "all_time": "downloads_all_time",
@@ -114,6 +114,18 @@ class StoreStats:
     estimated_count: int = 0
 
 
+def _counts_of(db: Connection, counts: str, model_id: str) -> str:
+    """The join condition of `counts` (model_counts) on one model's rows. PostgreSQL
+    keeps the counts packed by block of model ids (storage/schema_postgresql.py): naming
+    the block lets it read one block per snapshot instead of unpacking every count."""
+    same = f"{counts}.model_id = {model_id}"
+    if db.engine == "postgresql":
+        from storage.schema_postgresql import COUNTS_BLOCK
+
+        return f"{counts}.block = {model_id} / {COUNTS_BLOCK} AND {same}"
+    return same
+
+
 def _snapshot(row: tuple) -> Snapshot:
     return Snapshot(int(row[0]), row[1], row[2], int(row[3]))
 
@@ -121,7 +133,7 @@ def _snapshot(row: tuple) -> Snapshot:
 _SNAPSHOT_COLS = "id, taken_at, source, model_count"
 
 
-def latest_snapshot(db: Database) -> Snapshot | None:
+def latest_snapshot(db: Connection) -> Snapshot | None:
     row = db.execute(
         f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1"
     ).fetchone()
@@ -129,7 +141,7 @@ def latest_snapshot(db: Database) -> Snapshot | None:
 
 
 def previous_snapshot(
-    db: Database, snapshot: Snapshot, *, estimates: bool = True
+    db: Connection, snapshot: Snapshot, *, estimates: bool = True
 ) -> Snapshot | None:
     """The snapshot just before `snapshot`, if any (without estimated ones if `estimates`
     is False)."""
@@ -142,13 +154,13 @@ def previous_snapshot(
     return _snapshot(row) if row else None
 
 
-def list_snapshots(db: Database) -> list[Snapshot]:
+def list_snapshots(db: Connection) -> list[Snapshot]:
     rows = db.execute(f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id")
     return [_snapshot(r) for r in rows]
 
 
 def snapshot_near(
-    db: Database,
+    db: Connection,
     latest: Snapshot,
     days: int = 7,
     *,
@@ -190,7 +202,7 @@ def snapshot_near(
     )
 
 
-def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
+def totals_at(db: Connection, snapshot_id: int) -> dict[str, FamilyTotal]:
     rows = db.execute(
         """SELECT family, downloads_30d, downloads_all_time, likes, model_count, derivatives
            FROM family_totals WHERE snapshot_id = ?""",
@@ -205,7 +217,7 @@ def totals_at(db: Database, snapshot_id: int) -> dict[str, FamilyTotal]:
 
 
 def family_series(
-    db: Database,
+    db: Connection,
     families: list[str] | None,
     metric: str = "all_time",
     since: str | None = None,
@@ -222,18 +234,20 @@ def family_series(
     series: dict[str, list[tuple[str, int]]] = {f: [] for f in families or ()}
     if families == []:
         return series
-    wanted = "" if families is None else f"AND t.family IN ({','.join('?' * len(families))})"
+    wanted = "" if families is None else "AND " + one_of("t.family", len(families))
     # A few families' whole history: through the family index. Every family, or a
     # recent stretch: snapshot by snapshot in time order (CROSS JOIN fixes that order
-    # in SQLite), so nothing is sorted and only the stretch is read.
+    # in SQLite; PostgreSQL plans either itself), so nothing is sorted and only the
+    # stretch is read.
     source = (
         "family_totals t JOIN snapshots s ON s.id = t.snapshot_id"
         if families is not None and since is None
-        else "snapshots s CROSS JOIN family_totals t ON t.snapshot_id = s.id"
+        else "snapshots s CROSS JOIN family_totals t"
     )
     rows = db.execute(
         f"""SELECT t.family, s.taken_at, t.{column} FROM {source}
-            WHERE s.taken_at >= ? {wanted} {_measured(metric, "s.id", estimates)}
+            WHERE t.snapshot_id = s.id AND s.taken_at >= ? {wanted}
+              {_measured(metric, "s.id", estimates)}
             ORDER BY s.taken_at, s.id""",
         [since or "", *(families or ())],
     )
@@ -266,7 +280,7 @@ class ModelGain:
 
 
 def model_gains(
-    db: Database,
+    db: Connection,
     before: Snapshot,
     after: Snapshot,
     limit: int = 10,
@@ -282,7 +296,6 @@ def model_gains(
     The ranking is done here, not in Python: a store holds tens of thousands of models.
     """
     excluded = sorted(exclude_families)
-    marks = ",".join("?" * len(excluded))
     rows = db.execute(
         f"""SELECT m.repo_id, m.family, b.downloads_all_time, c.downloads_all_time
             FROM model_counts c
@@ -291,7 +304,7 @@ def model_gains(
             WHERE c.snapshot_id = ?
               AND (b.model_id IS NOT NULL OR m.created_at > ?)
               AND c.downloads_all_time > coalesce(b.downloads_all_time, 0)
-              AND m.family NOT IN ({marks})
+              AND NOT {one_of("m.family", len(excluded))}
             ORDER BY c.downloads_all_time - coalesce(b.downloads_all_time, 0) DESC, m.repo_id
             LIMIT ?""",
         [before.id, after.id, before.taken_at, *excluded, limit],
@@ -300,7 +313,7 @@ def model_gains(
 
 
 def top_models(
-    db: Database, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
+    db: Connection, snapshot_id: int, family: str, metric: str = "all_time", limit: int = 10
 ) -> list[ModelRow]:
     column = METRIC_COLUMNS[metric]
     # Models without the figure are left out (a NULL derivative count is unknown, not 0).
@@ -315,7 +328,7 @@ def top_models(
     return [ModelRow(*r) for r in rows]
 
 
-def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
+def derivatives_known(db: Connection, snapshot_id: int, family: str) -> int:
     """How many of a family's models have a derivative count in one snapshot."""
     row = db.execute(
         """SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
@@ -326,16 +339,15 @@ def derivatives_known(db: Database, snapshot_id: int, family: str) -> int:
 
 
 def derivatives_counted(
-    db: Database, snapshot_ids: Sequence[int]
+    db: Connection, snapshot_ids: Sequence[int]
 ) -> dict[int, dict[str, set[int]]]:
     """Per snapshot, family -> the ids of its models whose derivative count is known: the
     models its derivative figure sums there."""
     found: dict[int, dict[str, set[int]]] = {i: {} for i in snapshot_ids}
-    marks = ",".join("?" * len(snapshot_ids))
     rows = db.execute(
         f"""SELECT c.snapshot_id, m.family, c.model_id FROM model_counts c
             JOIN models m ON m.id = c.model_id
-            WHERE c.snapshot_id IN ({marks}) AND c.derivatives IS NOT NULL""",
+            WHERE {one_of("c.snapshot_id", len(snapshot_ids))} AND c.derivatives IS NOT NULL""",
         list(snapshot_ids),
     )
     for snapshot_id, family, model_id in rows:
@@ -343,7 +355,7 @@ def derivatives_counted(
     return found
 
 
-def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int]:
+def derivatives_known_by_family(db: Connection, snapshot_id: int) -> dict[str, int]:
     """Per family, how many of its models have a derivative count in one snapshot."""
     rows = db.execute(
         """SELECT m.family, count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
@@ -353,47 +365,56 @@ def derivatives_known_by_family(db: Database, snapshot_id: int) -> dict[str, int
     return {family: int(n) for family, n in rows}
 
 
-def find_model(db: Database, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
-    """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively."""
+def find_model(db: Connection, repo_id: str) -> tuple[str, str, str | None, str | None] | None:
+    """(repo_id, family, created_at, pipeline_tag) for a model, matched case-insensitively
+    (the exact spelling first)."""
+    # lower() folds ASCII on both engines, as SQLite's NOCASE does; repo ids are ASCII.
     row = db.execute(
         """SELECT repo_id, family, created_at, pipeline_tag FROM models
-           WHERE repo_id = ? COLLATE NOCASE ORDER BY repo_id = ? DESC LIMIT 1""",
+           WHERE lower(repo_id) = lower(?) ORDER BY repo_id = ? DESC LIMIT 1""",
         [repo_id, repo_id],
     ).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def models_named(db: Database, name: str, limit: int = 20) -> list[str]:
+def models_named(db: Connection, name: str, limit: int = 20) -> list[str]:
     """Repo ids whose name (after the organisation) is `name`, in any case."""
+    # Ending in "/name": a repo id has one slash. (A LIKE both engines read alike:
+    # PostgreSQL has no instr().)
     rows = db.execute(
-        """SELECT repo_id FROM models WHERE lower(substr(repo_id, instr(repo_id, '/') + 1)) = ?
+        """SELECT repo_id FROM models WHERE lower(repo_id) LIKE ? ESCAPE '\\'
            ORDER BY repo_id LIMIT ?""",
-        [name.lower(), limit],
+        [f"%/{_like_text(name.lower())}", limit],
     )
     return [r[0] for r in rows]
 
 
-def similar_models(db: Database, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
+def _like_text(text: str) -> str:
+    """`text` to match literally in a LIKE pattern that escapes with a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def similar_models(db: Connection, latest: Snapshot, text: str, limit: int = 5) -> list[str]:
     """Repo ids containing `text` (case-insensitive), most downloaded first."""
-    needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    needle = _like_text(text)
     rows = db.execute(
         """SELECT m.repo_id FROM models m
            LEFT JOIN model_counts c ON c.model_id = m.id AND c.snapshot_id = ?
-           WHERE m.repo_id LIKE ? ESCAPE '\\'
+           WHERE lower(m.repo_id) LIKE lower(?) ESCAPE '\\'
            ORDER BY coalesce(c.downloads_all_time, 0) DESC LIMIT ?""",
         [latest.id, f"%{needle}%", limit],
     )
     return [r[0] for r in rows]
 
 
-def model_history(db: Database, repo_id: str) -> list[ModelPoint]:
+def model_history(db: Connection, repo_id: str) -> list[ModelPoint]:
     """A model's figures in every snapshot that lists it, oldest first."""
     rows = db.execute(
-        """SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes, s.source
-           FROM model_counts c
-           JOIN models m ON m.id = c.model_id
-           JOIN snapshots s ON s.id = c.snapshot_id
-           WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
+        f"""SELECT s.taken_at, c.downloads_30d, c.downloads_all_time, c.likes, s.source
+            FROM models m
+            JOIN model_counts c ON {_counts_of(db, "c", "m.id")}
+            JOIN snapshots s ON s.id = c.snapshot_id
+            WHERE m.repo_id = ? ORDER BY s.taken_at, s.id""",
         [repo_id],
     )
     return [
@@ -404,7 +425,7 @@ def model_history(db: Database, repo_id: str) -> list[ModelPoint]:
     ]
 
 
-def store_stats(db: Database) -> StoreStats:
+def store_stats(db: Connection) -> StoreStats:
     count = int(db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
     first_row = db.execute(
         f"SELECT {_SNAPSHOT_COLS} FROM snapshots ORDER BY taken_at, id LIMIT 1"
@@ -432,7 +453,7 @@ def store_stats(db: Database) -> StoreStats:
     )
 
 
-def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snapshot]:
+def recent_snapshots(db: Connection, n: int, *, history: bool = True) -> list[Snapshot]:
     """The newest `n` snapshots, oldest first; without imported ones if `history` is False."""
     where = "" if history else "WHERE source != ?"
     rows = db.execute(
@@ -442,7 +463,7 @@ def recent_snapshots(db: Database, n: int, *, history: bool = True) -> list[Snap
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def snapshots_mark(db: Database) -> tuple[int, int, int, str]:
+def snapshots_mark(db: Connection) -> tuple[int, int, int, str]:
     """(count, estimates, newest id, newest time) of the snapshots: snapshots are only
     ever added, but for an estimate that measured history replaces (which changes the
     number of estimates), so an unchanged mark means the same snapshots."""
@@ -453,7 +474,7 @@ def snapshots_mark(db: Database) -> tuple[int, int, int, str]:
     return int(row[0]), int(row[1]), int(row[2] or 0), row[3] or ""
 
 
-def snapshot_days(db: Database, *, estimates: bool = True) -> set[str]:
+def snapshot_days(db: Connection, *, estimates: bool = True) -> set[str]:
     """The UTC days (YYYY-MM-DD) that hold at least one snapshot, of any source (but the
     estimates, with `estimates` False)."""
     skip = "" if estimates else f"WHERE source != '{SOURCE_ESTIMATE}'"
@@ -461,12 +482,14 @@ def snapshot_days(db: Database, *, estimates: bool = True) -> set[str]:
     return {r[0] for r in rows}
 
 
-def repo_ids_by_lowercase(db: Database) -> dict[str, str]:
+def repo_ids_by_lowercase(db: Connection) -> dict[str, str]:
     """Every stored repo id, keyed by its lower case: the Hub's ids ignore case."""
     return {r[0].lower(): r[0] for r in db.execute("SELECT repo_id FROM models ORDER BY id")}
 
 
-def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[int, dict[str, int]]:
+def values_of(
+    db: Connection, snapshot_ids: Sequence[int], metric: str
+) -> dict[int, dict[str, int]]:
     """Per snapshot, family -> value of `metric`, for a few snapshots in one read.
 
     The rankings' read, made on every answer: that one column, nothing else. A family
@@ -474,10 +497,10 @@ def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[in
     """
     column = METRIC_COLUMNS[metric]
     found: dict[int, dict[str, int]] = {i: {} for i in snapshot_ids}
-    marks = ",".join("?" * len(snapshot_ids))
     rows = db.execute(
         f"""SELECT snapshot_id, family, {column} FROM family_totals
-            WHERE snapshot_id IN ({marks}) AND {column} IS NOT NULL {_measured(metric)}""",
+            WHERE {one_of("snapshot_id", len(snapshot_ids))} AND {column} IS NOT NULL
+            {_measured(metric)}""",
         snapshot_ids,
     )
     for snapshot_id, family, value in rows:
@@ -485,7 +508,7 @@ def values_of(db: Database, snapshot_ids: Sequence[int], metric: str) -> dict[in
     return found
 
 
-def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
+def values_at(db: Connection, snapshot_id: int, metric: str) -> dict[str, int]:
     """family -> value of `metric` in one snapshot."""
     column = METRIC_COLUMNS[metric]
     rows = db.execute(
@@ -495,7 +518,7 @@ def values_at(db: Database, snapshot_id: int, metric: str) -> dict[str, int]:
     return {family: int(value) for family, value in rows if value is not None}
 
 
-def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
+def figures_of(db: Connection, snapshot_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
     """Per snapshot, metric -> family -> value, for every snapshot of `snapshot_ids` (an
     estimated snapshot has all-time figures only)."""
     found: dict[int, dict[str, dict[str, int]]] = {
@@ -516,7 +539,7 @@ def figures_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str,
     return found
 
 
-def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+def definitions_of(db: Connection, snapshot_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """Per snapshot, family -> the definition it was counted by ({} where not recorded)."""
     found: dict[int, dict[str, str]] = {i: {} for i in snapshot_ids}
     for chunk in _chunks(snapshot_ids):
@@ -533,7 +556,7 @@ def definitions_of(db: Database, snapshot_ids: Sequence[int]) -> dict[int, dict[
 
 
 def first_snapshot_with_definitions(
-    db: Database, after: Snapshot, before: Snapshot
+    db: Connection, after: Snapshot, before: Snapshot
 ) -> Snapshot | None:
     """The earliest snapshot strictly between `after` and `before` that recorded the
     families' definitions, if any."""
@@ -547,7 +570,7 @@ def first_snapshot_with_definitions(
     return _snapshot(row) if row else None
 
 
-def definitions_at(db: Database, snapshot_id: int) -> dict[str, str]:
+def definitions_at(db: Connection, snapshot_id: int) -> dict[str, str]:
     """family -> the definition it was counted by in one snapshot ({} if not recorded).
 
     With `openmodels.definitions`, this tells whether a model appeared in a snapshot
@@ -569,7 +592,7 @@ class FirstSeen:
 
 
 def first_seen_between(
-    db: Database,
+    db: Connection,
     after: str,
     until: str,
     families: Sequence[str] | None = None,
@@ -578,7 +601,7 @@ def first_seen_between(
     """Models first listed by a snapshot taken after `after` and at or before `until`
     (timestamps), of `families` (every family when None), oldest sighting first; only
     model `repo_id` when given."""
-    wanted = "" if families is None else f"AND m.family IN ({','.join('?' * len(families))})"
+    wanted = "" if families is None else "AND " + one_of("m.family", len(families))
     if repo_id is not None:
         wanted += " AND m.repo_id = ?"
     rows = db.execute(
@@ -586,7 +609,7 @@ def first_seen_between(
                    s.model_count, c.downloads_all_time
             FROM models m
             JOIN snapshots s ON s.id = m.first_snapshot_id
-            JOIN model_counts c ON c.snapshot_id = s.id AND c.model_id = m.id
+            JOIN model_counts c ON c.snapshot_id = s.id AND {_counts_of(db, "c", "m.id")}
             WHERE m.first_seen_at > ? AND m.first_seen_at <= ? {wanted}
             ORDER BY m.first_seen_at, s.id, m.repo_id""",
         [after, until, *(families or ()), *([repo_id] if repo_id is not None else [])],
@@ -594,7 +617,7 @@ def first_seen_between(
     return [FirstSeen(int(r[0]), r[1], r[2], r[3], _snapshot(r[4:8]), int(r[8])) for r in rows]
 
 
-def snapshot_at_or_before(db: Database, moment: str) -> Snapshot | None:
+def snapshot_at_or_before(db: Connection, moment: str) -> Snapshot | None:
     """The newest snapshot taken at or before `moment` (a timestamp)."""
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots WHERE taken_at <= ?
@@ -604,7 +627,7 @@ def snapshot_at_or_before(db: Database, moment: str) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+def all_time_at(db: Connection, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """All-time downloads of each (snapshot id, model id) pair; pairs without a row (the
     model not in that snapshot) are left out."""
     found: dict[tuple[int, int], int] = {}
@@ -615,7 +638,8 @@ def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[in
         rows = db.execute(
             f"""WITH wanted (snapshot_id, model_id) AS (VALUES {values})
                 SELECT c.snapshot_id, c.model_id, c.downloads_all_time FROM wanted w
-                JOIN model_counts c ON c.snapshot_id = w.snapshot_id AND c.model_id = w.model_id""",
+                JOIN model_counts c ON c.snapshot_id = w.snapshot_id
+                     AND {_counts_of(db, "c", "w.model_id")}""",
             [n for pair in chunk for n in pair],
         )
         for snapshot_id, model_id, all_time in rows:
@@ -623,7 +647,7 @@ def all_time_at(db: Database, pairs: Sequence[tuple[int, int]]) -> dict[tuple[in
     return found
 
 
-def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> list[str]:
+def top_models_by_family(db: Connection, snapshot_id: int, per_family: int) -> list[str]:
     """The repo ids of each family's `per_family` most downloaded models (all-time) in
     one snapshot."""
     rows = db.execute(
@@ -633,7 +657,7 @@ def top_models_by_family(db: Database, snapshot_id: int, per_family: int) -> lis
                ) AS place
                FROM model_counts c JOIN models m ON m.id = c.model_id
                WHERE c.snapshot_id = ?
-           ) WHERE place <= ? ORDER BY repo_id""",
+           ) AS ranked WHERE place <= ? ORDER BY repo_id""",
         [snapshot_id, per_family],
     )
     return [r[0] for r in rows]
@@ -643,7 +667,7 @@ def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-def last_checked_live(db: Database) -> Snapshot | None:
+def last_checked_live(db: Connection) -> Snapshot | None:
     """The newest live snapshot already checked for overtakes."""
     row = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
@@ -653,7 +677,7 @@ def last_checked_live(db: Database) -> Snapshot | None:
     return _snapshot(row) if row else None
 
 
-def live_snapshots_after(db: Database, after: Snapshot | None) -> list[Snapshot]:
+def live_snapshots_after(db: Connection, after: Snapshot | None) -> list[Snapshot]:
     """Live snapshots newer than `after` (all of them when None), oldest first."""
     if after is None:
         rows = db.execute(
@@ -668,7 +692,7 @@ def live_snapshots_after(db: Database, after: Snapshot | None) -> list[Snapshot]
     return [_snapshot(r) for r in rows]
 
 
-def live_snapshots_before(db: Database, before: Snapshot, n: int) -> list[Snapshot]:
+def live_snapshots_before(db: Connection, before: Snapshot, n: int) -> list[Snapshot]:
     """The `n` live snapshots just older than `before`, oldest first."""
     rows = db.execute(
         f"""SELECT {_SNAPSHOT_COLS} FROM snapshots
@@ -679,14 +703,14 @@ def live_snapshots_before(db: Database, before: Snapshot, n: int) -> list[Snapsh
     return [_snapshot(r) for r in reversed(rows)]
 
 
-def is_checked(db: Database, snapshot_id: int) -> bool:
+def is_checked(db: Connection, snapshot_id: int) -> bool:
     """Whether a snapshot was already checked for overtakes."""
     row = db.execute("SELECT 1 FROM alert_checks WHERE snapshot_id = ?", [snapshot_id])
     return row.fetchone() is not None
 
 
 def recent_anomalies(
-    db: Database, limit: int = 20
+    db: Connection, limit: int = 20
 ) -> list[tuple[str, str, str, int | None, int | None]]:
     """(taken_at, family, metric, previous, current) of the latest flagged drops."""
     rows = db.execute(
@@ -698,13 +722,13 @@ def recent_anomalies(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def job_runs(db: Database) -> list[JobRun]:
+def job_runs(db: Connection) -> list[JobRun]:
     """Every scheduled job's state: its last run and error, a pending retry, a run in
     progress."""
     return all_runs(db)
 
 
-def outbox_counts(db: Database) -> dict[str, int]:
+def outbox_counts(db: Connection) -> dict[str, int]:
     """How many outbox items are in each state."""
     rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
     return {status: int(n) for status, n in rows}
@@ -719,7 +743,7 @@ class ModelChanges:
     decreased: list[tuple[str, int, int]]  # (repo id, before, after) all-time went down
 
 
-def model_changes(db: Database, previous_id: int, current_id: int) -> ModelChanges:
+def model_changes(db: Connection, previous_id: int, current_id: int) -> ModelChanges:
     def per_family(sql: str, a: int, b: int) -> dict[str, int]:
         rows = db.execute(sql, [a, b])
         return {family: int(n) for family, n in rows}

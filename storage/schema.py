@@ -497,6 +497,95 @@ def m013_estimates(db: Database) -> None:
 
 
 @migration
+def m014_slack_installations(db: Database) -> None:
+    # The tables of slack_sdk's SQLite installation and state stores (each workspace's
+    # tokens, and the install links' states), which Bolt's OAuth flow reads and writes
+    # through those stores (bot.slack_stores). The stores would make them on first use;
+    # made here, every store has its whole schema from its migrations, as a store on
+    # PostgreSQL has (storage/schema_postgresql.py), and `openmodels port-db` finds them
+    # to copy. The statements are slack_sdk's own (slack_sdk/oauth/installation_store/
+    # sqlite3, slack_sdk/oauth/state_store/sqlite3; tests/test_slack_stores.py checks
+    # they make what slack_sdk makes); IF NOT EXISTS keeps the tables of a store whose
+    # stores made them already.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS slack_installations (
+            id integer primary key autoincrement,
+            client_id text not null,
+            app_id text not null,
+            enterprise_id text not null default '',
+            enterprise_name text,
+            enterprise_url text,
+            team_id text not null default '',
+            team_name text,
+            bot_token text,
+            bot_id text,
+            bot_user_id text,
+            bot_scopes text,
+            bot_refresh_token text,
+            bot_token_expires_at datetime,
+            user_id text not null,
+            user_token text,
+            user_scopes text,
+            user_refresh_token text,
+            user_token_expires_at datetime,
+            incoming_webhook_url text,
+            incoming_webhook_channel text,
+            incoming_webhook_channel_id text,
+            incoming_webhook_configuration_url text,
+            is_enterprise_install boolean not null default 0,
+            token_type text,
+            installed_at datetime not null default current_timestamp
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE INDEX IF NOT EXISTS slack_installations_idx ON slack_installations (
+            client_id, enterprise_id, team_id, user_id, installed_at
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS slack_bots (
+            id integer primary key autoincrement,
+            client_id text not null,
+            app_id text not null,
+            enterprise_id text not null default '',
+            enterprise_name text,
+            team_id text not null default '',
+            team_name text,
+            bot_token text not null,
+            bot_id text not null,
+            bot_user_id text not null,
+            bot_scopes text,
+            bot_refresh_token text,
+            bot_token_expires_at datetime,
+            is_enterprise_install boolean not null default 0,
+            installed_at datetime not null default current_timestamp
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE INDEX IF NOT EXISTS slack_bots_idx ON slack_bots (
+            client_id, enterprise_id, team_id, installed_at
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS oauth_states (
+            id integer primary key autoincrement,
+            state text not null,
+            expire_at datetime not null
+        )
+        """
+    )
+
+
+@migration
 def m015_returned_models(db: Database) -> None:
     # Per snapshot and family, how many of its models came back: listed in an earlier
     # snapshot, missing from the one just before (storage.returns). Counted when a
@@ -512,9 +601,8 @@ def m015_returned_models(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
-    first = db.execute("SELECT taken_at, id FROM snapshots ORDER BY taken_at, id LIMIT 1")
-    row = first.fetchone()
-    if row is not None:
-        from storage.returns import recount_returns
+    from storage.connection import Connection
+    from storage.engines.sqlite import SQLiteConnection
+    from storage.returns import recount_all
 
-        recount_returns(db, row[0], int(row[1]))
+    recount_all(SQLiteConnection(Connection(db.conn)))

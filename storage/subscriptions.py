@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.connection import Database
+from storage.sql import Connection
 
 ALERT_METRICS = ("all_time", "30d")
 
@@ -54,7 +54,7 @@ def _row(row: tuple[Any, ...]) -> Subscription:
 
 
 def subscribe(
-    db: Database,
+    db: Connection,
     team_id: str,
     channel_id: str,
     kind: str,
@@ -97,7 +97,7 @@ def subscribe(
     return not existed
 
 
-def unsubscribe(db: Database, team_id: str, channel_id: str, kind: str) -> bool:
+def unsubscribe(db: Connection, team_id: str, channel_id: str, kind: str) -> bool:
     """Remove a subscription and its undelivered items. True if there was one."""
     cursor = db.execute(
         "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
@@ -112,7 +112,7 @@ def unsubscribe(db: Database, team_id: str, channel_id: str, kind: str) -> bool:
     return cursor.rowcount > 0
 
 
-def get(db: Database, team_id: str, channel_id: str, kind: str) -> Subscription | None:
+def get(db: Connection, team_id: str, channel_id: str, kind: str) -> Subscription | None:
     row = db.execute(
         f"SELECT {_COLS} FROM subscriptions WHERE team_id = ? AND channel_id = ? AND kind = ?",
         [team_id, channel_id, kind],
@@ -120,7 +120,7 @@ def get(db: Database, team_id: str, channel_id: str, kind: str) -> Subscription 
     return _row(row) if row else None
 
 
-def for_channel(db: Database, team_id: str, channel_id: str) -> list[Subscription]:
+def for_channel(db: Connection, team_id: str, channel_id: str) -> list[Subscription]:
     rows = db.execute(
         f"SELECT {_COLS} FROM subscriptions WHERE team_id = ? AND channel_id = ? ORDER BY kind",
         [team_id, channel_id],
@@ -128,7 +128,7 @@ def for_channel(db: Database, team_id: str, channel_id: str) -> list[Subscriptio
     return [_row(r) for r in rows]
 
 
-def of_kind(db: Database, kind: str, *, include_failing: bool = False) -> list[Subscription]:
+def of_kind(db: Connection, kind: str, *, include_failing: bool = False) -> list[Subscription]:
     sql = f"SELECT {_COLS} FROM subscriptions WHERE kind = ?"
     if not include_failing:
         sql += " AND failing_since IS NULL"
@@ -136,7 +136,7 @@ def of_kind(db: Database, kind: str, *, include_failing: bool = False) -> list[S
     return [_row(r) for r in rows]
 
 
-def mark_failing(db: Database, team_id: str, channel_id: str, error: str, now: str) -> None:
+def mark_failing(db: Connection, team_id: str, channel_id: str, error: str, now: str) -> None:
     """Mark every subscription of a channel Slack refused, keeping the first failure time."""
     db.execute(
         """UPDATE subscriptions SET failing_since = coalesce(failing_since, ?), failure = ?
@@ -146,7 +146,7 @@ def mark_failing(db: Database, team_id: str, channel_id: str, error: str, now: s
 
 
 def set_last_digest(
-    db: Database, team_id: str, channel_id: str, rankings: dict[str, list[str]]
+    db: Connection, team_id: str, channel_id: str, rankings: dict[str, list[str]]
 ) -> None:
     db.execute(
         """UPDATE subscriptions SET last_digest = ?

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storage import outbox
-from storage.connection import Database
+from storage.sql import Connection
 
 ChangesBy = Literal["anyone", "admins"]
 # Why a workspace's subscriptions stopped (`stop`) until it installs again.
@@ -20,6 +20,9 @@ NO_TOKEN = "openmodels has no usable token in this workspace (revoked or uninsta
 # Every table with rows that belong to one workspace, keyed by team_id, in the order a
 # forgotten workspace's rows are deleted (the workspace's own row last).
 TEAM_TABLES = ("subscriptions", "mutes", "outbox", "announcements", "home_visits", "workspaces")
+# slack_sdk's tables of a workspace's install (storage.schema.m014_slack_installations):
+# slack_sdk's installation store deletes a workspace's rows from them (bot.uninstall).
+INSTALLATION_TABLES = ("slack_installations", "slack_bots")
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,13 @@ _COLS = (
 )
 
 
-def get(db: Database, team_id: str) -> Workspace | None:
+def get(db: Connection, team_id: str) -> Workspace | None:
     row = db.execute(f"SELECT {_COLS} FROM workspaces WHERE team_id = ?", [team_id]).fetchone()
     return Workspace(*row) if row else None
 
 
 def record_install(
-    db: Database, team_id: str, enterprise_id: str | None, installed_by: str | None, now: str
+    db: Connection, team_id: str, enterprise_id: str | None, installed_by: str | None, now: str
 ) -> None:
     """Remember an install (or a reinstall) of openmodels in `team_id`; its settings stay,
     and its subscriptions stopped for want of a token take up again (`resume`)."""
@@ -58,7 +61,7 @@ def record_install(
     )
 
 
-def set_changes_by(db: Database, team_id: str, who: ChangesBy, user_id: str, now: str) -> bool:
+def set_changes_by(db: Connection, team_id: str, who: ChangesBy, user_id: str, now: str) -> bool:
     """Set who may change `team_id`'s subscriptions and mutes. True if that changed it."""
     before = get(db, team_id)
     db.execute(
@@ -72,7 +75,7 @@ def set_changes_by(db: Database, team_id: str, who: ChangesBy, user_id: str, now
     return (before.changes_by if before else "anyone") != who
 
 
-def stop(db: Database, team_id: str, now: str) -> dict[str, int]:
+def stop(db: Connection, team_id: str, now: str) -> dict[str, int]:
     """Queue nothing more for `team_id` until it installs again: it has no usable bot
     token. Its subscriptions not failing already are marked failing (NO_TOKEN), so no
     alert, digest or launch message is queued for them, and its undelivered outbox items
@@ -86,7 +89,7 @@ def stop(db: Database, team_id: str, now: str) -> dict[str, int]:
     return {"subscriptions": marked, "outbox": dropped}
 
 
-def resume(db: Database, team_id: str | None = None) -> int:
+def resume(db: Connection, team_id: str | None = None) -> int:
     """The subscriptions `stop` stopped take up again: `team_id`'s (every workspace's when
     None). What was dropped stays dropped: a workspace starts afresh. Returns how many."""
     return db.execute(
@@ -96,7 +99,7 @@ def resume(db: Database, team_id: str | None = None) -> int:
     ).rowcount
 
 
-def forget(db: Database, team_id: str) -> dict[str, int]:
+def forget(db: Connection, team_id: str) -> dict[str, int]:
     """Delete every row of `team_id` (TEAM_TABLES): its subscriptions, mutes, outbox
     items sent or not, announcements, App Home visits and settings. Rows of other
     workspaces are untouched. Returns how many rows of each table went."""

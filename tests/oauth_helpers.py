@@ -5,11 +5,9 @@ events), and a browser playing the person who installs it."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bot.app import build_app
@@ -25,7 +23,9 @@ from localslack.payloads import event_callback
 from localslack.server import LocalSlack
 from openmodels.families import load_families
 from storage import Store
-from storage.workspaces import TEAM_TABLES
+from storage.port import column_names
+from storage.sql import Connection
+from storage.workspaces import INSTALLATION_TABLES, TEAM_TABLES
 from tests.slack_helpers import QUICK, SIGNING_SECRET, RunningBot, post, signed_json, tiny_png
 
 CLIENT_ID, CLIENT_SECRET = "1234.5678", "0123456789abcdef0123456789abcdef"
@@ -34,7 +34,6 @@ CLIENT_ID, CLIENT_SECRET = "1234.5678", "0123456789abcdef0123456789abcdef"
 T1, T2, T3, GRID = "T1", "T2", "T3", "E1"
 PEOPLE = {T1: ("U1", "U1A", "U1M"), T2: ("U2", "U2A", "U2M"), T3: ("U3", "U3A", "U3M")}
 CHANNELS = {T1: ("C1A", "C1B"), T2: ("C2A", "C2B"), T3: ("C3A", "C3B")}
-INSTALLATION_TABLES = ("slack_installations", "slack_bots")
 
 
 def workspaces(slack: LocalSlack) -> None:
@@ -126,7 +125,7 @@ def running_oauth_bot(
         settings = SlackSettings(
             signing_secret=SIGNING_SECRET, api_url=fake.api_url, oauth=credentials
         )
-        installations = open_installations(store.path, credentials, fake.api_url)
+        installations = open_installations(store, credentials, fake.api_url)
         holder: list[OAuthBot] = []
         services = BotServices(
             context=AnswerContext(store=store, families=load_families()),
@@ -155,40 +154,69 @@ def running_oauth_bot(
             services.close()
 
 
-def team_rows(path: Path, team: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of `team` in the store file: openmodels' tables and the installation
-    store's, exactly as stored."""
+def team_rows(store: Store, team: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of `team` in the store: openmodels' tables and the installation store's,
+    exactly as stored."""
     found: dict[str, list[tuple[Any, ...]]] = {}
-    with sqlite3.connect(path) as db:
+    with store.reading() as db:
         for table in (*TEAM_TABLES, *INSTALLATION_TABLES):
-            found[table] = db.execute(
-                f"SELECT * FROM {table} WHERE team_id = ? ORDER BY {_every_column(db, table)}",
-                [team],
-            ).fetchall()
+            found[table] = [
+                tuple(row)
+                for row in db.execute(
+                    f"SELECT * FROM {table} WHERE team_id = ? ORDER BY {_every_column(db, table)}",
+                    [team],
+                )
+            ]
     return found
 
 
-def _every_column(db: sqlite3.Connection, table: str) -> str:
+def _every_column(db: Connection, table: str) -> str:
     """`1, 2, …`: an order by every column, for a table with or without a rowid."""
-    count = len(db.execute(f"PRAGMA table_info({table})").fetchall())
+    count = len(column_names(db, table))
     return ", ".join(str(i) for i in range(1, count + 1))
 
 
-def all_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the store file but the migrations' record."""
-    with sqlite3.connect(path) as db:
-        names = [
-            r[0]
-            for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not r[0].startswith(("sqlite_", "_sqlite"))
-        ]
+def _tables(db: Connection) -> list[str]:
+    """Every table of the store but the record of migrations, as each engine lists them."""
+    if db.engine == "sqlite":
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return sorted(r[0] for r in rows if not r[0].startswith(("sqlite_", "_sqlite")))
+    rows = db.execute(
+        """SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'
+           AND table_schema = current_schema() AND table_name != 'schema_migrations'"""
+    )
+    return sorted(r[0] for r in rows)
+
+
+def all_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the store but the migrations' record."""
+    with store.reading() as db:
         return {
-            n: db.execute(f"SELECT * FROM {n} ORDER BY {_every_column(db, n)}").fetchall()
-            for n in sorted(names)
+            n: [tuple(r) for r in db.execute(f"SELECT * FROM {n} ORDER BY {_every_column(db, n)}")]
+            for n in _tables(db)
         }
 
 
-def rows_but_states(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def states_later(monkeypatch: Any, store: Store, seconds: float) -> None:
+    """Move the clock by which slack_sdk's state store judges an install link `seconds`
+    ahead: SQLite's reads time.time, SQLAlchemy's datetime.now."""
+    import time
+    from datetime import datetime
+
+    later = time.time() + seconds
+    if store.engine_name == "sqlite":
+        monkeypatch.setattr("slack_sdk.oauth.state_store.sqlite3.time.time", lambda: later)
+        return
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr("slack_sdk.oauth.state_store.sqlalchemy.datetime", Later)
+
+
+def rows_but_states(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """`all_rows` but the OAuth states: opening an install link writes one, and a failed
     install may spend it; nothing else may change."""
-    return {table: rows for table, rows in all_rows(path).items() if table != "oauth_states"}
+    return {table: rows for table, rows in all_rows(store).items() if table != "oauth_states"}

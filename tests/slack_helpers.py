@@ -69,7 +69,7 @@ CHART = ChartSpec(
 )
 
 
-def run_cli_against(monkeypatch: Any, db: Path, hub: FakeHub, slack: LocalSlack) -> None:
+def run_cli_against(monkeypatch: Any, db: Path | str, hub: FakeHub, slack: LocalSlack) -> None:
     """Point the command line, run in this process, at the store `db`, the fake Hub and
     the Slack stand-in, with the default families."""
     monkeypatch.setenv("OPENMODELS_DB", str(db))

@@ -65,8 +65,8 @@ def messages(store):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C1", "alerts", (), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C2", "alerts", ("gemma",), "2026-01-01T00:00:00Z")
@@ -139,8 +139,8 @@ def test_each_pair_in_a_message_has_its_own_mute_button(store):
         (BOTH, [("all_time", "qwen", "llama"), ("30d", "deepseek", "qwen")]),
     ],
 )
-def test_a_subscription_gets_the_metrics_it_chose(tmp_path, metrics, expected):
-    store = open_store(tmp_path / "s.db")
+def test_a_subscription_gets_the_metrics_it_chose(new_store, metrics, expected):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C1", "alerts", (), "2026-01-01T00:00:00Z", metrics=metrics)
     day(store, 0, d30={"qwen": 50, "deepseek": 40}, llama=100, qwen=90, deepseek=80)

@@ -11,7 +11,6 @@ from openmodels.alerts import check_overtakes
 from openmodels.collector import collect_snapshot
 from openmodels.families import load_families, parse_families
 from openmodels.hub import HubClient
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.snapshots import write_snapshot
@@ -23,8 +22,8 @@ BOTH = ("all_time", "30d")
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C_ALL", "alerts", (), "2026-01-01T00:00:00Z", metrics=BOTH)
         subs.subscribe(db, "T1", "C_QWEN", "alerts", ("qwen",), "2026-01-01T00:00:00Z")

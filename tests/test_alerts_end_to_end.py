@@ -19,8 +19,8 @@ def day(hub, qwen: int, llama: int) -> None:
 
 
 @pytest.fixture
-def env(fake_hub, slack, tmp_path, monkeypatch):
-    db = tmp_path / "openmodels.db"
+def env(fake_hub, slack, store_location, monkeypatch):
+    db = store_location("openmodels")
     store = open_store(db)
     with store.writing() as conn:
         subs.subscribe(conn, "T1", "C_ALERTS", "alerts", (), "2026-01-01T00:00:00Z")

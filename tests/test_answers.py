@@ -24,8 +24,8 @@ from tests.builders import DAY0, growing_store, record, store_with
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    return AnswerContext(store=growing_store(tmp_path / "s.db"), families=load_families())
+def ctx(new_store):
+    return AnswerContext(store=growing_store(new_store("s")), families=load_families())
 
 
 def rendered(text, ctx):
@@ -61,11 +61,11 @@ def test_top_n_says_how_many_were_left_out(ctx):
         ("movers --days 1", "the store has none a day older than its latest"),
     ],
 )
-def test_one_of_anything_is_said_in_the_singular(tmp_path, text, said):
+def test_one_of_anything_is_said_in_the_singular(new_store, text, said):
     # Two snapshots on the same day, Llama's one model only in the second: one family
     # after the leader, one model, one snapshot of it, and no snapshot a day back (so
     # nothing to move over).
-    store = open_store(tmp_path / "s.db")
+    store = new_store("s")
     write_snapshot(store, DAY0, "hub", [record("Qwen/a", "qwen", 1_000)])
     write_snapshot(
         store,
@@ -85,9 +85,9 @@ def test_top_30d_ranks_by_the_rolling_window(ctx):
     assert "1. Qwen  15.3K" in out
 
 
-def test_rank_change_is_shown_with_an_arrow(tmp_path):
+def test_rank_change_is_shown_with_an_arrow(new_store):
     # Day 0: Llama ahead; day 7: Qwen ahead -> Qwen moved up one place.
-    store = open_store(tmp_path / "s.db")
+    store = new_store("s")
     write_snapshot(
         store, DAY0, "hub", [record("Qwen/a", "qwen", 10), record("meta-llama/b", "llama", 20)]
     )
@@ -117,9 +117,9 @@ def test_compare_summarises_and_carries_a_chart(ctx):
         ("regions --30d", "China and US are level at 500 30-day downloads."),
     ],
 )
-def test_a_tie_is_said_to_be_level_not_a_lead_of_nothing(tmp_path, text, said):
+def test_a_tie_is_said_to_be_level_not_a_lead_of_nothing(new_store, text, said):
     store = store_with(
-        tmp_path / "s.db",
+        new_store("s"),
         [
             [
                 record("meta-llama/b", "llama", 900, d30=500),
@@ -182,10 +182,10 @@ def test_model_detail_is_case_insensitive(ctx):
     assert "+35.0K all-time" in out  # against the snapshot of 2026-01-03
 
 
-def test_a_model_first_seen_after_the_weeks_baseline_gives_its_change_since_then(tmp_path):
+def test_a_model_first_seen_after_the_weeks_baseline_gives_its_change_since_then(new_store):
     # Days 0-9; Qwen/new appears on day 5 with 100 and gains 50 a day: 300 on day 9.
     store = store_with(
-        tmp_path / "s.db",
+        new_store("s"),
         (
             [record("meta-llama/b", "llama", 900 + d)]
             + ([record("Qwen/new", "qwen", 100 + 50 * (d - 5))] if d >= 5 else [])
@@ -205,8 +205,8 @@ def test_unknown_model_suggests_similar_names(ctx):
     assert "Did you mean: `Qwen/Qwen3-8B`" in result.text
 
 
-def test_an_empty_store_says_how_to_collect(tmp_path):
-    empty = AnswerContext(store=open_store(tmp_path / "e.db"), families=load_families())
+def test_an_empty_store_says_how_to_collect(new_store):
+    empty = AnswerContext(store=new_store("e"), families=load_families())
     for text in ("top", "compare qwen llama", "family qwen", "model a/b"):
         result = answer_text(text, empty)
         assert "No snapshots yet. Run `openmodels collect`" in result.text
@@ -218,9 +218,9 @@ SLACK = Channel("T1", "C1", "U1")
 NOW = datetime(2026, 2, 1, 6, 1, tzinfo=UTC)
 
 
-def empty_in_slack(tmp_path, *, collects, run=None):
+def empty_in_slack(new_store, *, collects, run=None):
     """An empty store answered in Slack; `run` records the collect job's state first."""
-    store = open_store(tmp_path / "e.db")
+    store = new_store("e")
     if run is not None:
         with store.writing() as db:
             run(db)
@@ -270,8 +270,10 @@ def failed_once(db):
     ],
 )
 @pytest.mark.parametrize("text", ["top", "qwen llama", "movers", "status"])
-def test_an_empty_store_in_slack_says_what_the_bot_is_doing(tmp_path, collects, run, message, text):
-    result = answer_text(text, empty_in_slack(tmp_path, collects=collects, run=run))
+def test_an_empty_store_in_slack_says_what_the_bot_is_doing(
+    new_store, collects, run, message, text
+):
+    result = answer_text(text, empty_in_slack(new_store, collects=collects, run=run))
 
     assert message in result.text
     assert "openmodels collect" not in result.text
@@ -292,8 +294,8 @@ def test_status_counts_snapshots(ctx):
     assert "First: 2026-01-01T06:00:00Z · Latest: 2026-01-10T06:00:00Z" in out
 
 
-def test_sample_data_is_labelled_in_every_answer(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def test_sample_data_is_labelled_in_every_answer(new_store):
+    store = new_store("s")
     write_snapshot(
         store, DAY0, "sample", [record("Qwen/a", "qwen", 10), record("meta-llama/b", "llama", 5)]
     )
@@ -348,9 +350,9 @@ def test_every_answer_is_within_block_kit_limits(ctx, text):
 # -- the period a change covers ------------------------------------------------------------
 
 
-def short_history(tmp_path, days_apart):
+def short_history(new_store, days_apart):
     """Two snapshots `days_apart` days apart: Qwen 10 -> 40, Llama 20 -> 25 (all time)."""
-    store = open_store(tmp_path / "s.db")
+    store = new_store("s")
     for day, (qwen, llama) in ((0, (10, 20)), (days_apart, (40, 25))):
         write_snapshot(
             store,
@@ -364,8 +366,8 @@ def short_history(tmp_path, days_apart):
 @pytest.mark.parametrize(
     ("days_apart", "period"), [(3, "since 1 Jan"), (7, "this week"), (12, "since 1 Jan")]
 )
-def test_a_change_says_this_week_only_for_seven_days(tmp_path, days_apart, period):
-    ctx = short_history(tmp_path, days_apart)
+def test_a_change_says_this_week_only_for_seven_days(new_store, days_apart, period):
+    ctx = short_history(new_store, days_apart)
 
     assert f"1. Qwen  40 · 61.5% · +30 {period} ▲1" in rendered("top", ctx)
     assert f"Change: +30 {period} ▲1" in rendered("compare qwen llama", ctx)
@@ -373,8 +375,8 @@ def test_a_change_says_this_week_only_for_seven_days(tmp_path, days_apart, perio
     assert f"{period[0].upper()}{period[1:]}\n      +30 all-time" in rendered("model Qwen/a", ctx)
 
 
-def test_a_change_from_last_year_names_the_year(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def test_a_change_from_last_year_names_the_year(new_store):
+    store = new_store("s")
     for when, qwen in ((datetime(2025, 12, 28, 6, tzinfo=UTC), 10), (DAY0, 40)):
         write_snapshot(store, when, "hub", [record("Qwen/a", "qwen", qwen)])
     ctx = AnswerContext(store=store, families=load_families())

@@ -19,6 +19,7 @@ from bot.chart_cache import ChartCache, cache_directory
 from bot.chart_pool import ChartsBusy
 from commands.answer import ChartSpec
 from openmodels.chart_spec import chart_key
+from storage.store import store_at
 
 SPEC = ChartSpec(
     title="Qwen vs Llama",
@@ -161,7 +162,7 @@ def test_memory_keeps_the_most_recently_used_charts_within_its_bytes():
 
 
 def test_charts_kept_on_disk_are_served_after_a_restart(tmp_path):
-    directory = cache_directory(tmp_path / "team.db")
+    directory = cache_directory(store_at(tmp_path / "team.db"))
     assert directory == tmp_path / "team.db-charts"
     with ChartCache(Counting(), directory) as before:
         before(SPEC)

@@ -104,9 +104,7 @@ def test_cumulative_lines_may_zoom_but_never_below_zero():
 
 
 def test_end_labels_stay_apart_and_on_the_plot():
-    plan = plan_chart(
-        spec({"A": [(day(1), 1), (day(2), 100)], "B": [(day(1), 1), (day(2), 99)]})
-    )
+    plan = plan_chart(spec({"A": [(day(1), 1), (day(2), 100)], "B": [(day(1), 1), (day(2), 99)]}))
 
     [low, high] = sorted(label.y for label in plan.end_labels)
     assert low >= 0 and high <= 1 and high - low >= 0.06

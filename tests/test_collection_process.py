@@ -38,7 +38,7 @@ def arrange(fake_hub):
 def test_a_snapshot_taken_in_its_own_process_is_committed_and_logged_here(
     fake_hub, tmp_path, caplog
 ):
-    config = Config(db_path=tmp_path / "s.db", hf_endpoint=arrange(fake_hub).url)
+    config = Config(db=str(tmp_path / "s.db"), hf_endpoint=arrange(fake_hub).url)
     caplog.set_level(logging.INFO)
 
     result = collect_in_own_process(config, FAMILIES, NOW)
@@ -53,7 +53,7 @@ def test_a_snapshot_taken_in_its_own_process_is_committed_and_logged_here(
 
 
 def test_a_collection_failing_in_its_own_process_raises_here_and_writes_nothing(fake_hub, tmp_path):
-    config = Config(db_path=tmp_path / "s.db", hf_endpoint=arrange(fake_hub).url)
+    config = Config(db=str(tmp_path / "s.db"), hf_endpoint=arrange(fake_hub).url)
     fake_hub.inject("Qwen", malformed=True)
 
     with pytest.raises(HubError, match="malformed JSON") as raised:
@@ -72,8 +72,8 @@ def test_serves_collect_job_takes_the_snapshot_and_its_derivative_counts_apart(
         hub_model("Qwen/Qwen3-8B", 700, 1_500, 8, children={"finetune": 30, "quantized": 12}),
         hub_model("Qwen/QwQ-32B", 300, 900, 4, children={"adapter": 5}),
     )
-    config = Config(db_path=tmp_path / "s.db", hf_endpoint=fake_hub.url, derivatives_top=2)
-    store = open_store(config.db_path)
+    config = Config(db=str(tmp_path / "s.db"), hf_endpoint=fake_hub.url, derivatives_top=2)
+    store = open_store(config.db)
     services = Services(
         config=config,
         families=FAMILIES,

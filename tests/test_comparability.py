@@ -284,9 +284,7 @@ def test_a_fall_for_good_is_a_break_and_a_change_runs_from_it():
     days = leveled()
 
     assert breaks(days, "aurora") == [Break("aurora", days[2], Why.DROPPED)]
-    assert basis(days, "aurora", days[0], days[5]) == Basis(
-        "aurora", days[2], Why.DROPPED, days[2]
-    )
+    assert basis(days, "aurora", days[0], days[5]) == Basis("aurora", days[2], Why.DROPPED, days[2])
     assert comparable_run(days, "aurora", days[5]) == days[2:]
 
 

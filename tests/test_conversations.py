@@ -20,6 +20,7 @@ from commands.blocks import check_limits
 from localslack.payloads import app_mention, message_im
 from localslack.server import LocalSlack
 from localslack.workspaces import BOT_USER_ID
+from storage.engines.sqlite import SQLiteEngine
 from tests.builders import growing_store
 from tests.slack_helpers import (
     CHANNEL,
@@ -135,6 +136,18 @@ def test_the_event_ids_kept_are_bounded():
 
     assert recent.first_time("Ev0")  # the oldest made way
     assert not recent.first_time("Ev4")
+
+
+def test_replicas_on_postgresql_answer_an_event_once_whichever_gets_its_retry(
+    postgresql_store,
+):
+    # Two replicas' memories, one store: Slack's retry reaches the other replica.
+    first, other = (RecentEvents(shared=postgresql_store) for _ in range(2))
+
+    assert first.first_time("Ev1")
+    assert not other.first_time("Ev1")
+    assert not first.first_time("Ev1")
+    assert other.first_time("Ev2")
 
 
 # -- mentions, over HTTP ------------------------------------------------------------------------
@@ -341,7 +354,7 @@ def test_the_same_message_in_two_events_is_answered_twice_only_if_slack_says_so(
 def test_an_event_is_acknowledged_at_once_however_slow_the_answer(tmp_path):
     from tests.test_slack_app import GatedStore
 
-    store = GatedStore(growing_store(tmp_path / "s.db").path)
+    store = GatedStore(growing_store(tmp_path / "s.db").engine)
     with running_bot(store) as bot:
         message = bot.slack.user_message(DM, "top", user=USER)
         event_id = new_event_id()
@@ -389,7 +402,7 @@ def test_slacks_url_verification_is_answered_with_its_challenge(bot):
 def test_a_failure_while_answering_apologises_in_the_thread_and_logs_once(tmp_path, caplog):
     from tests.test_slack_app import BrokenStore
 
-    with running_bot(BrokenStore(tmp_path / "x.db")) as bot:
+    with running_bot(BrokenStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         talk = bot.mention("top")
 
     [answer] = talk.answers

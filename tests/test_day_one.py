@@ -30,7 +30,6 @@ from openmodels.digest import build_digest
 from openmodels.families import parse_families
 from openmodels.hub import HubClient
 from openmodels.launch_finder import launches_between
-from storage import open_store
 from storage import queries as q
 from storage.estimates import estimate_notes
 from tests.fakes import hub_model
@@ -86,8 +85,8 @@ def collect(store, fake_hub, families=FAMILIES, now=DAY_ONE):
 
 
 @pytest.fixture
-def day_one(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def day_one(fake_hub, new_store):
+    store = new_store("team")
     collect(store, the_hub(fake_hub))
     return AnswerContext(store=store, families=parse_families(FAMILIES, "families.toml"))
 
@@ -95,8 +94,8 @@ def day_one(fake_hub, tmp_path):
 # -- what the first collection writes ----------------------------------------------------------
 
 
-def test_the_first_collection_writes_its_estimate_30_days_back(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def test_the_first_collection_writes_its_estimate_30_days_back(fake_hub, new_store):
+    store = new_store("team")
 
     result = collect(store, the_hub(fake_hub))
 
@@ -124,8 +123,8 @@ def test_the_first_collection_writes_its_estimate_30_days_back(fake_hub, tmp_pat
         assert q.model_history(db, "Qwen/Qwen3-Next")[0].estimated is False  # not then
 
 
-def test_a_later_collection_writes_no_estimate(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def test_a_later_collection_writes_no_estimate(fake_hub, new_store):
+    store = new_store("team")
     collect(store, the_hub(fake_hub))
 
     again = collect(store, fake_hub, now=DAY_ONE + timedelta(days=1))
@@ -135,9 +134,9 @@ def test_a_later_collection_writes_no_estimate(fake_hub, tmp_path):
         assert [s.source for s in q.list_snapshots(db)] == ["estimate", "hub", "hub"]
 
 
-def test_a_family_newly_added_gets_an_estimate_of_its_own(fake_hub, tmp_path):
+def test_a_family_newly_added_gets_an_estimate_of_its_own(fake_hub, new_store):
     # Kimi joins the families file on the second day: the store holds no figure of it.
-    store = open_store(tmp_path / "team.db")
+    store = new_store("team")
     collect(store, the_hub(fake_hub))
 
     added = collect(store, fake_hub, WITH_KIMI, now=DAY_ONE + timedelta(days=1))
@@ -154,8 +153,8 @@ def test_a_family_newly_added_gets_an_estimate_of_its_own(fake_hub, tmp_path):
         assert near is not None and near.taken_at == THEN
 
 
-def test_a_widened_family_gets_no_estimate_it_compares_from_the_change(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def test_a_widened_family_gets_no_estimate_it_compares_from_the_change(fake_hub, new_store):
+    store = new_store("team")
     collect(store, the_hub(fake_hub))
     widened = FAMILIES.replace('orgs = ["Qwen"]', 'orgs = ["Qwen", "moonshotai"]')
 
@@ -230,9 +229,7 @@ def test_forecasts_say_on_which_day_the_first_can_come(day_one):
 
 
 def test_the_estimate_never_alerts_launches_or_makes_a_digest(day_one):
-    check = check_overtakes(
-        day_one.store, day_one.families, message=lambda *_: {}, now=DAY_ONE
-    )
+    check = check_overtakes(day_one.store, day_one.families, message=lambda *_: {}, now=DAY_ONE)
     with day_one.store.reading() as db:
         launches = launches_between(db, DAY_ONE - timedelta(days=60), DAY_ONE)
         digest = build_digest(db, day_one.families, DAY_ONE)
@@ -264,8 +261,8 @@ def test_regions_on_day_one_sum_the_estimate_of_every_family(day_one):
     assert "+80.5M" in render_text(result)
 
 
-def test_a_family_newly_added_is_no_point_of_a_region_or_a_share(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def test_a_family_newly_added_is_no_point_of_a_region_or_a_share(fake_hub, new_store):
+    store = new_store("team")
     collect(store, the_hub(fake_hub))
     collect(store, fake_hub, WITH_KIMI, now=DAY_ONE + timedelta(days=1))
     ctx = AnswerContext(store=store, families=parse_families(WITH_KIMI, "families.toml"))
@@ -290,12 +287,12 @@ def test_a_family_newly_added_is_no_point_of_a_region_or_a_share(fake_hub, tmp_p
 
 
 def test_at_a_terminal_the_first_collection_gives_a_trend_at_once(
-    fake_hub, tmp_path, capsys, monkeypatch
+    fake_hub, tmp_path, store_location, capsys, monkeypatch
 ):
     families = tmp_path / "families.toml"
     families.write_text(FAMILIES)
     monkeypatch.setenv("HF_ENDPOINT", the_hub(fake_hub).url)
-    store = ["--db", str(tmp_path / "team.db"), "--families", str(families)]
+    store = ["--db", store_location("team"), "--families", str(families)]
 
     assert main(["collect", *store]) == 0
     capsys.readouterr()

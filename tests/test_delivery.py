@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from bot.outbox_sender import deliver, item_key
 from bot.slack_client import make_web_client
 from openmodels.charts import render_chart
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.outbox import MAX_ATTEMPTS
@@ -29,8 +28,8 @@ def no_retry_wait(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         for channel in ("C1", "C2"):
             subs.subscribe(db, "T1", channel, "alerts", (), NOW)
@@ -221,10 +220,9 @@ class PerWorkspace:
         return self.clients.get(team_id)
 
 
-def test_a_workspace_whose_token_slack_refuses_stops_alone(tmp_path):
+def test_a_workspace_whose_token_slack_refuses_stops_alone(store):
     from localslack.server import LocalSlack
 
-    store = open_store(tmp_path / "s.db")
     for team in ("T1", "T2", "T3"):
         with store.writing() as db:
             ob.enqueue(db, team, f"C{team}", "alert", "e1", {"text": team, "blocks": []}, NOW)

@@ -170,10 +170,10 @@ def test_a_store_from_before_derivatives_is_migrated_and_its_snapshots_say_unkno
 
 
 @pytest.fixture
-def ctx(tmp_path) -> AnswerContext:
+def ctx(new_store) -> AnswerContext:
     """Day 0: no counts (an old snapshot). Day 7 and day 14: counts for Qwen and Llama;
     DeepSeek's is never known."""
-    store = open_store(tmp_path / "d.db")
+    store = new_store("d")
     write_snapshot(
         store,
         DAY0,
@@ -213,8 +213,8 @@ def test_a_family_whose_counts_are_unknown_says_unknown_never_zero(ctx):
     assert "Most built upon" not in out
 
 
-def test_a_family_counted_in_part_says_how_many_models_were_counted(tmp_path):
-    store = open_store(tmp_path / "p.db")
+def test_a_family_counted_in_part_says_how_many_models_were_counted(new_store):
+    store = new_store("p")
     write_snapshot(
         store,
         DAY0,
@@ -247,8 +247,8 @@ def test_top_derivatives_against_a_week_without_counts_says_so(ctx):
     assert "1. Qwen  70 · 58.8% · no count on 2026-01-08" in out
 
 
-def test_top_derivatives_without_any_count_explains_where_counts_come_from(tmp_path):
-    store = open_store(tmp_path / "n.db")
+def test_top_derivatives_without_any_count_explains_where_counts_come_from(new_store):
+    store = new_store("n")
     write_snapshot(store, DAY0, "hub", [record("Qwen/A", "qwen", 100)])
 
     answer = answer_text("top --derivatives", AnswerContext(store, load_families()))

@@ -38,8 +38,8 @@ BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*This week*"}}
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C1", "digest", (), NOW)
         ob.enqueue(
@@ -218,8 +218,8 @@ def test_a_digest_chart_that_cannot_be_drawn_is_marked_and_not_retried(store, ca
     assert "could not be drawn" in caplog.text
 
 
-def test_alerts_have_no_chart_and_no_chart_state(tmp_path):
-    store = open_store(tmp_path / "a.db")
+def test_alerts_have_no_chart_and_no_chart_state(new_store):
+    store = new_store("a")
     with store.writing() as db:
         ob.enqueue(db, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, NOW)
     with LocalSlack() as slack:

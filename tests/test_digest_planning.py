@@ -18,7 +18,6 @@ from openmodels.config import Config
 from openmodels.digest import build_digest, plan_digests
 from openmodels.families import load_families, parse_families
 from openmodels.hub import HubClient
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.snapshots import write_snapshot
@@ -35,8 +34,8 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def store(new_store):
+    store = new_store("s")
     with store.writing() as db:
         subs.subscribe(db, "T1", "C1", "digest", (), "2026-01-01T00:00:00Z")
         subs.subscribe(db, "T1", "C2", "digest", (), "2026-01-01T00:00:00Z")
@@ -294,7 +293,7 @@ def test_a_digest_waiting_for_delivery_is_not_queued_again_with_the_same_ranking
 
 
 def services(store, digest_at: str = "Sunday 18:00") -> Services:
-    config = Config(db_path=store.path, digest_at=digest_at)
+    config = Config(db=store.location, digest_at=digest_at)
     return Services(
         config=config,
         families=FAMILIES,

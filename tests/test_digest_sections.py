@@ -13,7 +13,6 @@ from commands.digest_message import QUIET_NOTE, digest_message
 from commands.render import plain
 from openmodels.digest import DigestLaunch, build_digest, plan_digests
 from openmodels.families import load_families, parse_families
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage.snapshots import write_snapshot
@@ -24,8 +23,8 @@ WEEK = DAY0 + timedelta(days=7)  # 2026-01-08 06:00
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def lines(store, families=FAMILIES, launches=(), quiet=False) -> list[str]:

@@ -34,8 +34,8 @@ def day(d: int) -> list:
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    store = store_with(tmp_path / "f.db", (day(d) for d in range(5)))
+def ctx(new_store):
+    store = store_with(new_store("f"), (day(d) for d in range(5)))
     return AnswerContext(store=store, families=load_families())
 
 
@@ -56,8 +56,8 @@ def test_forecast_lists_the_pairs_on_course_to_swap(ctx):
     assert method in str(result.blocks)
 
 
-def test_forecast_says_briefly_why_no_pair_is_on_course(tmp_path):
-    ctx = AnswerContext(store=growing_store(tmp_path / "g.db"), families=load_families())
+def test_forecast_says_briefly_why_no_pair_is_on_course(new_store):
+    ctx = AnswerContext(store=growing_store(new_store("g")), families=load_families())
 
     result = answer_text("forecast", ctx)
 
@@ -67,8 +67,8 @@ def test_forecast_says_briefly_why_no_pair_is_on_course(tmp_path):
     )
 
 
-def test_forecast_needs_history(tmp_path):
-    store = store_with(tmp_path / "s.db", (day(d) for d in range(3)))
+def test_forecast_needs_history(new_store):
+    store = store_with(new_store("s"), (day(d) for d in range(3)))
 
     result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
 
@@ -112,8 +112,8 @@ def test_compare_forecasts_each_adjacent_pair_in_rank_order(ctx):
     )
 
 
-def test_compare_says_why_when_there_is_no_forecast(tmp_path):
-    ctx = AnswerContext(store=growing_store(tmp_path / "g.db"), families=load_families())
+def test_compare_says_why_when_there_is_no_forecast(new_store):
+    ctx = AnswerContext(store=growing_store(new_store("g")), families=load_families())
 
     result = answer_text("compare qwen llama", ctx)
 
@@ -133,8 +133,8 @@ def test_compare_by_30_days_speaks_of_30_day_downloads_only(ctx):
 
 
 @pytest.mark.parametrize("text", ["regions", "movers", "forecast", "regions --30d"])
-def test_an_empty_store_says_how_to_collect(tmp_path, text):
-    empty = AnswerContext(store=open_store(tmp_path / "e.db"), families=load_families())
+def test_an_empty_store_says_how_to_collect(new_store, text):
+    empty = AnswerContext(store=new_store("e"), families=load_families())
 
     assert "No snapshots yet. Run `openmodels collect`" in answer_text(text, empty).text
 
@@ -144,8 +144,8 @@ def test_answers_stay_within_block_kit_limits(ctx, text):
     assert check_limits(answer_text(text, ctx).blocks) == []
 
 
-def test_a_single_snapshot_forecasts_nothing_and_says_so(tmp_path):
-    store = store_with(tmp_path / "one.db", [day(0)])
+def test_a_single_snapshot_forecasts_nothing_and_says_so(new_store):
+    store = store_with(new_store("one"), [day(0)])
 
     result = answer_text("forecast", AnswerContext(store=store, families=load_families()))
 

@@ -394,8 +394,8 @@ def test_a_moment_with_only_untracked_models_is_no_snapshot():
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return open_store(tmp_path / "s.db")
+def store(new_store) -> Store:
+    return new_store("s")
 
 
 def test_each_moment_becomes_one_imported_snapshot_with_hand_summed_totals(store):
@@ -711,10 +711,11 @@ def test_cli_dry_run_creates_no_store(tmp_path, capsys):
 # -- measured history over the day-one estimate --------------------------------------------
 
 
-def store_with_estimate(path: Path) -> Store:
-    """A store whose first collection, on 31 Jan 2026, wrote its estimate for 1 Jan:
-    Qwen/Qwen3-8B at 62,000 all-time then (92,000 less 30,000 in 30 days)."""
-    store = open_store(path)
+def store_with_estimate(path: Path | Store) -> Store:
+    """A store (a new SQLite file, or an empty store) whose first collection, on 31 Jan
+    2026, wrote its estimate for 1 Jan: Qwen/Qwen3-8B at 62,000 all-time then (92,000
+    less 30,000 in 30 days)."""
+    store = path if isinstance(path, Store) else open_store(path)
     collected = datetime(2026, 1, 31, 6, 0, tzinfo=UTC)
     live = write_snapshot(
         store, collected, "hub", [record("Qwen/Qwen3-8B", "qwen", 92_000, d30=30_000)]
@@ -742,8 +743,8 @@ def measured_january(tmp_path: Path) -> Path:
     return path
 
 
-def test_measured_history_replaces_the_estimate_of_its_day(tmp_path):
-    store = store_with_estimate(tmp_path / "s.db")
+def test_measured_history_replaces_the_estimate_of_its_day(tmp_path, new_store):
+    store = store_with_estimate(new_store("s"))
 
     report = import_history(
         measured_january(tmp_path), store, FAMILIES, now=datetime(2026, 2, 1, tzinfo=UTC)
@@ -756,7 +757,11 @@ def test_measured_history_replaces_the_estimate_of_its_day(tmp_path):
         first = q.totals_at(db, snapshots[0].id)["qwen"].downloads_all_time
         assert estimate_notes(db) == []
         history = q.model_history(db, "Qwen/Qwen3-8B")
+        [(first_seen,)] = db.execute(
+            "SELECT first_seen_at FROM models WHERE repo_id = 'Qwen/Qwen3-8B'"
+        ).fetchall()
     assert [s.source for s in snapshots] == ["import"] * 30 + ["hub"]
+    assert first_seen[:10] == "2026-01-01"  # first listed by the measured day now
     assert (snapshots[0].date, first) == ("2026-01-01", 60_000)
     assert not any(p.estimated for p in history)
 
@@ -777,10 +782,10 @@ def test_the_import_report_says_which_estimate_measured_history_replaced(
     )
 
 
-def test_a_process_answering_questions_sees_the_estimate_replaced(tmp_path):
+def test_a_process_answering_questions_sees_the_estimate_replaced(tmp_path, new_store):
     # One measured day in place of the estimate: as many snapshots as before, and the
-    # new one may take the estimate's id.
-    store = store_with_estimate(tmp_path / "s.db")
+    # new one may take the estimate's id (on SQLite).
+    store = store_with_estimate(new_store("s"))
     timelines = TimelineCache()
     with store.reading() as db:
         before = timelines.read(db)

@@ -24,8 +24,8 @@ LAST = "2026-01-10T06:00:00Z"
 
 
 @pytest.fixture
-def store(tmp_path):
-    return growing_store(tmp_path / "home.db")
+def store(new_store):
+    return growing_store(new_store("home"))
 
 
 def text_of(view: dict) -> str:
@@ -58,19 +58,19 @@ def test_the_leaderboard_says_the_exact_period_of_its_change(store):
     assert bk.check_view_limits(view) == []
 
 
-def test_a_change_over_another_span_names_it(tmp_path):
-    short = growing_store(tmp_path / "short.db", days=4)
+def test_a_change_over_another_span_names_it(new_store):
+    short = growing_store(new_store("short"), days=4)
 
     text = text_of(view_for(short, now=DAY0 + timedelta(days=3)))
 
     assert "change since 1 Jan" in text and "this week" not in text
 
 
-def test_the_nearest_overtake_is_the_soonest_projected_pass_and_its_pair_comes_first(tmp_path):
+def test_the_nearest_overtake_is_the_soonest_projected_pass_and_its_pair_comes_first(new_store):
     # Day d: Llama 1,000,000 + 1,000d; Qwen 800,000 + 11,000d closes 10,000 a day and
     # passes in 11 days; DeepSeek 100,000 + 2,000d closes on Qwen far too slowly.
     store = store_with(
-        tmp_path / "closing.db",
+        new_store("closing"),
         [
             [
                 record("meta-llama/a", "llama", 1_000_000 + 1_000 * d),
@@ -90,8 +90,8 @@ def test_the_nearest_overtake_is_the_soonest_projected_pass_and_its_pair_comes_f
     assert actions["elements"][1]["options"][0]["value"] == "compare llama qwen"
 
 
-def test_no_projected_pass_says_why_as_the_forecast_does(tmp_path):
-    text = text_of(view_for(growing_store(tmp_path / "two.db", days=2), now=DAY0))
+def test_no_projected_pass_says_why_as_the_forecast_does(new_store):
+    text = text_of(view_for(growing_store(new_store("two"), days=2), now=DAY0))
 
     assert (
         "*Nearest overtake:* No family is on course to pass the one ahead of it within 180 "
@@ -164,10 +164,9 @@ def test_a_user_in_150_subscribed_channels_gets_a_home_within_100_blocks(store):
     assert view["blocks"][-1]["type"] == "context"  # the footer stays
 
 
-def test_an_empty_store_says_the_leaderboard_comes_after_the_first_collection(tmp_path):
-    from storage import open_store
+def test_an_empty_store_says_the_leaderboard_comes_after_the_first_collection(new_store):
 
-    view = view_for(open_store(tmp_path / "empty.db"))
+    view = view_for(new_store("empty"))
 
     assert "No snapshots yet" in text_of(view)
     assert bk.check_view_limits(view) == []

@@ -18,7 +18,6 @@ from commands import AnswerContext, answer_text
 from commands.render import render_text
 from openmodels.alerts import check_overtakes
 from openmodels.families import parse_families
-from storage import open_store
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, record
 
@@ -30,8 +29,7 @@ FAMILIES = parse_families(
 M = 1_000_000
 
 
-def store_until(path, last_day):
-    store = open_store(path)
+def store_until(store, last_day):
     for d in range(last_day + 1):
         records = [
             record("Qwen/a", "qwen", 100 * M + d * M, d30=30 * M),
@@ -43,9 +41,9 @@ def store_until(path, last_day):
     return store
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    return AnswerContext(store_until(tmp_path_factory.mktemp("fall") / "s.db", 9), FAMILIES)
+@pytest.fixture
+def ctx(new_store):
+    return AnswerContext(store_until(new_store("s"), 9), FAMILIES)
 
 
 def test_top_gives_the_change_since_the_fall_said_as_such(ctx):
@@ -55,8 +53,8 @@ def test_top_gives_the_change_since_the_fall_said_as_such(ctx):
     assert "Qwen  109.0M · 46.7% · +5.0M since 5 Jan, when its count fell" in out
 
 
-def test_two_snapshots_into_the_fall_it_is_still_missing_data(tmp_path):
-    ctx = AnswerContext(store_until(tmp_path / "s.db", 5), FAMILIES)
+def test_two_snapshots_into_the_fall_it_is_still_missing_data(new_store):
+    ctx = AnswerContext(store_until(new_store("s"), 5), FAMILIES)
 
     out = render_text(answer_text("top", ctx))
 
@@ -86,20 +84,18 @@ def test_the_chart_draws_qwen_apart_at_the_fall_and_says_why(ctx):
     assert "Qwen's count fell for good on 2026-01-05" in chart.alt_text
 
 
-def test_no_alert_is_drawn_across_the_fall(tmp_path):
+def test_no_alert_is_drawn_across_the_fall(new_store):
     # Llama is ahead of Qwen since the fall (122M against 104M on 5 Jan), behind before.
-    store = store_until(tmp_path / "s.db", 9)
+    store = store_until(new_store("s"), 9)
 
-    check = check_overtakes(
-        store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=10)
-    )
+    check = check_overtakes(store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=10))
 
     assert check.overtakes == []
 
 
-def test_the_forecast_summary_names_the_fall_as_the_reason_for_no_forecast(tmp_path):
+def test_the_forecast_summary_names_the_fall_as_the_reason_for_no_forecast(new_store):
     # On 8 Jan, three snapshots since the fall of 5 Jan: five are needed.
-    ctx = AnswerContext(store_until(tmp_path / "s.db", 7), FAMILIES)
+    ctx = AnswerContext(store_until(new_store("s"), 7), FAMILIES)
 
     out = render_text(answer_text("forecast", ctx))
 

@@ -16,7 +16,7 @@ from openmodels.launch_finder import (
     week_launches,
 )
 from openmodels.launches import FastestStart
-from storage import Store, open_store
+from storage import Store
 from storage import queries as q
 from storage import subscriptions as subs
 from storage.snapshots import ModelRecord, write_snapshot
@@ -49,11 +49,11 @@ OLD = "2025-01-01T00:00:00.000Z"
 
 
 @pytest.fixture
-def live(tmp_path) -> Store:
+def live(new_store) -> Store:
     """Qwen/Old is in the first snapshot; Qwen/A appears on day 1, Qwen/B on day 2, both
     created the evening before; Qwen/Renamed, created in 2024, is first listed on day 2;
     Qwen/C appears on day 3 (created that morning) and Qwen/D on day 4."""
-    store = open_store(tmp_path / "live.db")
+    store = new_store("live")
     snap(store, 0, "hub", model("Qwen/Old", 1_000, OLD))
     snap(store, 1, "hub", model("Qwen/Old", 1_100, OLD), model("Qwen/A", 50, 0.6))
     snap(
@@ -151,10 +151,10 @@ def test_a_model_gone_from_the_latest_snapshot_is_still_a_launch_without_figures
     assert found["Qwen/A"].gained == 950
 
 
-def test_models_counted_because_the_families_file_changed_are_not_launches(tmp_path):
+def test_models_counted_because_the_families_file_changed_are_not_launches(new_store):
     narrow = parse_families('[families.gemma]\norgs = ["google"]\nmatch = ["gemma*"]\n', "narrow")
     wide = parse_families('[families.gemma]\norgs = ["google"]\nmatch = ["*gemma*"]\n', "wide")
-    store = open_store(tmp_path / "g.db")
+    store = new_store("g")
     gemma = ModelRecord("google/gemma-3-1b", "gemma", 0, 500, created_at=OLD)
     snap(store, 0, "hub", gemma, defs=narrow.definitions())
     snap(
@@ -174,8 +174,8 @@ def test_models_counted_because_the_families_file_changed_are_not_launches(tmp_p
     assert names(found) == ["google/gemma-4-2b"]
 
 
-def test_imported_history_counts_by_first_sighting_and_never_across_sources(tmp_path):
-    store = open_store(tmp_path / "i.db")
+def test_imported_history_counts_by_first_sighting_and_never_across_sources(new_store):
+    store = new_store("i")
     snap(store, 0, "import", model("Qwen/Old", 100))
     snap(store, 1, "import", model("Qwen/Old", 110), model("Qwen/H", 5))
     snap(store, 2, "import", model("Qwen/Old", 120), model("Qwen/H", 9))
@@ -199,8 +199,8 @@ def test_imported_history_counts_by_first_sighting_and_never_across_sources(tmp_
     assert found[1].gained == 15  # 5 when first seen, 20 now
 
 
-def test_the_first_import_after_live_snapshots_finds_no_launch(tmp_path):
-    store = open_store(tmp_path / "j.db")
+def test_the_first_import_after_live_snapshots_finds_no_launch(new_store):
+    store = new_store("j")
     snap(store, 0, "hub", model("Qwen/Old", 100, OLD))
     snap(store, 1, "hub", model("Qwen/Old", 110, OLD))
     snap(store, 2, "import", model("Qwen/Old", 120), model("Qwen/X", 50))
@@ -213,8 +213,8 @@ def test_the_first_import_after_live_snapshots_finds_no_launch(tmp_path):
     assert names(found) == ["Qwen/Y"]
 
 
-def test_history_imported_after_live_snapshots_moves_first_sightings_back(tmp_path):
-    store = open_store(tmp_path / "k.db")
+def test_history_imported_after_live_snapshots_moves_first_sightings_back(new_store):
+    store = new_store("k")
     snap(store, 2, "hub", model("Qwen/Old", 100, OLD), model("Qwen/A", 20, 1.5))
     snap(store, 3, "hub", model("Qwen/Old", 110, OLD), model("Qwen/A", 30, 1.5))
     snap(store, 0, "import", model("Qwen/Old", 80))
@@ -229,8 +229,8 @@ def test_history_imported_after_live_snapshots_moves_first_sightings_back(tmp_pa
     assert found == []
 
 
-def test_the_sample_is_judged_against_itself(tmp_path):
-    store = open_store(tmp_path / "s.db")
+def test_the_sample_is_judged_against_itself(new_store):
+    store = new_store("s")
     snap(store, 0, "sample", model("Qwen/Old", 100, OLD))
     snap(store, 1, "sample", model("Qwen/Old", 110, OLD), model("Qwen/S", 9, 0.5))
 
@@ -282,8 +282,8 @@ def test_each_channel_hears_of_the_launches_found_since_it_subscribed(live):
     assert notices[0].event == "launches:s2"
 
 
-def test_only_live_snapshots_of_the_last_week_post_launches(tmp_path):
-    store = open_store(tmp_path / "n.db")
+def test_only_live_snapshots_of_the_last_week_post_launches(new_store):
+    store = new_store("n")
     snap(store, 0, "import", model("Qwen/Old", 100))
     snap(store, 1, "import", model("Qwen/Old", 110), model("Qwen/H", 5))
     snap(store, 10, "hub", model("Qwen/Old", 200, OLD))

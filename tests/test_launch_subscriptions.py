@@ -179,8 +179,8 @@ def test_a_new_store_and_a_migrated_one_have_the_same_subscriptions_table(old_st
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def ask(store, text, channel=HERE):
@@ -332,7 +332,7 @@ def test_a_launch_seen_in_a_live_snapshot_is_queued_with_its_key(env):
         load_families().definitions(),
     )
     services = Services(
-        config=Config(db_path=env.path),
+        config=Config(db=env.location),
         families=load_families(),
         store=env,
         hub=HubClient("http://127.0.0.1:9"),  # never asked

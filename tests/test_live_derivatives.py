@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from openmodels.hub import DerivativeLookup, HubClient
 from storage import Store, open_store
 from storage import queries as q
 from storage.snapshots import ModelRecord, write_snapshot
+from tests.builders import write_lock_is_free
 from tests.fakes import FakeHub, hub_model
 from tests.slack_helpers import tiny_png
 
@@ -60,7 +60,7 @@ def arrange(hub: FakeHub) -> FakeHub:
 
 def services(store: Store, hub: FakeHub, top: int = 2) -> Services:
     return Services(
-        config=Config(db_path=store.path, derivatives_top=top, hub_concurrency=2),
+        config=Config(db=store.location, derivatives_top=top, hub_concurrency=2),
         families=FAMILIES,
         store=store,
         hub=HubClient(hub.url, timeout=5),
@@ -283,17 +283,8 @@ def test_no_write_lock_is_held_while_the_hub_is_asked(fake_hub, tmp_store):
 
     class Probe:
         def derivatives(self, repo_id: str) -> DerivativeLookup:
-            # Another process may write while lookups run: BEGIN IMMEDIATE gets the lock
-            # at once (timeout 0).
-            conn = sqlite3.connect(tmp_store.path, timeout=0, isolation_level=None)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
-                writable.append(True)
-            except sqlite3.OperationalError:
-                writable.append(False)
-            finally:
-                conn.close()
+            # Another process may write while lookups run.
+            writable.append(write_lock_is_free(tmp_store))
             return client.derivatives(repo_id)
 
     report = fill_derivatives(tmp_store, Probe(), result.snapshot_id, top=2, concurrency=1)

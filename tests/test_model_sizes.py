@@ -10,7 +10,15 @@ from openmodels.collector import collect_snapshot
 from openmodels.families import parse_families
 from openmodels.history_import import import_history
 from openmodels.hub import HubClient
-from openmodels.sizes import ALL_CLASSES, CLASSES, FROM_FILE, FROM_HUB, FROM_NAME, UNKNOWN
+from openmodels.sizes import (
+    ALL_CLASSES,
+    CLASSES,
+    FROM_FILE,
+    FROM_HUB,
+    FROM_NAME,
+    UNKNOWN,
+    ModelSize,
+)
 from storage import Store
 from storage import model_sizes as ms
 from storage import queries as q
@@ -109,6 +117,26 @@ def test_a_size_is_kept_per_model_and_follows_the_latest_reading(fake_hub, tmp_s
         rows = db.execute("SELECT count(*) FROM model_sizes").fetchone()[0]
         assert ms.size_of(db, "Qwen/Qwen3-0.6B") == ms.SizeRow(751_632_384, None, FROM_HUB)
     assert rows == 9  # one per model, whatever the snapshots
+
+
+def test_a_snapshot_records_only_the_sizes_new_or_changed():
+    stored = {
+        "Qwen/a": ms.SizeRow(7 * B, None, FROM_HUB),
+        "Qwen/b": ms.SizeRow(None, None, UNKNOWN),
+        "Qwen/c": ms.SizeRow(30 * B, 3 * B, FROM_NAME),
+        "Qwen/d": None,  # stored before sizes were kept
+    }
+    listed = {
+        "Qwen/a": ModelSize(7 * B, FROM_HUB),  # as it was
+        "Qwen/b": ModelSize(8 * B, FROM_NAME),  # newly read
+        "Qwen/c": ModelSize(30 * B, FROM_NAME),  # its active parameters no longer known
+        "Qwen/d": ModelSize(None, UNKNOWN),
+        "Qwen/e": ModelSize(B, FROM_HUB),  # a model new to the store
+    }
+
+    changed = ms.changed_sizes(listed, stored)
+
+    assert changed == {r: listed[r] for r in ("Qwen/b", "Qwen/c", "Qwen/d", "Qwen/e")}
 
 
 def test_models_stored_before_sizes_were_kept_get_one_from_their_name(fake_hub, tmp_store):

@@ -22,8 +22,8 @@ from tests.builders import DAY0, growing_store, record, store_with
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    return AnswerContext(store=growing_store(tmp_path / "g.db"), families=load_families())
+def ctx(new_store):
+    return AnswerContext(store=growing_store(new_store("g")), families=load_families())
 
 
 def rendered(text, ctx):
@@ -54,9 +54,9 @@ def test_the_ten_models_that_gained_most_are_listed(ctx):
     ) in out
 
 
-def test_the_fastest_grower_is_named_when_it_is_not_the_biggest_gainer(tmp_path):
+def test_the_fastest_grower_is_named_when_it_is_not_the_biggest_gainer(new_store):
     store = store_with(
-        tmp_path / "f.db",
+        new_store("f"),
         [
             [record("Qwen/a", "qwen", 1_000_000), record("moonshotai/k", "kimi", 1_000)],
             [record("Qwen/a", "qwen", 1_100_000), record("moonshotai/k", "kimi", 1_500)],
@@ -80,10 +80,10 @@ def test_without_a_snapshot_n_days_back_the_period_is_said_exactly(ctx):
 
 
 @pytest.fixture
-def launch_store(tmp_path):
+def launch_store(new_store):
     """Day 0 and day 7. On day 7 Qwen/new (created on day 4) and Qwen/old (created a year
     earlier, first listed now) appear, and DeepSeek is tracked for the first time."""
-    store = open_store(tmp_path / "l.db")
+    store = new_store("l")
     write_snapshot(
         store,
         DAY0,
@@ -127,7 +127,7 @@ def test_a_family_new_to_the_store_is_not_ranked_and_says_why(launch_store):
     assert "1. Qwen/new (Qwen)  +800 · new" in out
 
 
-def test_families_redefined_in_the_period_are_set_aside_with_their_models(tmp_path):
+def test_families_redefined_in_the_period_are_set_aside_with_their_models(new_store):
     # Day 7 counts Qwen by a wider definition (a second organisation) than day 0.
     narrow = parse_families(
         '[families.qwen]\norgs = ["Qwen"]\n[families.llama]\norgs = ["meta-llama"]\n', "a"
@@ -136,7 +136,7 @@ def test_families_redefined_in_the_period_are_set_aside_with_their_models(tmp_pa
         '[families.qwen]\norgs = ["Qwen", "qwen-extra"]\n[families.llama]\norgs = ["meta-llama"]\n',
         "b",
     )
-    store = open_store(tmp_path / "r.db")
+    store = new_store("r")
     write_snapshot(
         store,
         DAY0,
@@ -236,8 +236,8 @@ def test_when_only_the_latest_records_definitions_one_line_says_why_none_is_rank
     assert "definition changed" not in blocks and "Not ranked" not in blocks
 
 
-def test_one_snapshot_is_not_enough_and_says_so(tmp_path):
-    store = store_with(tmp_path / "one.db", [[record("Qwen/a", "qwen", 10)]])
+def test_one_snapshot_is_not_enough_and_says_so(new_store):
+    store = store_with(new_store("one"), [[record("Qwen/a", "qwen", 10)]])
 
     result = answer_text("movers", AnswerContext(store=store, families=load_families()))
 

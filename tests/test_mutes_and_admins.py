@@ -18,7 +18,6 @@ from openmodels.config import Config
 from openmodels.errors import ConfigError
 from openmodels.families import load_families
 from storage import mutes as mu
-from storage import open_store
 from storage import outbox as ob
 from storage import subscriptions as subs
 from tests.builders import DAY0, family_day
@@ -35,8 +34,8 @@ MUTED = (
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def check(store, n: int):

@@ -91,9 +91,9 @@ OLD = "2025-01-01T00:00:00.000Z"
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
+def store(new_store) -> Store:
     """Day 0: Qwen/Old. Day 1: Qwen/A. Day 2: Qwen/B (faster than A) and google/gemma-4-1b."""
-    store = open_store(tmp_path / "n.db")
+    store = new_store("n")
     old = lambda n: ModelRecord("Qwen/Old", "qwen", 0, 1_000 + n, created_at=OLD)  # noqa: E731
     day(store, 0, old(0))
     day(store, 1, old(1), ModelRecord("Qwen/A", "qwen", 0, 100, created_at=made(0.5)))
@@ -157,8 +157,8 @@ def test_a_period_reaching_back_before_the_store_says_what_it_cannot_count(store
     assert note not in ask(store, "new --days 2")
 
 
-def test_new_says_when_there_is_nothing_and_why(store, tmp_path):
-    one = open_store(tmp_path / "one.db")
+def test_new_says_when_there_is_nothing_and_why(store, new_store):
+    one = new_store("one")
     day(one, 0, ModelRecord("Qwen/Old", "qwen", 0, 1, created_at=made(-0.5)))
 
     assert "No Llama launches in the last 7 days (2025-12-28 → 2026-01-04)." in ask(
@@ -186,7 +186,7 @@ def test_slack_and_the_terminal_give_the_same_answer(store, capsys):
     with running_bot(store) as bot:
         [message] = bot.command("new qwen").posts
 
-    assert main(["ask", "--db", str(store.path), "--json", "new", "qwen"]) == 0
+    assert main(["ask", "--db", store.location, "--json", "new", "qwen"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert message["blocks"][:3] == payload["blocks"][:3]
     assert "fastest start" in json.dumps(message["blocks"])

@@ -11,16 +11,27 @@ issue, and a channel of another workspace does not exist for a workspace's token
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.app import BOT_SCOPES, NOT_INSTALLED
+from bot.installations import (
+    STATE_SECONDS,
+    Installations,
+    InstalledWorkspaces,
+    WorkspaceUnavailable,
+    open_installations,
+)
 from bot.oauth import FAILURES, ORG_WIDE_REFUSED, REDIRECT_PATH
 from bot.outbox_sender import deliver
 from bot.settings import OAuthCredentials
+from bot.slack_stores import open_slack_stores
 from commands.digest_message import digest_message
 from localslack.browser import Browser
 from openmodels.digest import plan_digests
@@ -28,7 +39,8 @@ from openmodels.families import load_families
 from storage import outbox as ob
 from storage import subscriptions as subs
 from storage import workspaces as ws
-from tests.builders import DAY0, growing_store
+from storage.workspaces import INSTALLATION_TABLES
+from tests.builders import DAY0, growing_store, waits_for_lock
 from tests.oauth_helpers import (
     CHANNELS,
     CLIENT_ID,
@@ -42,6 +54,7 @@ from tests.oauth_helpers import (
     all_rows,
     rows_but_states,
     running_oauth_bot,
+    states_later,
     team_rows,
 )
 from tests.slack_helpers import QUICK, tiny_png
@@ -52,8 +65,9 @@ NEXT_WEEK = NOW + timedelta(days=7)
 
 
 @pytest.fixture
-def store(tmp_path):
-    return growing_store(tmp_path / "s.db")
+def store(new_store):
+    """The store, on either engine: slack_sdk's stores are in its database."""
+    return growing_store(new_store("s"))
 
 
 @pytest.fixture
@@ -62,8 +76,9 @@ def bot(store):
         yield running
 
 
-def installations(store) -> SQLite3InstallationStore:
-    return SQLite3InstallationStore(database=str(store.path), client_id=CLIENT_ID)
+def installations(store) -> InstallationStore:
+    """slack_sdk's installation store in `store`'s database, as the app opens it."""
+    return open_slack_stores(store, CLIENT_ID, STATE_SECONDS).installations
 
 
 def channel_calls(bot: OAuthBot, method: str) -> list[tuple[str | None, str, int | None]]:
@@ -168,13 +183,13 @@ def test_uninstalling_forgets_the_workspace_and_leaves_the_other_byte_for_byte(b
     deliver_all(bot, store)
     with store.writing() as db:  # one still waiting
         ob.enqueue(db, T2, CHANNELS[T2][0], "alert", "later", {"text": "x"}, "2026-01-12")
-    kept = team_rows(store.path, T1)
+    kept = team_rows(store, T1)
 
     with caplog.at_level(logging.INFO, logger="bot.uninstall"):
         bot.uninstall(T2)
 
-    assert all(rows == [] for rows in team_rows(store.path, T2).values())
-    assert team_rows(store.path, T1) == kept
+    assert all(rows == [] for rows in team_rows(store, T2).values())
+    assert team_rows(store, T1) == kept
     [said] = [r.getMessage() for r in caplog.records if "uninstalled" in r.getMessage()]
     assert f"workspace {T2}" in said
     assert "4 subscriptions" in said and "3 outbox" in said and "1 workspaces" in said
@@ -258,15 +273,55 @@ def test_a_workspace_found_without_a_token_at_delivery_is_stopped_the_same_way(b
     assert theirs == [("failed", 0)]
 
 
+class T2Unreadable:
+    """The workspaces' clients as `serve` gets them, but T2's token cannot be read just
+    now (as when its installation store's database is locked too long)."""
+
+    def __init__(self, clients: InstalledWorkspaces) -> None:
+        self.clients = clients
+
+    def client_for(self, team_id: str):
+        if team_id == T2:
+            raise WorkspaceUnavailable("its token cannot be read just now (database is locked)")
+        return self.clients.client_for(team_id)
+
+
+def test_a_workspace_whose_token_cannot_be_read_waits_for_the_next_run_alone(bot, store):
+    for team in (T1, T2):
+        bot.install(team)
+        bot.command("subscribe digest", CHANNELS[team][0], user_id=PEOPLE[team][0], team_id=team)
+    queue_digests(store)
+
+    first = deliver_all(bot, store, T2Unreadable(bot.clients()))
+
+    assert list(first.unavailable_teams) == [T2] and first.skipped_teams == []
+    with store.reading() as db:
+        items = {i.team_id: (i.status, i.attempts) for i in ob.all_items(db)}
+        assert len(subs.of_kind(db, "digest")) == 2  # neither workspace stopped
+    assert items == {T1: ("sent", 1), T2: ("pending", 0)}
+    second = deliver_all(bot, store)
+    assert second.sent and not second.unavailable_teams
+
+
+def test_a_store_error_reading_a_token_is_that_workspaces_alone(bot, store):
+    bot.install(T2)
+    clients = bot.clients()
+    with store.writing() as db:  # what the store keeps of workspaces, unreadable
+        db.execute("ALTER TABLE workspaces RENAME TO workspaces_away")
+
+    with pytest.raises(WorkspaceUnavailable, match="cannot be read just now"):
+        clients.client_for(T2)
+
+
 def test_a_late_uninstall_event_never_undoes_a_reinstall(bot, store):
     bot.install(T2)
     bot.command("subscribe digest", CHANNELS[T2][0], user_id=PEOPLE[T2][0], team_id=T2)
-    kept = team_rows(store.path, T2)
+    kept = team_rows(store, T2)
 
     # Slack delivers an uninstall from before the current install (slackapi/bolt-js#1558).
     bot.send_event(T2, {"type": "app_uninstalled"}, event_time=1_600_000_000)
 
-    assert team_rows(store.path, T2) == kept
+    assert team_rows(store, T2) == kept
 
 
 # -- bad input to the install pages ----------------------------------------------------------
@@ -287,36 +342,35 @@ def test_a_forged_state_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(back).query)["code"][0]
     forged = "forged-state-0000"
     browser.set_cookie(bot.server.base_url, "slack-app-oauth-state", forged)
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?code={code}&state={forged}")
 
     assert page.status == 401 and "expired" in page.text and "Nothing was installed" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
     assert bot.slack.oauth.exchanges == 0
 
 
 def test_a_state_from_another_browser_gets_a_clear_page_and_changes_nothing(bot, store):
     back = redirect_of(bot, bot.browser(T2))
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = bot.browser(T2).get(back)  # no state cookie in this browser
 
     assert page.status == 400 and FAILURES["invalid_browser"].split(".")[0] in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_an_expired_state_gets_a_clear_page_and_changes_nothing(bot, store, monkeypatch):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
-    later = __import__("time").time() + 601  # the install link is good for 10 minutes
-    monkeypatch.setattr("slack_sdk.oauth.state_store.sqlite3.time.time", lambda: later)
-    before = all_rows(store.path)
+    states_later(monkeypatch, store, 601)  # the install link is good for 10 minutes
+    before = all_rows(store)
 
     page = browser.get(back)
 
     assert page.status == 401 and "expired" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
@@ -326,58 +380,58 @@ def test_a_replayed_code_gets_a_clear_page_and_changes_nothing(bot, store):
     code = parse_qs(urlsplit(first).query)["code"][0]
     again = redirect_of(bot, browser)  # a new install link and state, the old code
     replayed = again.replace(parse_qs(urlsplit(again).query)["code"][0], code)
-    before = rows_but_states(store.path)
+    before = rows_but_states(store)
 
     page = browser.get(replayed)
 
     assert page.status == 401 and "was used already, or has expired" in page.text
-    assert rows_but_states(store.path) == before
+    assert rows_but_states(store) == before
 
 
 def test_the_same_redirect_opened_twice_installs_once(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     assert browser.get(back).status == 200
-    before = all_rows(store.path)
+    before = all_rows(store)
 
     page = browser.get(back)
 
     assert page.status in {400, 401} and "Nothing was installed" in page.text
-    assert all_rows(store.path) == before
+    assert all_rows(store) == before
 
 
 def test_a_missing_code_gets_a_clear_page_and_changes_nothing(bot, store):
     browser = bot.browser(T2)
     back = redirect_of(bot, browser)
     state = parse_qs(urlsplit(back).query)["state"][0]
-    before = rows_but_states(store.path)
+    before = rows_but_states(store)
 
     page = browser.get(f"{bot.server.base_url}{REDIRECT_PATH}?state={state}")
 
     assert page.status == 401 and "no authorization code" in page.text
-    assert rows_but_states(store.path) == before
+    assert rows_but_states(store) == before
 
 
 def test_cancelling_on_slacks_page_says_so_and_installs_nothing(bot, store):
     bot.slack.oauth.deny_next()
-    before = rows_but_states(store.path)
+    before = rows_but_states(store)
 
     page = bot.install(T2)
 
     assert page.status == 200 and "cancelled" in page.text
-    assert rows_but_states(store.path) == before
+    assert rows_but_states(store) == before
 
 
 # -- Enterprise Grid ---------------------------------------------------------------------------
 
 
 def test_an_org_wide_install_is_refused_with_a_page_that_says_so(bot, store):
-    before = rows_but_states(store.path)
+    before = rows_but_states(store)
 
     page = bot.install(T3, org_wide=True)
 
     assert page.status == 400 and ORG_WIDE_REFUSED.split(",")[0] in page.text
-    assert rows_but_states(store.path) == before
+    assert rows_but_states(store) == before
 
 
 def test_a_workspace_of_an_enterprise_grid_org_works_keyed_by_org_and_workspace(bot, store):
@@ -420,23 +474,32 @@ def test_an_expiring_token_is_refreshed_and_the_new_one_kept_and_used(store):
         assert kept is not None and kept.bot_token != first.bot_token
 
 
+def refreshed_tokens_last_12_hours(bot: OAuthBot) -> None:
+    """From now on Slack issues tokens that last 12 hours, as it does: the token of the
+    install (which lasts an hour) is due for refreshing, a refreshed one is not."""
+    app = bot.slack.oauth.app
+    assert app is not None
+    bot.slack.register_app(replace(app, token_seconds=12 * 3600))
+
+
+def keeper(bot: OAuthBot, store) -> Installations:
+    """The installation store as another process sharing `store` opens it: nothing in
+    common with the app's but the database."""
+    return open_installations(store, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url)
+
+
 def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
-    import threading
-
-    from bot.installations import open_installations
-
     with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
         bot.install(T2)
-        keeper = open_installations(
-            store.path, OAuthCredentials(CLIENT_ID, CLIENT_SECRET), bot.slack.api_url
-        )
+        refreshed_tokens_last_12_hours(bot)
+        one = keeper(bot, store)
         # Five threads find the token expiring at once: one refresh, and all get its token.
         start = threading.Barrier(5)
         got: list[str] = []
 
         def ask() -> None:
             start.wait()
-            found = keeper.find(None, T2)
+            found = one.find(None, T2)
             assert found is not None and found.bot_token
             got.append(found.bot_token)
 
@@ -447,7 +510,103 @@ def test_one_refresh_at_a_time_even_when_many_ask_at_once(store):
             thread.join()
 
         assert bot.slack.oauth.refreshes == 1
-        assert len(set(got)) == 1
+        assert len(got) == 5 and len(set(got)) == 1
+
+
+def test_two_processes_never_refresh_one_workspaces_token_at_once(store):
+    # Two replicas (or serve and a cron deliver) share the store and nothing else. While
+    # the first waits for Slack to answer its refresh, the second finds the same token
+    # expiring: it waits for the first, then takes the token the first was given, and
+    # never spends the refresh token a second time (Slack would refuse it, and the first
+    # refresh's answer would be lost).
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        refreshed_tokens_last_12_hours(bot)
+        installed_a_minute_ago(store, T2)
+        first, second = keeper(bot, store), keeper(bot, store)
+        slack_answers = threading.Event()
+        bot.slack.delay(
+            "oauth.v2.access",
+            slack_answers,
+            times=1,
+            when=lambda params: params.get("grant_type") == "refresh_token",
+        )
+        got: dict[str, str] = {}
+
+        def ask(name: str, installations: Installations) -> None:
+            found = installations.find(None, T2)
+            assert found is not None and found.bot_token
+            got[name] = found.bot_token
+
+        asking = [threading.Thread(target=ask, args=("first", first))]
+        asking[0].start()
+        assert bot.slack.wait_for(lambda: bot.slack.holding("oauth.v2.access") == 1)
+        asking.append(threading.Thread(target=ask, args=("second", second)))
+        asking[1].start()
+        assert waits_for_lock(store)  # the second waits for the first's refresh
+        slack_answers.set()
+        for thread in asking:
+            thread.join(timeout=30)
+
+        assert bot.slack.oauth.refreshes == 1
+        assert got["first"] == got["second"]
+        refreshes = [c for c in bot.slack.calls_to("oauth.v2.access") if c.params.get("grant_type")]
+        assert len(refreshes) == 1
+        kept = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        assert kept is not None and kept.bot_token == got["first"]
+
+
+def test_a_refreshed_token_is_kept_while_a_long_import_holds_the_store(tmp_path, caplog):
+    # Slack revokes the old refresh token as it answers a refresh: the new token must
+    # live even when the store cannot take it (a long `openmodels import` holding the
+    # write lock past the installation store's wait; 20 ms here for 30 s). It is used
+    # from memory meanwhile and saved once the import is over.
+    store = growing_store(tmp_path / "s.db")
+    with running_oauth_bot(store, token_rotation=True, token_seconds=3600) as bot:
+        bot.install(T2)
+        refreshed_tokens_last_12_hours(bot)
+        installed_a_minute_ago(store, T2)
+        credentials = OAuthCredentials(CLIENT_ID, CLIENT_SECRET)
+        kept = open_installations(store, credentials, bot.slack.api_url, busy_timeout_ms=20)
+        clients = InstalledWorkspaces(store, kept, bot.slack.api_url)
+        before = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        assert before is not None
+        an_import = sqlite3.connect(store.path, isolation_level=None)
+        an_import.execute("BEGIN IMMEDIATE")
+        caplog.set_level(logging.INFO, logger="bot.installations")
+        try:
+            during = clients.client_for(T2)
+            again = clients.client_for(T2)
+            stored_during = installations(store).find_bot(enterprise_id=None, team_id=T2)
+        finally:
+            an_import.execute("ROLLBACK")
+            an_import.close()
+        after = clients.client_for(T2)
+
+        assert during is not None and again is not None and after is not None
+        assert during.auth_test()["team_id"] == T2  # Slack takes the new token
+    assert bot.slack.oauth.refreshes == 1
+    assert during.token != before.bot_token
+    assert again.token == after.token == during.token
+    assert stored_during is not None and stored_during.bot_token == before.bot_token
+    assert "IS NOT SAVED" in caplog.text and "saved the refreshed bot token" in caplog.text
+    stored = installations(store).find_bot(enterprise_id=None, team_id=T2)
+    assert stored is not None and stored.bot_token == during.token
+
+
+def installed_a_minute_ago(store, team: str) -> None:
+    """Date the workspace's install a minute back, as any install is by the time its
+    token is refreshed (hours later): slack_sdk's SQLite store keeps each refresh as a
+    new record timed to the second, and tells two of the same second apart by chance."""
+    if store.engine_name != "sqlite":
+        return  # SQLAlchemy's store updates the install's own record
+    with store.writing() as db:
+        for table in INSTALLATION_TABLES:
+            db.execute(
+                f"UPDATE {table} SET installed_at = datetime(installed_at, '-1 minute') "
+                "WHERE team_id = ?",
+                [team],
+            )
 
 
 def test_requests_remember_only_a_workspaces_current_token(store):
@@ -500,7 +659,7 @@ def test_cron_deliver_posts_each_workspaces_items_with_its_own_token(
     monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("SLACK_API_URL", bot.slack.api_url)
 
-    code = main(["deliver", "--db", str(store.path)])
+    code = main(["deliver", "--db", store.location])
 
     assert code == 0, capsys.readouterr().err
     assert capsys.readouterr().out.startswith("2 sent")
@@ -565,7 +724,7 @@ def test_serve_http_as_a_real_process_installs_workspaces_and_answers_each(store
             "SLACK_CLIENT_SECRET": CLIENT_SECRET,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
-            "OPENMODELS_DB": str(store.path),
+            "OPENMODELS_DB": store.location,
         }
         with serving_over_http(env) as events:
             base = events.removesuffix("/slack/events")

@@ -28,7 +28,6 @@ from openmodels.collector import collect_snapshot
 from openmodels.digest import build_digest
 from openmodels.families import parse_families
 from openmodels.hub import HubClient
-from storage import open_store
 from storage import queries as q
 from storage.snapshots import format_timestamp, write_snapshot
 from tests import test_day_one as day_one
@@ -52,9 +51,9 @@ def the_hub_at(fake_hub, qwen: int, llama: int):
 
 
 @pytest.fixture
-def twice_this_morning(fake_hub, tmp_path):
+def twice_this_morning(fake_hub, new_store):
     """A first collection (with its day-one estimate) and a second half an hour later."""
-    store = open_store(tmp_path / "team.db")
+    store = new_store("team")
     collect_snapshot(FAMILIES, the_hub_at(fake_hub, 300 * M, 400 * M), store, now=MORNING)
     collect_snapshot(
         FAMILIES, the_hub_at(fake_hub, 301 * M, 400_500_000), store, now=HALF_AN_HOUR_LATER
@@ -63,9 +62,9 @@ def twice_this_morning(fake_hub, tmp_path):
 
 
 @pytest.fixture
-def no_history(tmp_path):
+def no_history(new_store):
     """The same two snapshots without an estimate before them (as an import leaves them)."""
-    store = open_store(tmp_path / "team.db")
+    store = new_store("team")
     for when, qwen, llama in [
         (MORNING, 300 * M, 400 * M),
         (HALF_AN_HOUR_LATER, 301 * M, 400_500_000),
@@ -112,8 +111,8 @@ def digest_text(ctx: AnswerContext) -> tuple[q.Snapshot | None, str]:
         ([24 * 9, 24 * 6, 2], 24 * 6),  # the one nearest a week back, as ever
     ],
 )
-def test_a_baseline_lies_at_least_a_day_before_the_latest(tmp_path, hours_before_latest, baseline):
-    store = open_store(tmp_path / "near.db")
+def test_a_baseline_lies_at_least_a_day_before_the_latest(new_store, hours_before_latest, baseline):
+    store = new_store("near")
     for hours in [*hours_before_latest, 0]:
         write_snapshot(
             store, MORNING - timedelta(hours=hours), "hub", [record("Qwen/A", "qwen", 100)]

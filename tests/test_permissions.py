@@ -25,8 +25,8 @@ CHANNEL = CHANNELS[T2][0]
 
 
 @pytest.fixture
-def store(tmp_path):
-    return growing_store(tmp_path / "s.db")
+def store(new_store):
+    return growing_store(new_store("s"))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from openmodels.charts import render_chart
 from openmodels.families import load_families
 from openmodels.launches import Launch
 from openmodels.races import age_line, judge_race
-from storage import Store, open_store
+from storage import Store
 from storage.snapshots import ModelRecord, format_timestamp, write_snapshot
 from tests.builders import DAY0
 from tests.slack_helpers import QUICK, running_bot
@@ -111,11 +110,11 @@ def created(day: float) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(new_store) -> Store:
     """Day 0: old models. Qwen launches Qwen/Qwen4-1 on day 1 (+1,000 a day) and
     Qwen/Qwen4-2 on day 3 (+100 a day); Gemma launches google/gemma-9 on day 2 (+400 a
     day). Snapshots daily to day 6. Llama launches nothing."""
-    store = open_store(tmp_path / "race.db")
+    store = new_store("race")
     for day in range(7):
         records = [
             ModelRecord("Qwen/old", "qwen", 0, 5_000 + day),

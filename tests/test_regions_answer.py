@@ -35,8 +35,8 @@ def day(d: int) -> list:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return store_with(tmp_path / "r.db", (day(d) for d in range(8)))
+def store(new_store):
+    return store_with(new_store("r"), (day(d) for d in range(8)))
 
 
 @pytest.fixture
@@ -92,10 +92,10 @@ def test_regions_by_30_days_rank_the_rolling_window_and_project_nothing(ctx):
     assert result.chart.filename == "openmodels-regions-30d-2026-01-08.png"
 
 
-def test_a_crossing_of_regions_is_named_in_the_chart_text(tmp_path):
+def test_a_crossing_of_regions_is_named_in_the_chart_text(new_store):
     # Day 0: China 30 < US 40; day 1: China 60 > US 50.
     store = store_with(
-        tmp_path / "x.db",
+        new_store("x"),
         [
             [record("Qwen/q", "qwen", 30), record("meta-llama/l", "llama", 40)],
             [record("Qwen/q", "qwen", 60), record("meta-llama/l", "llama", 50)],

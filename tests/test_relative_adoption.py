@@ -23,7 +23,6 @@ day) is 0.35× or 1.0× its class: behind or level, named nobody's best start.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -41,7 +40,7 @@ from openmodels.launches import (
     relative_adoption,
 )
 from openmodels.sizes import FROM_HUB, UNKNOWN, ModelSize
-from storage import Store, open_store
+from storage import Store
 from storage.snapshots import ModelRecord, format_timestamp, write_snapshot
 from tests.builders import DAY0
 
@@ -82,8 +81,7 @@ def snapshot_records(day: int, t_daily: int = 345) -> list[ModelRecord]:
     return records
 
 
-def launches_store(path: Path, t_daily: int = 345) -> Store:
-    store = open_store(path)
+def launches_store(store: Store, t_daily: int = 345) -> Store:
     sizes = {repo_id: size for repo_id, _, _, _, size in LAUNCHES}
     for day in range(11):
         records = snapshot_records(day, t_daily)
@@ -92,8 +90,8 @@ def launches_store(path: Path, t_daily: int = 345) -> Store:
 
 
 @pytest.fixture
-def launches(tmp_path: Path) -> Store:
-    return launches_store(tmp_path / "adoption.db")
+def launches(new_store) -> Store:
+    return launches_store(new_store("adoption"))
 
 
 def ask(store: Store, text: str) -> str:
@@ -254,9 +252,9 @@ def test_the_digest_names_the_weeks_best_start_for_its_size(launches):
 # 150 a day, 300: level with it (1.0×).
 @pytest.mark.parametrize(("t_daily", "ratio"), [(52, "0.35×"), (150, "1.0×")])
 def test_new_and_the_digest_name_no_best_start_behind_or_level_with_its_class(
-    tmp_path, t_daily, ratio
+    new_store, t_daily, ratio
 ):
-    store = launches_store(tmp_path / "slow.db", t_daily)
+    store = launches_store(new_store("slow"), t_daily)
     now = DAY0 + timedelta(days=10, hours=1)
 
     out = ask(store, "new --days 3")

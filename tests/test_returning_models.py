@@ -51,16 +51,16 @@ def test_top_gives_the_change_since_the_models_came_back_said_as_such(ctx):
     assert "Borealis  112.0M · 47.9% · +7.0M this week" in out
 
 
-def test_no_alert_says_aurora_passed_borealis_when_its_models_came_back(tmp_path):
-    store = missing_org_store(tmp_path / "s.db", 12)
+def test_no_alert_says_aurora_passed_borealis_when_its_models_came_back(new_store):
+    store = missing_org_store(new_store("s"), 12)
 
     check = check_overtakes(store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=13))
 
     assert check.overtakes == []
 
 
-def test_the_digest_replays_no_overtake_across_the_return(tmp_path):
-    store = missing_org_store(tmp_path / "s.db", 12)
+def test_the_digest_replays_no_overtake_across_the_return(new_store):
+    store = missing_org_store(new_store("s"), 12)
 
     with store.reading() as db:
         digest = build_digest(db, FAMILIES, DAY0 + timedelta(days=13))
@@ -78,11 +78,11 @@ def test_the_chart_draws_aurora_apart_where_its_models_came_back(ctx):
     assert "Aurora's missing models came back on 2026-01-11" in chart.alt_text
 
 
-def test_a_small_model_missing_for_a_day_inside_a_growing_family_is_no_growth(tmp_path):
+def test_a_small_model_missing_for_a_day_inside_a_growing_family_is_no_growth(new_store):
     # aurora-labs/big is a 0.5M model here, missing on day 11 alone: Aurora does not
     # fall that day (71M against 70.5M), and on day 12 it reads 72.5M, +1.5M in a day,
     # 0.5M of it the model coming back.
-    store = missing_org_store(tmp_path / "s.db", 12, missing={11}, small=M // 2)
+    store = missing_org_store(new_store("s"), 12, missing={11}, small=M // 2)
     ctx = AnswerContext(store, FAMILIES)
 
     out = render_text(answer_text("movers --days 1", ctx))
@@ -92,10 +92,10 @@ def test_a_small_model_missing_for_a_day_inside_a_growing_family_is_no_growth(tm
     assert "+1.5M" not in out
 
 
-def test_a_return_is_found_whatever_order_the_snapshots_were_written_in(tmp_path):
+def test_a_return_is_found_whatever_order_the_snapshots_were_written_in(new_store):
     # The live snapshot of day 10 first, listing aurora/b; then history for days 5-9,
     # which lists it on day 5 only: it came back on day 10, as if written in time order.
-    store = open_store(tmp_path / "s.db")
+    store = new_store("s")
     both = [record("aurora/a", "aurora", 70 * M), record("aurora/b", "aurora", M)]
     write_snapshot(store, DAY0 + timedelta(days=10), "hub", both)
     for d in range(5, 10):
@@ -110,8 +110,8 @@ def test_a_return_is_found_whatever_order_the_snapshots_were_written_in(tmp_path
     assert returned[snapshots["2026-01-11"]] == {"aurora"}
 
 
-def test_the_alert_check_logs_why_it_draws_no_alert_across_the_return(tmp_path, caplog):
-    store = missing_org_store(tmp_path / "s.db", 10)
+def test_the_alert_check_logs_why_it_draws_no_alert_across_the_return(new_store, caplog):
+    store = missing_org_store(new_store("s"), 10)
 
     with caplog.at_level("WARNING", logger="openmodels.alerts"):
         check_overtakes(store, FAMILIES, message=lambda *_: {}, now=DAY0 + timedelta(days=11))
@@ -120,3 +120,20 @@ def test_the_alert_check_logs_why_it_draws_no_alert_across_the_return(tmp_path, 
         "aurora: models missing from the snapshot before came back at snapshot "
         "2026-01-11T06:00:00Z; their count is no growth, and no alert is drawn across it"
     ) in caplog.messages
+
+
+def test_a_store_made_before_returns_were_counted_counts_them_when_upgraded(new_store):
+    store = missing_org_store(new_store("s"), 12)
+    migrations = "_sqlite_migrations" if store.engine_name == "sqlite" else "schema_migrations"
+    with store.writing() as db:  # as an openmodels before m015 left it
+        db.execute("DROP TABLE returned_models")
+        db.execute(f"DELETE FROM {migrations} WHERE name = 'm015_returned_models'")
+    store.close()
+
+    upgraded = open_store(store.location)
+
+    with upgraded.reading() as db:
+        snapshots = {s.date: s.id for s in q.list_snapshots(db)}
+        returned = returned_families(db, list(snapshots.values()))
+    upgraded.close()
+    assert {day for day, i in snapshots.items() if returned[i]} == {"2026-01-11"}

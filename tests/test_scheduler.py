@@ -92,8 +92,8 @@ def test_a_bad_weekly_schedule_names_the_variable(text):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def runner_with(store, clock, calls, fail=False):
@@ -218,8 +218,10 @@ def test_a_run_that_never_finished_is_retried_once_its_lease_expires(store, capl
     runner = runner_with(store, clock, calls)
 
     assert runner.tick() == []  # the lease is live: it may still be running elsewhere
+    assert runner.look_again_at == at("2026-01-07 06:05")  # as the lease runs out
     clock.now = at("2026-01-07 06:05")
     assert runner.tick() == ["collect"]
+    assert runner.look_again_at is None
     assert "never finished; running it again" in caplog.text
     with store.reading() as db:
         run = job_runs.get(db, "collect")
@@ -385,7 +387,7 @@ def test_a_collection_the_hub_failed_is_retried_and_the_days_snapshot_taken(stor
     fake_hub.add("Qwen", hub_model("Qwen/Qwen3-8B", downloads=5, all_time=50))
     fake_hub.inject("Qwen", server_errors=6)  # one request and its five retries
     services = Services(
-        config=Config(db_path=store.path),
+        config=Config(db=store.location),
         families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
         store=store,
         hub=HubClient(fake_hub.url, timeout=5),
@@ -422,7 +424,7 @@ def test_a_message_slack_refused_for_a_moment_is_posted_within_the_hour(store):
         ob.enqueue(db, "T1", "C1", "alert", "e1", {"text": "Qwen passed Llama"}, "2026-01-07")
     with LocalSlack() as slack:
         services = Services(
-            config=Config(db_path=store.path),
+            config=Config(db=store.location),
             families=parse_families('[families.qwen]\norgs = ["Qwen"]', "f.toml"),
             store=store,
             hub=None,  # delivery never asks the Hub

@@ -9,8 +9,8 @@ from tests.builders import growing_store
 
 
 @pytest.fixture
-def db(tmp_path):
-    with growing_store(tmp_path / "g.db").reading() as db:
+def db(new_store):
+    with growing_store(new_store("g")).reading() as db:
         yield db
 
 

@@ -15,7 +15,7 @@ from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 
 
 def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_size(tmp_path):
-    config = Config(db_path=tmp_path / "s.db", chart_workers=2)
+    config = Config(db=str(tmp_path / "s.db"), chart_workers=2)
     with LocalSlack() as slack:
         settings = SlackSettings(
             bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=slack.api_url
@@ -37,12 +37,14 @@ def test_answers_and_scheduled_digests_draw_in_one_chart_pool_of_the_configured_
     assert not [t for t in threading.enumerate() if t.name.startswith("openmodels-")]
 
 
-def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(tmp_path):
+def test_with_installs_through_oauth_the_app_and_the_jobs_share_one_installation_store(
+    store_location,
+):
     from bot.installations import InstalledWorkspaces
     from bot.runtime import BackgroundServer
     from localslack.browser import Browser
 
-    config = Config(db_path=tmp_path / "s.db", chart_workers=1)
+    config = Config(db=store_location("s"), chart_workers=1)
     with LocalSlack() as slack:
         settings = installs_through_oauth(slack)
         bot = BotProcess.build(config, settings)
@@ -69,7 +71,7 @@ def test_with_the_client_credentials_in_the_environment_bolt_makes_no_stores_of_
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SLACK_CLIENT_ID", "1234.5678")
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "0123456789abcdef0123456789abcdef")
-    config = Config(db_path=tmp_path / "s.db", chart_workers=1)
+    config = Config(db=str(tmp_path / "s.db"), chart_workers=1)
     with LocalSlack() as slack:
         settings = installs_through_oauth(slack)
         bot = BotProcess.build(config, settings)

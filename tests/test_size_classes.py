@@ -19,7 +19,6 @@ in all. By source: Hub count 3,510, name 4,400, by hand 700, unknown 420.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -43,7 +42,7 @@ from openmodels.size_classes import (
 )
 from openmodels.sizes import FROM_FILE, FROM_HUB, FROM_NAME, UNKNOWN, ModelSize
 from openmodels.timeline import read_timeline
-from storage import Store, open_store
+from storage import Store
 from storage import queries as q
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, record
@@ -95,8 +94,8 @@ WEEK_1 = {
 
 
 @pytest.fixture
-def sized_store(tmp_path: Path) -> Store:
-    store = open_store(tmp_path / "sized.db")
+def sized_store(new_store) -> Store:
+    store = new_store("sized")
     day(store, 0, WEEK_0, SIZES)
     day(store, 7, WEEK_1, SIZES)
     return store
@@ -216,8 +215,8 @@ def test_a_size_for_a_class_says_which_class_holds_it(sized_store):
     assert "500M models are in `--size under-1b`" in ask(sized_store, "top --size 0.5b")
 
 
-def test_a_size_read_during_the_week_counts_at_both_ends_never_as_growth(tmp_path):
-    store = open_store(tmp_path / "late.db")
+def test_a_size_read_during_the_week_counts_at_both_ends_never_as_growth(new_store):
+    store = new_store("late")
     # Llama's 1B model has no known size on day 0; a collection on day 7 reads one.
     day(store, 0, WEEK_0, {**SIZES, "meta-llama/l-1b": ModelSize(None, UNKNOWN)})
     day(store, 7, WEEK_1, SIZES)
@@ -340,8 +339,8 @@ def test_the_week_names_a_new_leader_read_from_the_store(sized_store):
     ]
 
 
-def test_a_size_newly_read_makes_no_new_leader(tmp_path):
-    store = open_store(tmp_path / "read.db")
+def test_a_size_newly_read_makes_no_new_leader(new_store):
+    store = new_store("read")
     # On day 0 Llama's 1B model was not sized, so Qwen led 1–5B by the sizes known then;
     # by the sizes known now Llama led on day 0 too, and still does on day 7.
     unsized = {**SIZES, "meta-llama/l-1b": ModelSize(None, UNKNOWN)}
@@ -373,8 +372,8 @@ def test_the_digest_names_a_new_leader_within_a_size_class(sized_store):
     )
 
 
-def test_the_digest_says_nothing_of_size_classes_when_no_leader_changed(tmp_path):
-    store = open_store(tmp_path / "steady.db")
+def test_the_digest_says_nothing_of_size_classes_when_no_leader_changed(new_store):
+    store = new_store("steady")
     day(store, 0, WEEK_0, SIZES)
     day(store, 7, {**WEEK_1, "Qwen/q-3b": 1_100}, SIZES)  # Llama keeps 1–5B: 1,250 vs 1,100
 
@@ -387,8 +386,8 @@ def test_the_digest_says_nothing_of_size_classes_when_no_leader_changed(tmp_path
 # -- figures by size ask the comparability rule -------------------------------------------------
 
 
-def test_a_family_redefined_in_the_week_shows_its_class_change_since_then(tmp_path):
-    store = open_store(tmp_path / "redefined.db")
+def test_a_family_redefined_in_the_week_shows_its_class_change_since_then(new_store):
+    store = new_store("redefined")
     day(store, 0, WEEK_0, SIZES)
     # On day 4 the families file counts Llama by other rules (a wider glob, say).
     write_snapshot(
@@ -416,8 +415,8 @@ def test_a_family_redefined_in_the_week_shows_its_class_change_since_then(tmp_pa
     assert "2. Llama  1.2K · 49.0% · +30 since 5 Jan, when its definition changed" in out
 
 
-def test_no_new_leader_by_size_across_a_familys_missing_figures(tmp_path):
-    store = open_store(tmp_path / "fell.db")
+def test_no_new_leader_by_size_across_a_familys_missing_figures(new_store):
+    store = new_store("fell")
     day(store, 0, WEEK_0, SIZES)
     # Llama's unsized model is not listed on day 7: its total falls (4,600 -> 4,350),
     # missing data by the rule, so Qwen passing it among 1–5B models is no new leader.

@@ -13,7 +13,6 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ from localslack.server import LocalSlack
 from openmodels.cli import main
 from openmodels.errors import StoreError
 from storage import Store, open_store
+from storage.engines.sqlite import SQLiteEngine
 from storage.snapshots import write_snapshot
 from tests.builders import DAY0, growing_store, record
 from tests.slack_helpers import (
@@ -201,7 +201,7 @@ class GatedStore(Store):
 
 
 def test_a_failure_in_the_handler_apologises_and_logs_the_traceback_once(tmp_path, caplog):
-    with running_bot(BrokenStore(tmp_path / "x.db")) as bot:
+    with running_bot(BrokenStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         exchange = bot.command("top")
 
     [message] = exchange.posts
@@ -214,7 +214,7 @@ def test_a_failure_in_the_handler_apologises_and_logs_the_traceback_once(tmp_pat
 
 
 def test_a_user_facing_error_is_told_plainly_without_a_traceback(tmp_path, caplog):
-    with running_bot(UnreadableStore(tmp_path / "x.db")) as bot:
+    with running_bot(UnreadableStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         [message] = bot.command("top").posts
 
     assert "is not a readable openmodels SQLite store" in message["text"]
@@ -222,7 +222,7 @@ def test_a_user_facing_error_is_told_plainly_without_a_traceback(tmp_path, caplo
 
 
 def test_ack_comes_at_once_however_slow_the_answer(tmp_path):
-    store = GatedStore(growing_store(tmp_path / "s.db").path)
+    store = GatedStore(growing_store(tmp_path / "s.db").engine)
     with running_bot(store) as bot:
         exchange = bot.command("top", wait=False)
 
@@ -296,7 +296,7 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(store, monkeypatch, 
         monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
         monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
 
-        code = main(["serve", "--http", "--db", str(store.path)])
+        code = main(["serve", "--http", "--db", store.location])
 
     err = capsys.readouterr().err
     assert code == 1
@@ -313,7 +313,7 @@ def test_an_app_token_slack_refuses_stops_socket_mode_with_one_line(store, monke
         monkeypatch.setenv("SLACK_BOT_TOKEN", GOOD_ENV["SLACK_BOT_TOKEN"])
         monkeypatch.setenv("SLACK_APP_TOKEN", GOOD_ENV["SLACK_APP_TOKEN"])
 
-        code = main(["serve", "--db", str(store.path)])
+        code = main(["serve", "--db", store.location])
 
         assert len(slack.calls_to("apps.connections.open")) == 1
     err = capsys.readouterr().err
@@ -360,7 +360,7 @@ def test_serve_http_answers_a_signed_compare_with_text_and_chart(store, tmp_path
             **GOOD_ENV,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_API_URL": slack.api_url,
-            "OPENMODELS_DB": str(store.path),
+            "OPENMODELS_DB": store.location,
         }
         with serving_over_http(env) as url:
             response_url = slack.response_url()
@@ -388,7 +388,7 @@ def _has_chart(posts: list[dict]) -> bool:
 def test_demo_tours_the_real_app_and_writes_the_charts(store, tmp_path, capsys):
     out_dir = tmp_path / "charts"
 
-    code = main(["demo", "--db", str(store.path), "--out", str(out_dir)])
+    code = main(["demo", "--db", store.location, "--out", str(out_dir)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -431,7 +431,7 @@ def test_console_answers_typed_lines_through_the_app(store, tmp_path, capsys, mo
     typed = "/openmodels compare qwen llama --public\n\nsubscribe digest\nfamily <!channel>\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
 
-    code = main(["console", "--db", str(store.path), "--out", str(tmp_path / "c")])
+    code = main(["console", "--db", store.location, "--out", str(tmp_path / "c")])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -452,7 +452,7 @@ def test_logging_does_not_leak_the_token(store, caplog):
 
 def test_store_path_is_not_needed_for_help(tmp_path):
     # Help never touches the store: it answers even when the store is broken.
-    with running_bot(BrokenStore(Path(tmp_path / "x.db"))) as bot:
+    with running_bot(BrokenStore(SQLiteEngine(tmp_path / "x.db"))) as bot:
         [message] = bot.command("help").posts
     assert "/openmodels top" in str(message["blocks"])
 

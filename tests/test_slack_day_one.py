@@ -14,7 +14,6 @@ from openmodels.charts import render_chart
 from openmodels.collector import collect_snapshot
 from openmodels.families import load_families
 from openmodels.hub import HubClient
-from storage import open_store
 from tests.slack_helpers import all_strings, running_bot
 from tests.test_day_one import LABEL, the_hub
 
@@ -22,8 +21,8 @@ DAY_ONE = datetime(2026, 1, 17, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(fake_hub, tmp_path):
-    store = open_store(tmp_path / "team.db")
+def store(fake_hub, new_store):
+    store = new_store("team")
     collect_snapshot(load_families(), HubClient(the_hub(fake_hub).url), store, now=DAY_ONE)
     return store
 
@@ -46,8 +45,8 @@ def test_compare_on_day_one_answers_with_a_two_point_trend_and_the_estimate_labe
     assert f"changes since 2025-12-18, {LABEL}" in said
     [image] = images(exchange.visible)
     assert "Qwen from 490.0M on 2025-12-18 to 570.5M on 2026-01-17" in image["alt_text"]
-    assert "The points of 2025-12-18 are estimated from the Hub's 30-day counts" in (
-        image["alt_text"]
+    assert (
+        "The points of 2025-12-18 are estimated from the Hub's 30-day counts" in (image["alt_text"])
     )
     [png] = [f.data for f in bot.slack.files.values()]
     assert png is not None and png.startswith(b"\x89PNG")

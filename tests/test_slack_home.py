@@ -50,8 +50,8 @@ def workspace(**kwargs: object) -> LocalSlack:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = growing_store(tmp_path / "home.db")
+def store(new_store):
+    store = growing_store(new_store("home"))
     with store.writing() as db:
         for channel, kind in [(CHANNEL, "digest"), (SECRET, "alerts"), (THEIRS, "alerts")]:
             subs.subscribe(db, TEAM, channel, kind, (), "2026-01-05T00:00:00Z")

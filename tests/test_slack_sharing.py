@@ -100,4 +100,4 @@ def test_status_in_slack_shows_no_server_file_paths(store, tmp_path):
 def test_status_at_the_terminal_keeps_the_path(store):
     answer = answer_text("status", AnswerContext(store=store, families=load_families()))
 
-    assert str(store.path) in answer.text
+    assert store.location in answer.text

@@ -11,8 +11,8 @@ from tests.slack_helpers import CHANNEL, TEAM, USER, running_bot
 
 
 @pytest.fixture
-def store(tmp_path):
-    return growing_store(tmp_path / "s.db")
+def store(new_store):
+    return growing_store(new_store("s"))
 
 
 def channel_texts(slack: LocalSlack, channel: str = CHANNEL) -> list[str]:

@@ -183,7 +183,7 @@ def test_serve_answers_over_socket_mode_and_stops_cleanly_on_sigterm(store):
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": slack.api_url,
-            "OPENMODELS_DB": str(store.path),
+            "OPENMODELS_DB": store.location,
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "openmodels.cli", "serve", "--no-scheduler"],

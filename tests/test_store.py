@@ -1,4 +1,5 @@
-"""The store on real SQLite files: schema, atomic snapshots, queries, refusals; and ranking."""
+"""The store on both engines (a real SQLite file, a real PostgreSQL database): schema,
+atomic snapshots, queries, refusals; and ranking."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import random
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from openmodels.errors import StoreError
 from openmodels.ranking import Lead, lead, rank_families
 from storage import Store, open_store
+from storage.port import applied_migrations, table_names
 from storage.queries import (
     ModelPoint,
     ModelRow,
@@ -26,14 +27,16 @@ from storage.queries import (
     top_models,
     totals_at,
 )
+from storage.schema import known_migration_names
 from storage.snapshots import (
     FamilyTotal,
     ModelRecord,
     family_totals,
     format_timestamp,
+    insert_snapshot,
     write_snapshot,
 )
-from tests.builders import DAY0, dump, record, store_with
+from tests.builders import DAY0, INTEGRITY_ERRORS, dump, record, store_with
 
 D0, D1, D2 = (format_timestamp(DAY0 + timedelta(days=d)) for d in range(3))
 
@@ -58,15 +61,13 @@ THREE_DAYS = [
 
 
 @pytest.fixture
-def three_days(tmp_path: Path) -> Store:
-    return store_with(tmp_path / "three.db", THREE_DAYS)
+def three_days(new_store) -> Store:
+    return store_with(new_store("three"), THREE_DAYS)
 
 
 def tables(store: Store) -> set[str]:
     with store.reading() as db:
-        return {
-            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        return set(table_names(db))
 
 
 # -- schema and opening -------------------------------------------------------------
@@ -86,20 +87,25 @@ def test_migrations_create_every_table(tmp_store):
         "family_definitions",
         "snapshot_definitions",
         "pair_orders",
-        "_sqlite_migrations",
+        "mutes",
+        "announcements",
+        "home_visits",
     }
+    with tmp_store.reading() as db:
+        assert {name for name, _ in applied_migrations(db)} == known_migration_names()
 
 
 def test_opening_again_applies_nothing_and_keeps_the_data(three_days):
     before = dump(three_days)
 
-    again = open_store(three_days.path)
+    again = open_store(three_days.location)
 
     assert dump(again) == before
 
 
-def test_the_store_is_in_wal_mode(tmp_store):
-    with tmp_store.reading() as db:
+def test_a_sqlite_store_is_in_wal_mode(tmp_path):
+    store = open_store(tmp_path / "s.db")
+    with store.reading() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -119,13 +125,19 @@ def test_opening_a_new_store_waits_while_another_process_creates_it(tmp_path):
 
 def test_a_store_from_a_newer_openmodels_is_refused(tmp_store):
     with tmp_store.writing() as db:
-        db.execute(
-            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
-            ["openmodels", "m999_future", "2030-01-01 00:00:00+00:00"],
-        )
+        if db.engine == "sqlite":
+            db.execute(
+                "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                ["openmodels", "m999_future", "2030-01-01 00:00:00+00:00"],
+            )
+        else:
+            db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                ["m999_future", "2030-01-01 00:00:00+00:00"],
+            )
 
     with pytest.raises(StoreError, match=r"written by a newer openmodels \(schema m999_future\)"):
-        open_store(tmp_store.path)
+        open_store(tmp_store.location)
 
 
 def test_a_file_of_random_bytes_is_refused(tmp_path):
@@ -143,8 +155,8 @@ def test_a_directory_or_a_missing_folder_is_refused(tmp_path):
         open_store(tmp_path / "missing" / "s.db")
 
 
-def test_the_sample_store_is_read_only(three_days):
-    sample = open_store(three_days.path, sample=True)
+def test_the_sample_store_is_read_only(tmp_path):
+    sample = open_store(store_with(tmp_path / "s.db", THREE_DAYS).path, sample=True)
 
     with pytest.raises(StoreError, match="read-only"), sample.writing():
         pass
@@ -170,7 +182,7 @@ def test_write_snapshot_is_all_or_nothing(three_days):
     before = dump(three_days)
     broken = ModelRecord("Qwen/C", "qwen", None, 10)  # type: ignore[arg-type]  # NOT NULL
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         write_snapshot(three_days, DAY0 + timedelta(days=3), "hub", [*THREE_DAYS[2], broken])
 
     assert dump(three_days) == before
@@ -326,8 +338,8 @@ def test_store_stats(three_days, tmp_store):
         ([10], None),  # only the latest itself
     ],
 )
-def test_snapshot_near_a_week_earlier(tmp_path, days, expected):
-    store = open_store(tmp_path / "near.db")
+def test_snapshot_near_a_week_earlier(new_store, days, expected):
+    store = new_store("near")
     for day in days:
         write_snapshot(store, DAY0 + timedelta(days=day), "hub", [record("Qwen/A", "qwen", day)])
 
@@ -414,3 +426,67 @@ def test_timestamps_sort_as_text():
         format_timestamp(m) for m in sorted(moments)
     ]
     assert format_timestamp(DAY0).endswith("Z") and DAY0.tzinfo is UTC
+
+
+def test_a_snapshot_with_models_new_changed_and_seen_earlier_keeps_every_count(tmp_store):
+    # The write matches the incoming models with the stored ones once; those new (here
+    # sharing the stored ones' block of ids), changed (another family) or seen earlier
+    # than recorded (imported history) take a second step. Every count lands once.
+    store_with(tmp_store, [[record("Qwen/A", "qwen", 100), record("Qwen/B", "qwen", 50)]])
+    later = write_snapshot(
+        tmp_store,
+        DAY0 + timedelta(days=1),
+        "hub",
+        [
+            record("Qwen/A", "qwen", 110),
+            record("Qwen/B", "qwen-coder", 60),  # a family of its own now
+            record("Qwen/C", "qwen", 5),  # new
+        ],
+    )
+    earlier = write_snapshot(
+        tmp_store,
+        DAY0 - timedelta(days=1),
+        "import",
+        [record("Qwen/A", "qwen", 90), record("Qwen/D", "qwen", 1)],
+    )
+
+    with tmp_store.reading() as db:
+
+        def counts(snapshot: int) -> dict[str, int]:
+            rows = db.execute(
+                """SELECT m.repo_id, c.downloads_all_time FROM model_counts c
+                   JOIN models m ON m.id = c.model_id WHERE c.snapshot_id = ?""",
+                [snapshot],
+            )
+            return dict(rows.fetchall())
+
+        models = db.execute(
+            "SELECT repo_id, family, first_seen_at FROM models ORDER BY repo_id"
+        ).fetchall()
+        totals = totals_at(db, later)
+    assert counts(later) == {"Qwen/A": 110, "Qwen/B": 60, "Qwen/C": 5}
+    assert counts(earlier) == {"Qwen/A": 90, "Qwen/D": 1}
+    assert [tuple(m) for m in models] == [
+        ("Qwen/A", "qwen", format_timestamp(DAY0 - timedelta(days=1))),
+        ("Qwen/B", "qwen-coder", D0),
+        ("Qwen/C", "qwen", D1),
+        ("Qwen/D", "qwen", format_timestamp(DAY0 - timedelta(days=1))),
+    ]
+    assert totals["qwen-coder"] == FamilyTotal("qwen-coder", 0, 60, 0, 1)
+    assert totals["qwen"] == FamilyTotal("qwen", 0, 115, 0, 2)
+
+
+def test_snapshots_written_in_one_transaction_keep_their_own_counts(tmp_store):
+    # As an import writes them (and a collection with its day-one estimate).
+    with tmp_store.writing() as db:
+        first = insert_snapshot(db, DAY0, "import", THREE_DAYS[0])
+        second = insert_snapshot(db, DAY0 + timedelta(days=1), "import", THREE_DAYS[1])
+
+    with tmp_store.reading() as db:
+        sizes = [
+            db.execute("SELECT count(*) FROM model_counts WHERE snapshot_id = ?", [s]).fetchone()[0]
+            for s in (first, second)
+        ]
+        totals = totals_at(db, second)
+    assert sizes == [2, 3]
+    assert totals["qwen"] == FamilyTotal("qwen", 55, 210, 3, 2)

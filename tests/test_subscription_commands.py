@@ -7,7 +7,6 @@ import pytest
 from commands import AnswerContext, answer_text
 from commands.subscriptions import Channel
 from openmodels.families import load_families
-from storage import open_store
 from storage import subscriptions as subs
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -15,8 +14,8 @@ HERE = Channel("T1", "C1", "U42")
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "s.db")
+def store(new_store):
+    return new_store("s")
 
 
 def ask(store, text, channel=HERE):

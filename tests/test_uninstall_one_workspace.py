@@ -12,8 +12,8 @@ from tests.slack_helpers import CHANNEL, TEAM, new_event_id, running_bot
 NOW = "2026-01-05T06:00:00Z"
 
 
-def test_an_uninstall_forgets_the_workspace_and_no_other(tmp_path):
-    store = growing_store(tmp_path / "s.db")
+def test_an_uninstall_forgets_the_workspace_and_no_other(new_store):
+    store = growing_store(new_store("s"))
     with store.writing() as db:
         subs.subscribe(db, "T0ELSEWHERE", "C9", "digest", (), NOW)
     with running_bot(store) as bot:
@@ -28,8 +28,8 @@ def test_an_uninstall_forgets_the_workspace_and_no_other(tmp_path):
         assert subs.get(db, "T0ELSEWHERE", "C9", "digest") is not None
 
 
-def test_a_revoked_token_keeps_the_workspaces_data_but_queues_nothing_more(tmp_path):
-    store = growing_store(tmp_path / "s.db")
+def test_a_revoked_token_keeps_the_workspaces_data_but_queues_nothing_more(new_store):
+    store = growing_store(new_store("s"))
     with running_bot(store) as bot:
         bot.command("subscribe digest")
         event_id = new_event_id()

@@ -104,3 +104,33 @@ def test_bad_environment_values_name_the_variable(tmp_path, variable, value, com
     result = openmodels(*command, env=env)
     one_error_line(result, fragment)
     assert value not in result.stderr or not value.startswith("xox")  # tokens never echoed
+
+
+@pytest.mark.parametrize(
+    ("url", "fragments"),
+    [
+        # Port 9 on loopback refuses connections at once.
+        ("postgresql://openmodels:s3cret@127.0.0.1:9/openmodels", ("Connection refused",)),
+        ("postgresql://openmodels@127.0.0.1:9/openmodels?sslmode=bogus", ("sslmode",)),
+    ],
+)
+def test_a_postgresql_store_that_cannot_be_reached_is_named_without_its_password(
+    env, url, fragments
+):
+    for command in (["status"], ["ask", "top"], ["collect"]):
+        result = openmodels(command[0], "--db", url, *command[1:], env=env)
+        one_error_line(result, "cannot open the store at postgresql://openmodels", *fragments)
+        assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_a_backup_of_a_postgresql_store_says_to_use_pg_dump(env):
+    url = "postgresql://openmodels:s3cret@db.internal:5432/openmodels"
+
+    result = openmodels("backup", "--db", url, "nightly.dump", env=env)
+
+    one_error_line(
+        result,
+        "the store is on PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom "
+        "--file=nightly.dump postgresql://openmodels@db.internal:5432/openmodels",
+    )
+    assert "s3cret" not in result.stderr

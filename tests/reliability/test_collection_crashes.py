@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from storage import open_store
+from storage.port import row_count
 from tests.fakes import FakeHub, hub_model
 from tests.reliability.conftest import scale
 from tests.reliability.helpers import openmodels, program_env, start_openmodels
@@ -39,11 +41,14 @@ def slow_hub():
         yield hub
 
 
-def check_store(path) -> int:
+def check_store(location) -> int:
     """Assert the store's invariants; return its count of live snapshots (the first
     collection writes its day-one estimate beside its snapshot, in the same commit)."""
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = open_store(location)
+    if store.engine_name == "sqlite":
+        with sqlite3.connect(location) as file:
+            assert file.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with store.reading() as conn:
         incomplete = conn.execute(
             """SELECT s.id FROM snapshots s
                WHERE s.model_count != (
@@ -59,7 +64,7 @@ def check_store(path) -> int:
                OR t.model_count != (
                    SELECT count(*) FROM model_counts c JOIN models m ON m.id = c.model_id
                    WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)
-               OR t.derivatives IS NOT (
+               OR t.derivatives IS DISTINCT FROM (
                    SELECT sum(c.derivatives) FROM model_counts c JOIN models m ON m.id = c.model_id
                    WHERE c.snapshot_id = t.snapshot_id AND m.family = t.family)"""
         ).fetchall()
@@ -68,8 +73,8 @@ def check_store(path) -> int:
         return int(live[0])
 
 
-def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path):
-    db = tmp_path / "s.db"
+def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path, store_location):
+    db = store_location("s")
     families = tmp_path / "families.toml"
     families.write_text(FAMILIES)
     env = program_env(HF_ENDPOINT=slow_hub.url, OPENMODELS_FAMILIES=str(families))
@@ -80,8 +85,8 @@ def test_kill_9_at_random_moments_never_damages_the_store(slow_hub, tmp_path):
     duration = time.monotonic() - started
     snapshots = check_store(db)
     assert snapshots == 1
-    with sqlite3.connect(db) as conn:  # the day-one estimate, committed with it
-        assert conn.execute("SELECT count(*) FROM estimates").fetchone() == (1,)
+    with open_store(db).reading() as conn:  # the day-one estimate, committed with it
+        assert row_count(conn, "estimates") == 1
 
     rng = random.Random(20260115)
     committed = 0

@@ -28,7 +28,7 @@ from typing import Any
 from bot.handlers import APOLOGY
 from commands.format import human, signed
 from openmodels.periods import change_period
-from storage import Store, open_store
+from storage import Store
 from storage.snapshots import ModelRecord, write_snapshot
 from tests.builders import DAY0, record
 from tests.reliability.conftest import scale
@@ -141,8 +141,8 @@ def assert_compare_is_one_snapshot(text_post: dict[str, Any], chart_post: dict[s
     return k
 
 
-def test_answers_during_collections_are_each_from_one_snapshot(tmp_path, caplog):
-    store = open_store(tmp_path / "s.db")
+def test_answers_during_collections_are_each_from_one_snapshot(new_store, caplog):
+    store = new_store("s")
     for k in range(1, HISTORY + 1):
         write_snapshot(store, DAY0 + timedelta(days=k), "hub", records(k))
     writer = Writer(store)

@@ -26,8 +26,8 @@ NOW = "2026-01-05T06:00:00Z"
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "s.db"
+def db(store_location):
+    path = store_location("s")
     store = open_store(path)
     with store.writing() as conn:
         for channel in CHANNELS:
@@ -40,7 +40,8 @@ def db(tmp_path):
 
 def test_two_deliverers_at_once_post_each_item_once_and_share_the_work(db, slack):
     env = program_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.api_url)
-    # Both wait on the store's write lock, held here, so they start delivering together.
+    # Both wait on the store's write lock, held here (on PostgreSQL their first write
+    # after a claim does), so they deliver together.
     with open_store(db).writing():
         deliverers = [start_openmodels("deliver", "--db", str(db), env=env) for _ in range(2)]
         time.sleep(1.5)  # both start and wait here; a late one still overlaps the other

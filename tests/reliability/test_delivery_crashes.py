@@ -30,8 +30,8 @@ NOW = "2026-01-05T06:00:00Z"
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "s.db"
+def db(store_location):
+    path = store_location("s")
     store = open_store(path)
     with store.writing() as conn:
         for channel in CHANNELS:

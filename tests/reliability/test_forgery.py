@@ -48,7 +48,7 @@ class Witness:
 @pytest.fixture(scope="module")
 def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Witness]:
     path = tmp_path_factory.mktemp("forgery") / "s.db"
-    store = CountingStore(growing_store(path).path)
+    store = CountingStore(growing_store(path).engine)
     with running_bot(store) as bot:
         yield Witness(bot, store)
 

@@ -17,7 +17,6 @@ from datetime import time as at
 
 from bot.scheduler import Every, Job, JobRunner
 from storage import jobs as job_runs
-from storage import open_store
 from storage.snapshots import format_timestamp
 from tests.reliability.helpers import REPO, program_env
 
@@ -57,11 +56,13 @@ def wait_until(predicate, timeout: float = 20.0) -> bool:
     return True
 
 
-def test_a_job_running_elsewhere_is_left_alone_and_retried_once_its_process_dies(tmp_path, caplog):
-    store = open_store(tmp_path / "s.db")
+def test_a_job_running_elsewhere_is_left_alone_and_retried_once_its_process_dies(
+    tmp_path, new_store, caplog
+):
+    store = new_store("s")
     started = tmp_path / "started"
     other = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(store.path), str(started), str(LEASE_SECONDS)],
+        [sys.executable, "-c", RUNNER, store.location, str(started), str(LEASE_SECONDS)],
         env=program_env(),
         cwd=REPO,
         stderr=subprocess.PIPE,

@@ -8,12 +8,11 @@ the local Slack, all on 127.0.0.1.
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from storage import open_store
 from storage import subscriptions as subs
+from storage.port import row_count
 from tests.fakes import hub_model
 from tests.reliability.helpers import openmodels, program_env
 
@@ -29,8 +28,8 @@ orgs = ["meta-llama"]
 
 
 @pytest.fixture
-def paths(tmp_path):
-    db, families = tmp_path / "s.db", tmp_path / "families.toml"
+def paths(tmp_path, store_location):
+    db, families = store_location("s"), tmp_path / "families.toml"
     families.write_text(FAMILIES)
     with open_store(db).writing() as conn:
         subs.subscribe(conn, "T1", "C_ALERTS", "alerts", (), "2026-01-01T00:00:00Z")
@@ -63,10 +62,10 @@ def texts(slack):
 
 def counts(db):
     """Live snapshots (the first collection also writes its day-one estimate) and checks."""
-    with sqlite3.connect(db) as conn:
+    with open_store(db).reading() as conn:
         return [
-            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("snapshots WHERE source = 'hub'", "alert_checks")
+            int(conn.execute("SELECT count(*) FROM snapshots WHERE source = 'hub'").fetchone()[0]),
+            row_count(conn, "alert_checks"),
         ]
 
 
