@@ -83,9 +83,7 @@ class SlackSettings:
             )
         bot_token = None
         if oauth is None:
-            bot_token = _required(
-                env, "SLACK_BOT_TOKEN", _BOT_TOKEN, "a bot token starting with xoxb-"
-            )
+            bot_token = _bot_token(env)
         app_token = None
         signing_secret = None
         if mode == "socket":
@@ -113,9 +111,7 @@ class SlackSettings:
         oauth = _oauth(env)
         bot_token = None
         if oauth is None and (env.get("SLACK_BOT_TOKEN") or "").strip():
-            bot_token = _required(
-                env, "SLACK_BOT_TOKEN", _BOT_TOKEN, "a bot token starting with xoxb-"
-            )
+            bot_token = _bot_token(env)
         return cls(bot_token=bot_token, api_url=api_url_from(env), oauth=oauth)
 
     @property
@@ -186,6 +182,10 @@ def api_url_from(env: Mapping[str, str]) -> str:
             "(leave it unset to use Slack's own)"
         )
     return normalise_api_url(raw)
+
+
+def _bot_token(env: Mapping[str, str]) -> str:
+    return _required(env, "SLACK_BOT_TOKEN", _BOT_TOKEN, "a bot token starting with xoxb-")
 
 
 def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str:

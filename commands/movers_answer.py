@@ -13,7 +13,7 @@ from commands.common import NoData, footer
 from commands.format import count, escape, family_link, hub_url, human, link, signed
 from commands.parser import Movers
 from openmodels.chart_spec import WEEKLY
-from openmodels.comparability import Why
+from openmodels.comparability import COUNTED_AFRESH, Why
 from openmodels.movers import SetAside, family_movers
 from openmodels.timeline import Timeline
 from storage import queries as q
@@ -183,8 +183,7 @@ def _aside(
     """Why a family is not ranked; for one redefined in the period, its gain since."""
     basis = timeline.basis(s.family, baseline, latest)
     text = aside_reason(basis, f"since {baseline.date}", latest.taken_at)
-    counted_afresh = (Why.REDEFINED, Why.UNRECORDED, Why.DROPPED, Why.RETURNED)
-    if s.reason in counted_afresh and basis.start is not None:
+    if s.reason in COUNTED_AFRESH and basis.start is not None:
         values = q.values_of(db, [basis.start.id, latest.id], "all_time")
         gained = values[latest.id][s.family] - values[basis.start.id][s.family]
         text += f": {signed(gained)} since"

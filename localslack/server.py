@@ -82,7 +82,6 @@ from localslack.workspaces import (
     BOT_USER_ID,
     CHANNEL_ID,
     TEAM_ID,
-    TEAM_NAME,
     USER_ID,
     Grant,
     Workspace,
@@ -686,7 +685,7 @@ class LocalSlack:
         return {
             "ok": True,
             "url": f"https://{workspace.id.lower()}.slack.invalid/",
-            "team": workspace.name if workspace.id != TEAM_ID else TEAM_NAME,
+            "team": workspace.name,
             "user": "openmodels",
             "team_id": workspace.id,
             "user_id": workspace.bot_user_id,

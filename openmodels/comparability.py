@@ -87,6 +87,11 @@ class Why(StrEnum):
     RETURNED = "returned"  # models missing before came back between them: a new level
 
 
+# Why a family is counted afresh from a snapshot on (a break), as against FELL: its line
+# goes on from there, so a change since that snapshot can be given.
+COUNTED_AFRESH = frozenset({Why.REDEFINED, Why.UNRECORDED, Why.DROPPED, Why.RETURNED})
+
+
 def why_not(earlier: Counted, later: Counted, family: str) -> Why | None:
     """Why `family`'s figures in `earlier` and `later` do not compare; None if they do."""
     if family not in earlier.present:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from openmodels.errors import StoreError
+from storage.schema import MIGRATIONS_TABLE as SQLITE_MIGRATIONS
 from storage.schema_postgresql import (
     MIGRATIONS_TABLE,
     PACKED,
@@ -44,7 +45,8 @@ def table_names(db: Connection) -> list[str]:
     if db.engine == "sqlite":
         rows = db.execute(
             """SELECT name FROM sqlite_master WHERE type = 'table'
-               AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations' ORDER BY name"""
+               AND name NOT LIKE 'sqlite_%' AND name != ? ORDER BY name""",
+            [SQLITE_MIGRATIONS],
         )
     else:
         hidden = [MIGRATIONS_TABLE, *PACKED.values(), *POSTGRESQL_ONLY]

@@ -453,16 +453,6 @@ def store_stats(db: Connection) -> StoreStats:
     )
 
 
-def recent_snapshots(db: Connection, n: int, *, history: bool = True) -> list[Snapshot]:
-    """The newest `n` snapshots, oldest first; without imported ones if `history` is False."""
-    where = "" if history else "WHERE source != ?"
-    rows = db.execute(
-        f"SELECT {_SNAPSHOT_COLS} FROM snapshots {where} ORDER BY taken_at DESC, id DESC LIMIT ?",
-        [n] if history else [SOURCE_IMPORT, n],
-    ).fetchall()
-    return [_snapshot(r) for r in reversed(rows)]
-
-
 def snapshots_mark(db: Connection) -> tuple[int, int, int, str]:
     """(count, estimates, newest id, newest time) of the snapshots: snapshots are only
     ever added, but for an estimate that measured history replaces (which changes the

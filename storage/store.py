@@ -71,8 +71,6 @@ class Store:
         """A write transaction for claims that lock their own rows (FOR UPDATE SKIP
         LOCKED): on PostgreSQL other writes go on meanwhile; on SQLite it is `writing`."""
         self._refuse_writes()
-        if isinstance(self.engine, SQLiteEngine):
-            return self.engine.writing()
         return self.engine.claiming()
 
     def locked(self, name: str) -> AbstractContextManager[None]:

@@ -138,6 +138,9 @@ class SQLiteEngine:
         finally:
             db.close()
 
+    # Claims lock their own rows on PostgreSQL; SQLite has one write lock for everything.
+    claiming = writing
+
     @contextmanager
     def locked(self, name: str) -> Iterator[None]:
         """Hold the store's lock called `name`, which every process and thread using the
